@@ -1,0 +1,96 @@
+"""The catalogue of diagnostic codes.
+
+Codes are stable: once released, a code keeps its meaning forever, so that
+users can grep for it, CI can allow-list it and docs can link to it.  Ranges:
+MLG0xx discovery, MLG1xx loading, MLG2xx schema, MLG3xx semantics,
+MLG4xx policies, MLG5xx rendering and emitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    code: str
+    title: str
+    severity: Severity
+
+
+_E = Severity.ERROR
+_W = Severity.WARNING
+
+CODES: dict[str, CodeInfo] = {
+    info.code: info
+    for info in (
+        # discovery
+        CodeInfo("MLG001", "project file not found", _E),
+        CodeInfo("MLG002", "no model files matched", _W),
+        CodeInfo("MLG003", "include pattern escapes the project", _E),
+        # loading
+        CodeInfo("MLG101", "file is not valid UTF-8", _E),
+        CodeInfo("MLG102", "file too large", _E),
+        CodeInfo("MLG103", "YAML syntax error", _E),
+        CodeInfo("MLG104", "duplicate key", _E),
+        CodeInfo("MLG105", "alias expansion too large", _E),
+        CodeInfo("MLG106", "tab in indentation", _E),
+        CodeInfo("MLG107", "several YAML documents in one file", _E),
+        CodeInfo("MLG108", "document is not a mapping", _E),
+        CodeInfo("MLG109", "unsupported apiVersion", _E),
+        CodeInfo("MLG110", "wrong kind", _E),
+        CodeInfo("MLG111", "unsupported YAML tag", _E),
+        CodeInfo("MLG112", "mapping key is not a plain string", _E),
+        CodeInfo("MLG113", "file cannot be read", _E),
+        CodeInfo("MLG114", "document nested too deeply", _E),
+        # schema
+        CodeInfo("MLG201", "unknown field", _E),
+        CodeInfo("MLG202", "missing required field", _E),
+        CodeInfo("MLG203", "wrong type", _E),
+        CodeInfo("MLG204", "value not allowed", _E),
+        CodeInfo("MLG205", "value out of range", _E),
+        CodeInfo("MLG206", "invalid value", _E),
+        CodeInfo("MLG207", "number or boolean where text is expected", _E),
+        # semantics
+        CodeInfo("MLG301", "duplicate model name", _E),
+        CodeInfo("MLG302", "name is not a DNS-1123 label", _E),
+        CodeInfo("MLG303", "deployment to an undeclared environment", _E),
+        CodeInfo("MLG304", "canary traffic outside 1..99", _E),
+        CodeInfo("MLG305", "canary version equals the stable version", _E),
+        CodeInfo("MLG306", "version skips the promotion order", _E),
+        CodeInfo("MLG307", "invalid Kubernetes quantity", _E),
+        CodeInfo("MLG308", "invalid cron expression", _E),
+        CodeInfo("MLG309", "SLO objective outside (0, 100)", _E),
+        CodeInfo("MLG310", "secret-looking literal", _E),
+        CodeInfo("MLG311", "retired model still deployed", _E),
+        CodeInfo("MLG312", "duplicate environment", _E),
+        CodeInfo("MLG313", "artifact URI lacks the {version} placeholder", _E),
+        CodeInfo("MLG314", "evaluation gate without a usable bound", _E),
+        CodeInfo("MLG315", "invalid duration", _E),
+        CodeInfo("MLG316", "custom runtime needs an image", _E),
+        CodeInfo("MLG317", "autoscaling bounds are inconsistent", _E),
+        CodeInfo("MLG318", "deprecated model past its sunset date", _W),
+        CodeInfo("MLG319", "policy names an undeclared environment", _E),
+        CodeInfo("MLG320", "required serving field not set in any layer", _E),
+        CodeInfo("MLG321", "environment name reused as a model setting key", _E),
+        CodeInfo("MLG322", "invalid URI", _E),
+        CodeInfo("MLG323", "invalid container image reference", _E),
+        # policies
+        CodeInfo("MLG401", "policy: evaluation gate required", _E),
+        CodeInfo("MLG402", "policy: SLO required", _E),
+        CodeInfo("MLG403", "policy: mutable image tag", _E),
+        CodeInfo("MLG404", "policy: approval required", _E),
+    )
+}
+
+
+def info(code: str) -> CodeInfo:
+    """Return the catalogue entry of ``code`` (a KeyError is a bug in mlgitops)."""
+    return CODES[code]

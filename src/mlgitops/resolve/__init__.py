@@ -1,0 +1,187 @@
+"""Stage 4, resolve: merge the layers of settings for every model × environment.
+
+Precedence, lowest first (each later layer wins):
+
+1. mlgitops built-in defaults (depend on the serving target and runtime);
+2. the project's ``spec.defaults.serving``;
+3. the environment's ``serving`` in the project;
+4. the model's ``spec.serving``;
+5. the model's ``spec.deployments.<env>`` overrides.
+
+Retired models and environments a model is not deployed to produce nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.resolve.builtin import builtin_serving
+from mlgitops.resolve.layers import Layer, Merged, Origin, merge
+from mlgitops.spec.model import Deployment
+from mlgitops.spec.project import Environment
+from mlgitops.spec.serving import ServingSpec
+from mlgitops.validate import ValidatedModel, ValidatedProject
+
+__all__ = ["Origin", "ResolvedDeployment", "ResolvedProject", "resolve"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedDeployment:
+    """One model in one environment, with its merged serving settings."""
+
+    model: ValidatedModel
+    environment: Environment
+    order: int
+    deployment: Deployment
+    serving: Merged
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(
+            f"deployment {self.environment.name}",
+            self.model.doc,
+            ("spec", "deployments", self.environment.name),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedProject:
+    validated: ValidatedProject
+    deployments: tuple[ResolvedDeployment, ...]
+
+    def for_model(self, name: str) -> tuple[ResolvedDeployment, ...]:
+        return tuple(d for d in self.deployments if d.model.name == name)
+
+
+def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic]]:
+    spec = project.spec.spec
+    defaults = Layer(
+        spec.defaults.serving,
+        Origin("project defaults", project.doc, ("spec", "defaults", "serving")),
+    )
+    resolved: list[ResolvedDeployment] = []
+    diagnostics: list[Diagnostic] = []
+    for model in sorted(project.models, key=lambda m: (m.name, m.doc.display)):
+        body = model.spec.spec
+        if body.lifecycle.stage == "retired":
+            continue
+        model_layer = Layer(body.serving, Origin("model", model.doc, ("spec", "serving")))
+        for order, env in enumerate(spec.environments):
+            deployment = body.deployments.get(env.name)
+            if deployment is None:
+                continue
+            env_layer = Layer(
+                env.serving,
+                Origin(
+                    f"environment {env.name}",
+                    project.doc,
+                    ("spec", "environments", order, "serving"),
+                ),
+            )
+            override = Layer(
+                deployment,
+                Origin(f"deployment {env.name}", model.doc, ("spec", "deployments", env.name)),
+            )
+            user_layers = [defaults, env_layer, model_layer, override]
+            user = merge(user_layers, ServingSpec.model_fields)
+            builtin = builtin_serving(spec.serving, user.get("runtime"), user.get("deploymentMode"))
+            base = Layer(builtin, Origin("mlgitops default"))
+            serving = merge([base, *user_layers], ServingSpec.model_fields)
+            item = ResolvedDeployment(model, env, order, deployment, serving)
+            resolved.append(item)
+            diagnostics += _complete(item, spec.serving)
+    return ResolvedProject(project, tuple(resolved)), diagnostics
+
+
+def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
+    """What only the merged result can tell: required fields and consistency."""
+    serving, env = item.serving, item.environment.name
+    where = item.model.doc.locate(("spec", "deployments", env), key=True)
+
+    def at(*path: str) -> Location:
+        origin = serving.origin(*path)
+        location = origin.location() if origin else None
+        return location or where
+
+    runtime = serving.get("runtime")
+    if runtime is None:
+        yield make(
+            "MLG320",
+            f"no serving runtime is set for {env!r} in any layer",
+            where,
+            "set spec.serving.runtime (sklearn, xgboost, …, or custom)",
+        )
+    elif runtime == "custom" and serving.get("image") is None:
+        yield make(
+            "MLG316",
+            f"runtime 'custom' in {env!r} has no container image",
+            at("runtime"),
+            "set spec.serving.image to your model server's image",
+        )
+    if runtime != "custom" and serving.get("artifact") is None:
+        yield make(
+            "MLG320",
+            f"no serving artifact is set for {env!r} in any layer",
+            where,
+            "set spec.serving.artifact, e.g. s3://models/{model}/{version}/",
+        )
+    transformer = serving.get("transformer")
+    if transformer is not None and transformer.get("image") is None:
+        yield make(
+            "MLG320",
+            f"the transformer in {env!r} has no image",
+            at("transformer"),
+            "set spec.serving.transformer.image",
+        )
+    yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"))
+
+
+def _autoscaling(
+    serving: Merged, env: str, at: Callable[..., Location], target: str, mode: object
+) -> Iterator[Diagnostic]:
+    low = serving.get("autoscaling", "minReplicas")
+    high = serving.get("autoscaling", "maxReplicas")
+    to_zero = serving.get("autoscaling", "scaleToZero")
+    metric = serving.get("autoscaling", "metric")
+    if low is not None and high is not None and low > high:
+        yield make(
+            "MLG317",
+            f"minReplicas {low} is above maxReplicas {high} in {env!r}",
+            at("autoscaling", "minReplicas"),
+        )
+    if low == 0 and not to_zero:
+        yield make(
+            "MLG317",
+            f"minReplicas 0 in {env!r} needs 'scaleToZero: true'",
+            at("autoscaling", "minReplicas"),
+            "set scaleToZero: true, or minReplicas to 1 or more",
+        )
+    if to_zero and (target != "kserve" or mode == "standard"):
+        yield make(
+            "MLG317",
+            f"scaleToZero in {env!r} needs KServe in serverless mode",
+            at("autoscaling", "scaleToZero"),
+            "plain Kubernetes and KServe standard mode keep at least one replica",
+        )
+    if to_zero and low not in (None, 0):
+        yield make(
+            "MLG317",
+            f"scaleToZero in {env!r} contradicts minReplicas {low}",
+            at("autoscaling", "minReplicas"),
+            "with scaleToZero, set minReplicas: 0",
+        )
+    if metric == "custom" and serving.get("autoscaling", "customMetric") is None:
+        yield make(
+            "MLG317",
+            f"metric 'custom' in {env!r} needs 'customMetric'",
+            at("autoscaling", "metric"),
+        )
+    if metric in ("concurrency", "rps") and (target != "kserve" or mode == "standard"):
+        yield make(
+            "MLG317",
+            f"scaling on {metric!r} in {env!r} needs KServe in serverless mode",
+            at("autoscaling", "metric"),
+            "use cpu, memory or a custom metric",
+        )

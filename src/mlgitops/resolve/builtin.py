@@ -1,0 +1,29 @@
+"""mlgitops' own defaults: the lowest layer of resolution.
+
+They depend on the serving target, the runtime and the KServe deployment
+mode, because what is sensible differs (Triton speaks only the v2 protocol,
+Kubernetes HPAs cannot scale on request concurrency).
+"""
+
+from __future__ import annotations
+
+from mlgitops.spec.serving import ServingSpec
+
+
+def builtin_serving(target: str, runtime: object, mode: object) -> ServingSpec:
+    request_driven = target == "kserve" and mode != "standard"
+    return ServingSpec.model_validate(
+        {
+            "protocol": "v2" if runtime == "triton" else "v1",
+            "port": 8080,
+            "deploymentMode": "serverless",
+            "resources": {"cpu": "500m", "memory": "1Gi"},
+            "autoscaling": {
+                "minReplicas": 1,
+                "maxReplicas": 3,
+                "scaleToZero": False,
+                "metric": "concurrency" if request_driven else "cpu",
+                "target": 10 if request_driven else 80,
+            },
+        }
+    )

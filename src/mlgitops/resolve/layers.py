@@ -1,0 +1,134 @@
+"""Merging of spec layers with provenance.
+
+Layers are merged lowest first.  Within a layer only the fields the user
+actually wrote count (pydantic's ``model_fields_set``):
+
+* nested objects (``resources``, ``autoscaling``, ``transformer``, …) merge field by field;
+* mappings (``env``, ``nodeSelector``, ``annotations``) merge key by key;
+* lists (``args``, ``tolerations``, …) and scalars replace what lower layers set;
+* an explicit ``null`` removes what lower layers set.
+
+Every leaf of the result remembers the :class:`Origin` it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic.fields import FieldInfo
+
+from mlgitops.diagnostics import Location
+from mlgitops.load import SourceDocument
+from mlgitops.spec.base import SpecModel
+from mlgitops.spec.common import SecretSource
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a resolved value was written: a layer name and a place in a document."""
+
+    layer: str
+    doc: SourceDocument | None = None
+    path: tuple[str | int, ...] = ()
+
+    def child(self, *steps: str | int) -> Origin:
+        return Origin(self.layer, self.doc, (*self.path, *steps))
+
+    def location(self) -> Location | None:
+        return self.doc.locate(self.path) if self.doc is not None else None
+
+    def describe(self) -> str:
+        location = self.location()
+        where = f"{location.file}:{location.line}" if location else "built in"
+        return f"{where} ({self.layer})"
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One source of settings: a spec object (or None) and where it sits."""
+
+    spec: SpecModel | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """The merged values (nested dicts keyed by YAML names) and each leaf's origin."""
+
+    values: Mapping[str, Any]
+    origins: Mapping[Path, Origin]
+
+    def get(self, *path: str, default: Any = None) -> Any:
+        node: Any = self.values
+        for step in path:
+            if not isinstance(node, Mapping) or step not in node:
+                return default
+            node = node[step]
+        return node
+
+    def origin(self, *path: str) -> Origin | None:
+        """Origin of the leaf at ``path``, or of the closest leaf below it."""
+        found = self.origins.get(path)
+        if found is not None:
+            return found
+        below = [o for p, o in self.origins.items() if p[: len(path)] == path]
+        return below[0] if below else None
+
+
+def merge(layers: Iterable[Layer], fields: Mapping[str, FieldInfo] | None = None) -> Merged:
+    """Merge ``layers`` lowest first; ``fields`` limits the top-level fields taken."""
+    values: dict[str, Any] = {}
+    origins: dict[Path, Origin] = {}
+    for layer in layers:
+        if layer.spec is not None:
+            _merge_model(values, origins, layer.spec, layer.origin, (), fields)
+    return Merged(values, origins)
+
+
+def _merge_model(
+    values: dict[str, Any],
+    origins: dict[Path, Origin],
+    model: SpecModel,
+    origin: Origin,
+    prefix: Path,
+    fields: Mapping[str, FieldInfo] | None = None,
+) -> None:
+    for name, field in (fields or type(model).model_fields).items():
+        if name not in model.model_fields_set:
+            continue
+        key = field.alias or name
+        value = getattr(model, name)
+        path = (*prefix, key)
+        here = origin.child(key)
+        if isinstance(value, SpecModel) and not isinstance(value, SecretSource):
+            sub = values.get(key)
+            if not isinstance(sub, dict):
+                _forget(origins, path)
+                sub = values[key] = {}
+            _merge_model(sub, origins, value, here, path)
+        elif isinstance(value, dict):
+            sub = values.get(key)
+            if not isinstance(sub, dict):
+                _forget(origins, path)
+                sub = values[key] = {}
+            for item_key, item in value.items():
+                sub[item_key] = item
+                origins[(*path, item_key)] = here.child(item_key)
+        elif value is None:
+            values.pop(key, None)
+            _forget(origins, path)
+        else:
+            _forget(origins, path)
+            values[key] = value
+            origins[path] = here
+
+
+def _forget(origins: dict[Path, Origin], path: Path) -> None:
+    """Drop the origins of ``path`` and everything below it (it is being replaced)."""
+    size = len(path)
+    for known in [p for p in origins if p[:size] == path]:
+        del origins[known]

@@ -1,0 +1,188 @@
+"""The `Model` kind: one model's whole lifecycle."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from mlgitops.spec.base import SpecModel
+from mlgitops.spec.common import EnvMap, Metadata, Resources, Toleration
+from mlgitops.spec.monitoring import Monitoring
+from mlgitops.spec.serving import ServingSpec
+from mlgitops.spec.types import (
+    ArtifactUri,
+    Cron,
+    DnsLabel,
+    Image,
+    LabelKey,
+    MetricName,
+    NonEmptyText,
+    ScalarValue,
+    Text,
+    Uri,
+    Version,
+)
+
+
+class ModelMetadata(Metadata):
+    """Identity and ownership of a model."""
+
+    owner: NonEmptyText = Field(description="Owning team; labels every object and alert.")
+
+
+class DataSource(SpecModel):
+    """A dataset the model trains on."""
+
+    name: DnsLabel = Field(description="Name of the data source.")
+    uri: Uri = Field(description="Where the data lives, e.g. `s3://bucket/path/`.")
+    version: Text | None = Field(default=None, description="Pinned dataset version or snapshot.")
+
+
+ParamValue = ScalarValue
+
+
+class Training(SpecModel):
+    """How the model is (re)trained."""
+
+    image: Image = Field(description="Training container image.")
+    command: list[NonEmptyText] | None = Field(
+        default=None, description="Entrypoint, e.g. `[python, -m, pkg.train]`."
+    )
+    args: list[Text] = Field(default_factory=list, description="Arguments after the command.")
+    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")], ParamValue] = Field(
+        default_factory=dict, description="Hyper-parameters, passed as `--name=value` arguments."
+    )
+    env: EnvMap = Field(
+        default_factory=dict, description="Environment variables (literals or secret references)."
+    )
+    resources: Resources | None = Field(default=None, description="Resources of the training run.")
+    schedule: Cron | None = Field(default=None, description="Retraining schedule (cron, UTC).")
+    runner: Literal["ci", "kubernetes"] = Field(
+        default="ci",
+        description="`ci`: train in the CI runner; `kubernetes`: run a Kubernetes Job.",
+    )
+    timeout_minutes: Annotated[int, Field(ge=1, le=4320)] = Field(
+        default=120, description="Training time limit."
+    )
+    paths: list[NonEmptyText] = Field(
+        default_factory=list,
+        description="Repository paths whose changes retrain the model (push trigger).",
+    )
+    service_account: DnsLabel | None = Field(
+        default=None, description="Service account of the Kubernetes Job."
+    )
+    node_selector: dict[LabelKey, Text] | None = Field(default=None, description="Node labels for the Job.")
+    tolerations: list[Toleration] | None = Field(default=None, description="Tolerations for the Job.")
+
+
+class Gate(SpecModel):
+    """A threshold that an evaluation metric must meet before registration."""
+
+    metric: MetricName = Field(description="Metric name as written in the metrics file.")
+    min: float | None = Field(default=None, description="Lowest acceptable value (inclusive).")
+    max: float | None = Field(default=None, description="Highest acceptable value (inclusive).")
+
+
+class Evaluation(SpecModel):
+    """The evaluation gate between training and registration."""
+
+    gates: list[Gate] = Field(default_factory=list, description="Thresholds; all must pass.")
+    image: Image | None = Field(default=None, description="Evaluation image; default the training image.")
+    command: list[NonEmptyText] | None = Field(
+        default=None, description="Evaluation command; writes the metrics file."
+    )
+    metrics_file: NonEmptyText = Field(
+        default="metrics.json", description="JSON file of metric name → number."
+    )
+
+
+class ModelRegistry(SpecModel):
+    """Where a trained version is registered (the project chooses MLflow or plain artifacts)."""
+
+    model_name: NonEmptyText | None = Field(
+        default=None, description="MLflow registered-model name; default the model name."
+    )
+    alias: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")] | None = Field(
+        default=None,
+        description="MLflow alias set on a version that passes its gates, e.g. `champion`.",
+    )
+    artifact_uri: ArtifactUri | None = Field(
+        default=None,
+        description="For the artifact registry: where versions are uploaded, with `{version}`.",
+    )
+
+
+class Canary(SpecModel):
+    """A second version receiving a share of the traffic."""
+
+    version: Version = Field(description="Version under test.")
+    traffic: int = Field(description="Percentage of requests sent to the canary, 1 to 99.")
+
+
+class Deployment(ServingSpec):
+    """The version deployed in one environment, plus overrides of any serving field."""
+
+    version: Version = Field(description="Stable version served in this environment.")
+    canary: Canary | None = Field(default=None, description="Canary version and its traffic share.")
+    waive_promotion_order: bool = Field(
+        default=False,
+        description="Allow a version that is not deployed in the previous environment (hotfixes).",
+    )
+
+
+class Lifecycle(SpecModel):
+    """Where the model is in its life."""
+
+    stage: Literal["active", "deprecated", "retired"] = Field(
+        default="active",
+        description="`active`; `deprecated` (still served, annotated, warned about after `sunset`); "
+        "`retired` (nothing is generated; deployments must be removed).",
+    )
+    sunset: datetime.date | None = Field(
+        default=None, description="Date (YYYY-MM-DD) after which a deprecated model should be gone."
+    )
+    replaced_by: DnsLabel | None = Field(default=None, description="The model that replaces this one.")
+    reason: Text | None = Field(default=None, description="Why the model is deprecated or retired.")
+
+    @field_validator("sunset", mode="before")
+    @classmethod
+    def _parse_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                from pydantic_core import PydanticCustomError
+
+                raise PydanticCustomError(
+                    "MLG206", "{value!r} is not a date (YYYY-MM-DD)", {"value": value}
+                ) from None
+        return value
+
+
+class ModelBody(SpecModel):
+    """The `spec` of a Model."""
+
+    data: list[DataSource] = Field(default_factory=list, description="Training data sources.")
+    training: Training | None = Field(default=None, description="How the model is trained.")
+    evaluation: Evaluation | None = Field(default=None, description="Gates a version must pass.")
+    registry: ModelRegistry | None = Field(default=None, description="Registry settings for this model.")
+    serving: ServingSpec | None = Field(
+        default=None, description="How the model is served in every environment."
+    )
+    deployments: dict[str, Deployment] = Field(
+        default_factory=dict,
+        description="Per environment: the version served and serving overrides.",
+    )
+    monitoring: Monitoring | None = Field(default=None, description="SLOs, drift and alert routing.")
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle, description="Lifecycle stage.")
+
+
+class ModelSpec(SpecModel):
+    """A `Model` document (`models/*.yaml`)."""
+
+    api_version: Literal["mlgitops/v1"] = Field(description="Always `mlgitops/v1`.")
+    kind: Literal["Model"] = Field(description="Always `Model`.")
+    metadata: ModelMetadata = Field(description="Name, owner, description and labels.")
+    spec: ModelBody = Field(description="The model's lifecycle.")

@@ -1,0 +1,67 @@
+"""What is watched once a model serves: SLOs, drift and where alerts go."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from mlgitops.spec.base import SpecModel
+from mlgitops.spec.types import Cron, Duration, HttpUrl, Image, NonEmptyText, Objective, Text
+
+
+class AvailabilitySLO(SpecModel):
+    """Share of requests that must succeed (not answered with a 5xx)."""
+
+    objective: Objective = Field(description="Target percentage of good requests, e.g. `99.9`.")
+    window: Duration = Field(default="30d", description="Rolling SLO window, e.g. `30d` or `28d`.")
+
+
+class LatencySLO(SpecModel):
+    """Share of requests that must be answered faster than `threshold`."""
+
+    objective: Objective = Field(description="Target percentage of requests under the threshold, e.g. `99`.")
+    threshold: Duration = Field(description="Latency threshold, e.g. `250ms`.")
+    window: Duration = Field(default="30d", description="Rolling SLO window.")
+
+
+class SLOs(SpecModel):
+    """Service-level objectives; each becomes burn-rate alerts."""
+
+    availability: AvailabilitySLO | None = Field(default=None, description="Availability objective.")
+    latency: LatencySLO | None = Field(default=None, description="Latency objective.")
+
+
+class Drift(SpecModel):
+    """A scheduled comparison of live inputs with the training reference."""
+
+    features: Annotated[list[NonEmptyText], Field(min_length=1)] = Field(description="Features to compare.")
+    method: Literal["psi", "ks"] = Field(
+        default="psi",
+        description="`psi` (population stability index) or `ks` (Kolmogorov-Smirnov statistic).",
+    )
+    threshold: Annotated[float, Field(gt=0)] = Field(description="Drift score above which a feature alerts.")
+    schedule: Cron = Field(default="0 * * * *", description="When the drift check runs (cron, UTC).")
+    reference: Text | None = Field(
+        default=None,
+        description="Name of the data source used as reference; default the first one.",
+    )
+    image: Image | None = Field(
+        default=None, description="Drift-check container image; default the mlgitops drift image."
+    )
+    retrain: bool = Field(default=False, description="Trigger the training pipeline when drift alerts.")
+
+
+class Alerts(SpecModel):
+    """Where alerts are routed."""
+
+    route: NonEmptyText = Field(description="Alertmanager route (receiver) label, e.g. `risk-oncall`.")
+    runbook_url: HttpUrl | None = Field(default=None, description="Runbook linked from every alert.")
+
+
+class Monitoring(SpecModel):
+    """Monitoring of the served model."""
+
+    slos: SLOs | None = Field(default=None, description="Service-level objectives.")
+    drift: Drift | None = Field(default=None, description="Data drift monitoring.")
+    alerts: Alerts | None = Field(default=None, description="Alert routing.")

@@ -1,0 +1,132 @@
+"""How a model is served. Every field is optional here because the same type is
+used by every layer (project defaults, environment settings, the model, the
+per-environment override); :mod:`mlgitops.resolve` merges them and checks that
+the result is complete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from mlgitops.spec.base import SpecModel
+from mlgitops.spec.common import EnvMap, Resources, Toleration
+from mlgitops.spec.types import (
+    ArtifactUri,
+    DnsLabel,
+    Image,
+    LabelKey,
+    MetricName,
+    NonEmptyText,
+    Text,
+)
+
+Runtime = Literal[
+    "sklearn",
+    "xgboost",
+    "lightgbm",
+    "pytorch",
+    "tensorflow",
+    "onnx",
+    "triton",
+    "huggingface",
+    "custom",
+]
+Protocol = Literal["v1", "v2", "grpc-v2", "openai"]
+ScaleMetric = Literal["concurrency", "rps", "cpu", "memory", "custom"]
+
+
+class Autoscaling(SpecModel):
+    """Replica bounds and the metric that scales between them."""
+
+    min_replicas: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None, description="Fewest replicas; 0 only together with `scaleToZero: true`."
+    )
+    max_replicas: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None, description="Most replicas."
+    )
+    scale_to_zero: bool | None = Field(
+        default=None,
+        description="Allow scaling to zero replicas when idle (KServe serverless mode only).",
+    )
+    metric: ScaleMetric | None = Field(
+        default=None,
+        description="What drives scaling: `concurrency` (in-flight requests per replica), `rps`, `cpu` "
+        "or `memory` (percent of request), or `custom` (a Prometheus metric named by `customMetric`).",
+    )
+    target: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Target value of the metric per replica."
+    )
+    custom_metric: MetricName | None = Field(
+        default=None, description="Metric name when `metric: custom` (served by a metrics adapter)."
+    )
+
+
+class Transformer(SpecModel):
+    """A pre/post-processing container placed in front of the predictor."""
+
+    image: Image | None = Field(default=None, description="Container image of the transformer.")
+    command: list[NonEmptyText] | None = Field(default=None, description="Entrypoint override.")
+    args: list[Text] | None = Field(default=None, description="Arguments.")
+    env: EnvMap | None = Field(
+        default=None, description="Environment variables (literals or secret references)."
+    )
+    resources: Resources | None = Field(default=None, description="Resources of the transformer.")
+
+
+class ServingSpec(SpecModel):
+    """Serving settings. Mappings merge across layers; lists and scalars replace."""
+
+    runtime: Runtime | None = Field(
+        default=None,
+        description="Model server: `sklearn`, `xgboost`, `lightgbm`, `pytorch`, `tensorflow`, `onnx`, "
+        "`triton`, `huggingface`, or `custom` (your own container in `image`).",
+    )
+    runtime_version: Text | None = Field(
+        default=None,
+        description="Version of the serving runtime image, when not the platform default.",
+    )
+    artifact: ArtifactUri | None = Field(
+        default=None,
+        description="Where the model artifact lives, with a `{version}` (and optionally `{model}`) "
+        "placeholder, "
+        "e.g. `s3://models/fraud/{version}/`.",
+    )
+    protocol: Protocol | None = Field(
+        default=None, description="Inference protocol: `v1`, `v2`, `grpc-v2` or `openai`."
+    )
+    image: Image | None = Field(
+        default=None,
+        description="Container image; required with `runtime: custom`, otherwise overrides the runtime's.",
+    )
+    command: list[NonEmptyText] | None = Field(default=None, description="Container entrypoint override.")
+    args: list[Text] | None = Field(default=None, description="Extra arguments to the model server.")
+    env: EnvMap | None = Field(
+        default=None, description="Environment variables (literals or secret references)."
+    )
+    port: Annotated[int, Field(ge=1, le=65535)] | None = Field(
+        default=None, description="Port the container serves on (custom containers); default 8080."
+    )
+    resources: Resources | None = Field(default=None, description="Resources of each replica.")
+    node_selector: dict[LabelKey, Text] | None = Field(
+        default=None, description="Node labels to schedule onto."
+    )
+    tolerations: list[Toleration] | None = Field(
+        default=None, description="Taints to tolerate (e.g. GPU nodes)."
+    )
+    service_account: DnsLabel | None = Field(
+        default=None,
+        description="Kubernetes service account, e.g. one allowed to read the artifact bucket.",
+    )
+    autoscaling: Autoscaling | None = Field(default=None, description="Replica bounds and scaling metric.")
+    transformer: Transformer | None = Field(
+        default=None, description="Optional pre/post-processing container."
+    )
+    deployment_mode: Literal["serverless", "standard"] | None = Field(
+        default=None,
+        description="KServe deployment mode: `serverless` (Knative, can scale to zero) or `standard` "
+        "(plain Deployment + HPA). Ignored by the `kubernetes` serving target.",
+    )
+    annotations: dict[LabelKey, Text] | None = Field(
+        default=None, description="Extra annotations on the serving objects."
+    )

@@ -1,0 +1,101 @@
+"""Project policies, checked on the resolved settings (MLG4xx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlgitops.diagnostics import Diagnostic, make
+from mlgitops.resolve import ResolvedDeployment, ResolvedProject
+from mlgitops.spec.types import is_immutable_image
+
+
+def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
+    project = resolved.validated
+    policies = project.spec.spec.policies
+    diagnostics = list(_approval(resolved))
+    for item in resolved.deployments:
+        env = item.environment.name
+        if env in policies.require_evaluation_gate:
+            diagnostics += _gate(item)
+        if env in policies.require_slo:
+            diagnostics += _slo(item)
+        if env in policies.forbid_mutable_image_tags:
+            diagnostics += _images(item)
+    return diagnostics
+
+
+def _approval(resolved: ResolvedProject) -> Iterator[Diagnostic]:
+    project = resolved.validated
+    required = project.spec.spec.policies.require_approval
+    for index, env in enumerate(project.spec.spec.environments):
+        if env.name in required and env.approval != "required":
+            yield make(
+                "MLG404",
+                f"policy requireApproval covers {env.name!r}, but it does not declare 'approval: required'",
+                project.doc.locate(("spec", "environments", index, "name")),
+                "add 'approval: required' to the environment",
+            )
+
+
+def _gate(item: ResolvedDeployment) -> Iterator[Diagnostic]:
+    evaluation = item.model.spec.spec.evaluation
+    if evaluation is None or not evaluation.gates:
+        yield make(
+            "MLG401",
+            f"model {item.model.name!r} is deployed to {item.environment.name!r}, which requires an "
+            "evaluation gate, but it has none",
+            item.model.doc.locate(("spec", "deployments", item.environment.name), key=True),
+            "add spec.evaluation.gates, e.g. [{metric: auc, min: 0.9}]",
+        )
+
+
+def _slo(item: ResolvedDeployment) -> Iterator[Diagnostic]:
+    monitoring = item.model.spec.spec.monitoring
+    slos = monitoring.slos if monitoring else None
+    if slos is None or (slos.availability is None and slos.latency is None):
+        yield make(
+            "MLG402",
+            f"model {item.model.name!r} is deployed to {item.environment.name!r}, which requires an "
+            "SLO, but it has none",
+            item.model.doc.locate(("spec", "deployments", item.environment.name), key=True),
+            "add spec.monitoring.slos.availability or .latency",
+        )
+
+
+def _images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
+    env = item.environment.name
+    body = item.model.spec.spec
+    candidates: list[tuple[str, object, object]] = []
+    for path in (("image",), ("transformer", "image")):
+        image = item.serving.get(*path)
+        origin = item.serving.origin(*path)
+        if image is not None:
+            candidates.append((".".join(path), image, origin.location() if origin else None))
+    # Training, evaluation and drift images feed or watch every environment the model runs in.
+    for label, image, doc_path in (
+        (
+            "training image",
+            body.training.image if body.training else None,
+            ("spec", "training", "image"),
+        ),
+        (
+            "evaluation image",
+            body.evaluation.image if body.evaluation else None,
+            ("spec", "evaluation", "image"),
+        ),
+        (
+            "drift image",
+            body.monitoring.drift.image if body.monitoring and body.monitoring.drift else None,
+            ("spec", "monitoring", "drift", "image"),
+        ),
+    ):
+        if image is not None:
+            candidates.append((label, image, item.model.doc.locate(doc_path)))
+    for label, image, location in candidates:
+        if isinstance(image, str) and not is_immutable_image(image):
+            yield make(
+                "MLG403",
+                f"{label} {image!r} of {item.model.name!r} has a mutable tag, which {env!r} forbids",
+                location,  # type: ignore[arg-type]
+                "pin a release tag (e.g. :1.8.0) or a digest (@sha256:…)",
+            )

@@ -1,0 +1,204 @@
+"""Semantic checks: what a single file's schema cannot see."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+from mlgitops.diagnostics import Diagnostic, did_you_mean, make
+from mlgitops.spec.model import Deployment
+from mlgitops.validate import ValidatedModel, ValidatedProject
+from mlgitops.versions import is_older
+
+
+def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
+    diagnostics = list(_environments(project))
+    diagnostics += _duplicate_models(project)
+    for model in project.models:
+        diagnostics += _deployments(project, model)
+        diagnostics += _promotion_order(project, model)
+        diagnostics += _gates(model)
+        diagnostics += _lifecycle(project, model, today)
+        diagnostics += _references(project, model)
+    return diagnostics
+
+
+def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
+    doc, spec = project.doc, project.spec.spec
+    seen: dict[str, int] = {}
+    for index, env in enumerate(spec.environments):
+        if env.name in seen:
+            yield make(
+                "MLG312",
+                f"environment {env.name!r} is declared twice",
+                doc.locate(("spec", "environments", index, "name")),
+                "environment names must be unique",
+                related=[doc.locate(("spec", "environments", seen[env.name], "name"))],
+            )
+        seen.setdefault(env.name, index)
+    policies = spec.policies
+    for field, names in (
+        ("requireEvaluationGate", policies.require_evaluation_gate),
+        ("requireSLO", policies.require_slo),
+        ("forbidMutableImageTags", policies.forbid_mutable_image_tags),
+        ("requireApproval", policies.require_approval),
+    ):
+        for index, name in enumerate(names):
+            if name not in seen:
+                yield make(
+                    "MLG319",
+                    f"policy {field} names environment {name!r}, which is not declared",
+                    doc.locate(("spec", "policies", field, index)),
+                    did_you_mean(name, seen) or f"declared environments: {', '.join(seen)}",
+                )
+
+
+def _duplicate_models(project: ValidatedProject) -> Iterator[Diagnostic]:
+    first: dict[str, ValidatedModel] = {}
+    for model in project.models:
+        earlier = first.setdefault(model.name, model)
+        if earlier is not model:
+            yield make(
+                "MLG301",
+                f"model {model.name!r} is also defined in {earlier.doc.display}",
+                model.doc.locate(("metadata", "name")),
+                "model names must be unique across the project; rename one of them",
+                related=[earlier.doc.locate(("metadata", "name"))],
+            )
+
+
+def _deployments(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
+    declared = project.environment_names
+    doc = model.doc
+    for env_name, deployment in model.spec.spec.deployments.items():
+        path = ("spec", "deployments", env_name)
+        if env_name not in declared:
+            yield make(
+                "MLG303",
+                f"deployment to environment {env_name!r}, which the project does not declare",
+                doc.locate(path, key=True),
+                did_you_mean(env_name, declared) or f"declared environments: {', '.join(declared)}",
+            )
+        canary = deployment.canary
+        if canary is None:
+            continue
+        if not 1 <= canary.traffic <= 99:
+            yield make(
+                "MLG304",
+                f"canary traffic {canary.traffic}% is outside 1..99",
+                doc.locate((*path, "canary", "traffic")),
+                "to send all traffic to the new version, make it the stable 'version' instead",
+            )
+        if canary.version == deployment.version:
+            yield make(
+                "MLG305",
+                f"canary version {canary.version!r} is already the stable version",
+                doc.locate((*path, "canary", "version")),
+                "remove the canary, or set it to the version under test",
+            )
+
+
+def _promotion_order(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
+    """Each version must have passed through the previous environment that runs this model.
+
+    A version is fine when the previous environment serves it (stable or
+    canary), or when it is older than the previous environment's stable
+    version (it was promoted before the previous environment moved on).
+    """
+    deployments = model.spec.spec.deployments
+    previous: tuple[str, Deployment] | None = None
+    for env_name in project.environment_names:
+        deployment = deployments.get(env_name)
+        if deployment is None:
+            continue
+        if previous is not None and not deployment.waive_promotion_order:
+            prev_name, prev = previous
+            available = {prev.version} | ({prev.canary.version} if prev.canary else set())
+            candidates: list[tuple[tuple[str, ...], str]] = [(("version",), deployment.version)]
+            if deployment.canary:
+                candidates.append((("canary", "version"), deployment.canary.version))
+            for field, version in candidates:
+                if version in available or is_older(version, prev.version):
+                    continue
+                yield make(
+                    "MLG306",
+                    f"version {version!r} in {env_name!r} has not been deployed to {prev_name!r}, "
+                    f"the previous environment (it serves {', '.join(sorted(available))})",
+                    model.doc.locate(("spec", "deployments", env_name, *field)),
+                    f"promote it to {prev_name!r} first, or set 'waivePromotionOrder: true' on this "
+                    "deployment for a hotfix",
+                )
+        previous = (env_name, deployment)
+
+
+def _gates(model: ValidatedModel) -> Iterator[Diagnostic]:
+    evaluation = model.spec.spec.evaluation
+    if evaluation is None:
+        return
+    seen: set[str] = set()
+    for index, gate in enumerate(evaluation.gates):
+        path = ("spec", "evaluation", "gates", index)
+        if gate.min is None and gate.max is None:
+            yield make(
+                "MLG314",
+                f"gate on {gate.metric!r} has neither 'min' nor 'max'",
+                model.doc.locate(path),
+                "add 'min:' and/or 'max:'",
+            )
+        elif gate.min is not None and gate.max is not None and gate.min > gate.max:
+            yield make(
+                "MLG314",
+                f"gate on {gate.metric!r} can never pass: min {gate.min} is above max {gate.max}",
+                model.doc.locate((*path, "min")),
+            )
+        if gate.metric in seen:
+            yield make(
+                "MLG314",
+                f"metric {gate.metric!r} is gated twice",
+                model.doc.locate((*path, "metric")),
+                "merge the two gates into one with both 'min' and 'max'",
+            )
+        seen.add(gate.metric)
+
+
+def _lifecycle(
+    project: ValidatedProject, model: ValidatedModel, today: datetime.date
+) -> Iterator[Diagnostic]:
+    lifecycle = model.spec.spec.lifecycle
+    if lifecycle.stage == "retired" and model.spec.spec.deployments:
+        envs = ", ".join(model.spec.spec.deployments)
+        yield make(
+            "MLG311",
+            f"model {model.name!r} is retired but still deployed to {envs}",
+            model.doc.locate(("spec", "deployments"), key=True),
+            "remove its deployments (the generated files are then pruned), or set the stage back",
+        )
+    if lifecycle.stage == "deprecated" and lifecycle.sunset is not None and lifecycle.sunset < today:
+        yield make(
+            "MLG318",
+            f"model {model.name!r} was to be gone by {lifecycle.sunset.isoformat()}",
+            model.doc.locate(("spec", "lifecycle", "sunset")),
+            "retire it, or move the sunset date",
+        )
+
+
+def _references(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
+    body = model.spec.spec
+    replaced_by = body.lifecycle.replaced_by
+    names = {m.name for m in project.models}
+    if replaced_by is not None and replaced_by not in names:
+        yield make(
+            "MLG321",
+            f"lifecycle.replacedBy names {replaced_by!r}, which is not a model of this project",
+            model.doc.locate(("spec", "lifecycle", "replacedBy")),
+            did_you_mean(replaced_by, names),
+        )
+    drift = body.monitoring.drift if body.monitoring else None
+    sources = [source.name for source in body.data]
+    if drift is not None and drift.reference is not None and drift.reference not in sources:
+        yield make(
+            "MLG321",
+            f"drift.reference names {drift.reference!r}, which is not one of the model's data sources",
+            model.doc.locate(("spec", "monitoring", "drift", "reference")),
+            did_you_mean(drift.reference, sources) or "declare it under spec.data",
+        )
