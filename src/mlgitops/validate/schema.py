@@ -68,7 +68,7 @@ def data_path(data: Any, loc: Sequence[str | int]) -> tuple[str | int, ...]:
         if isinstance(node, dict) and isinstance(step, str) and step in node:
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]  # noqa: SIM114 - the two branches narrow different types
+            node = node[step]
         elif isinstance(node, dict) and step not in node and _is_last_key(loc, step):
             path.append(step)  # a missing or unknown key: keep it for the message
             return tuple(path)
