@@ -79,7 +79,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG318", "deprecated model past its sunset date", _W),
         CodeInfo("MLG319", "policy names an undeclared environment", _E),
         CodeInfo("MLG320", "required serving field not set in any layer", _E),
-        CodeInfo("MLG321", "environment name reused as a model setting key", _E),
+        CodeInfo("MLG321", "reference to an undeclared model or data source", _E),
         CodeInfo("MLG322", "invalid URI", _E),
         CodeInfo("MLG323", "invalid container image reference", _E),
         # policies
@@ -87,6 +87,12 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG402", "policy: SLO required", _E),
         CodeInfo("MLG403", "policy: mutable image tag", _E),
         CodeInfo("MLG404", "policy: approval required", _E),
+        # rendering and emitting
+        CodeInfo("MLG501", "refusing to overwrite a file mlgitops does not own", _E),
+        CodeInfo("MLG502", "unsafe output path", _E),
+        CodeInfo("MLG503", "template error", _E),
+        CodeInfo("MLG504", "template directory not usable", _E),
+        CodeInfo("MLG505", "an interrupted compile left the tree mid-update", _E),
     )
 }
 

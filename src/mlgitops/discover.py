@@ -74,3 +74,17 @@ def find_models(
             )
         )
     return sorted(found, key=files.display), diagnostics
+
+
+def repository_subdir(root: Path) -> str:
+    """The project directory relative to its git repository's root ("" when they coincide).
+
+    GitOps objects name paths inside the repository, so a project kept in a
+    subdirectory must prefix them.  Outside a git repository the project
+    directory counts as the root.
+    """
+    for candidate in (root, *root.parents):
+        if (candidate / ".git").exists():
+            relative = root.relative_to(candidate).as_posix()
+            return "" if relative == "." else relative
+    return ""

@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgitops import compile as compiler
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
-from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, find_project
+from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, find_project, repository_subdir
+from mlgitops.emit import transaction
+from mlgitops.emit.drift import Drift
+from mlgitops.emit.manifest import MANIFEST_DIR
+from mlgitops.fingerprint import fingerprint
+from mlgitops.targets.base import OutputFile
 from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document
 from mlgitops.resolve import ResolvedProject, resolve
 from mlgitops.spec import API_VERSION, ModelSpec, ProjectSpec
@@ -22,7 +28,7 @@ from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.validate.policies import check_policies
 from mlgitops.validate.schema import validate_document
 from mlgitops.validate.secrets import find_secrets
-from mlgitops.validate.semantic import check_project
+from mlgitops.validate import semantic
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,110 @@ def validate_project(path: Path, *, today: datetime.date | None = None) -> Valid
     resolved = None
     if project is not None and project_doc is not None:
         validated = ValidatedProject(files, project_doc, project, tuple(models))
-        diagnostics += check_project(validated, today or datetime.date.today())
+        diagnostics += semantic.check_project(validated, today or datetime.date.today())
         resolved, problems = resolve(validated)
         diagnostics += problems
         diagnostics += check_policies(resolved)
     return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root)
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """What ``compile`` or ``check`` did: diagnostics, generated files and what changed on disk."""
+
+    validation: ValidationResult
+    files: list[OutputFile] = field(default_factory=list)
+    written: tuple[str, ...] = ()
+    pruned: tuple[str, ...] = ()
+    up_to_date: bool = False
+    recovered: bool = False
+    drift: list[Drift] = field(default_factory=list)
+    extra: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return sort_diagnostics([*self.validation.diagnostics, *self.extra])
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def compile_project(path: Path, *, today: datetime.date | None = None, use_cache: bool = True) -> CompileResult:
+    """Validate, render and write the project; a failure writes nothing."""
+    files, problems = find_project(path)
+    if files is None:
+        return CompileResult(ValidationResult(problems))
+    day = compiler.today_or(today)
+    with transaction.project_lock(files.root):
+        _ignore_scratch_files(files.root)
+        recovered = transaction.recover(files.root)
+        input_hash = _fingerprint(files, day)
+        if use_cache and input_hash is not None and compiler.is_up_to_date(files.root, input_hash):
+            return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
+        validation = validate_project(path, today=day)
+        generated = _generate(validation)
+        if not validation.ok or generated is None or generated.diagnostics:
+            extra = generated.diagnostics if generated else []
+            return CompileResult(validation, extra=extra, recovered=recovered)
+        emit = compiler.emit_plan(files.root, generated.files, input_hash or "")
+        if has_errors(emit.diagnostics):
+            return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
+        transaction.apply(emit)
+        return CompileResult(
+            validation, generated.files, tuple(sorted(emit.writes)), emit.deletes, recovered=recovered
+        )
+
+
+def check_project(path: Path, *, today: datetime.date | None = None) -> CompileResult:
+    """Compile in memory and compare with the tree on disk; never writes."""
+    validation = validate_project(path, today=today)
+    generated = _generate(validation)
+    if not validation.ok or generated is None or generated.diagnostics:
+        return CompileResult(validation, extra=generated.diagnostics if generated else [])
+    assert validation.root is not None
+    extra: list[Diagnostic] = []
+    if (validation.root / transaction.TXN_DIR / transaction.JOURNAL).exists():
+        extra.append(make("MLG505", "a compile was interrupted; its changes are still on disk",
+                          Location(MANIFEST_DIR), "run 'mlgitops compile' to restore and finish"))
+    drift = compiler.drift(validation.root, generated.files)
+    return CompileResult(validation, generated.files, drift=drift, extra=extra)
+
+
+def generate_files(path: Path, *, today: datetime.date | None = None) -> CompileResult:
+    """Validate and render in memory only (for ``diff`` and tests)."""
+    validation = validate_project(path, today=today)
+    generated = _generate(validation)
+    if generated is None:
+        return CompileResult(validation)
+    return CompileResult(validation, generated.files, extra=generated.diagnostics)
+
+
+def _generate(validation: ValidationResult) -> compiler.Generated | None:
+    if not validation.ok or validation.resolved is None or validation.root is None:
+        return None
+    return compiler.generate(validation.resolved, validation.root, repository_subdir(validation.root))
+
+
+def _fingerprint(files: ProjectFiles, today: datetime.date) -> str | None:
+    """Fingerprint of every input, or None when the project cannot even be read (no caching then)."""
+    doc, _problems = load_document(files.project_file, files.display(files.project_file))
+    if doc is None:
+        return None
+    models, _ = find_models(files, _include_patterns(doc), doc.location())
+    spec: Any = doc.data.get("spec")
+    override = spec.get("templates") if isinstance(spec, dict) else None
+    template_dirs = [compiler.templates_dir()]
+    if isinstance(override, str):
+        template_dirs.append(files.root / override)
+    return fingerprint(files.root, [files.project_file, *models], template_dirs, today)
+
+
+def _ignore_scratch_files(root: Path) -> None:
+    """Keep the lock and transaction scratch space out of git (the manifest is committed)."""
+    ignore = root / MANIFEST_DIR / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("lock\ntxn/\n", encoding="utf-8")
 
 
 def _load(

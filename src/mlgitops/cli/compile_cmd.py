@@ -1,0 +1,69 @@
+"""`mlgitops compile` and `mlgitops check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlgitops.cli.options import format_option, path_prefix, project_argument
+
+
+@click.command("compile")
+@project_argument()
+@format_option(("text", "json", "github", "sarif"))
+@click.option("--no-cache", is_flag=True, help="Recompile even if no input changed since the last compile.")
+def compile_(path: Path, fmt: str, no_cache: bool) -> int:
+    """Generate every file the project's models need and write them under the
+    project (default output directory: deploy/).
+
+    Validates first; if anything is wrong, nothing is written. Files mlgitops
+    generated before and no longer generates are pruned; files it did not
+    generate are never touched. The ownership manifest is
+    .mlgitops/manifest.json. An interrupted compile is rolled back by the next
+    mlgitops command, so the tree is never left half-written.
+    """
+    from mlgitops.pipeline import compile_project
+    from mlgitops.reporters import Report, render
+    from mlgitops.reporters.compile_report import compile_summary
+
+    result = compile_project(path, use_cache=not no_cache)
+    report = Report(result.diagnostics, result.validation.sources, path_prefix(result.validation.root),
+                    len(result.validation.sources))
+    if not result.ok:
+        click.echo(render(report, fmt), nl=False)
+        click.echo("compile failed: nothing was written", err=True)
+        return 1
+    if result.diagnostics:
+        click.echo(render(report, fmt), nl=False)
+    if fmt == "text":
+        click.echo(compile_summary(len(result.files), result.written, result.pruned, result.up_to_date,
+                                   result.recovered), nl=False)
+    return 0
+
+
+@click.command()
+@project_argument()
+@format_option(("text", "json", "github"))
+@click.option("--no-diff", is_flag=True, help="List the files that differ without their diffs.")
+def check(path: Path, fmt: str, no_diff: bool) -> int:
+    """Fail if the generated files on disk differ from a fresh compile.
+
+    Compiles in memory (nothing is written) and reports every generated file
+    that was edited by hand, is missing, or is stale (generated before, no
+    longer generated), with a unified diff. Run it in CI after 'validate'.
+
+    Exits 0 when in sync, 1 when anything differs or the specs are invalid.
+    """
+    from mlgitops.pipeline import check_project
+    from mlgitops.reporters import Report, render
+    from mlgitops.reporters.compile_report import drift_report
+
+    result = check_project(path)
+    report = Report(result.diagnostics, result.validation.sources, path_prefix(result.validation.root),
+                    len(result.validation.sources))
+    if not result.ok:
+        click.echo(render(report, fmt), nl=False)
+        return 1
+    click.echo(drift_report(report, result.drift, fmt, show_diff=not no_diff), nl=False)
+    return 1 if result.drift else 0

@@ -1,0 +1,138 @@
+"""Apply a plan so that a failed or killed compile never leaves a half-written tree.
+
+1. Every new file is written under ``.mlgitops/txn/new/`` first; nothing in
+   the project has changed yet, so a crash here changes nothing.
+2. Files about to be replaced or pruned are hard-linked (copied where links
+   are impossible) into ``.mlgitops/txn/old/``.
+3. ``.mlgitops/txn/journal.json`` is written atomically: from now on the
+   transaction can be undone.
+4. Files are moved into place with ``os.replace`` (atomic per file) and
+   pruned files are removed; the manifest goes last.
+5. The journal is deleted: this is the commit point.
+
+If the process dies in step 4, the next mlgitops command finds the journal
+and restores the previous tree from the backups before doing anything else
+(:func:`recover`).  A lock file keeps two compiles from running at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from mlgitops.emit.manifest import MANIFEST_DIR
+from mlgitops.emit.plan import Plan
+from mlgitops.errors import UserError
+
+TXN_DIR = f"{MANIFEST_DIR}/txn"
+JOURNAL = "journal.json"
+# Test hook: stop the process (as a kill would) after this many files were moved into place.
+_CRASH_AFTER_ENV = "MLGITOPS_TEST_CRASH_AFTER_MOVES"
+
+
+@contextlib.contextmanager
+def project_lock(root: Path) -> Iterator[None]:
+    """Exclusive lock on the project's .mlgitops directory for the duration of a compile."""
+    directory = root / MANIFEST_DIR
+    directory.mkdir(exist_ok=True)
+    with (directory / "lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError("another mlgitops compile is running in this project") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def apply(plan: Plan) -> None:
+    root = plan.root
+    txn = root / TXN_DIR
+    shutil.rmtree(txn, ignore_errors=True)
+    new, old = txn / "new", txn / "old"
+    for relative, data in plan.writes.items():
+        staged = new / relative
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+    existed: list[str] = []
+    for relative in [*plan.writes, *plan.deletes]:
+        current = root / relative
+        if current.is_file():
+            existed.append(relative)
+            backup = old / relative
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(current, backup)
+    journal = {"writes": sorted(plan.writes), "deletes": list(plan.deletes), "existed": sorted(existed)}
+    _atomic_write(txn / JOURNAL, json.dumps(journal, indent=1).encode())
+    crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
+    moves = 0
+    manifest_last = sorted(plan.writes, key=lambda p: (p.startswith(MANIFEST_DIR + "/"), p))
+    for relative in manifest_last:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(new / relative, target)
+        moves += 1
+        if moves == crash_after:
+            os._exit(137)  # simulate SIGKILL mid-commit
+    for relative in plan.deletes:
+        (root / relative).unlink(missing_ok=True)
+        _remove_empty_parents(root, relative)
+    (txn / JOURNAL).unlink()
+    shutil.rmtree(txn, ignore_errors=True)
+
+
+def recover(root: Path) -> bool:
+    """Undo an interrupted apply, if any. Returns True when something was rolled back."""
+    txn = root / TXN_DIR
+    journal_path = txn / JOURNAL
+    if not journal_path.is_file():
+        if txn.exists():
+            shutil.rmtree(txn, ignore_errors=True)  # died before step 3: nothing was applied
+        return False
+    journal = json.loads(journal_path.read_bytes())
+    existed = set(journal["existed"])
+    for relative in [*journal["writes"], *journal["deletes"]]:
+        target = root / relative
+        backup = txn / "old" / relative
+        if relative in existed:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(backup, target)
+        else:
+            target.unlink(missing_ok=True)
+            _remove_empty_parents(root, relative)
+    journal_path.unlink()
+    shutil.rmtree(txn, ignore_errors=True)
+    return True
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _remove_empty_parents(root: Path, relative: str) -> None:
+    """Remove directories left empty by pruning, up to (not including) the project root."""
+    parent = (root / relative).parent
+    while parent != root and parent.is_relative_to(root):
+        try:
+            parent.rmdir()
+        except OSError:
+            return
+        parent = parent.parent

@@ -1,0 +1,53 @@
+"""Stage 5, IR: the frozen, fully resolved description that targets read.
+
+Targets never see spec objects or raw YAML: every value here is complete
+(defaults applied), typed, and sorted where order carries no meaning.
+"""
+
+from mlgitops.ir.types import (
+    Alerts,
+    Autoscaling,
+    Canary,
+    Container,
+    DataSource,
+    Deployment,
+    Drift,
+    EnvVar,
+    Environment,
+    Evaluation,
+    Gate,
+    Model,
+    Monitoring,
+    Project,
+    Registry,
+    Resources,
+    SecretKeyRef,
+    Serving,
+    SLO,
+    Toleration,
+    Training,
+)
+
+__all__ = [
+    "SLO",
+    "Alerts",
+    "Autoscaling",
+    "Canary",
+    "Container",
+    "DataSource",
+    "Deployment",
+    "Drift",
+    "EnvVar",
+    "Environment",
+    "Evaluation",
+    "Gate",
+    "Model",
+    "Monitoring",
+    "Project",
+    "Registry",
+    "Resources",
+    "SecretKeyRef",
+    "Serving",
+    "Toleration",
+    "Training",
+]

@@ -1,0 +1,96 @@
+"""IR of the lifecycle parts that do not vary per environment: training, evaluation, registry, monitoring."""
+
+from __future__ import annotations
+
+from mlgitops import ir
+from mlgitops.ir.convert import env_var, env_vars, resources, tolerations
+from mlgitops.spec.model import Evaluation as EvaluationSpec
+from mlgitops.spec.model import ModelRegistry
+from mlgitops.spec.model import Training as TrainingSpec
+from mlgitops.spec.monitoring import Monitoring as MonitoringSpec
+from mlgitops.spec.project import ArtifactRegistry, MlflowRegistry
+
+
+def training(spec: TrainingSpec | None) -> ir.Training | None:
+    if spec is None:
+        return None
+    params = tuple(sorted((name, _param(value)) for name, value in spec.params.items()))
+    return ir.Training(
+        image=spec.image,
+        command=tuple(spec.command or ()),
+        args=(*spec.args, *(f"--{name}={value}" for name, value in params)),
+        params=params,
+        env=env_vars(spec.env),
+        resources=resources(spec.resources, "1", "2Gi"),
+        schedule=spec.schedule,
+        runner=spec.runner,
+        timeout_minutes=spec.timeout_minutes,
+        paths=tuple(spec.paths),
+        service_account=spec.service_account,
+        node_selector=tuple(sorted((spec.node_selector or {}).items())),
+        tolerations=tolerations(spec.tolerations or ()),
+    )
+
+
+def _param(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def evaluation(spec: EvaluationSpec | None) -> ir.Evaluation | None:
+    if spec is None:
+        return None
+    return ir.Evaluation(
+        gates=tuple(ir.Gate(g.metric, g.min, g.max) for g in spec.gates),
+        image=spec.image,
+        command=tuple(spec.command or ()),
+        metrics_file=spec.metrics_file,
+    )
+
+
+def registry(
+    project: MlflowRegistry | ArtifactRegistry, model: ModelRegistry | None, name: str
+) -> ir.Registry:
+    credentials = env_var("REGISTRY_CREDENTIALS", project.credentials) if project.credentials else None
+    if isinstance(project, MlflowRegistry):
+        return ir.Registry(
+            kind="mlflow",
+            tracking_uri=project.tracking_uri,
+            model_name=(model.model_name if model and model.model_name else name),
+            alias=model.alias if model else None,
+            artifact_uri=model.artifact_uri if model else None,
+            credentials=credentials,
+        )
+    artifact = model.artifact_uri if model and model.artifact_uri else None
+    if artifact is None:
+        artifact = project.uri.rstrip("/") + "/{model}/{version}/"
+    return ir.Registry(
+        kind="artifact",
+        tracking_uri=None,
+        model_name=(model.model_name if model and model.model_name else name),
+        alias=None,
+        artifact_uri=artifact.replace("{model}", name),
+        credentials=credentials,
+    )
+
+
+def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
+    if spec is None:
+        return ir.Monitoring(slos=(), drift=None, alerts=ir.Alerts(None, None))
+    slos: list[ir.SLO] = []
+    if spec.slos is not None:
+        if spec.slos.availability is not None:
+            a = spec.slos.availability
+            slos.append(ir.SLO("availability", a.objective, a.window))
+        if spec.slos.latency is not None:
+            lat = spec.slos.latency
+            slos.append(ir.SLO("latency", lat.objective, lat.window, lat.threshold))
+    drift = None
+    if spec.drift is not None:
+        d = spec.drift
+        drift = ir.Drift(
+            tuple(d.features), d.method, d.threshold, d.schedule, d.reference, d.image, d.retrain
+        )
+    alerts = ir.Alerts(spec.alerts.route, spec.alerts.runbook_url) if spec.alerts else ir.Alerts(None, None)
+    return ir.Monitoring(tuple(slos), drift, alerts)

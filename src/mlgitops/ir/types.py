@@ -1,0 +1,247 @@
+"""IR types: frozen dataclasses, one per concept a target needs."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SecretKeyRef:
+    name: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """An environment variable: a literal, a Kubernetes secret key, or a CI secret."""
+
+    name: str
+    value: str | None = None
+    secret: SecretKeyRef | None = None
+    ci_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    cpu: str
+    memory: str
+    limit_cpu: str
+    limit_memory: str
+    gpu: int = 0
+    gpu_resource: str = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True, slots=True)
+class Toleration:
+    key: str | None
+    operator: str
+    value: str | None
+    effect: str | None
+    toleration_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    scale_to_zero: bool
+    metric: str
+    target: float
+    custom_metric: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """A container the user supplies (custom predictor, transformer)."""
+
+    image: str
+    command: tuple[str, ...]
+    args: tuple[str, ...]
+    env: tuple[EnvVar, ...]
+    resources: Resources
+
+
+@dataclass(frozen=True, slots=True)
+class Serving:
+    runtime: str
+    runtime_version: str | None
+    protocol: str
+    storage_uri: str | None  # artifact of the stable version, placeholders filled
+    image: str | None
+    command: tuple[str, ...]
+    args: tuple[str, ...]
+    env: tuple[EnvVar, ...]
+    port: int
+    resources: Resources
+    node_selector: tuple[tuple[str, str], ...]
+    tolerations: tuple[Toleration, ...]
+    service_account: str | None
+    autoscaling: Autoscaling
+    transformer: Container | None
+    deployment_mode: str  # "serverless" | "standard"
+    annotations: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Canary:
+    version: str
+    traffic: int
+    storage_uri: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    namespace: str
+    cluster: str | None
+    approval: bool
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One model served in one environment."""
+
+    model: str
+    environment: Environment
+    version: str
+    canary: Canary | None
+    serving: Serving
+    labels: tuple[tuple[str, str], ...]
+    annotations: tuple[tuple[str, str], ...]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    name: str
+    uri: str
+    version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    image: str
+    command: tuple[str, ...]
+    args: tuple[str, ...]  # the spec's args followed by --param=value for each param
+    params: tuple[tuple[str, str], ...]
+    env: tuple[EnvVar, ...]
+    resources: Resources
+    schedule: str | None
+    runner: str
+    timeout_minutes: int
+    paths: tuple[str, ...]
+    service_account: str | None
+    node_selector: tuple[tuple[str, str], ...]
+    tolerations: tuple[Toleration, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    metric: str
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    gates: tuple[Gate, ...]
+    image: str | None
+    command: tuple[str, ...]
+    metrics_file: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    kind: str  # "mlflow" | "artifact"
+    tracking_uri: str | None
+    model_name: str
+    alias: str | None
+    artifact_uri: str | None  # with {version} still in it
+    credentials: EnvVar | None
+
+
+@dataclass(frozen=True, slots=True)
+class SLO:
+    kind: str  # "availability" | "latency"
+    objective: float  # percent
+    window: str
+    threshold: str | None = None  # latency only
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    features: tuple[str, ...]
+    method: str
+    threshold: float
+    schedule: str
+    reference: str | None
+    image: str | None
+    retrain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    route: str | None
+    runbook_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Monitoring:
+    slos: tuple[SLO, ...]
+    drift: Drift | None
+    alerts: Alerts
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    owner: str
+    description: str | None
+    labels: tuple[tuple[str, str], ...]
+    source: str
+    stage: str
+    sunset: datetime.date | None
+    replaced_by: str | None
+    data: tuple[DataSource, ...]
+    training: Training | None
+    evaluation: Evaluation | None
+    registry: Registry
+    monitoring: Monitoring
+    deployments: tuple[Deployment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArgoCDSettings:
+    namespace: str
+    project: str
+    application_set: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FluxSettings:
+    namespace: str
+    interval: str
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    name: str
+    repository: str
+    revision: str
+    ci: str
+    gitops: str
+    serving: str
+    registry_kind: str
+    environments: tuple[Environment, ...]
+    output: str  # relative directory of the compiled tree, POSIX
+    repo_subdir: str  # the project directory relative to the git repository root ("" at the root)
+    labels: tuple[tuple[str, str], ...]
+    argocd: ArgoCDSettings
+    flux: FluxSettings
+    models: tuple[Model, ...]
+    retired: tuple[str, ...] = field(default=())
+
+    def deployments(self) -> tuple[Deployment, ...]:
+        return tuple(d for m in self.models for d in m.deployments)

@@ -1,0 +1,166 @@
+"""A small, deterministic YAML emitter for generated files.
+
+mlgitops writes YAML itself instead of through PyYAML's dumper so that the
+bytes depend only on the data, never on a library version, and so that every
+string that some YAML 1.1 reader (Kubernetes, Argo CD, GitHub) could take for
+something else (``yes``, ``on``, ``1.10``, ``2026-11-01``, ``0777``) is quoted.
+Output: block style, two-space indentation, keys in the order given, strings
+plain only when unambiguous, multi-line strings as ``|`` literals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
+_YAML11_WORDS = frozenset(
+    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
+    "null Null NULL".split()
+)
+# Characters YAML cannot hold literally (C0/C1 controls, DEL, surrogates, BOM, line/paragraph separators).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_NEEDS_ESCAPE = re.compile(
+    '[\\\\"\n\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]'
+)
+
+
+def dump_documents(documents: Sequence[Any]) -> str:
+    """YAML text of several documents, separated by ``---``."""
+    return "---\n".join(dump(document) for document in documents)
+
+
+def dump(document: Any) -> str:
+    lines: list[str] = []
+    _node(document, 0, lines)
+    return "\n".join(lines) + "\n"
+
+
+def quote(text: str) -> str:
+    """A double-quoted YAML scalar that reads back as exactly ``text`` (also valid in flow context)."""
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
+
+
+def scalar(value: Any) -> str:
+    """One scalar in its canonical spelling."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    if isinstance(value, str):
+        return value if is_plain(value) else quote(value)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def flow(value: Any) -> str:
+    """Single-line flow YAML (also JSON-compatible for strings and numbers)."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{quote(str(k))}: {flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    if isinstance(value, str):
+        return quote(value)
+    return scalar(value)
+
+
+def is_plain(text: str) -> bool:
+    return _PLAIN.match(text) is not None and text not in _YAML11_WORDS
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    known = _ESCAPES.get(char)
+    if known is not None:
+        return known
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _literal_ok(text: str) -> bool:
+    return (
+        "\n" in text
+        and not text.startswith((" ", "\n"))
+        and "\r" not in text
+        and not _UNPRINTABLE.search(text)
+    )
+
+
+def _node(value: Any, indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        if not value:
+            lines.append(pad + "{}")
+        for key, item in value.items():
+            _entry(pad + _key(key) + ":", item, indent, lines)
+    elif isinstance(value, list | tuple):
+        if not value:
+            lines.append(pad + "[]")
+        for item in value:
+            _item(item, indent, lines)
+    elif isinstance(value, str) and _literal_ok(value):
+        _literal(pad, value, indent, lines)
+    else:
+        lines.append(pad + scalar(value))
+
+
+def _key(key: Any) -> str:
+    text = str(key)
+    return text if is_plain(text) else quote(text)
+
+
+def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
+    if isinstance(value, Mapping) and value:
+        lines.append(head)
+        _node(value, indent + 2, lines)
+    elif isinstance(value, list | tuple) and value:
+        lines.append(head)
+        _node(value, indent + 2, lines)
+    elif isinstance(value, Mapping):
+        lines.append(head + " {}")
+    elif isinstance(value, list | tuple):
+        lines.append(head + " []")
+    elif isinstance(value, str) and _literal_ok(value):
+        _literal(head + " ", value, indent + 2, lines)
+    else:
+        lines.append(f"{head} {scalar(value)}")
+
+
+def _item(value: Any, indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, Mapping | list | tuple) and value:
+        start = len(lines)
+        _node(value, indent + 2, lines)
+        lines[start] = pad + "- " + lines[start][indent + 2 :]
+    elif isinstance(value, str) and _literal_ok(value):
+        _literal(pad + "- ", value, indent + 2, lines)
+    else:
+        lines.append(
+            pad + "- " + (flow(value) if isinstance(value, Mapping | list | tuple) else scalar(value))
+        )
+
+
+def _literal(prefix: str, text: str, indent: int, lines: list[str]) -> None:
+    """A ``|`` block scalar; ``prefix`` is what precedes the indicator (``key: ``, ``- ``)."""
+    if text.endswith("\n\n"):
+        chomp = "+"
+    elif text.endswith("\n"):
+        chomp = ""
+    else:
+        chomp = "-"
+    body = text[:-1] if text.endswith("\n") else text
+    lines.append(f"{prefix}|{chomp}")
+    pad = " " * indent
+    lines.extend((pad + line) if line else "" for line in body.split("\n"))

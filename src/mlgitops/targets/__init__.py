@@ -1,0 +1,39 @@
+"""Targets: one backend per output family member, behind one small Protocol.
+
+A target reads only the IR and returns :class:`OutputFile` objects.  The
+registry is an explicit dict; :func:`selected` picks the targets a project
+asks for.  Adding a target: write a module with a class satisfying
+:class:`Target`, put its templates in ``templates/<name>/``, add it to
+:data:`REGISTRY` and to :func:`selected`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from mlgitops import ir
+from mlgitops.targets.base import OutputFile, RenderContext
+
+
+class Target(Protocol):
+    name: str
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]: ...
+
+
+def registry() -> dict[str, Target]:
+    from mlgitops.targets.argocd import ArgoCD
+    from mlgitops.targets.flux import Flux
+    from mlgitops.targets.kserve import KServe
+    from mlgitops.targets.kubernetes import Kubernetes
+
+    targets: list[Target] = [KServe(), Kubernetes(), ArgoCD(), Flux()]
+    return {target.name: target for target in targets}
+
+
+def selected(project: ir.Project) -> list[str]:
+    """Names of the targets that run for ``project``, in a fixed order."""
+    return [project.serving, project.gitops]
+
+
+__all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

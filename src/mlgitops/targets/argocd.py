@@ -1,0 +1,79 @@
+"""Argo CD target: an Application per environment, or one ApplicationSet.
+
+Each Application syncs ``<output>/<env>`` of the repository automatically,
+with pruning and self-healing, and creates the namespace if missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.gitops import (
+    IN_CLUSTER,
+    IN_CLUSTER_NAME,
+    environment_path,
+    gitops_source,
+    labels,
+    object_name,
+)
+
+
+class ArgoCD:
+    name = "argocd"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        base = f"{project.output}/gitops/argocd"
+        if project.argocd.application_set:
+            by_name = any("name" in _destination(env) for env in project.environments)
+            elements = [
+                {
+                    "env": env.name,
+                    "namespace": env.namespace,
+                    "path": environment_path(project, env),
+                    "cluster": _destination(env, by_name=by_name)["name" if by_name else "server"],
+                }
+                for env in project.environments
+            ]
+            context = {
+                "project": project,
+                "labels": labels(project),
+                "elements": elements,
+                "cluster_key": "name" if by_name else "server",
+            }
+            return [
+                ctx.yaml_file(
+                    self.name,
+                    "applicationset.yaml.j2",
+                    context,
+                    path=f"{base}/applicationset.yaml",
+                    source=gitops_source(project),
+                )
+            ]
+        return [
+            ctx.yaml_file(
+                self.name,
+                "application.yaml.j2",
+                {
+                    "project": project,
+                    "env": env,
+                    "name": object_name(project, env),
+                    "labels": labels(project, env),
+                    "path": environment_path(project, env),
+                    "destination": {**_destination(env), "namespace": env.namespace},
+                },
+                path=f"{base}/{env.name}.yaml",
+                source=gitops_source(project),
+            )
+            for env in project.environments
+        ]
+
+
+def _destination(env: ir.Environment, *, by_name: bool = False) -> dict[str, Any]:
+    """Argo CD names a cluster by API server URL or by its registered name (``in-cluster`` locally)."""
+    if env.cluster is None:
+        return {"name": IN_CLUSTER_NAME} if by_name else {"server": IN_CLUSTER}
+    if env.cluster.startswith(("https://", "http://")) and not by_name:
+        return {"server": env.cluster}
+    return {"name": env.cluster}

@@ -1,0 +1,73 @@
+"""Kubernetes building blocks shared by the serving targets' templates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from mlgitops import ir
+
+
+def resources(r: ir.Resources) -> dict[str, Any]:
+    """requests and limits; GPUs go in both (extended resources must match)."""
+    requests: dict[str, Any] = {"cpu": r.cpu, "memory": r.memory}
+    limits: dict[str, Any] = {"cpu": r.limit_cpu, "memory": r.limit_memory}
+    if r.gpu:
+        requests[r.gpu_resource] = str(r.gpu)
+        limits[r.gpu_resource] = str(r.gpu)
+    return {"requests": requests, "limits": limits}
+
+
+def env(variables: Iterable[ir.EnvVar]) -> list[dict[str, Any]]:
+    """Container env; CI-only secrets never reach a cluster object."""
+    out: list[dict[str, Any]] = []
+    for var in variables:
+        if var.secret is not None:
+            ref = {"secretKeyRef": {"name": var.secret.name, "key": var.secret.key}}
+            out.append({"name": var.name, "valueFrom": ref})
+        elif var.value is not None:
+            out.append({"name": var.name, "value": var.value})
+    return out
+
+
+def tolerations(items: Iterable[ir.Toleration]) -> list[dict[str, Any]]:
+    out = []
+    for t in items:
+        entry: dict[str, Any] = {"operator": t.operator}
+        if t.key is not None:
+            entry["key"] = t.key
+        if t.value is not None:
+            entry["value"] = t.value
+        if t.effect is not None:
+            entry["effect"] = t.effect
+        if t.toleration_seconds is not None:
+            entry["tolerationSeconds"] = t.toleration_seconds
+        out.append(dict(sorted(entry.items())))
+    return out
+
+
+def pairs(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return dict(items)
+
+
+def container(name: str, c: ir.Container, port: int | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name, "image": c.image}
+    if c.command:
+        spec["command"] = list(c.command)
+    if c.args:
+        spec["args"] = list(c.args)
+    if c.env:
+        spec["env"] = env(c.env)
+    if port is not None:
+        spec["ports"] = [{"containerPort": port, "protocol": "TCP"}]
+    spec["resources"] = resources(c.resources)
+    return spec
+
+
+HELPERS = {
+    "k8s_resources": resources,
+    "k8s_env": env,
+    "k8s_tolerations": tolerations,
+    "k8s_container": container,
+    "as_dict": pairs,
+}

@@ -1,0 +1,79 @@
+"""KServe target: one ``serving.kserve.io/v1beta1`` InferenceService per model × environment.
+
+Canary semantics (KServe serverless mode): the InferenceService always
+describes the *newest* revision.  With ``canaryTrafficPercent: N`` KServe
+sends N % of requests to that revision and the rest to the previously rolled
+out ready revision.  So a canary deployment renders the canary version's
+storage URI with the canary percentage, and the stable version (recorded in
+the ``mlgitops.dev/stable-version`` annotation) must be the one currently
+rolled out.  Finishing a canary (``promote --finish-canary``) drops the
+percentage and KServe moves all traffic to the newest revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.targets import k8s
+from mlgitops.targets.base import OutputFile, RenderContext
+
+# Our runtime name → KServe modelFormat name
+MODEL_FORMATS = {
+    "sklearn": "sklearn",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "pytorch": "pytorch",
+    "tensorflow": "tensorflow",
+    "onnx": "onnx",
+    "triton": "triton",
+    "huggingface": "huggingface",
+}
+# Our protocol name → KServe protocolVersion (OpenAI endpoints are served by the
+# Hugging Face runtime next to its v1/v2 endpoints, so "openai" sets none).
+PROTOCOLS = {"v1": "v1", "v2": "v2", "grpc-v2": "grpc-v2", "openai": None}
+
+
+class KServe:
+    name = "kserve"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        files = []
+        for d in project.deployments():
+            context = {"d": d, "s": d.serving, "project": project, **self._values(d), **k8s.HELPERS}
+            files.append(
+                ctx.yaml_file(
+                    self.name,
+                    "inferenceservice.yaml.j2",
+                    context,
+                    path=f"{project.output}/{d.environment.name}/{d.model}/inferenceservice.yaml",
+                    source=d.source,
+                    environment=d.environment.name,
+                )
+            )
+        return files
+
+    @staticmethod
+    def _values(d: ir.Deployment) -> dict[str, Any]:
+        s = d.serving
+        annotations = dict(d.annotations)
+        annotations.update(s.annotations)
+        if s.deployment_mode == "standard":
+            annotations["serving.kserve.io/deploymentMode"] = "Standard"
+            annotations["serving.kserve.io/autoscalerClass"] = "hpa"
+        else:
+            annotations["serving.kserve.io/deploymentMode"] = "Serverless"
+        if s.protocol == "openai":
+            annotations["mlgitops.dev/protocol"] = "openai"
+        storage_uri = d.canary.storage_uri if d.canary else s.storage_uri
+        version = d.canary.version if d.canary else d.version
+        labels = dict(d.labels)
+        labels["app.kubernetes.io/version"] = version
+        return {
+            "labels": dict(sorted(labels.items())),
+            "annotations": dict(sorted(annotations.items())),
+            "model_format": MODEL_FORMATS.get(s.runtime),
+            "protocol_version": PROTOCOLS[s.protocol],
+            "storage_uri": storage_uri,
+            "scale_target": int(round(s.autoscaling.target)),
+        }

@@ -1,0 +1,127 @@
+"""Plain Kubernetes target: Deployment + Service + HorizontalPodAutoscaler + PodDisruptionBudget.
+
+Secure by default: non-root, read-only root filesystem (writable ``/tmp`` and
+model directory as emptyDirs), no privilege escalation, every capability
+dropped, seccomp RuntimeDefault, no service-account token, requests and
+limits, and readiness/liveness/startup probes.
+
+Canary: a second Deployment (``<model>-canary``, label
+``mlgitops.dev/track: canary``) behind the same Service.  The Service balances
+per pod, so traffic follows the replica ratio: the canary gets
+``round(minReplicas × p / (100 − p))`` replicas (at least 1) while the stable
+Deployment scales with its HPA.  The split is exact only at that ratio; use a
+service mesh when a precise percentage matters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.targets import k8s
+from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, fill
+
+TRACK_LABEL = "mlgitops.dev/track"
+
+
+class Kubernetes:
+    name = "kubernetes"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        files = []
+        for d in project.deployments():
+            base = f"{project.output}/{d.environment.name}/{d.model}"
+            common = {"d": d, "s": d.serving, "project": project, **k8s.HELPERS}
+            selector = {
+                "app.kubernetes.io/instance": f"{d.model}-{d.environment.name}",
+                "app.kubernetes.io/name": d.model,
+            }
+            labels = dict(d.labels)
+            stable = self._workload(d, d.version, d.serving.storage_uri, "stable", selector)
+            renders: list[tuple[str, str, dict[str, Any]]] = [
+                ("deployment.yaml.j2", "deployment.yaml", stable),
+                ("service.yaml.j2", "service.yaml", {"labels": labels, "selector": selector}),
+                ("hpa.yaml.j2", "hpa.yaml", {"labels": labels, "metric": self._hpa_metric(d.serving)}),
+                (
+                    "pdb.yaml.j2",
+                    "pdb.yaml",
+                    {"labels": labels, "selector": {**selector, TRACK_LABEL: "stable"}},
+                ),
+            ]
+            if d.canary is not None:
+                canary = self._workload(d, d.canary.version, d.canary.storage_uri, "canary", selector)
+                renders.append(("deployment.yaml.j2", "deployment-canary.yaml", canary))
+            for template, filename, values in renders:
+                files.append(
+                    ctx.yaml_file(
+                        self.name,
+                        template,
+                        {**common, **values},
+                        path=f"{base}/{filename}",
+                        source=d.source,
+                        environment=d.environment.name,
+                    )
+                )
+        return files
+
+    @staticmethod
+    def _workload(
+        d: ir.Deployment, version: str, storage_uri: str | None, track: str, selector: dict[str, str]
+    ) -> dict[str, Any]:
+        s = d.serving
+        runtime = RUNTIMES[s.runtime]
+        name = d.model if track == "stable" else f"{d.model}-canary"
+        pod_selector = {**selector, TRACK_LABEL: track}
+        labels = {**dict(d.labels), TRACK_LABEL: track}
+        pod_labels = {**labels, "app.kubernetes.io/version": version}
+        ready, live = runtime.ready_path, runtime.live_path
+        if s.protocol == "v2" and s.runtime in ("sklearn", "xgboost", "lightgbm", "huggingface"):
+            ready, live = "/v2/health/ready", "/v2/health/live"
+        args = [fill(a, d.model, s.port) for a in runtime.args] + list(s.args)
+        env = k8s.env(s.env)
+        if s.runtime == "custom" and storage_uri:
+            env.append({"name": "STORAGE_URI", "value": storage_uri})
+        replicas = None
+        if track == "canary" and d.canary is not None:
+            share = d.canary.traffic / (100 - d.canary.traffic)
+            replicas = max(1, round(s.autoscaling.min_replicas * share))
+        return {
+            "name": name,
+            "labels": dict(sorted(labels.items())),
+            "pod_labels": dict(sorted(pod_labels.items())),
+            "annotations": dict(d.annotations) | dict(s.annotations),
+            "pod_selector": dict(sorted(pod_selector.items())),
+            "replicas": replicas,
+            "image": s.image or runtime.image,
+            "args": args,
+            "env": env,
+            "model_dir": MODEL_DIR,
+            "storage_uri": storage_uri if s.runtime != "custom" else None,
+            "storage_initializer": STORAGE_INITIALIZER,
+            "ready_path": fill(ready, d.model, s.port) if ready else None,
+            "live_path": fill(live, d.model, s.port) if live else None,
+        }
+
+    @staticmethod
+    def _hpa_metric(s: ir.Serving) -> dict[str, Any]:
+        a = s.autoscaling
+        if a.metric == "custom":
+            return {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": a.custom_metric},
+                    "target": {"type": "AverageValue", "averageValue": _quantity(a.target)},
+                },
+            }
+        return {
+            "type": "Resource",
+            "resource": {
+                "name": a.metric,
+                "target": {"type": "Utilization", "averageUtilization": int(a.target)},
+            },
+        }
+
+
+def _quantity(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{int(round(value * 1000))}m"

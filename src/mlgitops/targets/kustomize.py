@@ -1,0 +1,37 @@
+"""A ``kustomization.yaml`` (and Namespace) per environment, listing every manifest of it.
+
+Runs after the other targets, because it lists what they produced.
+"""
+
+from __future__ import annotations
+
+from mlgitops import ir
+from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.gitops import gitops_source, labels
+
+
+def kustomizations(project: ir.Project, files: list[OutputFile], ctx: RenderContext) -> list[OutputFile]:
+    out = []
+    for env in project.environments:
+        base = f"{project.output}/{env.name}"
+        resources = sorted(f.path[len(base) + 1 :] for f in files if f.environment == env.name)
+        context = {"project": project, "env": env, "labels": labels(project, env)}
+        out.append(
+            ctx.yaml_file(
+                "kustomize",
+                "namespace.yaml.j2",
+                context,
+                path=f"{base}/namespace.yaml",
+                source=gitops_source(project),
+            )
+        )
+        out.append(
+            ctx.yaml_file(
+                "kustomize",
+                "kustomization.yaml.j2",
+                {**context, "resources": ["namespace.yaml", *resources]},
+                path=f"{base}/kustomization.yaml",
+                source=gitops_source(project),
+            )
+        )
+    return out
