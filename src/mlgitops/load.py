@@ -84,18 +84,32 @@ class SourceDocument:
     def locate(self, data_path: Sequence[str | int], *, key: bool = False) -> Location:
         """Location of the value at ``data_path`` (or of its key when ``key``).
 
-        A path that runs past what exists points at the deepest part that does,
-        which is where a missing field belongs.
+        A path that runs past what exists points at the key of the deepest part
+        that does (its value when it has no key), which is where a missing field
+        belongs.
         """
         node: Node = self.root
         mark = node.start_mark
+        key_mark = None
         for step in data_path:
             found = _child(node, step)
             if found is None:
+                mark = key_mark or mark
                 break
             key_node, node = found
-            mark = key_node.start_mark if key and key_node is not None else node.start_mark
+            key_mark = key_node.start_mark if key_node is not None else None
+            mark = key_mark if key and key_mark is not None else node.start_mark
         return _at(self.display, mark)
+
+    def node_at(self, data_path: Sequence[str | int]) -> Node | None:
+        """The node of the value at ``data_path``, or None when the path does not exist."""
+        node: Node = self.root
+        for step in data_path:
+            found = _child(node, step)
+            if found is None:
+                return None
+            node = found[1]
+        return node
 
     def location(self) -> Location:
         return Location(self.display, 1, 1)
@@ -150,7 +164,9 @@ def load_document(path: Path, display: str) -> tuple[SourceDocument | None, list
             ]
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [make("MLG113", f"cannot read file: {exc.strerror or exc}", start)]
+        return None, [
+            make("MLG113", f"cannot read file: {exc.strerror or exc}", start, "check the file's permissions")
+        ]
     return load_text(raw, path, display)
 
 
@@ -159,8 +175,9 @@ def load_text(raw: bytes, path: Path, display: str) -> tuple[SourceDocument | No
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Everything before the first bad byte decodes: count lines and columns in characters.
+        before = raw[: exc.start].decode("utf-8")
+        line, column = _position(before, len(before))
         return None, [
             make(
                 "MLG101",
@@ -173,8 +190,7 @@ def load_text(raw: bytes, path: Path, display: str) -> tuple[SourceDocument | No
     if "\t" in text:
         tab = _TAB_INDENT.search(text)
         if tab is not None:
-            line = text.count("\n", 0, tab.start()) + 1
-            column = text.index("\t", tab.start()) - tab.start() + 1
+            line, column = _position(text, text.index("\t", tab.start()))
             return None, [
                 make(
                     "MLG106",
@@ -199,12 +215,11 @@ def _compose(text: str, display: str) -> Node:
         root = loader.get_node() if loader.check_node() else None
         if root is not None and loader.check_node():
             extra = loader.get_node()
-            mark = extra.start_mark if extra is not None else None
             raise _LoadProblem(
                 make(
                     "MLG107",
                     "this file holds more than one YAML document",
-                    _at(display, mark),
+                    _extra_document(text, display, extra),
                     "keep one spec per file; remove the extra '---' document",
                 )
             )
@@ -212,21 +227,32 @@ def _compose(text: str, display: str) -> Node:
         raise _LoadProblem(_syntax_diagnostic(exc, text, display)) from None
     finally:
         loader.dispose()
-    if root is None:
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL and not root.value):
         raise _LoadProblem(
             make("MLG108", "the file is empty", Location(display, 1, 1), "a spec is a YAML mapping")
         )
     if not isinstance(root, MappingNode):
-        mark = root.start_mark
+        line, column = _clamp(text, root.start_mark.line + 1, root.start_mark.column + 1)
         raise _LoadProblem(
             make(
                 "MLG108",
                 "the document is not a mapping",
-                _at(display, mark),
+                Location(display, line, column),
                 "a spec starts with 'apiVersion: mlgitops/v1' and 'kind: ...'",
             )
         )
     return root
+
+
+def _extra_document(text: str, display: str, extra: Node | None) -> Location:
+    """Where a second document starts: the '---' before its content."""
+    lines = _LINE_BREAK.split(text)
+    line = extra.start_mark.line + 1 if extra is not None else len(lines)
+    for number in range(min(line, len(lines)), 0, -1):
+        if lines[number - 1].startswith("---"):
+            return Location(display, number, 1)
+    line, column = _clamp(text, line, 1)
+    return Location(display, line, column)
 
 
 def _check_depth(text: str, display: str) -> None:
@@ -248,26 +274,61 @@ def _check_depth(text: str, display: str) -> None:
 
 
 def _too_deep(location: Location) -> Diagnostic:
-    return make("MLG114", f"the document nests deeper than {MAX_DEPTH} levels", location)
+    return make(
+        "MLG114",
+        f"the document nests deeper than {MAX_DEPTH} levels",
+        location,
+        "no mlgitops spec nests this deep; flatten the structure",
+    )
 
 
 def _syntax_diagnostic(exc: yaml.YAMLError, text: str, display: str) -> Diagnostic:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None)
+    mark = problem_mark or context_mark
+    if context == "while scanning a simple key" and context_mark is not None:
+        mark = context_mark  # a key without ':' is reported where the next line starts
+    hint = "look for an unclosed bracket or quote, a missing ':' after a key, or inconsistent indentation"
     if mark is not None:
-        location = _at(display, mark)
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        message = f"{context}: {problem}" if context else str(problem)
+        line, column = _clamp(text, mark.line + 1, mark.column + 1)
+        message = str(getattr(exc, "problem", None) or exc)
+        if context and context_mark is not None and context_mark is not mark:
+            message += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
+        elif context:
+            message += f" ({context})"
     elif isinstance(exc, yaml.reader.ReaderError):
-        offset = min(exc.position, len(text))
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        location = Location(display, line, column)
+        # libyaml reports the offset in bytes of the UTF-8 encoding.
+        offset = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+        line, column = _position(text, offset)
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"character U+{char:04X} is not allowed in YAML"
+        hint = "remove the control character; most editors do not show it"
     else:
-        location, message = Location(display, 1, 1), str(exc)
-    return make("MLG103", f"YAML syntax error: {message}", location, "check the YAML syntax")
+        line, column, message = 1, 1, str(exc)
+    return make("MLG103", f"YAML syntax error: {message}", Location(display, line, column), hint)
+
+
+# Line breaks as libyaml counts them (its marks are what most locations come from).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of the character at ``offset`` of ``text``."""
+    line, start = 1, 0
+    for found in _LINE_BREAK.finditer(text, 0, offset):
+        line, start = line + 1, found.end()
+    return line, offset - start + 1
+
+
+def _clamp(text: str, line: int, column: int) -> tuple[int, int]:
+    """Keep a position inside the text: the end of the stream becomes the end of the last line."""
+    lines = _LINE_BREAK.split(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the final line break does not start another line
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, min(column, len(lines[line - 1]) + 1)
 
 
 class _Constructor:
@@ -370,7 +431,7 @@ class _Constructor:
 
     def _expect_tag(self, node: Node, tag: str) -> None:
         if node.tag != tag:
-            raise self._problem("MLG111", f"unsupported YAML tag {node.tag!r}", node, _TAG_HINT)
+            raise self._problem("MLG111", f"unsupported YAML tag {_shown_tag(node.tag)}", node, _TAG_HINT)
 
     def _scalar(self, node: ScalarNode) -> JsonValue:
         tag, value = node.tag, node.value
@@ -393,8 +454,46 @@ class _Constructor:
                 return float(lowered.replace(".inf", "inf"))
             except ValueError:
                 raise self._problem("MLG103", f"{value!r} is not a number", node) from None
-        raise self._problem("MLG111", f"unsupported YAML tag {tag!r}", node, _TAG_HINT)
+        raise self._problem("MLG111", f"unsupported YAML tag {_shown_tag(tag)}", node, _TAG_HINT)
+
+
+def _shown_tag(tag: str) -> str:
+    """A tag as the user wrote it: ``tag:yaml.org,2002:binary`` → ``'!!binary'``."""
+    return repr("!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag)
 
 
 _SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL})
 _TAG_HINT = "only plain YAML (mappings, lists, strings, numbers, booleans, null) is accepted"
+
+
+def parse_documents(text: str) -> tuple[list[JsonValue], tuple[str, int] | None]:
+    """Parse generated (not user-written) YAML that may hold several documents.
+
+    Used to read rendered templates back: same scalar rules and strictness as
+    specs, but any number of documents and any root type.  Returns the
+    documents, or a problem as (message, 1-based line).
+    """
+    if text.count("[") + text.count("{") + text.count("- ") > _OPENER_BUDGET:
+        try:
+            _check_depth(text, "<rendered>")
+        except _LoadProblem as problem:
+            location = problem.diagnostic.location
+            return [], (problem.diagnostic.message, location.line if location else 1)
+    loader = _StrictLoader(text)
+    documents: list[JsonValue] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            data, _size = _Constructor("<rendered>").build(node, 1)
+            documents.append(data)
+    except yaml.YAMLError as exc:
+        diagnostic = _syntax_diagnostic(exc, text, "<rendered>")
+        return [], (diagnostic.message, diagnostic.location.line if diagnostic.location else 1)
+    except _LoadProblem as problem:
+        location = problem.diagnostic.location
+        return [], (problem.diagnostic.message, location.line if location else 1)
+    finally:
+        loader.dispose()
+    return documents, None

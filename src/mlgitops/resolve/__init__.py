@@ -13,12 +13,13 @@ Retired models and environments a model is not deployed to produce nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.resolve.builtin import builtin_serving
-from mlgitops.resolve.layers import Layer, Merged, Origin, merge
+from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.project import Environment
 from mlgitops.spec.serving import ServingSpec
@@ -46,13 +47,20 @@ class ResolvedDeployment:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ResolvedProject:
     validated: ValidatedProject
     deployments: tuple[ResolvedDeployment, ...]
 
     def for_model(self, name: str) -> tuple[ResolvedDeployment, ...]:
-        return tuple(d for d in self.deployments if d.model.name == name)
+        return self.by_model.get(name, ())
+
+    @functools.cached_property
+    def by_model(self) -> dict[str, tuple[ResolvedDeployment, ...]]:
+        grouped: dict[str, list[ResolvedDeployment]] = {}
+        for item in self.deployments:
+            grouped.setdefault(item.model.name, []).append(item)
+        return {name: tuple(items) for name, items in grouped.items()}
 
 
 def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic]]:
@@ -85,9 +93,8 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
                 Origin(f"deployment {env.name}", model.doc, ("spec", "deployments", env.name)),
             )
             user_layers = [defaults, env_layer, model_layer, override]
-            user = merge(user_layers, ServingSpec.model_fields)
-            builtin = builtin_serving(spec.serving, user.get("runtime"), user.get("deploymentMode"))
-            base = Layer(builtin, Origin("mlgitops default"))
+            runtime, mode = top_value(user_layers, "runtime"), top_value(user_layers, "deployment_mode")
+            base = Layer(builtin_serving(spec.serving, runtime, mode), Origin("mlgitops default"))
             serving = merge([base, *user_layers], ServingSpec.model_fields)
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
@@ -150,6 +157,7 @@ def _autoscaling(
             "MLG317",
             f"minReplicas {low} is above maxReplicas {high} in {env!r}",
             at("autoscaling", "minReplicas"),
+            "lower minReplicas or raise maxReplicas",
         )
     if low == 0 and not to_zero:
         yield make(
@@ -177,6 +185,7 @@ def _autoscaling(
             "MLG317",
             f"metric 'custom' in {env!r} needs 'customMetric'",
             at("autoscaling", "metric"),
+            "name the Prometheus metric in customMetric",
         )
     if metric in ("concurrency", "rps") and (target != "kserve" or mode == "standard"):
         yield make(

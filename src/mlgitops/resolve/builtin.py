@@ -7,10 +7,14 @@ Kubernetes HPAs cannot scale on request concurrency).
 
 from __future__ import annotations
 
+import functools
+
 from mlgitops.spec.serving import ServingSpec
 
 
+@functools.lru_cache(maxsize=None)
 def builtin_serving(target: str, runtime: object, mode: object) -> ServingSpec:
+    """Pure function of its arguments, so memoized (a few dozen combinations at most)."""
     request_driven = target == "kserve" and mode != "standard"
     return ServingSpec.model_validate(
         {

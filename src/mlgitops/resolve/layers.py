@@ -13,7 +13,7 @@ Every leaf of the result remembers the :class:`Origin` it came from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,14 @@ class Merged:
         return below[0] if below else None
 
 
+def top_value(layers: Sequence[Layer], field: str) -> Any:
+    """The value of a top-level scalar ``field`` after merging, without merging everything."""
+    for layer in reversed(layers):
+        if layer.spec is not None and field in layer.spec.model_fields_set:
+            return getattr(layer.spec, field)
+    return None
+
+
 def merge(layers: Iterable[Layer], fields: Mapping[str, FieldInfo] | None = None) -> Merged:
     """Merge ``layers`` lowest first; ``fields`` limits the top-level fields taken."""
     values: dict[str, Any] = {}
@@ -104,27 +112,36 @@ def _merge_model(
         value = getattr(model, name)
         path = (*prefix, key)
         here = origin.child(key)
+        previous = values.get(key)
         if isinstance(value, SpecModel) and not isinstance(value, SecretSource):
-            sub = values.get(key)
-            if not isinstance(sub, dict):
-                _forget(origins, path)
-                sub = values[key] = {}
-            _merge_model(sub, origins, value, here, path)
+            if not isinstance(previous, dict):
+                _replace(values, origins, key, path, previous)
+                previous = values[key] = {}
+            _merge_model(previous, origins, value, here, path)
         elif isinstance(value, dict):
-            sub = values.get(key)
-            if not isinstance(sub, dict):
-                _forget(origins, path)
-                sub = values[key] = {}
+            if not isinstance(previous, dict):
+                _replace(values, origins, key, path, previous)
+                previous = values[key] = {}
             for item_key, item in value.items():
-                sub[item_key] = item
+                previous[item_key] = item
                 origins[(*path, item_key)] = here.child(item_key)
         elif value is None:
-            values.pop(key, None)
-            _forget(origins, path)
+            _replace(values, origins, key, path, previous)
         else:
-            _forget(origins, path)
+            _replace(values, origins, key, path, previous)
             values[key] = value
             origins[path] = here
+
+
+def _replace(values: dict[str, Any], origins: dict[Path, Origin], key: str, path: Path, previous: Any) -> None:
+    """Remove what a lower layer set at ``path`` (a whole subtree when it was a mapping)."""
+    if previous is None and key not in values:
+        return
+    values.pop(key, None)
+    if isinstance(previous, dict):
+        _forget(origins, path)
+    else:
+        origins.pop(path, None)
 
 
 def _forget(origins: dict[Path, Origin], path: Path) -> None:

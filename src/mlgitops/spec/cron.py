@@ -24,6 +24,10 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 def cron_problem(expression: str) -> str | None:
     """Return why ``expression`` is not a valid five-field cron expression, or None."""
     fields = expression.split()
+    if expression.strip().startswith("@"):
+        return (
+            "macros such as '@daily' are not understood by every CI; write the five fields, e.g. '0 0 * * *'"
+        )
     if len(fields) != 5:
         return f"a cron expression has 5 fields (minute hour day month weekday), not {len(fields)}"
     for text, (name, low, high, names) in zip(fields, _FIELDS, strict=True):

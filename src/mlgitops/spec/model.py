@@ -155,9 +155,7 @@ class Lifecycle(SpecModel):
             except ValueError:
                 from pydantic_core import PydanticCustomError
 
-                raise PydanticCustomError(
-                    "MLG206", "{value!r} is not a date (YYYY-MM-DD)", {"value": value}
-                ) from None
+                raise PydanticCustomError("MLG206", f"{value!r} is not a date (YYYY-MM-DD)") from None
         return value
 
 

@@ -75,18 +75,22 @@ def _text_only(value: Any) -> Any:
     would deploy the wrong version, so the user is asked to quote it.
     """
     if isinstance(value, bool | int | float):
-        shown = "true" if value is True else "false" if value is False else repr(value)
-        raise PydanticCustomError(
-            "MLG207",
-            "expected text, got the {kind} {shown}",
-            {"kind": type(value).__name__, "shown": shown},
-        )
+        if isinstance(value, bool):
+            shown = "the boolean " + ("true" if value else "false")
+        else:
+            shown = f"the number {value!r}"
+        raise PydanticCustomError("MLG207", f"expected text, got {shown}")
     return value
 
 
 def _check(code: str, message: str, ok: bool, **context: Any) -> None:
+    """Raise ``code`` with ``message`` formatted by Python (``{value!r}`` and ``{{`` work).
+
+    pydantic's own templating knows neither conversions nor escaped braces, so
+    the message is formatted here and handed over without a context.
+    """
     if not ok:
-        raise PydanticCustomError(code, message, context)
+        raise PydanticCustomError(code, message.format(**context))
 
 
 def _dns_label(value: str) -> str:
@@ -107,7 +111,9 @@ def _quantity(value: Any) -> Any:
         value = str(value)
     elif isinstance(value, float):
         if not math.isfinite(value) or value < 0:
-            raise PydanticCustomError("MLG307", "{value} is not a resource quantity", {"value": value})
+            raise PydanticCustomError(
+                "MLG307", f"{value!r} is not a Kubernetes quantity (for example 500m, 2, 1Gi)"
+            )
         value = str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
         _check(
@@ -260,7 +266,7 @@ def _git_url(value: str) -> str:
 def _objective(value: float) -> float:
     _check(
         "MLG309",
-        "SLO objective {value} must lie strictly between 0 and 100 (a percentage such as 99.9)",
+        "SLO objective {value:g} must lie strictly between 0 and 100 (a percentage such as 99.9)",
         0 < value < 100,
         value=value,
     )

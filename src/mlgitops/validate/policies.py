@@ -29,10 +29,11 @@ def _approval(resolved: ResolvedProject) -> Iterator[Diagnostic]:
     required = project.spec.spec.policies.require_approval
     for index, env in enumerate(project.spec.spec.environments):
         if env.name in required and env.approval != "required":
+            field = "approval" if "approval" in env.model_fields_set else "name"
             yield make(
                 "MLG404",
                 f"policy requireApproval covers {env.name!r}, but it does not declare 'approval: required'",
-                project.doc.locate(("spec", "environments", index, "name")),
+                project.doc.locate(("spec", "environments", index, field)),
                 "add 'approval: required' to the environment",
             )
 
@@ -66,11 +67,11 @@ def _images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
     env = item.environment.name
     body = item.model.spec.spec
     candidates: list[tuple[str, object, object]] = []
-    for path in (("image",), ("transformer", "image")):
+    for label, path in (("serving image", ("image",)), ("transformer image", ("transformer", "image"))):
         image = item.serving.get(*path)
         origin = item.serving.origin(*path)
         if image is not None:
-            candidates.append((".".join(path), image, origin.location() if origin else None))
+            candidates.append((label, image, origin.location() if origin else None))
     # Training, evaluation and drift images feed or watch every environment the model runs in.
     for label, image, doc_path in (
         (
@@ -93,9 +94,11 @@ def _images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
             candidates.append((label, image, item.model.doc.locate(doc_path)))
     for label, image, location in candidates:
         if isinstance(image, str) and not is_immutable_image(image):
+            last = image.rsplit("/", 1)[-1]
+            tag = f"the mutable tag {last.split(':', 1)[1]!r}" if ":" in last else "no tag (so 'latest')"
             yield make(
                 "MLG403",
-                f"{label} {image!r} of {item.model.name!r} has a mutable tag, which {env!r} forbids",
+                f"{label} {image!r} of {item.model.name!r} has {tag}, which {env!r} forbids",
                 location,  # type: ignore[arg-type]
                 "pin a release tag (e.g. :1.8.0) or a digest (@sha256:…)",
             )

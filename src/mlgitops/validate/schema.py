@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from mlgitops.diagnostics import Diagnostic, did_you_mean, make
+from mlgitops.diagnostics import Diagnostic, Location, did_you_mean, make
 from mlgitops.load import SourceDocument
+from mlgitops.spec.types import ENV_NAME_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, METRIC_NAME_PATTERN
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 
@@ -51,8 +53,11 @@ def validate_document(doc: SourceDocument, model: type[SpecT]) -> tuple[SpecT | 
         diagnostics: list[Diagnostic] = []
         seen: set[tuple[str | int, ...]] = set()
         for error in exc.errors(include_url=False):
-            path = data_path(doc.data, error["loc"])
-            key = (*path, error["type"]) if error["type"] == "extra_forbidden" else path
+            kind = error["type"]
+            path = data_path(doc.data, error["loc"], keep_missing=kind in ("missing", "extra_forbidden"))
+            if kind == "union_tag_invalid":
+                path = _with_discriminator(doc.data, path, error)
+            key = (*path, kind) if kind == "extra_forbidden" else path
             if key in seen:
                 continue  # alternatives of one union fail together; say it once
             seen.add(key)
@@ -60,17 +65,21 @@ def validate_document(doc: SourceDocument, model: type[SpecT]) -> tuple[SpecT | 
         return None, diagnostics
 
 
-def data_path(data: Any, loc: Sequence[str | int]) -> tuple[str | int, ...]:
-    """The part of a pydantic ``loc`` that exists in the data (drops union tags)."""
+def data_path(data: Any, loc: Sequence[str | int], *, keep_missing: bool = False) -> tuple[str | int, ...]:
+    """The part of a pydantic ``loc`` that exists in the data (drops union tags and ``[key]``).
+
+    With ``keep_missing`` a last key that is not in the data (a missing field)
+    is kept, for the message.
+    """
     path: list[str | int] = []
     node: Any = data
-    for step in loc:
-        if isinstance(node, dict) and isinstance(step, str) and step in node:
+    for index, step in enumerate(loc):
+        in_dict = isinstance(node, dict) and isinstance(step, str) and step in node
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if in_dict or in_list:
             node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
-        elif isinstance(node, dict) and step not in node and _is_last_key(loc, step):
-            path.append(step)  # a missing or unknown key: keep it for the message
+        elif keep_missing and isinstance(node, dict) and index == len(loc) - 1:
+            path.append(step)
             return tuple(path)
         else:
             continue
@@ -78,8 +87,13 @@ def data_path(data: Any, loc: Sequence[str | int]) -> tuple[str | int, ...]:
     return tuple(path)
 
 
-def _is_last_key(loc: Sequence[str | int], step: str | int) -> bool:
-    return loc[-1] == step
+def _with_discriminator(data: Any, path: tuple[str | int, ...], error: ErrorDetails) -> tuple[str | int, ...]:
+    """A wrong union tag is the value of the discriminator field (``kind``): point there."""
+    name = str(error.get("ctx", {}).get("discriminator", "")).strip("'")
+    node: Any = data
+    for step in path:
+        node = node[step]
+    return (*path, name) if isinstance(node, dict) and name in node else path
 
 
 def _diagnostic(
@@ -109,9 +123,10 @@ def _diagnostic(
             doc.locate(parent, key=True),
             f"add '{name}:' here",
         )
-    location = doc.locate(path)
+    location = _value_location(doc, path, error["loc"])
     if kind.startswith("MLG"):
-        return make(kind, f"{where}: {error['msg']}", location, _custom_hint(kind))
+        hint = _quote_hint(doc, path) if kind == "MLG207" else _custom_hint(kind)
+        return make(kind, f"{where}: {error['msg']}", location, hint)
     if kind in ("literal_error", "enum", "union_tag_invalid"):
         ctx = error.get("ctx", {})
         expected = ctx.get("expected") or ctx.get("expected_tags") or ""
@@ -127,24 +142,79 @@ def _diagnostic(
     if kind == "string_type" and isinstance(value, bool | int | float):
         return make(
             "MLG207",
-            f"{where}: expected text, got {value!r}",
+            f"{where}: expected text, got {_describe(value)}",
             location,
-            'quote the value so YAML keeps it as text, e.g. "1.10"',
+            _quote_hint(doc, path),
         )
     if kind in _TYPE_NAMES:
         return make("MLG203", f"{where}: expected {_TYPE_NAMES[kind]}, got {_describe(value)}", location)
     if kind in _RANGE_TYPES:
-        return make("MLG205", f"{where}: {_lower_first(error['msg'])}", location)
+        return make("MLG205", f"{where}: {_range_message(error)}", location)
     if kind == "string_pattern_mismatch":
-        pattern = error.get("ctx", {}).get("pattern", "")
-        return make("MLG206", f"{where}: {value!r} does not match the pattern {pattern}", location)
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        described = _PATTERN_NAMES.get(pattern, f"matching the pattern {pattern}")
+        return make("MLG206", f"{where}: {value!r} is not {described}", location)
     return make("MLG206", f"{where}: {_lower_first(error['msg'])}", location)
+
+
+# What the constrained text patterns of the spec mean, in words.
+_PATTERN_NAMES = {
+    ENV_NAME_PATTERN: "a variable name (letters, digits and '_', not starting with a digit)",
+    LABEL_KEY_PATTERN: "a Kubernetes label key (an optional DNS prefix and '/', then at most 63 "
+    "letters, digits, '-', '_' or '.', starting and ending alphanumeric)",
+    LABEL_VALUE_PATTERN: "a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.', "
+    "starting and ending alphanumeric)",
+    METRIC_NAME_PATTERN: "a metric name (letters, digits, '_', '.', ':' and '-', not starting with a digit)",
+    r"^[A-Za-z_][A-Za-z0-9_.-]*$": "a parameter name (letters, digits, '_', '.' and '-', "
+    "not starting with a digit)",
+    r"^[A-Za-z][A-Za-z0-9_-]*$": "an alias (letters, digits, '_' and '-', starting with a letter)",
+    r"^[a-z0-9.-]+/[a-z0-9.-]+$": "an extended resource name such as nvidia.com/gpu",
+}
+
+
+def _value_location(doc: SourceDocument, path: tuple[str | int, ...], loc: Sequence[str | int]) -> Location:
+    """Where a bad value is: the value itself, or its key when it is a block collection or a bad key."""
+    is_key = bool(loc) and loc[-1] == "[key]"
+    node = doc.node_at(path)
+    block = isinstance(node, MappingNode | SequenceNode) and not node.flow_style
+    key = bool(path) and isinstance(path[-1], str) and (is_key or block)
+    return doc.locate(path, key=key)
+
+
+def _quote_hint(doc: SourceDocument, path: tuple[str | int, ...]) -> str:
+    node = doc.node_at(path)
+    if isinstance(node, ScalarNode) and node.value:
+        return f'quote it so YAML keeps it as text: "{node.value}"'
+    return 'quote the value so YAML keeps it as text, e.g. "1.10"'
+
+
+def _range_message(error: ErrorDetails) -> str:
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
+    shown = repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if kind == "greater_than_equal" and shown:
+        return f"{shown} is below the minimum {ctx['ge']}"
+    if kind == "less_than_equal" and shown:
+        return f"{shown} is above the maximum {ctx['le']}"
+    if kind == "greater_than" and shown:
+        return f"{shown} must be greater than {ctx['gt']}"
+    if kind == "less_than" and shown:
+        return f"{shown} must be less than {ctx['lt']}"
+    if kind in ("too_short", "string_too_short") and "min_length" in ctx:
+        count = ctx["min_length"]
+        if isinstance(value, str):
+            return "must not be empty" if count == 1 else f"needs at least {count} characters"
+        return f"needs at least {count} item{'s' if count != 1 else ''}"
+    if kind in ("too_long", "string_too_long") and "max_length" in ctx:
+        unit = "characters" if isinstance(value, str) else "items"
+        return f"allows at most {ctx['max_length']} {unit}"
+    return _lower_first(error["msg"])
 
 
 def _custom_hint(code: str) -> str | None:
     return {
-        "MLG207": 'quote the value so YAML keeps it as text, e.g. "1.10"',
         "MLG302": "use lower-case letters, digits and '-' (it becomes part of Kubernetes names)",
+        "MLG307": "CPU in cores or millicores (2, 500m); memory with a suffix such as 512Mi, 4Gi or 2G",
+        "MLG323": "repository paths are lower-case, e.g. ghcr.io/acme/fraud-train:1.8.0",
         "MLG308": "five fields in UTC: minute hour day-of-month month day-of-week, e.g. '0 3 * * 1'",
         "MLG313": "e.g. s3://models/{model}/{version}/",
     }.get(code)

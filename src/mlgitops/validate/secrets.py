@@ -7,6 +7,7 @@ repeats the suspected secret.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +23,12 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
         ("a Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
         ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
-        ("an API secret key", r"\b(?:sk|rk)[-_](?:live_|ant-|proj-)?[A-Za-z0-9_-]{20,}"),
+        # Mixed case and a digit: real keys are random, "sk-classifier-production" is not.
+        (
+            "an API secret key",
+            r"\b(?:sk|rk)[-_](?:live_|test_|ant-|proj-)?"
+            r"(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}",
+        ),
         ("a Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}"),
         ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
         ("a JSON web token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
@@ -30,19 +36,29 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a storage account key", r"(?i)AccountKey=[A-Za-z0-9+/=]{20,}"),
     )
 )
-_SECRET_NAME = re.compile(
-    r"(?i)(?:passw(?:or)?d|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)"
+# A variable or parameter is secret when a word of its name says so: DB_PASSWORD,
+# apiKey, client-secret; not TOKENIZERS_PARALLELISM, max_tokens or SECRET_NAME.
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "passphrase", "secret", "token", "apikey", "credential", "credentials"}
 )
-_NOT_SECRET_NAME = re.compile(r"(?i)(?:_(?:file|path|dir|url|uri|header|name|id|ref|env))$")
+_SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key")})
+# A last word that makes the value a pointer to a secret, not the secret itself.
+_REFERENCE_WORDS = frozenset(
+    {"file", "path", "dir", "url", "uri", "header", "name", "id", "ref", "env", "endpoint", "host", "type"}
+)
+_HARMLESS_VALUES = frozenset({"", "true", "false", "yes", "no", "on", "off", "none", "null"})
 # Maps whose keys the user names freely: only there does a key name say "this is a secret".
-_FREE_MAPS = frozenset({"env", "params", "annotations", "labels", "nodeSelector"})
+# (Annotations and labels are left to the shape checks: their keys are other tools' settings,
+# such as vault.hashicorp.com/agent-inject-secret-db, whose values are paths, not secrets.)
+_FREE_MAPS = frozenset({"env", "params"})
 _HINT = "reference it instead: {fromSecret: {name: <secret>, key: <key>}} or {fromCiSecret: <NAME>}"
 
 
 def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     diagnostics = []
-    for path, key_name, value in _strings(doc.data, (), False):
-        what = _looks_like_secret(key_name, value)
+    for path, key_name, free_map, value in _strings(doc.data, (), None):
+        what = _looks_like_secret(key_name, value, free_map)
         if what:
             diagnostics.append(
                 make(
@@ -55,33 +71,45 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     return diagnostics
 
 
-def _looks_like_secret(key_name: str | None, value: str) -> str | None:
+def _looks_like_secret(key_name: str | None, value: str, free_map: str | None = "env") -> str | None:
+    """What ``value`` looks like, if a secret; ``key_name`` is its name in an env or params map."""
     for what, pattern in _SHAPES:
         if pattern.search(value):
             return what
     if (
         key_name is not None
-        and value.strip()
-        and _SECRET_NAME.search(key_name)
-        and not _NOT_SECRET_NAME.search(key_name)
+        and _names_secret(key_name, free_map)
+        and value.strip().lower() not in _HARMLESS_VALUES
     ):
         return f"a secret (the key {key_name!r} names one)"
     return None
 
 
+def _names_secret(name: str, free_map: str | None = "env") -> bool:
+    words = [w.lower() for w in _WORD.findall(name)]
+    if not words or words[-1] in _REFERENCE_WORDS:
+        return False
+    # In hyper-parameters "token" is language-model vocabulary (pad_token: "[PAD]").
+    secret_words = _SECRET_WORDS - {"token"} if free_map == "params" else _SECRET_WORDS
+    return any(w in secret_words for w in words) or any(
+        pair in _SECRET_PAIRS for pair in itertools.pairwise(words)
+    )
+
+
 def _strings(
-    node: Any, path: tuple[str | int, ...], in_free_map: bool
-) -> Iterator[tuple[tuple[str | int, ...], str | None, str]]:
-    """Yield (path, the user's key name or None, text) for every string in the data."""
+    node: Any, path: tuple[str | int, ...], free_map: str | None
+) -> Iterator[tuple[tuple[str | int, ...], str | None, str | None, str]]:
+    """Yield (path, the user's key name or None, the env/params map it is in, text) for every string."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if in_free_map and isinstance(value, str):
-                # Inside env, params, … the key is the user's name for this value.
-                yield (*path, key), key, value
+            if free_map is not None and isinstance(value, str):
+                # Inside env and params the key is the user's name for this value.
+                yield (*path, key), key, free_map, value
             else:
-                yield from _strings(value, (*path, key), not in_free_map and key in _FREE_MAPS)
+                inner = key if free_map is None and key in _FREE_MAPS else None
+                yield from _strings(value, (*path, key), inner)
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _strings(item, (*path, index), False)
+            yield from _strings(item, (*path, index), None)
     elif isinstance(node, str):
-        yield path, None, node
+        yield path, None, None, node

@@ -68,7 +68,7 @@ def _duplicate_models(project: ValidatedProject) -> Iterator[Diagnostic]:
 
 
 def _deployments(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
-    declared = project.environment_names
+    declared = tuple(dict.fromkeys(project.environment_names))
     doc = model.doc
     for env_name, deployment in model.spec.spec.deployments.items():
         path = ("spec", "deployments", env_name)
@@ -87,7 +87,9 @@ def _deployments(project: ValidatedProject, model: ValidatedModel) -> Iterator[D
                 "MLG304",
                 f"canary traffic {canary.traffic}% is outside 1..99",
                 doc.locate((*path, "canary", "traffic")),
-                "to send all traffic to the new version, make it the stable 'version' instead",
+                "to send all traffic to the new version, make it the stable 'version' instead"
+                if canary.traffic > 99
+                else "to stop the canary, remove it",
             )
         if canary.version == deployment.version:
             yield make(
@@ -107,7 +109,7 @@ def _promotion_order(project: ValidatedProject, model: ValidatedModel) -> Iterat
     """
     deployments = model.spec.spec.deployments
     previous: tuple[str, Deployment] | None = None
-    for env_name in project.environment_names:
+    for env_name in dict.fromkeys(project.environment_names):
         deployment = deployments.get(env_name)
         if deployment is None:
             continue
@@ -191,7 +193,8 @@ def _references(project: ValidatedProject, model: ValidatedModel) -> Iterator[Di
             "MLG321",
             f"lifecycle.replacedBy names {replaced_by!r}, which is not a model of this project",
             model.doc.locate(("spec", "lifecycle", "replacedBy")),
-            did_you_mean(replaced_by, names),
+            did_you_mean(replaced_by, names - {model.name})
+            or "add that model's spec under models/, or remove replacedBy",
         )
     drift = body.monitoring.drift if body.monitoring else None
     sources = [source.name for source in body.data]

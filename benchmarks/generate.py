@@ -1,0 +1,380 @@
+"""Write a synthetic, valid mlgitops project of N models x dev/staging/prod.
+
+Usage: python benchmarks/generate.py N OUTDIR
+
+Every model i is derived from i alone (no randomness), so the same N always gives
+the same bytes. The features rotate with i so that each appears often at large N,
+and all of them appear once N >= 9; see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+# Ordered so that the first five models already cover GPU, custom and transformer.
+RUNTIMES = (
+    "sklearn",
+    "huggingface",
+    "custom",
+    "xgboost",
+    "pytorch",
+    "lightgbm",
+    "triton",
+    "tensorflow",
+    "onnx",
+)
+GPU_RUNTIMES = frozenset({"huggingface", "pytorch", "triton"})
+# KServe "standard" mode (Deployment + HPA) for these, with the HPA metric; the others run serverless.
+STANDARD_METRICS = {"xgboost": "cpu", "lightgbm": "memory", "onnx": "custom"}
+TEAMS = ("risk", "growth", "search", "support", "vision", "pricing", "forecasting")
+MARKER = ".mlgitops-synthetic"
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+SPOT_TOLERATIONS = [
+    {
+        "key": "acme.com/spot",
+        "operator": "Equal",
+        "value": "true",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    },
+    {"key": "acme.com/preemptible", "operator": "Exists", "effect": "PreferNoSchedule"},
+]
+Spec = dict[str, Any]
+
+
+def model_name(i: int) -> str:
+    return f"{TEAMS[i % len(TEAMS)]}-model-{i:04d}"
+
+
+def image(repository: str, tag: str, i: int) -> str:
+    """A pinned image: a release tag, or (every fourth model) a digest."""
+    if i % 4 == 3:
+        return f"ghcr.io/acme/{repository}@sha256:{hashlib.sha256(repository.encode()).hexdigest()}"
+    return f"ghcr.io/acme/{repository}:{tag}"
+
+
+def project(n: int) -> Spec:
+    return {
+        "apiVersion": "mlgitops/v1",
+        "kind": "Project",
+        "metadata": {
+            "name": f"synthetic-{n}",
+            "description": f"Synthetic benchmark project: {n} models x 3 environments.",
+            "labels": {"generated-by": "mlgitops-benchmarks"},
+        },
+        "spec": {
+            "repository": "https://github.com/acme/ml-synthetic.git",
+            "revision": "main",
+            "ci": "github",
+            "gitops": "argocd",
+            "serving": "kserve",
+            "registry": {
+                "kind": "mlflow",
+                "trackingUri": "https://mlflow.acme.internal",
+                "credentials": {"fromCiSecret": "MLFLOW_TRACKING_TOKEN"},
+            },
+            "environments": [
+                {
+                    "name": "dev",
+                    "namespace": "ml-dev",
+                    "serving": {"autoscaling": {"maxReplicas": 2}, "annotations": {"acme.com/tier": "dev"}},
+                },
+                {"name": "staging", "namespace": "ml-staging", "cluster": "nonprod", "approval": "none"},
+                {
+                    "name": "prod",
+                    "namespace": "ml-prod",
+                    "cluster": "https://prod.k8s.acme.internal:6443",
+                    "approval": "required",
+                    "serving": {
+                        "autoscaling": {"minReplicas": 2, "maxReplicas": 6},
+                        "nodeSelector": {"acme.com/node-pool": "serving"},
+                    },
+                },
+            ],
+            "include": ["models/**/*.yaml"],
+            "policies": {
+                "requireEvaluationGate": ["staging", "prod"],
+                "requireSLO": ["prod"],
+                "forbidMutableImageTags": ["staging", "prod"],
+                "requireApproval": ["prod"],
+            },
+            "defaults": {
+                "serving": {
+                    "resources": {"cpu": "500m", "memory": "1Gi"},
+                    "autoscaling": {"minReplicas": 1, "maxReplicas": 3},
+                    "serviceAccount": "model-reader",
+                    "deploymentMode": "serverless",
+                    "annotations": {"acme.com/managed-by": "mlgitops"},
+                }
+            },
+            "output": {"path": "deploy"},
+            "argocd": {"namespace": "argocd", "project": "ml-models", "applicationSet": False},
+            "flux": {"namespace": "flux-system", "interval": "5m"},
+        },
+    }
+
+
+def training(i: int, name: str, team: str, gpu: bool) -> Spec:
+    spec: Spec = {
+        "image": image(f"{team}-train", f"{1 + i % 3}.{i % 10}.0", i),
+        "command": ["python", "-m", f"{team.replace('-', '_')}.train"],
+        "args": ["--model", name],
+        "params": {"learning_rate": 0.05, "max_depth": 4 + i % 5, "early_stopping": True, "objective": "auc"},
+        "env": {
+            "LOG_LEVEL": "info",
+            "MLFLOW_TRACKING_TOKEN": {"fromCiSecret": "MLFLOW_TRACKING_TOKEN"},
+        },
+        "resources": {"cpu": "4", "memory": "16Gi"},
+        "timeoutMinutes": 60 + 30 * (i % 4),
+        "paths": [f"models/{team}/{name}.yaml", f"src/{team}/"],
+    }
+    if i % 2 == 0:
+        spec["schedule"] = f"{i % 60} {i % 24} * * {i % 7}"
+    if gpu:
+        # GPU training runs as a Kubernetes Job on the GPU pool.
+        spec["resources"] = {"cpu": "8", "memory": "64Gi", "gpu": 1 + i % 2}
+        spec["runner"] = "kubernetes"
+        spec["env"]["HF_TOKEN"] = {"fromSecret": {"name": "huggingface", "key": "token"}}
+        spec["serviceAccount"] = "model-trainer"
+        spec["nodeSelector"] = {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
+        spec["tolerations"] = [GPU_TOLERATION]
+    else:
+        spec["runner"] = "ci"
+    return spec
+
+
+def evaluation(i: int, team: str) -> Spec:
+    spec: Spec = {
+        "gates": [
+            {"metric": "auc", "min": 0.8},
+            {"metric": "latency_p95_ms", "max": 50 + 10 * (i % 5)},
+            {"metric": "calibration_error", "min": 0, "max": 0.05},
+        ],
+        "command": ["python", "-m", f"{team}.evaluate"],
+    }
+    if i % 3 == 1:
+        spec["image"] = image(f"{team}-eval", f"0.{i % 9}.1", i)
+        spec["metricsFile"] = "reports/metrics.json"
+    return spec
+
+
+def serving(i: int, name: str, runtime: str) -> Spec:
+    standard = runtime in STANDARD_METRICS
+    folder = "{model}" if i % 2 else name  # the {model} placeholder, or the name spelled out
+    spec: Spec = {
+        "runtime": runtime,
+        "artifact": f"s3://acme-models/{folder}/{{version}}/",
+        "protocol": "v2" if i % 2 else "v1",
+        "deploymentMode": "standard" if standard else "serverless",
+    }
+    if standard:
+        metric = STANDARD_METRICS[runtime]
+        spec["autoscaling"] = {"minReplicas": 1, "maxReplicas": 5, "metric": metric, "target": 70}
+        if metric == "custom":
+            spec["autoscaling"] |= {"target": 100, "customMetric": "inference_queue_depth"}
+        spec["runtimeVersion"] = "v0.14.1"
+    else:
+        metric = "rps" if i % 5 == 0 else "concurrency"
+        spec["autoscaling"] = {"minReplicas": 1, "maxReplicas": 4, "metric": metric, "target": 20}
+    if runtime == "custom":
+        spec |= {
+            "image": image(f"{name}-server", f"1.{i % 7}.0", i),
+            "port": 9000,
+            "command": ["python", "-m", "server"],
+            "args": ["--port=9000", f"--model-name={name}"],
+            "env": {
+                "LOG_LEVEL": "info",
+                "FEATURE_STORE_TOKEN": {"fromSecret": {"name": "feature-store", "key": "token"}},
+            },
+        }
+    if runtime == "onnx":
+        spec["image"] = image("onnx-server", "1.19.2", i)
+    if runtime == "triton":
+        spec["protocol"] = "grpc-v2"
+    if runtime in GPU_RUNTIMES:
+        spec["resources"] = {"cpu": "4", "memory": "24Gi", "gpu": 1, "limits": {"cpu": "8", "memory": "32Gi"}}
+        if runtime == "triton":
+            spec["resources"]["gpuResource"] = "nvidia.com/mig-1g.10gb"
+        spec["nodeSelector"] = {"nvidia.com/gpu.product": "NVIDIA-L4"}
+        spec["tolerations"] = [GPU_TOLERATION]
+        spec["serviceAccount"] = "gpu-model-reader"
+    elif i % 6 == 5:
+        spec["tolerations"] = SPOT_TOLERATIONS
+    if runtime == "huggingface":
+        spec |= {
+            "protocol": "openai",
+            "args": ["--backend=vllm", "--max_model_len=4096"],
+            "env": {
+                "HF_TOKEN": {"fromSecret": {"name": "huggingface", "key": "token"}},
+                "HF_HUB_OFFLINE": "1",
+            },
+        }
+    if runtime in ("huggingface", "tensorflow") or i % 11 == 5:
+        spec["transformer"] = {
+            "image": image("feature-transformer", "2.0.3", i),
+            "command": ["python", "-m", "transformer"],
+            "args": [f"--predictor={name}"],
+            "env": {"FEATURE_STORE_TOKEN": {"fromSecret": {"name": "feature-store", "key": "token"}}},
+            "resources": {"cpu": "250m", "memory": "256Mi"},
+        }
+    if i % 4 == 2:
+        spec["annotations"] = {"acme.com/cost-center": f"cc-{i % 17}"}
+    return spec
+
+
+def deployments(i: int, runtime: str) -> Spec:
+    minor = 1 + i % 7
+    new, old = f"1.{minor}.0", f"1.{minor - 1}.{i % 3}"
+    dev: Spec = {"version": new, "env": {"LOG_LEVEL": "debug"}}
+    if runtime not in STANDARD_METRICS and i % 4 == 1:
+        dev["autoscaling"] = {"minReplicas": 0, "maxReplicas": 1, "scaleToZero": True}
+    prod: Spec = {"version": old, "autoscaling": {"minReplicas": 2, "maxReplicas": 8 + i % 5}}
+    if i % 3 == 0:
+        prod["canary"] = {"version": new, "traffic": 10 * (1 + i % 4)}
+    if i % 9 == 8:
+        # A hotfix that has not gone through staging.
+        prod["version"] = f"1.{minor}.1"
+        prod["waivePromotionOrder"] = True
+    if i % 2 == 0 and runtime not in GPU_RUNTIMES:
+        prod["resources"] = {"cpu": "1", "memory": "2Gi"}
+    if runtime in GPU_RUNTIMES:
+        prod["nodeSelector"] = {"acme.com/node-pool": "gpu-serving"}
+    return {"dev": dev, "staging": {"version": new}, "prod": prod}
+
+
+def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
+    window = ("30d", "28d", "7d")[i % 3]
+    spec: Spec = {
+        "slos": {"availability": {"objective": (99, 99.5, 99.9, 99.95)[i % 4], "window": window}},
+        "alerts": {"route": f"{team}-oncall"},
+    }
+    if i % 3 != 1 or runtime == "huggingface":
+        threshold = "2s" if runtime == "huggingface" else f"{100 + 50 * (i % 5)}ms"
+        spec["slos"]["latency"] = {"objective": 99 if i % 2 else 95, "threshold": threshold, "window": window}
+    if i % 5 != 4:
+        spec["alerts"]["runbookUrl"] = f"https://runbooks.acme.internal/ml/{name}"
+    if i % 2 == 0:
+        spec["drift"] = {
+            "features": ["amount", "country", f"feature_{i % 13}"],
+            "method": "ks" if i % 4 == 2 else "psi",
+            "threshold": 0.1 if i % 4 == 2 else 0.2,
+            "schedule": f"{i % 60} * * * *",
+            "reference": "reference" if i % 3 == 0 else "events",
+            "retrain": i % 4 == 0,
+        }
+        if i % 6 == 0:
+            spec["drift"]["image"] = image("drift-check", "0.4.0", i)
+    return spec
+
+
+def model(i: int) -> tuple[str, Spec]:
+    name, team, runtime = model_name(i), TEAMS[i % len(TEAMS)], RUNTIMES[i % len(RUNTIMES)]
+    data = [
+        {"name": "events", "uri": f"s3://acme-data/{team}/events/", "version": f"2026-{1 + i % 12:02d}-01"}
+    ]
+    if i % 3 == 0:
+        data.append({"name": "reference", "uri": f"gs://acme-reference/{name}/"})
+    body: Spec = {
+        "data": data,
+        "training": training(i, name, team, runtime in GPU_RUNTIMES),
+        "evaluation": evaluation(i, team),
+        "registry": {"modelName": f"{team}.{name}", "alias": "champion"} if i % 2 else {"alias": "champion"},
+        "serving": serving(i, name, runtime),
+        "deployments": deployments(i, runtime),
+        "monitoring": monitoring(i, name, team, runtime),
+    }
+    if i % 5 == 1:
+        body["lifecycle"] = {"stage": "active"}
+    elif i % 5 == 3:
+        body["lifecycle"] = {
+            "stage": "deprecated",
+            "sunset": "2099-12-31",
+            "replacedBy": model_name(i - 1),
+            "reason": "superseded by a newer model",
+        }
+    spec = {
+        "apiVersion": "mlgitops/v1",
+        "kind": "Model",
+        "metadata": {
+            "name": name,
+            "owner": f"{team}-team",
+            "description": f"Synthetic {runtime} model number {i}.",
+            "labels": {"team": team, "runtime": runtime},
+        },
+        "spec": body,
+    }
+    return f"models/{team}/{name}.yaml", spec
+
+
+def retired_model() -> tuple[str, Spec]:
+    """One extra model that is retired: no deployments, nothing generated."""
+    spec = {
+        "apiVersion": "mlgitops/v1",
+        "kind": "Model",
+        "metadata": {"name": "legacy-scorer", "owner": "risk-team"},
+        "spec": {
+            "serving": {"runtime": "sklearn", "artifact": "s3://acme-models/legacy-scorer/{version}/"},
+            "lifecycle": {
+                "stage": "retired",
+                "replacedBy": model_name(0),
+                "reason": "replaced by the synthetic models",
+            },
+        },
+    }
+    return "models/retired/legacy-scorer.yaml", spec
+
+
+class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Safe dumper that writes shared objects out in full instead of as &anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(spec: Spec) -> str:
+    text: str = yaml.dump(spec, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=120)
+    return text
+
+
+def generate(n: int, outdir: Path) -> list[Path]:
+    """Write the project into ``outdir`` (empty, absent, or a previous output) and return its files."""
+    if outdir.exists() and any(outdir.iterdir()) and not (outdir / MARKER).is_file():
+        raise SystemExit(f"{outdir} is not empty and was not written by generate.py; refusing to touch it")
+    for old in sorted(outdir.glob("models/**/*.yaml")):
+        old.unlink()
+    files = {"mlgitops.yaml": project(n)}
+    files.update(model(i) for i in range(n))
+    files.update([retired_model()])
+    written = []
+    for relative, spec in files.items():
+        path = outdir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump(spec), encoding="utf-8", newline="\n")
+        written.append(path)
+    (outdir / MARKER).write_text(f"{n}\n", encoding="utf-8")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("n", metavar="N", type=int, help="number of deployed models (>= 1)")
+    parser.add_argument("outdir", metavar="OUTDIR", type=Path, help="directory to write the project into")
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("N must be at least 1")
+    written = generate(args.n, args.outdir)
+    print(f"wrote {len(written)} files ({args.n} models x {len(ENVIRONMENTS)} environments) to {args.outdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

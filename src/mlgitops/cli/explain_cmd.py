@@ -1,0 +1,37 @@
+"""`mlgitops explain`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlgitops.cli.options import path_prefix
+
+
+@click.command()
+@click.argument("model")
+@click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
+@click.option("--project", "path", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Project directory or its mlgitops.yaml.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
+    """Show MODEL's resolved serving settings in each environment and, for every
+    value, the file:line and layer it came from.
+
+    Layers, lowest first: mlgitops default, project defaults, environment,
+    model, deployment (the model's per-environment override).
+    """
+    from mlgitops.errors import UserError
+    from mlgitops.explain import explain as explain_model
+    from mlgitops.pipeline import validate_project
+    from mlgitops.reporters import Report, render
+    from mlgitops.reporters.explain_report import render as render_explanation
+
+    result = validate_project(path)
+    if not result.ok or result.resolved is None:
+        report = Report(result.diagnostics, result.sources, path_prefix(result.root), len(result.sources))
+        click.echo(render(report, "text"), nl=False, err=True)
+        raise UserError("the project has errors; fix them first")
+    click.echo(render_explanation(explain_model(result.resolved, model, environment), fmt), nl=False)
+    return 0

@@ -1,0 +1,64 @@
+"""``explain``: a model's resolved settings per environment, each with where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlgitops.diagnostics import did_you_mean
+from mlgitops.errors import UserError
+from mlgitops.resolve import Origin, ResolvedDeployment, ResolvedProject
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    path: str
+    value: Any
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    model: str
+    environment: str
+    namespace: str
+    settings: tuple[Setting, ...]
+
+
+def explain(resolved: ResolvedProject, model: str, environment: str | None) -> list[Explanation]:
+    names = sorted({m.name for m in resolved.validated.models})
+    if model not in names:
+        hint = did_you_mean(model, names)
+        raise UserError(f"no model named {model!r}" + (f"; {hint}" if hint else f" (models: {', '.join(names)})"))
+    items = resolved.for_model(model)
+    if environment is not None:
+        envs = resolved.validated.environment_names
+        if environment not in envs:
+            hint = did_you_mean(environment, envs)
+            raise UserError(f"no environment named {environment!r}" + (f"; {hint}" if hint else ""))
+        items = tuple(i for i in items if i.environment.name == environment)
+        if not items:
+            raise UserError(f"model {model!r} is not deployed to {environment!r}")
+    return [_explain(item) for item in items]
+
+
+def _explain(item: ResolvedDeployment) -> Explanation:
+    deployment = item.origin
+    settings = [Setting("version", item.deployment.version, deployment.child("version"))]
+    if item.deployment.canary is not None:
+        canary = item.deployment.canary
+        settings.append(Setting("canary.version", canary.version, deployment.child("canary", "version")))
+        settings.append(Setting("canary.traffic", canary.traffic, deployment.child("canary", "traffic")))
+    for path in sorted(item.serving.origins):
+        value = item.serving.get(*path)
+        settings.append(Setting("serving." + ".".join(path), _plain(value), item.serving.origins[path]))
+    return Explanation(item.model.name, item.environment.name, item.environment.namespace, tuple(settings))
+
+
+def _plain(value: Any) -> Any:
+    """Values as a user would write them (secret references shown as references)."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

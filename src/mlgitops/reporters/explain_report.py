@@ -1,0 +1,44 @@
+"""Text and JSON for ``explain``."""
+
+from __future__ import annotations
+
+import json
+
+from mlgitops.explain import Explanation
+from mlgitops.render.yamlout import flow, scalar
+
+
+def render(explanations: list[Explanation], fmt: str) -> str:
+    if fmt == "json":
+        document = [
+            {
+                "model": e.model,
+                "environment": e.environment,
+                "namespace": e.namespace,
+                "settings": [
+                    {"path": s.path, "value": s.value, "layer": s.origin.layer, **_where(s)} for s in e.settings
+                ],
+            }
+            for e in explanations
+        ]
+        return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+    blocks = []
+    for e in explanations:
+        rows = [(s.path, _shown(s.value), s.origin.describe()) for s in e.settings]
+        width_path = max(len(r[0]) for r in rows)
+        width_value = min(max(len(r[1]) for r in rows), 48)
+        lines = [f"{e.model} in {e.environment} (namespace {e.namespace})"]
+        lines += [f"  {p:<{width_path}}  {v:<{width_value}}  {o}" for p, v, o in rows]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _where(setting: object) -> dict[str, object]:
+    location = setting.origin.location()  # type: ignore[attr-defined]
+    if location is None:
+        return {"file": None}
+    return {"file": location.file, "line": location.line, "column": location.column}
+
+
+def _shown(value: object) -> str:
+    return flow(value) if isinstance(value, dict | list) else scalar(value)

@@ -1,0 +1,197 @@
+"""Secret-looking literals (mlgitops.validate.secrets, MLG310)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlgitops.diagnostics import Diagnostic
+from mlgitops.load import SourceDocument, load_text
+from mlgitops.validate.secrets import find_secrets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _doc(text: str) -> SourceDocument:
+    doc, problems = load_text(text.encode(), Path("spec.yaml"), "spec.yaml")
+    assert doc is not None, problems
+    return doc
+
+
+def _secrets(text: str) -> list[Diagnostic]:
+    return find_secrets(_doc(text))
+
+
+# (what the message says, a literal of that shape)
+SHAPES = [
+    ("an AWS access key", "AKIAIOSFODNN7EXAMPLE"),
+    ("an AWS access key", "ASIAY34FZKBOKMUTVV7A"),
+    ("a GitHub token", "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"),
+    ("a GitHub token", "gho_16C7e42F292c6912E7710c838347Ae178B4a"),
+    ("a GitHub token", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"),
+    ("a GitLab token", "glpat-abcdefghij0123456789"),
+    ("a Slack token", "xoxb-123456789012-abcdefghijkl"),
+    ("a Google API key", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
+    ("an API secret key", "sk-proj-AbCdEf0123456789GhIjKlMn"),
+    ("an API secret key", "sk_live_51HqABCdefGHIjklMNOpqr"),
+    ("an API secret key", "sk-ant-api03-AbCdEfGh0123456789IjKl"),
+    ("a Hugging Face token", "hf_abcdefghijklmnopqrstuvwxyz0123456789"),
+    ("a private key", "-----BEGIN RSA PRIVATE KEY-----"),
+    (
+        "a private key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+    ),
+    (
+        "a JSON web token",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
+    ("a password inside a URL", "postgres://admin:s3cr3t@db.acme.test:5432/app"),
+    ("a password inside a URL", "https://user:pa55@mlflow.acme.test"),
+    (
+        "a storage account key",
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0c2VjcmV0c2VjcmV0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "literal"), SHAPES, ids=[f"{w} {i}" for i, (w, _) in enumerate(SHAPES)])
+def test_every_shape_is_found_in_any_field(what: str, literal: str) -> None:
+    import json
+
+    quoted = json.dumps(literal)  # a YAML double-quoted scalar
+    text = f"spec:\n  training:\n    args: [--x, {quoted}]\n  description: {quoted}\n"
+    found = _secrets(text)
+    assert [(d.code, d.location.line if d.location else 0) for d in found] == [("MLG310", 3), ("MLG310", 4)]
+    for diagnostic in found:
+        assert diagnostic.message == f"this value looks like {what}; secrets must not be written in specs"
+        assert literal not in diagnostic.message  # never repeat the secret
+        assert diagnostic.hint and "fromSecret" in diagnostic.hint and "fromCiSecret" in diagnostic.hint
+
+
+def test_shape_embedded_in_a_longer_value() -> None:
+    (found,) = _secrets("args: ['--token=ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ']\n")
+    assert found.location is not None
+    assert (found.location.line, found.location.column) == (1, 8)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DB_PASSWORD",
+        "PASSWORD",
+        "passwd",
+        "SMTP_PASSPHRASE",
+        "CLIENT_SECRET",
+        "clientSecret",
+        "HF_TOKEN",
+        "GITHUB_TOKEN",
+        "API_KEY",
+        "apiKey",
+        "OPENAI_APIKEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "GCP_CREDENTIALS",
+        "mlflowTrackingPassword",
+    ],
+)
+def test_literal_values_of_secret_named_variables(name: str) -> None:
+    (found,) = _secrets(f"spec:\n  serving:\n    env:\n      {name}: hunter2\n")
+    assert found.message == (
+        f"this value looks like a secret (the key {name!r} names one); secrets must not be written in specs"
+    )
+    assert found.location is not None
+    assert (found.location.line, found.location.column) == (4, len(name) + 9)
+
+
+def test_secret_named_params_and_transformer_env() -> None:
+    text = "training:\n  params:\n    api_key: abc123\nserving:\n  transformer:\n    env:\n      TOKEN: abc\n"
+    assert [d.location.line for d in _secrets(text) if d.location] == [3, 7]
+
+
+ORDINARY = """\
+apiVersion: mlgitops/v1
+kind: Model
+metadata:
+  name: fraud-detector
+  owner: risk-team
+  description: Detects card fraud with a token-bucket rate limiter and secret-sauce features.
+  labels: {team: risk, tier: critical}
+spec:
+  data:
+    - name: transactions
+      uri: "s3://acme-data/transactions/2026/"
+    - name: merchants
+      uri: "gs://acme-data/merchants/"
+    - name: hub
+      uri: "hf://datasets/acme/merchants"
+  training:
+    image: ghcr.io/acme/fraud-train:1.8.0
+    command: [python, -m, fraud.train, --tokenizer, bert-base-uncased]
+    params:
+      max_tokens: 512
+      pad_token: "[PAD]"
+      eos_token: "</s>"
+      tokenizer: bert-base-uncased
+      secret_sauce: 3
+      use_auth_token: true
+    env:
+      TOKENIZERS_PARALLELISM: "false"
+      API_TOKEN_FILE: /var/run/secrets/api-token
+      PASSWORD_PATH: /etc/app/password
+      SECRET_NAME: fraud-db
+      AWS_ACCESS_KEY_ID_ENV: AWS_ACCESS_KEY_ID
+      KEYCLOAK_TOKEN_ENDPOINT: https://sso.acme.test/token
+      DB_PASSWORD: {fromSecret: {name: fraud-db, key: password}}
+      HF_TOKEN: {fromCiSecret: MY_TOKEN}
+      GITHUB_TOKEN: {fromCiSecret: GITHUB_TOKEN}
+      EMPTY_SECRET: ""
+    schedule: "0 3 * * 1"
+  serving:
+    runtime: sklearn
+    image: "registry.acme.test:5000/serving/sklearn-server@sha256:DIGEST"
+    artifact: "s3://acme-models/{model}/{version}/"
+    annotations:
+      vault.hashicorp.com/agent-inject-secret-db: database/creds/fraud
+      acme.test/repo: "git@github.com:acme/fraud.git"
+    args: ["--model-uri=mlflow://models/fraud-detector/Production", "--skip-keys=sk-learn-classic"]
+    serviceAccount: fraud-reader
+  deployments:
+    prod: {version: "2026-11-01"}
+  monitoring:
+    drift: {schedule: "*/15 * * * *", features: [amount], threshold: 0.2}
+    alerts: {route: risk-oncall, runbookUrl: "https://runbooks.acme.test/fraud?section=secrets"}
+""".replace("DIGEST", "0123456789abcdef" * 4)
+
+
+def test_no_false_positives_on_an_ordinary_spec() -> None:
+    assert _secrets(ORDINARY) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "s3://acme-models/fraud/{version}/",
+        "ghcr.io/acme/fraud-train:1.8.0",
+        "nvcr.io/nvidia/tritonserver:24.01-py3",
+        "0 3 * * 1",
+        "*/5 * * * *",
+        "ssh://git@github.com/acme/ml.git",
+        "https://mlflow.acme.test:5000/api",
+        "sk-classifier-production-model",
+        "risk-model-2026",
+        "the-quick-brown-fox-jumps-over-the-lazy-dog-again",
+        "AKIA-not-a-key",
+        "eyJ-not-a-jwt",
+    ],
+)
+def test_ordinary_values_are_not_secrets(value: str) -> None:
+    assert _secrets(f"spec:\n  description: {value!r}\n  serving: {{env: {{VALUE: {value!r}}}}}\n") == []
+
+
+def test_examples_have_no_secrets() -> None:
+    for spec in sorted((ROOT / "examples").glob("*/**/*.yaml")):
+        doc, problems = load_text(spec.read_bytes(), spec, spec.name)
+        assert doc is not None, problems
+        assert find_secrets(doc) == [], spec
