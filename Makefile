@@ -1,42 +1,60 @@
-# One entry point for humans, pre-commit and CI.
+# One entry point for humans, pre-commit and CI (.ci/run).  `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS_STAMP := .tools/.installed
+# Directories that exist in this checkout (git keeps no empty ones).
+PY_DIRS := $(wildcard src tests benchmarks scripts)
+PYTEST_ARGS ?=
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install tools demo test test-fast lint format type docs schemas golden bench check-fresh clean
+.PHONY: help install tools demo test test-fast lint format type docs schemas golden bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "mlgitops needs Python >= 3.11; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv with mlgitops and its development tools
+install: $(STAMP) ## Create .venv with mlgitops (editable) and its development tools
 
-tools: ## External validators used by the tests (actionlint, promtool, SARIF schema)
+$(TOOLS_STAMP): scripts/install-tools.sh
 	./scripts/install-tools.sh
+	touch $(TOOLS_STAMP)
+
+tools: ## (Re)install and verify the external validators in .tools/ (actionlint, promtool, SARIF schema)
+	./scripts/install-tools.sh
+	touch $(TOOLS_STAMP)
 
 demo: install ## Validate and compile the bundled quickstart example
 	$(BIN)/mlgitops validate examples/quickstart
 	$(BIN)/mlgitops compile examples/quickstart
 
-test: install tools ## Run the whole test suite, external validators included
-	$(BIN)/pytest
+test: install $(TOOLS_STAMP) ## Run the whole test suite, external validators included
+	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-fast: install ## Unit tests only, without the slow external validators
-	$(BIN)/pytest -m "not external"
+test-fast: install ## Quick subset for pre-commit: no external validators, no slow tests
+	$(BIN)/pytest -q -m "not external and not slow" $(PYTEST_ARGS)
 
-lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+lint: install ## ruff check and ruff format --check
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 
-format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+format: install ## Apply ruff format and ruff's safe fixes
+	$(BIN)/ruff format $(PY_DIRS)
+	$(BIN)/ruff check --fix $(PY_DIRS)
 
-type: install
+type: install ## mypy --strict (pydantic plugin) on src/mlgitops
 	$(BIN)/mypy
 
 docs: install ## Regenerate docs/spec.md and schemas/ from the spec models
@@ -50,5 +68,5 @@ golden: install ## Refresh the committed expected outputs (examples and test gol
 bench: install ## Run the benchmarks and print the figures
 	$(BIN)/python benchmarks/run.py
 
-clean:
+clean: ## Remove the virtualenv, tools and caches
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build

@@ -24,8 +24,9 @@ def main() -> int:
         print(f"compiling {example.relative_to(ROOT)}")
         status |= subprocess.call([sys.executable, "-m", "mlgitops", "compile", "--no-cache", str(example)])
     env = {**os.environ, "MLGITOPS_UPDATE_GOLDEN": "1"}
-    status |= subprocess.call([sys.executable, "-m", "pytest", "-q", "-m", "golden", "-p", "no:cacheprovider"],
-                              cwd=ROOT, env=env)
+    status |= subprocess.call(
+        [sys.executable, "-m", "pytest", "-q", "-m", "golden", "-p", "no:cacheprovider"], cwd=ROOT, env=env
+    )
     return status
 
 

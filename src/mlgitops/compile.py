@@ -37,10 +37,16 @@ def template_source(root: Path, override: str | None) -> tuple[TemplateSource, l
         return TemplateSource(templates_dir()), []
     directory = (root / override).resolve()
     if not directory.is_relative_to(root.resolve()) or not directory.is_dir():
-        problem = "is outside the project" if not directory.is_relative_to(root.resolve()) else "does not exist"
+        problem = (
+            "is outside the project" if not directory.is_relative_to(root.resolve()) else "does not exist"
+        )
         return TemplateSource(templates_dir()), [
-            make("MLG504", f"template directory {override!r} {problem}", Location("mlgitops.yaml"),
-                 "spec.templates names a directory inside the project holding <target>/<name>.j2 files")
+            make(
+                "MLG504",
+                f"template directory {override!r} {problem}",
+                Location("mlgitops.yaml"),
+                "spec.templates names a directory inside the project holding <target>/<name>.j2 files",
+            )
         ]
     return TemplateSource(templates_dir(), directory), []
 
@@ -65,8 +71,18 @@ def generate(resolved: ResolvedProject, root: Path, repo_subdir: str) -> Generat
             shown = origin.relative_to(root).as_posix()
         except ValueError:
             shown = f"<mlgitops templates>/{exc.template}"
-        return Generated([], project, [make("MLG503", str(exc), Location(shown, exc.line or 1, 1),
-                                             "fix the template, or remove the override to use the built-in one")])
+        return Generated(
+            [],
+            project,
+            [
+                make(
+                    "MLG503",
+                    str(exc),
+                    Location(shown, exc.line or 1, 1),
+                    "fix the template, or remove the override to use the built-in one",
+                )
+            ],
+        )
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)):
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
@@ -91,7 +107,11 @@ def is_up_to_date(root: Path, input_hash: str) -> bool:
     from mlgitops.emit.manifest import sha256
 
     manifest = Manifest.read(root)
-    if manifest is None or manifest.input_hash != input_hash or manifest.generator != f"mlgitops {__version__}":
+    if (
+        manifest is None
+        or manifest.input_hash != input_hash
+        or manifest.generator != f"mlgitops {__version__}"
+    ):
         return False
     for path, digest in manifest.files.items():
         try:

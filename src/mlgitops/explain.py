@@ -29,7 +29,9 @@ def explain(resolved: ResolvedProject, model: str, environment: str | None) -> l
     names = sorted({m.name for m in resolved.validated.models})
     if model not in names:
         hint = did_you_mean(model, names)
-        raise UserError(f"no model named {model!r}" + (f"; {hint}" if hint else f" (models: {', '.join(names)})"))
+        raise UserError(
+            f"no model named {model!r}" + (f"; {hint}" if hint else f" (models: {', '.join(names)})")
+        )
     items = resolved.for_model(model)
     if environment is not None:
         envs = resolved.validated.environment_names

@@ -19,7 +19,9 @@ import mlgitops
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 
 
-def fingerprint(root: Path, inputs: Iterable[Path], template_dirs: Iterable[Path], today: datetime.date) -> str:
+def fingerprint(
+    root: Path, inputs: Iterable[Path], template_dirs: Iterable[Path], today: datetime.date
+) -> str:
     digest = hashlib.sha256()
     digest.update(f"mlgitops {mlgitops.__version__}\n{today.isoformat()}\n".encode())
     for path in sorted(_PACKAGE_DIR.rglob("*.py")):
@@ -33,7 +35,7 @@ def fingerprint(root: Path, inputs: Iterable[Path], template_dirs: Iterable[Path
     return digest.hexdigest()
 
 
-def _add(digest: "hashlib._Hash", kind: str, name: str, path: Path) -> None:
+def _add(digest: hashlib._Hash, kind: str, name: str, path: Path) -> None:
     data = path.read_bytes()
     digest.update(f"{kind}\0{name}\0{len(data)}\0".encode())
     digest.update(data)

@@ -8,8 +8,9 @@ decides how far to go and collects everything into a result.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,15 @@ from mlgitops.emit import transaction
 from mlgitops.emit.drift import Drift
 from mlgitops.emit.manifest import MANIFEST_DIR
 from mlgitops.fingerprint import fingerprint
-from mlgitops.targets.base import OutputFile
 from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document
+from mlgitops.parallel import map_chunks
 from mlgitops.resolve import ResolvedProject, resolve
 from mlgitops.spec import API_VERSION, ModelSpec, ProjectSpec
-from mlgitops.validate import ValidatedModel, ValidatedProject
+from mlgitops.targets.base import OutputFile
+from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
 from mlgitops.validate.policies import check_policies
 from mlgitops.validate.schema import validate_document
 from mlgitops.validate.secrets import find_secrets
-from mlgitops.validate import semantic
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,10 @@ def validate_project(path: Path, *, today: datetime.date | None = None) -> Valid
     model_paths, problems = find_models(files, include, where)
     diagnostics += problems
     models: list[ValidatedModel] = []
-    for model_path in model_paths:
-        doc = _load(files, model_path, sources, diagnostics)
-        if doc is None or not _check_header(doc, "Model", diagnostics):
-            continue
-        spec, problems = validate_document(doc, ModelSpec)
+    for display, text, doc, spec, problems in map_chunks(partial(_model_files, files), model_paths):
+        sources[display] = text
         diagnostics += problems
-        if spec is not None:
+        if doc is not None and spec is not None:
             models.append(ValidatedModel(doc, spec))
     resolved = None
     if project is not None and project_doc is not None:
@@ -107,7 +105,9 @@ class CompileResult:
         return not has_errors(self.diagnostics)
 
 
-def compile_project(path: Path, *, today: datetime.date | None = None, use_cache: bool = True) -> CompileResult:
+def compile_project(
+    path: Path, *, today: datetime.date | None = None, use_cache: bool = True
+) -> CompileResult:
     """Validate, render and write the project; a failure writes nothing."""
     files, problems = find_project(path)
     if files is None:
@@ -142,8 +142,14 @@ def check_project(path: Path, *, today: datetime.date | None = None) -> CompileR
     assert validation.root is not None
     extra: list[Diagnostic] = []
     if (validation.root / transaction.TXN_DIR / transaction.JOURNAL).exists():
-        extra.append(make("MLG505", "a compile was interrupted; its changes are still on disk",
-                          Location(MANIFEST_DIR), "run 'mlgitops compile' to restore and finish"))
+        extra.append(
+            make(
+                "MLG505",
+                "a compile was interrupted; its changes are still on disk",
+                Location(MANIFEST_DIR),
+                "run 'mlgitops compile' to restore and finish",
+            )
+        )
     drift = compiler.drift(validation.root, generated.files)
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
@@ -173,7 +179,9 @@ def _fingerprint(files: ProjectFiles, today: datetime.date) -> str | None:
     override = spec.get("templates") if isinstance(spec, dict) else None
     template_dirs = [compiler.templates_dir()]
     if isinstance(override, str):
-        template_dirs.append(files.root / override)
+        directory = (files.root / override).resolve()
+        if directory.is_relative_to(files.root.resolve()):  # never hash /tmp or / (MLG504 refuses it)
+            template_dirs.append(directory)
     return fingerprint(files.root, [files.project_file, *models], template_dirs, today)
 
 
@@ -182,6 +190,25 @@ def _ignore_scratch_files(root: Path) -> None:
     ignore = root / MANIFEST_DIR / ".gitignore"
     if not ignore.exists():
         ignore.write_text("lock\ntxn/\n", encoding="utf-8")
+
+
+_ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]
+
+
+def _model_files(files: ProjectFiles, paths: Sequence[Path]) -> list[_ModelOutcome]:
+    """Load and schema-check model files (runs in worker processes for large projects)."""
+    outcomes: list[_ModelOutcome] = []
+    for path in paths:
+        sources: dict[str, str] = {}
+        diagnostics: list[Diagnostic] = []
+        doc = _load(files, path, sources, diagnostics)
+        spec = None
+        if doc is not None and _check_header(doc, "Model", diagnostics):
+            spec, problems = validate_document(doc, ModelSpec)
+            diagnostics += problems
+        display = files.display(path)
+        outcomes.append((display, sources[display], doc, spec, diagnostics))
+    return outcomes
 
 
 def _load(

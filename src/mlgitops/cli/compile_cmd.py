@@ -28,8 +28,12 @@ def compile_(path: Path, fmt: str, no_cache: bool) -> int:
     from mlgitops.reporters.compile_report import compile_summary
 
     result = compile_project(path, use_cache=not no_cache)
-    report = Report(result.diagnostics, result.validation.sources, path_prefix(result.validation.root),
-                    len(result.validation.sources))
+    report = Report(
+        result.diagnostics,
+        result.validation.sources,
+        path_prefix(result.validation.root),
+        len(result.validation.sources),
+    )
     if not result.ok:
         click.echo(render(report, fmt), nl=False)
         click.echo("compile failed: nothing was written", err=True)
@@ -37,8 +41,12 @@ def compile_(path: Path, fmt: str, no_cache: bool) -> int:
     if result.diagnostics:
         click.echo(render(report, fmt), nl=False)
     if fmt == "text":
-        click.echo(compile_summary(len(result.files), result.written, result.pruned, result.up_to_date,
-                                   result.recovered), nl=False)
+        click.echo(
+            compile_summary(
+                len(result.files), result.written, result.pruned, result.up_to_date, result.recovered
+            ),
+            nl=False,
+        )
     return 0
 
 
@@ -60,8 +68,12 @@ def check(path: Path, fmt: str, no_diff: bool) -> int:
     from mlgitops.reporters.compile_report import drift_report
 
     result = check_project(path)
-    report = Report(result.diagnostics, result.validation.sources, path_prefix(result.validation.root),
-                    len(result.validation.sources))
+    report = Report(
+        result.diagnostics,
+        result.validation.sources,
+        path_prefix(result.validation.root),
+        len(result.validation.sources),
+    )
     if not result.ok:
         click.echo(render(report, fmt), nl=False)
         return 1

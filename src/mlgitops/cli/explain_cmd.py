@@ -12,9 +12,22 @@ from mlgitops.cli.options import path_prefix
 @click.command()
 @click.argument("model")
 @click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
-@click.option("--project", "path", type=click.Path(path_type=Path), default=Path("."), show_default=True,
-              help="Project directory or its mlgitops.yaml.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--project",
+    "path",
+    type=click.Path(path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Project directory or its mlgitops.yaml.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format: text (people) or json (machines).",
+)
 def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
     """Show MODEL's resolved serving settings in each environment and, for every
     value, the file:line and layer it came from.

@@ -18,6 +18,7 @@ and restores the previous tree from the backups before doing anything else
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -37,28 +38,39 @@ _CRASH_AFTER_ENV = "MLGITOPS_TEST_CRASH_AFTER_MOVES"
 
 @contextlib.contextmanager
 def project_lock(root: Path) -> Iterator[None]:
-    """Exclusive lock on the project's .mlgitops directory for the duration of a compile."""
+    """Exclusive lock on the project's .mlgitops directory for the duration of a compile.
+
+    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process only, so
+    forked worker processes do not hold it, and it is released when this process dies,
+    even if a worker outlives it.
+    """
     directory = root / MANIFEST_DIR
     directory.mkdir(exist_ok=True)
     with (directory / "lock").open("a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
             raise UserError("another mlgitops compile is running in this project") from None
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
 def apply(plan: Plan) -> None:
+    if not plan.changed:
+        return  # nothing to write or prune: no transaction at all
     root = plan.root
     txn = root / TXN_DIR
     shutil.rmtree(txn, ignore_errors=True)
+    txn.mkdir(parents=True)
     new, old = txn / "new", txn / "old"
+    made: set[Path] = set()  # directories known to exist: one mkdir per directory, not per file
     for relative, data in plan.writes.items():
         staged = new / relative
-        staged.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(staged, made)
         staged.write_bytes(data)
     existed: list[str] = []
     for relative in [*plan.writes, *plan.deletes]:
@@ -66,23 +78,27 @@ def apply(plan: Plan) -> None:
         if current.is_file():
             existed.append(relative)
             backup = old / relative
-            backup.parent.mkdir(parents=True, exist_ok=True)
+            _make_parent(backup, made)
             _link_or_copy(current, backup)
     journal = {"writes": sorted(plan.writes), "deletes": list(plan.deletes), "existed": sorted(existed)}
     _atomic_write(txn / JOURNAL, json.dumps(journal, indent=1).encode())
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
     moves = 0
     manifest_last = sorted(plan.writes, key=lambda p: (p.startswith(MANIFEST_DIR + "/"), p))
-    for relative in manifest_last:
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(new / relative, target)
-        moves += 1
-        if moves == crash_after:
-            os._exit(137)  # simulate SIGKILL mid-commit
-    for relative in plan.deletes:
-        (root / relative).unlink(missing_ok=True)
-        _remove_empty_parents(root, relative)
+    try:
+        for relative in manifest_last:
+            target = root / relative
+            _make_parent(target, made)
+            (new / relative).replace(target)
+            moves += 1
+            if moves == crash_after:
+                os._exit(137)  # simulate SIGKILL mid-commit
+        for relative in plan.deletes:
+            (root / relative).unlink(missing_ok=True)
+            _remove_empty_parents(root, relative)
+    except BaseException:
+        recover(root)  # an error (disk full, Ctrl-C) mid-commit: put the previous tree back at once
+        raise
     (txn / JOURNAL).unlink()
     shutil.rmtree(txn, ignore_errors=True)
 
@@ -102,13 +118,20 @@ def recover(root: Path) -> bool:
         backup = txn / "old" / relative
         if relative in existed:
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(backup, target)
+            backup.replace(target)
         else:
             target.unlink(missing_ok=True)
             _remove_empty_parents(root, relative)
     journal_path.unlink()
     shutil.rmtree(txn, ignore_errors=True)
     return True
+
+
+def _make_parent(path: Path, made: set[Path]) -> None:
+    parent = path.parent
+    if parent not in made:
+        parent.mkdir(parents=True, exist_ok=True)
+        made.add(parent)
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:
@@ -124,7 +147,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    temporary.replace(path)
 
 
 def _remove_empty_parents(root: Path, relative: str) -> None:

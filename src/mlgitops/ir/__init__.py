@@ -5,6 +5,7 @@ Targets never see spec objects or raw YAML: every value here is complete
 """
 
 from mlgitops.ir.types import (
+    SLO,
     Alerts,
     Autoscaling,
     Canary,
@@ -12,8 +13,8 @@ from mlgitops.ir.types import (
     DataSource,
     Deployment,
     Drift,
-    EnvVar,
     Environment,
+    EnvVar,
     Evaluation,
     Gate,
     Model,
@@ -23,7 +24,6 @@ from mlgitops.ir.types import (
     Resources,
     SecretKeyRef,
     Serving,
-    SLO,
     Toleration,
     Training,
 )

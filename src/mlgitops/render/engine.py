@@ -48,7 +48,10 @@ class TemplateSource:
 
 def _yaml_value(escape: TextEscape | None) -> Callable[[Any], str]:
     def finalize(value: Any) -> str:
-        if isinstance(value, jinja2.Undefined):  # pragma: no cover - StrictUndefined raises first
+        if isinstance(value, jinja2.Undefined):
+            # finalize gets the Undefined itself; str() makes StrictUndefined raise its own error,
+            # which names the missing variable or attribute (or is the sandbox's SecurityError).
+            str(value)
             raise jinja2.UndefinedError("undefined value")
         return yamlout.flow(_escaped(value, escape) if escape else value)
 
@@ -105,7 +108,7 @@ class Engine:
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise RenderError(f"template {exc.name!r} not found", name, None) from None
-        except Exception as exc:  # noqa: BLE001 - any failure inside a template is reported, located
+        except Exception as exc:
             raise RenderError(
                 f"template failed: {type(exc).__name__}: {exc}", name, _template_line(exc, name)
             ) from None

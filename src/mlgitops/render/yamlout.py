@@ -17,8 +17,11 @@ from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
 _YAML11_WORDS = frozenset(
-    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
-    "null Null NULL".split()
+    {
+        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO"),
+        *("true", "True", "TRUE", "false", "False", "FALSE"),
+        *("on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"),
+    }
 )
 # Characters YAML cannot hold literally (C0/C1 controls, DEL, surrogates, BOM, line/paragraph separators).
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]")
@@ -59,10 +62,19 @@ def scalar(value: Any) -> str:
             return ".nan"
         if math.isinf(value):
             return ".inf" if value > 0 else "-.inf"
-        return repr(value)
+        return _float(value)
     if isinstance(value, str):
         return value if is_plain(value) else quote(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def _float(value: float) -> str:
+    """``repr`` with a dot in the mantissa: YAML 1.1 reads ``1e-05`` as a string, ``1.0e-05`` as a float."""
+    text = repr(value)
+    mantissa, exponent_mark, exponent = text.partition("e")
+    if exponent_mark and "." not in mantissa:
+        return f"{mantissa}.0e{exponent}"
+    return text
 
 
 def flow(value: Any) -> str:
@@ -77,7 +89,7 @@ def flow(value: Any) -> str:
 
 
 def is_plain(text: str) -> bool:
-    return _PLAIN.match(text) is not None and text not in _YAML11_WORDS
+    return _PLAIN.fullmatch(text) is not None and text not in _YAML11_WORDS  # fullmatch: "a\n" is not plain
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -92,7 +104,7 @@ def _escape(match: re.Match[str]) -> str:
 def _literal_ok(text: str) -> bool:
     return (
         "\n" in text
-        and not text.startswith((" ", "\n"))
+        and not text.startswith((" ", "\t", "\n"))  # the first line sets the block's indentation
         and "\r" not in text
         and not _UNPRINTABLE.search(text)
     )
@@ -111,7 +123,7 @@ def _node(value: Any, indent: int, lines: list[str]) -> None:
         for item in value:
             _item(item, indent, lines)
     elif isinstance(value, str) and _literal_ok(value):
-        _literal(pad, value, indent, lines)
+        _literal(pad, value, indent + 2, lines)  # a root block scalar's content must be indented too
     else:
         lines.append(pad + scalar(value))
 
@@ -122,10 +134,7 @@ def _key(key: Any) -> str:
 
 
 def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
-    if isinstance(value, Mapping) and value:
-        lines.append(head)
-        _node(value, indent + 2, lines)
-    elif isinstance(value, list | tuple) and value:
+    if (isinstance(value, Mapping) and value) or (isinstance(value, list | tuple) and value):
         lines.append(head)
         _node(value, indent + 2, lines)
     elif isinstance(value, Mapping):

@@ -53,7 +53,9 @@ def drift_report(report: Report, drifts: list[Drift], fmt: str, show_diff: bool 
         if show_diff and d.diff and fmt != "github":
             lines.append(d.diff.rstrip("\n"))
     if drifts:
-        lines.append(f"{len(drifts)} file{'s' if len(drifts) != 1 else ''} out of date; run 'mlgitops compile'")
+        lines.append(
+            f"{len(drifts)} file{'s' if len(drifts) != 1 else ''} out of date; run 'mlgitops compile'"
+        )
     elif not report.diagnostics or fmt == "text":
         lines.append("in sync: the generated files match a fresh compile")
     return head + ("\n".join(lines) + "\n" if lines else "")

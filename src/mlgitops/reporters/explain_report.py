@@ -16,7 +16,8 @@ def render(explanations: list[Explanation], fmt: str) -> str:
                 "environment": e.environment,
                 "namespace": e.namespace,
                 "settings": [
-                    {"path": s.path, "value": s.value, "layer": s.origin.layer, **_where(s)} for s in e.settings
+                    {"path": s.path, "value": s.value, "layer": s.origin.layer, **_where(s)}
+                    for s in e.settings
                 ],
             }
             for e in explanations

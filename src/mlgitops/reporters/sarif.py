@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from mlgitops import __version__
 from mlgitops.codes import CODES, Severity
@@ -39,7 +40,8 @@ def render(report: Report) -> str:
             result["locations"] = [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": report.path(d.location)},
+                        # A URI reference: relative, '/'-separated, percent-encoded.
+                        "artifactLocation": {"uri": quote(report.path(d.location))},
                         "region": {"startLine": d.location.line, "startColumn": d.location.column},
                     }
                 }
@@ -58,6 +60,8 @@ def render(report: Report) -> str:
                         "rules": rules,
                     }
                 },
+                # libyaml counts columns in characters, not UTF-16 units (SARIF's default).
+                "columnKind": "unicodeCodePoints",
                 "results": results,
             }
         ],

@@ -71,6 +71,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
     )
     resolved: list[ResolvedDeployment] = []
     diagnostics: list[Diagnostic] = []
+    shared_layers: dict[tuple[int, object, object], Merged] = {}
     for model in sorted(project.models, key=lambda m: (m.name, m.doc.display)):
         body = model.spec.spec
         if body.lifecycle.stage == "retired":
@@ -94,8 +95,16 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             )
             user_layers = [defaults, env_layer, model_layer, override]
             runtime, mode = top_value(user_layers, "runtime"), top_value(user_layers, "deployment_mode")
-            base = Layer(builtin_serving(spec.serving, runtime, mode), Origin("mlgitops default"))
-            serving = merge([base, *user_layers], ServingSpec.model_fields)
+            # Built-in defaults, project defaults and the environment are the same for every
+            # model with this runtime and mode: merge them once.
+            shared_key = (order, runtime, mode)
+            shared = shared_layers.get(shared_key)
+            if shared is None:
+                builtin = Layer(builtin_serving(spec.serving, runtime, mode), Origin("mlgitops default"))
+                shared = shared_layers[shared_key] = merge(
+                    [builtin, defaults, env_layer], ServingSpec.model_fields
+                )
+            serving = merge([model_layer, override], ServingSpec.model_fields, onto=shared)
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
             diagnostics += _complete(item, spec.serving)
@@ -105,19 +114,21 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
 def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
     """What only the merged result can tell: required fields and consistency."""
     serving, env = item.serving, item.environment.name
-    where = item.model.doc.locate(("spec", "deployments", env), key=True)
+
+    def deployment_key() -> Location:
+        return item.model.doc.locate(("spec", "deployments", env), key=True)
 
     def at(*path: str) -> Location:
         origin = serving.origin(*path)
         location = origin.location() if origin else None
-        return location or where
+        return location or deployment_key()
 
     runtime = serving.get("runtime")
     if runtime is None:
         yield make(
             "MLG320",
             f"no serving runtime is set for {env!r} in any layer",
-            where,
+            deployment_key(),
             "set spec.serving.runtime (sklearn, xgboost, …, or custom)",
         )
     elif runtime == "custom" and serving.get("image") is None:
@@ -131,7 +142,7 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
         yield make(
             "MLG320",
             f"no serving artifact is set for {env!r} in any layer",
-            where,
+            deployment_key(),
             "set spec.serving.artifact, e.g. s3://models/{model}/{version}/",
         )
     transformer = serving.get("transformer")

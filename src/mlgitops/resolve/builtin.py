@@ -12,7 +12,7 @@ import functools
 from mlgitops.spec.serving import ServingSpec
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def builtin_serving(target: str, runtime: object, mode: object) -> ServingSpec:
     """Pure function of its arguments, so memoized (a few dozen combinations at most)."""
     request_driven = target == "kserve" and mode != "standard"

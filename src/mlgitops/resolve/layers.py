@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic.fields import FieldInfo
 
@@ -27,16 +27,19 @@ from mlgitops.spec.common import SecretSource
 Path = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a resolved value was written: a layer name and a place in a document."""
+class Origin(NamedTuple):
+    """Where a resolved value was written: a layer name and a place in a document.
+
+    A NamedTuple rather than a dataclass: resolution creates one per resolved
+    leaf (hundreds of thousands for a large project), and tuples are cheapest.
+    """
 
     layer: str
     doc: SourceDocument | None = None
     path: tuple[str | int, ...] = ()
 
     def child(self, *steps: str | int) -> Origin:
-        return Origin(self.layer, self.doc, (*self.path, *steps))
+        return Origin(self.layer, self.doc, self.path + steps)
 
     def location(self) -> Location | None:
         return self.doc.locate(self.path) if self.doc is not None else None
@@ -87,14 +90,25 @@ def top_value(layers: Sequence[Layer], field: str) -> Any:
     return None
 
 
-def merge(layers: Iterable[Layer], fields: Mapping[str, FieldInfo] | None = None) -> Merged:
-    """Merge ``layers`` lowest first; ``fields`` limits the top-level fields taken."""
-    values: dict[str, Any] = {}
-    origins: dict[Path, Origin] = {}
+def merge(
+    layers: Iterable[Layer], fields: Mapping[str, FieldInfo] | None = None, onto: Merged | None = None
+) -> Merged:
+    """Merge ``layers`` lowest first, on top of a copy of ``onto`` when given.
+
+    ``fields`` limits the top-level fields taken.  ``onto`` lets a caller merge
+    the layers shared by many models once and reuse the result.
+    """
+    values: dict[str, Any] = _copy_tree(onto.values) if onto else {}
+    origins: dict[Path, Origin] = dict(onto.origins) if onto else {}
     for layer in layers:
         if layer.spec is not None:
             _merge_model(values, origins, layer.spec, layer.origin, (), fields)
     return Merged(values, origins)
+
+
+def _copy_tree(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy the nested dicts of merged values (leaves are immutable or never mutated)."""
+    return {k: _copy_tree(v) if isinstance(v, dict) else v for k, v in values.items()}
 
 
 def _merge_model(
@@ -105,9 +119,12 @@ def _merge_model(
     prefix: Path,
     fields: Mapping[str, FieldInfo] | None = None,
 ) -> None:
-    for name, field in (fields or type(model).model_fields).items():
-        if name not in model.model_fields_set:
-            continue
+    known = fields or type(model).model_fields
+    # Only what the user wrote counts; sorted, so merge order never depends on set iteration.
+    for name in sorted(model.model_fields_set):
+        field = known.get(name)
+        if field is None:
+            continue  # a Deployment's own fields (version, canary) are not serving settings
         key = field.alias or name
         value = getattr(model, name)
         path = (*prefix, key)
@@ -133,7 +150,9 @@ def _merge_model(
             origins[path] = here
 
 
-def _replace(values: dict[str, Any], origins: dict[Path, Origin], key: str, path: Path, previous: Any) -> None:
+def _replace(
+    values: dict[str, Any], origins: dict[Path, Origin], key: str, path: Path, previous: Any
+) -> None:
     """Remove what a lower layer set at ``path`` (a whole subtree when it was a mapping)."""
     if previous is None and key not in values:
         return

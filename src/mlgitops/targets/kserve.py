@@ -75,5 +75,5 @@ class KServe:
             "model_format": MODEL_FORMATS.get(s.runtime),
             "protocol_version": PROTOCOLS[s.protocol],
             "storage_uri": storage_uri,
-            "scale_target": int(round(s.autoscaling.target)),
+            "scale_target": round(s.autoscaling.target),
         }

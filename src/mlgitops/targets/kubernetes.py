@@ -124,4 +124,4 @@ class Kubernetes:
 
 
 def _quantity(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{int(round(value * 1000))}m"
+    return str(int(value)) if float(value).is_integer() else f"{round(value * 1000)}m"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlgitops.diagnostics import Diagnostic, make
+from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.spec.types import is_immutable_image
 
@@ -13,6 +13,7 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
     project = resolved.validated
     policies = project.spec.spec.policies
     diagnostics = list(_approval(resolved))
+    pinned_envs: dict[str, list[ResolvedDeployment]] = {}
     for item in resolved.deployments:
         env = item.environment.name
         if env in policies.require_evaluation_gate:
@@ -20,7 +21,10 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
         if env in policies.require_slo:
             diagnostics += _slo(item)
         if env in policies.forbid_mutable_image_tags:
-            diagnostics += _images(item)
+            diagnostics += _serving_images(item)
+            pinned_envs.setdefault(item.model.name, []).append(item)
+    for items in pinned_envs.values():
+        diagnostics += _model_images(items)
     return diagnostics
 
 
@@ -63,22 +67,23 @@ def _slo(item: ResolvedDeployment) -> Iterator[Diagnostic]:
         )
 
 
-def _images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
-    env = item.environment.name
-    body = item.model.spec.spec
-    candidates: list[tuple[str, object, object]] = []
+def _serving_images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
+    """Serving and transformer images can differ per environment: checked in each."""
     for label, path in (("serving image", ("image",)), ("transformer image", ("transformer", "image"))):
         image = item.serving.get(*path)
-        origin = item.serving.origin(*path)
-        if image is not None:
-            candidates.append((label, image, origin.location() if origin else None))
-    # Training, evaluation and drift images feed or watch every environment the model runs in.
+        if isinstance(image, str) and not is_immutable_image(image):
+            origin = item.serving.origin(*path)
+            location = origin.location() if origin else None
+            yield _mutable(label, image, item.model.name, [item.environment.name], location)
+
+
+def _model_images(items: list[ResolvedDeployment]) -> Iterator[Diagnostic]:
+    """Training, evaluation and drift images feed or watch every environment the model runs in."""
+    model = items[0].model
+    body = model.spec.spec
+    envs = [item.environment.name for item in items]
     for label, image, doc_path in (
-        (
-            "training image",
-            body.training.image if body.training else None,
-            ("spec", "training", "image"),
-        ),
+        ("training image", body.training.image if body.training else None, ("spec", "training", "image")),
         (
             "evaluation image",
             body.evaluation.image if body.evaluation else None,
@@ -90,15 +95,17 @@ def _images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
             ("spec", "monitoring", "drift", "image"),
         ),
     ):
-        if image is not None:
-            candidates.append((label, image, item.model.doc.locate(doc_path)))
-    for label, image, location in candidates:
-        if isinstance(image, str) and not is_immutable_image(image):
-            last = image.rsplit("/", 1)[-1]
-            tag = f"the mutable tag {last.split(':', 1)[1]!r}" if ":" in last else "no tag (so 'latest')"
-            yield make(
-                "MLG403",
-                f"{label} {image!r} of {item.model.name!r} has {tag}, which {env!r} forbids",
-                location,  # type: ignore[arg-type]
-                "pin a release tag (e.g. :1.8.0) or a digest (@sha256:…)",
-            )
+        if image is not None and not is_immutable_image(image):
+            yield _mutable(label, image, model.name, envs, model.doc.locate(doc_path))
+
+
+def _mutable(label: str, image: str, model: str, envs: list[str], location: Location | None) -> Diagnostic:
+    last = image.rsplit("/", 1)[-1]
+    tag = f"the mutable tag {last.split(':', 1)[1]!r}" if ":" in last else "no tag (so 'latest')"
+    shown = " and ".join(repr(e) for e in envs)
+    return make(
+        "MLG403",
+        f"{label} {image!r} of {model!r} has {tag}, which {shown} forbid{'s' if len(envs) == 1 else ''}",
+        location,
+        "pin a release tag (e.g. :1.8.0) or a digest (@sha256:…)",
+    )

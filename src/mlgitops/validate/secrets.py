@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from mlgitops.diagnostics import Diagnostic, make
@@ -33,9 +32,11 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
         ("a JSON web token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
         ("a password inside a URL", r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
-        ("a storage account key", r"(?i)AccountKey=[A-Za-z0-9+/=]{20,}"),
+        ("a storage account key", r"(?i:AccountKey)=[A-Za-z0-9+/=]{20,}"),
     )
 )
+# All shapes in one pattern, so a string without any is scanned once.
+_ANY_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _SHAPES))
 # A variable or parameter is secret when a word of its name says so: DB_PASSWORD,
 # apiKey, client-secret; not TOKENIZERS_PARALLELISM, max_tokens or SECRET_NAME.
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -57,8 +58,11 @@ _HINT = "reference it instead: {fromSecret: {name: <secret>, key: <key>}} or {fr
 
 def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     diagnostics = []
+    # One scan of the whole file answers "could any value have a secret's shape?";
+    # escape sequences in quoted scalars are the only way a shape could hide from it.
+    shapes = _ANY_SHAPE.search(doc.text) is not None or "\\" in doc.text
     for path, key_name, free_map, value in _strings(doc.data, (), None):
-        what = _looks_like_secret(key_name, value, free_map)
+        what = _looks_like_secret(key_name, value, free_map, shapes=shapes)
         if what:
             diagnostics.append(
                 make(
@@ -71,11 +75,14 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     return diagnostics
 
 
-def _looks_like_secret(key_name: str | None, value: str, free_map: str | None = "env") -> str | None:
+def _looks_like_secret(
+    key_name: str | None, value: str, free_map: str | None = "env", *, shapes: bool = True
+) -> str | None:
     """What ``value`` looks like, if a secret; ``key_name`` is its name in an env or params map."""
-    for what, pattern in _SHAPES:
-        if pattern.search(value):
-            return what
+    if shapes and _ANY_SHAPE.search(value) is not None:  # one scan for the common case: no shape
+        for what, pattern in _SHAPES:
+            if pattern.search(value):
+                return what
     if (
         key_name is not None
         and _names_secret(key_name, free_map)
@@ -97,19 +104,30 @@ def _names_secret(name: str, free_map: str | None = "env") -> bool:
 
 
 def _strings(
-    node: Any, path: tuple[str | int, ...], free_map: str | None
-) -> Iterator[tuple[tuple[str | int, ...], str | None, str | None, str]]:
-    """Yield (path, the user's key name or None, the env/params map it is in, text) for every string."""
-    if isinstance(node, dict):
+    data: Any, path: tuple[str | int, ...], free_map: str | None
+) -> list[tuple[tuple[str | int, ...], str | None, str | None, str]]:
+    """(path, the user's key name or None, the env/params map it is in, text) for every string, in order."""
+    found: list[tuple[tuple[str | int, ...], str | None, str | None, str]] = []
+    _collect(data, path, free_map, found)
+    return found
+
+
+def _collect(
+    node: Any,
+    path: tuple[str | int, ...],
+    free_map: str | None,
+    found: list[tuple[tuple[str | int, ...], str | None, str | None, str]],
+) -> None:
+    if isinstance(node, str):
+        found.append((path, None, None, node))
+    elif isinstance(node, dict):
         for key, value in node.items():
             if free_map is not None and isinstance(value, str):
                 # Inside env and params the key is the user's name for this value.
-                yield (*path, key), key, free_map, value
-            else:
-                inner = key if free_map is None and key in _FREE_MAPS else None
-                yield from _strings(value, (*path, key), inner)
+                found.append(((*path, key), key, free_map, value))
+            elif isinstance(value, dict | list | str):
+                _collect(value, (*path, key), key if free_map is None and key in _FREE_MAPS else None, found)
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _strings(item, (*path, index), None)
-    elif isinstance(node, str):
-        yield path, None, None, node
+            if isinstance(item, dict | list | str):
+                _collect(item, (*path, index), None, found)

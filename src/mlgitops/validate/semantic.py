@@ -187,7 +187,7 @@ def _lifecycle(
 def _references(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
     body = model.spec.spec
     replaced_by = body.lifecycle.replaced_by
-    names = {m.name for m in project.models}
+    names = {m.name for m in project.models} if replaced_by is not None else set()
     if replaced_by is not None and replaced_by not in names:
         yield make(
             "MLG321",

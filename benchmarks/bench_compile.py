@@ -1,0 +1,107 @@
+"""Time `mlgitops compile` on a generated project of 1,000 models x 3 environments.
+
+Usage: python benchmarks/bench_compile.py [N] [--cold-runs R] [--warm-runs W]
+
+* cold: `mlgitops compile --no-cache` into a fresh copy of the project (no output,
+  no manifest), best of R (default 3) after one untimed warm-up run;
+* unchanged: `mlgitops compile` again with nothing changed (the content-hash
+  cache answers), best of W (default 5).
+
+Wall-clock times of the installed console script, as a user sees them
+(interpreter start-up included), against the targets of issue 3: < 3 s cold,
+< 0.5 s unchanged.  The exit status is 0 even when a target is missed (timings
+depend on the machine's load), and non-zero only when a command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from generate import generate
+
+COLD_TARGET_S = 3.0
+UNCHANGED_TARGET_S = 0.5
+
+
+def console_script() -> str:
+    """The `mlgitops` next to this interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "mlgitops"
+    found = str(beside) if beside.is_file() else shutil.which("mlgitops")
+    if found is None:
+        raise SystemExit("mlgitops is not installed; run `make install`")
+    return found
+
+
+def environment() -> dict[str, str]:
+    """Bytecode caching on (as in every normal installation); no MLGITOPS_* test hooks."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key != "PYTHONDONTWRITEBYTECODE" and not key.startswith("MLGITOPS_")
+    }
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment())
+    return time.perf_counter() - start
+
+
+def cold_compiles(mlgitops: str, source: Path, scratch: Path, runs: int) -> tuple[list[float], Path]:
+    """Times of `compile --no-cache` on fresh copies of ``source``; returns the last compiled copy."""
+    times: list[float] = []
+    copy = scratch
+    for run in range(runs + 1):  # run 0 is the untimed warm-up (disk cache, .pyc files)
+        copy = scratch.with_name(f"{scratch.name}-{run}")
+        shutil.copytree(source, copy)
+        elapsed = timed([mlgitops, "compile", "--no-cache", str(copy)])
+        if run:
+            times.append(elapsed)
+        else:
+            shutil.rmtree(copy)
+    return times, copy
+
+
+def report(label: str, times: list[float], target: float) -> None:
+    best, median = min(times), statistics.median(times)
+    verdict = "ok" if best < target else "MISSED"
+    print(f"{label:<40} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", nargs="?", type=int, default=1000, help="number of models (default 1000)")
+    parser.add_argument(
+        "--cold-runs", type=int, default=3, metavar="R", help="timed cold compiles (default 3)"
+    )
+    parser.add_argument(
+        "--warm-runs", type=int, default=5, metavar="W", help="timed unchanged compiles (default 5)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    mlgitops = console_script()
+    with tempfile.TemporaryDirectory(prefix="mlgitops-bench-") as tmp:
+        source = Path(tmp) / "specs"
+        generate(args.n, source)
+        cold, compiled = cold_compiles(mlgitops, source, Path(tmp) / "project", args.cold_runs)
+        files = sum(1 for path in (compiled / "deploy").rglob("*") if path.is_file())
+        report(f"compile --no-cache, {args.n} models x 3 envs", cold, COLD_TARGET_S)
+        unchanged = [timed([mlgitops, "compile", str(compiled)]) for _ in range(args.warm_runs)]
+        report("compile, nothing changed", unchanged, UNCHANGED_TARGET_S)
+        print(f"({files} generated files under deploy/)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

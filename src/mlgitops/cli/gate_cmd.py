@@ -1,0 +1,70 @@
+"""`mlgitops gate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("model")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="JSON file of metric name → number written by the evaluation step.",
+)
+@click.option(
+    "--env",
+    "environment",
+    metavar="ENV",
+    help="The environment the version is headed for (checked to exist; the gates are the model's).",
+)
+@click.option(
+    "--project",
+    "path",
+    type=click.Path(path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Project directory or its mlgitops.yaml.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format: a table for people or JSON for machines.",
+)
+def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fmt: str) -> int:
+    """Check an evaluated version of MODEL against the evaluation gates in its spec.
+
+    Prints each gate's metric, the measured value, the threshold and pass or
+    FAIL. A metric missing from the file fails its gate. Exits 0 when every
+    gate passes, 1 when any fails (or the file cannot be read). CI runs this
+    between evaluation and registration.
+    """
+    from mlgitops.diagnostics import did_you_mean
+    from mlgitops.errors import UserError
+    from mlgitops.gate import apply_gates, read_metrics
+    from mlgitops.ir.lifecycle import evaluation
+    from mlgitops.pipeline import validate_project
+    from mlgitops.reporters.gate_report import render
+
+    result = validate_project(path)
+    if not result.ok or result.resolved is None:
+        raise UserError("the project has errors; run 'mlgitops validate' to see them")
+    models = {m.name: m for m in result.resolved.validated.models}
+    if model not in models:
+        hint = did_you_mean(model, models)
+        raise UserError(f"no model named {model!r}" + (f"; {hint}" if hint else ""))
+    spec = models[model].spec.spec
+    environments = result.resolved.validated.environment_names
+    if environment is not None and environment not in environments:
+        hint = did_you_mean(environment, environments)
+        raise UserError(f"no environment named {environment!r}" + (f"; {hint}" if hint else ""))
+    outcomes = apply_gates(evaluation(spec.evaluation), read_metrics(metrics_path))
+    click.echo(render(model, outcomes, fmt), nl=False)
+    return 0 if all(o.passed for o in outcomes) else 1

@@ -1,0 +1,95 @@
+"""A loaded spec file and the way back from a data path to a file:line:col."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from mlgitops.diagnostics import Location
+from mlgitops.load.problems import clamp
+from mlgitops.load.yamlcore import MERGE, JsonValue, compose_valid
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDocument:
+    """One loaded YAML file: its data and the means to locate any part of it.
+
+    The node tree that maps data paths to lines and columns is kept from
+    loading, but it is not pickled: a document handed back by a worker process
+    composes it again, from its text, only if something needs a location.
+    """
+
+    path: Path
+    display: str
+    text: str
+    data: dict[str, JsonValue]
+    node_tree: Node | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def root(self) -> Node:
+        if self.node_tree is None:
+            object.__setattr__(self, "node_tree", compose_valid(self.text))
+        assert self.node_tree is not None
+        return self.node_tree
+
+    def __reduce__(self) -> tuple[type[SourceDocument], tuple[Path, str, str, dict[str, JsonValue]]]:
+        return (SourceDocument, (self.path, self.display, self.text, self.data))
+
+    def locate(self, data_path: Sequence[str | int], *, key: bool = False) -> Location:
+        """Location of the value at ``data_path`` (or of its key when ``key``).
+
+        A path that runs past what exists points at the key of the deepest part
+        that does (its value when it has no key), which is where a missing field
+        belongs.
+        """
+        node: Node = self.root
+        mark = node.start_mark
+        key_mark = None
+        for step in data_path:
+            found = _child(node, step)
+            if found is None:
+                mark = key_mark or mark
+                break
+            key_node, node = found
+            key_mark = key_node.start_mark if key_node is not None else None
+            mark = key_mark if key and key_mark is not None else node.start_mark
+        if mark.index < len(self.text):
+            return Location(self.display, mark.line + 1, mark.column + 1)
+        # libyaml marks the end of a stream without a final line break on a line that
+        # does not exist: keep such locations at the end of the last line.
+        line, column = clamp(self.text, mark.line + 1, mark.column + 1)
+        return Location(self.display, line, column)
+
+    def node_at(self, data_path: Sequence[str | int]) -> Node | None:
+        """The node of the value at ``data_path``, or None when the path does not exist."""
+        node: Node = self.root
+        for step in data_path:
+            found = _child(node, step)
+            if found is None:
+                return None
+            node = found[1]
+        return node
+
+    def location(self) -> Location:
+        return Location(self.display, 1, 1)
+
+
+def _child(node: Node, step: str | int) -> tuple[Node | None, Node] | None:
+    if isinstance(node, SequenceNode) and isinstance(step, int):
+        return (None, node.value[step]) if 0 <= step < len(node.value) else None
+    if isinstance(node, MappingNode):
+        # Later keys win, as they do in construction; merged mappings come last.
+        merged: list[Node] = []
+        for key_node, value_node in reversed(node.value):
+            if key_node.tag == MERGE:
+                merged.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
+            elif isinstance(key_node, ScalarNode) and key_node.value == str(step):
+                return key_node, value_node
+        for source in merged:
+            found = _child(source, step)
+            if found is not None:
+                return found
+    return None

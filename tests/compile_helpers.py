@@ -1,0 +1,133 @@
+"""Helpers shared by the compile, check and emit tests (issue 3).
+
+Everything here works on copies of the examples in temporary directories that
+are *not* inside a git repository, so that the repository-relative paths in
+GitOps objects are the same wherever the copy lives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = ROOT / "examples"
+EXAMPLES = sorted(path.parent for path in EXAMPLES_DIR.glob("*/mlgitops.yaml"))
+EXAMPLE_IDS = [path.name for path in EXAMPLES]
+TARGET_SCHEMAS = ROOT / "tests" / "target-schemas"
+SCRATCH = (".mlgitops/lock", ".mlgitops/.gitignore")  # written by every compile, never generated output
+
+Tree = dict[str, bytes]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def example(name: str) -> Path:
+    path = EXAMPLES_DIR / name
+    assert (path / "mlgitops.yaml").is_file(), f"no example named {name!r}"
+    return path
+
+
+def copy_specs(source: Path, destination: Path) -> Path:
+    """Copy only the inputs of a project (mlgitops.yaml and models/), without compiled output."""
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "mlgitops.yaml", destination / "mlgitops.yaml")
+    shutil.copytree(source / "models", destination / "models")
+    return destination
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    """Copy a whole example, committed output included (but no lock or transaction scratch)."""
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("lock", "txn"))
+    return destination
+
+
+def assert_not_in_git(path: Path) -> None:
+    for candidate in (path, *path.parents):
+        assert not (candidate / ".git").exists(), f"{path} is inside the git repository {candidate}"
+
+
+def tree(root: Path, *, scratch: bool = False) -> Tree:
+    """Every file under ``root`` (relative POSIX path → bytes); lock and .gitignore only if ``scratch``."""
+    out: Tree = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            relative = path.relative_to(root).as_posix()
+            if scratch or relative not in SCRATCH:
+                out[relative] = path.read_bytes()
+    return out
+
+
+def tree_with_mtimes(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file with its bytes and mtime (ns), scratch files included; directories by mtime too."""
+    out: dict[str, tuple[bytes, int]] = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file():
+            out[relative] = (path.read_bytes(), path.stat().st_mtime_ns)
+        elif path.is_dir():
+            out[relative + "/"] = (b"", 0)
+    return out
+
+
+def generated(root: Path) -> Tree:
+    """The generated files of a compiled project: everything listed in its manifest, and the manifest."""
+    manifest = json.loads((root / ".mlgitops/manifest.json").read_bytes())
+    files = {path: (root / path).read_bytes() for path in manifest["files"]}
+    files[".mlgitops/manifest.json"] = (root / ".mlgitops/manifest.json").read_bytes()
+    return files
+
+
+def describe_difference(before: Tree, after: Tree) -> str:
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(p for p in set(before) & set(after) if before[p] != after[p])
+
+    def shown(paths: list[str]) -> str:
+        return f"{paths[:8]}" + (f" and {len(paths) - 8} more" if len(paths) > 8 else "")
+
+    return f"added {shown(added)}, removed {shown(removed)}, changed {shown(changed)}"
+
+
+def edit_yaml(path: Path, change: Callable[[Any], None]) -> None:
+    """Load a spec file, let ``change`` edit the data in place, write it back (comments are lost)."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    change(data)
+    path.write_text(yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def yaml_documents(root: Path, under: str = "deploy") -> Iterator[tuple[str, Any]]:
+    """(relative path, parsed object) for every YAML document under ``root/under``."""
+    for path in sorted((root / under).rglob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            yield path.relative_to(root).as_posix(), document
+
+
+def environments(root: Path) -> list[tuple[str, str]]:
+    """(name, namespace) of each environment of the project at ``root``."""
+    data = yaml.safe_load((root / "mlgitops.yaml").read_text(encoding="utf-8"))
+    return [(env["name"], env["namespace"]) for env in data["spec"]["environments"]]
+
+
+def run_module(
+    args: list[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python -m mlgitops ARGS`` in a subprocess, without any MLGITOPS_* variable of ours leaking in."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MLGITOPS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mlgitops", *args],
+        env={**base, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

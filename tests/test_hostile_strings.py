@@ -1,0 +1,337 @@
+"""No spec value can change the structure of a generated file.
+
+Hostile strings (newlines, ``---``, ``: ``, ``#``, ``{{ }}``, ``{= =}``, ``${{ }}``,
+``{% %}``, quotes, backslashes, emoji, right-to-left text, odd whitespace, 10 KB)
+go into every free-text field of a small valid project.  The project is compiled
+in memory and every output file parsed with PyYAML (a YAML 1.1 reader, as
+Kubernetes and Argo CD use).  The parsed output must equal the output of the
+same project with harmless placeholders, with each placeholder replaced by its
+hostile string: the same files, the same documents, the same keys, and each
+string exactly, as a whole scalar, where its placeholder was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from mlgitops.ir.build import label_value
+from mlgitops.pipeline import CompileResult, generate_files
+
+# field → where it goes in the specs; "project:" fields are in mlgitops.yaml.
+FIELDS = (
+    "description",
+    "owner",
+    "data_version",
+    "training_arg",
+    "training_param",
+    "training_env",
+    "runtime_version",
+    "serving_command",
+    "serving_arg",
+    "serving_env",
+    "deployment_env",
+    "node_selector",
+    "toleration_value",
+    "annotation",
+    "transformer_command",
+    "transformer_arg",
+    "transformer_env",
+    "evaluation_command",
+    "metrics_file",
+    "drift_feature",
+    "alerts_route",
+    "lifecycle_reason",
+    "project_description",
+    "revision",
+    "cluster",
+)
+# Fields that reach a serving or GitOps file today (monitoring and CI targets will add more).
+RENDERED = {
+    "kserve": {
+        "description",
+        "owner",
+        "runtime_version",
+        "serving_command",
+        "serving_arg",
+        "serving_env",
+        "deployment_env",
+        "node_selector",
+        "toleration_value",
+        "annotation",
+        "transformer_command",
+        "transformer_arg",
+        "transformer_env",
+        "revision",
+        "cluster",
+    },
+    "kubernetes": {
+        "description",
+        "owner",
+        "serving_command",
+        "serving_arg",
+        "serving_env",
+        "deployment_env",
+        "node_selector",
+        "toleration_value",
+        "annotation",
+        "revision",
+        "cluster",
+    },
+}
+OWNER_LABEL = "mlgitops.dev/owner"
+
+
+def placeholder(field: str) -> str:
+    return f"zzplaceholder-{field.replace('_', '-')}"
+
+
+def project_spec(v: dict[str, str], serving: str) -> dict[str, Any]:
+    gitops = "argocd" if serving == "kserve" else "flux"
+    return {
+        "apiVersion": "mlgitops/v1",
+        "kind": "Project",
+        "metadata": {"name": "hostile", "description": v["project_description"]},
+        "spec": {
+            "repository": "https://github.com/acme/hostile.git",
+            "revision": v["revision"],
+            "serving": serving,
+            "gitops": gitops,
+            "registry": {"kind": "mlflow", "trackingUri": "https://mlflow.acme.internal"},
+            "environments": [
+                {"name": "dev", "namespace": "ml-dev", "cluster": v["cluster"]},
+                {"name": "prod", "namespace": "ml-prod"},
+            ],
+        },
+    }
+
+
+def model_spec(v: dict[str, str], serving: str) -> dict[str, Any]:
+    autoscaling = {"minReplicas": 1, "maxReplicas": 3}
+    model_serving: dict[str, Any] = {
+        "runtime": "sklearn",
+        "artifact": "s3://acme-models/{model}/{version}/",
+        "runtimeVersion": v["runtime_version"],
+        "command": [v["serving_command"]],
+        "args": [v["serving_arg"], "--fixed"],
+        "env": {"LOG_LEVEL": v["serving_env"], "SECRET_REF": {"fromSecret": {"name": "s", "key": "k"}}},
+        "nodeSelector": {"acme.com/pool": v["node_selector"]},
+        "tolerations": [
+            {
+                "key": "acme.com/taint",
+                "operator": "Equal",
+                "value": v["toleration_value"],
+                "effect": "NoSchedule",
+            }
+        ],
+        "annotations": {"acme.com/note": v["annotation"]},
+        "autoscaling": autoscaling,
+    }
+    if serving == "kserve":
+        model_serving["transformer"] = {
+            "image": "ghcr.io/acme/transformer:1.0.0",
+            "command": [v["transformer_command"]],
+            "args": [v["transformer_arg"]],
+            "env": {"MODE": v["transformer_env"]},
+        }
+    return {
+        "apiVersion": "mlgitops/v1",
+        "kind": "Model",
+        "metadata": {"name": "victim", "owner": v["owner"], "description": v["description"]},
+        "spec": {
+            "data": [{"name": "events", "uri": "s3://acme-data/events/", "version": v["data_version"]}],
+            "training": {
+                "image": "ghcr.io/acme/train:1.0.0",
+                "args": [v["training_arg"]],
+                "params": {"note": v["training_param"]},
+                "env": {"NOTE": v["training_env"]},
+            },
+            "evaluation": {
+                "gates": [{"metric": "auc", "min": 0.9}],
+                "command": [v["evaluation_command"]],
+                "metricsFile": v["metrics_file"],
+            },
+            "serving": model_serving,
+            "deployments": {
+                "dev": {"version": "1.0.0", "env": {"EXTRA": v["deployment_env"]}},
+                "prod": {"version": "1.0.0"},
+            },
+            "monitoring": {
+                "slos": {"availability": {"objective": 99.9}},
+                "drift": {"features": [v["drift_feature"]], "threshold": 0.2},
+                "alerts": {"route": v["alerts_route"]},
+            },
+            "lifecycle": {"stage": "active", "reason": v["lifecycle_reason"]},
+        },
+    }
+
+
+class _QuotingDumper(yaml.CSafeDumper):
+    """Every string double-quoted: PyYAML writes ``0e0`` plain, which a YAML 1.2 reader takes for a number."""
+
+
+def _quoted(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+
+
+_QuotingDumper.add_representer(str, _quoted)
+
+
+def write(path: Path, data: dict[str, Any]) -> None:
+    """Spec text by PyYAML's emitter (an independent writer), every non-ASCII character escaped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.dump(data, Dumper=_QuotingDumper, sort_keys=False, allow_unicode=False, width=1 << 30)
+    path.write_text(text, encoding="utf-8")
+
+
+def compile_in_memory(values: dict[str, str], serving: str) -> CompileResult:
+    with tempfile.TemporaryDirectory(prefix="mlgitops-hostile-") as tmp:
+        root = Path(tmp)
+        write(root / "mlgitops.yaml", project_spec(values, serving))
+        write(root / "models/victim.yaml", model_spec(values, serving))
+        return generate_files(root)
+
+
+def parsed(result: CompileResult) -> dict[str, list[Any]]:
+    return {output.path: list(yaml.safe_load_all(output.content)) for output in result.files}
+
+
+def substitute(
+    node: Any, replacements: dict[str, str], parent: str | None = None, key: str | None = None
+) -> Any:
+    if isinstance(node, dict):
+        return {k: substitute(v, replacements, key, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [substitute(v, replacements) for v in node]
+    if isinstance(node, str) and node in replacements:
+        if parent == "labels" and key == OWNER_LABEL:
+            return label_value(replacements[node])  # a label carries a sanitized copy of the owner
+        return replacements[node]
+    return node
+
+
+def strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (k, *strings(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def baseline(serving: str) -> dict[str, list[Any]]:
+    result = compile_in_memory({f: placeholder(f) for f in FIELDS}, serving)
+    assert result.ok and result.files, [f"{d.code} {d.message}" for d in result.diagnostics]
+    return parsed(result)
+
+
+BASELINES = {serving: baseline(serving) for serving in ("kserve", "kubernetes")}
+
+
+def test_the_placeholders_reach_the_output_as_whole_scalars() -> None:
+    for serving, documents in BASELINES.items():
+        found = {s for docs in documents.values() for s in strings(docs)}
+        missing = {f for f in RENDERED[serving] if placeholder(f) not in found}
+        assert not missing, f"{serving}: these fields no longer reach the output: {sorted(missing)}"
+        embedded = sorted(
+            s for s in found if "zzplaceholder-" in s and s not in {placeholder(f) for f in FIELDS}
+        )
+        assert not embedded, f"{serving}: spec text embedded inside a larger value: {embedded}"
+
+
+NASTY = [
+    "\n",
+    "a\nb",
+    "---",
+    "a\n---\nkind: Secret",
+    "...",
+    "key: value",
+    "x: y\nz: w",
+    "# comment",
+    "a #b",
+    "{{ secrets.TOKEN }}",
+    "${{ github.event.issue.title }}",
+    "{= project.name =}",
+    "{% for x in y %}{% endfor %}",
+    "{# c #}",
+    "$(curl evil)",
+    "`id`",
+    "'single'",
+    '"double"',
+    "\\",
+    "\\n",
+    "back\\slash\\",
+    "yes",
+    "no",
+    "on",
+    "null",
+    "~",
+    "1.10",
+    "0777",
+    "2026-01-01",
+    "- item",
+    "[a, b]",
+    "{a: 1}",
+    "&anchor",
+    "*alias",
+    "!!python/object:os.system",
+    "!tag",
+    "@at",
+    "%TAG",
+    "|",
+    ">",
+    "? q",
+    " leading",
+    "trailing ",
+    "\ttab",
+    "a\tb",
+    "crlf\r\nline",
+    "😀🚀",
+    "עברית ומילים",
+    "مرحبا",
+    "\u202eevil\u202c",
+    "\u200bzero\u200bwidth",
+    "nbsp\u00a0here",
+    "\u2003em\u3000ideographic",
+    "line\u2028sep\u2029para",
+    "nel\x85next",
+    "\ufeffbom",
+    "é" * 3,
+]
+PIECES = st.sampled_from(NASTY) | st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\t"), max_size=40
+)
+HOSTILE = st.one_of(
+    st.sampled_from(NASTY),
+    st.lists(PIECES, min_size=1, max_size=8).map("".join),
+    st.lists(st.sampled_from(NASTY), min_size=1, max_size=6).map(
+        lambda parts: ("".join(parts) * 400)[:10240]
+    ),
+).filter(lambda s: len(s) >= 1)
+VALUES = st.fixed_dictionaries(dict.fromkeys(FIELDS, HOSTILE)).filter(
+    # a cluster that is a URL becomes a destination server instead of a name: a different structure
+    lambda v: not v["cluster"].startswith(("http://", "https://"))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=VALUES, serving=st.sampled_from(["kserve", "kubernetes"]))
+def test_hostile_strings_come_out_exactly_and_change_no_structure(
+    values: dict[str, str], serving: str
+) -> None:
+    result = compile_in_memory(values, serving)
+    if not result.ok:
+        codes = {d.code for d in result.diagnostics if d.severity.value == "error"}
+        assert codes == {"MLG310"}, [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
+        event("refused as a secret (MLG310)")
+        return  # looks like a secret: rightly refused
+    actual = parsed(result)
+    replacements = {placeholder(f): values[f] for f in FIELDS}
+    expected = {path: substitute(docs, replacements) for path, docs in BASELINES[serving].items()}
+    assert sorted(actual) == sorted(expected)
+    for path, documents in expected.items():
+        assert actual[path] == documents, f"{path} differs from the placeholder output"

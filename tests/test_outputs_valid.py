@@ -1,0 +1,249 @@
+"""Every compiled output is something its consumer accepts.
+
+For each example (and an Argo CD ApplicationSet variant and a KServe standard-mode
+variant), compiled into a temporary copy:
+
+* every built-in Kubernetes object validates in strict mode (unknown fields are
+  errors) against the Kubernetes 1.30 schemas of ``kubernetes-validate``;
+* every custom resource validates against its JSON schema in ``tests/target-schemas``
+  (vendored from ``../shared/target-schemas``; a missing schema fails the test);
+* ``kubectl kustomize deploy/<env>`` builds every environment, puts every namespaced
+  object in the environment's namespace and includes every manifest of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from jsonschema.validators import validator_for
+
+from compile_helpers import (
+    ROOT,
+    TARGET_SCHEMAS,
+    assert_not_in_git,
+    copy_project,
+    edit_yaml,
+    environments,
+    example,
+    yaml_documents,
+)
+from conftest import require_tool
+from mlgitops.pipeline import compile_project
+
+pytestmark = pytest.mark.external
+
+KUBERNETES_VERSION = "1.30"
+SHARED_SCHEMAS = ROOT.parent / "shared" / "target-schemas"
+# kustomize's own configuration file, checked by `kubectl kustomize` below; never sent to a cluster.
+KUSTOMIZE_CONFIG = "kustomize.config.k8s.io"
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+
+
+def _application_set(data: Any) -> None:
+    data["spec"].setdefault("argocd", {})["applicationSet"] = True
+
+
+def _standard_mode(data: Any) -> None:
+    data["spec"]["defaults"]["serving"]["deploymentMode"] = "standard"
+
+
+def _application_set_and_standard(data: Any) -> None:
+    _application_set(data)
+    _standard_mode(data)
+
+
+# variant id → (example, edit of its mlgitops.yaml, what the variant must contain)
+VARIANTS: dict[str, tuple[str, Callable[[Any], None] | None, str | None]] = {
+    "quickstart": ("quickstart", None, "Application"),
+    "platform": ("platform", None, "Application"),
+    "gitlab-flux-k8s": ("gitlab-flux-k8s", None, "Kustomization"),
+    # named clusters (destination.name) in an ApplicationSet
+    "platform-applicationset": ("platform", _application_set, "ApplicationSet"),
+    # API-server destinations in an ApplicationSet, and KServe standard (raw Deployment) mode
+    "quickstart-applicationset-standard": ("quickstart", _application_set_and_standard, "ApplicationSet"),
+    "quickstart-standard": ("quickstart", _standard_mode, "InferenceService"),
+}
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """variant id → root of a compiled temporary copy."""
+    out: dict[str, Path] = {}
+    for variant, (name, change, _) in VARIANTS.items():
+        root = copy_project(example(name), tmp_path_factory.mktemp("outputs") / variant)
+        assert_not_in_git(root)
+        if change is not None:
+            edit_yaml(root / "mlgitops.yaml", change)
+        result = compile_project(root, use_cache=False)
+        shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
+        assert result.ok, f"{variant} does not compile:\n{shown}"
+        out[variant] = root
+    return out
+
+
+def is_builtin(api_version: str) -> bool:
+    """Core (v1) and named built-in groups (apps/v1, autoscaling/v2, policy/v1, …) have no dot."""
+    return "/" not in api_version or "." not in api_version.split("/", 1)[0]
+
+
+def schema_file(api_version: str, kind: str) -> Path:
+    group, version = api_version.split("/", 1)
+    return TARGET_SCHEMAS / group / f"{kind.lower()}_{version}.json"
+
+
+@cache
+def schema_validator(path: Path) -> jsonschema.protocols.Validator:
+    """A validator for one vendored schema (built once; the schemas themselves are upstream's)."""
+    schema = json.loads(path.read_bytes())
+    return validator_for(schema)(schema)
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    path = schema_file(document["apiVersion"], document["kind"])
+    if not path.is_file():
+        return [f"no schema for {document['apiVersion']} {document['kind']} (looked for {path})"]
+    errors = sorted(schema_validator(path).iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors]
+
+
+def kubernetes_errors(document: dict[str, Any]) -> list[str]:
+    try:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return [f"{'/'.join(map(str, exc.absolute_path)) or '<root>'}: {exc.message}"]
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        return [exc.message]
+    return []
+
+
+def _where(path: str, document: Any) -> str:
+    return f"{path} ({document.get('kind')} {document.get('metadata', {}).get('name')})"
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_builtin_kubernetes_objects_validate_strictly(compiled: dict[str, Path], variant: str) -> None:
+    problems: list[str] = []
+    checked = 0
+    for path, document in yaml_documents(compiled[variant]):
+        if is_builtin(document["apiVersion"]):
+            checked += 1
+            problems += [f"{_where(path, document)}: {e}" for e in kubernetes_errors(document)]
+    assert checked, "no built-in Kubernetes object was generated (at least a Namespace per environment)"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_custom_resources_match_their_schemas(compiled: dict[str, Path], variant: str) -> None:
+    problems: list[str] = []
+    kinds: set[str] = set()
+    for path, document in yaml_documents(compiled[variant]):
+        api_version = document["apiVersion"]
+        if is_builtin(api_version) or api_version.startswith(KUSTOMIZE_CONFIG + "/"):
+            continue
+        kinds.add(document["kind"])
+        problems += [f"{_where(path, document)}: {e}" for e in schema_errors(document)]
+    assert not problems, "\n".join(problems)
+    expected = VARIANTS[variant][2]
+    assert expected in kinds, f"{variant} generated no {expected} (custom resources: {sorted(kinds)})"
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_kustomize_builds_every_environment(compiled: dict[str, Path], variant: str) -> None:
+    kubectl = require_tool("kubectl")
+    root = compiled[variant]
+    for env, namespace in environments(root):
+        directory = root / "deploy" / env
+        run = subprocess.run(
+            [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert run.returncode == 0, f"kubectl kustomize deploy/{env} failed:\n{run.stderr}"
+        built = [d for d in yaml.safe_load_all(run.stdout) if d is not None]
+        for document in built:
+            metadata = document["metadata"]
+            if document["kind"] in CLUSTER_SCOPED:
+                assert "namespace" not in metadata, f"cluster-scoped {document['kind']} has a namespace"
+            else:
+                assert metadata.get("namespace") == namespace, (
+                    f"deploy/{env}: {document['kind']} {metadata['name']} is in namespace "
+                    f"{metadata.get('namespace')!r}, not {namespace!r}"
+                )
+        namespaces = [d for d in built if d["kind"] == "Namespace"]
+        assert [n["metadata"]["name"] for n in namespaces] == [namespace]
+        # every manifest of the environment is listed in its kustomization, and nothing else
+        on_disk = sorted(
+            (d["kind"], d["metadata"]["name"])
+            for _, d in yaml_documents(root, f"deploy/{env}")
+            if d["kind"] != "Kustomization"
+        )
+        assert sorted((d["kind"], d["metadata"]["name"]) for d in built) == on_disk
+
+
+def test_the_variants_really_differ(compiled: dict[str, Path]) -> None:
+    """The edits took effect: an ApplicationSet replaces the Applications, standard mode is set."""
+    app_set = compiled["platform-applicationset"] / "deploy/gitops/argocd"
+    assert sorted(p.name for p in app_set.iterdir()) == ["applicationset.yaml"]
+    document = yaml.safe_load((app_set / "applicationset.yaml").read_text(encoding="utf-8"))
+    elements = document["spec"]["generators"][0]["list"]["elements"]
+    assert [e["cluster"] for e in elements] == ["nonprod", "nonprod", "prod-eu-west-1"]
+    assert document["spec"]["template"]["spec"]["destination"]["name"] == "{{.cluster}}"
+    standard = yaml.safe_load(
+        (compiled["quickstart-standard"] / "deploy/prod/iris-classifier/inferenceservice.yaml").read_text()
+    )
+    assert standard["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    assert standard["spec"]["predictor"]["scaleMetric"] == "cpu"
+
+
+def test_the_validators_are_not_vacuous(compiled: dict[str, Path]) -> None:
+    """An unknown field is caught by both validators, and an unknown custom resource has no schema."""
+    root = compiled["gitlab-flux-k8s"]
+    deployment = yaml.safe_load((root / "deploy/prod/product-ranker/deployment.yaml").read_text())
+    deployment["spec"]["template"]["spec"]["containers"][0]["securityContex"] = {}
+    assert kubernetes_errors(deployment)
+    service = yaml.safe_load(
+        (compiled["platform"] / "deploy/prod/fraud-detector/inferenceservice.yaml").read_text()
+    )
+    assert not schema_errors(service)
+    service["spec"]["predictor"]["canaryTraficPercent"] = 10
+    assert schema_errors(service)
+    assert schema_errors({"apiVersion": "example.com/v1", "kind": "Widget"})
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_vendored_target_schemas_are_unmodified() -> None:
+    """tests/target-schemas is a byte-for-byte copy of ../shared/target-schemas (when that exists) and
+    matches the sha256 recorded for each file in its SOURCES.json (always)."""
+    vendored = {
+        p.relative_to(TARGET_SCHEMAS).as_posix(): p for p in sorted(TARGET_SCHEMAS.rglob("*")) if p.is_file()
+    }
+    sources = json.loads((TARGET_SCHEMAS / "SOURCES.json").read_bytes())
+    unlisted = sorted(set(vendored) - set(sources) - {"README.md", "SOURCES.json"})
+    assert not unlisted, f"files in tests/target-schemas without a SOURCES.json entry: {unlisted}"
+    missing = sorted(set(sources) - set(vendored))
+    assert not missing, f"SOURCES.json lists files that are not vendored: {missing}"
+    mismatched = sorted(name for name, entry in sources.items() if _sha256(vendored[name]) != entry["sha256"])
+    assert not mismatched, f"vendored files differ from their recorded sha256: {mismatched}"
+    if SHARED_SCHEMAS.is_dir():
+        shared = {
+            p.relative_to(SHARED_SCHEMAS).as_posix(): p.read_bytes()
+            for p in sorted(SHARED_SCHEMAS.rglob("*"))
+            if p.is_file()
+        }
+        ours = {name: path.read_bytes() for name, path in vendored.items()}
+        assert sorted(ours) == sorted(shared), (
+            "tests/target-schemas and ../shared/target-schemas hold different files"
+        )
+        differing = sorted(name for name in ours if ours[name] != shared[name])
+        assert not differing, f"copy ../shared/target-schemas again; these differ: {differing}"
