@@ -178,16 +178,27 @@ def test_internal_error_in_a_reporter_exits_3(cli: CliRunner, monkeypatch: pytes
     assert "Traceback" not in result.output
 
 
-def test_main_exits_with_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlgitops.cli import main
-
-    monkeypatch.chdir(ROOT)
-    with pytest.raises(SystemExit) as exc:
-        main(["validate", "--format", "json", "examples/quickstart"])
-    assert exc.value.code == 0
-    with pytest.raises(SystemExit) as exc:
-        main(["validate", "--nope"])
-    assert exc.value.code == 2
+def test_main_exits_with_the_code_after_flushing_output() -> None:
+    """main() ends the process itself (skipping teardown), so run it in a child process."""
+    program = "import sys; from mlgitops.cli import main; main(sys.argv[1:])"
+    ok = subprocess.run(
+        [sys.executable, "-c", program, "validate", "--format", "json", "examples/quickstart"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["ok"] is True  # the whole report arrived before the exit
+    bad = subprocess.run(
+        [sys.executable, "-c", program, "validate", "--nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "--nope" in bad.stderr
 
 
 # --- help and version ------------------------------------------------------------------

@@ -357,8 +357,8 @@ def test_a_cached_compile_still_recovers_an_interrupted_one(quickstart_copy: Pat
     """The cache check comes after recovery: a leftover journal is rolled back first."""
     before = tree(quickstart_copy)
     txn = quickstart_copy / ".mlgitops/txn"
-    (txn / "old/deploy/dev/iris-classifier").mkdir(parents=True)
-    shutil.copy(quickstart_copy / ISVC, txn / "old" / ISVC)
+    (txn / "old").mkdir(parents=True)
+    shutil.copy(quickstart_copy / ISVC, txn / "old" / "0")  # backups are numbered by journal position
     (quickstart_copy / ISVC).write_text("half-written\n", encoding="utf-8")
     (txn / "journal.json").write_text(json.dumps({"writes": [ISVC], "deletes": [], "existed": [ISVC]}))
     result = compiled(quickstart_copy)

@@ -5,8 +5,11 @@ Called by :mod:`mlgitops.pipeline`, which runs discovery and validation first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from mlgitops import __version__, ir
@@ -15,6 +18,7 @@ from mlgitops.emit.drift import Drift, find_drift
 from mlgitops.emit.manifest import Manifest
 from mlgitops.emit.plan import Plan, file_hashes, plan
 from mlgitops.ir.build import build_project
+from mlgitops.parallel import map_chunks
 from mlgitops.render.engine import RenderError, TemplateSource
 from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
@@ -58,36 +62,58 @@ def generate(resolved: ResolvedProject, root: Path, repo_subdir: str) -> Generat
     if diagnostics:
         return Generated([], None, diagnostics)
     project = build_project(resolved, repo_subdir)
-    ctx = RenderContext(source)
     targets = registry()
-    files: list[OutputFile] = []
+    names = selected(project)
+    per_model = [n for n in names if targets[n].scope == "model"]
+    # Per-model targets render in parallel chunks for large projects; project-wide ones here.
+    rendered = map_chunks(partial(_render_models, project, source, per_model), project.models)
+    failures = [r for r in rendered if isinstance(r, RenderError)]
+    files = [r for r in rendered if isinstance(r, OutputFile)]
+    ctx = RenderContext(source)
     try:
-        for name in selected(project):
-            files += targets[name].render(project, ctx)
+        if failures:
+            raise failures[0]
+        for name in names:
+            if targets[name].scope == "project":
+                files += targets[name].render(project, ctx)
         files += kustomizations(project, files, ctx)
     except RenderError as exc:
-        origin = source.origin(exc.template)
-        try:
-            shown = origin.relative_to(root).as_posix()
-        except ValueError:
-            shown = f"<mlgitops templates>/{exc.template}"
-        return Generated(
-            [],
-            project,
-            [
-                make(
-                    "MLG503",
-                    str(exc),
-                    Location(shown, exc.line or 1, 1),
-                    "fix the template, or remove the override to use the built-in one",
-                )
-            ],
-        )
+        return Generated([], project, [_template_diagnostic(exc, source, root)])
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)):
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
         raise AssertionError(f"two targets generated the same paths: {duplicates}")
     return Generated(sorted(files, key=lambda f: f.path), project)
+
+
+def _render_models(
+    project: ir.Project, source: TemplateSource, names: list[str], models: Sequence[ir.Model]
+) -> list[OutputFile | RenderError]:
+    """Run the per-model targets for some of the models (possibly in a worker process)."""
+    subset = dataclasses.replace(project, models=tuple(models))
+    ctx = RenderContext(source)
+    targets = registry()
+    files: list[OutputFile | RenderError] = []
+    try:
+        for name in names:
+            files += targets[name].render(subset, ctx)
+    except RenderError as exc:
+        return [exc]  # returned, not raised: it must reach the parent with its location
+    return files
+
+
+def _template_diagnostic(exc: RenderError, source: TemplateSource, root: Path) -> Diagnostic:
+    origin = source.origin(exc.template)
+    try:
+        shown = origin.relative_to(root).as_posix()
+    except ValueError:
+        shown = f"<mlgitops templates>/{exc.template}"
+    return make(
+        "MLG503",
+        str(exc),
+        Location(shown, exc.line or 1, 1),
+        "fix the template, or remove the override to use the built-in one",
+    )
 
 
 def manifest_for(files: list[OutputFile], input_hash: str) -> Manifest:
@@ -102,16 +128,13 @@ def drift(root: Path, files: list[OutputFile]) -> list[Drift]:
     return find_drift(root, files, file_hashes(files))
 
 
-def is_up_to_date(root: Path, input_hash: str) -> bool:
-    """True when the manifest records this input fingerprint and every owned file is intact."""
+def is_up_to_date(root: Path, key: str) -> bool:
+    """True when the cache records this key and every owned file still has its recorded hash."""
     from mlgitops.emit.manifest import sha256
+    from mlgitops.fingerprint import read_cache
 
     manifest = Manifest.read(root)
-    if (
-        manifest is None
-        or manifest.input_hash != input_hash
-        or manifest.generator != f"mlgitops {__version__}"
-    ):
+    if manifest is None or read_cache(root) != key:
         return False
     for path, digest in manifest.files.items():
         try:

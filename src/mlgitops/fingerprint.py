@@ -1,38 +1,63 @@
-"""The input fingerprint of a compile, for skipping work when nothing changed.
+"""Fingerprints of a compile's inputs.
 
-A compile's output is a function of: the spec files, the templates (built-in
-and overrides), mlgitops itself (its version and source), and the date
-(sunset warnings).  The fingerprint hashes all of them; when it equals the
-one in the ownership manifest and every owned file still has its recorded
-hash, the tree is already what a compile would write.
+* :func:`input_hash`: the spec files and override templates.  Recorded in the
+  committed ownership manifest: it changes only when the project's own inputs do.
+* :func:`cache_key`: the input hash plus everything else the output depends on
+  (mlgitops' version and source, its built-in templates, today's date for
+  sunset warnings).  Kept in ``.mlgitops/cache.json``, which git ignores; when it
+  matches and every owned file still has its recorded hash, the tree is already
+  what a compile would write and ``compile`` skips the work.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import mlgitops
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
+CACHE_PATH = ".mlgitops/cache.json"
 
 
-def fingerprint(
-    root: Path, inputs: Iterable[Path], template_dirs: Iterable[Path], today: datetime.date
-) -> str:
+def input_hash(root: Path, inputs: Iterable[Path], template_dirs: Iterable[Path]) -> str:
     digest = hashlib.sha256()
-    digest.update(f"mlgitops {mlgitops.__version__}\n{today.isoformat()}\n".encode())
-    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
-        _add(digest, "pkg", path.relative_to(_PACKAGE_DIR).as_posix(), path)
-    for index, directory in enumerate(template_dirs):
-        if directory.is_dir():
-            for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-                _add(digest, f"tpl{index}", path.relative_to(directory).as_posix(), path)
     for path in sorted(inputs):
         _add(digest, "in", path.relative_to(root).as_posix(), path)
+    for index, directory in enumerate(template_dirs):
+        _add_tree(digest, f"tpl{index}", directory)
     return digest.hexdigest()
+
+
+def cache_key(spec_hash: str, builtin_templates: Path, today: datetime.date) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{spec_hash}\nmlgitops {mlgitops.__version__}\n{today.isoformat()}\n".encode())
+    _add_tree(digest, "pkg", _PACKAGE_DIR, "*.py")
+    _add_tree(digest, "builtin", builtin_templates)
+    return digest.hexdigest()
+
+
+def read_cache(root: Path) -> str | None:
+    try:
+        key = json.loads((root / CACHE_PATH).read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def write_cache(root: Path, key: str) -> None:
+    (root / CACHE_PATH).write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
+
+
+def _add_tree(digest: hashlib._Hash, kind: str, directory: Path, pattern: str = "*") -> None:
+    if directory.is_dir():
+        for path in sorted(
+            p for p in directory.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts
+        ):
+            _add(digest, kind, path.relative_to(directory).as_posix(), path)
 
 
 def _add(digest: hashlib._Hash, kind: str, name: str, path: Path) -> None:

@@ -1,9 +1,11 @@
 """Spread independent per-item work over the machine's cores.
 
 Large projects (hundreds of models) are loaded and rendered in chunks by
-forked worker processes while the parent process works on the first chunk.
+forked child processes while the parent works on the first chunk.  The
+children inherit the parent's memory, so the work (a closure over the
+project) is never pickled; only results travel back, through a pipe.
 Results come back in input order, so output never depends on scheduling.
-Small inputs, machines with one core, platforms without ``fork`` and
+Small inputs, one-core machines, platforms without ``fork`` and
 ``MLGITOPS_JOBS=1`` run everything in-process.
 """
 
@@ -11,14 +13,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_ITEMS = 200
+
+
+class WorkerError(RuntimeError):
+    """A child process failed; carries its traceback text."""
 
 
 def jobs() -> int:
@@ -32,17 +39,46 @@ def jobs() -> int:
 def map_chunks(
     work: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_items: int = MIN_ITEMS
 ) -> list[R]:
-    """``work(items)``, computed in contiguous chunks across processes; ``work`` must be module-level."""
+    """``work(items)``, computed in contiguous chunks across processes."""
     count = jobs()
     if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return work(items)
     size = -(-len(items) // count)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(
-        max_workers=len(chunks) - 1, mp_context=multiprocessing.get_context("fork")
-    ) as pool:
-        futures = [pool.submit(work, chunk) for chunk in chunks[1:]]
+    context = multiprocessing.get_context("fork")
+    children = []
+    for chunk in chunks[1:]:
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_child, args=(work, chunk, sender), daemon=True)
+        child.start()
+        sender.close()
+        children.append((child, receiver))
+    try:
         results = work(chunks[0])  # the parent takes the first chunk itself
-        for future in futures:
-            results.extend(future.result())
+        for child, receiver in children:
+            try:
+                ok, payload = receiver.recv()
+            except EOFError:
+                raise WorkerError(f"a worker process died (exit code {child.exitcode})") from None
+            if not ok:
+                raise WorkerError(payload)
+            results.extend(payload)
+    finally:
+        for child, receiver in children:
+            receiver.close()
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
     return results
+
+
+def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], sender: Connection) -> None:
+    try:
+        try:
+            sender.send((True, work(chunk)))
+        except BaseException:
+            sender.send((False, traceback.format_exc()))
+        finally:
+            sender.close()
+    except BrokenPipeError:
+        pass  # the parent is gone (killed): nothing left to report to

@@ -12,24 +12,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgitops import compile as compiler
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
 from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, find_project, repository_subdir
-from mlgitops.emit import transaction
-from mlgitops.emit.drift import Drift
-from mlgitops.emit.manifest import MANIFEST_DIR
-from mlgitops.fingerprint import fingerprint
 from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document
 from mlgitops.parallel import map_chunks
 from mlgitops.resolve import ResolvedProject, resolve
 from mlgitops.spec import API_VERSION, ModelSpec, ProjectSpec
-from mlgitops.targets.base import OutputFile
 from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
 from mlgitops.validate.policies import check_policies
 from mlgitops.validate.schema import validate_document
 from mlgitops.validate.secrets import find_secrets
+
+if TYPE_CHECKING:
+    # The render and emit stages are imported when a command needs them, so that
+    # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
+    from mlgitops import compile as compiler
+    from mlgitops.emit.drift import Drift
+    from mlgitops.targets.base import OutputFile
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,10 @@ def compile_project(
     path: Path, *, today: datetime.date | None = None, use_cache: bool = True
 ) -> CompileResult:
     """Validate, render and write the project; a failure writes nothing."""
+    from mlgitops import compile as compiler
+    from mlgitops import fingerprint
+    from mlgitops.emit import transaction
+
     files, problems = find_project(path)
     if files is None:
         return CompileResult(ValidationResult(problems))
@@ -116,18 +121,21 @@ def compile_project(
     with transaction.project_lock(files.root):
         _ignore_scratch_files(files.root)
         recovered = transaction.recover(files.root)
-        input_hash = _fingerprint(files, day)
-        if use_cache and input_hash is not None and compiler.is_up_to_date(files.root, input_hash):
+        spec_hash = _input_hash(files)
+        key = fingerprint.cache_key(spec_hash or "", compiler.templates_dir(), day) if spec_hash else None
+        if use_cache and key is not None and compiler.is_up_to_date(files.root, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         validation = validate_project(path, today=day)
         generated = _generate(validation)
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
-        emit = compiler.emit_plan(files.root, generated.files, input_hash or "")
+        emit = compiler.emit_plan(files.root, generated.files, spec_hash or "")
         if has_errors(emit.diagnostics):
             return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
         transaction.apply(emit)
+        if key is not None:
+            fingerprint.write_cache(files.root, key)
         return CompileResult(
             validation, generated.files, tuple(sorted(emit.writes)), emit.deletes, recovered=recovered
         )
@@ -135,6 +143,10 @@ def compile_project(
 
 def check_project(path: Path, *, today: datetime.date | None = None) -> CompileResult:
     """Compile in memory and compare with the tree on disk; never writes."""
+    from mlgitops import compile as compiler
+    from mlgitops.emit import transaction
+    from mlgitops.emit.manifest import MANIFEST_DIR
+
     validation = validate_project(path, today=today)
     generated = _generate(validation)
     if not validation.ok or generated is None or generated.diagnostics:
@@ -164,32 +176,37 @@ def generate_files(path: Path, *, today: datetime.date | None = None) -> Compile
 
 
 def _generate(validation: ValidationResult) -> compiler.Generated | None:
+    from mlgitops import compile as compiler
+
     if not validation.ok or validation.resolved is None or validation.root is None:
         return None
     return compiler.generate(validation.resolved, validation.root, repository_subdir(validation.root))
 
 
-def _fingerprint(files: ProjectFiles, today: datetime.date) -> str | None:
-    """Fingerprint of every input, or None when the project cannot even be read (no caching then)."""
+def _input_hash(files: ProjectFiles) -> str | None:
+    """Hash of the spec files and override templates, or None when the project cannot be read."""
+    from mlgitops.fingerprint import input_hash
+
     doc, _problems = load_document(files.project_file, files.display(files.project_file))
     if doc is None:
         return None
     models, _ = find_models(files, _include_patterns(doc), doc.location())
     spec: Any = doc.data.get("spec")
     override = spec.get("templates") if isinstance(spec, dict) else None
-    template_dirs = [compiler.templates_dir()]
+    template_dirs = []
     if isinstance(override, str):
         directory = (files.root / override).resolve()
         if directory.is_relative_to(files.root.resolve()):  # never hash /tmp or / (MLG504 refuses it)
             template_dirs.append(directory)
-    return fingerprint(files.root, [files.project_file, *models], template_dirs, today)
+    return input_hash(files.root, [files.project_file, *models], template_dirs)
 
 
 def _ignore_scratch_files(root: Path) -> None:
-    """Keep the lock and transaction scratch space out of git (the manifest is committed)."""
-    ignore = root / MANIFEST_DIR / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("lock\ntxn/\n", encoding="utf-8")
+    """Keep the lock, cache and transaction scratch space out of git (the manifest is committed)."""
+    ignore = root / ".mlgitops" / ".gitignore"
+    wanted = "cache.json\nlock\ntxn/\n"
+    if not ignore.is_file() or ignore.read_text(encoding="utf-8") != wanted:
+        ignore.write_text(wanted, encoding="utf-8")
 
 
 _ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]

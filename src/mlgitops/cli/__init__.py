@@ -9,6 +9,7 @@ usage errors 2, and anything unexpected (a bug) exits 3 with a short
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import importlib.util
@@ -96,7 +97,13 @@ def cli(debug: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    sys.exit(run(args))
+    code = run(args)
+    # Skip the interpreter's teardown, which would free every object of a large
+    # project one by one (tens of milliseconds for nothing); flush what we printed.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe has nothing to flush into
+            stream.flush()
+    os._exit(code)
 
 
 def run(args: list[str]) -> int:

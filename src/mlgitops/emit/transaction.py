@@ -1,16 +1,17 @@
 """Apply a plan so that a failed or killed compile never leaves a half-written tree.
 
-1. Every new file is written under ``.mlgitops/txn/new/`` first; nothing in
-   the project has changed yet, so a crash here changes nothing.
-2. Files about to be replaced or pruned are hard-linked (copied where links
-   are impossible) into ``.mlgitops/txn/old/``.
-3. ``.mlgitops/txn/journal.json`` is written atomically: from now on the
+1. Files about to be replaced or pruned are hard-linked (copied where links
+   are impossible) into ``.mlgitops/txn/old/``, and the new content of each
+   replaced file is staged in ``.mlgitops/txn/new/``; nothing in the project
+   has changed yet, so a crash here changes nothing.
+2. ``.mlgitops/txn/journal.json`` is written atomically: from now on the
    transaction can be undone.
-4. Files are moved into place with ``os.replace`` (atomic per file) and
-   pruned files are removed; the manifest goes last.
-5. The journal is deleted: this is the commit point.
+3. Replaced files are moved into place with ``os.replace`` (atomic per file),
+   files that did not exist are written, pruned files are removed; the
+   manifest goes last.
+4. The journal is deleted: this is the commit point.
 
-If the process dies in step 4, the next mlgitops command finds the journal
+If the process dies in step 3, the next mlgitops command finds the journal
 and restores the previous tree from the backups before doing anything else
 (:func:`recover`).  A lock file keeps two compiles from running at once.
 """
@@ -65,33 +66,37 @@ def apply(plan: Plan) -> None:
     root = plan.root
     txn = root / TXN_DIR
     shutil.rmtree(txn, ignore_errors=True)
-    txn.mkdir(parents=True)
     new, old = txn / "new", txn / "old"
-    made: set[Path] = set()  # directories known to exist: one mkdir per directory, not per file
-    for relative, data in plan.writes.items():
-        staged = new / relative
-        _make_parent(staged, made)
-        staged.write_bytes(data)
+    new.mkdir(parents=True)
+    old.mkdir()
+    writes = sorted(plan.writes, key=lambda p: (p.startswith(MANIFEST_DIR + "/"), p))  # manifest last
+    # Files that exist are replaced atomically from a staged copy, and backed up first.
+    # Staged files and backups are kept flat, numbered by position in the journal:
+    # mirroring the output tree would cost a directory creation per output directory.
     existed: list[str] = []
-    for relative in [*plan.writes, *plan.deletes]:
+    for index, relative in enumerate([*writes, *plan.deletes]):
         current = root / relative
         if current.is_file():
             existed.append(relative)
-            backup = old / relative
-            _make_parent(backup, made)
-            _link_or_copy(current, backup)
-    journal = {"writes": sorted(plan.writes), "deletes": list(plan.deletes), "existed": sorted(existed)}
+            _link_or_copy(current, old / str(index))
+            if index < len(writes):
+                (new / str(index)).write_bytes(plan.writes[relative])
+    journal = {"writes": writes, "deletes": list(plan.deletes), "existed": sorted(existed)}
     _atomic_write(txn / JOURNAL, json.dumps(journal, indent=1).encode())
+    # From here the journal can undo everything: replaced files come back from their
+    # backups, and files that did not exist (written directly, maybe half) are removed.
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
-    moves = 0
-    manifest_last = sorted(plan.writes, key=lambda p: (p.startswith(MANIFEST_DIR + "/"), p))
+    made: set[Path] = set()  # directories known to exist: one mkdir per directory, not per file
+    replaced = set(existed)
     try:
-        for relative in manifest_last:
+        for index, relative in enumerate(writes):
             target = root / relative
             _make_parent(target, made)
-            (new / relative).replace(target)
-            moves += 1
-            if moves == crash_after:
+            if relative in replaced:
+                (new / str(index)).replace(target)
+            else:
+                target.write_bytes(plan.writes[relative])
+            if index + 1 == crash_after:
                 os._exit(137)  # simulate SIGKILL mid-commit
         for relative in plan.deletes:
             (root / relative).unlink(missing_ok=True)
@@ -109,13 +114,13 @@ def recover(root: Path) -> bool:
     journal_path = txn / JOURNAL
     if not journal_path.is_file():
         if txn.exists():
-            shutil.rmtree(txn, ignore_errors=True)  # died before step 3: nothing was applied
+            shutil.rmtree(txn, ignore_errors=True)  # died before the journal: nothing was applied
         return False
     journal = json.loads(journal_path.read_bytes())
     existed = set(journal["existed"])
-    for relative in [*journal["writes"], *journal["deletes"]]:
+    for index, relative in enumerate([*journal["writes"], *journal["deletes"]]):
         target = root / relative
-        backup = txn / "old" / relative
+        backup = txn / "old" / str(index)
         if relative in existed:
             target.parent.mkdir(parents=True, exist_ok=True)
             backup.replace(target)

@@ -32,6 +32,9 @@ class RenderError(Exception):
         self.template = template
         self.line = line
 
+    def __reduce__(self) -> tuple[type[RenderError], tuple[str, str, int | None]]:
+        return (RenderError, (str(self), self.template, self.line))
+
 
 @dataclass(frozen=True, slots=True)
 class TemplateSource:

@@ -20,11 +20,12 @@ def compile_summary(
         lines.append("up to date: nothing changed since the last compile")
     else:
         outputs = [w for w in written if not w.startswith(".mlgitops/")]
+        manifest = " (ownership manifest updated)" if len(outputs) != len(written) else ""
         lines.append(
             f"compiled {total} files: {len(outputs)} written, {len(pruned)} pruned, "
-            f"{total - len(outputs)} unchanged"
+            f"{total - len(outputs)} unchanged{manifest}"
         )
-        lines += [f"  write  {path}" for path in written]
+        lines += [f"  write  {path}" for path in outputs]
         lines += [f"  prune  {path}" for path in pruned]
     return "\n".join(lines) + "\n"
 

@@ -16,7 +16,11 @@ from mlgitops.targets.base import OutputFile, RenderContext
 
 
 class Target(Protocol):
+    """A backend. ``scope`` is "model" when each model's files depend only on that model
+    (such targets render in parallel chunks of models), "project" otherwise."""
+
     name: str
+    scope: str
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]: ...
 

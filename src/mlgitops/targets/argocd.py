@@ -22,6 +22,7 @@ from mlgitops.targets.gitops import (
 
 class ArgoCD:
     name = "argocd"
+    scope = "project"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         base = f"{project.output}/gitops/argocd"

@@ -13,6 +13,7 @@ from mlgitops.targets.gitops import environment_path, gitops_source, labels, obj
 
 class Flux:
     name = "flux"
+    scope = "project"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         base = f"{project.output}/gitops/flux"

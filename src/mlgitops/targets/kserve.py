@@ -36,6 +36,7 @@ PROTOCOLS = {"v1": "v1", "v2": "v2", "grpc-v2": "grpc-v2", "openai": None}
 
 class KServe:
     name = "kserve"
+    scope = "model"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         files = []

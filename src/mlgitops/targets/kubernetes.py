@@ -27,6 +27,7 @@ TRACK_LABEL = "mlgitops.dev/track"
 
 class Kubernetes:
     name = "kubernetes"
+    scope = "model"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         files = []

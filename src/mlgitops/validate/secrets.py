@@ -35,8 +35,12 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a storage account key", r"(?i:AccountKey)=[A-Za-z0-9+/=]{20,}"),
     )
 )
-# All shapes in one pattern, so a string without any is scanned once.
-_ANY_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _SHAPES))
+# The literal part every shape starts with (or, for URLs, contains). Scanning for these is
+# cheap; the full shapes above only run on text that holds one of them.
+_ANY_SHAPE = re.compile(
+    r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|[sr]k[-_]|hf_|PRIVATE KEY|eyJ"
+    r"|://[^/\s:@]+:[^/\s@]+@|(?i:accountkey=)"
+)
 # A variable or parameter is secret when a word of its name says so: DB_PASSWORD,
 # apiKey, client-secret; not TOKENIZERS_PARALLELISM, max_tokens or SECRET_NAME.
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -61,7 +65,7 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     # One scan of the whole file answers "could any value have a secret's shape?";
     # escape sequences in quoted scalars are the only way a shape could hide from it.
     shapes = _ANY_SHAPE.search(doc.text) is not None or "\\" in doc.text
-    for path, key_name, free_map, value in _strings(doc.data, (), None):
+    for path, key_name, free_map, value in _strings(doc.data, (), None, every_string=shapes):
         what = _looks_like_secret(key_name, value, free_map, shapes=shapes)
         if what:
             diagnostics.append(
@@ -104,11 +108,15 @@ def _names_secret(name: str, free_map: str | None = "env") -> bool:
 
 
 def _strings(
-    data: Any, path: tuple[str | int, ...], free_map: str | None
+    data: Any, path: tuple[str | int, ...], free_map: str | None, *, every_string: bool = True
 ) -> list[tuple[tuple[str | int, ...], str | None, str | None, str]]:
-    """(path, the user's key name or None, the env/params map it is in, text) for every string, in order."""
+    """(path, the user's key name or None, the env/params map it is in, text), in document order.
+
+    With ``every_string`` false only the values of env and params maps are listed
+    (the only strings whose key name can make them secret).
+    """
     found: list[tuple[tuple[str | int, ...], str | None, str | None, str]] = []
-    _collect(data, path, free_map, found)
+    _collect(data, path, free_map, found, every_string)
     return found
 
 
@@ -117,17 +125,21 @@ def _collect(
     path: tuple[str | int, ...],
     free_map: str | None,
     found: list[tuple[tuple[str | int, ...], str | None, str | None, str]],
+    every_string: bool,
 ) -> None:
-    if isinstance(node, str):
-        found.append((path, None, None, node))
-    elif isinstance(node, dict):
+    if isinstance(node, dict):
         for key, value in node.items():
             if free_map is not None and isinstance(value, str):
                 # Inside env and params the key is the user's name for this value.
                 found.append(((*path, key), key, free_map, value))
-            elif isinstance(value, dict | list | str):
-                _collect(value, (*path, key), key if free_map is None and key in _FREE_MAPS else None, found)
+            elif isinstance(value, dict | list):
+                inner = key if free_map is None and key in _FREE_MAPS else None
+                _collect(value, (*path, key), inner, found, every_string)
+            elif every_string and isinstance(value, str):
+                found.append(((*path, key), None, None, value))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            if isinstance(item, dict | list | str):
-                _collect(item, (*path, index), None, found)
+            if isinstance(item, dict | list):
+                _collect(item, (*path, index), None, found, every_string)
+            elif every_string and isinstance(item, str):
+                found.append(((*path, index), None, None, item))

@@ -14,12 +14,13 @@ from mlgitops.versions import is_older
 def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
     diagnostics = list(_environments(project))
     diagnostics += _duplicate_models(project)
+    names = frozenset(m.name for m in project.models)
     for model in project.models:
         diagnostics += _deployments(project, model)
         diagnostics += _promotion_order(project, model)
         diagnostics += _gates(model)
         diagnostics += _lifecycle(project, model, today)
-        diagnostics += _references(project, model)
+        diagnostics += _references(names, model)
     return diagnostics
 
 
@@ -184,10 +185,9 @@ def _lifecycle(
         )
 
 
-def _references(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
+def _references(names: frozenset[str], model: ValidatedModel) -> Iterator[Diagnostic]:
     body = model.spec.spec
     replaced_by = body.lifecycle.replaced_by
-    names = {m.name for m in project.models} if replaced_by is not None else set()
     if replaced_by is not None and replaced_by not in names:
         yield make(
             "MLG321",
