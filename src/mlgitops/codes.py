@@ -82,6 +82,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG321", "reference to an undeclared model or data source", _E),
         CodeInfo("MLG322", "invalid URI", _E),
         CodeInfo("MLG323", "invalid container image reference", _E),
+        CodeInfo("MLG324", "cluster reference not usable by the GitOps engine", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -18,6 +18,7 @@ from mlgitops.spec.types import (
     Image,
     LabelKey,
     MetricName,
+    ModelName,
     NonEmptyText,
     ScalarValue,
     Text,
@@ -29,6 +30,10 @@ from mlgitops.spec.types import (
 class ModelMetadata(Metadata):
     """Identity and ownership of a model."""
 
+    name: ModelName = Field(
+        description="Model name; names its Service/InferenceService, so a DNS-1035 label "
+        "(starts with a letter)."
+    )
     owner: NonEmptyText = Field(description="Owning team; labels every object and alert.")
 
 

@@ -19,6 +19,8 @@ from mlgitops.spec.quantity import QUANTITY_PATTERN, is_quantity
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
+MODEL_NAME_PATTERN = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+_MODEL_NAME = re.compile(MODEL_NAME_PATTERN)
 DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 _DURATION = re.compile(DURATION_PATTERN)
 _DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
@@ -99,6 +101,18 @@ def _dns_label(value: str) -> str:
         "{value!r} is not a DNS-1123 label (lower-case letters, digits and '-', "
         "starting and ending alphanumeric, at most 63 characters)",
         _DNS_LABEL.match(value) is not None,
+        value=value,
+    )
+    return value
+
+
+def _model_name(value: str) -> str:
+    _check(
+        "MLG302",
+        "{value!r} is not a valid model name: it names Services and InferenceServices, so it "
+        "must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, "
+        "ending alphanumeric, at most 63 characters)",
+        _MODEL_NAME.match(value) is not None,
         value=value,
     )
     return value
@@ -280,6 +294,12 @@ DnsLabel = Annotated[
     BeforeValidator(_text_only),
     AfterValidator(_dns_label),
     WithJsonSchema({"type": "string", "pattern": DNS_LABEL_PATTERN, "maxLength": 63}),
+]
+ModelName = Annotated[
+    str,
+    BeforeValidator(_text_only),
+    AfterValidator(_model_name),
+    WithJsonSchema({"type": "string", "pattern": MODEL_NAME_PATTERN, "maxLength": 63}),
 ]
 Quantity = Annotated[
     str,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from mlgitops.diagnostics import Diagnostic, did_you_mean, make
 from mlgitops.spec.model import Deployment
+from mlgitops.spec.types import is_dns_label
 from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.versions import is_older
 
@@ -37,6 +38,15 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
                 related=[doc.locate(("spec", "environments", seen[env.name], "name"))],
             )
         seen.setdefault(env.name, index)
+        if spec.gitops == "flux" and env.cluster is not None and not is_dns_label(env.cluster):
+            yield make(
+                "MLG324",
+                f"Flux reaches another cluster through a kubeconfig Secret; {env.cluster!r} is not "
+                "a Secret name",
+                doc.locate(("spec", "environments", index, "cluster")),
+                "with gitops: flux, set cluster to the name of the Secret in the Flux namespace "
+                "that holds the cluster's kubeconfig",
+            )
     policies = spec.policies
     for field, names in (
         ("requireEvaluationGate", policies.require_evaluation_gate),
