@@ -102,16 +102,21 @@ def test_every_generated_file_is_headed_and_ends_with_one_newline(project: Path,
         if path == MANIFEST_PATH:
             json.loads(text)
             continue
-        assert path.endswith(".yaml")
+        assert path.endswith((".yaml", ".yml"))
         match = HEADER.match(text)
         assert match, f"{path} does not start with the generated-file header:\n{text[:200]}"
         source = match["source"]
         assert (root / source).is_file(), f"{path} names a source {source!r} that does not exist"
         parts = path.split("/")
+        per_model = None
         if len(parts) == 4 and parts[0] == "deploy" and parts[1] != "gitops":  # deploy/<env>/<model>/<file>
+            per_model = parts[2]
+        elif path.startswith(".github/workflows/mlgitops-train-"):  # one training workflow per model
+            per_model = path.removeprefix(".github/workflows/mlgitops-train-").removesuffix(".yml")
+        if per_model is not None:
             spec = yaml.safe_load((root / source).read_text(encoding="utf-8"))
-            assert spec["kind"] == "Model" and spec["metadata"]["name"] == parts[2], (
-                f"{path} is headed with {source}, which is not the spec of model {parts[2]}"
+            assert spec["kind"] == "Model" and spec["metadata"]["name"] == per_model, (
+                f"{path} is headed with {source}, which is not the spec of model {per_model}"
             )
         else:
             assert source == "mlgitops.yaml", f"{path} describes the project but names {source}"
@@ -190,8 +195,8 @@ def test_removing_a_model_prunes_its_files_but_keeps_the_users(tmp_path: Path) -
     notes = root / "deploy/dev/churn-model/NOTES.md"
     notes.write_text("Our notes about churn-model.\n", encoding="utf-8")
     owned_before = json.loads((root / MANIFEST_PATH).read_bytes())["files"]
-    churn = sorted(p for p in owned_before if "/churn-model/" in p)
-    assert len(churn) == 3
+    churn = sorted(p for p in owned_before if "/churn-model/" in p or p.endswith("-churn-model.yml"))
+    assert len(churn) == 4  # an InferenceService per environment and its training workflow
 
     (root / "models/churn-model.yaml").unlink()
     result = compiled(root)

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from mlgitops.ir.build import label_value
 from mlgitops.pipeline import CompileResult, generate_files
+from mlgitops.targets.github import escape as github_escape
+from mlgitops.targets.gitlab import escape as gitlab_escape
 
 # field → where it goes in the specs; "project:" fields are in mlgitops.yaml.
 FIELDS = (
@@ -81,7 +83,6 @@ RENDERED = {
         "toleration_value",
         "annotation",
         "revision",
-        "cluster",
     },
 }
 OWNER_LABEL = "mlgitops.dev/owner"
@@ -104,7 +105,12 @@ def project_spec(v: dict[str, str], serving: str) -> dict[str, Any]:
             "gitops": gitops,
             "registry": {"kind": "mlflow", "trackingUri": "https://mlflow.acme.internal"},
             "environments": [
-                {"name": "dev", "namespace": "ml-dev", "cluster": v["cluster"]},
+                # Flux names a kubeconfig Secret (a DNS label, MLG324): no free text there.
+                {
+                    "name": "dev",
+                    "namespace": "ml-dev",
+                    "cluster": v["cluster"] if gitops == "argocd" else "dev-kubeconfig",
+                },
                 {"name": "prod", "namespace": "ml-prod"},
             ],
         },
@@ -212,7 +218,23 @@ def substitute(
         if parent == "labels" and key == OWNER_LABEL:
             return label_value(replacements[node])  # a label carries a sanitized copy of the owner
         return replacements[node]
+    if isinstance(node, str) and node.startswith(PARAM_FLAG) and node[len(PARAM_FLAG) :] in replacements:
+        # Hyper-parameters reach training as one "--name=value" word (the documented contract).
+        return PARAM_FLAG + replacements[node[len(PARAM_FLAG) :]]
     return node
+
+
+def ci_escape(path: str, value: str) -> str:
+    """CI files keep a spec value literal in their own syntax: GitHub prints ``${{ '${{' }}`` as
+    ``${{``, GitLab reads ``$$`` as ``$``. Elsewhere the value appears as is."""
+    if path.startswith(".github/workflows/"):
+        return github_escape(value)
+    if path == ".gitlab-ci.yml":
+        return gitlab_escape(value)
+    return value
+
+
+PARAM_FLAG = "--note="  # the training parameter "note" becomes the argument --note=<value>
 
 
 def strings(node: Any) -> list[str]:
@@ -237,8 +259,11 @@ def test_the_placeholders_reach_the_output_as_whole_scalars() -> None:
         found = {s for docs in documents.values() for s in strings(docs)}
         missing = {f for f in RENDERED[serving] if placeholder(f) not in found}
         assert not missing, f"{serving}: these fields no longer reach the output: {sorted(missing)}"
+        whole = {placeholder(f) for f in FIELDS}
         embedded = sorted(
-            s for s in found if "zzplaceholder-" in s and s not in {placeholder(f) for f in FIELDS}
+            s
+            for s in found
+            if "zzplaceholder-" in s and s not in whole and s.removeprefix(PARAM_FLAG) not in whole
         )
         assert not embedded, f"{serving}: spec text embedded inside a larger value: {embedded}"
 
@@ -330,8 +355,10 @@ def test_hostile_strings_come_out_exactly_and_change_no_structure(
         event("refused as a secret (MLG310)")
         return  # looks like a secret: rightly refused
     actual = parsed(result)
-    replacements = {placeholder(f): values[f] for f in FIELDS}
-    expected = {path: substitute(docs, replacements) for path, docs in BASELINES[serving].items()}
+    expected = {
+        path: substitute(docs, {placeholder(f): ci_escape(path, values[f]) for f in FIELDS})
+        for path, docs in BASELINES[serving].items()
+    }
     assert sorted(actual) == sorted(expected)
     for path, documents in expected.items():
         assert actual[path] == documents, f"{path} differs from the placeholder output"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
 from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, find_project, repository_subdir
-from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document
+from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document, load_text
 from mlgitops.parallel import map_chunks
 from mlgitops.resolve import ResolvedProject, resolve
 from mlgitops.spec import API_VERSION, ModelSpec, ProjectSpec
@@ -47,13 +47,20 @@ class ValidationResult:
         return not has_errors(self.diagnostics)
 
 
-def validate_project(path: Path, *, today: datetime.date | None = None) -> ValidationResult:
-    """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml)."""
+def validate_project(
+    path: Path, *, today: datetime.date | None = None, overlay: Mapping[Path, bytes] | None = None
+) -> ValidationResult:
+    """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml).
+
+    ``overlay`` maps file paths to contents that replace what is on disk (``promote``
+    validates its edit before writing it).
+    """
     files, diagnostics = find_project(path)
     if files is None:
         return ValidationResult(diagnostics)
     sources: dict[str, str] = {}
-    project_doc = _load(files, files.project_file, sources, diagnostics)
+    overlay = overlay or {}
+    project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
     project: ProjectSpec | None = None
     include: tuple[str, ...] = DEFAULT_INCLUDE
     if project_doc is not None:
@@ -69,7 +76,7 @@ def validate_project(path: Path, *, today: datetime.date | None = None) -> Valid
     model_paths, problems = find_models(files, include, where)
     diagnostics += problems
     models: list[ValidatedModel] = []
-    for display, text, doc, spec, problems in map_chunks(partial(_model_files, files), model_paths):
+    for display, text, doc, spec, problems in map_chunks(partial(_model_files, files, overlay), model_paths):
         sources[display] = text
         diagnostics += problems
         if doc is not None and spec is not None:
@@ -212,13 +219,15 @@ def _ignore_scratch_files(root: Path) -> None:
 _ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]
 
 
-def _model_files(files: ProjectFiles, paths: Sequence[Path]) -> list[_ModelOutcome]:
+def _model_files(
+    files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path]
+) -> list[_ModelOutcome]:
     """Load and schema-check model files (runs in worker processes for large projects)."""
     outcomes: list[_ModelOutcome] = []
     for path in paths:
         sources: dict[str, str] = {}
         diagnostics: list[Diagnostic] = []
-        doc = _load(files, path, sources, diagnostics)
+        doc = _load(files, path, sources, diagnostics, overlay)
         spec = None
         if doc is not None and _check_header(doc, "Model", diagnostics):
             spec, problems = validate_document(doc, ModelSpec)
@@ -229,10 +238,17 @@ def _model_files(files: ProjectFiles, paths: Sequence[Path]) -> list[_ModelOutco
 
 
 def _load(
-    files: ProjectFiles, path: Path, sources: dict[str, str], diagnostics: list[Diagnostic]
+    files: ProjectFiles,
+    path: Path,
+    sources: dict[str, str],
+    diagnostics: list[Diagnostic],
+    overlay: Mapping[Path, bytes] | None = None,
 ) -> SourceDocument | None:
     display = files.display(path)
-    doc, problems = load_document(path, display)
+    if overlay and path in overlay:
+        doc, problems = load_text(overlay[path], path, display)
+    else:
+        doc, problems = load_document(path, display)
     if doc is not None:
         sources[display] = doc.text
         diagnostics += find_secrets(doc)

@@ -36,7 +36,8 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
             _deployment(item, by_name[item.environment.name], project_labels, validated.spec.metadata.name)
             for item in resolved.for_model(model.name)
         )
-        models.append(_model(model, spec.registry, deployments))
+        default_artifact = spec.defaults.serving.artifact if spec.defaults.serving else None
+        models.append(_model(model, spec.registry, deployments, default_artifact))
     return ir.Project(
         name=validated.spec.metadata.name,
         repository=spec.repository,
@@ -164,9 +165,18 @@ def _transformer(values: Mapping[str, Any]) -> ir.Container:
     )
 
 
-def _model(model: ValidatedModel, registry_spec: Any, deployments: tuple[ir.Deployment, ...]) -> ir.Model:
+def _model(
+    model: ValidatedModel,
+    registry_spec: Any,
+    deployments: tuple[ir.Deployment, ...],
+    default_artifact: str | None,
+) -> ir.Model:
     spec = model.spec
     body = spec.spec
+    registered = registry(registry_spec, body.registry, spec.metadata.name)
+    artifact = (
+        registered.artifact_uri or (body.serving.artifact if body.serving else None) or default_artifact
+    )
     return ir.Model(
         name=spec.metadata.name,
         owner=spec.metadata.owner,
@@ -179,7 +189,8 @@ def _model(model: ValidatedModel, registry_spec: Any, deployments: tuple[ir.Depl
         data=tuple(ir.DataSource(d.name, d.uri, d.version) for d in body.data),
         training=training(body.training),
         evaluation=evaluation(body.evaluation),
-        registry=registry(registry_spec, body.registry, spec.metadata.name),
+        registry=registered,
         monitoring=monitoring(body.monitoring),
         deployments=deployments,
+        artifact=artifact.replace("{model}", spec.metadata.name) if artifact else None,
     )

@@ -210,6 +210,7 @@ class Model:
     registry: Registry
     monitoring: Monitoring
     deployments: tuple[Deployment, ...]
+    artifact: str | None = None  # where versions live, "{version}" still in it (model filled in)
 
 
 @dataclass(frozen=True, slots=True)

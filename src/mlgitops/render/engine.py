@@ -61,7 +61,16 @@ def _yaml_value(escape: TextEscape | None) -> Callable[[Any], str]:
     return finalize
 
 
+class Trusted(str):
+    """Text a target wrote itself (e.g. a GitHub expression naming a CI secret) that must reach
+    the output unescaped. Never wrap a spec value in it."""
+
+    __slots__ = ()
+
+
 def _escaped(value: Any, escape: TextEscape) -> Any:
+    if isinstance(value, Trusted):
+        return str(value)
     if isinstance(value, str):
         return escape(value)
     if isinstance(value, Mapping):

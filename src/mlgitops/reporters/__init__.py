@@ -22,6 +22,8 @@ class Report:
     checked_files: int = 0
 
     def path(self, location: Location) -> str:
+        if location.file.startswith("<"):  # e.g. "<mlgitops templates>/…": not a project file
+            return location.file
         return f"{self.path_prefix}{location.file}"
 
 

@@ -28,16 +28,22 @@ class Target(Protocol):
 def registry() -> dict[str, Target]:
     from mlgitops.targets.argocd import ArgoCD
     from mlgitops.targets.flux import Flux
+    from mlgitops.targets.github import GitHub
+    from mlgitops.targets.gitlab import GitLab
     from mlgitops.targets.kserve import KServe
     from mlgitops.targets.kubernetes import Kubernetes
+    from mlgitops.targets.training import Training
 
-    targets: list[Target] = [KServe(), Kubernetes(), ArgoCD(), Flux()]
+    targets: list[Target] = [KServe(), Kubernetes(), ArgoCD(), Flux(), GitHub(), GitLab(), Training()]
     return {target.name: target for target in targets}
 
 
 def selected(project: ir.Project) -> list[str]:
-    """Names of the targets that run for ``project``, in a fixed order."""
-    return [project.serving, project.gitops]
+    """Names of the targets that run for ``project``, in a fixed order.
+
+    ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``.
+    """
+    return [project.serving, "training", project.gitops, project.ci]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

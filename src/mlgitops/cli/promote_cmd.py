@@ -1,0 +1,77 @@
+"""`mlgitops promote`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("model")
+@click.option("--to", "environment", required=True, metavar="ENV", help="Environment to promote to.")
+@click.option("--version", help="Version to promote (default: the one in the previous environment).")
+@click.option(
+    "--canary",
+    type=click.IntRange(1, 99),
+    metavar="PERCENT",
+    help="Deploy the version as a canary taking PERCENT of the traffic; the stable version stays.",
+)
+@click.option(
+    "--finish-canary", is_flag=True, help="Make the canary the stable version and remove the canary."
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Allow a version the previous environment never ran (marks the deployment "
+    "waivePromotionOrder: true).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the edit without writing it.")
+@click.option(
+    "--project",
+    "path",
+    type=click.Path(path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Project directory or its mlgitops.yaml.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text shows the diff and a suggested commit; json is for CI scripts.",
+)
+def promote(
+    model: str,
+    environment: str,
+    version: str | None,
+    canary: int | None,
+    finish_canary: bool,
+    force: bool,
+    dry_run: bool,
+    path: Path,
+    fmt: str,
+) -> int:
+    """Move a version of MODEL to an environment by editing MODEL's spec in place.
+
+    Only the scalars that must change are touched: comments, key order,
+    quoting and layout elsewhere stay byte-identical. The edited project is
+    validated before anything is written. Promotion order is enforced: the
+    version must have run in the previous environment unless --force.
+    Prints the suggested commit message and pull-request title; commit the
+    spec and run 'mlgitops compile' (CI does both).
+    """
+    from mlgitops.errors import UsageError
+    from mlgitops.promote import Request, plan_promotion
+    from mlgitops.reporters.promote_report import render, write_atomically
+
+    if finish_canary and (canary is not None or version is not None):
+        raise UsageError("--finish-canary takes neither --canary nor --version")
+    request = Request(model, environment, version, canary, finish_canary, force)
+    promotion, _ = plan_promotion(path, request)
+    if not dry_run:
+        write_atomically(promotion.spec_path, promotion.after)
+    click.echo(render(promotion, fmt, written=not dry_run), nl=False)
+    return 0

@@ -1,0 +1,215 @@
+"""``promote``: move a version to an environment by editing the model's spec.
+
+A promotion is a git edit, never a deploy: this module computes the edit,
+checks that the edited project still validates, and returns the new text
+with a suggested commit message and pull-request title.  Writing the file is
+the caller's decision (the CLI writes it atomically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from yaml.nodes import MappingNode
+
+from mlgitops import textedit
+from mlgitops.diagnostics import Diagnostic, did_you_mean
+from mlgitops.errors import UserError
+from mlgitops.pipeline import ValidationResult, validate_project
+from mlgitops.spec.model import Deployment
+from mlgitops.validate import ValidatedModel
+from mlgitops.versions import is_older
+
+
+@dataclass(frozen=True)
+class Request:
+    model: str
+    environment: str
+    version: str | None = None
+    canary: int | None = None
+    finish_canary: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Promotion:
+    model: str
+    environment: str
+    version: str
+    kind: str  # "promote" | "canary" | "finish-canary"
+    spec_path: Path
+    spec_display: str
+    before: str
+    after: str
+    canary: int | None = None
+
+    @property
+    def title(self) -> str:
+        if self.kind == "canary":
+            return f"Canary {self.model} {self.version} at {self.canary}% in {self.environment}"
+        if self.kind == "finish-canary":
+            return f"Finish the canary of {self.model} {self.version} in {self.environment}"
+        return f"Promote {self.model} {self.version} to {self.environment}"
+
+    @property
+    def commit_message(self) -> str:
+        return f"{self.title}\n\nEdited {self.spec_display} with mlgitops promote."
+
+    @property
+    def branch(self) -> str:
+        return f"mlgitops/{self.kind}-{self.model}-{self.environment}-{self.version}"
+
+    @property
+    def body(self) -> str:
+        return (
+            f"{self.title}.\n\nThis pull request was opened by `mlgitops promote`; merging it lets "
+            "the GitOps controller roll the change out."
+        )
+
+
+def plan_promotion(project_path: Path, request: Request) -> tuple[Promotion, ValidationResult]:
+    """Compute and check the edit; raises UserError with diagnostics when it is not possible."""
+    result = validate_project(project_path)
+    if not result.ok or result.resolved is None:
+        raise UserError("the project has errors; fix them before promoting", result.diagnostics)
+    validated = result.resolved.validated
+    models = {m.name: m for m in validated.models}
+    model = models.get(request.model)
+    if model is None:
+        hint = did_you_mean(request.model, models)
+        raise UserError(f"no model named {request.model!r}" + (f"; {hint}" if hint else ""))
+    environments = list(validated.environment_names)
+    if request.environment not in environments:
+        hint = did_you_mean(request.environment, environments)
+        raise UserError(f"no environment named {request.environment!r}" + (f"; {hint}" if hint else ""))
+    deployments = model.spec.spec.deployments
+    current = deployments.get(request.environment)
+    previous = _previous(environments, deployments, request.environment)
+    if request.finish_canary:
+        if current is None or current.canary is None:
+            raise UserError(f"{request.model} has no canary in {request.environment} to finish")
+        version, kind = current.canary.version, "finish-canary"
+    else:
+        version = request.version or (previous[1].version if previous else None)  # type: ignore[assignment]
+        if version is None:
+            raise UserError(
+                f"{request.environment} is the first environment of {request.model}: pass --version"
+            )
+        kind = "canary" if request.canary is not None else "promote"
+        if previous is not None and not request.force:
+            _check_order(request, version, *previous)
+    if request.canary is not None and current is None:
+        raise UserError(
+            f"a canary needs a stable version: {request.model} is not in {request.environment} yet"
+        )
+    after = _edit(model, request, current, version)
+    promotion = Promotion(
+        request.model,
+        request.environment,
+        version,
+        kind,
+        model.doc.path,
+        model.doc.display,
+        model.doc.text,
+        after,
+        request.canary,
+    )
+    checked = validate_project(project_path, overlay={model.doc.path: after.encode()})
+    if not checked.ok:
+        raise UserError(
+            "the edited spec would not validate; nothing was written", _errors(checked.diagnostics)
+        )
+    return promotion, checked
+
+
+def _previous(
+    environments: list[str], deployments: dict[str, Deployment], target: str
+) -> tuple[str, Deployment] | None:
+    """The nearest environment before ``target`` that runs the model."""
+    for name in reversed(environments[: environments.index(target)]):
+        if name in deployments:
+            return name, deployments[name]
+    return None
+
+
+def _check_order(request: Request, version: str, previous_name: str, previous: Deployment) -> None:
+    available = {previous.version} | ({previous.canary.version} if previous.canary else set())
+    if version not in available and not is_older(version, previous.version):
+        raise UserError(
+            f"{request.model} {version} has not been deployed to {previous_name!r}, which comes before "
+            f"{request.environment!r} (it serves {', '.join(sorted(available))}); promote it there first, "
+            "or pass --force (which also marks the deployment waivePromotionOrder: true)"
+        )
+
+
+def _edit(model: ValidatedModel, request: Request, current: Deployment | None, version: str) -> str:
+    text = model.doc.text
+    root = textedit.parse(text)
+    spec = textedit.child(root, "spec")
+    if spec is None or not isinstance(spec[1], MappingNode):
+        raise UserError(f"{model.doc.display} has no spec mapping to edit")
+    found = textedit.child(spec[1], "deployments")
+    env = request.environment
+    try:
+        if found is None:
+            splices = [
+                textedit.add_entry(
+                    text, spec[1], "deployments", f"{{{env}: {{version: {textedit.scalar_text(version)}}}}}"
+                )
+            ]
+        elif not isinstance(found[1], MappingNode):
+            raise UserError(f"spec.deployments in {model.doc.display} is not a mapping")
+        else:
+            splices = _deployment_edit(text, found[1], request, current, version)
+    except textedit.EditError as exc:
+        raise UserError(f"cannot edit {model.doc.display}: {exc}") from None
+    return textedit.apply(text, splices)
+
+
+def _deployment_edit(
+    text: str, deployments: MappingNode, request: Request, current: Deployment | None, version: str
+) -> list[textedit.Splice]:
+    env = request.environment
+    entry = textedit.child(deployments, env)
+    if entry is None or current is None:
+        waiver = ", waivePromotionOrder: true" if request.force else ""
+        return [
+            textedit.add_entry(
+                text, deployments, env, f"{{version: {textedit.scalar_text(version)}{waiver}}}"
+            )
+        ]
+    node = entry[1]
+    if not isinstance(node, MappingNode):
+        raise textedit.EditError(f"deployments.{env} is not a mapping")
+    splices: list[textedit.Splice] = []
+    version_node = textedit.child(node, "version")
+    canary_node = textedit.child(node, "canary")
+    if request.canary is not None:
+        value = f"{{version: {textedit.scalar_text(version)}, traffic: {request.canary}}}"
+        if canary_node is None:
+            splices.append(textedit.add_entry(text, node, "canary", value))
+        else:
+            canary_map = canary_node[1]
+            if not isinstance(canary_map, MappingNode):
+                raise textedit.EditError("the canary is not a mapping")
+            for key, new in (("version", version), ("traffic", request.canary)):
+                field = textedit.child(canary_map, key)
+                if field is None:
+                    raise textedit.EditError(f"the canary has no {key}")
+                splices.append(textedit.replace_scalar(field[1], new))
+    else:
+        if version_node is None:
+            raise textedit.EditError(f"deployments.{env} has no version")
+        splices.append(textedit.replace_scalar(version_node[1], version))
+        if canary_node is not None and (
+            request.finish_canary or (current.canary and current.canary.version == version)
+        ):
+            splices.append(textedit.remove_entry(text, node, "canary"))
+    if request.force and textedit.child(node, "waivePromotionOrder") is None:
+        splices.append(textedit.add_entry(text, node, "waivePromotionOrder", "true"))
+    return splices
+
+
+def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity.value == "error"]

@@ -1,0 +1,54 @@
+"""What ``promote`` prints, and how it writes the edited spec."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+from mlgitops.promote import Promotion
+
+
+def diff(promotion: Promotion) -> str:
+    return "".join(
+        difflib.unified_diff(
+            promotion.before.splitlines(keepends=True),
+            promotion.after.splitlines(keepends=True),
+            fromfile=f"a/{promotion.spec_display}",
+            tofile=f"b/{promotion.spec_display}",
+        )
+    )
+
+
+def render(promotion: Promotion, fmt: str, *, written: bool) -> str:
+    if fmt == "json":
+        document = {
+            "model": promotion.model,
+            "environment": promotion.environment,
+            "version": promotion.version,
+            "kind": promotion.kind,
+            "canary": promotion.canary,
+            "file": promotion.spec_display,
+            "written": written,
+            "branch": promotion.branch,
+            "title": promotion.title,
+            "commitMessage": promotion.commit_message,
+            "body": promotion.body,
+            "diff": diff(promotion),
+        }
+        return json.dumps(document, indent=2) + "\n"
+    action = "edited" if written else "would edit (dry run)"
+    return (
+        f"{action} {promotion.spec_display}:\n{diff(promotion)}\n"
+        f"suggested commit message:\n  {promotion.commit_message.splitlines()[0]}\n"
+        f"suggested pull-request title:\n  {promotion.title}\n"
+        "next: run 'mlgitops compile' and commit both the spec and the generated files\n"
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the spec in one rename, keeping its permissions."""
+    temporary = path.with_name(f".{path.name}.mlgitops-tmp")
+    temporary.write_text(text, encoding="utf-8", newline="")
+    temporary.chmod(path.stat().st_mode & 0o7777)
+    temporary.replace(path)

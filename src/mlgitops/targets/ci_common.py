@@ -1,0 +1,131 @@
+"""What the CI targets (GitHub Actions, GitLab CI) share: the training contract and shell scripts.
+
+The contract between mlgitops' pipelines and the user's training and
+evaluation containers (documented in docs/ci.md) is a set of environment
+variables:
+
+* ``MLGITOPS_MODEL``, ``MLGITOPS_VERSION``: what is being trained;
+* ``MLGITOPS_OUTPUT_DIR``: where training writes the model (``runner: ci``);
+* ``MLGITOPS_MODEL_URI``: where the version is registered: the serving
+  artifact with ``{version}`` filled in (``runner: kubernetes`` writes there);
+  a scheduled in-cluster run (targets/training.py) has no version and gets
+  ``MLGITOPS_MODEL_URI_TEMPLATE`` (``{version}`` left in) instead;
+* ``MLGITOPS_DATA_<NAME>_URI`` / ``_VERSION``: each data source;
+* ``MLGITOPS_MODEL_DIR``, ``MLGITOPS_METRICS_FILE``: for evaluation.
+
+Scripts built here never contain a spec value: values reach them as
+environment variables, so neither the CI's expression syntax nor the shell
+can be injected through a spec.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mlgitops import __version__, ir
+
+OUTPUT_DIR = "mlgitops-model"
+METRICS_DIR = "mlgitops-metrics"
+PYTHON_VERSION = "3.12"
+_NOT_ENV_CHAR = re.compile(r"[^A-Za-z0-9_]")
+
+
+def install_command() -> str:
+    """Install this very mlgitops version, so CI validates with what compiled the tree."""
+    return f'python -m pip install --disable-pip-version-check "mlgitops=={__version__}"'
+
+
+def data_variables(model: ir.Model) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for source in model.data:
+        key = _NOT_ENV_CHAR.sub("_", source.name).upper()
+        out[f"MLGITOPS_DATA_{key}_URI"] = source.uri
+        if source.version is not None:
+            out[f"MLGITOPS_DATA_{key}_VERSION"] = source.version
+    return out
+
+
+def glob_path(path: str, everything: str) -> str:
+    """A training path as a CI path filter: ``src/`` means everything below it."""
+    return path + everything if path.endswith("/") else path
+
+
+def command_variables(prefix: str, command: tuple[str, ...], args: tuple[str, ...]) -> dict[str, str]:
+    """A command's words as variables ``<prefix>_0``, ``<prefix>_1``…: scripts name them, never embed them."""
+    return {f"{prefix}_{index}": word for index, word in enumerate([*command, *args])}
+
+
+def run_variables(prefix: str, count: int) -> str:
+    """The script line that runs a command passed by :func:`command_variables` (one word each)."""
+    if count == 0:
+        return ""
+    return "set -- " + " ".join(f'"${prefix}_{index}"' for index in range(count)) + '\n"$@"\n'
+
+
+CHOOSE_VERSION = """\
+set -eu
+version="${REQUESTED_VERSION:-}"
+if [ -z "$version" ]; then
+  version="$(date -u +%Y.%m.%d).${RUN_NUMBER}"
+fi
+case "$version" in
+  ""|-*|*[!A-Za-z0-9._-]*) echo "invalid version: $version" >&2; exit 1 ;;
+esac
+"""
+
+RESOLVE_MODEL_URI = """\
+MLGITOPS_MODEL_URI="$(printf '%s' "$ARTIFACT_TEMPLATE" | sed "s/{version}/${MLGITOPS_VERSION}/g")"
+export MLGITOPS_MODEL_URI
+"""
+
+UPLOAD_MODEL = """\
+set -eu
+case "$MLGITOPS_MODEL_URI" in
+  s3://*)
+    command -v aws >/dev/null || python3 -m pip install --quiet --disable-pip-version-check awscli
+    aws s3 cp --recursive --only-show-errors "$MLGITOPS_MODEL_DIR" "$MLGITOPS_MODEL_URI" ;;
+  gs://*)
+    if command -v gcloud >/dev/null; then
+      gcloud storage cp --recursive "$MLGITOPS_MODEL_DIR/*" "$MLGITOPS_MODEL_URI"
+    else
+      command -v gsutil >/dev/null || python3 -m pip install --quiet --disable-pip-version-check gsutil
+      gsutil -m cp -r "$MLGITOPS_MODEL_DIR/*" "$MLGITOPS_MODEL_URI"
+    fi ;;
+  *) echo "no uploader for $MLGITOPS_MODEL_URI; write the model there from the training job" >&2; exit 1 ;;
+esac
+"""
+
+REGISTER_MLFLOW = """\
+set -eu
+python3 - <<'PY'
+import json, os, urllib.error, urllib.request
+
+api = os.environ["MLFLOW_TRACKING_URI"].rstrip("/") + "/api/2.0/mlflow/"
+token = os.environ.get("MLFLOW_TRACKING_TOKEN", "")
+name = os.environ["REGISTERED_NAME"]
+uri, version = os.environ["MLGITOPS_MODEL_URI"], os.environ["MLGITOPS_VERSION"]
+
+
+def post(path, body):
+    request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+try:
+    post("registered-models/create", {"name": name})
+except urllib.error.HTTPError as error:
+    if error.code != 400:  # 400: RESOURCE_ALREADY_EXISTS
+        raise
+created = post("model-versions/create", {"name": name, "source": uri, "description": "mlgitops " + version})
+number = created["model_version"]["version"]
+print(f"registered {name} version {number} from {uri}")
+alias = os.environ.get("REGISTRY_ALIAS", "")
+if alias:
+    post("registered-models/alias", {"name": name, "alias": alias, "version": number})
+    print(f"alias {alias} -> version {number}")
+PY
+"""

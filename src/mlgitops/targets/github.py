@@ -1,0 +1,194 @@
+"""GitHub Actions target: pull-request validation, per-model training pipelines, promotion.
+
+Hardening, each checked by the tests:
+
+* ``permissions: contents: read`` for every workflow, widened per job only where
+  a job pushes a branch or opens a pull request;
+* every action pinned to a full commit SHA, its release in a comment;
+* no expression with untrusted input inside ``run:``: workflow inputs and spec
+  values reach scripts as environment variables, and any ``${{`` inside a spec
+  value is escaped so GitHub prints it instead of evaluating it;
+* ``persist-credentials: false`` on checkout, a concurrency group per workflow,
+  ``timeout-minutes`` on every job;
+* promotion jobs run in the target GitHub environment, so environments with
+  ``approval: required`` wait for their protection rules (required reviewers).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.engine import Trusted
+from mlgitops.targets import ci_common
+from mlgitops.targets.base import OutputFile, RenderContext
+
+# action → (full commit SHA, release): pinned, reviewed by hand when bumped.
+ACTIONS = {
+    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "actions/setup-python": ("0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
+    "actions/upload-artifact": ("b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882", "v4.4.3"),
+    "actions/download-artifact": ("fa0a91b85d4f404e444e00e005971372dc801d16", "v4.1.8"),
+}
+RUNNER = "ubuntu-24.04"
+WORKFLOWS = ".github/workflows"
+_TRAINED_VERSION = Trusted("${{ needs.train.outputs.version }}")
+_USES = re.compile(r'^(\s*(?:- )?uses: )"?([^"@\s]+)@([0-9a-f]{40})"?$', re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """Make ``${{`` in a spec value literal: GitHub evaluates ``${{ '${{' }}`` to the text ``${{``."""
+    return text.replace("${{", "${{ '${{' }}")
+
+
+def uses(action: str) -> str:
+    sha, _release = ACTIONS[action]
+    return f"{action}@{sha}"
+
+
+def secret(name: str) -> Trusted:
+    """A reference to a CI secret (names are validated identifiers, so this is safe)."""
+    return Trusted("${{ secrets.%s }}" % name)  # noqa: UP031 - braces of the expression syntax
+
+
+def annotate_pins(text: str) -> str:
+    """Put each pinned action's release in a comment, as reviewers and Dependabot expect."""
+    return _USES.sub(lambda m: f"{m.group(1)}{m.group(2)}@{m.group(3)}  # {ACTIONS[m.group(2)][1]}", text)
+
+
+class GitHub:
+    name = "github"
+    scope = "project"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        common = self._common(project)
+        files = [
+            self._file(
+                ctx,
+                "validate.yml.j2",
+                {**common, "paths": self._pr_paths(project)},
+                f"{WORKFLOWS}/mlgitops-validate.yml",
+                "mlgitops.yaml",
+            ),
+            self._file(
+                ctx,
+                "promote.yml.j2",
+                {**common, "models": [m.name for m in project.models]},
+                f"{WORKFLOWS}/mlgitops-promote.yml",
+                "mlgitops.yaml",
+            ),
+        ]
+        for model in project.models:
+            if model.training is not None:
+                context = {**common, **self._training(project, model, model.training)}
+                files.append(
+                    self._file(
+                        ctx,
+                        "train.yml.j2",
+                        context,
+                        f"{WORKFLOWS}/mlgitops-train-{model.name}.yml",
+                        model.source,
+                    )
+                )
+        return files
+
+    def _file(
+        self, ctx: RenderContext, template: str, context: dict[str, Any], path: str, source: str
+    ) -> OutputFile:
+        rendered = ctx.yaml_file(self.name, template, context, path=path, source=source, escape=escape)
+        return OutputFile(
+            rendered.path, annotate_pins(rendered.content), rendered.source, rendered.environment
+        )
+
+    @staticmethod
+    def _common(project: ir.Project) -> dict[str, Any]:
+        return {
+            "project": project,
+            "runner": RUNNER,
+            "checkout": uses("actions/checkout"),
+            "setup_python": uses("actions/setup-python"),
+            "upload_artifact": uses("actions/upload-artifact"),
+            "download_artifact": uses("actions/download-artifact"),
+            "python_version": ci_common.PYTHON_VERSION,
+            "install": ci_common.install_command(),
+            "workdir": project.repo_subdir or ".",
+            "environments": [e.name for e in project.environments],
+            "first_env": project.environments[0].name,
+        }
+
+    @staticmethod
+    def _pr_paths(project: ir.Project) -> list[str]:
+        prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+        patterns = [
+            "mlgitops.yaml",
+            "models/**",
+            f"{project.output}/**",
+            ".mlgitops/**",
+            f"{WORKFLOWS}/mlgitops-*.yml",
+        ]
+        return [prefix + p for p in patterns]
+
+    @staticmethod
+    def _training(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
+        prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+        kubernetes = training.runner == "kubernetes"
+        ci_secrets = {v.name: secret(v.ci_secret) for v in training.env if v.ci_secret}
+        literal_env = {v.name: v.value for v in training.env if v.value is not None}
+        contract = {
+            "MLGITOPS_MODEL": model.name,
+            "ARTIFACT_TEMPLATE": model.artifact or "",
+            **ci_common.data_variables(model),
+        }
+        evaluation = model.evaluation
+        registry = model.registry
+        registry_env: dict[str, Any] = {"REGISTERED_NAME": registry.model_name}
+        if registry.kind == "mlflow":
+            registry_env["MLFLOW_TRACKING_URI"] = registry.tracking_uri or ""
+            registry_env["REGISTRY_ALIAS"] = registry.alias or ""
+            if registry.credentials is not None and registry.credentials.ci_secret:
+                registry_env["MLFLOW_TRACKING_TOKEN"] = secret(registry.credentials.ci_secret)
+        first = project.environments[0]
+        train_words = ci_common.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args)
+        eval_words = ci_common.command_variables(
+            "MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()
+        )
+        return {
+            "model": model,
+            "training": training,
+            "kubernetes": kubernetes,
+            "schedule": training.schedule,
+            "push_paths": [prefix + ci_common.glob_path(p, "**") for p in training.paths],
+            "branch": project.revision,
+            "train_env": {
+                **contract,
+                **literal_env,
+                **ci_secrets,
+                "MLGITOPS_OUTPUT_DIR": ci_common.OUTPUT_DIR,
+                "VERSION": Trusted("${{ steps.version.outputs.version }}"),
+                **train_words,
+            },
+            "train_command": ci_common.run_variables("MLGITOPS_TRAIN_CMD", len(train_words)),
+            "job_manifest": f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml",
+            "job_namespace": first.namespace,
+            "eval_image": (evaluation.image if evaluation and evaluation.image else training.image),
+            "eval_command": ci_common.run_variables("MLGITOPS_EVAL_CMD", len(eval_words)),
+            "metrics_file": evaluation.metrics_file if evaluation else "metrics.json",
+            "eval_env": {
+                **contract,
+                **literal_env,
+                **ci_secrets,
+                **eval_words,
+                "METRICS_FILE": evaluation.metrics_file if evaluation else "metrics.json",
+                "VERSION": _TRAINED_VERSION,
+            },
+            "registry_kind": registry.kind,
+            "registry_env": {**contract, **registry_env, **ci_secrets, "VERSION": _TRAINED_VERSION},
+            "upload": not kubernetes,
+            "scripts": {
+                "choose_version": ci_common.CHOOSE_VERSION,
+                "model_uri": ci_common.RESOLVE_MODEL_URI,
+                "upload": ci_common.UPLOAD_MODEL,
+                "register": ci_common.REGISTER_MLFLOW,
+            },
+        }

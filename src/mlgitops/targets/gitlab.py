@@ -1,0 +1,178 @@
+"""GitLab CI target: one ``.gitlab-ci.yml`` with the same stages as the GitHub workflows.
+
+* merge requests run ``mlgitops validate`` and ``mlgitops check``;
+* a model trains when a pipeline schedule (or a pipeline run from the web UI)
+  sets ``MLGITOPS_TRAIN`` to its name, or when a push to the default branch
+  touches its training paths; GitLab keeps cron schedules in its settings, not
+  in YAML, so each model's cron is listed in docs/ci.md form in the job's
+  ``MLGITOPS_SCHEDULE`` variable for whoever creates the schedule;
+* jobs train → evaluate → gate → register → open a merge request promoting the
+  version to the first environment;
+* ``promote-to-<env>`` jobs, run from the web UI with ``MLGITOPS_PROMOTE_MODEL``
+  (and optionally ``MLGITOPS_PROMOTE_VERSION``), are manual for environments with
+  ``approval: required`` and carry the GitLab environment so protected
+  environments apply.
+
+GitLab expands ``$VAR`` inside variable values; spec values double every ``$``
+so they stay literal.  Scripts never contain spec values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.engine import Trusted
+from mlgitops.targets import ci_common
+from mlgitops.targets.base import OutputFile, RenderContext
+
+PYTHON_IMAGE = "python:3.12-bookworm"
+KUBECTL_IMAGE = "bitnami/kubectl:1.32.4"
+
+
+def escape(text: str) -> str:
+    """``$$`` is GitLab's literal dollar sign in variable values."""
+    return text.replace("$", "$$")
+
+
+class GitLab:
+    name = "gitlab"
+    scope = "project"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+        context = {
+            "project": project,
+            "python_image": PYTHON_IMAGE,
+            "kubectl_image": KUBECTL_IMAGE,
+            "install": ci_common.install_command(),
+            "workdir": project.repo_subdir or ".",
+            "mr_paths": [
+                prefix + p
+                for p in (
+                    "mlgitops.yaml",
+                    "models/**/*",
+                    f"{project.output}/**/*",
+                    ".mlgitops/**/*",
+                    ".gitlab-ci.yml",
+                )
+            ],
+            "models": [self._model(project, m, m.training) for m in project.models if m.training is not None],
+            "environments": project.environments,
+            "first_env": project.environments[0].name,
+            "model_names": [m.name for m in project.models],
+        }
+        return [
+            ctx.yaml_file(
+                self.name,
+                "gitlab-ci.yml.j2",
+                context,
+                path=".gitlab-ci.yml",
+                source="mlgitops.yaml",
+                escape=escape,
+            )
+        ]
+
+    @staticmethod
+    def _model(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
+        prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+        first = project.environments[0]
+        evaluation = model.evaluation
+        registry = model.registry
+        variables: dict[str, str] = {
+            "MLGITOPS_MODEL": model.name,
+            "ARTIFACT_TEMPLATE": model.artifact or "",
+            **ci_common.data_variables(model),
+            **{v.name: v.value for v in training.env if v.value is not None},
+            **ci_common.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args),
+            **ci_common.command_variables("MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()),
+        }
+        if training.runner == "kubernetes":
+            variables["JOB_MANIFEST"] = (
+                f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml"
+            )
+            variables["JOB_NAMESPACE"] = first.namespace
+            variables["TRAIN_TIMEOUT"] = f"{training.timeout_minutes}m"
+        registry_variables = {"REGISTERED_NAME": registry.model_name}
+        if registry.kind == "mlflow":
+            registry_variables["MLFLOW_TRACKING_URI"] = registry.tracking_uri or ""
+            registry_variables["REGISTRY_ALIAS"] = registry.alias or ""
+        # CI secrets are GitLab CI/CD variables already: a variable of another name maps to them.
+        secrets = {v.name: v.ci_secret for v in training.env if v.ci_secret and v.ci_secret != v.name}
+        if registry.kind == "mlflow" and registry.credentials is not None and registry.credentials.ci_secret:
+            secrets["MLFLOW_TRACKING_TOKEN"] = registry.credentials.ci_secret
+        return {
+            "model": model,
+            "training": training,
+            "kubernetes": training.runner == "kubernetes",
+            "variables": variables,
+            "registry_variables": {**variables, **registry_variables},
+            "schedule": training.schedule,
+            "push_paths": [prefix + ci_common.glob_path(p, "**/*") for p in training.paths],
+            "scripts": _scripts(model, training, secrets, first, prefix, project.output),
+            # Rule expressions are GitLab syntax written here (model names are DNS labels).
+            "rules": {
+                "scheduled": Trusted(
+                    f'$CI_PIPELINE_SOURCE == "schedule" && $MLGITOPS_TRAIN == "{model.name}"'
+                ),
+                "on_demand": Trusted(f'$CI_PIPELINE_SOURCE == "web" && $MLGITOPS_TRAIN == "{model.name}"'),
+                "downstream": Trusted(f'$MLGITOPS_TRAIN == "{model.name}"'),
+            },
+            "eval_image": evaluation.image if evaluation and evaluation.image else training.image,
+            "metrics_file": evaluation.metrics_file if evaluation else "metrics.json",
+            "mlflow": registry.kind == "mlflow",
+        }
+
+
+def _scripts(
+    model: ir.Model,
+    training: ir.Training,
+    secrets: dict[str, str],
+    first: ir.Environment,
+    prefix: str,
+    output: str,
+) -> dict[str, Trusted]:
+    """Job scripts. GitLab does not expand variables in scripts (the shell does), so they are
+    not $-escaped; the only spec values in them are shell-quoted command arguments."""
+    aliases = "".join(f'export {name}="${{{source}:-}}"\n' for name, source in sorted(secrets.items()))
+    version = 'export MLGITOPS_VERSION="$VERSION"\n' + ci_common.RESOLVE_MODEL_URI
+    evaluation = model.evaluation
+    evaluate = (
+        ci_common.run_variables("MLGITOPS_EVAL_CMD", len(evaluation.command))
+        if evaluation and evaluation.command
+        else 'cp "$MLGITOPS_MODEL_DIR/$MLGITOPS_METRICS_FILE" "$MLGITOPS_METRICS_FILE"\n'
+    )
+    if training.runner == "kubernetes":
+        train = (
+            'export KUBECONFIG="$CI_PROJECT_DIR/.kubeconfig"\n'
+            'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n'
+            'job="$(sed "s/__MLGITOPS_VERSION__/$MLGITOPS_VERSION/g" "$JOB_MANIFEST"'
+            ' | kubectl create --namespace "$JOB_NAMESPACE" -f - -o name)"\n'
+            'kubectl wait --namespace "$JOB_NAMESPACE" --for=condition=complete'
+            ' --timeout="$TRAIN_TIMEOUT" "$job"\n'
+        )
+    else:
+        words = len(training.command) + len(training.args)
+        train = 'mkdir -p "$MLGITOPS_OUTPUT_DIR"\n' + ci_common.run_variables("MLGITOPS_TRAIN_CMD", words)
+    return {
+        "train": Trusted(
+            'export REQUESTED_VERSION="${MLGITOPS_TRAIN_VERSION:-}" RUN_NUMBER="$CI_PIPELINE_IID"\n'
+            + ci_common.CHOOSE_VERSION
+            + 'echo "VERSION=$version" > version.env\nexport VERSION="$version"\n'
+            + aliases
+            + version
+            + train
+        ),
+        "evaluate": Trusted(
+            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n"
+            'export MLGITOPS_METRICS_FILE="$METRICS_FILE"\n' + evaluate
+        ),
+        "gate": Trusted(
+            ci_common.install_command() + "\n"
+            'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
+        ),
+        "upload": Trusted(
+            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n" + ci_common.UPLOAD_MODEL
+        ),
+        "register": Trusted(aliases + version + ci_common.REGISTER_MLFLOW),
+    }
