@@ -269,8 +269,17 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
             "reference": "reference" if i % 3 == 0 else "events",
             "retrain": i % 4 == 0,
         }
+        if i % 4 == 0:
+            spec["drift"]["retrainToken"] = {"name": "mlgitops-retrain", "key": "token"}
         if i % 6 == 0:
             spec["drift"]["image"] = image("drift-check", "0.4.0", i)
+    if i % 10 == 7:
+        spec["metrics"] = {
+            "requests": f'http_requests_total{{service="{name}"}}',
+            "errors": f'http_requests_total{{service="{name}", code=~"5.."}}',
+            "latency": f'http_request_duration_seconds_bucket{{service="{name}"}}',
+            "latencyUnit": "seconds",
+        }
     return spec
 
 

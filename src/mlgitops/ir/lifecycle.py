@@ -89,8 +89,13 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     drift = None
     if spec.drift is not None:
         d = spec.drift
+        token = ir.SecretKeyRef(d.retrain_token.name, d.retrain_token.key) if d.retrain_token else None
         drift = ir.Drift(
-            tuple(d.features), d.method, d.threshold, d.schedule, d.reference, d.image, d.retrain
+            tuple(d.features), d.method, d.threshold, d.schedule, d.reference, d.image, d.retrain, token
         )
     alerts = ir.Alerts(spec.alerts.route, spec.alerts.runbook_url) if spec.alerts else ir.Alerts(None, None)
-    return ir.Monitoring(tuple(slos), drift, alerts)
+    m = spec.metrics
+    metrics = (
+        ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit) if m else ir.MetricSelectors()
+    )
+    return ir.Monitoring(tuple(slos), drift, alerts, metrics)

@@ -179,6 +179,17 @@ class Drift:
     reference: str | None
     image: str | None
     retrain: bool
+    retrain_token: SecretKeyRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSelectors:
+    """User overrides of the series SLOs use; None means the serving target's default."""
+
+    requests: str | None = None
+    errors: str | None = None
+    latency: str | None = None
+    latency_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +203,7 @@ class Monitoring:
     slos: tuple[SLO, ...]
     drift: Drift | None
     alerts: Alerts
+    metrics: MetricSelectors = MetricSelectors()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from mlgitops.spec.base import SpecModel
-from mlgitops.spec.types import Cron, Duration, HttpUrl, Image, NonEmptyText, Objective, Text
+from mlgitops.spec.common import KubernetesSecretKey
+from mlgitops.spec.types import Cron, Duration, HttpUrl, Image, NonEmptyText, Objective, PromSelector, Text
 
 
 class AvailabilitySLO(SpecModel):
@@ -49,7 +51,24 @@ class Drift(SpecModel):
     image: Image | None = Field(
         default=None, description="Drift-check container image; default the mlgitops drift image."
     )
-    retrain: bool = Field(default=False, description="Trigger the training pipeline when drift alerts.")
+    retrain: bool = Field(
+        default=False,
+        description="When a feature drifts, start the training pipeline (GitHub repository_dispatch or "
+        "GitLab pipeline trigger); needs `retrainToken`.",
+    )
+    retrain_token: KubernetesSecretKey | None = Field(
+        default=None,
+        description="Secret key holding the token the drift job uses to start retraining "
+        "(a GitHub token allowed to dispatch, or a GitLab pipeline trigger token).",
+    )
+
+    @model_validator(mode="after")
+    def _token_for_retraining(self) -> Drift:
+        if self.retrain and self.retrain_token is None:
+            raise PydanticCustomError(
+                "MLG202", "drift.retrain is true, so drift.retrainToken is required (the secret the job uses)"
+            )
+        return self
 
 
 class Alerts(SpecModel):
@@ -59,9 +78,30 @@ class Alerts(SpecModel):
     runbook_url: HttpUrl | None = Field(default=None, description="Runbook linked from every alert.")
 
 
+class MetricSelectors(SpecModel):
+    """PromQL series the SLOs are computed from, when the serving target's defaults do not fit
+    (docs/monitoring.md lists the defaults). Each is a metric name with optional label matchers."""
+
+    requests: PromSelector | None = Field(
+        default=None, description='Counter of all requests, e.g. `http_requests_total{job="ranker"}`.'
+    )
+    errors: PromSelector | None = Field(
+        default=None, description='Counter of failed requests, e.g. `http_requests_total{code=~"5.."}`.'
+    )
+    latency: PromSelector | None = Field(
+        default=None, description="Histogram buckets of request latency (a `_bucket` series with `le`)."
+    )
+    latency_unit: Literal["seconds", "milliseconds"] | None = Field(
+        default=None, description="Unit of the latency histogram's `le` label."
+    )
+
+
 class Monitoring(SpecModel):
     """Monitoring of the served model."""
 
     slos: SLOs | None = Field(default=None, description="Service-level objectives.")
     drift: Drift | None = Field(default=None, description="Data drift monitoring.")
     alerts: Alerts | None = Field(default=None, description="Alert routing.")
+    metrics: MetricSelectors | None = Field(
+        default=None, description="Override the series SLOs are computed from."
+    )

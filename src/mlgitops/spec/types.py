@@ -368,6 +368,11 @@ ScalarValue = Annotated[
 ]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
 MetricName = Annotated[str, BeforeValidator(_text_only), Field(pattern=METRIC_NAME_PATTERN)]
+# metric_name{label="value", other=~"re.*"}: enough structure to catch typos, not full PromQL
+PROM_SELECTOR_PATTERN = (
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{\s*([a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"([^"\\]|\\.)*"\s*,?\s*)*\})?$'
+)
+PromSelector = Annotated[str, BeforeValidator(_text_only), Field(pattern=PROM_SELECTOR_PATTERN)]
 LabelKey = Annotated[str, Field(pattern=LABEL_KEY_PATTERN)]
 LabelValue = Annotated[str, BeforeValidator(_text_only), Field(pattern=LABEL_VALUE_PATTERN)]
 Objective = Annotated[
