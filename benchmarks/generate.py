@@ -280,6 +280,8 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
             "latency": f'http_request_duration_seconds_bucket{{service="{name}"}}',
             "latencyUnit": "seconds",
         }
+    if i % 10 == 8:
+        spec["metrics"] = {"latency": "request_latency_ms_bucket", "latencyUnit": "milliseconds"}
     return spec
 
 
