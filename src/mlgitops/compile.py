@@ -116,12 +116,12 @@ def _template_diagnostic(exc: RenderError, source: TemplateSource, root: Path) -
     )
 
 
-def manifest_for(files: list[OutputFile], input_hash: str) -> Manifest:
-    return Manifest(f"mlgitops {__version__}", input_hash, file_hashes(files))
+def manifest_for(files: list[OutputFile], input_hash: str, retired: tuple[str, ...] = ()) -> Manifest:
+    return Manifest(f"mlgitops {__version__}", input_hash, file_hashes(files), sorted(retired))
 
 
-def emit_plan(root: Path, files: list[OutputFile], input_hash: str) -> Plan:
-    return plan(root, files, manifest_for(files, input_hash))
+def emit_plan(root: Path, files: list[OutputFile], input_hash: str, retired: tuple[str, ...] = ()) -> Plan:
+    return plan(root, files, manifest_for(files, input_hash, retired))
 
 
 def drift(root: Path, files: list[OutputFile]) -> list[Drift]:

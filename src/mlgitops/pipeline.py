@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     # The render and emit stages are imported when a command needs them, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
     from mlgitops import compile as compiler
+    from mlgitops import ir
     from mlgitops.emit.drift import Drift
     from mlgitops.targets.base import OutputFile
 
@@ -103,6 +104,7 @@ class CompileResult:
     recovered: bool = False
     drift: list[Drift] = field(default_factory=list)
     extra: list[Diagnostic] = field(default_factory=list)
+    project: ir.Project | None = None  # the IR, when rendering ran
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -137,7 +139,8 @@ def compile_project(
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
-        emit = compiler.emit_plan(files.root, generated.files, spec_hash or "")
+        retired = generated.project.retired if generated.project else ()
+        emit = compiler.emit_plan(files.root, generated.files, spec_hash or "", retired)
         if has_errors(emit.diagnostics):
             return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
         transaction.apply(emit)
@@ -173,21 +176,28 @@ def check_project(path: Path, *, today: datetime.date | None = None) -> CompileR
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 
-def generate_files(path: Path, *, today: datetime.date | None = None) -> CompileResult:
-    """Validate and render in memory only (for ``diff`` and tests)."""
+def generate_files(
+    path: Path, *, today: datetime.date | None = None, repo_subdir: str | None = None
+) -> CompileResult:
+    """Validate and render in memory only (for ``diff`` and tests).
+
+    ``repo_subdir`` overrides where the project sits in its repository (``diff``
+    compiles an old revision from a temporary directory outside the repository).
+    """
     validation = validate_project(path, today=today)
-    generated = _generate(validation)
+    generated = _generate(validation, repo_subdir)
     if generated is None:
         return CompileResult(validation)
-    return CompileResult(validation, generated.files, extra=generated.diagnostics)
+    return CompileResult(validation, generated.files, extra=generated.diagnostics, project=generated.project)
 
 
-def _generate(validation: ValidationResult) -> compiler.Generated | None:
+def _generate(validation: ValidationResult, repo_subdir: str | None = None) -> compiler.Generated | None:
     from mlgitops import compile as compiler
 
     if not validation.ok or validation.resolved is None or validation.root is None:
         return None
-    return compiler.generate(validation.resolved, validation.root, repository_subdir(validation.root))
+    subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
+    return compiler.generate(validation.resolved, validation.root, subdir)
 
 
 def _input_hash(files: ProjectFiles) -> str | None:

@@ -25,6 +25,7 @@ class Manifest:
     generator: str
     input_hash: str
     files: dict[str, str] = field(default_factory=dict)  # path → sha256
+    retired: list[str] = field(default_factory=list)  # models retired: their files were pruned
 
     def to_bytes(self) -> bytes:
         document = {
@@ -33,6 +34,8 @@ class Manifest:
             "inputHash": self.input_hash,
             "files": dict(sorted(self.files.items())),
         }
+        if self.retired:
+            document["retired"] = sorted(self.retired)
         return (json.dumps(document, indent=2, sort_keys=False) + "\n").encode()
 
     @classmethod
@@ -45,6 +48,8 @@ class Manifest:
                 isinstance(k, str) and isinstance(v, str) for k, v in files.items()
             ):
                 return None
-            return cls(str(document["generator"]), str(document["inputHash"]), files)
+            retired = document.get("retired", [])
+            retired = [str(name) for name in retired] if isinstance(retired, list) else []
+            return cls(str(document["generator"]), str(document["inputHash"]), files, retired)
         except (OSError, ValueError, KeyError, TypeError):
             return None

@@ -1,0 +1,46 @@
+"""`mlgitops diff`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlgitops.cli.options import project_argument
+
+
+@click.command()
+@project_argument()
+@click.option(
+    "--base",
+    "base",
+    required=True,
+    metavar="REF",
+    help="Git revision to compare with (a branch, tag or commit; in CI, fetch it first).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for terminals, markdown for a pull-request comment, json for machines.",
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when the generated files differ (like git diff --exit-code)."
+)
+def diff(path: Path, base: str, fmt: str, exit_code: bool) -> int:
+    """Show what the change since REF does to the generated output.
+
+    Compiles the project as it is at REF (read from git objects: the work tree
+    and the index are not touched) and as it is now, then reports, per model
+    and environment, version and canary changes, replica and resource changes,
+    alerts added or removed, new and retired models, and the unified diff of
+    every generated file.
+    """
+    from mlgitops.diffing import diff_project
+    from mlgitops.reporters.diff_report import render
+
+    result = diff_project(path, base)
+    click.echo(render(result, fmt), nl=False)
+    return 1 if exit_code and not result.empty else 0

@@ -1,0 +1,190 @@
+"""``diff --base REF``: what a change does to the generated output, for reviewers.
+
+Both sides are compiled in memory: the base from git objects (see
+:mod:`mlgitops.gitsource`), the head from the working tree.  The result
+combines a semantic summary per model × environment (versions, canary
+traffic, replicas, resources, alerts, retirements) with the file-level
+unified diffs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlgitops import ir
+from mlgitops.errors import UserError
+from mlgitops.gitsource import materialize, repository
+from mlgitops.pipeline import CompileResult, generate_files
+from mlgitops.targets.base import OutputFile
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    status: str  # "added" | "changed" | "removed"
+    diff: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentChange:
+    model: str
+    environment: str
+    status: str  # "added" | "removed" | "changed" | "retired"
+    before: str | None  # version (with " + canary X at N%")
+    after: str | None
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    base: str
+    environments: tuple[str, ...]
+    deployments: list[DeploymentChange]
+    files: list[FileChange]
+    alerts_added: list[str] = field(default_factory=list)
+    alerts_removed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    new_models: list[str] = field(default_factory=list)
+    versions: dict[str, dict[str, tuple[str | None, str | None]]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.files
+
+
+def diff_project(path: Path, base: str) -> DiffResult:
+    head = generate_files(path)
+    if not head.ok or head.project is None:
+        raise UserError("the project has errors; fix them before diffing", head.diagnostics)
+    root = head.validation.root
+    assert root is not None
+    repo = repository(root)
+    with tempfile.TemporaryDirectory(prefix="mlgitops-base-") as scratch:
+        materialize(repo, base, Path(scratch))
+        before = generate_files(Path(scratch), repo_subdir=repo.subdir)
+    if not before.ok or before.project is None:
+        raise UserError(
+            f"the project at {base!r} does not validate, so there is nothing to compare with",
+            before.diagnostics,
+        )
+    return compare(base, before, head)
+
+
+def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResult:
+    assert before.project is not None and after.project is not None
+    files = _file_changes(before.files, after.files)
+    deployments, versions = _deployment_changes(before.project, after.project)
+    old_alerts, new_alerts = _alerts(before.files), _alerts(after.files)
+    old_models = {m.name for m in before.project.models}
+    return DiffResult(
+        base=base,
+        environments=tuple(e.name for e in after.project.environments),
+        deployments=deployments,
+        files=files,
+        alerts_added=sorted(new_alerts - old_alerts),
+        alerts_removed=sorted(old_alerts - new_alerts),
+        retired=sorted(set(after.project.retired) - set(before.project.retired)),
+        new_models=sorted({m.name for m in after.project.models} - old_models - set(before.project.retired)),
+        versions=versions,
+    )
+
+
+def _file_changes(before: list[OutputFile], after: list[OutputFile]) -> list[FileChange]:
+    old = {f.path: f.content for f in before}
+    new = {f.path: f.content for f in after}
+    changes = []
+    for path in sorted(old.keys() | new.keys()):
+        a, b = old.get(path), new.get(path)
+        if a == b:
+            continue
+        status = "added" if a is None else "removed" if b is None else "changed"
+        text = "".join(
+            difflib.unified_diff(
+                (a or "").splitlines(keepends=True),
+                (b or "").splitlines(keepends=True),
+                fromfile="/dev/null" if a is None else f"a/{path}",
+                tofile="/dev/null" if b is None else f"b/{path}",
+            )
+        )
+        changes.append(FileChange(path, status, text))
+    return changes
+
+
+def _shown(d: ir.Deployment | None) -> str | None:
+    if d is None:
+        return None
+    if d.canary is None:
+        return d.version
+    return f"{d.version} + canary {d.canary.version} at {d.canary.traffic}%"
+
+
+def _deployment_changes(
+    before: ir.Project, after: ir.Project
+) -> tuple[list[DeploymentChange], dict[str, dict[str, tuple[str | None, str | None]]]]:
+    old = {(d.model, d.environment.name): d for d in before.deployments()}
+    new = {(d.model, d.environment.name): d for d in after.deployments()}
+    order = {e.name: i for i, e in enumerate(after.environments)}
+    changes: list[DeploymentChange] = []
+    versions: dict[str, dict[str, tuple[str | None, str | None]]] = {}
+    retired = set(after.retired)
+    for key in sorted(old.keys() | new.keys(), key=lambda k: (k[0], order.get(k[1], 99), k[1])):
+        a, b = old.get(key), new.get(key)
+        model, env = key
+        versions.setdefault(model, {})[env] = (_shown(a), _shown(b))
+        if b is None:
+            status = "retired" if model in retired else "removed"
+            changes.append(DeploymentChange(model, env, status, _shown(a), None))
+        elif a is None:
+            changes.append(DeploymentChange(model, env, "added", None, _shown(b)))
+        else:
+            details = _details(a, b)
+            if details or _shown(a) != _shown(b):
+                changes.append(DeploymentChange(model, env, "changed", _shown(a), _shown(b), tuple(details)))
+    # Models whose versions did not change stay out of the version table.
+    versions = {m: envs for m, envs in versions.items() if any(x != y for x, y in envs.values())}
+    return changes, versions
+
+
+def _details(a: ir.Deployment, b: ir.Deployment) -> list[str]:
+    out = []
+    sa, sb = a.serving, b.serving
+    if a.canary and b.canary and a.canary.traffic != b.canary.traffic:
+        out.append(f"canary traffic {a.canary.traffic}% → {b.canary.traffic}%")
+    for label, x, y in (
+        (
+            "replicas",
+            f"{sa.autoscaling.min_replicas}–{sa.autoscaling.max_replicas}",
+            f"{sb.autoscaling.min_replicas}–{sb.autoscaling.max_replicas}",
+        ),
+        ("cpu", sa.resources.cpu, sb.resources.cpu),
+        ("memory", sa.resources.memory, sb.resources.memory),
+        ("gpu", str(sa.resources.gpu), str(sb.resources.gpu)),
+        ("runtime", sa.runtime, sb.runtime),
+        ("image", sa.image or "-", sb.image or "-"),
+    ):
+        if x != y:
+            out.append(f"{label} {x} → {y}")
+    return out
+
+
+def _alerts(files: list[OutputFile]) -> set[str]:
+    """``<file>: <alert>`` for every alerting rule in generated PrometheusRules."""
+    found: set[str] = set()
+    for output in files:
+        if "prometheusrule" not in output.path:
+            continue
+        for document in yaml.safe_load_all(output.content):
+            if not isinstance(document, dict):
+                continue
+            spec: Any = document.get("spec") or {}
+            for group in spec.get("groups") or []:
+                for rule in group.get("rules") or []:
+                    if isinstance(rule, dict) and "alert" in rule:
+                        found.add(f"{output.path}: {rule['alert']}")
+    return found

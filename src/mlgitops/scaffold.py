@@ -1,0 +1,53 @@
+"""``init``: a new project that validates, compiles and passes ``check`` as it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgitops.errors import UserError
+from mlgitops.render.engine import Engine, TemplateSource
+from mlgitops.resources import templates_dir
+from mlgitops.spec.types import is_dns_label
+
+
+@dataclass(frozen=True, slots=True)
+class Scaffold:
+    name: str
+    repository: str
+    ci: str = "github"
+    gitops: str = "argocd"
+    serving: str = "kserve"
+    model: str = "example-model"
+    owner: str = "ml-team"
+
+
+def write_scaffold(directory: Path, scaffold: Scaffold) -> list[Path]:
+    """Write the project and model specs; refuses to overwrite anything."""
+    for label, value in (("project name", scaffold.name), ("model name", scaffold.model)):
+        if not is_dns_label(value) or not value[0].isalpha():
+            raise UserError(
+                f"{label} {value!r} must be a DNS label starting with a letter (e.g. 'my-models')"
+            )
+    files = {
+        directory / "mlgitops.yaml": "mlgitops.yaml.j2",
+        directory / "models" / f"{scaffold.model}.yaml": "model.yaml.j2",
+    }
+    existing = [path for path in files if path.exists()]
+    if existing:
+        shown = ", ".join(str(p) for p in existing)
+        raise UserError(f"refusing to overwrite {shown}; init only creates new projects")
+    engine = Engine(TemplateSource(templates_dir()))
+    context = {
+        "name": scaffold.name,
+        "repository": scaffold.repository,
+        "ci": scaffold.ci,
+        "gitops": scaffold.gitops,
+        "serving": scaffold.serving,
+        "model": scaffold.model,
+        "owner": scaffold.owner,
+    }
+    for path, template in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(engine.render_text(f"init/{template}", context), encoding="utf-8")
+    return list(files)
