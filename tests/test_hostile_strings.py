@@ -24,6 +24,7 @@ from mlgitops.ir.build import label_value
 from mlgitops.pipeline import CompileResult, generate_files
 from mlgitops.targets.github import escape as github_escape
 from mlgitops.targets.gitlab import escape as gitlab_escape
+from mlgitops.targets.prometheus import escape as prometheus_escape
 
 # field → where it goes in the specs; "project:" fields are in mlgitops.yaml.
 FIELDS = (
@@ -58,6 +59,7 @@ RENDERED = {
     "kserve": {
         "description",
         "owner",
+        "alerts_route",
         "runtime_version",
         "serving_command",
         "serving_arg",
@@ -69,12 +71,14 @@ RENDERED = {
         "transformer_command",
         "transformer_arg",
         "transformer_env",
+        "drift_feature",
         "revision",
         "cluster",
     },
     "kubernetes": {
         "description",
         "owner",
+        "alerts_route",
         "serving_command",
         "serving_arg",
         "serving_env",
@@ -82,6 +86,7 @@ RENDERED = {
         "node_selector",
         "toleration_value",
         "annotation",
+        "drift_feature",
         "revision",
     },
 }
@@ -208,15 +213,20 @@ def parsed(result: CompileResult) -> dict[str, list[Any]]:
 
 
 def substitute(
-    node: Any, replacements: dict[str, str], parent: str | None = None, key: str | None = None
+    node: Any,
+    replacements: dict[str, str],
+    parent: str | None = None,
+    key: str | None = None,
+    raw: dict[str, str] | None = None,
 ) -> Any:
     if isinstance(node, dict):
-        return {k: substitute(v, replacements, key, k) for k, v in node.items()}
+        return {k: substitute(v, replacements, key, k, raw) for k, v in node.items()}
     if isinstance(node, list):
-        return [substitute(v, replacements) for v in node]
+        return [substitute(v, replacements, raw=raw) for v in node]
     if isinstance(node, str) and node in replacements:
         if parent == "labels" and key == OWNER_LABEL:
-            return label_value(replacements[node])  # a label carries a sanitized copy of the owner
+            # a label carries a sanitized copy of the owner (of the spec's text, not an escaped one)
+            return label_value((raw or replacements)[node])
         return replacements[node]
     if isinstance(node, str) and node.startswith(PARAM_FLAG) and node[len(PARAM_FLAG) :] in replacements:
         # Hyper-parameters reach training as one "--name=value" word (the documented contract).
@@ -226,11 +236,14 @@ def substitute(
 
 def ci_escape(path: str, value: str) -> str:
     """CI files keep a spec value literal in their own syntax: GitHub prints ``${{ '${{' }}`` as
-    ``${{``, GitLab reads ``$$`` as ``$``. Elsewhere the value appears as is."""
+    ``${{``, GitLab reads ``$$`` as ``$``; Prometheus prints ``{{ "{{" }}`` as ``{{`` in alert labels
+    and annotations. Elsewhere the value appears as is."""
     if path.startswith(".github/workflows/"):
         return github_escape(value)
     if path == ".gitlab-ci.yml":
         return gitlab_escape(value)
+    if path.endswith(("/prometheusrule.yaml", ".rules.yml")):
+        return prometheus_escape(value)  # alert labels and annotations are Go templates
     return value
 
 
@@ -355,8 +368,9 @@ def test_hostile_strings_come_out_exactly_and_change_no_structure(
         event("refused as a secret (MLG310)")
         return  # looks like a secret: rightly refused
     actual = parsed(result)
+    raw = {placeholder(f): values[f] for f in FIELDS}
     expected = {
-        path: substitute(docs, {placeholder(f): ci_escape(path, values[f]) for f in FIELDS})
+        path: substitute(docs, {placeholder(f): ci_escape(path, values[f]) for f in FIELDS}, raw=raw)
         for path, docs in BASELINES[serving].items()
     }
     assert sorted(actual) == sorted(expected)

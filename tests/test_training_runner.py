@@ -33,6 +33,7 @@ pytestmark = pytest.mark.external
 
 KUBERNETES_VERSION = "1.30"
 PLACEHOLDER = "__MLGITOPS_VERSION__"
+COMPONENT = "app.kubernetes.io/component"
 SERVING_SELECTOR = ("app.kubernetes.io/instance", "app.kubernetes.io/name")  # the plain-Kubernetes Service's
 
 
@@ -161,10 +162,13 @@ def test_kustomize_includes_the_cronjobs_but_never_the_job(projects: dict[str, P
         )
         assert run.returncode == 0, run.stderr
         built = [d for d in yaml.safe_load_all(run.stdout) if d]
+        # other targets (the drift check) have CronJobs of their own
+        ours = [d for d in built if d["metadata"].get("labels", {}).get(COMPONENT) == "training"]
         assert not [d for d in built if d["kind"] == "Job"], "an on-demand Job is in the kustomization"
-        cronjobs = sorted(d["metadata"]["name"] for d in built if d["kind"] == "CronJob")
+        assert {d["kind"] for d in ours} <= {"CronJob"}
+        cronjobs = sorted(d["metadata"]["name"] for d in ours)
         assert cronjobs == (scheduled if env == first else []), env
-        assert all(d["metadata"]["namespace"] == namespace for d in built if d["kind"] == "CronJob")
+        assert all(d["metadata"]["namespace"] == namespace for d in ours)
 
 
 def test_the_gpu_job_of_the_platform_example(projects: dict[str, Path]) -> None:
@@ -261,7 +265,7 @@ def test_every_training_manifest_matches_its_spec(projects: dict[str, Path]) -> 
             assert any(labels.get(k) != v for k, v in serving.items()), (
                 f"{where}: the serving Service selects it"
             )
-            assert labels["app.kubernetes.io/component"] == "training", where
+            assert labels[COMPONENT] == "training", where
             if document["kind"] == "CronJob":
                 cron = document["spec"]
                 assert cron["suspend"] is True, where
@@ -313,3 +317,22 @@ def test_bounded_names_are_stable_and_distinct() -> None:
     a, b = bounded("a" * 60 + "-one", 52), bounded("a" * 60 + "-two", 52)
     assert len(a) == len(b) == 52 and a != b
     assert a == bounded("a" * 60 + "-one", 52)
+
+
+def test_an_override_template_hands_the_schedule_to_the_cluster(tmp_path: Path) -> None:
+    """The documented way to unsuspend the CronJob (docs/ci.md): override training/cronjob.yaml.j2."""
+    root = copy_specs(example("platform"), tmp_path / "platform")
+    edit_yaml(root / "mlgitops.yaml", lambda d: d["spec"].update(templates="ci-templates"))
+    edit_yaml(root / "models/support-llm.yaml", lambda d: d["spec"]["training"].update(schedule="0 2 * * 6"))
+    builtin = (ROOT / "templates/training/cronjob.yaml.j2").read_text(encoding="utf-8")
+    assert builtin.count("suspend: true") == 1
+    override = root / "ci-templates/training/cronjob.yaml.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text(builtin.replace("suspend: true", "suspend: false"), encoding="utf-8")
+    _compile(root)
+    cronjob = load(root / "deploy/dev/support-llm/training-cronjob.yaml")
+    assert cronjob["spec"]["suspend"] is False
+    assert (
+        pod_spec(cronjob)["containers"][0]["image"] == "ghcr.io/acme/llm-finetune:2.3.1"
+    )  # shared spec still used
+    assert not kubernetes_errors(cronjob)

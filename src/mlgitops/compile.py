@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,6 +34,9 @@ class Generated:
     files: list[OutputFile]
     project: ir.Project | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The per-model targets' files of each model, when the built-in templates rendered them
+    # (``generate(..., reuse=...)`` of another revision takes those of unchanged models).
+    by_model: Mapping[str, tuple[OutputFile, ...]] = field(default_factory=dict)
 
 
 def template_source(root: Path, override: str | None) -> tuple[TemplateSource, list[Diagnostic]]:
@@ -55,8 +58,17 @@ def template_source(root: Path, override: str | None) -> tuple[TemplateSource, l
     return TemplateSource(templates_dir(), directory), []
 
 
-def generate(resolved: ResolvedProject, root: Path, repo_subdir: str) -> Generated:
-    """Build the IR and run every selected target; nothing touches the disk."""
+def generate(
+    resolved: ResolvedProject, root: Path, repo_subdir: str, *, reuse: Generated | None = None
+) -> Generated:
+    """Build the IR and run every selected target; nothing touches the disk.
+
+    ``reuse``: what ``generate`` gave for another revision of the project (``diff`` compiles
+    two).  A model whose IR is equal there, in a project whose settings are equal, gets the
+    same files from the per-model targets (they read only their model and the project's
+    settings), so those are taken over instead of rendered again.  Only with the built-in
+    templates on both sides.
+    """
     spec = resolved.validated.spec.spec
     source, diagnostics = template_source(root, spec.templates)
     if diagnostics:
@@ -65,10 +77,15 @@ def generate(resolved: ResolvedProject, root: Path, repo_subdir: str) -> Generat
     targets = registry()
     names = selected(project)
     per_model = [n for n in names if targets[n].scope == "model"]
+    builtin = spec.templates is None
+    kept = _reusable(reuse, project) if builtin else {}
+    todo = [m for m in project.models if m.name not in kept]
     # Per-model targets render in parallel chunks for large projects; project-wide ones here.
-    rendered = map_chunks(partial(_render_models, project, source, per_model), project.models)
+    rendered = map_chunks(partial(_render_models, project, source, per_model), todo)
     failures = [r for r in rendered if isinstance(r, RenderError)]
-    files = [r for r in rendered if isinstance(r, OutputFile)]
+    by_model = dict(kept)
+    by_model.update(r for r in rendered if not isinstance(r, RenderError))
+    files = [f for model in project.models for f in by_model.get(model.name, ())]
     ctx = RenderContext(source)
     try:
         if failures:
@@ -83,23 +100,41 @@ def generate(resolved: ResolvedProject, root: Path, repo_subdir: str) -> Generat
     if len(paths) != len(set(paths)):
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
         raise AssertionError(f"two targets generated the same paths: {duplicates}")
-    return Generated(sorted(files, key=lambda f: f.path), project)
+    return Generated(sorted(files, key=lambda f: f.path), project, by_model=by_model if builtin else {})
+
+
+def _reusable(reuse: Generated | None, project: ir.Project) -> dict[str, tuple[OutputFile, ...]]:
+    """The files of ``reuse`` for the models of ``project`` whose IR is the same there."""
+    if reuse is None or reuse.project is None or not reuse.by_model:
+        return {}
+    settings = dataclasses.replace(project, models=(), retired=())
+    if dataclasses.replace(reuse.project, models=(), retired=()) != settings:
+        return {}
+    before = {m.name: m for m in reuse.project.models}
+    return {
+        m.name: reuse.by_model[m.name]
+        for m in project.models
+        if m.name in reuse.by_model and before.get(m.name) == m
+    }
 
 
 def _render_models(
     project: ir.Project, source: TemplateSource, names: list[str], models: Sequence[ir.Model]
-) -> list[OutputFile | RenderError]:
+) -> list[tuple[str, tuple[OutputFile, ...]] | RenderError]:
     """Run the per-model targets for some of the models (possibly in a worker process)."""
-    subset = dataclasses.replace(project, models=tuple(models))
     ctx = RenderContext(source)
     targets = registry()
-    files: list[OutputFile | RenderError] = []
+    out: list[tuple[str, tuple[OutputFile, ...]] | RenderError] = []
     try:
-        for name in names:
-            files += targets[name].render(subset, ctx)
+        for model in models:
+            subset = dataclasses.replace(project, models=(model,))
+            files: list[OutputFile] = []
+            for name in names:
+                files += targets[name].render(subset, ctx)
+            out.append((model.name, tuple(files)))
     except RenderError as exc:
         return [exc]  # returned, not raised: it must reach the parent with its location
-    return files
+    return out
 
 
 def _template_diagnostic(exc: RenderError, source: TemplateSource, root: Path) -> Diagnostic:

@@ -1,14 +1,17 @@
 """``diff --base REF``: what a change does to the generated output, for reviewers.
 
 Both sides are compiled in memory: the base from git objects (see
-:mod:`mlgitops.gitsource`), the head from the working tree.  The result
-combines a semantic summary per model × environment (versions, canary
-traffic, replicas, resources, alerts, retirements) with the file-level
-unified diffs.
+:mod:`mlgitops.gitsource`), the head from the working tree.  The base takes
+over the head's rendering of every model whose IR is the same on both sides
+(``compile.generate(..., reuse=...)``), so a change to one model costs one
+compile, a validation and that model's rendering.  The result combines a
+semantic summary per model × environment (versions, canary traffic, replicas,
+resources, alerts, retirements) with the file-level unified diffs.
 """
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import tempfile
 from dataclasses import dataclass, field
@@ -18,10 +21,14 @@ from typing import Any
 import yaml
 
 from mlgitops import ir
+from mlgitops.compile import Generated, generate
+from mlgitops.discover import repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import materialize, repository
-from mlgitops.pipeline import CompileResult, generate_files
+from mlgitops.pipeline import CompileResult, validate_project
 from mlgitops.targets.base import OutputFile
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +66,8 @@ class DiffResult:
 
 
 def diff_project(path: Path, base: str) -> DiffResult:
-    head = generate_files(path)
+    today = datetime.date.today()
+    head, generated = _generate(path, today)
     if not head.ok or head.project is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
     root = head.validation.root
@@ -67,7 +75,9 @@ def diff_project(path: Path, base: str) -> DiffResult:
     repo = repository(root)
     with tempfile.TemporaryDirectory(prefix="mlgitops-base-") as scratch:
         materialize(repo, base, Path(scratch))
-        before = generate_files(Path(scratch), repo_subdir=repo.subdir)
+        # Models whose IR did not change keep the head's rendering: a one-model change
+        # renders one model again, not the whole project.
+        before, _ = _generate(Path(scratch), today, repo.subdir, reuse=generated)
     if not before.ok or before.project is None:
         raise UserError(
             f"the project at {base!r} does not validate, so there is nothing to compare with",
@@ -76,11 +86,31 @@ def diff_project(path: Path, base: str) -> DiffResult:
     return compare(base, before, head)
 
 
+def _generate(
+    path: Path, today: datetime.date, repo_subdir: str | None = None, *, reuse: Generated | None = None
+) -> tuple[CompileResult, Generated | None]:
+    """Validate and render in memory, like :func:`mlgitops.pipeline.generate_files`, keeping
+    what :func:`mlgitops.compile.generate` returned so the other revision can reuse it."""
+    validation = validate_project(path, today=today)
+    if not validation.ok or validation.resolved is None or validation.root is None:
+        return CompileResult(validation), None
+    subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
+    generated = generate(validation.resolved, validation.root, subdir, reuse=reuse)
+    result = CompileResult(
+        validation, generated.files, extra=generated.diagnostics, project=generated.project
+    )
+    return result, generated
+
+
 def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResult:
     assert before.project is not None and after.project is not None
     files = _file_changes(before.files, after.files)
     deployments, versions = _deployment_changes(before.project, after.project)
-    old_alerts, new_alerts = _alerts(before.files), _alerts(after.files)
+    # Alerts can only come or go in files that changed: parse those alone (thousands of
+    # unchanged rule files in a large project would cost more than the compile).
+    changed = {change.path for change in files}
+    old_alerts = _alerts([f for f in before.files if f.path in changed])
+    new_alerts = _alerts([f for f in after.files if f.path in changed])
     old_models = {m.name for m in before.project.models}
     return DiffResult(
         base=base,
@@ -174,17 +204,24 @@ def _details(a: ir.Deployment, b: ir.Deployment) -> list[str]:
 
 
 def _alerts(files: list[OutputFile]) -> set[str]:
-    """``<file>: <alert>`` for every alerting rule in generated PrometheusRules."""
+    """``<file>: <alert> (<severity>)`` for every alerting rule in generated PrometheusRules.
+
+    Rules are found by their ``kind``, whatever the file is called; the severity is part of
+    the key because multi-burn-rate SLO alerts share one name across severities.
+    """
     found: set[str] = set()
     for output in files:
-        if "prometheusrule" not in output.path:
+        if "PrometheusRule" not in output.content:
             continue
-        for document in yaml.safe_load_all(output.content):
-            if not isinstance(document, dict):
+        for document in yaml.load_all(output.content, Loader=_LOADER):
+            if not isinstance(document, dict) or document.get("kind") != "PrometheusRule":
                 continue
             spec: Any = document.get("spec") or {}
             for group in spec.get("groups") or []:
-                for rule in group.get("rules") or []:
+                for rule in (group or {}).get("rules") or []:
                     if isinstance(rule, dict) and "alert" in rule:
-                        found.add(f"{output.path}: {rule['alert']}")
+                        labels = rule.get("labels")
+                        severity = labels.get("severity") if isinstance(labels, dict) else None
+                        suffix = f" ({severity})" if severity else ""
+                        found.add(f"{output.path}: {rule['alert']}{suffix}")
     return found

@@ -24,7 +24,7 @@ class Repository:
 
 
 def repository(project_root: Path) -> Repository:
-    top = _git(project_root, "rev-parse", "--show-toplevel").strip()
+    top = _git(project_root, "rev-parse", "--show-toplevel", check=False).strip()
     if not top:
         raise UserError(f"{project_root} is not inside a git repository; 'diff' compares git revisions")
     top_path = Path(top).resolve()
@@ -34,7 +34,9 @@ def repository(project_root: Path) -> Repository:
 
 def materialize(repo: Repository, ref: str, destination: Path) -> None:
     """Write the project's files as they are at ``ref`` under ``destination``."""
-    commit = _git(repo.top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
+    commit = ""
+    if ref and not ref.startswith("-"):  # never let REF be read as an option of git
+        commit = _git(repo.top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
     if not commit:
         raise UserError(
             f"git revision {ref!r} does not exist here (in CI, fetch it first: git fetch origin {ref})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, Node
 
 from mlgitops import textedit
 from mlgitops.diagnostics import Diagnostic, did_you_mean
@@ -145,30 +145,46 @@ def _check_order(request: Request, version: str, previous_name: str, previous: D
 
 def _edit(model: ValidatedModel, request: Request, current: Deployment | None, version: str) -> str:
     text = model.doc.text
-    root = textedit.parse(text)
-    spec = textedit.child(root, "spec")
-    if spec is None or not isinstance(spec[1], MappingNode):
-        raise UserError(f"{model.doc.display} has no spec mapping to edit")
-    found = textedit.child(spec[1], "deployments")
-    env = request.environment
     try:
+        root = textedit.parse(text)
+        shared = textedit.shared_nodes(root)
+        spec = textedit.child(root, "spec")
+        if spec is None or not isinstance(spec[1], MappingNode):
+            raise textedit.EditError("it has no spec mapping")
+        found = textedit.child(spec[1], "deployments")
+        env = request.environment
         if found is None:
-            splices = [
-                textedit.add_entry(
-                    text, spec[1], "deployments", f"{{{env}: {{version: {textedit.scalar_text(version)}}}}}"
-                )
-            ]
+            _own(spec[1], shared, "spec")
+            waiver = ", waivePromotionOrder: true" if request.force else ""
+            value = f"{{{env}: {{version: {textedit.scalar_text(version)}{waiver}}}}}"
+            splices = [textedit.add_entry(text, spec[1], "deployments", value)]
         elif not isinstance(found[1], MappingNode):
-            raise UserError(f"spec.deployments in {model.doc.display} is not a mapping")
+            raise textedit.EditError("spec.deployments is not a mapping")
         else:
-            splices = _deployment_edit(text, found[1], request, current, version)
+            _own(found[1], shared, "spec.deployments")
+            splices = _deployment_edit(text, found[1], request, current, version, shared)
     except textedit.EditError as exc:
-        raise UserError(f"cannot edit {model.doc.display}: {exc}") from None
+        raise UserError(f"cannot edit {model.doc.display}: {exc}; make this change by hand") from None
     return textedit.apply(text, splices)
 
 
+def _own(node: Node, shared: set[int], where: str) -> None:
+    """Refuse to edit a node that is an anchor used by aliases (or an alias): the edit would
+    change every place that shares it, not only ``where``."""
+    if id(node) in shared:
+        raise textedit.EditError(
+            f"{where} is shared through a YAML anchor and alias (&name / *name); "
+            "editing it would also change the other places that use it"
+        )
+
+
 def _deployment_edit(
-    text: str, deployments: MappingNode, request: Request, current: Deployment | None, version: str
+    text: str,
+    deployments: MappingNode,
+    request: Request,
+    current: Deployment | None,
+    version: str,
+    shared: set[int],
 ) -> list[textedit.Splice]:
     env = request.environment
     entry = textedit.child(deployments, env)
@@ -180,8 +196,10 @@ def _deployment_edit(
             )
         ]
     node = entry[1]
+    where = f"deployments.{env}"
     if not isinstance(node, MappingNode):
-        raise textedit.EditError(f"deployments.{env} is not a mapping")
+        raise textedit.EditError(f"{where} is not a mapping")
+    _own(node, shared, where)
     splices: list[textedit.Splice] = []
     version_node = textedit.child(node, "version")
     canary_node = textedit.child(node, "canary")
@@ -192,15 +210,18 @@ def _deployment_edit(
         else:
             canary_map = canary_node[1]
             if not isinstance(canary_map, MappingNode):
-                raise textedit.EditError("the canary is not a mapping")
+                raise textedit.EditError(f"{where}.canary is not a mapping")
+            _own(canary_map, shared, f"{where}.canary")
             for key, new in (("version", version), ("traffic", request.canary)):
                 field = textedit.child(canary_map, key)
                 if field is None:
-                    raise textedit.EditError(f"the canary has no {key}")
+                    raise textedit.EditError(f"{where}.canary has no {key}")
+                _own(field[1], shared, f"{where}.canary.{key}")
                 splices.append(textedit.replace_scalar(field[1], new))
     else:
         if version_node is None:
-            raise textedit.EditError(f"deployments.{env} has no version")
+            raise textedit.EditError(f"{where} has no version")
+        _own(version_node[1], shared, f"{where}.version")
         splices.append(textedit.replace_scalar(version_node[1], version))
         if canary_node is not None and (
             request.finish_canary or (current.canary and current.canary.version == version)

@@ -22,21 +22,32 @@ class Scaffold:
     owner: str = "ml-team"
 
 
-def write_scaffold(directory: Path, scaffold: Scaffold) -> list[Path]:
-    """Write the project and model specs; refuses to overwrite anything."""
+def check_scaffold(directory: Path, scaffold: Scaffold) -> None:
+    """Raise (before anything is created) when the names are invalid or a spec would be overwritten."""
     for label, value in (("project name", scaffold.name), ("model name", scaffold.model)):
         if not is_dns_label(value) or not value[0].isalpha():
             raise UserError(
                 f"{label} {value!r} must be a DNS label starting with a letter (e.g. 'my-models')"
             )
-    files = {
-        directory / "mlgitops.yaml": "mlgitops.yaml.j2",
-        directory / "models" / f"{scaffold.model}.yaml": "model.yaml.j2",
-    }
-    existing = [path for path in files if path.exists()]
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory} exists and is not a directory")
+    existing = [path for path in _files(directory, scaffold) if path.exists()]
     if existing:
         shown = ", ".join(str(p) for p in existing)
         raise UserError(f"refusing to overwrite {shown}; init only creates new projects")
+
+
+def _files(directory: Path, scaffold: Scaffold) -> dict[Path, str]:
+    return {
+        directory / "mlgitops.yaml": "mlgitops.yaml.j2",
+        directory / "models" / f"{scaffold.model}.yaml": "model.yaml.j2",
+    }
+
+
+def write_scaffold(directory: Path, scaffold: Scaffold) -> list[Path]:
+    """Write the project and model specs; refuses to overwrite anything."""
+    check_scaffold(directory, scaffold)
+    files = _files(directory, scaffold)
     engine = Engine(TemplateSource(templates_dir()))
     context = {
         "name": scaffold.name,

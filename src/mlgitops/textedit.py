@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mlgitops.load.yamlcore import STR, StrictLoader, plain_scalar_tag
 
@@ -48,6 +48,36 @@ def child(mapping: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
     return None
 
 
+def shared_nodes(root: Node) -> set[int]:
+    """``id()`` of every node that appears more than once in the tree: an anchor and its aliases.
+
+    The composer hands out the *same* node object for ``&anchor`` and each ``*alias``,
+    with the marks of the anchor, so a splice at such a node's span would edit the
+    anchor's text and change every place that uses it.  Edits refuse such nodes.
+    """
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            repeated.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                stack += [key_node, value_node]
+        elif isinstance(node, SequenceNode):
+            stack += node.value
+    return repeated
+
+
+def newline(text: str) -> str:
+    """The line break the text uses (CRLF when its first line ends so), for inserted lines."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
 def scalar_text(value: str | int, like: ScalarNode | None = None) -> str:
     """``value`` spelt as YAML, keeping the quoting style of the scalar it replaces."""
     if isinstance(value, int):
@@ -79,8 +109,9 @@ def add_entry(text: str, mapping: MappingNode, key: str, value_yaml: str) -> Spl
     first_key = mapping.value[0][0]
     indent = " " * first_key.start_mark.column
     insert_at = _end_of_line(text, _content_end(mapping.value[-1][1]))
-    prefix = "" if insert_at == 0 or text[insert_at - 1] == "\n" else "\n"
-    return Splice(insert_at, insert_at, f"{prefix}{indent}{key}: {value_yaml}\n")
+    eol = newline(text)
+    prefix = "" if insert_at == 0 or text[insert_at - 1] == "\n" else eol
+    return Splice(insert_at, insert_at, f"{prefix}{indent}{key}: {value_yaml}{eol}")
 
 
 def remove_entry(text: str, mapping: MappingNode, key: str) -> Splice:

@@ -58,7 +58,8 @@ def _markdown(result: DiffResult) -> str:
         envs = list(result.environments)
         out += ["| model | " + " | ".join(envs) + " |", "|---" * (len(envs) + 1) + "|"]
         for model, cells in sorted(result.versions.items()):
-            row = [_cell(*cells.get(env, (None, None))) for env in envs]
+            gone = "retired" if model in result.retired else "removed"
+            row = [_cell(*cells.get(env, (None, None)), gone) for env in envs]
             out.append(f"| `{model}` | " + " | ".join(row) + " |")
         out += ["", *_mermaid(result), ""]
     summary = _summary_lines(result)
@@ -78,10 +79,10 @@ def _markdown(result: DiffResult) -> str:
     return "\n".join(out)
 
 
-def _cell(before: str | None, after: str | None) -> str:
+def _cell(before: str | None, after: str | None, gone: str) -> str:
     if before == after:
         return before or "–"
-    return f"{before or '–'} → **{after or 'removed'}**"
+    return f"{before or '–'} → **{after or gone}**"
 
 
 def _mermaid(result: DiffResult) -> list[str]:
@@ -89,10 +90,11 @@ def _mermaid(result: DiffResult) -> list[str]:
     lines = ["```mermaid", "flowchart LR"]
     envs = list(result.environments)
     for m_index, (model, cells) in enumerate(sorted(result.versions.items())):
+        gone = "retired" if model in result.retired else "removed"
         nodes = []
         for e_index, env in enumerate(envs):
             before, after = cells.get(env, (None, None))
-            label = after or "–" if before == after else f"{before or '–'} → {after or 'removed'}"
+            label = (after or "–") if before == after else f"{before or '–'} → {after or gone}"
             node = f"m{m_index}e{e_index}"
             lines.append(f'  {node}["{model} · {env}<br/>{label}"]')
             nodes.append(node)

@@ -42,7 +42,9 @@ class Drift(SpecModel):
         default="psi",
         description="`psi` (population stability index) or `ks` (Kolmogorov-Smirnov statistic).",
     )
-    threshold: Annotated[float, Field(gt=0)] = Field(description="Drift score above which a feature alerts.")
+    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        description="Drift score above which a feature alerts."
+    )
     schedule: Cron = Field(default="0 * * * *", description="When the drift check runs (cron, UTC).")
     reference: Text | None = Field(
         default=None,

@@ -27,14 +27,19 @@ class Target(Protocol):
 
 def registry() -> dict[str, Target]:
     from mlgitops.targets.argocd import ArgoCD
+    from mlgitops.targets.drift import Drift
     from mlgitops.targets.flux import Flux
     from mlgitops.targets.github import GitHub
     from mlgitops.targets.gitlab import GitLab
+    from mlgitops.targets.grafana import Grafana
     from mlgitops.targets.kserve import KServe
     from mlgitops.targets.kubernetes import Kubernetes
+    from mlgitops.targets.prometheus import Prometheus
     from mlgitops.targets.training import Training
 
     targets: list[Target] = [KServe(), Kubernetes(), ArgoCD(), Flux(), GitHub(), GitLab(), Training()]
+    targets += [Drift(), Grafana()]
+    targets.append(Prometheus())
     return {target.name: target for target in targets}
 
 
@@ -42,8 +47,10 @@ def selected(project: ir.Project) -> list[str]:
     """Names of the targets that run for ``project``, in a fixed order.
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``.
+    ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring.
+    ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
-    return [project.serving, "training", project.gitops, project.ci]
+    return [project.serving, "training", project.gitops, project.ci, "drift", "grafana", "prometheus"]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

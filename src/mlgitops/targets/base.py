@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,12 +53,39 @@ class RenderContext:
         escape: TextEscape | None = None,
     ) -> OutputFile:
         """Render ``templates/<target>/<template>``, parse it back and write it canonically."""
+        documents = self._documents(target, template, context, escape)
+        return OutputFile(path, HEADER.format(source=source) + canonical_yaml(documents), source, environment)
+
+    def data(self, target: str, template: str, context: Mapping[str, Any]) -> Any:
+        """Render a template that describes one YAML document and return the parsed data, for a
+        target that writes another format (JSON) or post-processes it."""
+        documents = self._documents(target, template, context, None)
+        if len(documents) != 1:
+            raise RenderError(
+                f"template produced {len(documents)} documents, not one", f"{target}/{template}", None
+            )
+        return documents[0]
+
+    def _documents(
+        self, target: str, template: str, context: Mapping[str, Any], escape: TextEscape | None
+    ) -> list[Any]:
         name = f"{target}/{template}"
         text = self.engine(target, escape).render_text(name, context)
         try:
-            documents = parse_rendered(text)
+            return parse_rendered(text)
         except MalformedOutput as exc:
             raise RenderError(
                 f"template produced invalid YAML (rendered line {exc.line}): {exc}", name, None
             ) from None
-        return OutputFile(path, HEADER.format(source=source) + canonical_yaml(documents), source, environment)
+
+
+def canonical_json(data: Any) -> str:
+    """JSON text that depends only on the data: keys sorted, two-space indent, UTF-8, final newline.
+
+    JSON has no comments, so a JSON file carries no generated-file header; the ownership
+    manifest (and, for dashboards, their description) says mlgitops wrote it."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def json_file(path: str, data: Any, source: str, environment: str | None = None) -> OutputFile:
+    return OutputFile(path, canonical_json(data), source, environment)

@@ -21,7 +21,7 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.targets import ci_common
+from mlgitops.targets import ci_common, retrain
 from mlgitops.targets.base import OutputFile, RenderContext
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
@@ -158,6 +158,8 @@ class GitHub:
             "training": training,
             "kubernetes": kubernetes,
             "schedule": training.schedule,
+            # The drift check starts this workflow when a feature drifts (docs/drift.md).
+            "retrain_event": retrain.event_type(model.name) if retrain.retrains(model) else None,
             "push_paths": [prefix + ci_common.glob_path(p, "**") for p in training.paths],
             "branch": project.revision,
             "train_env": {

@@ -1,7 +1,8 @@
 """GitLab CI target: one ``.gitlab-ci.yml`` with the same stages as the GitHub workflows.
 
 * merge requests run ``mlgitops validate`` and ``mlgitops check``;
-* a model trains when a pipeline schedule (or a pipeline run from the web UI)
+* a model trains when a pipeline schedule (or a pipeline run from the web UI, or
+  the pipeline trigger API, which the drift check calls to retrain)
   sets ``MLGITOPS_TRAIN`` to its name, or when a push to the default branch
   touches its training paths; GitLab keeps cron schedules in its settings, not
   in YAML, so each model's cron is listed in docs/ci.md form in the job's
@@ -116,6 +117,10 @@ class GitLab:
                     f'$CI_PIPELINE_SOURCE == "schedule" && $MLGITOPS_TRAIN == "{model.name}"'
                 ),
                 "on_demand": Trusted(f'$CI_PIPELINE_SOURCE == "web" && $MLGITOPS_TRAIN == "{model.name}"'),
+                # The pipeline trigger API (the drift check's retraining, docs/drift.md).
+                "triggered": Trusted(
+                    f'$CI_PIPELINE_SOURCE == "trigger" && $MLGITOPS_TRAIN == "{model.name}"'
+                ),
                 "downstream": Trusted(f'$MLGITOPS_TRAIN == "{model.name}"'),
             },
             "eval_image": evaluation.image if evaluation and evaluation.image else training.image,

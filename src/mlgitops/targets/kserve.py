@@ -29,6 +29,9 @@ MODEL_FORMATS = {
     "triton": "triton",
     "huggingface": "huggingface",
 }
+# Labels KServe adds to the predictor pods (``predictor.labels``): the PodMonitor of the
+# prometheus target selects on them, and the component label keeps transformer pods out.
+COMPONENT_LABEL = "mlgitops.dev/component"
 # Our protocol name → KServe protocolVersion (OpenAI endpoints are served by the
 # Hugging Face runtime next to its v1/v2 endpoints, so "openai" sets none).
 PROTOCOLS = {"v1": "v1", "v2": "v2", "grpc-v2": "grpc-v2", "openai": None}
@@ -72,9 +75,20 @@ class KServe:
         labels["app.kubernetes.io/version"] = version
         return {
             "labels": dict(sorted(labels.items())),
+            "predictor_labels": predictor_labels(d),
             "annotations": dict(sorted(annotations.items())),
             "model_format": MODEL_FORMATS.get(s.runtime),
             "protocol_version": PROTOCOLS[s.protocol],
             "storage_uri": storage_uri,
             "scale_target": round(s.autoscaling.target),
         }
+
+
+def predictor_labels(d: ir.Deployment) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/instance": f"{d.model}-{d.environment.name}",
+        "app.kubernetes.io/name": d.model,
+        COMPONENT_LABEL: "predictor",
+        "mlgitops.dev/environment": d.environment.name,
+        "mlgitops.dev/model": d.model,
+    }

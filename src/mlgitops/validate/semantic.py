@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterator
 
 from mlgitops.diagnostics import Diagnostic, did_you_mean, make
+from mlgitops.repourl import github_problem
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.types import is_dns_label
 from mlgitops.validate import ValidatedModel, ValidatedProject
@@ -22,6 +23,8 @@ def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagn
         diagnostics += _gates(model)
         diagnostics += _lifecycle(project, model, today)
         diagnostics += _references(names, model)
+        diagnostics += _drift(model)
+    diagnostics += _retrain_repository(project)
     return diagnostics
 
 
@@ -214,4 +217,44 @@ def _references(names: frozenset[str], model: ValidatedModel) -> Iterator[Diagno
             f"drift.reference names {drift.reference!r}, which is not one of the model's data sources",
             model.doc.locate(("spec", "monitoring", "drift", "reference")),
             did_you_mean(drift.reference, sources) or "declare it under spec.data",
+        )
+
+
+def _drift(model: ValidatedModel) -> Iterator[Diagnostic]:
+    """The drift check compares with a data source, and retraining starts the model's pipeline."""
+    body = model.spec.spec
+    drift = body.monitoring.drift if body.monitoring else None
+    if drift is None:
+        return
+    if not body.data:
+        yield make(
+            "MLG321",
+            "drift compares live inputs with a reference data source, and the model declares none",
+            model.doc.locate(("spec", "monitoring", "drift")),
+            "declare the reference data under spec.data (drift.reference names it; default the first)",
+        )
+    if drift.retrain and body.training is None:
+        yield make(
+            "MLG202",
+            "drift.retrain starts the model's training pipeline, and the model has no spec.training",
+            model.doc.locate(("spec", "monitoring", "drift", "retrain")),
+            "add spec.training, or set retrain: false",
+        )
+
+
+def _retrain_repository(project: ValidatedProject) -> Iterator[Diagnostic]:
+    """Retraining calls GitHub's dispatch API for the repository, which needs <owner>/<repo>."""
+    spec = project.spec.spec
+    retraining = [
+        m.name
+        for m in project.models
+        if m.spec.spec.monitoring and m.spec.spec.monitoring.drift and m.spec.spec.monitoring.drift.retrain
+    ]
+    problem = github_problem(spec.repository) if spec.ci == "github" and retraining else None
+    if problem is not None:
+        yield make(
+            "MLG322",
+            f"drift.retrain of {retraining[0]!r} dispatches to this repository on GitHub: {problem}",
+            project.doc.locate(("spec", "repository")),
+            "write the repository as https://github.com/<owner>/<repository>.git",
         )

@@ -1,0 +1,148 @@
+"""Which series count requests, errors and latency: the defaults table and the spec's overrides.
+
+docs/monitoring.md explains each row; keep the two in step.  Defaults differ
+by serving target, KServe deployment mode and runtime family:
+
+* KServe serverless: every request passes Knative's queue-proxy, whose
+  ``revision_request_*`` metrics exist whatever the runtime (latency in ms).
+* KServe standard (raw Deployment) and the plain ``kubernetes`` target: there
+  is no proxy, so the model server's own metrics count.  KServe's Python model
+  server (sklearn, xgboost, lightgbm, huggingface images) exports the
+  ``request_predict_seconds`` histogram but no counter by status code; for
+  requests and errors, and for the other servers, the defaults are the
+  conventional ``http_requests_total`` / ``http_request_duration_seconds``
+  (Go client, most exporters).  Servers without them need
+  ``spec.monitoring.metrics``.
+
+Label matchers scope each series to one model in one environment; ``{namespace}``
+and ``{model}`` are filled in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mlgitops import ir
+from mlgitops.targets.promql import Matcher, Selector, parse
+
+ANY = "*"
+# Runtimes served by KServe's Python model server (the kserve/*server images).
+KSERVE_PYTHON = frozenset({"sklearn", "xgboost", "lightgbm", "huggingface"})
+Template = tuple[str, tuple[tuple[str, str, str], ...]]  # metric, (label, op, value) with placeholders
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    requests: Template
+    errors: Template
+    latency: Template  # a histogram's _bucket series, without le
+    latency_unit: str  # unit of its le label: "seconds" | "milliseconds"
+
+
+_KNATIVE = (("namespace_name", "=", "{namespace}"), ("configuration_name", "=", "{model}-predictor"))
+# Raw-deployment predictor pods are "<model>-predictor-<replicaset hash>-<pod hash>".
+_PREDICTOR_POD = (("namespace", "=", "{namespace}"), ("pod", "=~", "{model}-predictor-[a-z0-9]+-[a-z0-9]+"))
+_SERVICE = (("namespace", "=", "{namespace}"), ("service", "=", "{model}"))
+_SERVER_ERROR = ("code", "=~", "5..")
+_MODEL_NAME = ("model_name", "=", "{model}")
+
+# (serving target, deployment mode, runtime family) → defaults; the first matching row wins.
+DEFAULTS: dict[tuple[str, str, str], Defaults] = {
+    ("kserve", "serverless", ANY): Defaults(
+        ("revision_request_count", _KNATIVE),
+        ("revision_request_count", (*_KNATIVE, ("response_code_class", "=", "5xx"))),
+        ("revision_request_latencies_bucket", _KNATIVE),
+        "milliseconds",
+    ),
+    ("kserve", "standard", "kserve-python"): Defaults(
+        ("http_requests_total", _PREDICTOR_POD),
+        ("http_requests_total", (*_PREDICTOR_POD, _SERVER_ERROR)),
+        ("request_predict_seconds_bucket", (_PREDICTOR_POD[0], _MODEL_NAME)),
+        "seconds",
+    ),
+    ("kserve", "standard", ANY): Defaults(
+        ("http_requests_total", _PREDICTOR_POD),
+        ("http_requests_total", (*_PREDICTOR_POD, _SERVER_ERROR)),
+        ("http_request_duration_seconds_bucket", _PREDICTOR_POD),
+        "seconds",
+    ),
+    ("kubernetes", ANY, "kserve-python"): Defaults(
+        ("http_requests_total", _SERVICE),
+        ("http_requests_total", (*_SERVICE, _SERVER_ERROR)),
+        ("request_predict_seconds_bucket", (*_SERVICE, _MODEL_NAME)),
+        "seconds",
+    ),
+    ("kubernetes", ANY, ANY): Defaults(
+        ("http_requests_total", _SERVICE),
+        ("http_requests_total", (*_SERVICE, _SERVER_ERROR)),
+        ("http_request_duration_seconds_bucket", _SERVICE),
+        "seconds",
+    ),
+}
+_PLACEHOLDERS = re.compile(r"\{(namespace|environment|model)\}")
+_MILLISECONDS = re.compile(r"(_ms|_millis|_milliseconds)(_|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class SLOSeries:
+    """The selectors one deployment's SLOs are computed from."""
+
+    requests: Selector
+    errors: Selector
+    latency: Selector
+    latency_unit: str
+
+
+def defaults_for(serving: str, mode: str, runtime: str) -> Defaults:
+    family = "kserve-python" if runtime in KSERVE_PYTHON else runtime
+    for (target, row_mode, row_family), defaults in DEFAULTS.items():
+        if target == serving and row_mode in (mode, ANY) and row_family in (family, ANY):
+            return defaults
+    raise KeyError((serving, mode, runtime))
+
+
+def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) -> SLOSeries:
+    """Defaults for ``d`` on the ``serving`` target, each replaced by the spec's override when set."""
+    mode = d.serving.deployment_mode if serving == "kserve" else ANY
+    defaults = defaults_for(serving, mode, d.serving.runtime)
+    values = {"namespace": d.environment.namespace, "environment": d.environment.name, "model": d.model}
+    latency_unit = overrides.latency_unit or (
+        _unit_of(overrides.latency) if overrides.latency else defaults.latency_unit
+    )
+    return SLOSeries(
+        _override(overrides.requests, values) or _build(defaults.requests, values),
+        _override(overrides.errors, values) or _build(defaults.errors, values),
+        _override(overrides.latency, values) or _build(defaults.latency, values),
+        latency_unit,
+    )
+
+
+def _build(template: Template, values: dict[str, str]) -> Selector:
+    metric, matchers = template
+    return Selector(
+        metric, tuple(Matcher(label, op, value.format(**values)) for label, op, value in matchers)
+    )
+
+
+def _override(text: str | None, values: dict[str, str]) -> Selector | None:
+    """The spec's selector with {namespace}/{environment}/{model} filled in.  A selector that names
+    neither a namespace nor a placeholder is scoped to the deployment's namespace, because the same
+    selector serves every environment of the model."""
+    if text is None:
+        return None
+    selector = parse(text)
+    templated = any(_PLACEHOLDERS.search(m.value) for m in selector.matchers)
+    filled = tuple(
+        Matcher(m.label, m.op, _PLACEHOLDERS.sub(lambda found: values[found.group(1)], m.value))
+        for m in selector.matchers
+    )
+    selector = Selector(selector.metric, filled)
+    if not templated and "namespace" not in selector.labels():
+        selector = selector.with_matchers(Matcher("namespace", "=", values["namespace"]))
+    return selector
+
+
+def _unit_of(selector: str) -> str:
+    """The unit a histogram's name announces; Prometheus naming says seconds unless it says otherwise."""
+    return "milliseconds" if _MILLISECONDS.search(parse(selector).metric) else "seconds"

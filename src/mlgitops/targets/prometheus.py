@@ -1,0 +1,148 @@
+"""Prometheus target: scraping, SLO and drift rules, and promtool tests, per model × environment.
+
+Per deployment, in the environment's directory (listed in its kustomization):
+
+* ``servicemonitor.yaml`` (serving: kubernetes): selects the model's Service by the
+  labels the Service carries and scrapes its ``http`` port at ``/metrics``;
+* ``podmonitor.yaml`` (serving: kserve): selects the predictor pods by the labels
+  the InferenceService gives them (``predictor.labels``).  Serverless pods are
+  scraped on Knative queue-proxy's ``http-usermetric`` port (9091), whose request
+  metrics exist for every runtime; raw-deployment pods on the model server's
+  metrics port, which KServe's ServingRuntimes announce in the pod annotation
+  ``prometheus.kserve.io/port`` (8080 for KServe's Python servers, 8082
+  TorchServe, 8002 Triton), falling back to the container's declared port;
+* ``prometheusrule.yaml`` when the model has SLOs or drift monitoring.
+
+The PrometheusRule's groups also go, for Prometheus without the operator, into
+``<output>/prometheus/<env>/<model>.rules.yml`` with a promtool unit-test file
+next to it (``<model>.rules.test.yml``; see :mod:`.prometheus_tests`).  Those are
+not Kubernetes objects and are not in any kustomization.  Templates:
+``templates/prometheus/{servicemonitor,podmonitor,prometheusrule}.yaml.j2`` and
+``rules.test.yml.j2`` (an override of ``prometheusrule.yaml.j2`` changes the plain
+rule file too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.canonical import MalformedOutput, canonical_yaml, parse_rendered
+from mlgitops.render.engine import RenderError
+from mlgitops.targets import prometheus_rules, prometheus_tests
+from mlgitops.targets.base import HEADER, OutputFile, RenderContext
+from mlgitops.targets.kserve import COMPONENT_LABEL
+from mlgitops.targets.metricmap import slo_series
+
+QUEUE_PROXY_METRICS_PORT = "http-usermetric"  # Knative queue-proxy's user metrics, containerPort 9091
+METRICS_PATH = "/metrics"
+# Raw deployment: scrape the model server container on the port its ServingRuntime announces.
+_RAW_RELABELINGS: list[dict[str, Any]] = [
+    {"action": "keep", "sourceLabels": ["__meta_kubernetes_pod_container_name"], "regex": "kserve-container"},
+    {
+        "action": "replace",
+        "sourceLabels": [
+            "__meta_kubernetes_pod_annotation_prometheus_kserve_io_port",
+            "__meta_kubernetes_pod_ip",
+        ],
+        "regex": "([0-9]+);([0-9.]+)",
+        "replacement": "$2:$1",
+        "targetLabel": "__address__",
+    },
+    {
+        "action": "replace",
+        "sourceLabels": [
+            "__meta_kubernetes_pod_annotation_prometheus_kserve_io_port",
+            "__meta_kubernetes_pod_ip",
+        ],
+        "regex": "([0-9]+);(.*:.*)",
+        "replacement": "[$2]:$1",
+        "targetLabel": "__address__",
+    },
+    {
+        "action": "replace",
+        "sourceLabels": ["__meta_kubernetes_pod_annotation_prometheus_kserve_io_path"],
+        "regex": "(/.*)",
+        "targetLabel": "__metrics_path__",
+    },
+]
+
+
+def escape(text: str) -> str:
+    """Prometheus expands alert labels and annotations as Go templates: ``{{`` prints itself as
+    ``{{ "{{" }}`` (one pass, so the replacement is never escaped again)."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+class Prometheus:
+    name = "prometheus"
+    scope = "model"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        files = []
+        for model in project.models:
+            for d in model.deployments:
+                files.append(self._monitor(project, d, ctx))
+                series = slo_series(project.serving, d, model.monitoring.metrics)
+                groups = prometheus_rules.groups(model, d, series)
+                if groups:
+                    files += self._rules(project, d, groups, ctx)
+        return files
+
+    def _monitor(self, project: ir.Project, d: ir.Deployment, ctx: RenderContext) -> OutputFile:
+        instance = f"{d.model}-{d.environment.name}"
+        if project.serving == "kubernetes":
+            # The labels targets/kubernetes.py puts on the Service (tests/test_monitoring_selectors.py).
+            template, filename = "servicemonitor.yaml.j2", "servicemonitor.yaml"
+            selector = {"app.kubernetes.io/instance": instance, "app.kubernetes.io/name": d.model}
+            endpoints: list[dict[str, Any]] = [{"port": "http", "path": METRICS_PATH}]
+        else:
+            template, filename = "podmonitor.yaml.j2", "podmonitor.yaml"
+            selector = {"app.kubernetes.io/instance": instance, COMPONENT_LABEL: "predictor"}
+            if d.serving.deployment_mode == "standard":
+                endpoints = [{"path": METRICS_PATH, "relabelings": _RAW_RELABELINGS}]
+            else:
+                endpoints = [{"port": QUEUE_PROXY_METRICS_PORT, "path": METRICS_PATH}]
+        context = {"d": d, "labels": dict(d.labels), "selector": selector, "endpoints": endpoints}
+        return ctx.yaml_file(
+            self.name,
+            template,
+            context,
+            path=f"{project.output}/{d.environment.name}/{d.model}/{filename}",
+            source=d.source,
+            environment=d.environment.name,
+        )
+
+    def _rules(
+        self, project: ir.Project, d: ir.Deployment, groups: list[prometheus_rules.Group], ctx: RenderContext
+    ) -> list[OutputFile]:
+        env = d.environment.name
+        data = [{"name": g.name, "rules": g.rules} for g in groups]
+        context = {"d": d, "labels": dict(d.labels), "groups": data}
+        template = f"{self.name}/prometheusrule.yaml.j2"
+        text = ctx.engine(self.name, escape).render_text(template, context)
+        try:
+            (manifest,) = parse_rendered(text)
+        except (MalformedOutput, ValueError) as exc:
+            raise RenderError(f"template must produce one YAML document: {exc}", template, None) from None
+        # The plain rule file is the PrometheusRule's own groups (rendered once: they are the bulk of
+        # the output, and the two can never differ).
+        plain = f"{project.output}/prometheus/{env}/{d.model}.rules.yml"
+        header = HEADER.format(source=d.source)
+        tests = prometheus_tests.test_file(plain.rsplit("/", 1)[1], groups)
+        return [
+            OutputFile(
+                f"{project.output}/{env}/{d.model}/prometheusrule.yaml",
+                header + canonical_yaml([manifest]),
+                d.source,
+                env,
+            ),
+            OutputFile(plain, header + canonical_yaml([{"groups": manifest["spec"]["groups"]}]), d.source),
+            ctx.yaml_file(
+                self.name,
+                "rules.test.yml.j2",
+                {"suite": tests},
+                path=f"{plain.removesuffix('.yml')}.test.yml",
+                source=d.source,
+            ),
+        ]

@@ -1,0 +1,263 @@
+"""Prometheus rule groups for one model in one environment: SLO recording rules, multiwindow
+multi-burn-rate alerts (see :mod:`mlgitops.targets.slo`) and the drift alert.
+
+Recording rules aggregate with ``sum()`` so the requests and errors selectors may
+select different series (or metrics) and still divide; they carry the labels
+``model`` and ``environment``, and alerts read them back by those labels.
+
+Alert labels and annotations are Prometheus templates: spec text is escaped by
+the target's escape function when rendered, and only text written here (the drift
+alert's ``{{ $labels.feature }}``) is :class:`Trusted`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.engine import Trusted
+from mlgitops.targets import slo
+from mlgitops.targets.metricmap import SLOSeries
+from mlgitops.targets.promql import Matcher, Selector
+
+DRIFT_METRIC = "mlgitops_feature_drift"  # gauge {model, environment, feature, method}, see docs/monitoring.md
+RATIO = {
+    "availability": "mlgitops:slo_errors:ratio_rate",
+    "latency": "mlgitops:slo_latency:ratio_rate",
+}
+ALERTS = {
+    ("availability", "page"): "ModelAvailabilityFastBurn",
+    ("availability", "ticket"): "ModelAvailabilitySlowBurn",
+    ("latency", "page"): "ModelLatencyFastBurn",
+    ("latency", "ticket"): "ModelLatencySlowBurn",
+}
+BUCKET_MISSING = "ModelLatencyBucketMissing"
+DRIFT = "ModelFeatureDrift"
+BUCKET_MISSING_FOR = "1h"
+FEATURE = "{{ $labels.feature }}"
+VALUE = "{{ $value }}"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alerting rule, with its labels and annotations as raw (unescaped) text."""
+
+    name: str
+    expr: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    for_: str | None = None
+
+    def rule(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"alert": self.name, "expr": Trusted(self.expr)}
+        if self.for_:
+            rule["for"] = self.for_
+        rule["labels"] = self.labels
+        rule["annotations"] = dict(self.annotations)
+        return rule
+
+
+@dataclass(frozen=True)
+class SLORules:
+    """Everything known about one SLO of one deployment, shared by the rules and their tests."""
+
+    kind: str  # "availability" | "latency"
+    objective: float
+    window_ms: int
+    budget: Decimal
+    series: SLOSeries
+    threshold_ms: int = 0  # latency only
+    alerts: dict[str, Alert] = field(default_factory=dict)  # severity → alert
+    bucket_missing: Alert | None = None
+
+    @property
+    def le(self) -> Matcher:
+        """The ``le`` matcher of the threshold bucket, in every spelling clients use."""
+        spellings = slo.le_spellings(slo.threshold_in(self.series.latency_unit, self.threshold_ms))
+        if len(spellings) == 1:
+            return Matcher("le", "=", spellings[0])
+        return Matcher("le", "=~", "|".join(re.escape(s) for s in spellings))
+
+    def factor(self, window: slo.BurnWindow) -> Decimal:
+        return slo.burn_factor(window, self.window_ms)
+
+
+@dataclass(frozen=True)
+class DriftRules:
+    alert: Alert
+    threshold: Decimal
+    method: str
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    rules: list[dict[str, Any]]
+    slo: SLORules | None = None
+    drift: DriftRules | None = None
+
+
+def groups(model: ir.Model, d: ir.Deployment, series: SLOSeries) -> list[Group]:
+    out = [_slo_group(model, d, s, series) for s in model.monitoring.slos]
+    if model.monitoring.drift is not None:
+        drift = model.monitoring.drift
+        alert = drift_alert(model, d, drift)
+        rules = DriftRules(alert, Decimal(repr(drift.threshold)), drift.method)
+        out.append(Group(f"mlgitops/{d.environment.name}/{d.model}/drift", [alert.rule()], drift=rules))
+    return out
+
+
+def alert_labels(model: ir.Model, d: ir.Deployment, severity: str, kind: str | None) -> dict[str, str]:
+    labels = {"severity": severity}
+    if kind is not None:
+        labels["slo"] = kind
+    labels |= {"model": d.model, "environment": d.environment.name, "owner": model.owner}
+    if model.monitoring.alerts.route is not None:
+        labels["route"] = model.monitoring.alerts.route
+    return labels
+
+
+def _annotations(model: ir.Model, summary: str, description: str) -> dict[str, str]:
+    out = {"summary": summary, "description": description}
+    if model.monitoring.alerts.runbook_url is not None:
+        out["runbook_url"] = model.monitoring.alerts.runbook_url
+    return out
+
+
+def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSeries) -> Group:
+    threshold_ms = slo.duration_ms(spec.threshold) if spec.threshold else 0
+    base = SLORules(
+        spec.kind,
+        spec.objective,
+        slo.duration_ms(spec.window),
+        slo.error_budget(spec.objective),
+        series,
+        threshold_ms,
+    )
+    scope = {"model": d.model, "environment": d.environment.name}
+    rules: list[dict[str, Any]] = [
+        {
+            "record": f"{RATIO[spec.kind]}{slo.format_duration(w)}",
+            "expr": Trusted(_ratio(base, w)),
+            "labels": scope,
+        }
+        for w in slo.recorded_windows(base.window_ms)
+    ]
+    alerts = {severity: _burn_alert(model, d, base, severity) for severity in slo.SEVERITIES}
+    missing = _bucket_missing(model, d, base) if spec.kind == "latency" else None
+    rules += [a.rule() for a in alerts.values()]
+    if missing is not None:
+        rules.append(missing.rule())
+    full = dataclasses.replace(base, alerts=alerts, bucket_missing=missing)
+    return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
+
+
+def _rate(selector: Selector, window_ms: int) -> str:
+    return f"sum(rate({selector.render()}[{slo.format_duration(window_ms)}]))"
+
+
+def _ratio(s: SLORules, window_ms: int) -> str:
+    if s.kind == "availability":
+        # No error series yet (Knative creates one per status code on first use) means no errors.
+        errors = _rate(s.series.errors, window_ms)
+        return f"({errors} or vector(0))\n/\n{_rate(s.series.requests, window_ms)}"
+    total = _rate(s.series.latency.with_matchers(Matcher("le", "=", "+Inf")), window_ms)
+    good = _rate(s.series.latency.with_matchers(s.le), window_ms)
+    # Without the threshold bucket the ratio is empty (not 1): ModelLatencyBucketMissing says so.
+    return f"(\n  {total}\n  -\n  {good}\n)\n/\n{total}"
+
+
+def _burn_alert(model: ir.Model, d: ir.Deployment, s: SLORules, severity: str) -> Alert:
+    scope = f'{{model="{d.model}", environment="{d.environment.name}"}}'
+    budget = slo.number(s.budget)
+    conditions = []
+    windows = [w for w in slo.BURN_WINDOWS if w.severity == severity]
+    factors = [slo.number(s.factor(w)) for w in windows]
+    for window, factor in zip(windows, factors, strict=True):
+        limit = f"> ({factor} * {budget})"
+        conditions.append(
+            f"(\n  {RATIO[s.kind]}{window.long}{scope} {limit}\n  and\n"
+            f"  {RATIO[s.kind]}{window.short}{scope} {limit}\n)"
+        )
+    env = d.environment.name
+    what = (
+        f"error ratio of {d.model} in {env}"
+        if s.kind == "availability"
+        else f"share of requests to {d.model} in {env} slower than {_threshold(s)}"
+    )
+    pace = "fast" if severity == "page" else "slowly"
+    summary = f"{d.model} ({env}) is burning its {s.kind} error budget {pace}"
+    (first, second), percent = windows, slo.number(s.budget * 100)
+    description = (
+        f"The {what} is above {factors[0]}× its error budget ({percent}% of requests) over {first.long} "
+        f"and {first.short}, or {factors[1]}× over {second.long} and {second.short}. {_objective(s)}"
+    )
+    return Alert(
+        ALERTS[(s.kind, severity)],
+        "\nor\n".join(conditions),
+        alert_labels(model, d, severity, s.kind),
+        _annotations(model, summary, description),
+    )
+
+
+def _threshold(s: SLORules) -> str:
+    return slo.format_duration(s.threshold_ms)
+
+
+def _objective(s: SLORules) -> str:
+    window = slo.format_duration(s.window_ms)
+    objective = slo.number(Decimal(repr(s.objective)))
+    if s.kind == "availability":
+        return f"SLO: {objective}% of requests succeed over {window}."
+    return f"SLO: {objective}% of requests faster than {_threshold(s)} over {window}."
+
+
+def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
+    total = s.series.latency.with_matchers(Matcher("le", "=", "+Inf"))
+    good = s.series.latency.with_matchers(s.le)
+    unit = s.series.latency_unit
+    value = slo.number(slo.threshold_in(unit, s.threshold_ms))
+    return Alert(
+        BUCKET_MISSING,
+        f"count({total.render()})\nunless\ncount({good.render()})",
+        alert_labels(model, d, "ticket", s.kind),
+        _annotations(
+            model,
+            f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
+            f"The histogram {s.series.latency.metric} has no bucket le={value} ({_threshold(s)} in {unit}), "
+            "so the latency burn-rate alerts cannot fire. Make the threshold a bucket boundary, or point "
+            "spec.monitoring.metrics.latency at a histogram that has it.",
+        ),
+        BUCKET_MISSING_FOR,
+    )
+
+
+def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
+    selector = Selector(
+        DRIFT_METRIC, (Matcher("model", "=", d.model), Matcher("environment", "=", d.environment.name))
+    )
+    threshold = slo.number(Decimal(repr(drift.threshold)))
+    retrain = " The drift check starts a retraining run (drift.retrain)." if drift.retrain else ""
+    summary = f"Feature {FEATURE} of {d.model} ({d.environment.name}) has drifted"
+    description = (
+        f"Its {drift.method} drift score is {VALUE}, above the threshold {threshold}: live inputs no longer "
+        f"look like the reference data.{retrain}"
+    )
+    annotations: dict[str, str] = {"summary": Trusted(summary), "description": Trusted(description)}
+    if model.monitoring.alerts.runbook_url is not None:
+        annotations["runbook_url"] = model.monitoring.alerts.runbook_url
+    return Alert(
+        DRIFT,
+        f"max by (model, environment, feature) ({selector.render()}) > {threshold}",
+        alert_labels(model, d, "ticket", None),
+        annotations,
+    )
+
+
+def expand(text: str, feature: str = "", value: str = "") -> str:
+    """What Prometheus makes of an annotation written here (for the expected alerts of the tests)."""
+    return text.replace(FEATURE, feature).replace(VALUE, value)

@@ -1,0 +1,300 @@
+"""promtool unit tests proving that each generated alert fires, and stays silent, when it should.
+
+For every SLO rule group, input series are invented from the rules' own selectors
+(label values chosen to satisfy each matcher, regular expressions included) and
+fed with these scenarios:
+
+* for each burn-rate window pair, a clean history, then a burst at 1.25 × the
+  pair's factor (``>`` is strict: a burn at exactly the factor never fires).  The
+  alert must be silent at 80 % of the computed detection time and firing at 110 %;
+* a steady bad ratio just inside the objective (0.95 × the budget): nothing fires.
+
+After a clean history of ``h`` and a burst of ratio ``r`` starting at 0, the bad
+ratio over a window ``W`` at time ``t`` is ``r × min(t, W) / min(h + t, W)``, so it
+passes a limit ``l < r`` at ``t = h × l / (r − l)`` while ``h + t < W``, else at
+``W × l / r``: with enough history (``h ≥ W × (1 − l / r)``), the workbook's
+detection time.  A pair fires when both its windows pass; an alert when any pair
+does.  Each scenario's history is the shortest that gives its own pair the
+workbook's detection time without letting another pair fire first, which keeps
+days of input cheap for promtool (its cost grows with the evaluations).
+
+Page scenarios sample every minute (the 5m window needs several samples), ticket
+ones every 30 minutes; rules are evaluated every 30 minutes and every check
+falls on that grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+from mlgitops.targets import prometheus_rules as pr
+from mlgitops.targets import promql, slo
+
+MINUTE = slo.MINUTE_MS
+EVALUATION_MS = 30 * MINUTE
+INTERVAL_MS = {"page": MINUTE, "ticket": 30 * MINUTE}
+PER_SAMPLE = Decimal(1000)  # requests between two input samples
+MARGIN = Decimal("1.25")
+SILENT, FIRING = Decimal("0.8"), Decimal("1.1")  # checks before and after the detection time
+STEADY = Decimal("0.95")
+DRIFTING, STABLE = "drifting-feature", "stable-feature"
+SeriesMaker = Callable[[int, int, Decimal], list[dict[str, str]]]  # baseline samples, burn samples, bad ratio
+
+
+def test_file(rule_file: str, groups: list[pr.Group]) -> dict[str, Any]:
+    tests: list[dict[str, Any]] = []
+    for group in groups:
+        if group.slo is not None:
+            tests += _slo_tests(group.slo)
+        if group.drift is not None:
+            tests.append(_drift_test(group.drift))
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": slo.format_duration(EVALUATION_MS),
+        "tests": tests,
+    }
+
+
+def _expected(alert: pr.Alert, **extra: str) -> dict[str, Any]:
+    return {"exp_labels": {**alert.labels, **extra}, "exp_annotations": dict(alert.annotations)}
+
+
+def _check(at_ms: int, alert: pr.Alert, firing: bool) -> dict[str, Any]:
+    return {
+        "eval_time": slo.format_duration(at_ms),
+        "alertname": alert.name,
+        "exp_alerts": [_expected(alert)] if firing else [],
+    }
+
+
+def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
+    maker = _availability_series(s) if s.kind == "availability" else _latency_series(s)
+    if maker is None:
+        return []  # no series satisfies the selectors (documented in docs/monitoring.md)
+    tests: list[dict[str, Any]] = []
+    for severity in slo.SEVERITIES:
+        alert = s.alerts[severity]
+        pairs = [(w, s.factor(w) * s.budget) for w in slo.BURN_WINDOWS if w.severity == severity]
+        seen: set[Decimal] = set()
+        for window, limit in pairs:
+            ratio = min(limit * MARGIN, Decimal(1))
+            if limit >= 1 or ratio in seen:
+                continue  # cannot fire (more than every request would have to fail), or tested already
+            seen.add(ratio)
+            history = _history(ratio, (window, limit), pairs)
+            if history is None:
+                continue  # another pair sees this burst as soon as this one does: its own scenario covers it
+            detection = _detection(ratio, history, pairs)
+            assert detection is not None  # ratio > limit
+            silent, fire = _grid(detection * SILENT, ROUND_FLOOR), _grid(detection * FIRING, ROUND_CEILING)
+            interval = INTERVAL_MS[severity]
+            name = (
+                f"{s.kind}: a burn at {slo.number(ratio / s.budget)}x the error budget "
+                f"({window.long}/{window.short} windows) fires {alert.name} after "
+                f"{slo.format_duration(int(detection))}: not at {slo.format_duration(silent)}, "
+                f"by {slo.format_duration(fire)}"
+            )
+            checks = [
+                _check(history + silent, alert, firing=False),
+                _check(history + fire, alert, firing=True),
+            ]
+            test = {
+                "name": name,
+                "interval": slo.format_duration(interval),
+                "input_series": maker(history // interval, fire // interval, ratio),
+                "alert_rule_test": checks,
+            }
+            tests.append(test)
+    steady_ms = max(w.long_ms for w in slo.BURN_WINDOWS if w.severity == "page") + EVALUATION_MS
+    checks = [_check(steady_ms, s.alerts[severity], firing=False) for severity in slo.SEVERITIES]
+    if s.bucket_missing is not None:
+        checks.append(_check(steady_ms, s.bucket_missing, firing=False))
+    steady = {
+        "name": f"{s.kind}: a steady bad ratio of {slo.number(STEADY)}x the error budget fires nothing",
+        "interval": slo.format_duration(MINUTE),
+        "input_series": maker(0, steady_ms // MINUTE, STEADY * s.budget),
+        "alert_rule_test": checks,
+    }
+    tests.append(steady)
+    if s.bucket_missing is not None:
+        tests.append(_bucket_missing_test(s, s.bucket_missing))
+    return tests
+
+
+Pair = tuple[slo.BurnWindow, Decimal]  # a window pair and the bad ratio it alerts above
+
+
+def _grid(ms: Decimal, rounding: str) -> int:
+    """``ms`` rounded to the rule evaluation grid."""
+    return int((ms / EVALUATION_MS).to_integral_value(rounding)) * EVALUATION_MS
+
+
+def _crossing(ratio: Decimal, limit: Decimal, history: Decimal, window: int) -> Decimal | None:
+    """When the bad ratio over ``window`` passes ``limit`` after a burst of ``ratio`` (module docstring)."""
+    if ratio <= limit:
+        return None
+    early = history * limit / (ratio - limit)
+    return early if history + early < window else window * limit / ratio
+
+
+def _detection(ratio: Decimal, history: int, pairs: list[Pair]) -> Decimal | None:
+    times = []
+    for window, limit in pairs:
+        long = _crossing(ratio, limit, Decimal(history), window.long_ms)
+        short = _crossing(ratio, limit, Decimal(history), window.short_ms)
+        if long is not None and short is not None:
+            times.append(max(long, short))
+    return min(times, default=None)
+
+
+def _history(ratio: Decimal, target: Pair, pairs: list[Pair]) -> int | None:
+    """The clean history before the burst (see the module docstring), on the evaluation grid; None when
+    another pair would detect the burst as early as ``target`` whatever the history (its scenario
+    covers it: at 30 days the 1d and 3d ticket pairs both see a 3.75x burn after 19h12m)."""
+    window, limit = target
+    detection = window.long_ms * limit / ratio
+    history = window.long_ms * (1 - limit / ratio)
+    for other, other_limit in pairs:
+        if other is window or ratio <= other_limit:
+            continue
+        if other.long_ms * other_limit / ratio <= detection:
+            return None
+        # enough history to keep the other pair's long window below its limit until ours passes
+        delay = min(
+            detection * (ratio - other_limit) / other_limit, other.long_ms * (1 - other_limit / ratio)
+        )
+        history = max(history, delay)
+    return _grid(history, ROUND_CEILING)
+
+
+def counter(base_samples: int, base_step: Decimal, burn_samples: int, burn_step: Decimal) -> str:
+    """promtool values of a counter growing by ``base_step`` per sample, then by ``burn_step``."""
+    if burn_samples == 0 or base_step == burn_step:
+        return f"0+{slo.number(base_step)}x{base_samples + burn_samples}"
+    start = base_step * base_samples + burn_step
+    head = f"0+{slo.number(base_step)}x{base_samples} " if base_samples else "0 "
+    return f"{head}{slo.number(start)}+{slo.number(burn_step)}x{burn_samples - 1}"
+
+
+def series_text(metric: str, labels: dict[str, str]) -> str:
+    return promql.Selector(metric, tuple(promql.Matcher(k, "=", v) for k, v in labels.items())).render()
+
+
+def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
+    requests, errors = s.series.requests, s.series.errors
+    bad_labels = promql.series(errors)
+    good_labels = promql.series(requests, avoid=[errors])
+    if bad_labels is None or good_labels is None:
+        return None
+    counted = requests.matches(errors.metric, bad_labels)  # is an error also a request of `requests`?
+
+    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
+        bad = PER_SAMPLE * ratio
+        good_step = PER_SAMPLE - bad if counted else PER_SAMPLE
+        return [
+            {
+                "series": series_text(requests.metric, good_labels),
+                "values": counter(base, PER_SAMPLE, burn, good_step),
+            },
+            {
+                "series": series_text(errors.metric, bad_labels),
+                "values": counter(base, Decimal(0), burn, bad),
+            },
+        ]
+
+    return make
+
+
+def _latency_series(s: pr.SLORules) -> SeriesMaker | None:
+    histogram = promql.Selector(
+        s.series.latency.metric, tuple(m for m in s.series.latency.matchers if m.label != "le")
+    )
+    labels = promql.series(histogram)
+    if labels is None:
+        return None
+    metric, threshold = histogram.metric, _le(s)
+
+    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
+        slow = PER_SAMPLE * ratio
+        return [
+            {
+                "series": series_text(metric, {**labels, "le": "+Inf"}),
+                "values": counter(base, PER_SAMPLE, burn, PER_SAMPLE),
+            },
+            {
+                "series": series_text(metric, {**labels, "le": threshold}),
+                "values": counter(base, PER_SAMPLE, burn, PER_SAMPLE - slow),
+            },
+        ]
+
+    return make
+
+
+def _le(s: pr.SLORules) -> str:
+    return slo.le_spellings(slo.threshold_in(s.series.latency_unit, s.threshold_ms))[0]
+
+
+def _bucket_missing_test(s: pr.SLORules, alert: pr.Alert) -> dict[str, Any]:
+    histogram = promql.Selector(
+        s.series.latency.metric, tuple(m for m in s.series.latency.matchers if m.label != "le")
+    )
+    labels = promql.series(histogram) or {}
+    other = slo.go_float(float(slo.threshold_in(s.series.latency_unit, s.threshold_ms) * 10))
+    return {
+        "name": f"latency: a histogram without the le={_le(s)} bucket fires {alert.name} "
+        f"after {pr.BUCKET_MISSING_FOR}",
+        "interval": slo.format_duration(MINUTE),
+        "input_series": [
+            {
+                "series": series_text(histogram.metric, {**labels, "le": "+Inf"}),
+                "values": counter(120, PER_SAMPLE, 0, PER_SAMPLE),
+            },
+            {
+                "series": series_text(histogram.metric, {**labels, "le": other}),
+                "values": counter(120, PER_SAMPLE, 0, PER_SAMPLE),
+            },
+        ],
+        "alert_rule_test": [
+            _check(30 * MINUTE, alert, firing=False),
+            _check(90 * MINUTE, alert, firing=True),
+        ],
+    }
+
+
+def _drift_test(drift: pr.DriftRules) -> dict[str, Any]:
+    """One feature drifts past the threshold after 30 minutes; another sits at it (``>`` is strict)."""
+    alert, threshold = drift.alert, drift.threshold
+    labels = {
+        "model": alert.labels["model"],
+        "environment": alert.labels["environment"],
+        "method": drift.method,
+    }
+    high = threshold * Decimal("1.5")
+    expected = {
+        "exp_labels": {**alert.labels, "feature": DRIFTING},
+        "exp_annotations": {
+            key: pr.expand(value, DRIFTING, slo.go_float(float(high)))
+            for key, value in alert.annotations.items()
+        },
+    }
+    return {
+        "name": f"drift: a feature scoring above {slo.number(threshold)} fires {alert.name}, "
+        "one at the threshold does not",
+        "interval": "10m",
+        "input_series": [
+            {
+                "series": series_text(pr.DRIFT_METRIC, {**labels, "feature": DRIFTING}),
+                "values": f"{slo.number(threshold / 2)}x3 {slo.number(high)}x4",
+            },
+            {
+                "series": series_text(pr.DRIFT_METRIC, {**labels, "feature": STABLE}),
+                "values": f"{slo.number(threshold)}x8",
+            },
+        ],
+        "alert_rule_test": [
+            {"eval_time": "30m", "alertname": alert.name, "exp_alerts": []},
+            {"eval_time": "1h", "alertname": alert.name, "exp_alerts": [expected]},
+        ],
+    }

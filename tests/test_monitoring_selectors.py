@@ -1,0 +1,207 @@
+"""The scrape configuration selects exactly what the serving target deploys (a cross-target check).
+
+Every example is compiled for each serving target (KServe serverless, KServe
+standard, plain Kubernetes).  For every model in every environment:
+
+* kubernetes: the ServiceMonitor's selector matches the labels of the model's
+  Service and of no other Service, its port is a port of that Service, and the
+  Service's selector matches the pods of the stable (and canary) Deployment, whose
+  container declares that port;
+* kserve: the PodMonitor's selector matches the InferenceService's predictor pod
+  labels (``spec.predictor.labels``) and no other InferenceService's; serverless pods
+  are scraped on Knative queue-proxy's user-metrics port, raw-deployment pods on the
+  model server's port from KServe's ``prometheus.kserve.io/port`` annotation;
+* the SLO rules read the series those targets produce: the namespace and Service
+  (or Knative configuration, or predictor pods) they select are the deployed ones.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from compile_helpers import EXAMPLE_IDS, EXAMPLES, edit_yaml
+from mlgitops.pipeline import generate_files
+
+SERVING = {
+    "kserve-serverless": ("kserve", "serverless"),
+    "kserve-standard": ("kserve", "standard"),
+    "kubernetes": ("kubernetes", None),
+}
+QUEUE_PROXY_USER_METRICS = "http-usermetric"  # Knative queue-proxy, containerPort 9091
+Objects = dict[str, dict[str, Any]]  # "kind/namespace/name" → object
+
+
+def _compile(example: Path, serving: str, mode: str | None) -> Objects:
+    with tempfile.TemporaryDirectory(prefix="mlgitops-selectors-") as tmp:
+        root = Path(tmp) / example.name
+        root.mkdir()
+        shutil.copy2(example / "mlgitops.yaml", root / "mlgitops.yaml")
+        shutil.copytree(example / "models", root / "models")
+
+        def change(project: Any) -> None:
+            project["spec"]["serving"] = serving
+            defaults = project["spec"].setdefault("defaults", {}).setdefault("serving", {})
+            defaults.pop("deploymentMode", None)
+            if mode is not None:
+                defaults["deploymentMode"] = mode
+
+        edit_yaml(root / "mlgitops.yaml", change)
+        if (serving, mode) != ("kserve", "serverless"):
+            for model in sorted((root / "models").glob("*.yaml")):
+                edit_yaml(model, _without_knative_scaling)
+        result = generate_files(root)
+    assert result.ok, [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
+    objects: Objects = {}
+    for file in result.files:
+        if file.environment is None or not file.path.endswith(".yaml"):
+            continue
+        for document in yaml.safe_load_all(file.content):
+            metadata = document["metadata"]
+            objects[f"{document['kind']}/{metadata.get('namespace')}/{metadata['name']}"] = document
+    return objects
+
+
+def _without_knative_scaling(node: Any) -> None:
+    """Concurrency, rps and scale-to-zero need Knative: scale on CPU elsewhere."""
+    if isinstance(node, dict):
+        scaling = node.get("autoscaling")
+        if isinstance(scaling, dict):
+            if scaling.get("metric") in ("concurrency", "rps"):
+                scaling.update(metric="cpu", target=70)
+            scaling.pop("scaleToZero", None)
+            if scaling.get("minReplicas") == 0:
+                scaling["minReplicas"] = 1
+        for value in node.values():
+            _without_knative_scaling(value)
+
+
+@pytest.fixture(scope="module", params=[(e, s) for e in EXAMPLE_IDS for s in SERVING], ids="-".join)
+def compiled(request: pytest.FixtureRequest) -> tuple[str, Objects]:
+    example_id, serving_id = request.param
+    serving, mode = SERVING[serving_id]
+    return serving_id, _compile(EXAMPLES[EXAMPLE_IDS.index(example_id)], serving, mode)
+
+
+def of_kind(objects: Objects, kind: str) -> list[dict[str, Any]]:
+    return [o for key, o in sorted(objects.items()) if key.startswith(kind + "/")]
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str] | None) -> bool:
+    return bool(selector) and all((labels or {}).get(k) == v for k, v in selector.items())
+
+
+def rule_expressions(objects: Objects, namespace: str, name: str) -> str:
+    rule = objects.get(f"PrometheusRule/{namespace}/{name}")
+    if rule is None:
+        return ""
+    return "\n".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r)
+
+
+def test_every_deployment_is_scraped(compiled: tuple[str, Objects]) -> None:
+    serving_id, objects = compiled
+    workloads = of_kind(objects, "Service" if serving_id == "kubernetes" else "InferenceService")
+    monitors = of_kind(objects, "ServiceMonitor" if serving_id == "kubernetes" else "PodMonitor")
+    assert workloads
+    key = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in workloads]
+    assert key == [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in monitors]
+
+
+def test_monitors_select_exactly_what_the_serving_target_deploys(compiled: tuple[str, Objects]) -> None:
+    serving_id, objects = compiled
+    if serving_id == "kubernetes":
+        check_service_monitors(objects)
+    else:
+        check_pod_monitors(serving_id, objects)
+
+
+def check_service_monitors(objects: Objects) -> None:
+    services = of_kind(objects, "Service")
+    for monitor in of_kind(objects, "ServiceMonitor"):
+        meta = monitor["metadata"]
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        chosen = [
+            s
+            for s in services
+            if s["metadata"]["namespace"] == meta["namespace"] and selects(selector, s["metadata"]["labels"])
+        ]
+        assert [s["metadata"]["name"] for s in chosen] == [meta["name"]], f"{meta['name']}: {selector}"
+        service = chosen[0]
+        ports = {p["name"]: p for p in service["spec"]["ports"]}
+        for endpoint in monitor["spec"]["endpoints"]:
+            assert endpoint["port"] in ports, f"{meta['name']}: no Service port {endpoint['port']!r}"
+            assert endpoint["path"] == "/metrics"
+            target = ports[endpoint["port"]]["targetPort"]
+            deployments = [
+                d
+                for d in of_kind(objects, "Deployment")
+                if d["metadata"]["namespace"] == meta["namespace"]
+                and selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+            ]
+            names = sorted(d["metadata"]["name"] for d in deployments)
+            assert names[0] == meta["name"] and set(names) <= {meta["name"], f"{meta['name']}-canary"}
+            for deployment in deployments:
+                container_ports = [
+                    p.get("name")
+                    for c in deployment["spec"]["template"]["spec"]["containers"]
+                    for p in c["ports"]
+                ]
+                assert target in container_ports, f"{deployment['metadata']['name']} has no port {target!r}"
+        # the SLO series come from that Service, in that namespace
+        expressions = rule_expressions(objects, meta["namespace"], meta["name"])
+        found = re.findall(r'namespace="([^"]*)", service="([^"]*)"', expressions)
+        assert all(f == (meta["namespace"], service["metadata"]["name"]) for f in found)
+        assert found or not expressions
+
+
+def check_pod_monitors(serving_id: str, objects: Objects) -> None:
+    services = of_kind(objects, "InferenceService")
+    for monitor in of_kind(objects, "PodMonitor"):
+        meta = monitor["metadata"]
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        chosen = [
+            s
+            for s in services
+            if s["metadata"]["namespace"] == meta["namespace"]
+            and selects(selector, s["spec"]["predictor"].get("labels"))
+        ]
+        assert [s["metadata"]["name"] for s in chosen] == [meta["name"]], f"{meta['name']}: {selector}"
+        service = chosen[0]
+        transformer = service["spec"].get("transformer")
+        if transformer is not None:
+            assert not selects(selector, transformer.get("labels")), "the transformer pods are selected too"
+        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+        standard = service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+        assert standard == (serving_id == "kserve-standard")
+        expressions = rule_expressions(objects, meta["namespace"], meta["name"])
+        if standard:
+            keep, *rewrites = endpoint["relabelings"]
+            assert keep == {
+                "action": "keep",
+                "sourceLabels": ["__meta_kubernetes_pod_container_name"],
+                "regex": "kserve-container",
+            }
+            sources = {tuple(r["sourceLabels"]) for r in rewrites}
+            assert (
+                "__meta_kubernetes_pod_annotation_prometheus_kserve_io_port",
+                "__meta_kubernetes_pod_ip",
+            ) in sources
+            assert "port" not in endpoint
+            found = re.findall(r'namespace="([^"]*)", pod=~"([^"]*)"', expressions)
+            assert found or not expressions
+            for namespace, pods in found:
+                assert namespace == meta["namespace"]
+                assert re.fullmatch(pods, f"{meta['name']}-predictor-6d4b8f7c9-x2k4q")
+                assert not re.fullmatch(pods, f"{meta['name']}-transformer-6d4b8f7c9-x2k4q")
+        else:
+            assert endpoint == {"port": QUEUE_PROXY_USER_METRICS, "path": "/metrics"}
+            found = re.findall(r'namespace_name="([^"]*)", configuration_name="([^"]*)"', expressions)
+            assert all(f == (meta["namespace"], f"{meta['name']}-predictor") for f in found)
+            assert found or not expressions
