@@ -10,10 +10,12 @@ the file part of the diff is checked against git itself: the files ``diff`` repo
 with their status and unified diff, must be exactly what changed between the two
 commits' compiled trees.
 
-Alerts: no target generates a PrometheusRule for the platform example yet (the
-Prometheus target is being written), so the SLO test asserts alerts *if* the compiled
-output has a PrometheusRule and otherwise that none are reported; the alert
-extraction itself is tested on a hand-written PrometheusRule.
+Alerts are checked the same way: those ``diff`` reports added and removed must be
+exactly the difference between the PrometheusRules committed with each side, and an
+SLO change (one added, one dropped) must show both; the alert extraction is also tested
+on a hand-written PrometheusRule.  ``test_unchanged_models_are_not_rendered_twice...``
+checks that the base side, which takes over the head's rendering of unchanged models,
+gives exactly what a full compile of the base gives.
 """
 
 from __future__ import annotations
@@ -630,16 +632,12 @@ def test_replica_and_resource_changes_are_detailed(history: History, tmp_path: P
 # --- alerts ------------------------------------------------------------------------------------
 
 
-def _has_prometheus_rules(root: Path) -> bool:
-    return any(
-        "kind: PrometheusRule" in path.read_text(encoding="utf-8")
-        for path in (root / "deploy").rglob("*.yaml")
-    )
-
-
-def test_an_slo_change_shows_its_alerts(history: History, tmp_path: Path) -> None:
+def test_slo_changes_show_the_alerts_they_add_and_remove(history: History, tmp_path: Path) -> None:
+    """A new latency SLO adds the model's latency alerts; dropping an SLO removes its alerts."""
     root = tmp_path / "wt"
     git(history.repo, "worktree", "add", "--quiet", "--detach", str(root), history.commits["new-model"])
+    before = committed_alerts(history.repo, history.commits["new-model"])
+    assert any("/price-model/" in alert for alert in before), "the platform example has no PrometheusRule"
 
     def add_latency_slo(data: Any) -> None:
         data["spec"]["monitoring"]["slos"]["latency"] = {
@@ -648,17 +646,26 @@ def test_an_slo_change_shows_its_alerts(history: History, tmp_path: Path) -> Non
             "window": "30d",
         }
 
+    def drop_availability_slo(data: Any) -> None:
+        del data["spec"]["monitoring"]["slos"]["availability"]
+
     edit_yaml(root / "models" / "price-model.yaml", add_latency_slo)
+    edit_yaml(root / "models" / "fraud-detector.yaml", drop_availability_slo)
     document = diff_json(root, "HEAD")
     ok("compile", root)
-    if _has_prometheus_rules(root):
-        assert document["alerts"]["added"], "a new latency SLO must add alerts"
-        assert all(alert.split(": ")[0].startswith("deploy/") for alert in document["alerts"]["added"])
-        assert document["alerts"]["removed"] == []
-        text = ok("diff", root, "--base", "HEAD")
-        assert any(line.startswith("alert +   ") for line in text.split("\n"))
-    else:  # no monitoring target generates rules yet: nothing to report, and nothing invented
-        assert document["alerts"] == {"added": [], "removed": []}
+    commit_all(root, "SLO changes")
+    after = committed_alerts(root, "HEAD")  # the worktree's new commit
+    # exactly the difference between the rules compile writes for each side
+    assert document["alerts"] == {"added": sorted(after - before), "removed": sorted(before - after)}
+    assert document["alerts"]["added"], "a new latency SLO must add alerts"
+    assert document["alerts"]["removed"], "dropping an SLO must remove alerts"
+    assert all("/price-model/" in alert for alert in document["alerts"]["added"])
+    assert all("/fraud-detector/" in alert for alert in document["alerts"]["removed"])
+    text = ok("diff", root, "--base", "HEAD~1").split("\n")
+    assert [line for line in text if line.startswith("alert")] == [
+        *(f"alert +   {alert}" for alert in document["alerts"]["added"]),
+        *(f"alert -   {alert}" for alert in document["alerts"]["removed"]),
+    ]
 
 
 def test_alerts_are_found_by_kind_and_severity() -> None:

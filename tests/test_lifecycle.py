@@ -292,12 +292,6 @@ def test_active_and_retired_models_never_warn_about_a_sunset(tmp_path: Path) -> 
     assert "MLG318" not in {d.code for d in validate_project(root).diagnostics}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="only the workloads (InferenceService, Deployment, training Job/CronJob) carry the lifecycle "
-    "annotations: the Service, HPA and PDB of the kubernetes target and the monitoring objects "
-    "(PodMonitor/ServiceMonitor, PrometheusRule, dashboard ConfigMap, drift CronJob) do not yet",
-)
 @pytest.mark.parametrize(
     ("source", "model"), [("platform", "fraud-detector"), ("gitlab-flux-k8s", "product-ranker")]
 )

@@ -164,18 +164,22 @@ def drift(root: Path, files: list[OutputFile]) -> list[Drift]:
 
 
 def is_up_to_date(root: Path, key: str) -> bool:
-    """True when the cache records this key and every owned file still has its recorded hash."""
-    from mlgitops.emit.manifest import sha256
+    """True when the cache records this key and every owned file still has the size and
+    modification time the last compile left it with."""
     from mlgitops.fingerprint import read_cache
 
     manifest = Manifest.read(root)
-    if manifest is None or read_cache(root) != key:
+    cached = read_cache(root)
+    if manifest is None or cached is None or cached[0] != key:
         return False
-    for path, digest in manifest.files.items():
+    stats = cached[1]
+    for path in manifest.files:
+        recorded = stats.get(path)
         try:
-            if sha256((root / path).read_bytes()) != digest:
-                return False
+            info = (root / path).stat()
         except OSError:
+            return False
+        if recorded != [info.st_size, info.st_mtime_ns]:
             return False
     return True
 

@@ -40,16 +40,29 @@ def cache_key(spec_hash: str, builtin_templates: Path, today: datetime.date) -> 
     return digest.hexdigest()
 
 
-def read_cache(root: Path) -> str | None:
+def read_cache(root: Path) -> tuple[str, dict[str, list[int]]] | None:
+    """The cache key of the last compile and the (size, mtime) of each file it wrote."""
     try:
-        key = json.loads((root / CACHE_PATH).read_text(encoding="utf-8")).get("key")
-    except (OSError, ValueError, AttributeError):
+        document = json.loads((root / CACHE_PATH).read_text(encoding="utf-8"))
+        key, stats = document["key"], document["stats"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return key if isinstance(key, str) else None
+    if not isinstance(key, str) or not isinstance(stats, dict):
+        return None
+    return key, stats
 
 
-def write_cache(root: Path, key: str) -> None:
-    (root / CACHE_PATH).write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
+def write_cache(root: Path, key: str, paths: Iterable[str]) -> None:
+    """Record the key and each owned file's size and mtime: like git's index, a file whose
+    stat is unchanged is taken to be unchanged, so an unchanged compile reads no file."""
+    stats = {}
+    for path in sorted(paths):
+        try:
+            info = (root / path).stat()
+        except OSError:
+            continue
+        stats[path] = [info.st_size, info.st_mtime_ns]
+    (root / CACHE_PATH).write_text(json.dumps({"key": key, "stats": stats}) + "\n", encoding="utf-8")
 
 
 def _add_tree(digest: hashlib._Hash, kind: str, directory: Path, pattern: str = "*") -> None:

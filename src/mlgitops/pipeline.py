@@ -145,7 +145,7 @@ def compile_project(
             return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
         transaction.apply(emit)
         if key is not None:
-            fingerprint.write_cache(files.root, key)
+            fingerprint.write_cache(files.root, key, [f.path for f in generated.files])
         return CompileResult(
             validation, generated.files, tuple(sorted(emit.writes)), emit.deletes, recovered=recovered
         )

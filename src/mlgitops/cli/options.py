@@ -33,7 +33,9 @@ def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
         type=click.Choice(choices),
         default="text",
         show_default=True,
-        help=FORMAT_HELP,
+        help=FORMAT_HELP
+        if "sarif" in choices
+        else FORMAT_HELP.replace(" or sarif (code scanning)", "").replace(", github", " or github"),
     )
 
 

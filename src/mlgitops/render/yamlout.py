@@ -10,6 +10,8 @@ plain only when unambiguous, multi-line strings as ``|`` literals.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -44,6 +46,10 @@ def dump(document: Any) -> str:
 
 def quote(text: str) -> str:
     """A double-quoted YAML scalar that reads back as exactly ``text`` (also valid in flow context)."""
+    if len(text) > 64 and not _UNPRINTABLE.search(text):
+        # JSON's string escapes are a subset of YAML's, and the C encoder is far faster than a
+        # regex callback per character on long texts (e.g. JSON embedded in a ConfigMap).
+        return json.dumps(text, ensure_ascii=False)
     return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 
@@ -79,17 +85,24 @@ def _float(value: float) -> str:
 
 def flow(value: Any) -> str:
     """Single-line flow YAML (also JSON-compatible for strings and numbers)."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is dict or (kind not in _SCALAR_TYPES and isinstance(value, Mapping)):
         return "{" + ", ".join(f"{quote(str(k))}: {flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return "[" + ", ".join(flow(v) for v in value) + "]"
-    if isinstance(value, str):
+    if kind is str:
         return quote(value)
     return scalar(value)
 
 
 def is_plain(text: str) -> bool:
     return _PLAIN.fullmatch(text) is not None and text not in _YAML11_WORDS  # fullmatch: "a\n" is not plain
+
+
+@functools.lru_cache(maxsize=8192)
+def _key(key: str) -> str:
+    """Keys repeat endlessly across documents (name, labels, …): their spelling is memoized."""
+    return key if is_plain(key) else quote(key)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -110,55 +123,74 @@ def _literal_ok(text: str) -> bool:
     )
 
 
+# Types are compared exactly (``type(x) is dict``): an isinstance check against the Mapping ABC
+# costs a slow path on every node, and generated documents hold millions of nodes.
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_mapping(value: Any) -> bool:
+    kind = type(value)
+    return kind is dict or (kind not in _SCALAR_TYPES and kind is not list and isinstance(value, Mapping))
+
+
 def _node(value: Any, indent: int, lines: list[str]) -> None:
     pad = " " * indent
-    if isinstance(value, Mapping):
-        if not value:
-            lines.append(pad + "{}")
-        for key, item in value.items():
-            _entry(pad + _key(key) + ":", item, indent, lines)
-    elif isinstance(value, list | tuple):
+    kind = type(value)
+    if kind is list or kind is tuple:
         if not value:
             lines.append(pad + "[]")
         for item in value:
             _item(item, indent, lines)
-    elif isinstance(value, str) and _literal_ok(value):
+    elif _is_mapping(value):
+        if not value:
+            lines.append(pad + "{}")
+        for key, item in value.items():
+            _entry(pad + _key(str(key)) + ":", item, indent, lines)
+    elif kind is str and _literal_ok(value):
         _literal(pad, value, indent + 2, lines)  # a root block scalar's content must be indented too
     else:
         lines.append(pad + scalar(value))
 
 
-def _key(key: Any) -> str:
-    text = str(key)
-    return text if is_plain(text) else quote(text)
-
-
 def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
-    if (isinstance(value, Mapping) and value) or (isinstance(value, list | tuple) and value):
-        lines.append(head)
-        _node(value, indent + 2, lines)
-    elif isinstance(value, Mapping):
-        lines.append(head + " {}")
-    elif isinstance(value, list | tuple):
-        lines.append(head + " []")
-    elif isinstance(value, str) and _literal_ok(value):
-        _literal(head + " ", value, indent + 2, lines)
+    kind = type(value)
+    if kind is str:
+        if "\n" in value and _literal_ok(value):
+            _literal(head + " ", value, indent + 2, lines)
+        else:
+            lines.append(head + " " + (value if is_plain(value) else quote(value)))
+    elif kind is list or kind is tuple:
+        if value:
+            lines.append(head)
+            _node(value, indent + 2, lines)
+        else:
+            lines.append(head + " []")
+    elif _is_mapping(value):
+        if value:
+            lines.append(head)
+            _node(value, indent + 2, lines)
+        else:
+            lines.append(head + " {}")
     else:
         lines.append(f"{head} {scalar(value)}")
 
 
 def _item(value: Any, indent: int, lines: list[str]) -> None:
     pad = " " * indent
-    if isinstance(value, Mapping | list | tuple) and value:
+    kind = type(value)
+    if kind is str:
+        if "\n" in value and _literal_ok(value):
+            _literal(pad + "- ", value, indent + 2, lines)
+        else:
+            lines.append(pad + "- " + (value if is_plain(value) else quote(value)))
+    elif (kind is list or kind is tuple or _is_mapping(value)) and value:
         start = len(lines)
         _node(value, indent + 2, lines)
         lines[start] = pad + "- " + lines[start][indent + 2 :]
-    elif isinstance(value, str) and _literal_ok(value):
-        _literal(pad + "- ", value, indent + 2, lines)
+    elif kind is list or kind is tuple or _is_mapping(value):
+        lines.append(pad + "- " + flow(value))
     else:
-        lines.append(
-            pad + "- " + (flow(value) if isinstance(value, Mapping | list | tuple) else scalar(value))
-        )
+        lines.append(pad + "- " + scalar(value))
 
 
 def _literal(prefix: str, text: str, indent: int, lines: list[str]) -> None:

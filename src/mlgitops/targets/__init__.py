@@ -29,7 +29,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.argocd import ArgoCD
     from mlgitops.targets.drift import Drift
     from mlgitops.targets.flux import Flux
-    from mlgitops.targets.github import GitHub
+    from mlgitops.targets.github import GitHub, GitHubTraining
     from mlgitops.targets.gitlab import GitLab
     from mlgitops.targets.grafana import Grafana
     from mlgitops.targets.kserve import KServe
@@ -37,7 +37,16 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.prometheus import Prometheus
     from mlgitops.targets.training import Training
 
-    targets: list[Target] = [KServe(), Kubernetes(), ArgoCD(), Flux(), GitHub(), GitLab(), Training()]
+    targets: list[Target] = [
+        KServe(),
+        Kubernetes(),
+        ArgoCD(),
+        Flux(),
+        GitHub(),
+        GitHubTraining(),
+        GitLab(),
+        Training(),
+    ]
     targets += [Drift(), Grafana()]
     targets.append(Prometheus())
     return {target.name: target for target in targets}
@@ -50,7 +59,8 @@ def selected(project: ir.Project) -> list[str]:
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
-    return [project.serving, "training", project.gitops, project.ci, "drift", "grafana", "prometheus"]
+    ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
+    return [project.serving, "training", project.gitops, *ci, "drift", "grafana", "prometheus"]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

@@ -87,5 +87,11 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def compact_json(data: Any) -> str:
+    """The same data on one line, by the C encoder (``indent`` forces Python's slow one): for
+    JSON embedded in other files, where readers parse rather than read it."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def json_file(path: str, data: Any, source: str, environment: str | None = None) -> OutputFile:
     return OutputFile(path, canonical_json(data), source, environment)

@@ -58,8 +58,11 @@ def annotate_pins(text: str) -> str:
 
 
 class GitHub:
+    """The project-wide workflows: pull-request validation and promotion."""
+
     name = "github"
     scope = "project"
+    templates = "github"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         common = self._common(project)
@@ -79,24 +82,12 @@ class GitHub:
                 "mlgitops.yaml",
             ),
         ]
-        for model in project.models:
-            if model.training is not None:
-                context = {**common, **self._training(project, model, model.training)}
-                files.append(
-                    self._file(
-                        ctx,
-                        "train.yml.j2",
-                        context,
-                        f"{WORKFLOWS}/mlgitops-train-{model.name}.yml",
-                        model.source,
-                    )
-                )
         return files
 
     def _file(
         self, ctx: RenderContext, template: str, context: dict[str, Any], path: str, source: str
     ) -> OutputFile:
-        rendered = ctx.yaml_file(self.name, template, context, path=path, source=source, escape=escape)
+        rendered = ctx.yaml_file(self.templates, template, context, path=path, source=source, escape=escape)
         return OutputFile(
             rendered.path, annotate_pins(rendered.content), rendered.source, rendered.environment
         )
@@ -194,3 +185,25 @@ class GitHub:
                 "register": ci_common.REGISTER_MLFLOW,
             },
         }
+
+
+class GitHubTraining(GitHub):
+    """One training workflow per model: each depends on its model only, so they render in
+    parallel chunks of models."""
+
+    name = "github-train"
+    scope = "model"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        common = self._common(project)
+        return [
+            self._file(
+                ctx,
+                "train.yml.j2",
+                {**common, **self._training(project, model, model.training)},
+                f"{WORKFLOWS}/mlgitops-train-{model.name}.yml",
+                model.source,
+            )
+            for model in project.models
+            if model.training is not None
+        ]

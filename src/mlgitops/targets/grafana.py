@@ -30,7 +30,7 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import grafana_queries
-from mlgitops.targets.base import OutputFile, RenderContext, canonical_json, json_file
+from mlgitops.targets.base import OutputFile, RenderContext, compact_json, json_file
 from mlgitops.targets.training import bounded, training_annotations
 
 DASHBOARD_TEMPLATE = "dashboard.yaml.j2"
@@ -61,7 +61,7 @@ class Grafana:
                 )
                 own = dashboard if same else self.dashboard(project, model, d, ctx)
                 data = {
-                    configmap_key(model.name, env.name): canonical_json(for_environment(own, model.name, env))
+                    configmap_key(model.name, env.name): compact_json(for_environment(own, model.name, env))
                 }
                 files.append(
                     ctx.yaml_file(
@@ -116,7 +116,7 @@ class Grafana:
             )
         check_panel_ids(data)
         try:
-            canonical_json(data)
+            compact_json(data)
         except ValueError as exc:  # .nan or .inf written by an override: JSON has no spelling for them
             raise RenderError(
                 f"dashboard is not JSON: {exc}", f"grafana/{DASHBOARD_TEMPLATE}", None

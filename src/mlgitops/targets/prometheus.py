@@ -103,7 +103,13 @@ class Prometheus:
                 endpoints = [{"path": METRICS_PATH, "relabelings": _RAW_RELABELINGS}]
             else:
                 endpoints = [{"port": QUEUE_PROXY_METRICS_PORT, "path": METRICS_PATH}]
-        context = {"d": d, "labels": dict(d.labels), "selector": selector, "endpoints": endpoints}
+        context = {
+            "d": d,
+            "labels": dict(d.labels),
+            "selector": selector,
+            "endpoints": endpoints,
+            "as_dict": dict,
+        }
         return ctx.yaml_file(
             self.name,
             template,
@@ -118,7 +124,7 @@ class Prometheus:
     ) -> list[OutputFile]:
         env = d.environment.name
         data = [{"name": g.name, "rules": g.rules} for g in groups]
-        context = {"d": d, "labels": dict(d.labels), "groups": data}
+        context = {"d": d, "labels": dict(d.labels), "groups": data, "as_dict": dict}
         template = f"{self.name}/prometheusrule.yaml.j2"
         text = ctx.engine(self.name, escape).render_text(template, context)
         try:
@@ -130,14 +136,12 @@ class Prometheus:
         plain = f"{project.output}/prometheus/{env}/{d.model}.rules.yml"
         header = HEADER.format(source=d.source)
         tests = prometheus_tests.test_file(plain.rsplit("/", 1)[1], groups)
+        manifest_text = canonical_yaml([manifest])
         return [
             OutputFile(
-                f"{project.output}/{env}/{d.model}/prometheusrule.yaml",
-                header + canonical_yaml([manifest]),
-                d.source,
-                env,
+                f"{project.output}/{env}/{d.model}/prometheusrule.yaml", header + manifest_text, d.source, env
             ),
-            OutputFile(plain, header + canonical_yaml([{"groups": manifest["spec"]["groups"]}]), d.source),
+            OutputFile(plain, header + _plain_rules(manifest, manifest_text), d.source),
             ctx.yaml_file(
                 self.name,
                 "rules.test.yml.j2",
@@ -146,3 +150,25 @@ class Prometheus:
                 source=d.source,
             ),
         ]
+
+
+def _plain_rules(manifest: dict[str, Any], manifest_text: str) -> str:
+    """The plain rule file: the PrometheusRule's ``spec.groups``, one indentation level out.
+
+    When ``spec`` is the manifest's last key and holds only ``groups`` (what the built-in template
+    writes), the groups are cut from the text already written instead of written again: they are
+    the bulk of the monitoring output. Anything else is written afresh.
+    """
+    spec = manifest.get("spec")
+    marker = "\nspec:\n  groups:\n"
+    if (
+        isinstance(spec, dict)
+        and list(spec) == ["groups"]
+        and list(manifest)[-1] == "spec"
+        and marker in manifest_text
+    ):
+        body = manifest_text.split(marker, 1)[1]
+        return "groups:\n" + "".join(
+            line[2:] if line.startswith("  ") else line for line in body.splitlines(True)
+        )
+    return canonical_yaml([{"groups": manifest["spec"]["groups"]}])
