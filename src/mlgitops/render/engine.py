@@ -11,6 +11,7 @@ The rendered text is parsed back and re-serialized canonically.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,62 @@ class TemplateSource:
         return self.builtin / name
 
 
-def _yaml_value(escape: TextEscape | None) -> Callable[[Any], str]:
+class _Collections:
+    """Mappings and lists a template writes as whole values, kept out of the text.
+
+    Writing a large Python structure as flow YAML only to parse it straight back is most of a
+    render's cost. Instead ``{= value =}`` with a mapping or list writes a placeholder scalar
+    naming an entry of this table, and :meth:`Engine.render_data` puts the (escaped, normalized)
+    value back after parsing. The placeholder carries a random nonce per render, so no spec text
+    can forge one.
+    """
+
+    def __init__(self) -> None:
+        self.nonce = secrets.token_hex(8)
+        self.values: list[Any] = []
+
+    def placeholder(self, value: Any, escape: TextEscape | None) -> str:
+        self.values.append(_normalized(value, escape))
+        return f"{self.prefix}{len(self.values) - 1}\ue001"
+
+    @property
+    def prefix(self) -> str:
+        return f"\ue000{self.nonce}:"
+
+
+def _normalized(value: Any, escape: TextEscape | None) -> Any:
+    """What flow YAML and a parse back would give (string keys, lists for tuples), with the
+    target's escape applied to every text; exact type checks keep this walk cheap."""
+    kind = type(value)
+    if kind is str:
+        return escape(value) if escape else value
+    if kind is dict:
+        return {str(k): _normalized(v, escape) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_normalized(v, escape) for v in value]
+    if value is None or kind is bool or kind is int or kind is float:
+        return value
+    if isinstance(value, Trusted):
+        return str(value)
+    if isinstance(value, str):
+        return escape(value) if escape else str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _normalized(v, escape) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalized(v, escape) for v in value]
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def _yaml_value(escape: TextEscape | None, engine: Engine) -> Callable[[Any], str]:
     def finalize(value: Any) -> str:
         if isinstance(value, jinja2.Undefined):
             # finalize gets the Undefined itself; str() makes StrictUndefined raise its own error,
             # which names the missing variable or attribute (or is the sandbox's SecurityError).
             str(value)
             raise jinja2.UndefinedError("undefined value")
+        table = engine.collections
+        if table is not None and isinstance(value, Mapping | list | tuple):
+            return yamlout.quote(table.placeholder(value, escape))
         return yamlout.flow(_escaped(value, escape) if escape else value)
 
     return finalize
@@ -97,7 +147,7 @@ class Engine:
         self.env = ImmutableSandboxedEnvironment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
-            finalize=_yaml_value(escape),
+            finalize=_yaml_value(escape, self),
             autoescape=False,
             variable_start_string="{=",
             variable_end_string="=}",
@@ -107,6 +157,24 @@ class Engine:
         )
         self.env.globals.update(globals_ or {})
         self._cache: dict[str, jinja2.Template] = {}
+        self.collections: _Collections | None = None  # set while render_data runs
+
+    def render_data(self, name: str, context: Mapping[str, Any]) -> list[Any]:
+        """Render ``name`` and parse it: the documents as data (see :class:`_Collections`)."""
+        from mlgitops.render.canonical import MalformedOutput, parse_rendered
+
+        table = self.collections = _Collections()
+        try:
+            text = self.render_text(name, context)
+        finally:
+            self.collections = None
+        try:
+            documents = parse_rendered(text)
+        except MalformedOutput as exc:
+            raise RenderError(
+                f"template produced invalid YAML (rendered line {exc.line}): {exc}", name, None
+            ) from None
+        return [_restore(document, table, name) for document in documents]
 
     def render_text(self, name: str, context: Mapping[str, Any]) -> str:
         try:
@@ -124,6 +192,30 @@ class Engine:
             raise RenderError(
                 f"template failed: {type(exc).__name__}: {exc}", name, _template_line(exc, name)
             ) from None
+
+
+def _restore(node: Any, table: _Collections, name: str) -> Any:
+    kind = type(node)
+    if kind is str:
+        if "\ue000" in node:
+            index = node.removeprefix(table.prefix).removesuffix("\ue001")
+            if not (node.startswith(table.prefix) and node.endswith("\ue001") and index.isdigit()):
+                raise RenderError(
+                    "a mapping or list must be a whole YAML value, not part of a text", name, None
+                )
+            return table.values[int(index)]
+        return node
+    if kind is dict:
+        return {_key(k, name): _restore(v, table, name) for k, v in node.items()}
+    if kind is list:
+        return [_restore(v, table, name) for v in node]
+    return node
+
+
+def _key(key: str, name: str) -> str:
+    if "\ue000" in key:
+        raise RenderError("a mapping or list cannot be a mapping key", name, None)
+    return key
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:

@@ -24,7 +24,7 @@ canonical JSON), which a platform team can override like any template.
 
 from __future__ import annotations
 
-import copy
+import json
 from typing import Any
 
 from mlgitops import ir
@@ -157,7 +157,9 @@ def environment_variable(environments: list[ir.Environment], current: ir.Environ
 
 def for_environment(dashboard: dict[str, Any], model: str, env: ir.Environment) -> dict[str, Any]:
     """The dashboard of one environment: its own uid and title, the variable fixed to it."""
-    copied = copy.deepcopy(dashboard)
+    # The dashboard is JSON data: a round trip through the C encoder copies it far faster than
+    # copy.deepcopy, which walks it in Python.
+    copied: dict[str, Any] = json.loads(json.dumps(dashboard))
     copied["uid"] = dashboard_uid(model, env.name)
     copied["title"] = f"{model} ({env.name})"
     variable = environment_variable([env], env)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.render.canonical import MalformedOutput, canonical_yaml, parse_rendered
+from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import prometheus_rules, prometheus_tests
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
@@ -126,11 +126,10 @@ class Prometheus:
         data = [{"name": g.name, "rules": g.rules} for g in groups]
         context = {"d": d, "labels": dict(d.labels), "groups": data, "as_dict": dict}
         template = f"{self.name}/prometheusrule.yaml.j2"
-        text = ctx.engine(self.name, escape).render_text(template, context)
-        try:
-            (manifest,) = parse_rendered(text)
-        except (MalformedOutput, ValueError) as exc:
-            raise RenderError(f"template must produce one YAML document: {exc}", template, None) from None
+        documents = ctx.engine(self.name, escape).render_data(template, context)
+        if len(documents) != 1 or not isinstance(documents[0], dict):
+            raise RenderError("template must produce one YAML mapping document", template, None)
+        manifest = documents[0]
         # The plain rule file is the PrometheusRule's own groups (rendered once: they are the bulk of
         # the output, and the two can never differ).
         plain = f"{project.output}/prometheus/{env}/{d.model}.rules.yml"
