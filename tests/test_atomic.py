@@ -1,6 +1,6 @@
 """A failed or killed compile never leaves a half-written tree.
 
-(a) A real ``mlgitops compile`` of a sizeable project (benchmarks/generate.py 300)
+(a) A real ``mlgitops compile`` of a sizeable project (benchmarks/generate.py 120)
     is SIGKILLed at delays spread over its run time and right after its commit
     started; after each kill the tree is the previous one, or — if the kill landed
     in the commit phase — rolled back to the previous one by recovery, and the next
@@ -41,7 +41,7 @@ from mlgitops.emit import transaction
 from mlgitops.pipeline import check_project, compile_project
 
 GENERATOR = ROOT / "benchmarks" / "generate.py"
-MODELS = 300
+MODELS = 120  # about 2,500 generated files: long enough phases to land kills in each
 JOURNAL = Path(transaction.TXN_DIR) / transaction.JOURNAL
 
 

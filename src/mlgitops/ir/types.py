@@ -6,6 +6,11 @@ import datetime
 from dataclasses import dataclass, field
 
 
+_VERSION_ANNOTATIONS = frozenset(
+    {"mlgitops.dev/stable-version", "mlgitops.dev/canary-version", "mlgitops.dev/canary-traffic"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SecretKeyRef:
     name: str
@@ -111,6 +116,13 @@ class Deployment:
     labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     source: str
+
+    @property
+    def object_annotations(self) -> dict[str, str]:
+        """The annotations for objects beside the workload (Service, monitors, rules): the
+        model's identity and lifecycle, without the versions, which only the workload carries
+        (so a promotion changes the workload alone)."""
+        return {k: v for k, v in self.annotations if k not in _VERSION_ANNOTATIONS}
 
 
 @dataclass(frozen=True, slots=True)
