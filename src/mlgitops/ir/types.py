@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-
 _VERSION_ANNOTATIONS = frozenset(
     {"mlgitops.dev/stable-version", "mlgitops.dev/canary-version", "mlgitops.dev/canary-traffic"}
 )
