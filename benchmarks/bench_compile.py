@@ -18,41 +18,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from generate import generate
+from timing import console_script, report, timed
 
 COLD_TARGET_S = 3.0
 UNCHANGED_TARGET_S = 0.5
-
-
-def console_script() -> str:
-    """The `mlgitops` next to this interpreter (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "mlgitops"
-    found = str(beside) if beside.is_file() else shutil.which("mlgitops")
-    if found is None:
-        raise SystemExit("mlgitops is not installed; run `make install`")
-    return found
-
-
-def environment() -> dict[str, str]:
-    """Bytecode caching on (as in every normal installation); no MLGITOPS_* test hooks."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if key != "PYTHONDONTWRITEBYTECODE" and not key.startswith("MLGITOPS_")
-    }
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment())
-    return time.perf_counter() - start
 
 
 def cold_compiles(mlgitops: str, source: Path, scratch: Path, runs: int) -> tuple[list[float], Path]:
@@ -70,12 +44,6 @@ def cold_compiles(mlgitops: str, source: Path, scratch: Path, runs: int) -> tupl
         if run:
             times.append(elapsed)
     return times, copy
-
-
-def report(label: str, times: list[float], target: float) -> None:
-    best, median = min(times), statistics.median(times)
-    verdict = "ok" if best < target else "MISSED"
-    print(f"{label:<40} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -18,15 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from generate import generate
+from timing import console_script, environment, report, timed
 
 DIFF_TARGET_S = 5.0
 NEW_VERSION = "99.0.0"
@@ -40,27 +38,10 @@ GIT_ENV = {
 }
 
 
-def console_script() -> str:
-    """The `mlgitops` next to this interpreter (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "mlgitops"
-    found = str(beside) if beside.is_file() else shutil.which("mlgitops")
-    if found is None:
-        raise SystemExit("mlgitops is not installed; run `make install`")
-    return found
-
-
-def environment() -> dict[str, str]:
-    """Bytecode caching on (as in every normal installation); no MLGITOPS_* test hooks."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key != "PYTHONDONTWRITEBYTECODE" and not key.startswith("MLGITOPS_")
-    }
-    return {**env, **GIT_ENV}
-
-
 def run(command: list[str], cwd: Path) -> str:
-    process = subprocess.run(command, cwd=cwd, env=environment(), capture_output=True, text=True, check=False)
+    process = subprocess.run(
+        command, cwd=cwd, env=environment(GIT_ENV), capture_output=True, text=True, check=False
+    )
     if process.returncode != 0:
         raise SystemExit(
             f"{' '.join(command)} failed ({process.returncode}):\n{process.stdout}{process.stderr}"
@@ -77,21 +58,6 @@ def first_model(project: Path) -> str:
     """The name of the first deployed model (models/<team>/<name>.yaml, in sorted order)."""
     names = sorted(p.stem for p in (project / "models").rglob("*.yaml") if p.parent.name != "retired")
     return names[0]
-
-
-def timed(command: list[str], cwd: Path, allowed: tuple[int, ...] = (0,)) -> float:
-    start = time.perf_counter()
-    process = subprocess.run(command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, env=environment())
-    elapsed = time.perf_counter() - start
-    if process.returncode not in allowed:
-        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
-    return elapsed
-
-
-def report(label: str, times: list[float], target: float) -> None:
-    best, median = min(times), statistics.median(times)
-    verdict = "ok" if best < target else "MISSED"
-    print(f"{label:<40} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -120,13 +86,16 @@ def main(argv: list[str] | None = None) -> int:
         changed = [(d["model"], d["environment"], d["after"]) for d in document["deployments"]]
         if changed != [(model, "dev", NEW_VERSION)]:
             raise SystemExit(f"unexpected diff: {changed}")
-        times = [timed(command, repo) for _ in range(args.runs)]
+        times = [timed(command, repo, extra_env=GIT_ENV) for _ in range(args.runs)]
         report(f"diff --base HEAD~1, {args.n} models x 3 envs", times, DIFF_TARGET_S)
-        text = [timed([mlgitops, "diff", ".", "--base", "HEAD~1"], repo) for _ in range(args.runs)]
+        text = [
+            timed([mlgitops, "diff", ".", "--base", "HEAD~1"], repo, extra_env=GIT_ENV)
+            for _ in range(args.runs)
+        ]
         report("  the same, text output", text, DIFF_TARGET_S)
         # For reference: `check` is one compile in memory (and a comparison with the disk;
         # exit 1 when the disk differs, e.g. because the templates changed since the compile).
-        check = [timed([mlgitops, "check", ".", "--no-diff"], repo, allowed=(0, 1))]
+        check = [timed([mlgitops, "check", ".", "--no-diff"], repo, allowed=(0, 1), extra_env=GIT_ENV)]
         print(f"{'  reference: check (one in-memory compile)':<40} {check[0]:11.3f} s")
         print(f"({len(document['files'])} generated files differ; one model's dev version changed)")
     return 0

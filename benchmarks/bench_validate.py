@@ -10,28 +10,15 @@ machine's load), and non-zero only when a command fails.
 
 from __future__ import annotations
 
-import os
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from generate import generate
+from timing import console_script, report, timed
 
 VALIDATE_TARGET_S = 1.0
 HELP_TARGET_S = 0.15
-
-
-def console_script() -> str:
-    """The `mlgitops` next to this interpreter (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "mlgitops"
-    found = str(beside) if beside.is_file() else shutil.which("mlgitops")
-    if found is None:
-        raise SystemExit("mlgitops is not installed; run `make install`")
-    return found
 
 
 def timings(command: list[str], runs: int) -> list[float]:
@@ -40,20 +27,8 @@ def timings(command: list[str], runs: int) -> list[float]:
     PYTHONDONTWRITEBYTECODE is dropped so that the warm-up caches bytecode, as every
     normal installation has it; otherwise each run would recompile mlgitops from source.
     """
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def report(label: str, times: list[float], target: float) -> None:
-    best, median = min(times), statistics.median(times)
-    verdict = "ok" if best < target else "MISSED"
-    print(f"{label:<34} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
+    timed(command)
+    return [timed(command) for _ in range(runs)]
 
 
 def main() -> int:

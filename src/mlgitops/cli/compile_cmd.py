@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import format_option, path_prefix, project_argument
+from mlgitops.cli.options import format_option, project_argument, report_for
 
 
 @click.command("compile")
@@ -24,16 +24,11 @@ def compile_(path: Path, fmt: str, no_cache: bool) -> int:
     mlgitops command, so the tree is never left half-written.
     """
     from mlgitops.pipeline import compile_project
-    from mlgitops.reporters import Report, render
+    from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import compile_summary
 
     result = compile_project(path, use_cache=not no_cache)
-    report = Report(
-        result.diagnostics,
-        result.validation.sources,
-        path_prefix(result.validation.root),
-        len(result.validation.sources),
-    )
+    report = report_for(result.diagnostics, result.validation)
     if not result.ok:
         click.echo(render(report, fmt), nl=False)
         click.echo("compile failed: nothing was written", err=True)
@@ -64,16 +59,11 @@ def check(path: Path, fmt: str, no_diff: bool) -> int:
     Exits 0 when in sync, 1 when anything differs or the specs are invalid.
     """
     from mlgitops.pipeline import check_project
-    from mlgitops.reporters import Report, render
+    from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import drift_report
 
     result = check_project(path)
-    report = Report(
-        result.diagnostics,
-        result.validation.sources,
-        path_prefix(result.validation.root),
-        len(result.validation.sources),
-    )
+    report = report_for(result.diagnostics, result.validation)
     if not result.ok:
         click.echo(render(report, fmt), nl=False)
         return 1

@@ -6,20 +6,13 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import path_prefix
+from mlgitops.cli.options import project_option, report_for
 
 
 @click.command()
 @click.argument("model")
 @click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
-@click.option(
-    "--project",
-    "path",
-    type=click.Path(path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Project directory or its mlgitops.yaml.",
-)
+@project_option()
 @click.option(
     "--format",
     "fmt",
@@ -38,12 +31,12 @@ def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
     from mlgitops.errors import UserError
     from mlgitops.explain import explain as explain_model
     from mlgitops.pipeline import validate_project
-    from mlgitops.reporters import Report, render
+    from mlgitops.reporters import render
     from mlgitops.reporters.explain_report import render as render_explanation
 
     result = validate_project(path)
     if not result.ok or result.resolved is None:
-        report = Report(result.diagnostics, result.sources, path_prefix(result.root), len(result.sources))
+        report = report_for(result.diagnostics, result)
         click.echo(render(report, "text"), nl=False, err=True)
         raise UserError("the project has errors; fix them first")
     click.echo(render_explanation(explain_model(result.resolved, model, environment), fmt), nl=False)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from mlgitops.cli.options import project_option
+
 
 @click.command()
 @click.argument("model")
@@ -22,14 +24,7 @@ import click
     metavar="ENV",
     help="The environment the version is headed for (checked to exist; the gates are the model's).",
 )
-@click.option(
-    "--project",
-    "path",
-    type=click.Path(path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Project directory or its mlgitops.yaml.",
-)
+@project_option()
 @click.option(
     "--format",
     "fmt",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from mlgitops.diagnostics import Diagnostic
+    from mlgitops.pipeline import ValidationResult
+    from mlgitops.reporters import Report
 
 FORMAT_HELP = (
     "Output format: text (people), json (machines), github (PR annotations) or sarif (code scanning)."
@@ -50,3 +55,23 @@ def path_prefix(root: Path | None) -> str:
         relative = os.path.relpath(root, cwd) if root.anchor == cwd.anchor else root.as_posix()
         relative = Path(relative).as_posix()
     return "" if relative in ("", ".") else relative.rstrip("/") + "/"
+
+
+def project_option() -> Callable[[F], F]:
+    """``--project PATH`` for commands whose argument is something else (a model)."""
+    return click.option(
+        "--project",
+        "path",
+        type=click.Path(path_type=Path),
+        default=Path(),
+        show_default=True,
+        help="Project directory or its mlgitops.yaml.",
+    )
+
+
+def report_for(diagnostics: Sequence[Diagnostic], validation: ValidationResult) -> Report:
+    """The reporter input for a command's diagnostics over the validated project's sources."""
+    from mlgitops.reporters import Report
+
+    sources = validation.sources
+    return Report(diagnostics, sources, path_prefix(validation.root), len(sources))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from mlgitops.cli.options import project_option
+
 
 @click.command()
 @click.argument("model")
@@ -27,14 +29,7 @@ import click
     "waivePromotionOrder: true).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the edit without writing it.")
-@click.option(
-    "--project",
-    "path",
-    type=click.Path(path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Project directory or its mlgitops.yaml.",
-)
+@project_option()
 @click.option(
     "--format",
     "fmt",

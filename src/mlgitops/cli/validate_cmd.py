@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import format_option, path_prefix, project_argument
+from mlgitops.cli.options import format_option, project_argument, report_for
 
 
 @click.command()
@@ -26,10 +26,10 @@ def validate(path: Path, fmt: str, strict: bool) -> int:
     """
     from mlgitops.codes import Severity
     from mlgitops.pipeline import validate_project
-    from mlgitops.reporters import Report, render
+    from mlgitops.reporters import render
 
     result = validate_project(path)
-    report = Report(result.diagnostics, result.sources, path_prefix(result.root), len(result.sources))
+    report = report_for(result.diagnostics, result)
     click.echo(render(report, fmt), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     return 1 if any(d.severity in failing for d in result.diagnostics) else 0

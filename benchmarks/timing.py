@@ -1,0 +1,53 @@
+"""What every benchmark shares: finding the console script, a clean environment, timing, reporting."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def console_script() -> str:
+    """The `mlgitops` next to this interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "mlgitops"
+    found = str(beside) if beside.is_file() else shutil.which("mlgitops")
+    if found is None:
+        raise SystemExit("mlgitops is not installed; run `make install`")
+    return found
+
+
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Bytecode caching on (as in every normal installation); no MLGITOPS_* test hooks."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "PYTHONDONTWRITEBYTECODE" and not key.startswith("MLGITOPS_")
+    }
+    return {**env, **(extra or {})}
+
+
+def timed(
+    command: list[str],
+    cwd: Path | None = None,
+    allowed: tuple[int, ...] = (0,),
+    extra_env: dict[str, str] | None = None,
+) -> float:
+    """Wall-clock seconds of one run of ``command`` (its output discarded); fails on other exit codes."""
+    start = time.perf_counter()
+    process = subprocess.run(
+        command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, env=environment(extra_env)
+    )
+    elapsed = time.perf_counter() - start
+    if process.returncode not in allowed:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
+    return elapsed
+
+
+def report(label: str, times: list[float], target: float) -> None:
+    best, median = min(times), statistics.median(times)
+    verdict = "ok" if best < target else "MISSED"
+    print(f"{label:<40} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
