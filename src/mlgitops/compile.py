@@ -6,7 +6,6 @@ Called by :mod:`mlgitops.pipeline`, which runs discovery and validation first.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -161,28 +160,3 @@ def emit_plan(root: Path, files: list[OutputFile], input_hash: str, retired: tup
 
 def drift(root: Path, files: list[OutputFile]) -> list[Drift]:
     return find_drift(root, files, file_hashes(files))
-
-
-def is_up_to_date(root: Path, key: str) -> bool:
-    """True when the cache records this key and every owned file still has the size and
-    modification time the last compile left it with."""
-    from mlgitops.fingerprint import read_cache
-
-    manifest = Manifest.read(root)
-    cached = read_cache(root)
-    if manifest is None or cached is None or cached[0] != key:
-        return False
-    stats = cached[1]
-    for path in manifest.files:
-        recorded = stats.get(path)
-        try:
-            info = (root / path).stat()
-        except OSError:
-            return False
-        if recorded != [info.st_size, info.st_mtime_ns]:
-            return False
-    return True
-
-
-def today_or(value: datetime.date | None) -> datetime.date:
-    return value or datetime.date.today()

@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from mlgitops.diagnostics import Diagnostic, Location, make
 
+API_VERSION = "mlgitops/v1"  # the spec language this mlgitops reads
 PROJECT_FILE = "mlgitops.yaml"
 DEFAULT_INCLUDE = ("models/**/*.yaml",)
 

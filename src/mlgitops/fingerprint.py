@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import mlgitops
+from mlgitops.emit.manifest import Manifest
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
@@ -77,3 +78,22 @@ def _add(digest: hashlib._Hash, kind: str, name: str, path: Path) -> None:
     data = path.read_bytes()
     digest.update(f"{kind}\0{name}\0{len(data)}\0".encode())
     digest.update(data)
+
+
+def is_up_to_date(root: Path, key: str) -> bool:
+    """True when the cache records this key and every owned file still has the size and
+    modification time the last compile left it with."""
+    manifest = Manifest.read(root)
+    cached = read_cache(root)
+    if manifest is None or cached is None or cached[0] != key:
+        return False
+    stats = cached[1]
+    for path in manifest.files:
+        recorded = stats.get(path)
+        try:
+            info = (root / path).stat()
+        except OSError:
+            return False
+        if recorded != [info.st_size, info.st_mtime_ns]:
+            return False
+    return True

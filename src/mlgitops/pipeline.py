@@ -15,18 +15,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
-from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, find_project, repository_subdir
+from mlgitops.discover import (
+    API_VERSION,
+    DEFAULT_INCLUDE,
+    ProjectFiles,
+    find_models,
+    find_project,
+    repository_subdir,
+)
 from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document, load_text
 from mlgitops.parallel import map_chunks
-from mlgitops.resolve import ResolvedProject, resolve
-from mlgitops.spec import API_VERSION, ModelSpec, ProjectSpec
-from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
-from mlgitops.validate.policies import check_policies
-from mlgitops.validate.schema import validate_document
-from mlgitops.validate.secrets import find_secrets
 
 if TYPE_CHECKING:
-    # The render and emit stages are imported when a command needs them, so that
+    from mlgitops.resolve import ResolvedProject
+    from mlgitops.spec import ModelSpec, ProjectSpec
+
+    _ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]
+    # The validation stages (pydantic) are imported when validation runs, so that a compile
+    # answered from the cache starts fast; likewise the render and emit stages, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
     from mlgitops import compile as compiler
     from mlgitops import ir
@@ -56,6 +62,12 @@ def validate_project(
     ``overlay`` maps file paths to contents that replace what is on disk (``promote``
     validates its edit before writing it).
     """
+    from mlgitops.resolve import resolve
+    from mlgitops.spec import ProjectSpec
+    from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
+    from mlgitops.validate.policies import check_policies
+    from mlgitops.validate.schema import validate_document
+
     files, diagnostics = find_project(path)
     if files is None:
         return ValidationResult(diagnostics)
@@ -119,21 +131,23 @@ def compile_project(
     path: Path, *, today: datetime.date | None = None, use_cache: bool = True
 ) -> CompileResult:
     """Validate, render and write the project; a failure writes nothing."""
-    from mlgitops import compile as compiler
     from mlgitops import fingerprint
     from mlgitops.emit import transaction
+    from mlgitops.resources import templates_dir
 
     files, problems = find_project(path)
     if files is None:
         return CompileResult(ValidationResult(problems))
-    day = compiler.today_or(today)
+    day = today or datetime.date.today()
     with transaction.project_lock(files.root):
         _ignore_scratch_files(files.root)
         recovered = transaction.recover(files.root)
         spec_hash = _input_hash(files)
-        key = fingerprint.cache_key(spec_hash or "", compiler.templates_dir(), day) if spec_hash else None
-        if use_cache and key is not None and compiler.is_up_to_date(files.root, key):
+        key = fingerprint.cache_key(spec_hash or "", templates_dir(), day) if spec_hash else None
+        if use_cache and key is not None and fingerprint.is_up_to_date(files.root, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
+        from mlgitops import compile as compiler  # validation and rendering: not needed above
+
         validation = validate_project(path, today=day)
         generated = _generate(validation)
         if not validation.ok or generated is None or generated.diagnostics:
@@ -226,13 +240,13 @@ def _ignore_scratch_files(root: Path) -> None:
         ignore.write_text(wanted, encoding="utf-8")
 
 
-_ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]
-
-
 def _model_files(
     files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path]
 ) -> list[_ModelOutcome]:
     """Load and schema-check model files (runs in worker processes for large projects)."""
+    from mlgitops.spec import ModelSpec
+    from mlgitops.validate.schema import validate_document
+
     outcomes: list[_ModelOutcome] = []
     for path in paths:
         sources: dict[str, str] = {}
@@ -254,6 +268,8 @@ def _load(
     diagnostics: list[Diagnostic],
     overlay: Mapping[Path, bytes] | None = None,
 ) -> SourceDocument | None:
+    from mlgitops.validate.secrets import find_secrets
+
     display = files.display(path)
     if overlay and path in overlay:
         doc, problems = load_text(overlay[path], path, display)

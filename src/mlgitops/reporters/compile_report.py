@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgitops.emit.drift import Drift
 from mlgitops.reporters import Report, render
 from mlgitops.reporters.github import escape_data, escape_property
+
+if TYPE_CHECKING:
+    from mlgitops.emit.drift import Drift
 
 
 def compile_summary(
