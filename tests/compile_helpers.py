@@ -23,7 +23,12 @@ EXAMPLES_DIR = ROOT / "examples"
 EXAMPLES = sorted(path.parent for path in EXAMPLES_DIR.glob("*/mlgitops.yaml"))
 EXAMPLE_IDS = [path.name for path in EXAMPLES]
 TARGET_SCHEMAS = ROOT / "tests" / "target-schemas"
-SCRATCH = (".mlgitops/lock", ".mlgitops/.gitignore", ".mlgitops/cache.json")  # machine-local, never output
+SCRATCH = (
+    ".mlgitops/lock",
+    ".mlgitops/.gitignore",
+    ".mlgitops/cache.json",
+    ".mlgitops/render-cache.json",
+)  # machine-local, never output
 
 Tree = dict[str, bytes]
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -46,7 +51,9 @@ def copy_specs(source: Path, destination: Path) -> Path:
 
 def copy_project(source: Path, destination: Path) -> Path:
     """Copy a whole example, committed output included (but no lock or transaction scratch)."""
-    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("lock", "txn", "cache.json"))
+    shutil.copytree(
+        source, destination, ignore=shutil.ignore_patterns("lock", "txn", "cache.json", "render-cache.json")
+    )
     return destination
 
 

@@ -58,7 +58,12 @@ def template_source(root: Path, override: str | None) -> tuple[TemplateSource, l
 
 
 def generate(
-    resolved: ResolvedProject, root: Path, repo_subdir: str, *, reuse: Generated | None = None
+    resolved: ResolvedProject,
+    root: Path,
+    repo_subdir: str,
+    *,
+    reuse: Generated | None = None,
+    cache: bool = False,
 ) -> Generated:
     """Build the IR and run every selected target; nothing touches the disk.
 
@@ -66,7 +71,8 @@ def generate(
     two).  A model whose IR is equal there, in a project whose settings are equal, gets the
     same files from the per-model targets (they read only their model and the project's
     settings), so those are taken over instead of rendered again.  Only with the built-in
-    templates on both sides.
+    templates on both sides.  ``cache``: also take unchanged models' files from the previous
+    compile on disk (:mod:`mlgitops.emit.rendercache`).
     """
     spec = resolved.validated.spec.spec
     source, diagnostics = template_source(root, spec.templates)
@@ -78,6 +84,12 @@ def generate(
     per_model = [n for n in names if targets[n].scope == "model"]
     builtin = spec.templates is None
     kept = _reusable(reuse, project) if builtin else {}
+    if cache and builtin:
+        from mlgitops.emit import rendercache
+        from mlgitops.fingerprint import renderer_fingerprint
+
+        on_disk = rendercache.load(root, project, renderer_fingerprint(templates_dir()))
+        kept.update({name: files for name, files in on_disk.items() if name not in kept})
     todo = [m for m in project.models if m.name not in kept]
     # Per-model targets render in parallel chunks for large projects; project-wide ones here.
     rendered = map_chunks(partial(_render_models, project, source, per_model), todo)

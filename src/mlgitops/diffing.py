@@ -67,7 +67,7 @@ class DiffResult:
 
 def diff_project(path: Path, base: str) -> DiffResult:
     today = datetime.date.today()
-    head, generated = _generate(path, today)
+    head, generated = _generate(path, today, cache=True)
     if not head.ok or head.project is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
     root = head.validation.root
@@ -87,7 +87,12 @@ def diff_project(path: Path, base: str) -> DiffResult:
 
 
 def _generate(
-    path: Path, today: datetime.date, repo_subdir: str | None = None, *, reuse: Generated | None = None
+    path: Path,
+    today: datetime.date,
+    repo_subdir: str | None = None,
+    *,
+    reuse: Generated | None = None,
+    cache: bool = False,
 ) -> tuple[CompileResult, Generated | None]:
     """Validate and render in memory, like :func:`mlgitops.pipeline.generate_files`, keeping
     what :func:`mlgitops.compile.generate` returned so the other revision can reuse it."""
@@ -95,7 +100,7 @@ def _generate(
     if not validation.ok or validation.resolved is None or validation.root is None:
         return CompileResult(validation), None
     subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
-    generated = generate(validation.resolved, validation.root, subdir, reuse=reuse)
+    generated = generate(validation.resolved, validation.root, subdir, reuse=reuse, cache=cache)
     result = CompileResult(
         validation, generated.files, extra=generated.diagnostics, project=generated.project
     )

@@ -41,6 +41,14 @@ def cache_key(spec_hash: str, builtin_templates: Path, today: datetime.date) -> 
     return digest.hexdigest()
 
 
+def renderer_fingerprint(builtin_templates: Path) -> str:
+    """What rendering depends on besides the IR: mlgitops' version and code and its templates."""
+    digest = hashlib.sha256(f"mlgitops {mlgitops.__version__}\n".encode())
+    _add_tree(digest, "pkg", _PACKAGE_DIR, "*.py")
+    _add_tree(digest, "builtin", builtin_templates)
+    return digest.hexdigest()
+
+
 def read_cache(root: Path) -> tuple[str, dict[str, list[int]]] | None:
     """The cache key of the last compile and the (size, mtime) of each file it wrote."""
     try:

@@ -149,7 +149,7 @@ def compile_project(
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
         validation = validate_project(path, today=day)
-        generated = _generate(validation)
+        generated = _generate(validation, cache=use_cache)
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
@@ -160,6 +160,11 @@ def compile_project(
         transaction.apply(emit)
         if key is not None:
             fingerprint.write_cache(files.root, key, [f.path for f in generated.files])
+        if generated.project is not None and generated.by_model:
+            from mlgitops.emit import rendercache
+
+            renderer = fingerprint.renderer_fingerprint(templates_dir())
+            rendercache.save(files.root, generated.project, renderer, generated.by_model, emit.manifest.files)
         return CompileResult(
             validation, generated.files, tuple(sorted(emit.writes)), emit.deletes, recovered=recovered
         )
@@ -205,13 +210,15 @@ def generate_files(
     return CompileResult(validation, generated.files, extra=generated.diagnostics, project=generated.project)
 
 
-def _generate(validation: ValidationResult, repo_subdir: str | None = None) -> compiler.Generated | None:
+def _generate(
+    validation: ValidationResult, repo_subdir: str | None = None, *, cache: bool = False
+) -> compiler.Generated | None:
     from mlgitops import compile as compiler
 
     if not validation.ok or validation.resolved is None or validation.root is None:
         return None
     subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
-    return compiler.generate(validation.resolved, validation.root, subdir)
+    return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
 
 
 def _input_hash(files: ProjectFiles) -> str | None:
@@ -235,7 +242,7 @@ def _input_hash(files: ProjectFiles) -> str | None:
 def _ignore_scratch_files(root: Path) -> None:
     """Keep the lock, cache and transaction scratch space out of git (the manifest is committed)."""
     ignore = root / ".mlgitops" / ".gitignore"
-    wanted = "cache.json\nlock\ntxn/\n"
+    wanted = "cache.json\nlock\nrender-cache.json\ntxn/\n"
     if not ignore.is_file() or ignore.read_text(encoding="utf-8") != wanted:
         ignore.write_text(wanted, encoding="utf-8")
 

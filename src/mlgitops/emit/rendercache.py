@@ -1,0 +1,91 @@
+"""Reusing the per-model files of the previous compile.
+
+A model's files from the per-model targets are a pure function of the model's
+IR, the project's settings, the built-in templates and mlgitops itself.  After
+a compile, ``.mlgitops/render-cache.json`` (git-ignored) records for each model
+a hash of its IR and the path and SHA-256 of each of its files.  The next
+compile (or ``diff``) takes a model's files from disk instead of rendering them
+when its IR hash is unchanged and every file still has its recorded hash, so a
+change to one model renders one model.  ``check`` never uses this: it renders
+everything, since it exists to catch what differs on disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.emit.manifest import sha256
+from mlgitops.targets.base import OutputFile
+
+CACHE_PATH = ".mlgitops/render-cache.json"
+
+
+def _digest(value: Any) -> str:
+    # The IR is frozen dataclasses, tuples and scalars: its repr is complete and stable.
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def settings_digest(project: ir.Project, renderer: str) -> str:
+    return _digest((renderer, dataclasses.replace(project, models=(), retired=())))
+
+
+def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[OutputFile, ...]]:
+    """The files of each model whose IR and files are as the cache recorded them."""
+    try:
+        document = json.loads((root / CACHE_PATH).read_text(encoding="utf-8"))
+        if document["settings"] != settings_digest(project, renderer):
+            return {}
+        entries: Mapping[str, Any] = document["models"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    reusable: dict[str, tuple[OutputFile, ...]] = {}
+    for model in project.models:
+        entry = entries.get(model.name)
+        if not isinstance(entry, dict) or entry.get("ir") != _digest(model):
+            continue
+        files = _files(root, model, entry.get("files"))
+        if files is not None:
+            reusable[model.name] = files
+    return reusable
+
+
+def _files(root: Path, model: ir.Model, recorded: Any) -> tuple[OutputFile, ...] | None:
+    if not isinstance(recorded, list):
+        return None
+    files = []
+    for item in recorded:
+        try:
+            path, digest, environment = item
+            data = (root / path).read_bytes()
+        except (OSError, ValueError, TypeError):
+            return None
+        if sha256(data) != digest:
+            return None  # changed on disk since: render the model again
+        files.append(OutputFile(path, data.decode("utf-8"), model.source, environment))
+    return tuple(files)
+
+
+def save(
+    root: Path,
+    project: ir.Project,
+    renderer: str,
+    by_model: Mapping[str, tuple[OutputFile, ...]],
+    hashes: Mapping[str, str],
+) -> None:
+    models = {}
+    for model in project.models:
+        files = by_model.get(model.name)
+        if files is None or any(f.path not in hashes for f in files):
+            continue
+        models[model.name] = {
+            "ir": _digest(model),
+            "files": [[f.path, hashes[f.path], f.environment] for f in files],
+        }
+    document = {"settings": settings_digest(project, renderer), "models": models}
+    (root / CACHE_PATH).write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
