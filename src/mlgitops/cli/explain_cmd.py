@@ -6,21 +6,14 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import project_option, report_for
+from mlgitops.cli.options import format_option, project_option, report_for
 
 
 @click.command()
 @click.argument("model")
 @click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
 @project_option()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format: text (people) or json (machines).",
-)
+@format_option(("text", "json"), "Output format: text (people) or json (machines).")
 def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
     """Show MODEL's resolved serving settings in each environment and, for every
     value, the file:line and layer it came from.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import project_option
+from mlgitops.cli.options import format_option, project_option
 
 
 @click.command()
@@ -25,14 +25,7 @@ from mlgitops.cli.options import project_option
     help="The environment the version is headed for (checked to exist; the gates are the model's).",
 )
 @project_option()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format: a table for people or JSON for machines.",
-)
+@format_option(("text", "json"), "Output format: a table for people or JSON for machines.")
 def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fmt: str) -> int:
     """Check an evaluated version of MODEL against the evaluation gates in its spec.
 

@@ -31,16 +31,20 @@ def project_argument() -> Callable[[F], F]:
     )
 
 
-def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
+def format_option(choices: tuple[str, ...], help_text: str | None = None) -> Callable[[F], F]:
+    """``--format`` among ``choices`` (default text); ``help_text`` replaces the generic help."""
+    generic = (
+        FORMAT_HELP
+        if "sarif" in choices
+        else FORMAT_HELP.replace(" or sarif (code scanning)", "").replace(", github", " or github")
+    )
     return click.option(
         "--format",
         "fmt",
         type=click.Choice(choices),
         default="text",
         show_default=True,
-        help=FORMAT_HELP
-        if "sarif" in choices
-        else FORMAT_HELP.replace(" or sarif (code scanning)", "").replace(", github", " or github"),
+        help=help_text or generic,
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import project_option
+from mlgitops.cli.options import format_option, project_option
 
 
 @click.command()
@@ -30,14 +30,7 @@ from mlgitops.cli.options import project_option
 )
 @click.option("--dry-run", is_flag=True, help="Show the edit without writing it.")
 @project_option()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text shows the diff and a suggested commit; json is for CI scripts.",
-)
+@format_option(("text", "json"), "text shows the diff and a suggested commit; json is for CI scripts.")
 def promote(
     model: str,
     environment: str,
