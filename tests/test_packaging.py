@@ -89,7 +89,7 @@ def test_wheel_contents(wheel: Path) -> None:
             re.sub(r"[-_.]+", "-", m).lower()  # PEP 503 normalized
             for m in re.findall(r"^Requires-Dist: ([\w.-]+)(?!.*extra ==)", metadata, re.MULTILINE)
         }
-        assert {"pydantic", "pyyaml", "click", "jinja2", "jsonschema", "ruamel-yaml"} <= required_dists
+        assert {"pydantic", "pyyaml", "click", "jinja2"} <= required_dists
 
 
 def test_installed_console_script_validates_from_another_directory(installed: Path, tmp_path: Path) -> None:
