@@ -138,3 +138,23 @@ def run_module(
         timeout=timeout,
         check=False,
     )
+
+
+def compile_clean(root: Path) -> Path:
+    """Compile ``root`` (outside any git repository) in full and fail, listing them, on diagnostics."""
+    from mlgitops.pipeline import compile_project
+
+    assert_not_in_git(root)
+    result = compile_project(root, use_cache=False)
+    shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
+    assert result.ok, f"{root.name} does not compile:\n{shown}"
+    return root
+
+
+def kustomize_build(kubectl: str, directory: Path) -> list[Any]:
+    """The documents ``kubectl kustomize`` builds from ``directory``; fails if it cannot."""
+    run = subprocess.run(
+        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, f"kubectl kustomize {directory} failed:\n{run.stderr}"
+    return [d for d in yaml.safe_load_all(run.stdout) if d is not None]

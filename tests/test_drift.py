@@ -31,9 +31,17 @@ import pytest
 import yaml
 
 import mlgitops
-from compile_helpers import EXAMPLES, ROOT, assert_not_in_git, copy_specs, edit_yaml, example
+from compile_helpers import (
+    EXAMPLES,
+    ROOT,
+    compile_clean,
+    copy_specs,
+    edit_yaml,
+    example,
+    kustomize_build,
+)
 from conftest import require_tool
-from mlgitops.pipeline import compile_project, validate_project
+from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
 from mlgitops.targets import drift as drift_target
 from mlgitops.targets import prometheus_rules
@@ -60,14 +68,6 @@ CONTRACT = (
 )
 
 
-def _compile(root: Path) -> Path:
-    assert_not_in_git(root)
-    result = compile_project(root, use_cache=False)
-    shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
-    assert result.ok, f"{root.name} does not compile:\n{shown}"
-    return root
-
-
 def _gitlab_retrain(data: Any) -> None:
     data["spec"]["monitoring"]["drift"].update(
         retrain=True, retrainToken={"name": "gl-trigger", "key": "token"}
@@ -77,7 +77,7 @@ def _gitlab_retrain(data: Any) -> None:
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("drift")
-    out = {p.name: _compile(copy_specs(p, base / p.name)) for p in EXAMPLES}
+    out = {p.name: compile_clean(copy_specs(p, base / p.name)) for p in EXAMPLES}
     bench = base / BENCHMARK
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks/generate.py"), "12", str(bench)],
@@ -85,16 +85,16 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         capture_output=True,
         timeout=120,
     )
-    out[BENCHMARK] = _compile(bench)
+    out[BENCHMARK] = compile_clean(bench)
     gitlab = copy_specs(example("gitlab-flux-k8s"), base / GITLAB_RETRAIN)
     edit_yaml(gitlab / "models/product-ranker.yaml", _gitlab_retrain)
-    out[GITLAB_RETRAIN] = _compile(gitlab)
+    out[GITLAB_RETRAIN] = compile_clean(gitlab)
     enterprise = copy_specs(example("platform"), base / ENTERPRISE)
     edit_yaml(
         enterprise / "mlgitops.yaml",
         lambda d: d["spec"].update(repository="ssh://git@github.acme.internal:2222/acme/ml-platform.git"),
     )
-    out[ENTERPRISE] = _compile(enterprise)
+    out[ENTERPRISE] = compile_clean(enterprise)
     return out
 
 
@@ -305,18 +305,10 @@ def test_cronjobs_are_in_their_environments_kustomize_build(projects: dict[str, 
     root = projects[project]
     cronjobs = _cronjobs(root)
     for env in sorted({env for _, env in cronjobs}):
-        run = subprocess.run(
-            [kubectl, "kustomize", str(root / "deploy" / env)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
         built = {
             (d["kind"], d["metadata"]["name"], d["metadata"]["namespace"])
-            for d in yaml.safe_load_all(run.stdout)
-            if d and d["kind"] == "CronJob"
+            for d in kustomize_build(kubectl, root / "deploy" / env)
+            if d["kind"] == "CronJob"
         }
         for (_, cron_env), document in cronjobs.items():
             if cron_env == env:

@@ -33,7 +33,15 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
-from compile_helpers import EXAMPLES, ROOT, TARGET_SCHEMAS, assert_not_in_git, copy_specs, edit_yaml, example
+from compile_helpers import (
+    EXAMPLES,
+    ROOT,
+    TARGET_SCHEMAS,
+    compile_clean,
+    copy_specs,
+    edit_yaml,
+    example,
+)
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
 
@@ -59,14 +67,6 @@ RULE_REFERENCE = re.compile(r"(mlgitops:slo_(?:errors|latency):ratio_rate\w+)\{(
 UID_MAX = 40
 
 
-def _compile(root: Path) -> Path:
-    assert_not_in_git(root)
-    result = compile_project(root, use_cache=False)
-    shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
-    assert result.ok, f"{root.name} does not compile:\n{shown}"
-    return root
-
-
 def _generate(destination: Path) -> Path:
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks/generate.py"), "12", str(destination)],
@@ -80,8 +80,8 @@ def _generate(destination: Path) -> Path:
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("grafana")
-    out = {p.name: _compile(copy_specs(p, base / p.name)) for p in EXAMPLES}
-    out[BENCHMARK] = _compile(_generate(base / BENCHMARK))
+    out = {p.name: compile_clean(copy_specs(p, base / p.name)) for p in EXAMPLES}
+    out[BENCHMARK] = compile_clean(_generate(base / BENCHMARK))
     return out
 
 
@@ -188,7 +188,7 @@ def test_panel_ids_are_unique_and_fixed(projects: dict[str, Path], project: str)
 def test_panel_ids_are_stable_across_compiles(projects: dict[str, Path], tmp_path: Path) -> None:
     """The same bytes from another directory; the same ids with a model added or the drift removed."""
     first = projects["platform"]
-    again = _compile(copy_specs(example("platform"), tmp_path / "again"))
+    again = compile_clean(copy_specs(example("platform"), tmp_path / "again"))
     for name in _dashboards(first):
         assert (first / f"deploy/dashboards/{name}.json").read_bytes() == (
             again / f"deploy/dashboards/{name}.json"
@@ -197,7 +197,7 @@ def test_panel_ids_are_stable_across_compiles(projects: dict[str, Path], tmp_pat
     shutil.copy(changed / "models/churn-model.yaml", changed / "models/churn-model-2.yaml")
     edit_yaml(changed / "models/churn-model-2.yaml", lambda d: d["metadata"].update(name="churn-model-2"))
     edit_yaml(changed / "models/fraud-detector.yaml", lambda d: d["spec"]["monitoring"].pop("drift"))
-    _compile(changed)
+    compile_clean(changed)
     before, after = _dashboards(first), _dashboards(changed)
     assert "churn-model-2" in after
     for name in before:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -35,6 +34,7 @@ from compile_helpers import (
     edit_yaml,
     environments,
     example,
+    kustomize_build,
     yaml_documents,
 )
 from conftest import require_tool
@@ -163,11 +163,7 @@ def test_kustomize_builds_every_environment(compiled: dict[str, Path], variant: 
     root = compiled[variant]
     for env, namespace in environments(root):
         directory = root / "deploy" / env
-        run = subprocess.run(
-            [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
-        )
-        assert run.returncode == 0, f"kubectl kustomize deploy/{env} failed:\n{run.stderr}"
-        built = [d for d in yaml.safe_load_all(run.stdout) if d is not None]
+        built = kustomize_build(kubectl, directory)
         for document in built:
             metadata = document["metadata"]
             if document["kind"] in CLUSTER_SCOPED:

@@ -24,7 +24,15 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from compile_helpers import ROOT, assert_not_in_git, copy_specs, edit_yaml, environments, example
+from compile_helpers import (
+    ROOT,
+    assert_not_in_git,
+    copy_specs,
+    edit_yaml,
+    environments,
+    example,
+    kustomize_build,
+)
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
 from mlgitops.targets.training import CRONJOB_NAME_MAX, bounded
@@ -153,15 +161,7 @@ def test_kustomize_includes_the_cronjobs_but_never_the_job(projects: dict[str, P
         if training(spec).get("runner") == "kubernetes" and training(spec).get("schedule")
     )
     for env, _ in environments(root):
-        run = subprocess.run(
-            [kubectl, "kustomize", str(root / "deploy" / env)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
-        built = [d for d in yaml.safe_load_all(run.stdout) if d]
+        built = kustomize_build(kubectl, root / "deploy" / env)
         # other targets (the drift check) have CronJobs of their own
         ours = [d for d in built if d["metadata"].get("labels", {}).get(COMPONENT) == "training"]
         assert not [d for d in built if d["kind"] == "Job"], "an on-demand Job is in the kustomization"
