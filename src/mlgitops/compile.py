@@ -15,7 +15,7 @@ from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.emit.drift import Drift, find_drift
 from mlgitops.emit.manifest import Manifest
-from mlgitops.emit.plan import Plan, file_hashes, plan
+from mlgitops.emit.plan import Plan, encoded_hashes, file_hashes, plan
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks
 from mlgitops.render.engine import RenderError, TemplateSource
@@ -162,12 +162,10 @@ def _template_diagnostic(exc: RenderError, source: TemplateSource, root: Path) -
     )
 
 
-def manifest_for(files: list[OutputFile], input_hash: str, retired: tuple[str, ...] = ()) -> Manifest:
-    return Manifest(f"mlgitops {__version__}", input_hash, file_hashes(files), sorted(retired))
-
-
 def emit_plan(root: Path, files: list[OutputFile], input_hash: str, retired: tuple[str, ...] = ()) -> Plan:
-    return plan(root, files, manifest_for(files, input_hash, retired))
+    encoded = {f.path: f.content.encode() for f in files}  # once: hashed for the manifest, then compared
+    manifest = Manifest(f"mlgitops {__version__}", input_hash, encoded_hashes(encoded), sorted(retired))
+    return plan(root, encoded, manifest)
 
 
 def drift(root: Path, files: list[OutputFile]) -> list[Drift]:

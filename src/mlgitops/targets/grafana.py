@@ -24,7 +24,6 @@ canonical JSON), which a platform team can override like any template.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mlgitops import ir
@@ -156,16 +155,26 @@ def environment_variable(environments: list[ir.Environment], current: ir.Environ
 
 
 def for_environment(dashboard: dict[str, Any], model: str, env: ir.Environment) -> dict[str, Any]:
-    """The dashboard of one environment: its own uid and title, the variable fixed to it."""
-    # The dashboard is JSON data: a round trip through the C encoder copies it far faster than
-    # copy.deepcopy, which walks it in Python.
-    copied: dict[str, Any] = json.loads(json.dumps(dashboard))
+    """The dashboard of one environment: its own uid and title, the variable fixed to it.
+
+    A copy only along the path that changes (top level, templating, the variable): the rest
+    is shared with ``dashboard``, which is only ever serialized, never changed.
+    """
+    copied = dict(dashboard)
     copied["uid"] = dashboard_uid(model, env.name)
     copied["title"] = f"{model} ({env.name})"
-    variable = environment_variable([env], env)
-    for entry in copied.get("templating", {}).get("list", []):
-        if entry.get("name") == "environment":
-            entry.update(variable)
+    templating = copied.get("templating")
+    if isinstance(templating, dict) and isinstance(templating.get("list"), list):
+        variable = environment_variable([env], env)
+        copied["templating"] = {
+            **templating,
+            "list": [
+                {**entry, **variable}
+                if isinstance(entry, dict) and entry.get("name") == "environment"
+                else entry
+                for entry in templating["list"]
+            ],
+        }
     return copied
 
 

@@ -61,10 +61,25 @@ def _number(text: str, names: dict[str, int]) -> int:
 def longest_gap_minutes(expression: str) -> int | None:
     """The longest time between two consecutive runs, in minutes; None if it runs at most once."""
     fields = expression.split()
-    minutes, hours, days, months, weekdays = (_expand(text, i) for i, text in enumerate(fields))
-    # A field written with "*" (also "*/2") is unrestricted for the day-matching rule.
-    either = not fields[2].startswith("*") and not fields[4].startswith("*")
+    minutes, hours = _expand(fields[0], 0), _expand(fields[1], 1)
     times = sorted(h * 60 + m for h in hours for m in minutes)
+    run_days = _run_days(fields[2], fields[3], fields[4])
+    if not run_days or (len(run_days) == 1 and len(times) == 1):
+        return None
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    gaps += [
+        (later - earlier) * MINUTES_PER_DAY - times[-1] + times[0] for earlier, later in pairwise(run_days)
+    ]
+    return max(gaps)
+
+
+@cache
+def _run_days(days_text: str, months_text: str, weekdays_text: str) -> tuple[int, ...]:
+    """The days (offsets into the scanned span) a schedule runs on; cached apart from the times
+    of day, since most schedules share their day fields ("* * *")."""
+    days, months, weekdays = _expand(days_text, 2), _expand(months_text, 3), _expand(weekdays_text, 4)
+    # A field written with "*" (also "*/2") is unrestricted for the day-matching rule.
+    either = not days_text.startswith("*") and not weekdays_text.startswith("*")
     run_days = []
     for offset in range(_SPAN_DAYS):
         day = _FIRST_DAY + datetime.timedelta(days=offset)
@@ -73,13 +88,7 @@ def longest_gap_minutes(expression: str) -> int | None:
         by_date, by_weekday = day.day in days, day.isoweekday() % 7 in weekdays
         if (by_date or by_weekday) if either else (by_date and by_weekday):
             run_days.append(offset)
-    if not run_days or (len(run_days) == 1 and len(times) == 1):
-        return None
-    gaps = [later - earlier for earlier, later in pairwise(times)]
-    gaps += [
-        (later - earlier) * MINUTES_PER_DAY - times[-1] + times[0] for earlier, later in pairwise(run_days)
-    ]
-    return max(gaps)
+    return tuple(run_days)
 
 
 def duration(minutes: int) -> str:
