@@ -83,6 +83,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG322", "invalid URI", _E),
         CodeInfo("MLG323", "invalid container image reference", _E),
         CodeInfo("MLG324", "cluster reference not usable by the GitOps engine", _E),
+        CodeInfo("MLG325", "environment named like a project-wide output directory", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -15,7 +15,10 @@ from mlgitops.spec.types import DnsLabel, Duration, GitUrl, HttpUrl, NonEmptyTex
 class Environment(SpecModel):
     """A deployment environment. The list order is the promotion order."""
 
-    name: DnsLabel = Field(description="Environment name, e.g. `dev`.")
+    name: DnsLabel = Field(
+        description="Environment name, e.g. `dev`; its files go to `<output>/<name>/`, so not "
+        "`gitops`, `prometheus` or `dashboards` (project-wide output directories)."
+    )
     namespace: DnsLabel = Field(description="Kubernetes namespace the models of this environment run in.")
     cluster: NonEmptyText | None = Field(
         default=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.outputs import GITOPS_DIR
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.gitops import (
     IN_CLUSTER,
@@ -25,7 +26,7 @@ class ArgoCD:
     scope = "project"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
-        base = f"{project.output}/gitops/argocd"
+        base = f"{project.output}/{GITOPS_DIR}/argocd"
         if project.argocd.application_set:
             by_name = any("name" in _destination(env) for env in project.environments)
             elements = [

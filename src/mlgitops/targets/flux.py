@@ -7,6 +7,7 @@ what disappears from git and wait for health before reporting ready.
 from __future__ import annotations
 
 from mlgitops import ir
+from mlgitops.outputs import GITOPS_DIR
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.gitops import environment_path, gitops_source, labels, object_name
 
@@ -16,7 +17,7 @@ class Flux:
     scope = "project"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
-        base = f"{project.output}/gitops/flux"
+        base = f"{project.output}/{GITOPS_DIR}/flux"
         files = [
             ctx.yaml_file(
                 self.name,

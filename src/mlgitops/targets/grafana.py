@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.outputs import DASHBOARDS_DIR
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import grafana_queries
 from mlgitops.targets.base import OutputFile, RenderContext, compact_json, json_file
@@ -51,7 +52,9 @@ class Grafana:
             # The file's queries follow the environment selected by default (the last one).
             default = model.deployments[-1]
             dashboard = self.dashboard(project, model, default, ctx)
-            files.append(json_file(f"{project.output}/dashboards/{model.name}.json", dashboard, model.source))
+            files.append(
+                json_file(f"{project.output}/{DASHBOARDS_DIR}/{model.name}.json", dashboard, model.source)
+            )
             for d in model.deployments:
                 env = d.environment
                 # An environment that serves the model differently (deploymentMode) has other series.

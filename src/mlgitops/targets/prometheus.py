@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.outputs import PROMETHEUS_DIR
 from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import prometheus_rules, prometheus_tests
@@ -132,7 +133,7 @@ class Prometheus:
         manifest = documents[0]
         # The plain rule file is the PrometheusRule's own groups (rendered once: they are the bulk of
         # the output, and the two can never differ).
-        plain = f"{project.output}/prometheus/{env}/{d.model}.rules.yml"
+        plain = f"{project.output}/{PROMETHEUS_DIR}/{env}/{d.model}.rules.yml"
         header = HEADER.format(source=d.source)
         tests = prometheus_tests.test_file(plain.rsplit("/", 1)[1], groups)
         manifest_text = canonical_yaml([manifest])

@@ -6,11 +6,18 @@ import datetime
 from collections.abc import Iterator
 
 from mlgitops.diagnostics import Diagnostic, did_you_mean, make
+from mlgitops.outputs import DASHBOARDS_DIR, GITOPS_DIR, PROJECT_DIRS, PROMETHEUS_DIR
 from mlgitops.repourl import github_problem
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.types import is_dns_label
 from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.versions import is_older
+
+_PROJECT_DIR_USE = {
+    GITOPS_DIR: "Argo CD / Flux objects",
+    PROMETHEUS_DIR: "plain Prometheus rule files",
+    DASHBOARDS_DIR: "Grafana dashboard files",
+}
 
 
 def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
@@ -41,6 +48,15 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
                 related=[doc.locate(("spec", "environments", seen[env.name], "name"))],
             )
         seen.setdefault(env.name, index)
+        if env.name in PROJECT_DIRS:
+            yield make(
+                "MLG325",
+                f"environment {env.name!r} would share {spec.output.path}/{env.name}/ with the "
+                f"project's {_PROJECT_DIR_USE[env.name]}",
+                doc.locate(("spec", "environments", index, "name")),
+                f"rename the environment; reserved names: {', '.join(sorted(PROJECT_DIRS))} "
+                "(its namespace can stay as it is)",
+            )
         if spec.gitops == "flux" and env.cluster is not None and not is_dns_label(env.cluster):
             yield make(
                 "MLG324",
