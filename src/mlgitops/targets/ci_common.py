@@ -78,6 +78,31 @@ MLGITOPS_MODEL_URI="$(printf '%s' "$ARTIFACT_TEMPLATE" | sed "s/{version}/${MLGI
 export MLGITOPS_MODEL_URI
 """
 
+# Starts the training Job (JOB_MANIFEST, JOB_NAMESPACE, MLGITOPS_VERSION, a KUBECONFIG) and waits
+# for it to complete or fail. Both outcomes are polled: `kubectl wait --for=condition=complete`
+# alone would sit out the whole timeout after the Job failed.
+RUN_CLUSTER_JOB = """\
+job="$(sed "s/__MLGITOPS_VERSION__/${MLGITOPS_VERSION}/g" "$JOB_MANIFEST" \\
+  | kubectl create --namespace "$JOB_NAMESPACE" -f - -o name)"
+deadline=$(( $(date +%s) + TIMEOUT_MINUTES * 60 ))
+while :; do
+  conditions="$(kubectl get --namespace "$JOB_NAMESPACE" "$job" \\
+    -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type} {end}')"
+  case " $conditions" in
+    *" Complete "*) break ;;
+    *" Failed "*)
+      kubectl logs --namespace "$JOB_NAMESPACE" "$job" --all-containers --tail=200 >&2 || true
+      echo "training job $job failed" >&2
+      exit 1 ;;
+  esac
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "training job $job did not finish within $TIMEOUT_MINUTES minutes" >&2
+    exit 1
+  fi
+  sleep 15
+done
+"""
+
 UPLOAD_MODEL = """\
 set -eu
 case "$MLGITOPS_MODEL_URI" in

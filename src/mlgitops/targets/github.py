@@ -181,6 +181,11 @@ class GitHub:
             "scripts": {
                 "choose_version": ci_common.CHOOSE_VERSION,
                 "model_uri": ci_common.RESOLVE_MODEL_URI,
+                "train_in_cluster": (
+                    "set -eu\n"
+                    'export KUBECONFIG="$RUNNER_TEMP/kubeconfig"\n'
+                    'printf \'%s\' "$KUBECONFIG_DATA" > "$KUBECONFIG"\n' + ci_common.RUN_CLUSTER_JOB
+                ),
                 "upload": ci_common.UPLOAD_MODEL,
                 "register": ci_common.REGISTER_MLFLOW,
             },

@@ -93,7 +93,7 @@ class GitLab:
                 f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml"
             )
             variables["JOB_NAMESPACE"] = first.namespace
-            variables["TRAIN_TIMEOUT"] = f"{training.timeout_minutes}m"
+            variables["TIMEOUT_MINUTES"] = str(training.timeout_minutes)
         registry_variables = {"REGISTERED_NAME": registry.model_name}
         if registry.kind == "mlflow":
             registry_variables["MLFLOW_TRACKING_URI"] = registry.tracking_uri or ""
@@ -150,11 +150,7 @@ def _scripts(
     if training.runner == "kubernetes":
         train = (
             'export KUBECONFIG="$CI_PROJECT_DIR/.kubeconfig"\n'
-            'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n'
-            'job="$(sed "s/__MLGITOPS_VERSION__/$MLGITOPS_VERSION/g" "$JOB_MANIFEST"'
-            ' | kubectl create --namespace "$JOB_NAMESPACE" -f - -o name)"\n'
-            'kubectl wait --namespace "$JOB_NAMESPACE" --for=condition=complete'
-            ' --timeout="$TRAIN_TIMEOUT" "$job"\n'
+            'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n' + ci_common.RUN_CLUSTER_JOB
         )
     else:
         words = len(training.command) + len(training.args)

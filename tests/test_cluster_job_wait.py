@@ -1,0 +1,87 @@
+"""The CI step that trains in the cluster ends with the Job: success when it completes, failure
+(with its logs) as soon as it fails, failure at the deadline when it does neither.
+
+The step's script is taken from the platform example's committed workflow (``support-llm``
+trains with ``runner: kubernetes``) and run by ``sh`` against a stub ``kubectl`` that plays
+the API server: ``create`` names the Job, ``get`` reports its true conditions from a file
+the test writes, ``logs`` prints a line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compile_helpers import ROOT
+
+WORKFLOW = ROOT / "examples/platform/.github/workflows/mlgitops-train-support-llm.yml"
+STUB = """#!/bin/sh
+case "$*" in
+  *create*) cat >/dev/null; echo job.batch/support-llm-train-x7k2p ;;
+  *" get "*|get*) cat "$STUB_CONDITIONS" ;;
+  *logs*) echo "Traceback: CUDA out of memory" ;;
+esac
+"""
+
+
+def cluster_step() -> dict[str, object]:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    steps = [
+        s
+        for job in workflow["jobs"].values()
+        for s in job["steps"]
+        if s.get("name") == "Train in the cluster"
+    ]
+    assert len(steps) == 1
+    return steps[0]
+
+
+def run_step(
+    tmp_path: Path, conditions: str, timeout_minutes: str = "720"
+) -> subprocess.CompletedProcess[str]:
+    step = cluster_step()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in {"kubectl": STUB, "sleep": "#!/bin/sh\nexit 0\n"}.items():
+        (bin_dir / name).write_text(body, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    (tmp_path / "conditions").write_text(conditions, encoding="utf-8")
+    (tmp_path / "job.yaml").write_text("kind: Job\n", encoding="utf-8")
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(tmp_path),
+        "KUBECONFIG_DATA": "apiVersion: v1",
+        "MLGITOPS_VERSION": "1.2.3",
+        "JOB_MANIFEST": str(tmp_path / "job.yaml"),
+        "JOB_NAMESPACE": "ml-dev",
+        "TIMEOUT_MINUTES": timeout_minutes,
+        "STUB_CONDITIONS": str(tmp_path / "conditions"),
+    }
+    assert set(step["env"]) >= {"JOB_MANIFEST", "JOB_NAMESPACE", "TIMEOUT_MINUTES", "MLGITOPS_VERSION"}
+    return subprocess.run(
+        ["sh", "-c", str(step["run"])], env=env, capture_output=True, text=True, timeout=20, check=False
+    )
+
+
+def test_a_completed_job_passes_the_step(tmp_path: Path) -> None:
+    result = run_step(tmp_path, "Complete ")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("conditions", ["Failed ", "FailureTarget Failed "])
+def test_a_failed_job_fails_the_step_at_once_with_its_logs(tmp_path: Path, conditions: str) -> None:
+    result = run_step(tmp_path, conditions)
+    assert result.returncode == 1
+    assert "CUDA out of memory" in result.stderr
+    assert "job.batch/support-llm-train-x7k2p failed" in result.stderr
+
+
+def test_a_job_still_running_at_the_deadline_fails_the_step(tmp_path: Path) -> None:
+    # No true condition yet, and a deadline already past (0 minutes): the loop gives up.
+    result = run_step(tmp_path, "", timeout_minutes="0")
+    assert result.returncode == 1
+    assert "did not finish within 0 minutes" in result.stderr
