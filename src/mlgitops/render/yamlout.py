@@ -11,10 +11,10 @@ plain only when unambiguous, multi-line strings as ``|`` literals.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring as encode_json_string
 from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
@@ -48,8 +48,9 @@ def quote(text: str) -> str:
     """A double-quoted YAML scalar that reads back as exactly ``text`` (also valid in flow context)."""
     if len(text) > 64 and not _UNPRINTABLE.search(text):
         # JSON's string escapes are a subset of YAML's, and the C encoder is far faster than a
-        # regex callback per character on long texts (e.g. JSON embedded in a ConfigMap).
-        return json.dumps(text, ensure_ascii=False)
+        # regex callback per character on long texts (e.g. JSON embedded in a ConfigMap). Called
+        # directly: json.dumps with an option builds a new encoder object on every call.
+        return encode_json_string(text)
     return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 
