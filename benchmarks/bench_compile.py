@@ -1,6 +1,6 @@
 """Time `mlgitops compile` on a generated project of 1,000 models x 3 environments.
 
-Usage: python benchmarks/bench_compile.py [N] [--cold-runs R] [--warm-runs W]
+Usage: python benchmarks/bench_compile.py [N] [--cold-runs R] [--warm-runs W] [--serving-only]
 
 * cold: `mlgitops compile --no-cache` into a fresh copy of the project (no output,
   no manifest), best of R (default 3) after one untimed warm-up run;
@@ -94,6 +94,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--warm-runs", type=int, default=5, metavar="W", help="timed unchanged compiles (default 5)"
     )
+    parser.add_argument(
+        "--serving-only",
+        action="store_true",
+        help="models without training, evaluation or monitoring (generate.py --serving-only)",
+    )
     return parser.parse_args(argv)
 
 
@@ -102,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     mlgitops = console_script()
     with tempfile.TemporaryDirectory(prefix="mlgitops-bench-") as tmp:
         source = Path(tmp) / "specs"
-        generate(args.n, source)
+        generate(args.n, source, args.serving_only)
         cold, cpu, compiled = cold_compiles(mlgitops, source, Path(tmp) / "project", args.cold_runs)
-        report(f"compile --no-cache, {args.n} models x 3 envs", cold, COLD_TARGET_S)
+        scope = ", serving only" if args.serving_only else ""
+        report(f"compile --no-cache, {args.n} models x 3 envs{scope}", cold, COLD_TARGET_S)
         print(
             f"{'  CPU (user + system, all processes)':<40} best {min(cpu):6.3f} s  "
             f"median {statistics.median(cpu):6.3f} s  on {os.cpu_count()} cores"

@@ -1,10 +1,12 @@
 """Write a synthetic, valid mlgitops project of N models x dev/staging/prod.
 
-Usage: python benchmarks/generate.py N OUTDIR
+Usage: python benchmarks/generate.py N OUTDIR [--serving-only]
 
 Every model i is derived from i alone (no randomness), so the same N always gives
 the same bytes. The features rotate with i so that each appears often at large N,
-and all of them appear once N >= 9; see benchmarks/README.md.
+and all of them appear once N >= 9; see benchmarks/README.md.  ``--serving-only`` leaves
+out training, evaluation and monitoring (and the policies that demand them): what
+compile generated when issue 3 set its speed target (serving and GitOps files).
 """
 
 from __future__ import annotations
@@ -60,7 +62,15 @@ def image(repository: str, tag: str, i: int) -> str:
     return f"ghcr.io/acme/{repository}:{tag}"
 
 
-def project(n: int) -> Spec:
+def project(n: int, serving_only: bool = False) -> Spec:
+    spec = _project(n)
+    if serving_only:
+        policies = spec["spec"]["policies"]
+        del policies["requireEvaluationGate"], policies["requireSLO"]
+    return spec
+
+
+def _project(n: int) -> Spec:
     return {
         "apiVersion": "mlgitops/v1",
         "kind": "Project",
@@ -285,7 +295,7 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
     return spec
 
 
-def model(i: int) -> tuple[str, Spec]:
+def model(i: int, serving_only: bool = False) -> tuple[str, Spec]:
     name, team, runtime = model_name(i), TEAMS[i % len(TEAMS)], RUNTIMES[i % len(RUNTIMES)]
     data = [
         {"name": "events", "uri": f"s3://acme-data/{team}/events/", "version": f"2026-{1 + i % 12:02d}-01"}
@@ -301,6 +311,9 @@ def model(i: int) -> tuple[str, Spec]:
         "deployments": deployments(i, runtime),
         "monitoring": monitoring(i, name, team, runtime),
     }
+    if serving_only:
+        for part in ("training", "evaluation", "monitoring"):
+            del body[part]
     if i % 5 == 1:
         body["lifecycle"] = {"stage": "active"}
     elif i % 5 == 3:
@@ -354,14 +367,14 @@ def dump(spec: Spec) -> str:
     return text
 
 
-def generate(n: int, outdir: Path) -> list[Path]:
+def generate(n: int, outdir: Path, serving_only: bool = False) -> list[Path]:
     """Write the project into ``outdir`` (empty, absent, or a previous output) and return its files."""
     if outdir.exists() and any(outdir.iterdir()) and not (outdir / MARKER).is_file():
         raise SystemExit(f"{outdir} is not empty and was not written by generate.py; refusing to touch it")
     for old in sorted(outdir.glob("models/**/*.yaml")):
         old.unlink()
-    files = {"mlgitops.yaml": project(n)}
-    files.update(model(i) for i in range(n))
+    files = {"mlgitops.yaml": project(n, serving_only)}
+    files.update(model(i, serving_only) for i in range(n))
     files.update([retired_model()])
     written = []
     for relative, spec in files.items():
@@ -379,10 +392,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("n", metavar="N", type=int, help="number of deployed models (>= 1)")
     parser.add_argument("outdir", metavar="OUTDIR", type=Path, help="directory to write the project into")
+    parser.add_argument(
+        "--serving-only",
+        action="store_true",
+        help="no training, evaluation or monitoring: only serving and GitOps files are generated",
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("N must be at least 1")
-    written = generate(args.n, args.outdir)
+    written = generate(args.n, args.outdir, args.serving_only)
     print(f"wrote {len(written)} files ({args.n} models x {len(ENVIRONMENTS)} environments) to {args.outdir}")
     return 0
 

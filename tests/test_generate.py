@@ -23,8 +23,10 @@ NOT_GENERATED_KEYS = {"templates", "artifactUri"}
 NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact"}
 
 
-def generate(n: int, outdir: Path) -> None:
-    subprocess.run([sys.executable, str(GENERATOR), str(n), str(outdir)], check=True, capture_output=True)
+def generate(n: int, outdir: Path, *options: str) -> None:
+    subprocess.run(
+        [sys.executable, str(GENERATOR), str(n), str(outdir), *options], check=True, capture_output=True
+    )
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -138,3 +140,13 @@ def test_nine_models_use_every_field_and_value_of_the_schema(tmp_path: Path) -> 
     assert keys - used_keys == NOT_GENERATED_KEYS
     assert values - used_values == NOT_GENERATED_VALUES
     assert validate_project(tmp_path).diagnostics == []
+
+
+def test_the_serving_only_project_validates_and_leaves_out_training_and_monitoring(tmp_path: Path) -> None:
+    """`--serving-only`: what compile generated when issue 3 set its speed target."""
+    generate(9, tmp_path, "--serving-only")
+    result = validate_project(tmp_path)
+    assert result.diagnostics == [], [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
+    assert result.resolved is not None and len(result.resolved.deployments) == 9 * 3
+    for model in models(tmp_path):
+        assert not {"training", "evaluation", "monitoring"} & set(model["spec"]), model["metadata"]
