@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ from compile_helpers import (
     tree,
 )
 from conftest import CliRunner
-from mlgitops.emit import transaction
+from mlgitops.emit import transaction, writer
 from mlgitops.pipeline import check_project, compile_project
 
 GENERATOR = ROOT / "benchmarks" / "generate.py"
@@ -272,7 +273,7 @@ def test_the_next_compile_recovers_first_and_then_finishes(crashed: tuple[Path, 
 CRASH_WHILE_PRUNING = """
 import os, sys
 from pathlib import Path
-from mlgitops.emit import transaction
+from mlgitops.emit import transaction, writer
 from mlgitops.pipeline import compile_project
 
 remove_empty_parents = transaction._remove_empty_parents
@@ -343,3 +344,81 @@ def test_two_compiles_never_run_at_once(tmp_path: Path) -> None:
     assert "another mlgitops compile is running" in run.stderr
     assert not (root / "deploy").exists()
     compile_ok(root)  # and the lock is free again afterwards
+
+
+@pytest.fixture
+def twelve_models(tmp_path: Path) -> Path:
+    """A generated project whose first compile creates a few hundred files: the threaded writer."""
+    root = tmp_path / "twelve"
+    subprocess.run([sys.executable, str(GENERATOR), "12", str(root)], check=True, capture_output=True)
+    return root
+
+
+def test_a_crash_while_threads_create_files_is_rolled_back(twelve_models: Path) -> None:
+    root = twelve_models
+    before = output_tree(root)
+    run = run_module(["compile", str(root)], env={"MLGITOPS_TEST_CRASH_AFTER_MOVES": "40"})
+    assert run.returncode == 137, run.stderr
+    assert (root / JOURNAL).is_file()
+    written = set(output_tree(root)) - set(before)
+    assert 40 <= len(written) < 100, f"{len(written)} files written before the crash"
+    assert transaction.recover(root)
+    assert output_tree(root) == before, describe_difference(before, output_tree(root))
+    compile_ok(root)
+    assert check_project(root).drift == []
+
+
+def test_an_error_in_a_writer_thread_stops_every_writer_before_the_rollback(
+    twelve_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the error reaches the caller no thread is still writing: the rolled-back tree stays so."""
+    root = twelve_models
+    before = output_tree(root)
+    real_write_bytes = Path.write_bytes
+    calls = 0
+    lock = threading.Lock()
+
+    def failing_write_bytes(self: Path, data: bytes) -> int:
+        nonlocal calls
+        with lock:
+            calls += 1
+            fail = calls == 30
+        if fail:
+            raise OSError(28, "No space left on device")
+        time.sleep(0.001)  # keep the other writers busy while the error travels
+        return real_write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing_write_bytes)
+    with pytest.raises(OSError, match="No space left"):
+        compile_project(root)
+    settled = calls
+    time.sleep(0.2)
+    assert calls == settled, "a writer thread went on after the error was raised"
+    assert output_tree(root) == before, describe_difference(before, output_tree(root))
+    assert not (root / JOURNAL).exists()
+
+
+def test_ctrl_c_while_threads_create_files_stops_them_before_the_rollback(
+    twelve_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C reaches the main thread while it waits for the writers: they are stopped (and the
+    running ones waited for) before the rollback, so no file appears after it."""
+    root = twelve_models
+    before = output_tree(root)
+    real_write_bytes = Path.write_bytes
+
+    def slow_write_bytes(self: Path, data: bytes) -> int:
+        time.sleep(0.002)
+        return real_write_bytes(self, data)
+
+    def interrupted_wait(*args: Any, **kwargs: Any) -> None:
+        time.sleep(0.05)  # some files are written by now, most are still queued
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_bytes", slow_write_bytes)
+    monkeypatch.setattr(writer, "wait", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        compile_project(root)
+    time.sleep(0.3)
+    assert output_tree(root) == before, describe_difference(before, output_tree(root))
+    assert not (root / JOURNAL).exists()

@@ -22,7 +22,13 @@ WORKFLOW = ROOT / "examples/platform/.github/workflows/mlgitops-train-support-ll
 STUB = """#!/bin/sh
 case "$*" in
   *create*) cat >/dev/null; echo job.batch/support-llm-train-x7k2p ;;
-  *" get "*|get*) cat "$STUB_CONDITIONS" ;;
+  *" get "*|get*)
+    # The first $STUB_GET_FAILURES reads fail, as an API server blip would.
+    echo x >> "$STUB_CONDITIONS.reads"
+    if [ "$(wc -l < "$STUB_CONDITIONS.reads")" -le "${STUB_GET_FAILURES:-0}" ]; then
+      echo "Unable to connect to the server" >&2; exit 1
+    fi
+    cat "$STUB_CONDITIONS" ;;
   *logs*) echo "Traceback: CUDA out of memory" ;;
 esac
 """
@@ -41,7 +47,7 @@ def cluster_step() -> dict[str, object]:
 
 
 def run_step(
-    tmp_path: Path, conditions: str, timeout_minutes: str = "720"
+    tmp_path: Path, conditions: str, timeout_minutes: str = "720", get_failures: int = 0
 ) -> subprocess.CompletedProcess[str]:
     step = cluster_step()
     bin_dir = tmp_path / "bin"
@@ -60,6 +66,7 @@ def run_step(
         "JOB_NAMESPACE": "ml-dev",
         "TIMEOUT_MINUTES": timeout_minutes,
         "STUB_CONDITIONS": str(tmp_path / "conditions"),
+        "STUB_GET_FAILURES": str(get_failures),
     }
     assert set(step["env"]) >= {"JOB_MANIFEST", "JOB_NAMESPACE", "TIMEOUT_MINUTES", "MLGITOPS_VERSION"}
     return subprocess.run(
@@ -85,3 +92,17 @@ def test_a_job_still_running_at_the_deadline_fails_the_step(tmp_path: Path) -> N
     result = run_step(tmp_path, "", timeout_minutes="0")
     assert result.returncode == 1
     assert "did not finish within 0 minutes" in result.stderr
+
+
+def test_a_few_failed_reads_are_retried(tmp_path: Path) -> None:
+    result = run_step(tmp_path, "Complete ", get_failures=3)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_cluster_that_stays_unreachable_fails_the_step(tmp_path: Path) -> None:
+    result = run_step(tmp_path, "Complete ", get_failures=100)
+    assert result.returncode == 1
+    assert (
+        "cannot read job.batch/support-llm-train-x7k2p from the cluster (10 attempts in a row)"
+        in result.stderr
+    )

@@ -294,6 +294,20 @@ def test_a_symlinked_file_inside_the_output_is_not_written_through(
     assert target.is_symlink()
 
 
+def test_a_file_where_an_output_directory_goes_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    """``deploy/dev`` is a user's file: a located refusal, not a failed write half-way through."""
+    root = copy_specs(example("quickstart"), tmp_path / "project")
+    (root / "deploy").mkdir()
+    (root / "deploy/dev").write_text("my notes\n", encoding="utf-8")
+    before = tree(root)
+    result = compile_project(root)
+    assert codes(result) == {"MLG502"}
+    assert any("deploy/dev is a file, where a directory is needed" in d.message for d in result.diagnostics)
+    after = tree(root, scratch=True)
+    assert {p: d for p, d in after.items() if p not in SCRATCH} == before
+    assert compile_project(root).diagnostics == result.diagnostics  # no journal left to trip over
+
+
 @pytest.mark.parametrize("output", ["../escape", "/tmp/mlgitops-absolute-output", "deploy/../../escape"])
 def test_an_output_directory_outside_the_project_is_refused(tmp_path: Path, output: str) -> None:
     root = copy_specs(example("quickstart"), tmp_path / "project")

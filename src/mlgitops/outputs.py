@@ -6,8 +6,13 @@ here and validation keeps an environment from being named like one of them (MLG3
 
 from __future__ import annotations
 
-GITOPS_DIR = "gitops"  # Argo CD Applications, Flux objects
-PROMETHEUS_DIR = "prometheus"  # plain rule files and their promtool tests
-DASHBOARDS_DIR = "dashboards"  # Grafana dashboards as JSON files
+GITOPS_DIR = "gitops"
+PROMETHEUS_DIR = "prometheus"
+DASHBOARDS_DIR = "dashboards"
 
-PROJECT_DIRS = frozenset({GITOPS_DIR, PROMETHEUS_DIR, DASHBOARDS_DIR})
+# What each holds, as the MLG325 message says it.
+PROJECT_DIRS = {
+    GITOPS_DIR: "Argo CD / Flux objects",
+    PROMETHEUS_DIR: "plain Prometheus rule files",
+    DASHBOARDS_DIR: "Grafana dashboard files",
+}

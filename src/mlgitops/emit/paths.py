@@ -35,7 +35,10 @@ class PathGuard:
             if current.is_symlink():
                 return f"{prefix} is a symbolic link"
             if index < last:
-                if current.exists() and not current.resolve().is_relative_to(self.real_root):
-                    return "the path resolves outside the project"
+                if current.exists():
+                    if not current.resolve().is_relative_to(self.real_root):
+                        return "the path resolves outside the project"
+                    if not current.is_dir():
+                        return f"{prefix} is a file, where a directory is needed"
                 self._safe_dirs.add(prefix)
         return None

@@ -23,24 +23,19 @@ import errno
 import fcntl
 import json
 import os
-import posixpath
 import shutil
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mlgitops.emit.manifest import MANIFEST_DIR
 from mlgitops.emit.plan import Plan
+from mlgitops.emit.writer import Progress, write_new_files
 from mlgitops.errors import UserError
 
 TXN_DIR = f"{MANIFEST_DIR}/txn"
 JOURNAL = "journal.json"
-# Test hook: stop the process (as a kill would) after this many files were moved into place.
+# Test hook: stop the process (as a kill would) once this many files are in place.
 _CRASH_AFTER_ENV = "MLGITOPS_TEST_CRASH_AFTER_MOVES"
-# New files are created by this many threads once there are enough of them to pay for the pool.
-WRITER_THREADS = 4
-PARALLEL_WRITES_FROM = 64
 
 
 @contextlib.contextmanager
@@ -93,19 +88,19 @@ def apply(plan: Plan) -> None:
     # backups, and files that did not exist (written directly, maybe half) are removed.
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
     replaced = set(existed)
-    moves = _Moves(crash_after)
+    progress = Progress(crash_after)
     try:
         last = [relative for relative in writes if relative.startswith(MANIFEST_DIR + "/")]
         fresh = [relative for relative in writes if relative not in replaced and relative not in last]
-        _write_new_files(root, fresh, plan.writes, moves)
+        write_new_files(root, fresh, plan.writes, progress)
         for index, relative in enumerate(writes):
             if relative in replaced:
                 (new / str(index)).replace(root / relative)
-                moves.done()
+                progress.placed()
             elif relative in last:
                 (root / relative).parent.mkdir(parents=True, exist_ok=True)
                 (root / relative).write_bytes(plan.writes[relative])
-                moves.done()
+                progress.placed()
         for relative in plan.deletes:
             (root / relative).unlink(missing_ok=True)
             _remove_empty_parents(root, relative)
@@ -133,56 +128,14 @@ def recover(root: Path) -> bool:
             target.parent.mkdir(parents=True, exist_ok=True)
             backup.replace(target)
         else:
-            target.unlink(missing_ok=True)
+            # A parent that is not a directory (a file put where one was expected) means the
+            # file was never written: nothing to undo.
+            with contextlib.suppress(NotADirectoryError):
+                target.unlink(missing_ok=True)
             _remove_empty_parents(root, relative)
     journal_path.unlink()
     shutil.rmtree(txn, ignore_errors=True)
     return True
-
-
-class _Moves:
-    """Counts files put in place, for the crash test hook (safe to call from writer threads)."""
-
-    def __init__(self, crash_after: int) -> None:
-        self._crash_after = crash_after
-        self._count = 0
-        self._lock = threading.Lock()
-
-    def done(self) -> None:
-        if self._crash_after < 0:
-            return
-        with self._lock:
-            self._count += 1
-            if self._count == self._crash_after:
-                os._exit(137)  # simulate SIGKILL mid-commit
-
-
-def _write_new_files(root: Path, relatives: list[str], data: dict[str, bytes], moves: _Moves) -> None:
-    """Write the files that did not exist, several directories at a time.
-
-    Creating a file costs the kernel far more than writing its bytes (ext4 allocates an
-    inode under the directory's lock); threads run those system calls side by side, one
-    directory per task, so no two threads ever create in the same directory.
-    """
-    by_directory: dict[str, list[str]] = {}
-    for relative in relatives:
-        by_directory.setdefault(posixpath.dirname(relative), []).append(relative)
-
-    def write_directory(directory: str) -> None:
-        (root / directory).mkdir(parents=True, exist_ok=True)
-        for relative in by_directory[directory]:
-            (root / relative).write_bytes(data[relative])
-            moves.done()
-
-    threads = WRITER_THREADS if len(relatives) >= PARALLEL_WRITES_FROM else 1
-    if threads == 1:
-        for directory in by_directory:
-            write_directory(directory)
-        return
-    with ThreadPoolExecutor(threads, thread_name_prefix="mlgitops-write") as pool:
-        futures = [pool.submit(write_directory, directory) for directory in by_directory]
-    for future in futures:  # every task has finished here (the pool was shut down): report the first error
-        future.result()
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:

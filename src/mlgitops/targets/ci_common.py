@@ -78,16 +78,32 @@ MLGITOPS_MODEL_URI="$(printf '%s' "$ARTIFACT_TEMPLATE" | sed "s/{version}/${MLGI
 export MLGITOPS_MODEL_URI
 """
 
+# The CI job that trains gets this much longer than the training itself: checkout and set-up
+# run first, and with runner: kubernetes the Job's own deadline (the training time limit) must
+# pass, and the failure be reported with the Job's logs, before the runner kills the CI job.
+TRAIN_JOB_MARGIN_MINUTES = 15
+
 # Starts the training Job (JOB_MANIFEST, JOB_NAMESPACE, MLGITOPS_VERSION, a KUBECONFIG) and waits
 # for it to complete or fail. Both outcomes are polled: `kubectl wait --for=condition=complete`
-# alone would sit out the whole timeout after the Job failed.
+# alone would sit out the whole timeout after the Job failed. A failed read (an API server
+# blip) is retried; ten in a row end the step.
 RUN_CLUSTER_JOB = """\
 job="$(sed "s/__MLGITOPS_VERSION__/${MLGITOPS_VERSION}/g" "$JOB_MANIFEST" \\
   | kubectl create --namespace "$JOB_NAMESPACE" -f - -o name)"
 deadline=$(( $(date +%s) + TIMEOUT_MINUTES * 60 ))
+unreadable=0
 while :; do
-  conditions="$(kubectl get --namespace "$JOB_NAMESPACE" "$job" \\
-    -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type} {end}')"
+  if conditions="$(kubectl get --namespace "$JOB_NAMESPACE" "$job" \\
+    -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type} {end}')"; then
+    unreadable=0
+  else
+    unreadable=$((unreadable + 1))
+    if [ "$unreadable" -ge 10 ]; then
+      echo "cannot read $job from the cluster (10 attempts in a row)" >&2
+      exit 1
+    fi
+    conditions=""
+  fi
   case " $conditions" in
     *" Complete "*) break ;;
     *" Failed "*)

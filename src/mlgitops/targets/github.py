@@ -147,6 +147,7 @@ class GitHub:
         return {
             "model": model,
             "training": training,
+            "job_margin_minutes": ci_common.TRAIN_JOB_MARGIN_MINUTES,
             "kubernetes": kubernetes,
             "schedule": training.schedule,
             # The drift check starts this workflow when a feature drifts (docs/drift.md).

@@ -105,6 +105,7 @@ class GitLab:
         return {
             "model": model,
             "training": training,
+            "job_margin_minutes": ci_common.TRAIN_JOB_MARGIN_MINUTES,
             "kubernetes": training.runner == "kubernetes",
             "variables": variables,
             "registry_variables": {**variables, **registry_variables},

@@ -6,18 +6,12 @@ import datetime
 from collections.abc import Iterator
 
 from mlgitops.diagnostics import Diagnostic, did_you_mean, make
-from mlgitops.outputs import DASHBOARDS_DIR, GITOPS_DIR, PROJECT_DIRS, PROMETHEUS_DIR
+from mlgitops.outputs import PROJECT_DIRS
 from mlgitops.repourl import github_problem
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.types import is_dns_label
 from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.versions import is_older
-
-_PROJECT_DIR_USE = {
-    GITOPS_DIR: "Argo CD / Flux objects",
-    PROMETHEUS_DIR: "plain Prometheus rule files",
-    DASHBOARDS_DIR: "Grafana dashboard files",
-}
 
 
 def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
@@ -52,7 +46,7 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
             yield make(
                 "MLG325",
                 f"environment {env.name!r} would share {spec.output.path}/{env.name}/ with the "
-                f"project's {_PROJECT_DIR_USE[env.name]}",
+                f"project's {PROJECT_DIRS[env.name]}",
                 doc.locate(("spec", "environments", index, "name")),
                 f"rename the environment; reserved names: {', '.join(sorted(PROJECT_DIRS))} "
                 "(its namespace can stay as it is)",
