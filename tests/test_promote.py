@@ -141,6 +141,7 @@ spec:
       version: 2.1.0
     prod:
       version: 2.0.0  # stable
+      # 2.1.0 on a few requests first
       canary:         # the canary
         version: 2.1.0
         traffic: 5    # percent
@@ -322,7 +323,8 @@ def _scenarios() -> list[Scenario]:
             ("--to", "prod", "--finish-canary"),
             Edit(
                 replace={line_of(c, "version: 2.0.0"): "      version: 2.1.0  # stable"},
-                delete=frozenset(range(line_of(c, "canary:"), line_of(c, "traffic: 5") + 1)),
+                # the comment right above the canary goes with it
+                delete=frozenset(range(line_of(c, "on a few requests"), line_of(c, "traffic: 5") + 1)),
             ),
         ),
         Scenario(
@@ -508,8 +510,8 @@ def test_json_output(cli: CliRunner, tmp_path: Path) -> None:
         ),
         "body": "Canary fraud 2.1.0 at 25% in prod.\n\nThis pull request was opened by `mlgitops promote`; "
         "merging it lets the GitOps controller roll the change out.",
-        "diff": "--- a/models/fraud.yaml\n+++ b/models/fraud.yaml\n@@ -19,7 +19,7 @@\n"
-        "       version: 2.0.0  # stable\n"
+        "diff": "--- a/models/fraud.yaml\n+++ b/models/fraud.yaml\n@@ -20,7 +20,7 @@\n"
+        "       # 2.1.0 on a few requests first\n"
         "       canary:         # the canary\n"
         "         version: 2.1.0\n"
         "-        traffic: 5    # percent\n"
