@@ -126,3 +126,23 @@ def test_check_renders_everything_whatever_the_cache_says(platform: Path, render
     result = check_project(platform)
     assert set(rendered) == MODELS
     assert [d.path for d in result.drift] == ["deploy/prod/churn-model/inferenceservice.yaml"]
+
+
+def test_check_leaves_the_cache_for_the_next_command(
+    platform: Path, rendered: list[str], tmp_path: Path
+) -> None:
+    """CI runs check, then diff: the check's rendering is kept, so the diff renders what changed."""
+    (platform / rendercache.CACHE_PATH).unlink()
+    assert check_project(platform).drift == []
+    assert (platform / rendercache.CACHE_PATH).is_file()
+    rendered.clear()
+    bump_dev_version(platform, "support-llm")
+    assert compile_project(platform).ok
+    assert rendered == ["support-llm"]
+    assert outputs(platform) == cold(platform, tmp_path)
+
+
+def test_check_leaves_nothing_in_a_project_never_compiled(tmp_path: Path) -> None:
+    root = copy_specs(example("platform"), tmp_path / "platform")
+    assert {d.status for d in check_project(root).drift} == {"missing"}
+    assert not (root / ".mlgitops").exists()

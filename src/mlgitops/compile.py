@@ -13,9 +13,8 @@ from pathlib import Path
 
 from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, make
-from mlgitops.emit.drift import Drift, find_drift
 from mlgitops.emit.manifest import Manifest
-from mlgitops.emit.plan import Plan, encoded_hashes, file_hashes, plan
+from mlgitops.emit.plan import Plan, encoded_hashes, plan
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks
 from mlgitops.render.engine import RenderError, TemplateSource
@@ -166,7 +165,3 @@ def emit_plan(root: Path, files: list[OutputFile], input_hash: str, retired: tup
     encoded = {f.path: f.content.encode() for f in files}  # once: hashed for the manifest, then compared
     manifest = Manifest(f"mlgitops {__version__}", input_hash, encoded_hashes(encoded), sorted(retired))
     return plan(root, encoded, manifest)
-
-
-def drift(root: Path, files: list[OutputFile]) -> list[Drift]:
-    return find_drift(root, files, file_hashes(files))

@@ -7,6 +7,7 @@ decides how far to go and collects everything into a result.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -171,10 +172,15 @@ def compile_project(
 
 
 def check_project(path: Path, *, today: datetime.date | None = None) -> CompileResult:
-    """Compile in memory and compare with the tree on disk; never writes."""
-    from mlgitops import compile as compiler
+    """Compile in memory and compare with the tree on disk; never writes the tree.
+
+    Having rendered every model, it leaves the render cache behind (see
+    :func:`_leave_render_cache`), so a ``diff`` after it in the same CI job renders only
+    the models a change touches."""
     from mlgitops.emit import transaction
+    from mlgitops.emit.drift import find_drift
     from mlgitops.emit.manifest import MANIFEST_DIR
+    from mlgitops.emit.plan import file_hashes
 
     validation = validate_project(path, today=today)
     generated = _generate(validation)
@@ -191,8 +197,32 @@ def check_project(path: Path, *, today: datetime.date | None = None) -> CompileR
                 "run 'mlgitops compile' to restore and finish",
             )
         )
-    drift = compiler.drift(validation.root, generated.files)
+    hashes = file_hashes(generated.files)
+    drift = find_drift(validation.root, generated.files, hashes)
+    _leave_render_cache(validation.root, generated, hashes)
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
+
+
+def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[str, str]) -> None:
+    """Record what ``check`` rendered for a later ``diff`` or ``compile`` to reuse.
+
+    Only in a project ``compile`` has set up (its ``.mlgitops/.gitignore`` keeps the cache out
+    of git), and best effort: a read-only checkout just goes without. Entries are the rendered
+    files' hashes, and a reader reuses a file only if the disk holds exactly that, so files
+    that drifted are rendered again.
+    """
+    from mlgitops.emit import rendercache
+    from mlgitops.fingerprint import renderer_fingerprint
+    from mlgitops.resources import templates_dir
+
+    ignore = root / ".mlgitops" / ".gitignore"
+    if generated.project is None or not generated.by_model or not ignore.is_file():
+        return
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if rendercache.CACHE_PATH.rsplit("/", 1)[1] not in ignore.read_text(encoding="utf-8").split():
+            return
+        renderer = renderer_fingerprint(templates_dir())
+        rendercache.save(root, generated.project, renderer, generated.by_model, hashes)
 
 
 def generate_files(

@@ -7,7 +7,8 @@ a hash of its IR and the path and SHA-256 of each of its files.  The next
 compile (or ``diff``) takes a model's files from disk instead of rendering them
 when its IR hash is unchanged and every file still has its recorded hash, so a
 change to one model renders one model.  ``check`` never uses this: it renders
-everything, since it exists to catch what differs on disk.
+everything, since it exists to catch what differs on disk; it writes it, though, for
+the ``diff`` or ``compile`` that follows it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -88,4 +90,9 @@ def save(
             "files": [[f.path, hashes[f.path], f.environment] for f in files],
         }
     document = {"settings": settings_digest(project, renderer), "models": models}
-    (root / CACHE_PATH).write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
+    # Written aside and moved into place: ``check`` writes it without the compile lock, and a
+    # reader must see one whole file, never two writers' text interleaved.
+    path = root / CACHE_PATH
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.replace(path)
