@@ -161,11 +161,7 @@ def compile_project(
         transaction.apply(emit)
         if key is not None:
             fingerprint.write_cache(files.root, key, [f.path for f in generated.files])
-        if generated.project is not None and generated.by_model:
-            from mlgitops.emit import rendercache
-
-            renderer = fingerprint.renderer_fingerprint(templates_dir())
-            rendercache.save(files.root, generated.project, renderer, generated.by_model, emit.manifest.files)
+        _save_render_cache(files.root, generated, emit.manifest.files)
         return CompileResult(
             validation, generated.files, tuple(sorted(emit.writes)), emit.deletes, recovered=recovered
         )
@@ -212,17 +208,25 @@ def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[
     that drifted are rendered again.
     """
     from mlgitops.emit import rendercache
+
+    ignore = root / ".mlgitops" / ".gitignore"
+    if not ignore.is_file():
+        return
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if rendercache.CACHE_PATH.rsplit("/", 1)[1] in ignore.read_text(encoding="utf-8").split():
+            _save_render_cache(root, generated, hashes)
+
+
+def _save_render_cache(root: Path, generated: compiler.Generated, hashes: Mapping[str, str]) -> None:
+    """Record each model's IR and files (``hashes``: path → SHA-256 of the rendered content)."""
+    if generated.project is None or not generated.by_model:
+        return
+    from mlgitops.emit import rendercache
     from mlgitops.fingerprint import renderer_fingerprint
     from mlgitops.resources import templates_dir
 
-    ignore = root / ".mlgitops" / ".gitignore"
-    if generated.project is None or not generated.by_model or not ignore.is_file():
-        return
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        if rendercache.CACHE_PATH.rsplit("/", 1)[1] not in ignore.read_text(encoding="utf-8").split():
-            return
-        renderer = renderer_fingerprint(templates_dir())
-        rendercache.save(root, generated.project, renderer, generated.by_model, hashes)
+    renderer = renderer_fingerprint(templates_dir())
+    rendercache.save(root, generated.project, renderer, generated.by_model, hashes)
 
 
 def generate_files(

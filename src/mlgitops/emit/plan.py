@@ -51,7 +51,7 @@ def plan(root: Path, encoded: dict[str, bytes], manifest: Manifest) -> Plan:
                 )
             )
             continue
-        current = _read(target) if kind == stat.S_IFREG else None
+        current = _read_regular(target) if kind == stat.S_IFREG else None
         if current == data:
             unchanged.append(path)
         elif current is not None and path not in owned:
@@ -78,6 +78,14 @@ def _kind(path: Path) -> int | None:
     try:
         return stat.S_IFMT(path.stat().st_mode)
     except (OSError, ValueError):
+        return None
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of a path already known to be a regular file (None if it went away since)."""
+    try:
+        return path.read_bytes()
+    except OSError:
         return None
 
 
