@@ -422,3 +422,36 @@ def test_ctrl_c_while_threads_create_files_stops_them_before_the_rollback(
     time.sleep(0.3)
     assert output_tree(root) == before, describe_difference(before, output_tree(root))
     assert not (root / JOURNAL).exists()
+
+
+def test_a_real_sigint_during_threaded_writes_rolls_back_once_every_writer_stopped(
+    twelve_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT (several, as an impatient user sends) arrives while writer threads create files: the
+    writers stop, KeyboardInterrupt reaches the caller after they have, and the rollback leaves
+    the tree as it was, with nothing written afterwards."""
+    root = twelve_models
+    before = output_tree(root)
+    real_write_bytes = Path.write_bytes
+    calls = 0
+    lock = threading.Lock()
+
+    def interrupting_write_bytes(self: Path, data: bytes) -> int:
+        nonlocal calls
+        with lock:
+            calls += 1
+            now = calls
+        if now in (20, 21, 25):
+            os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.001)
+        return real_write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupting_write_bytes)
+    with pytest.raises(KeyboardInterrupt):
+        compile_project(root)
+    settled = calls
+    time.sleep(0.3)
+    assert calls == settled, "a writer thread went on after KeyboardInterrupt was raised"
+    assert output_tree(root) == before, describe_difference(before, output_tree(root))
+    assert not (root / JOURNAL).exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

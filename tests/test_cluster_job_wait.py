@@ -34,6 +34,13 @@ esac
 """
 
 
+# `date +%s`: the step starts at 1,000,000 s and each later reading is ten minutes on.
+CLOCK = """#!/bin/sh
+echo x >> "$STUB_CONDITIONS.clock"
+echo $(( 1000000 + 600 * ($(wc -l < "$STUB_CONDITIONS.clock") - 1) ))
+"""
+
+
 def cluster_step() -> dict[str, object]:
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     steps = [
@@ -52,7 +59,7 @@ def run_step(
     step = cluster_step()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, body in {"kubectl": STUB, "sleep": "#!/bin/sh\nexit 0\n"}.items():
+    for name, body in {"kubectl": STUB, "sleep": "#!/bin/sh\nexit 0\n", "date": CLOCK}.items():
         (bin_dir / name).write_text(body, encoding="utf-8")
         (bin_dir / name).chmod(0o755)
     (tmp_path / "conditions").write_text(conditions, encoding="utf-8")
@@ -87,11 +94,14 @@ def test_a_failed_job_fails_the_step_at_once_with_its_logs(tmp_path: Path, condi
     assert "job.batch/support-llm-train-x7k2p failed" in result.stderr
 
 
-def test_a_job_still_running_at_the_deadline_fails_the_step(tmp_path: Path) -> None:
-    # No true condition yet, and a deadline already past (0 minutes): the loop gives up.
-    result = run_step(tmp_path, "", timeout_minutes="0")
+def test_a_job_still_running_after_the_limit_and_its_grace_fails_the_step(tmp_path: Path) -> None:
+    # No true condition ever; a 20-minute limit plus 5 minutes' grace has passed at the third
+    # reading of the clock (ten minutes apart), and not at the second.
+    result = run_step(tmp_path, "", timeout_minutes="20")
     assert result.returncode == 1
-    assert "did not finish within 0 minutes" in result.stderr
+    assert "did not finish within 20 minutes" in result.stderr
+    assert "CUDA out of memory" in result.stderr  # its logs, to see where it stood
+    assert (tmp_path / "conditions.reads").read_text(encoding="utf-8").count("x") == 3
 
 
 def test_a_few_failed_reads_are_retried(tmp_path: Path) -> None:

@@ -599,3 +599,23 @@ def test_permissions_are_kept(cli: CliRunner, tmp_path: Path) -> None:
     assert promote(cli, tmp_path, "--to", "staging")[0] == 0
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in path.parent.iterdir()] == ["fraud.yaml"]
+
+
+def _without(text: str, key: str) -> str:
+    from yaml.nodes import MappingNode
+
+    from mlgitops import textedit
+
+    prod = textedit.child(textedit.parse(text), "prod")
+    assert prod is not None and isinstance(prod[1], MappingNode)
+    return textedit.apply(text, [textedit.remove_entry(text, prod[1], key)])
+
+
+def test_removing_a_key_keeps_comments_that_head_the_mapping() -> None:
+    text = "prod:\n  # prod pins\n  canary: {version: 1.3.0, traffic: 10}\n  version: 1.2.0\n"
+    assert _without(text, "canary") == "prod:\n  # prod pins\n  version: 1.2.0\n"
+
+
+def test_removing_a_key_never_cuts_into_the_previous_value() -> None:
+    text = 'prod:\n  note: "first line\n  #second line"\n  # about the canary\n  canary: {version: 1.3.0}\n'
+    assert _without(text, "canary") == 'prod:\n  note: "first line\n  #second line"\n'

@@ -199,6 +199,10 @@ def check_project(path: Path, *, today: datetime.date | None = None) -> CompileR
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 
+# What .mlgitops/.gitignore keeps out of git (``*.tmp``: a cache file being replaced).
+SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
+
+
 def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[str, str]) -> None:
     """Record what ``check`` rendered for a later ``diff`` or ``compile`` to reuse.
 
@@ -207,13 +211,12 @@ def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[
     files' hashes, and a reader reuses a file only if the disk holds exactly that, so files
     that drifted are rendered again.
     """
-    from mlgitops.emit import rendercache
 
     ignore = root / ".mlgitops" / ".gitignore"
     if not ignore.is_file():
         return
     with contextlib.suppress(OSError, UnicodeDecodeError):
-        if rendercache.CACHE_PATH.rsplit("/", 1)[1] in ignore.read_text(encoding="utf-8").split():
+        if set(SCRATCH_FILES) <= set(ignore.read_text(encoding="utf-8").split()):
             _save_render_cache(root, generated, hashes)
 
 
@@ -276,7 +279,7 @@ def _input_hash(files: ProjectFiles) -> str | None:
 def _ignore_scratch_files(root: Path) -> None:
     """Keep the lock, cache and transaction scratch space out of git (the manifest is committed)."""
     ignore = root / ".mlgitops" / ".gitignore"
-    wanted = "cache.json\nlock\nrender-cache.json\ntxn/\n"
+    wanted = "".join(f"{line}\n" for line in SCRATCH_FILES)
     if not ignore.is_file() or ignore.read_text(encoding="utf-8") != wanted:
         ignore.write_text(wanted, encoding="utf-8")
 

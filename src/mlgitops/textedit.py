@@ -131,13 +131,17 @@ def remove_entry(text: str, mapping: MappingNode, key: str) -> Splice:
     if text[start : key_node.start_mark.index].strip():
         raise EditError("the key does not start its own line")
     end = _end_of_line(text, _content_end(value_node))
-    return Splice(_comments_above(text, start, key_node.start_mark.column), end, "")
+    if index == 0:
+        return Splice(start, end, "")  # comments above a first key may head the whole mapping
+    floor = _end_of_line(text, _content_end(entries[index - 1][1]))
+    return Splice(_comments_above(text, start, key_node.start_mark.column, floor), end, "")
 
 
-def _comments_above(text: str, line_start: int, column: int) -> int:
+def _comments_above(text: str, line_start: int, column: int, floor: int) -> int:
     """Where the comment lines right above a key begin (same indentation, no blank line
-    between): they speak of the key, and go with it when it is removed."""
-    while line_start > 0:
+    between, after the previous entry's last line): they speak of the key, and go with it
+    when it is removed."""
+    while line_start > floor:
         previous = text.rfind("\n", 0, line_start - 1) + 1
         line = text[previous:line_start].rstrip("\r\n")
         if not line.lstrip().startswith("#") or len(line) - len(line.lstrip(" ")) != column:

@@ -94,5 +94,8 @@ def save(
     # reader must see one whole file, never two writers' text interleaved.
     path = root / CACHE_PATH
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)  # after a failed write (disk full) or the replace: gone

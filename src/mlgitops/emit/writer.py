@@ -2,18 +2,22 @@
 
 Creating a file costs the kernel far more than writing its bytes (ext4 allocates an
 inode), and those system calls run side by side in threads, one directory per task.
-Whatever stops the commit (an error in a writer, Ctrl-C in the main thread) first stops
-every writer and waits for the ones mid-file: only then may the caller roll back, so no
-file appears after the rollback.
+Whatever stops the commit (an error in a writer, Ctrl-C) first stops every writer and
+waits for the ones mid-file; only then does the error (or KeyboardInterrupt) reach the
+caller, whose rollback therefore never runs beside a writer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
+import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from types import FrameType
 
 WRITER_THREADS = 4
 PARALLEL_WRITES_FROM = 64  # fewer new files than this are written by the calling thread alone
@@ -61,29 +65,50 @@ def write_new_files(root: Path, relatives: list[str], data: dict[str, bytes], pr
         for directory in by_directory:
             write_directory(directory)
         return
-    pool = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="mlgitops-write")
-    try:
-        futures = [pool.submit(write_directory, directory) for directory in by_directory]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        _raise_first_error(futures)
-    except BaseException:
-        stop.set()
-        _stop(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _raise_first_error(futures: list[Future[None]]) -> None:
-    for future in futures:
-        if future.done() and future.exception() is not None:
+    futures: list[Future[None]] = []
+    with _interrupts_deferred(stop):
+        pool = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="mlgitops-write")
+        try:
+            futures = [pool.submit(write_directory, directory) for directory in by_directory]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if any(_failed(f) for f in futures):
+                stop.set()
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            # Whatever happened, nothing is still writing once this returns.
+            pool.shutdown(wait=True, cancel_futures=stop.is_set())
+    for future in futures:  # the first error, in submission order
+        if _failed(future):
             future.result()
 
 
-def _stop(pool: ThreadPoolExecutor) -> None:
-    """Cancel the tasks not started and wait for the running ones, even through another Ctrl-C."""
-    while True:
-        try:
-            pool.shutdown(wait=True, cancel_futures=True)
-            return
-        except KeyboardInterrupt:
-            continue
+def _failed(future: Future[None]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is not None
+
+
+@contextlib.contextmanager
+def _interrupts_deferred(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C while writers run stops them, and KeyboardInterrupt is raised once they have.
+
+    The default handler would raise it at once in the main thread, possibly inside the
+    clean-up, and the caller's rollback could then run beside writers still busy. Outside the
+    main thread (where Python never handles signals) there is nothing to defer.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupted: list[int] = []
+
+    def defer(signum: int, frame: FrameType | None) -> None:
+        interrupted.append(signum)
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, defer)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt

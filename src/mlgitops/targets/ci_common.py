@@ -86,11 +86,12 @@ TRAIN_JOB_MARGIN_MINUTES = 15
 # Starts the training Job (JOB_MANIFEST, JOB_NAMESPACE, MLGITOPS_VERSION, a KUBECONFIG) and waits
 # for it to complete or fail. Both outcomes are polled: `kubectl wait --for=condition=complete`
 # alone would sit out the whole timeout after the Job failed. A failed read (an API server
-# blip) is retried; ten in a row end the step.
+# blip) is retried; ten in a row end the step. The step waits five minutes past the training
+# limit, so that the Job's own deadline (activeDeadlineSeconds) fails it first, with its logs.
 RUN_CLUSTER_JOB = """\
 job="$(sed "s/__MLGITOPS_VERSION__/${MLGITOPS_VERSION}/g" "$JOB_MANIFEST" \\
   | kubectl create --namespace "$JOB_NAMESPACE" -f - -o name)"
-deadline=$(( $(date +%s) + TIMEOUT_MINUTES * 60 ))
+deadline=$(( $(date +%s) + TIMEOUT_MINUTES * 60 + 300 ))
 unreadable=0
 while :; do
   if conditions="$(kubectl get --namespace "$JOB_NAMESPACE" "$job" \\
@@ -112,6 +113,7 @@ while :; do
       exit 1 ;;
   esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
+    kubectl logs --namespace "$JOB_NAMESPACE" "$job" --all-containers --tail=200 >&2 || true
     echo "training job $job did not finish within $TIMEOUT_MINUTES minutes" >&2
     exit 1
   fi
