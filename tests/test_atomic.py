@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -368,60 +369,69 @@ def test_a_crash_while_threads_create_files_is_rolled_back(twelve_models: Path) 
     assert check_project(root).drift == []
 
 
-def test_an_error_in_a_writer_thread_stops_every_writer_before_the_rollback(
-    twelve_models: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """After the error reaches the caller no thread is still writing: the rolled-back tree stays so."""
-    root = twelve_models
-    before = output_tree(root)
+def slow_counted_writes(
+    monkeypatch: pytest.MonkeyPatch, before_write: Callable[[int], None]
+) -> Callable[[], int]:
+    """Make every ``Path.write_bytes`` call ``before_write(n)`` (n counts calls from 1, across
+    threads) and take a millisecond, so writers are busy when something goes wrong; returns
+    how many calls there have been so far."""
     real_write_bytes = Path.write_bytes
     calls = 0
     lock = threading.Lock()
 
-    def failing_write_bytes(self: Path, data: bytes) -> int:
+    def write_bytes(self: Path, data: bytes) -> int:
         nonlocal calls
         with lock:
             calls += 1
-            fail = calls == 30
-        if fail:
-            raise OSError(28, "No space left on device")
-        time.sleep(0.001)  # keep the other writers busy while the error travels
+            now = calls
+        before_write(now)
+        time.sleep(0.001)
         return real_write_bytes(self, data)
 
-    monkeypatch.setattr(Path, "write_bytes", failing_write_bytes)
-    with pytest.raises(OSError, match="No space left"):
-        compile_project(root)
-    settled = calls
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    return lambda: calls
+
+
+def assert_rolled_back_and_quiet(root: Path, before: Tree, calls: Callable[[], int]) -> None:
+    """The tree is the previous one, and stays so: no writer thread goes on afterwards."""
+    settled = calls()
     time.sleep(0.2)
-    assert calls == settled, "a writer thread went on after the error was raised"
+    assert calls() == settled, "a writer thread went on after the error reached the caller"
     assert output_tree(root) == before, describe_difference(before, output_tree(root))
     assert not (root / JOURNAL).exists()
 
 
-def test_ctrl_c_while_threads_create_files_stops_them_before_the_rollback(
+def test_an_error_in_a_writer_thread_stops_every_writer_before_the_rollback(
     twelve_models: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C reaches the main thread while it waits for the writers: they are stopped (and the
-    running ones waited for) before the rollback, so no file appears after it."""
-    root = twelve_models
-    before = output_tree(root)
-    real_write_bytes = Path.write_bytes
+    before = output_tree(twelve_models)
 
-    def slow_write_bytes(self: Path, data: bytes) -> int:
-        time.sleep(0.002)
-        return real_write_bytes(self, data)
+    def disk_full_at_30(call: int) -> None:
+        if call == 30:
+            raise OSError(28, "No space left on device")
+
+    calls = slow_counted_writes(monkeypatch, disk_full_at_30)
+    with pytest.raises(OSError, match="No space left"):
+        compile_project(twelve_models)
+    assert_rolled_back_and_quiet(twelve_models, before, calls)
+
+
+def test_an_exception_while_waiting_for_the_writers_stops_them_before_the_rollback(
+    twelve_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception in the main thread while it waits for the writers (as a KeyboardInterrupt
+    raised there would be): they are stopped, and running ones waited for, before the rollback."""
+    before = output_tree(twelve_models)
 
     def interrupted_wait(*args: Any, **kwargs: Any) -> None:
         time.sleep(0.05)  # some files are written by now, most are still queued
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Path, "write_bytes", slow_write_bytes)
+    calls = slow_counted_writes(monkeypatch, lambda call: None)
     monkeypatch.setattr(writer, "wait", interrupted_wait)
     with pytest.raises(KeyboardInterrupt):
-        compile_project(root)
-    time.sleep(0.3)
-    assert output_tree(root) == before, describe_difference(before, output_tree(root))
-    assert not (root / JOURNAL).exists()
+        compile_project(twelve_models)
+    assert_rolled_back_and_quiet(twelve_models, before, calls)
 
 
 def test_a_real_sigint_during_threaded_writes_rolls_back_once_every_writer_stopped(
@@ -430,28 +440,14 @@ def test_a_real_sigint_during_threaded_writes_rolls_back_once_every_writer_stopp
     """SIGINT (several, as an impatient user sends) arrives while writer threads create files: the
     writers stop, KeyboardInterrupt reaches the caller after they have, and the rollback leaves
     the tree as it was, with nothing written afterwards."""
-    root = twelve_models
-    before = output_tree(root)
-    real_write_bytes = Path.write_bytes
-    calls = 0
-    lock = threading.Lock()
+    before = output_tree(twelve_models)
 
-    def interrupting_write_bytes(self: Path, data: bytes) -> int:
-        nonlocal calls
-        with lock:
-            calls += 1
-            now = calls
-        if now in (20, 21, 25):
+    def interrupt(call: int) -> None:
+        if call in (20, 21, 25):
             os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.001)
-        return real_write_bytes(self, data)
 
-    monkeypatch.setattr(Path, "write_bytes", interrupting_write_bytes)
+    calls = slow_counted_writes(monkeypatch, interrupt)
     with pytest.raises(KeyboardInterrupt):
-        compile_project(root)
-    settled = calls
-    time.sleep(0.3)
-    assert calls == settled, "a writer thread went on after KeyboardInterrupt was raised"
-    assert output_tree(root) == before, describe_difference(before, output_tree(root))
-    assert not (root / JOURNAL).exists()
+        compile_project(twelve_models)
+    assert_rolled_back_and_quiet(twelve_models, before, calls)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
