@@ -211,11 +211,8 @@ def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[
     files' hashes, and a reader reuses a file only if the disk holds exactly that, so files
     that drifted are rendered again.
     """
-
     ignore = root / ".mlgitops" / ".gitignore"
-    if not ignore.is_file():
-        return
-    with contextlib.suppress(OSError, UnicodeDecodeError):
+    with contextlib.suppress(OSError, UnicodeDecodeError):  # no .gitignore (never compiled): no cache
         if set(SCRATCH_FILES) <= set(ignore.read_text(encoding="utf-8").split()):
             _save_render_cache(root, generated, hashes)
 

@@ -102,7 +102,7 @@ def _prunable(guard: PathGuard, relative: str) -> bool:
 
 
 def file_hashes(files: list[OutputFile]) -> dict[str, str]:
-    return {f.path: sha256(f.content.encode()) for f in files}
+    return encoded_hashes({f.path: f.content.encode() for f in files})
 
 
 def encoded_hashes(encoded: dict[str, bytes]) -> dict[str, str]:
