@@ -95,6 +95,13 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG503", "template error", _E),
         CodeInfo("MLG504", "template directory not usable", _E),
         CodeInfo("MLG505", "an interrupted compile left the tree mid-update", _E),
+        CodeInfo("MLG510", "state under .mlgitops/ is a link or the wrong kind of file", _E),
+        CodeInfo("MLG511", "local state under .mlgitops/ is tracked by git", _E),
+        CodeInfo("MLG512", "ownership manifest unusable", _E),
+        CodeInfo("MLG513", "journal of an interrupted compile refused", _E),
+        CodeInfo("MLG514", "listed file not pruned: not provably generated and unchanged", _W),
+        CodeInfo("MLG515", "generated file edited by hand", _W),
+        CodeInfo("MLG516", "the project cannot be written", _E),
     )
 }
 

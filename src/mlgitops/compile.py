@@ -15,6 +15,8 @@ from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.emit.manifest import Manifest
 from mlgitops.emit.plan import Plan, encoded_hashes, plan
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.territory import Territory
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks
 from mlgitops.render.engine import RenderError, TemplateSource
@@ -161,7 +163,16 @@ def _template_diagnostic(exc: RenderError, source: TemplateSource, root: Path) -
     )
 
 
-def emit_plan(root: Path, files: list[OutputFile], input_hash: str, retired: tuple[str, ...] = ()) -> Plan:
+def emit_plan(
+    tree: ProjectTree,
+    files: list[OutputFile],
+    input_hash: str,
+    previous: Manifest | None,
+    territory: Territory,
+    *,
+    retired: tuple[str, ...] = (),
+    strict: bool = False,
+) -> Plan:
     encoded = {f.path: f.content.encode() for f in files}  # once: hashed for the manifest, then compared
     manifest = Manifest(f"mlgitops {__version__}", input_hash, encoded_hashes(encoded), sorted(retired))
-    return plan(root, encoded, manifest)
+    return plan(tree, encoded, manifest, previous, territory, strict=strict)

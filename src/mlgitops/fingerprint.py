@@ -14,11 +14,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import mlgitops
 from mlgitops.emit.manifest import Manifest
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.territory import path_syntax_problem
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
@@ -49,29 +53,32 @@ def renderer_fingerprint(builtin_templates: Path) -> str:
     return digest.hexdigest()
 
 
-def read_cache(root: Path) -> tuple[str, dict[str, list[int]]] | None:
+def read_cache(tree: ProjectTree) -> tuple[str, dict[str, list[int]]] | None:
     """The cache key of the last compile and the (size, mtime) of each file it wrote."""
+    from mlgitops.emit.state import read_local
+
+    data = read_local(tree, CACHE_PATH)
     try:
-        document = json.loads((root / CACHE_PATH).read_text(encoding="utf-8"))
+        document: Any = json.loads(data) if data is not None else None
         key, stats = document["key"], document["stats"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
     if not isinstance(key, str) or not isinstance(stats, dict):
         return None
     return key, stats
 
 
-def write_cache(root: Path, key: str, paths: Iterable[str]) -> None:
+def write_cache(tree: ProjectTree, key: str, paths: Iterable[str]) -> None:
     """Record the key and each owned file's size and mtime: like git's index, a file whose
     stat is unchanged is taken to be unchanged, so an unchanged compile reads no file."""
+    from mlgitops.emit.state import write_local
+
     stats = {}
     for path in sorted(paths):
-        try:
-            info = (root / path).stat()
-        except OSError:
-            continue
-        stats[path] = [info.st_size, info.st_mtime_ns]
-    (root / CACHE_PATH).write_text(json.dumps({"key": key, "stats": stats}) + "\n", encoding="utf-8")
+        info = tree.lstat(path)
+        if info is not None:
+            stats[path] = [info.st_size, info.st_mtime_ns]
+    write_local(tree, CACHE_PATH, (json.dumps({"key": key, "stats": stats}) + "\n").encode())
 
 
 def _add_tree(digest: hashlib._Hash, kind: str, directory: Path, pattern: str = "*") -> None:
@@ -88,20 +95,19 @@ def _add(digest: hashlib._Hash, kind: str, name: str, path: Path) -> None:
     digest.update(data)
 
 
-def is_up_to_date(root: Path, key: str) -> bool:
-    """True when the cache records this key and every owned file still has the size and
-    modification time the last compile left it with."""
-    manifest = Manifest.read(root)
-    cached = read_cache(root)
+def is_up_to_date(tree: ProjectTree, manifest: Manifest | None, key: str) -> bool:
+    """True when the cache records this key and every owned file is still a regular file with
+    the size and modification time the last compile left it with."""
+    cached = read_cache(tree)
     if manifest is None or cached is None or cached[0] != key:
         return False
     stats = cached[1]
     for path in manifest.files:
         recorded = stats.get(path)
         try:
-            info = (root / path).stat()
+            info = tree.lstat(path) if path_syntax_problem(path) is None else None
         except OSError:
             return False
-        if recorded != [info.st_size, info.st_mtime_ns]:
+        if info is None or not stat.S_ISREG(info.st_mode) or recorded != [info.st_size, info.st_mtime_ns]:
             return False
     return True

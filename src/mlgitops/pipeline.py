@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from mlgitops import compile as compiler
     from mlgitops import ir
     from mlgitops.emit.drift import Drift
+    from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.emit.territory import Territory
     from mlgitops.targets.base import OutputFile
 
 
@@ -117,6 +119,7 @@ class CompileResult:
     recovered: bool = False
     drift: list[Drift] = field(default_factory=list)
     extra: list[Diagnostic] = field(default_factory=list)
+    vanished: Mapping[str, int] = field(default_factory=dict)  # spec gone → its files pruned
     project: ir.Project | None = None  # the IR, when rendering ran
 
     @property
@@ -129,62 +132,140 @@ class CompileResult:
 
 
 def compile_project(
-    path: Path, *, today: datetime.date | None = None, use_cache: bool = True
+    path: Path, *, today: datetime.date | None = None, use_cache: bool = True, strict: bool = False
 ) -> CompileResult:
-    """Validate, render and write the project; a failure writes nothing."""
-    from mlgitops import fingerprint
-    from mlgitops.emit import transaction
-    from mlgitops.resources import templates_dir
+    """Validate, render and write the project; a failure writes nothing.
+
+    ``strict``: refuse to overwrite a generated file that was edited by hand (MLG515)."""
+    from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.emit.state import StateError
 
     files, problems = find_project(path)
     if files is None:
         return CompileResult(ValidationResult(problems))
     day = today or datetime.date.today()
-    with transaction.project_lock(files.root):
-        _ignore_scratch_files(files.root)
-        recovered = transaction.recover(files.root)
-        spec_hash = _input_hash(files)
+    try:
+        with ProjectTree(files.root) as tree:
+            return _compile_in(tree, files, day, use_cache=use_cache, strict=strict)
+    except StateError as exc:
+        return CompileResult(ValidationResult([], root=files.root), extra=exc.diagnostics)
+    except OSError as exc:  # disk full, read-only tree, permissions: the user's to fix, not a bug
+        return CompileResult(ValidationResult([], root=files.root), extra=[_cannot_write(exc, files.root)])
+
+
+def _compile_in(
+    tree: ProjectTree, files: ProjectFiles, day: datetime.date, *, use_cache: bool, strict: bool
+) -> CompileResult:
+    from mlgitops import fingerprint
+    from mlgitops.emit import state, transaction
+    from mlgitops.emit.state import StateError
+    from mlgitops.resources import templates_dir
+
+    problems = state.state_problems(tree)
+    if problems:
+        raise StateError(problems)
+    with state.project_lock(tree):
+        state.ensure_gitignore(tree)
+        inputs = _read_inputs(files)
+        recovered = transaction.recover(tree, inputs.territory)
+        previous = state.read_manifest(tree)
+        spec_hash = inputs.input_hash
         key = fingerprint.cache_key(spec_hash or "", templates_dir(), day) if spec_hash else None
-        if use_cache and key is not None and fingerprint.is_up_to_date(files.root, key):
+        if use_cache and key is not None and fingerprint.is_up_to_date(tree, previous, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
-        validation = validate_project(path, today=day)
+        validation = validate_project(files.project_file, today=day)
         generated = _generate(validation, cache=use_cache)
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
         retired = generated.project.retired if generated.project else ()
-        emit = compiler.emit_plan(files.root, generated.files, spec_hash or "", retired)
+        emit = compiler.emit_plan(
+            tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict
+        )
         if has_errors(emit.diagnostics):
             return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
-        transaction.apply(emit)
-        if key is not None:
-            fingerprint.write_cache(files.root, key, [f.path for f in generated.files])
-        _save_render_cache(files.root, generated, emit.manifest.files)
+        transaction.apply(emit, tree)
+        # Caches are an optimisation: the files are committed, so no failure here is an error.
+        with contextlib.suppress(OSError):
+            if key is not None:
+                fingerprint.write_cache(tree, key, [f.path for f in generated.files])
+            _save_render_cache(tree, generated, emit.manifest.files)
         return CompileResult(
-            validation, generated.files, tuple(sorted(emit.writes)), emit.deletes, recovered=recovered
+            validation,
+            generated.files,
+            tuple(sorted(emit.writes)),
+            emit.deletes,
+            recovered=recovered,
+            extra=emit.diagnostics,
+            vanished=emit.vanished,
         )
+
+
+def recover_interrupted(path: Path) -> bool:
+    """Roll back an interrupted compile of the project at ``path`` now (compile does it first
+    anyway); True when there was one.  StateError when its journal cannot be trusted."""
+    from mlgitops.emit import state, transaction
+    from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.emit.state import StateError
+
+    files, problems = find_project(path)
+    if files is None:
+        raise StateError(problems)
+    with ProjectTree(files.root) as tree:
+        problems = state.state_problems(tree)
+        if problems:
+            raise StateError(problems)
+        with state.project_lock(tree):
+            return transaction.recover(tree, _read_inputs(files).territory)
+
+
+def _cannot_write(exc: OSError, root: Path) -> Diagnostic:
+    where = exc.filename if isinstance(exc.filename, str) else None
+    shown = f" ({where})" if where else ""
+    return make(
+        "MLG516",
+        f"cannot update the project: {exc.strerror or exc}{shown}; any partial change was rolled back",
+        Location(where) if where and not where.startswith("/") else None,
+        "free disk space or fix the permissions of the project directory, then compile again",
+    )
 
 
 def check_project(path: Path, *, today: datetime.date | None = None) -> CompileResult:
     """Compile in memory and compare with the tree on disk; never writes the tree.
 
     Having rendered every model, it leaves the render cache behind (see
-    :func:`_leave_render_cache`), so a ``diff`` after it in the same CI job renders only
+    ``has_gitignore`` below), so a ``diff`` after it in the same CI job renders only
     the models a change touches."""
-    from mlgitops.emit import transaction
-    from mlgitops.emit.drift import find_drift
-    from mlgitops.emit.manifest import MANIFEST_DIR
-    from mlgitops.emit.plan import file_hashes
+    from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.emit.state import StateError
 
     validation = validate_project(path, today=today)
     generated = _generate(validation)
     if not validation.ok or generated is None or generated.diagnostics:
         return CompileResult(validation, extra=generated.diagnostics if generated else [])
     assert validation.root is not None
-    extra: list[Diagnostic] = []
-    if (validation.root / transaction.TXN_DIR / transaction.JOURNAL).exists():
+    try:
+        with ProjectTree(validation.root) as tree:
+            return _check_in(tree, validation, generated)
+    except StateError as exc:
+        return CompileResult(validation, generated.files, extra=exc.diagnostics)
+
+
+def _check_in(
+    tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated
+) -> CompileResult:
+    from mlgitops.emit import state, transaction
+    from mlgitops.emit.drift import find_drift
+    from mlgitops.emit.manifest import MANIFEST_DIR
+    from mlgitops.emit.plan import file_hashes
+
+    assert validation.root is not None
+    extra = state.state_problems(tree)
+    if extra:
+        return CompileResult(validation, generated.files, extra=extra)
+    if tree.lstat(transaction.JOURNAL_PATH) is not None:
         extra.append(
             make(
                 "MLG505",
@@ -194,30 +275,14 @@ def check_project(path: Path, *, today: datetime.date | None = None) -> CompileR
             )
         )
     hashes = file_hashes(generated.files)
-    drift = find_drift(validation.root, generated.files, hashes)
-    _leave_render_cache(validation.root, generated, hashes)
+    inputs = _read_inputs(ProjectFiles(validation.root, validation.root / "mlgitops.yaml"))
+    drift = find_drift(tree, generated.files, hashes, state.read_manifest(tree), inputs.territory)
+    if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
+        _save_render_cache(tree, generated, hashes)
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 
-# What .mlgitops/.gitignore keeps out of git (``*.tmp``: a cache file being replaced).
-SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
-
-
-def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[str, str]) -> None:
-    """Record what ``check`` rendered for a later ``diff`` or ``compile`` to reuse.
-
-    Only in a project ``compile`` has set up (its ``.mlgitops/.gitignore`` keeps the cache out
-    of git), and best effort: a read-only checkout just goes without. Entries are the rendered
-    files' hashes, and a reader reuses a file only if the disk holds exactly that, so files
-    that drifted are rendered again.
-    """
-    ignore = root / ".mlgitops" / ".gitignore"
-    with contextlib.suppress(OSError, UnicodeDecodeError):  # no .gitignore (never compiled): no cache
-        if set(SCRATCH_FILES) <= set(ignore.read_text(encoding="utf-8").split()):
-            _save_render_cache(root, generated, hashes)
-
-
-def _save_render_cache(root: Path, generated: compiler.Generated, hashes: Mapping[str, str]) -> None:
+def _save_render_cache(tree: ProjectTree, generated: compiler.Generated, hashes: Mapping[str, str]) -> None:
     """Record each model's IR and files (``hashes``: path → SHA-256 of the rendered content)."""
     if generated.project is None or not generated.by_model:
         return
@@ -226,7 +291,7 @@ def _save_render_cache(root: Path, generated: compiler.Generated, hashes: Mappin
     from mlgitops.resources import templates_dir
 
     renderer = renderer_fingerprint(templates_dir())
-    rendercache.save(root, generated.project, renderer, generated.by_model, hashes)
+    rendercache.save(tree, generated.project, renderer, generated.by_model, hashes)
 
 
 def generate_files(
@@ -255,30 +320,39 @@ def _generate(
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
 
 
-def _input_hash(files: ProjectFiles) -> str | None:
-    """Hash of the spec files and override templates, or None when the project cannot be read."""
+@dataclass(frozen=True)
+class _Inputs:
+    """What a compile knows before validation: the input hash and the territory."""
+
+    input_hash: str | None  # None when the project file cannot be read
+    territory: Territory
+
+
+def _read_inputs(files: ProjectFiles) -> _Inputs:
+    """Hash the spec files and override templates, and work out where output may go,
+    from the raw project data (recovery must run before validation)."""
+    from mlgitops.emit.territory import Territory
     from mlgitops.fingerprint import input_hash
 
     doc, _problems = load_document(files.project_file, files.display(files.project_file))
     if doc is None:
-        return None
+        return _Inputs(None, Territory.of("deploy", [files.display(files.project_file)]))
     models, _ = find_models(files, _include_patterns(doc), doc.location())
     spec: Any = doc.data.get("spec")
     override = spec.get("templates") if isinstance(spec, dict) else None
+    output = spec.get("output") if isinstance(spec, dict) else None
+    output_path = output.get("path") if isinstance(output, dict) else None
     template_dirs = []
     if isinstance(override, str):
         directory = (files.root / override).resolve()
         if directory.is_relative_to(files.root.resolve()):  # never hash /tmp or / (MLG504 refuses it)
             template_dirs.append(directory)
-    return input_hash(files.root, [files.project_file, *models], template_dirs)
-
-
-def _ignore_scratch_files(root: Path) -> None:
-    """Keep the lock, cache and transaction scratch space out of git (the manifest is committed)."""
-    ignore = root / ".mlgitops" / ".gitignore"
-    wanted = "".join(f"{line}\n" for line in SCRATCH_FILES)
-    if not ignore.is_file() or ignore.read_text(encoding="utf-8") != wanted:
-        ignore.write_text(wanted, encoding="utf-8")
+    territory = Territory.of(
+        output_path if isinstance(output_path, str) else "deploy",
+        [files.display(p) for p in [files.project_file, *models]],
+        [override] if isinstance(override, str) else [],
+    )
+    return _Inputs(input_hash(files.root, [files.project_file, *models], template_dirs), territory)
 
 
 def _model_files(

@@ -139,6 +139,11 @@ def run(args: list[str]) -> int:
         # Output piped into e.g. `head`: not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        # Disk full, read-only tree, permissions: the environment, the user's to fix.
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        return 1
     except Exception as exc:
         if debug:
             import traceback

@@ -13,21 +13,28 @@ from mlgitops.cli.options import format_option, project_argument, report_for
 @project_argument()
 @format_option(("text", "json", "github", "sarif"))
 @click.option("--no-cache", is_flag=True, help="Recompile even if no input changed since the last compile.")
-def compile_(path: Path, fmt: str, no_cache: bool) -> int:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (writing nothing) instead of overwriting a generated file that was edited by hand.",
+)
+def compile_(path: Path, fmt: str, no_cache: bool, strict: bool) -> int:
     """Generate every file the project's models need and write them under the
     project (default output directory: deploy/).
 
     Validates first; if anything is wrong, nothing is written. Files mlgitops
-    generated before and no longer generates are pruned; files it did not
-    generate are never touched. The ownership manifest is
-    .mlgitops/manifest.json. An interrupted compile is rolled back by the next
-    mlgitops command, so the tree is never left half-written.
+    generated before and no longer generates are pruned, but only if they lie
+    where mlgitops writes, still carry its header and are unchanged since it
+    wrote them (others are kept, with a warning); files it did not generate are
+    never touched, and no symbolic link is ever followed. The ownership
+    manifest is .mlgitops/manifest.json. An interrupted compile is rolled back
+    by the next compile, so the tree is never left half-written.
     """
     from mlgitops.pipeline import compile_project
     from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import compile_summary
 
-    result = compile_project(path, use_cache=not no_cache)
+    result = compile_project(path, use_cache=not no_cache, strict=strict)
     report = report_for(result.diagnostics, result.validation)
     if not result.ok:
         click.echo(render(report, fmt), nl=False)
@@ -38,7 +45,12 @@ def compile_(path: Path, fmt: str, no_cache: bool) -> int:
     if fmt == "text":
         click.echo(
             compile_summary(
-                len(result.files), result.written, result.pruned, result.up_to_date, result.recovered
+                len(result.files),
+                result.written,
+                result.pruned,
+                result.up_to_date,
+                result.recovered,
+                result.vanished,
             ),
             nl=False,
         )

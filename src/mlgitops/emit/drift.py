@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 
 from mlgitops.emit.manifest import MANIFEST_PATH, Manifest
+from mlgitops.emit.plan import MAX_OUTPUT_BYTES
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.territory import Territory, has_generated_header
 from mlgitops.targets.base import OutputFile
 
 
@@ -26,28 +28,43 @@ class Drift:
         }[self.status]
 
 
-def find_drift(root: Path, files: list[OutputFile], expected_hashes: dict[str, str]) -> list[Drift]:
-    """Differences between disk and ``files``; ``expected_hashes`` is the manifest's file list."""
+def find_drift(
+    tree: ProjectTree,
+    files: list[OutputFile],
+    expected_hashes: dict[str, str],
+    previous: Manifest | None,
+    territory: Territory,
+) -> list[Drift]:
+    """Differences between disk and ``files``; ``expected_hashes`` is the manifest's file list.
+
+    Nothing is read through a symbolic link, and a stale file is shown only if mlgitops could
+    prune it: a forged manifest must not make ``check`` print files from elsewhere into a CI log.
+    """
     drifts: list[Drift] = []
     for output in files:
-        target = root / output.path
-        try:
-            current = target.read_bytes().decode("utf-8", errors="replace") if target.is_file() else None
-        except OSError:
-            current = None
+        current = _text(tree, output.path)
         if current is None:
             drifts.append(Drift(output.path, "missing", _diff(output.path, "", output.content)))
         elif current != output.content:
             drifts.append(Drift(output.path, "changed", _diff(output.path, current, output.content)))
-    previous = Manifest.read(root)
     generated = {f.path for f in files}
     if previous is None or previous.files != expected_hashes:
         drifts.append(Drift(MANIFEST_PATH, "changed" if previous else "missing", ""))
     for path in sorted(set(previous.files) - generated if previous else ()):
-        if path != MANIFEST_PATH and (root / path).is_file():
-            text = (root / path).read_bytes().decode("utf-8", errors="replace")
+        if path == MANIFEST_PATH or territory.refusal(path) is not None:
+            continue
+        text = _text(tree, path)
+        if text is not None and has_generated_header(path, text.encode()):
             drifts.append(Drift(path, "stale", _diff(path, text, "")))
     return sorted(drifts, key=lambda d: d.path)
+
+
+def _text(tree: ProjectTree, relative: str) -> str | None:
+    """The file's text; None when it is missing, a link, not a regular file or unreadable."""
+    try:
+        return tree.read(relative, MAX_OUTPUT_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _diff(path: str, before: str, after: str) -> str:

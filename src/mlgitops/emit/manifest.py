@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 MANIFEST_DIR = ".mlgitops"
 MANIFEST_PATH = f"{MANIFEST_DIR}/manifest.json"
+MAX_MANIFEST_BYTES = 64 << 20  # 20,000 files take about 2 MB
 FORMAT_VERSION = 1
 
 
@@ -39,17 +39,26 @@ class Manifest:
         return (json.dumps(document, indent=2, sort_keys=False) + "\n").encode()
 
     @classmethod
-    def read(cls, root: Path) -> Manifest | None:
-        """The manifest on disk, or None when absent or unreadable (then nothing counts as owned)."""
+    def parse(cls, data: bytes) -> Manifest:
+        """The manifest in ``data``; ValueError (saying what is wrong) when it is not one.
+
+        Only the shape is checked here: which of the listed paths mlgitops may act on is
+        decided by :mod:`mlgitops.emit.territory`, since the file can be forged.
+        """
         try:
-            document = json.loads((root / MANIFEST_PATH).read_bytes())
-            files = document["files"]
-            if not isinstance(files, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in files.items()
-            ):
-                return None
-            retired = document.get("retired", [])
-            retired = [str(name) for name in retired] if isinstance(retired, list) else []
-            return cls(str(document["generator"]), str(document["inputHash"]), files, retired)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ValueError("is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise ValueError("is not a JSON object")
+        files, retired = document.get("files"), document.get("retired", [])
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise ValueError("has no 'files' object mapping paths to SHA-256 strings")
+        if not isinstance(retired, list) or not all(isinstance(name, str) for name in retired):
+            raise ValueError("has a 'retired' entry that is not a list of model names")
+        generator, input_hash = document.get("generator"), document.get("inputHash")
+        if not isinstance(generator, str) or not isinstance(input_hash, str):
+            raise ValueError("lacks the 'generator' or 'inputHash' string")
+        return cls(generator, input_hash, files, retired)

@@ -1,60 +1,80 @@
-"""Work out what a compile changes on disk before changing anything."""
+"""Work out what a compile changes on disk before changing anything.
+
+What the previous manifest lists is believed only as far as :mod:`mlgitops.emit.territory`
+allows: a listed file is replaced silently only when it still holds what mlgitops wrote,
+and pruned only when it lies where mlgitops generates files, carries its header and
+hashes to the recorded value.  Anything else is kept, with a warning that names it.
+"""
 
 from __future__ import annotations
 
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from mlgitops.codes import Severity
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.emit.manifest import MANIFEST_PATH, Manifest, sha256
 from mlgitops.emit.paths import PathGuard
+from mlgitops.emit.safefs import ProjectTree, describe_mode
+from mlgitops.emit.territory import HEADER_START, Territory, prune_refusal
 from mlgitops.targets.base import OutputFile
+
+MAX_OUTPUT_BYTES = 1 << 30  # an output file larger than this is no file mlgitops wrote
 
 
 @dataclass(frozen=True)
 class Plan:
-    root: Path
+    tree: ProjectTree
     writes: dict[str, bytes]  # new or changed files (manifest included)
     deletes: tuple[str, ...]  # owned files no longer generated
     unchanged: tuple[str, ...]
     manifest: Manifest
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Spec files whose generated files are all being pruned (the model is gone): spec → count.
+    vanished: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
         return bool(self.writes or self.deletes)
 
 
-def plan(root: Path, encoded: dict[str, bytes], manifest: Manifest) -> Plan:
+def plan(
+    tree: ProjectTree,
+    encoded: dict[str, bytes],
+    manifest: Manifest,
+    previous: Manifest | None,
+    territory: Territory,
+    *,
+    strict: bool = False,
+) -> Plan:
     """Compare the generated files (path → UTF-8 content) with the disk and the previous manifest."""
-    previous = Manifest.read(root)
-    owned = set(previous.files) if previous else set()
+    recorded = previous.files if previous else {}
     writes: dict[str, bytes] = {}
     unchanged: list[str] = []
     diagnostics: list[Diagnostic] = []
-    guard = PathGuard(root)
+    guard = PathGuard(tree.root)
     for path, data in encoded.items():
-        reason = guard.unsafe_reason(path)
+        reason = guard.unsafe_reason(path) or territory.refusal(path)
         if reason is not None:
             diagnostics.append(make("MLG502", f"refusing to write {path}: {reason}", Location(path)))
             continue
-        target = root / path
-        kind = _kind(target)
-        if kind == stat.S_IFDIR:
+        info = tree.lstat(path)
+        if info is not None and not stat.S_ISREG(info.st_mode):
             diagnostics.append(
                 make(
                     "MLG501",
-                    f"{path} is a directory; mlgitops needs to write a file there",
+                    f"{path} is {describe_mode(info.st_mode)}; mlgitops needs to write a file there",
                     Location(path),
-                    "move the directory away",
+                    "move it away",
                 )
             )
             continue
-        current = _read_regular(target) if kind == stat.S_IFREG else None
+        current = _read(tree, path) if info is not None else None
         if current == data:
             unchanged.append(path)
-        elif current is not None and path not in owned:
+        elif current is None:
+            writes[path] = data
+        elif path not in recorded:
             diagnostics.append(
                 make(
                     "MLG501",
@@ -64,41 +84,91 @@ def plan(root: Path, encoded: dict[str, bytes], manifest: Manifest) -> Plan:
                 )
             )
         else:
+            if sha256(current) != recorded[path]:
+                diagnostics.append(_hand_edit(path, strict))
             writes[path] = data
-    deletes = tuple(sorted(p for p in owned - encoded.keys() if p != MANIFEST_PATH and _prunable(guard, p)))
+    deletes, vanished = _prunable(tree, guard, recorded, encoded, territory, diagnostics)
     manifest_bytes = manifest.to_bytes()
-    if _read(root / MANIFEST_PATH) != manifest_bytes:
+    if _read(tree, MANIFEST_PATH) != manifest_bytes:
         writes[MANIFEST_PATH] = manifest_bytes
-    return Plan(root, writes, deletes, tuple(unchanged), manifest, diagnostics)
+    return Plan(tree, writes, deletes, tuple(unchanged), manifest, diagnostics, vanished)
 
 
-def _kind(path: Path) -> int | None:
-    """The file type bits of ``path`` (following symlinks), None when nothing is there: one
-    ``stat`` per output file, which for a first compile is all the disk is asked."""
+def _hand_edit(path: str, strict: bool) -> Diagnostic:
+    if strict:
+        return make(
+            "MLG515",
+            f"{path} was edited by hand since mlgitops wrote it; --strict refuses to overwrite the edit",
+            Location(path),
+            "move the change into the spec (or an override template), or discard it, then compile again",
+            severity=Severity.ERROR,
+        )
+    return make(
+        "MLG515",
+        f"overwrote hand edit in {path}: it changed since mlgitops wrote it",
+        Location(path),
+        "generated files are rewritten on every compile; put the change in the spec or an override template",
+    )
+
+
+def _prunable(
+    tree: ProjectTree,
+    guard: PathGuard,
+    recorded: dict[str, str],
+    encoded: dict[str, bytes],
+    territory: Territory,
+    diagnostics: list[Diagnostic],
+) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The owned files no longer generated that may be deleted; the others get a warning."""
+    deletes: list[str] = []
+    vanished: dict[str, int] = {}
+    for path in sorted(recorded.keys() - encoded.keys() - {MANIFEST_PATH}):
+        reason = territory.refusal(path) or guard.unsafe_reason(path)
+        data = None
+        if reason is None:
+            info = tree.lstat(path)
+            if info is None:
+                continue  # already gone
+            if not stat.S_ISREG(info.st_mode):
+                reason = f"is {describe_mode(info.st_mode)}"
+            else:
+                data = _read(tree, path)
+                reason = (
+                    "cannot be read" if data is None else prune_refusal(territory, path, data, recorded[path])
+                )
+        if reason is not None:
+            diagnostics.append(
+                make(
+                    "MLG514",
+                    f"not pruning {path}, listed in the ownership manifest: it {reason}",
+                    Location(path),
+                    "delete it by hand if it is no longer wanted; it is no longer listed as generated",
+                )
+            )
+            continue
+        deletes.append(path)
+        source = _source(data or b"")
+        if source:
+            vanished[source] = vanished.get(source, 0) + 1
+    if vanished:  # a spec still generating files is not gone (only some of its files are)
+        still = {_source(data) for data in encoded.values()}
+        vanished = {spec: count for spec, count in vanished.items() if spec not in still}
+    return tuple(deletes), vanished
+
+
+def _source(data: bytes) -> str:
+    """The spec named in a generated file's header ("" when it has none)."""
+    if not data.startswith(HEADER_START):
+        return ""
+    line = data[len(HEADER_START) : data.find(b"\n")].decode("utf-8", "replace")
+    return line.removesuffix(". Do not edit.").strip()
+
+
+def _read(tree: ProjectTree, relative: str) -> bytes | None:
     try:
-        return stat.S_IFMT(path.stat().st_mode)
-    except (OSError, ValueError):
-        return None
-
-
-def _read_regular(path: Path) -> bytes | None:
-    """The bytes of a path already known to be a regular file (None if it went away since)."""
-    try:
-        return path.read_bytes()
+        return tree.read(relative, MAX_OUTPUT_BYTES)
     except OSError:
         return None
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes() if path.is_file() else None
-    except OSError:
-        return None
-
-
-def _prunable(guard: PathGuard, relative: str) -> bool:
-    """An owned file is pruned only if it is still a regular file inside the project."""
-    return guard.unsafe_reason(relative) is None and (guard.root / relative).is_file()
 
 
 def file_hashes(files: list[OutputFile]) -> dict[str, str]:

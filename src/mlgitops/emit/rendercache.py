@@ -16,13 +16,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mlgitops import ir
 from mlgitops.emit.manifest import sha256
+from mlgitops.emit.plan import MAX_OUTPUT_BYTES
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.state import read_local, write_local
+from mlgitops.emit.territory import Territory
 from mlgitops.targets.base import OutputFile
 
 CACHE_PATH = ".mlgitops/render-cache.json"
@@ -39,32 +42,40 @@ def settings_digest(project: ir.Project, renderer: str) -> str:
 
 def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[OutputFile, ...]]:
     """The files of each model whose IR and files are as the cache recorded them."""
-    try:
-        document = json.loads((root / CACHE_PATH).read_text(encoding="utf-8"))
-        if document["settings"] != settings_digest(project, renderer):
+    with ProjectTree(root) as tree:
+        data = read_local(tree, CACHE_PATH)
+        try:
+            document: Any = json.loads(data) if data is not None else None
+            if document["settings"] != settings_digest(project, renderer):
+                return {}
+            entries: Mapping[str, Any] = document["models"]
+            reusable: dict[str, tuple[OutputFile, ...]] = {}
+            for model in project.models:
+                entry = entries.get(model.name)
+                if not isinstance(entry, dict) or entry.get("ir") != _digest(model):
+                    continue
+                files = _files(tree, Territory.of(project.output), model, entry.get("files"))
+                if files is not None:
+                    reusable[model.name] = files
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return {}
-        entries: Mapping[str, Any] = document["models"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    reusable: dict[str, tuple[OutputFile, ...]] = {}
-    for model in project.models:
-        entry = entries.get(model.name)
-        if not isinstance(entry, dict) or entry.get("ir") != _digest(model):
-            continue
-        files = _files(root, model, entry.get("files"))
-        if files is not None:
-            reusable[model.name] = files
     return reusable
 
 
-def _files(root: Path, model: ir.Model, recorded: Any) -> tuple[OutputFile, ...] | None:
+def _files(
+    tree: ProjectTree, territory: Territory, model: ir.Model, recorded: Any
+) -> tuple[OutputFile, ...] | None:
+    """The model's recorded files, if each is a file mlgitops may write and still holds what
+    was recorded (the cache is not trusted to name paths: a forged one could name any)."""
     if not isinstance(recorded, list):
         return None
     files = []
     for item in recorded:
         try:
             path, digest, environment = item
-            data = (root / path).read_bytes()
+            if not isinstance(path, str) or territory.refusal(path) is not None:
+                return None
+            data = tree.read(path, MAX_OUTPUT_BYTES)
         except (OSError, ValueError, TypeError):
             return None
         if sha256(data) != digest:
@@ -74,7 +85,7 @@ def _files(root: Path, model: ir.Model, recorded: Any) -> tuple[OutputFile, ...]
 
 
 def save(
-    root: Path,
+    tree: ProjectTree,
     project: ir.Project,
     renderer: str,
     by_model: Mapping[str, tuple[OutputFile, ...]],
@@ -90,12 +101,6 @@ def save(
             "files": [[f.path, hashes[f.path], f.environment] for f in files],
         }
     document = {"settings": settings_digest(project, renderer), "models": models}
-    # Written aside and moved into place: ``check`` writes it without the compile lock, and a
-    # reader must see one whole file, never two writers' text interleaved.
-    path = root / CACHE_PATH
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(document, sort_keys=True) + "\n", encoding="utf-8")
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)  # after a failed write (disk full) or the replace: gone
+    # Written aside and moved into place (best effort): ``check`` writes it without the compile
+    # lock, and a reader must see one whole file, never two writers' text interleaved.
+    write_local(tree, CACHE_PATH, (json.dumps(document, sort_keys=True) + "\n").encode())

@@ -7,83 +7,65 @@
 2. ``.mlgitops/txn/journal.json`` is written atomically: from now on the
    transaction can be undone.
 3. Files that did not exist are written (by a few threads, one directory
-   each), replaced files are moved into place with ``os.replace`` (atomic
+   each), replaced files are moved into place with ``renameat`` (atomic
    per file), pruned files are removed; the manifest goes last.
 4. The journal is deleted: this is the commit point.
 
-If the process dies in step 3, the next mlgitops command finds the journal
-and restores the previous tree from the backups before doing anything else
-(:func:`recover`).  A lock file keeps two compiles from running at once.
+If the process dies in step 3, the next compile finds the journal and restores the
+previous tree from the backups before doing anything else (:func:`recover`).
+Recovery is idempotent — a backup already moved back is not looked for again — so a
+kill during recovery is recovered by the next run.  The journal is input like any
+other file in the repository: one that git tracks, that is malformed, or that names a
+path outside the territory (:mod:`mlgitops.emit.territory`) is refused and nothing is
+touched.  Every operation goes through :class:`~mlgitops.emit.safefs.ProjectTree`,
+which never follows a symbolic link.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import json
 import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
+import stat
+from typing import Any
 
+from mlgitops.diagnostics import Location, make
 from mlgitops.emit.manifest import MANIFEST_DIR
 from mlgitops.emit.plan import Plan
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.state import StateError
+from mlgitops.emit.territory import Territory
 from mlgitops.emit.writer import Progress, write_new_files
-from mlgitops.errors import UserError
 
 TXN_DIR = f"{MANIFEST_DIR}/txn"
 JOURNAL = "journal.json"
+JOURNAL_PATH = f"{TXN_DIR}/{JOURNAL}"
+MAX_JOURNAL_BYTES = 64 << 20
 # Test hook: stop the process (as a kill would) once this many files are in place.
 _CRASH_AFTER_ENV = "MLGITOPS_TEST_CRASH_AFTER_MOVES"
+# Test hook: stop the process once recovery has restored this many files.
+_CRASH_IN_RECOVERY_ENV = "MLGITOPS_TEST_CRASH_AFTER_RESTORES"
 
 
-@contextlib.contextmanager
-def project_lock(root: Path) -> Iterator[None]:
-    """Exclusive lock on the project's .mlgitops directory for the duration of a compile.
-
-    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process only, so
-    forked worker processes do not hold it, and it is released when this process dies,
-    even if a worker outlives it.
-    """
-    directory = root / MANIFEST_DIR
-    directory.mkdir(exist_ok=True)
-    with (directory / "lock").open("a") as handle:
-        try:
-            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EAGAIN):
-                raise
-            raise UserError("another mlgitops compile is running in this project") from None
-        try:
-            yield
-        finally:
-            fcntl.lockf(handle, fcntl.LOCK_UN)
-
-
-def apply(plan: Plan) -> None:
+def apply(plan: Plan, tree: ProjectTree) -> None:
     if not plan.changed:
         return  # nothing to write or prune: no transaction at all
-    root = plan.root
-    txn = root / TXN_DIR
-    shutil.rmtree(txn, ignore_errors=True)
-    new, old = txn / "new", txn / "old"
-    new.mkdir(parents=True)
-    old.mkdir()
+    tree.remove_tree(TXN_DIR)
     writes = sorted(plan.writes, key=lambda p: (p.startswith(MANIFEST_DIR + "/"), p))  # manifest last
     # Files that exist are replaced atomically from a staged copy, and backed up first.
     # Staged files and backups are kept flat, numbered by position in the journal:
     # mirroring the output tree would cost a directory creation per output directory.
     existed: list[str] = []
+    tree.directory(f"{TXN_DIR}/new", create=True)
+    tree.directory(f"{TXN_DIR}/old", create=True)
     for index, relative in enumerate([*writes, *plan.deletes]):
-        current = root / relative
-        if current.is_file():
+        info = tree.lstat(relative)
+        if info is not None and stat.S_ISREG(info.st_mode):
             existed.append(relative)
-            _link_or_copy(current, old / str(index))
+            _link_or_copy(tree, relative, f"{TXN_DIR}/old/{index}")
             if index < len(writes):
-                (new / str(index)).write_bytes(plan.writes[relative])
-    journal = {"writes": writes, "deletes": list(plan.deletes), "existed": sorted(existed)}
-    _atomic_write(txn / JOURNAL, json.dumps(journal, indent=1).encode())
+                tree.write_new(f"{TXN_DIR}/new/{index}", plan.writes[relative])
+    journal = {"version": 2, "writes": writes, "deletes": list(plan.deletes), "existed": sorted(existed)}
+    tree.write_atomic(JOURNAL_PATH, json.dumps(journal, indent=1).encode(), sync=True)
     # From here the journal can undo everything: replaced files come back from their
     # backups, and files that did not exist (written directly, maybe half) are removed.
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
@@ -92,74 +74,105 @@ def apply(plan: Plan) -> None:
     try:
         last = [relative for relative in writes if relative.startswith(MANIFEST_DIR + "/")]
         fresh = [relative for relative in writes if relative not in replaced and relative not in last]
-        write_new_files(root, fresh, plan.writes, progress)
+        write_new_files(tree, fresh, plan.writes, progress)
         for index, relative in enumerate(writes):
             if relative in replaced:
-                (new / str(index)).replace(root / relative)
+                tree.rename(f"{TXN_DIR}/new/{index}", relative)
                 progress.placed()
             elif relative in last:
-                (root / relative).parent.mkdir(parents=True, exist_ok=True)
-                (root / relative).write_bytes(plan.writes[relative])
+                tree.write_atomic(relative, plan.writes[relative])
                 progress.placed()
         for relative in plan.deletes:
-            (root / relative).unlink(missing_ok=True)
-            _remove_empty_parents(root, relative)
+            tree.unlink(relative)
+            tree.remove_empty_parents(relative)
     except BaseException:
-        recover(root)  # an error (disk full, Ctrl-C) mid-commit: put the previous tree back at once
+        _undo(tree, writes, list(plan.deletes), replaced)  # disk full, Ctrl-C: put the tree back at once
         raise
-    (txn / JOURNAL).unlink()
-    shutil.rmtree(txn, ignore_errors=True)
+    tree.unlink(JOURNAL_PATH)
+    tree.remove_tree(TXN_DIR)
 
 
-def recover(root: Path) -> bool:
-    """Undo an interrupted apply, if any. Returns True when something was rolled back."""
-    txn = root / TXN_DIR
-    journal_path = txn / JOURNAL
-    if not journal_path.is_file():
-        if txn.exists():
-            shutil.rmtree(txn, ignore_errors=True)  # died before the journal: nothing was applied
+def recover(tree: ProjectTree, territory: Territory) -> bool:
+    """Undo an interrupted apply, if any. Returns True when something was rolled back.
+
+    Raises StateError, touching nothing, when the journal cannot be trusted."""
+    info = tree.lstat(JOURNAL_PATH)
+    if info is None:
+        if tree.lstat(TXN_DIR) is not None:
+            tree.remove_tree(TXN_DIR)  # died before the journal: nothing was applied
         return False
-    journal = json.loads(journal_path.read_bytes())
-    existed = set(journal["existed"])
-    for index, relative in enumerate([*journal["writes"], *journal["deletes"]]):
-        target = root / relative
-        backup = txn / "old" / str(index)
-        if relative in existed:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            backup.replace(target)
-        else:
-            # A parent that is not a directory (a file put where one was expected) means the
-            # file was never written: nothing to undo.
-            with contextlib.suppress(NotADirectoryError):
-                target.unlink(missing_ok=True)
-            _remove_empty_parents(root, relative)
-    journal_path.unlink()
-    shutil.rmtree(txn, ignore_errors=True)
+    writes, deletes, existed = _read_journal(tree, territory)
+    _undo(tree, writes, deletes, existed)
     return True
 
 
-def _link_or_copy(source: Path, destination: Path) -> None:
+def _undo(tree: ProjectTree, writes: list[str], deletes: list[str], existed: set[str]) -> None:
+    """Put back the tree the journal describes; safe to run again after a kill at any point."""
+    crash_after = int(os.environ.get(_CRASH_IN_RECOVERY_ENV, "-1"))
+    restored = 0
+    for index, relative in enumerate([*writes, *deletes]):
+        backup = f"{TXN_DIR}/old/{index}"
+        if relative in existed:
+            if tree.lstat(backup) is None:
+                continue  # restored by an earlier, interrupted recovery
+            tree.rename(backup, relative, create_parent=True)
+            restored += 1
+            if restored == crash_after:
+                os._exit(137)
+        else:
+            # A parent that is not a directory (a file put where one was expected) means the
+            # file was never written: nothing to undo.
+            try:
+                tree.unlink(relative)
+            except NotADirectoryError:
+                continue
+            tree.remove_empty_parents(relative)
+    tree.unlink(JOURNAL_PATH)
+    tree.remove_tree(TXN_DIR)
+
+
+def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], list[str], set[str]]:
+    """The journal's lists, each path checked against the territory, each backup a plain file."""
     try:
-        os.link(source, destination)
+        document: Any = json.loads(tree.read(JOURNAL_PATH, MAX_JOURNAL_BYTES))
+        writes, deletes, existed = document["writes"], document["deletes"], document["existed"]
+        paths = [*writes, *deletes]
+        if not all(isinstance(p, str) for p in [*paths, *existed]):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else None
+        raise _refused(f"the journal of an interrupted compile {reason or 'is malformed'}") from None
+    if len(set(paths)) != len(paths) or not set(existed) <= set(paths):
+        raise _refused(
+            "the journal of an interrupted compile lists a path twice or backs up one it does not name"
+        )
+    for relative in paths:
+        reason = territory.refusal(relative)
+        if reason is not None:
+            raise _refused(f"the journal of an interrupted compile names {relative!r}, which {reason}")
+    for index, relative in enumerate(paths):
+        backup = tree.lstat(f"{TXN_DIR}/old/{index}")
+        if relative in existed and backup is not None and not stat.S_ISREG(backup.st_mode):
+            raise _refused(f"the backup of {relative} in the journal is not a regular file")
+    return writes, deletes, set(existed)
+
+
+def _refused(message: str) -> StateError:
+    return StateError(
+        [
+            make(
+                "MLG513",
+                f"{message}; nothing was restored or changed",
+                Location(JOURNAL_PATH),
+                f"if no compile of yours was interrupted, delete {TXN_DIR}/ (and remove it from git "
+                "if it is tracked); otherwise restore the generated files from git",
+            )
+        ]
+    )
+
+
+def _link_or_copy(tree: ProjectTree, relative: str, backup: str) -> None:
+    try:
+        tree.link(relative, backup)
     except OSError:
-        shutil.copy2(source, destination)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-
-
-def _remove_empty_parents(root: Path, relative: str) -> None:
-    """Remove directories left empty by pruning, up to (not including) the project root."""
-    parent = (root / relative).parent
-    while parent != root and parent.is_relative_to(root):
-        try:
-            parent.rmdir()
-        except OSError:
-            return
-        parent = parent.parent
+        tree.write_new(backup, tree.read(relative, 1 << 40))

@@ -16,8 +16,9 @@ import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from pathlib import Path
 from types import FrameType
+
+from mlgitops.emit.safefs import ProjectTree
 
 WRITER_THREADS = 4
 PARALLEL_WRITES_FROM = 64  # fewer new files than this are written by the calling thread alone
@@ -44,8 +45,10 @@ class Progress:
                 os._exit(137)
 
 
-def write_new_files(root: Path, relatives: list[str], data: dict[str, bytes], progress: Progress) -> None:
-    """Write ``data[relative]`` to ``root / relative`` for each of ``relatives`` (none exists yet)."""
+def write_new_files(
+    tree: ProjectTree, relatives: list[str], data: dict[str, bytes], progress: Progress
+) -> None:
+    """Create each of ``relatives`` (none exists yet) in ``tree`` with ``data[relative]``."""
     by_directory: dict[str, list[str]] = {}
     for relative in relatives:
         by_directory.setdefault(posixpath.dirname(relative), []).append(relative)
@@ -54,11 +57,11 @@ def write_new_files(root: Path, relatives: list[str], data: dict[str, bytes], pr
     def write_directory(directory: str) -> None:
         if stop.is_set():
             return
-        (root / directory).mkdir(parents=True, exist_ok=True)
+        tree.directory(directory, create=True)
         for relative in by_directory[directory]:
             if stop.is_set():
                 return
-            (root / relative).write_bytes(data[relative])
+            tree.write_new(relative, data[relative])
             progress.placed()
 
     if len(relatives) < PARALLEL_WRITES_FROM:

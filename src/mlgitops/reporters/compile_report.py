@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mlgitops.reporters import Report, render
@@ -13,8 +14,15 @@ if TYPE_CHECKING:
 
 
 def compile_summary(
-    total: int, written: tuple[str, ...], pruned: tuple[str, ...], up_to_date: bool, recovered: bool
+    total: int,
+    written: tuple[str, ...],
+    pruned: tuple[str, ...],
+    up_to_date: bool,
+    recovered: bool,
+    vanished: Mapping[str, int] | None = None,
 ) -> str:
+    """``vanished``: spec files that no longer exist (or are no longer included) → how many of
+    their generated files this compile pruned, so a deleted model is named, not just counted."""
     lines = []
     if recovered:
         lines.append("restored the files of an interrupted compile")
@@ -27,6 +35,10 @@ def compile_summary(
             f"compiled {total} files: {len(outputs)} written, {len(pruned)} pruned, "
             f"{total - len(outputs)} unchanged{manifest}"
         )
+        lines += [
+            f"removed model spec {spec}: pruning its {count} generated file{'s' if count != 1 else ''}"
+            for spec, count in sorted((vanished or {}).items())
+        ]
         lines += [f"  write  {path}" for path in outputs]
         lines += [f"  prune  {path}" for path in pruned]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,276 @@
+"""File operations under the project root that never follow a symbolic link.
+
+Everything mlgitops writes, replaces or deletes goes through :class:`ProjectTree`:
+each directory on the way is opened relative to its parent's descriptor with
+``O_NOFOLLOW | O_DIRECTORY``, starting from a descriptor of the project root opened
+once, and the final operation is relative to the parent's descriptor (``openat``
+with ``O_NOFOLLOW``, ``renameat``, ``unlinkat``, all of which act on a link itself,
+never on its target).  A symlink planted anywhere on a path — by a pull request, or
+swapped in while the compile runs — therefore makes the operation fail instead of
+reaching outside the project.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+FILE_MODE = 0o666  # as open() creates files: the umask decides
+
+
+class UnsafePathError(OSError):
+    """A path component is a symbolic link, or not the kind of file expected."""
+
+
+class ProjectTree:
+    """Descriptor-relative access to the files under one project root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._fds: dict[str, int] = {"": os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)}
+        self._lock = threading.Lock()  # the writer threads share the descriptor cache
+
+    def close(self) -> None:
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+    def __enter__(self) -> ProjectTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def directory(self, relative: str, *, create: bool = False) -> int:
+        """A descriptor of the directory ``relative`` ("" for the root), opened without
+        following links; missing directories are created when ``create`` is set."""
+        with self._lock:
+            fd = self._fds.get(relative)
+            if fd is not None:
+                return fd
+            parent, _, name = relative.rpartition("/")
+            parent_fd = self._directory_locked(parent, create)
+            return self._open_child(parent_fd, relative, name, create)
+
+    def _directory_locked(self, relative: str, create: bool) -> int:
+        fd = self._fds.get(relative)
+        if fd is not None:
+            return fd
+        parent, _, name = relative.rpartition("/")
+        return self._open_child(self._directory_locked(parent, create), relative, name, create)
+
+    def _open_child(self, parent_fd: int, relative: str, name: str, create: bool) -> int:
+        _check_name(name, relative)
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            with contextlib.suppress(FileExistsError):  # made meanwhile, or a link: the open decides
+                os.mkdir(name, 0o777, dir_fd=parent_fd)
+            fd = self._open_or_explain(parent_fd, relative, name)
+        except OSError as exc:
+            raise _explained(exc, parent_fd, relative, name) from None
+        self._fds[relative] = fd
+        return fd
+
+    def _open_or_explain(self, parent_fd: int, relative: str, name: str) -> int:
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except OSError as exc:
+            raise _explained(exc, parent_fd, relative, name) from None
+
+    def parent(self, relative: str, *, create: bool = False) -> tuple[int, str]:
+        """The descriptor of ``relative``'s directory and its last component."""
+        directory, _, name = relative.rpartition("/")
+        _check_name(name, relative)
+        return self.directory(directory, create=create), name
+
+    def lstat(self, relative: str) -> os.stat_result | None:
+        """The entry itself (a link is not followed); None when nothing is there."""
+        try:
+            fd, name = self.parent(relative)
+            return os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def read(self, relative: str, limit: int) -> bytes:
+        """The bytes of the regular file ``relative``; refuses links, special files and files
+        over ``limit`` bytes without reading them."""
+        fd, name = self.parent(relative)
+        return read_regular_at(fd, name, relative, limit)
+
+    def write_new(self, relative: str, data: bytes) -> None:
+        """Create ``relative`` (which must not exist) and write ``data``."""
+        fd, name = self.parent(relative, create=True)
+        handle = os.open(name, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+        try:
+            _write_all(handle, data)
+        finally:
+            os.close(handle)
+
+    def write_atomic(self, relative: str, data: bytes, *, sync: bool = False) -> None:
+        """Replace ``relative`` with ``data`` all at once (a temporary file renamed over it)."""
+        fd, name = self.parent(relative, create=True)
+        temporary = f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with _cleanup(fd, temporary):
+            handle = os.open(temporary, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+            try:
+                _write_all(handle, data)
+                if sync:
+                    os.fsync(handle)
+            finally:
+                os.close(handle)
+            os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
+
+    def rename(self, source: str, target: str, *, create_parent: bool = False) -> None:
+        """Move ``source`` onto ``target`` (replacing a file there, never following a link)."""
+        source_fd, source_name = self.parent(source)
+        target_fd, target_name = self.parent(target, create=create_parent)
+        os.replace(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+
+    def link(self, source: str, target: str) -> None:
+        """Hard-link the entry ``source`` (not a link's target) as ``target``."""
+        source_fd, source_name = self.parent(source)
+        target_fd, target_name = self.parent(target, create=True)
+        os.link(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False)
+
+    def unlink(self, relative: str) -> bool:
+        """Remove the entry ``relative`` (a link itself, never its target); False if absent."""
+        try:
+            fd, name = self.parent(relative)
+            os.unlink(name, dir_fd=fd)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        return True
+
+    def remove_empty_parents(self, relative: str, stop: str = "") -> None:
+        """Remove the directories above ``relative`` that are left empty, up to ``stop``."""
+        directory = relative.rpartition("/")[0]
+        while directory and directory != stop:
+            parent, _, name = directory.rpartition("/")
+            try:
+                fd = self.directory(parent)
+                os.rmdir(name, dir_fd=fd)
+            except OSError:
+                return
+            self._forget(directory)
+            directory = parent
+
+    def remove_tree(self, relative: str) -> None:
+        """Delete the directory ``relative`` and everything in it; links are removed, not followed."""
+        try:
+            fd = self.directory(relative)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        _remove_contents(fd)
+        self._forget(relative)
+        parent, _, name = relative.rpartition("/")
+        os.rmdir(name, dir_fd=self.directory(parent))
+
+    def _forget(self, relative: str) -> None:
+        with self._lock:
+            for key in [k for k in self._fds if k == relative or k.startswith(relative + "/")]:
+                os.close(self._fds.pop(key))
+
+
+def read_regular_at(dir_fd: int | None, name: str | Path, shown: str, limit: int) -> bytes:
+    """Read a regular file of at most ``limit`` bytes, opened without following a link and
+    without blocking on a FIFO; the type and size come from the open descriptor."""
+    try:
+        handle = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(errno.ELOOP, "is a symbolic link", shown) from None
+        raise
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafePathError(
+                errno.EINVAL, f"is {describe_mode(info.st_mode)}, not a regular file", shown
+            )
+        if info.st_size > limit:
+            raise UnsafePathError(errno.EFBIG, f"is {info.st_size:,} bytes; the limit is {limit:,}", shown)
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(handle, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        if remaining <= 0:
+            raise UnsafePathError(errno.EFBIG, f"grew past the limit of {limit:,} bytes", shown)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
+
+
+def describe_mode(mode: int) -> str:
+    kinds = {
+        stat.S_IFDIR: "a directory",
+        stat.S_IFLNK: "a symbolic link",
+        stat.S_IFIFO: "a FIFO",
+        stat.S_IFSOCK: "a socket",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+        stat.S_IFREG: "a regular file",
+    }
+    return kinds.get(stat.S_IFMT(mode), "a special file")
+
+
+def _check_name(name: str, relative: str) -> None:
+    if name in ("", ".", "..") or "\x00" in name:
+        raise UnsafePathError(errno.EINVAL, "is not a plain relative path", relative)
+
+
+def _explained(exc: OSError, parent_fd: int, relative: str, name: str) -> OSError:
+    """ELOOP/ENOTDIR from an ``O_NOFOLLOW | O_DIRECTORY`` open, said in words."""
+    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+        return exc
+    try:
+        mode = os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode
+    except OSError:
+        return exc
+    if stat.S_ISLNK(mode):
+        return UnsafePathError(errno.ELOOP, "is a symbolic link", relative)
+    return UnsafePathError(errno.ENOTDIR, f"is {describe_mode(mode)}, where a directory is needed", relative)
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
+@contextlib.contextmanager
+def _cleanup(dir_fd: int, name: str) -> Iterator[None]:
+    """Remove a temporary entry if the block fails (disk full half-way)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=dir_fd)
+        raise
+
+
+def _remove_contents(fd: int) -> None:
+    for entry in os.scandir(fd):
+        if entry.is_dir(follow_symlinks=False):
+            child = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
+            try:
+                _remove_contents(child)
+            finally:
+                os.close(child)
+            os.rmdir(entry.name, dir_fd=fd)
+        else:
+            os.unlink(entry.name, dir_fd=fd)

@@ -1,0 +1,181 @@
+"""mlgitops' own files under ``.mlgitops/``, read as the untrusted input they are.
+
+Only ``manifest.json`` and ``.gitignore`` belong in git.  The rest is local to one
+checkout: the lock, the caches and the transaction scratch space (``txn/``).  A pull
+request can still commit any of them, or replace one with a symbolic link; so before
+a compile or ``check`` uses the directory, :func:`state_problems` refuses a ``.mlgitops``
+or known entry that is not a plain directory or file, and any local state file that git
+tracks (a journal that arrived with ``git clone`` is never replayed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import stat
+import subprocess
+from collections.abc import Iterator
+
+from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.emit.manifest import MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest
+from mlgitops.emit.safefs import ProjectTree, UnsafePathError, describe_mode
+from mlgitops.errors import UserError
+
+STATE_DIR = MANIFEST_DIR
+GITIGNORE = f"{STATE_DIR}/.gitignore"
+LOCK = f"{STATE_DIR}/lock"
+# What .mlgitops/.gitignore keeps out of git (``*.tmp``: a state file being replaced).
+SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
+_COMMITTED = frozenset({GITIGNORE, MANIFEST_PATH})
+_ENTRY_KINDS = {
+    GITIGNORE: stat.S_IFREG,
+    MANIFEST_PATH: stat.S_IFREG,
+    f"{STATE_DIR}/cache.json": stat.S_IFREG,
+    f"{STATE_DIR}/render-cache.json": stat.S_IFREG,
+    LOCK: stat.S_IFREG,
+    f"{STATE_DIR}/txn": stat.S_IFDIR,
+}
+MAX_LOCAL_STATE_BYTES = 256 << 20  # the render cache of 1,000 models is about 5 MB
+
+
+class StateError(Exception):
+    """The state under .mlgitops/ cannot be used; the diagnostics say why and how to clear it."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def state_problems(tree: ProjectTree) -> list[Diagnostic]:
+    """Everything that makes ``.mlgitops/`` unsafe to use, as located errors."""
+    info = tree.lstat(STATE_DIR)
+    if info is None:
+        return []
+    if not stat.S_ISDIR(info.st_mode):
+        return [_wrong_kind(STATE_DIR, info.st_mode, stat.S_IFDIR)]
+    problems = []
+    for relative, kind in _ENTRY_KINDS.items():
+        entry = tree.lstat(relative)
+        if entry is not None and stat.S_IFMT(entry.st_mode) != kind:
+            problems.append(_wrong_kind(relative, entry.st_mode, kind))
+    for relative in sorted(tracked_state_files(tree) - _COMMITTED):
+        problems.append(
+            make(
+                "MLG511",
+                f"{relative} is tracked by git, but it is local state of one checkout; "
+                "mlgitops never uses it from a commit",
+                Location(relative),
+                f"remove it from git: git rm -r --cached {STATE_DIR}/{relative.split('/')[1]} "
+                "(then run 'mlgitops compile' again)",
+            )
+        )
+    return problems
+
+
+def _wrong_kind(relative: str, mode: int, wanted: int) -> Diagnostic:
+    expected = "a directory" if wanted == stat.S_IFDIR else "a regular file"
+    return make(
+        "MLG510",
+        f"{relative} is {describe_mode(mode)}; mlgitops only uses it as {expected} and never "
+        "follows a link out of the project",
+        Location(relative),
+        f"delete {relative}; mlgitops recreates what it needs"
+        + (" (restore the manifest from git if it was committed)" if relative == MANIFEST_PATH else ""),
+    )
+
+
+def tracked_state_files(tree: ProjectTree) -> set[str]:
+    """The files under .mlgitops/ that git tracks (none outside a git work tree or without git)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--", STATE_DIR],
+            cwd=tree.root,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if listed.returncode != 0:
+        return set()
+    return {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
+
+
+def read_manifest(tree: ProjectTree) -> Manifest | None:
+    """The ownership manifest, None when there is none; StateError when it is unusable."""
+    if tree.lstat(MANIFEST_PATH) is None:
+        return None
+    try:
+        return Manifest.parse(tree.read(MANIFEST_PATH, MAX_MANIFEST_BYTES))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise StateError(
+            [
+                make(
+                    "MLG512",
+                    f"the ownership manifest {reason}",
+                    Location(MANIFEST_PATH),
+                    f"restore it from git (git checkout -- {MANIFEST_PATH}); or delete it, and the "
+                    "generated files it listed, and compile again",
+                )
+            ]
+        ) from None
+
+
+def read_local(tree: ProjectTree, relative: str) -> bytes | None:
+    """A cache file's bytes, or None when absent or unusable (a cache is never required)."""
+    try:
+        return tree.read(relative, MAX_LOCAL_STATE_BYTES)
+    except OSError:
+        return None
+
+
+def write_local(tree: ProjectTree, relative: str, data: bytes) -> None:
+    """Replace a cache file, best effort: a full disk or read-only checkout just goes without."""
+    with contextlib.suppress(OSError):
+        tree.write_atomic(relative, data)
+
+
+def ensure_gitignore(tree: ProjectTree) -> None:
+    """Keep the lock, caches and transaction scratch space out of git (the manifest is committed)."""
+    wanted = "".join(f"{line}\n" for line in SCRATCH_FILES).encode()
+    if read_local(tree, GITIGNORE) != wanted:
+        tree.write_atomic(GITIGNORE, wanted)
+
+
+def has_gitignore(tree: ProjectTree) -> bool:
+    """True in a project ``compile`` has set up: its .gitignore keeps the caches out of git."""
+    current = read_local(tree, GITIGNORE)
+    return current is not None and set(SCRATCH_FILES) <= set(current.decode("utf-8", "replace").split())
+
+
+@contextlib.contextmanager
+def project_lock(tree: ProjectTree) -> Iterator[None]:
+    """Exclusive lock on the project's .mlgitops directory for the duration of a compile.
+
+    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process only, so
+    forked worker processes do not hold it, and it is released when this process dies,
+    even if a worker outlives it.
+    """
+    fd, name = tree.parent(LOCK, create=True)
+    try:
+        handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(errno.ELOOP, "is a symbolic link", LOCK) from None
+        raise
+    try:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            raise UserError("another mlgitops compile is running in this project") from None
+        try:
+            yield
+        finally:
+            fcntl.lockf(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)
