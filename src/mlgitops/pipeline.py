@@ -222,11 +222,16 @@ def recover_interrupted(path: Path) -> bool:
 
 
 def _cannot_write(exc: OSError, root: Path) -> Diagnostic:
+    from mlgitops.emit.safefs import UnsafePathError
+
     where = exc.filename if isinstance(exc.filename, str) else None
-    shown = f" ({where})" if where else ""
+    if isinstance(exc, UnsafePathError):
+        reason = f"{where} {exc.strerror}"
+    else:
+        reason = f"{exc.strerror or exc}" + (f" ({where})" if where else "")
     return make(
         "MLG516",
-        f"cannot update the project: {exc.strerror or exc}{shown}; any partial change was rolled back",
+        f"cannot update the project: {reason}; any partial change was rolled back",
         Location(where) if where and not where.startswith("/") else None,
         "free disk space or fix the permissions of the project directory, then compile again",
     )

@@ -30,6 +30,7 @@ from typing import Any
 
 from mlgitops.diagnostics import Location, make
 from mlgitops.emit.manifest import MANIFEST_DIR
+from mlgitops.emit.paths import PathGuard
 from mlgitops.emit.plan import Plan
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import StateError
@@ -136,6 +137,8 @@ def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], l
     try:
         document: Any = json.loads(tree.read(JOURNAL_PATH, MAX_JOURNAL_BYTES))
         writes, deletes, existed = document["writes"], document["deletes"], document["existed"]
+        if not all(isinstance(v, list) for v in (writes, deletes, existed)):
+            raise TypeError
         paths = [*writes, *deletes]
         if not all(isinstance(p, str) for p in [*paths, *existed]):
             raise TypeError
@@ -146,8 +149,9 @@ def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], l
         raise _refused(
             "the journal of an interrupted compile lists a path twice or backs up one it does not name"
         )
+    guard = PathGuard(tree.root)
     for relative in paths:
-        reason = territory.refusal(relative)
+        reason = territory.refusal(relative) or guard.unsafe_reason(relative)
         if reason is not None:
             raise _refused(f"the journal of an interrupted compile names {relative!r}, which {reason}")
     for index, relative in enumerate(paths):
