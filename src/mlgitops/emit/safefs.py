@@ -53,13 +53,11 @@ class ProjectTree:
     def directory(self, relative: str, *, create: bool = False) -> int:
         """A descriptor of the directory ``relative`` ("" for the root), opened without
         following links; missing directories are created when ``create`` is set."""
+        fd = self._fds.get(relative)  # a dict lookup is atomic: no lock for directories already open
+        if fd is not None:
+            return fd
         with self._lock:
-            fd = self._fds.get(relative)
-            if fd is not None:
-                return fd
-            parent, _, name = relative.rpartition("/")
-            parent_fd = self._directory_locked(parent, create)
-            return self._open_child(parent_fd, relative, name, create)
+            return self._directory_locked(relative, create)
 
     def _directory_locked(self, relative: str, create: bool) -> int:
         fd = self._fds.get(relative)

@@ -26,16 +26,18 @@ from __future__ import annotations
 import json
 import os
 import stat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Location, make
 from mlgitops.emit.manifest import MANIFEST_DIR
 from mlgitops.emit.paths import PathGuard
-from mlgitops.emit.plan import Plan
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import StateError
 from mlgitops.emit.territory import Territory
 from mlgitops.emit.writer import Progress, write_new_files
+
+if TYPE_CHECKING:  # the plan module loads the renderers, which a compile with nothing to do skips
+    from mlgitops.emit.plan import Plan
 
 TXN_DIR = f"{MANIFEST_DIR}/txn"
 JOURNAL = "journal.json"
