@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from mlgitops.emit.territory import path_syntax_problem
 from mlgitops.errors import UserError
 
 
@@ -49,6 +50,8 @@ def materialize(repo: Repository, ref: str, destination: Path) -> None:
         mode, kind, sha = meta.split()
         if kind != "blob" or mode == "120000" or not path.startswith(prefix):
             continue  # submodules and symlinks are never spec files
+        if path_syntax_problem(path) is not None:
+            continue  # a crafted tree object ("..", "."): git never checks such a path out either
         blobs.append((path[len(prefix) :], sha))
     project = [sha for relative, sha in blobs if relative == "mlgitops.yaml"]
     if not project:

@@ -344,3 +344,23 @@ def test_a_read_only_tree_exits_1_without_a_traceback(tmp_path: Path) -> None:
         assert snapshot(project) == before
     finally:
         shutil.rmtree(shared)
+
+
+def test_promote_never_writes_through_a_planted_link(tmp_path: Path) -> None:
+    """promote used to write its temporary file at a predictable name beside the spec; a link
+    committed there would have been written through by the promotion job."""
+
+    def plant(origin: Path, home: Path) -> None:
+        (origin / "models/.iris-classifier.yaml.mlgitops-tmp").symlink_to(home / ".profile")
+
+    clone = hostile_clone(tmp_path, plant)
+    run = run_mlgitops(["promote", "iris-classifier", "--to", "prod", "--project", str(clone.root)])
+    assert run.returncode == 0, run.stdout + run.stderr
+    clone.assert_home_untouched()
+    assert "version: 1.3.0" in (clone.root / "models/iris-classifier.yaml").read_text(encoding="utf-8")
+    assert (clone.root / "models/.iris-classifier.yaml.mlgitops-tmp").is_symlink()
+    assert not [
+        p
+        for p in (clone.root / "models").iterdir()
+        if p.name.endswith(".mlgitops-tmp") and not p.is_symlink()
+    ]
