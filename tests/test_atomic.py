@@ -459,3 +459,24 @@ def test_a_real_sigint_during_threaded_writes_rolls_back_once_every_writer_stopp
         compile_project(twelve_models)
     assert_rolled_back_and_quiet(twelve_models, before, calls)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_full_disk_after_the_commit_point_is_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files are committed before the caches are written: a disk that fills up then leaves a
+    compile that succeeded (exit 0, no cache), not an internal error."""
+    root = copy_specs(example("quickstart"), tmp_path / "quickstart")
+    real_write_atomic = ProjectTree.write_atomic
+
+    def full_for_caches(self: ProjectTree, relative: str, data: bytes, *, sync: bool = False) -> None:
+        if relative.endswith("cache.json"):
+            raise OSError(28, "No space left on device")
+        real_write_atomic(self, relative, data, sync=sync)
+
+    monkeypatch.setattr(ProjectTree, "write_atomic", full_for_caches)
+    result = compile_project(root)
+    assert result.ok and result.written, [d.message for d in result.diagnostics]
+    assert not (root / ".mlgitops/cache.json").exists()
+    monkeypatch.undo()
+    assert check_project(root).drift == []

@@ -364,3 +364,23 @@ def test_promote_never_writes_through_a_planted_link(tmp_path: Path) -> None:
         for p in (clone.root / "models").iterdir()
         if p.name.endswith(".mlgitops-tmp") and not p.is_symlink()
     ]
+
+
+def test_a_journal_git_cannot_vouch_for_is_not_replayed(tmp_path: Path) -> None:
+    """In a repository another user owns, git refuses to answer (safe.directory); a journal is
+    then never replayed, since nothing can tell that it did not come with the clone."""
+    clone = hostile_clone(tmp_path, lambda origin, home: None)
+    change_owner(clone.root / "models/iris-classifier.yaml")
+    crashed = run_module(["compile", str(clone.root)], env={"MLGITOPS_TEST_CRASH_AFTER_MOVES": "3"})
+    assert crashed.returncode == 137
+    for current, directories, files in os.walk(clone.root):
+        for name in [*directories, *files]:
+            os.chown(Path(current, name), 65534, 65534, follow_symlinks=False)
+    os.chown(clone.root, 65534, 65534)
+    before = snapshot(clone.root)
+    run = run_module(
+        ["compile", str(clone.root)], env={"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "git cannot tell whether .mlgitops/txn/journal.json is committed" in run.stdout
+    assert snapshot(clone.root) == before

@@ -26,6 +26,7 @@ from mlgitops.errors import UserError
 STATE_DIR = MANIFEST_DIR
 GITIGNORE = f"{STATE_DIR}/.gitignore"
 LOCK = f"{STATE_DIR}/lock"
+JOURNAL_PATH = f"{STATE_DIR}/txn/journal.json"
 # What .mlgitops/.gitignore keeps out of git (``*.tmp``: a state file being replaced).
 SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
 _COMMITTED = frozenset({GITIGNORE, MANIFEST_PATH})
@@ -60,7 +61,19 @@ def state_problems(tree: ProjectTree) -> list[Diagnostic]:
         entry = tree.lstat(relative)
         if entry is not None and stat.S_IFMT(entry.st_mode) != kind:
             problems.append(_wrong_kind(relative, entry.st_mode, kind))
-    for relative in sorted(tracked_state_files(tree) - _COMMITTED):
+    tracked = tracked_state_files(tree)
+    if tracked is None and tree.lstat(JOURNAL_PATH) is not None:
+        problems.append(
+            make(
+                "MLG511",
+                f"git cannot tell whether {JOURNAL_PATH} is committed, so the interrupted compile it "
+                "describes is not replayed",
+                Location(JOURNAL_PATH),
+                "run mlgitops where 'git ls-files' works in this repository (see git's safe.directory), "
+                f"or delete {STATE_DIR}/txn/ if no compile of yours was interrupted",
+            )
+        )
+    for relative in sorted((tracked or set()) - _COMMITTED):
         problems.append(
             make(
                 "MLG511",
@@ -86,8 +99,9 @@ def _wrong_kind(relative: str, mode: int, wanted: int) -> Diagnostic:
     )
 
 
-def tracked_state_files(tree: ProjectTree) -> set[str]:
-    """The files under .mlgitops/ that git tracks (none outside a git work tree or without git)."""
+def tracked_state_files(tree: ProjectTree) -> set[str] | None:
+    """The files under .mlgitops/ that git tracks: none outside a git work tree or without git;
+    None when git is there but cannot answer (e.g. it refuses a repository another user owns)."""
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--", STATE_DIR],
@@ -96,10 +110,12 @@ def tracked_state_files(tree: ProjectTree) -> set[str]:
             timeout=30,
             check=False,
         )
+    except FileNotFoundError:
+        return set()  # no git on this machine: the project cannot have come from a clone here
     except (OSError, subprocess.SubprocessError):
-        return set()
+        return None
     if listed.returncode != 0:
-        return set()
+        return set() if b"not a git repository" in listed.stderr else None
     return {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
 
 

@@ -29,6 +29,7 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Location, make
+from mlgitops.emit import state
 from mlgitops.emit.manifest import MANIFEST_DIR
 from mlgitops.emit.paths import PathGuard
 from mlgitops.emit.safefs import ProjectTree
@@ -41,7 +42,7 @@ if TYPE_CHECKING:  # the plan module loads the renderers, which a compile with n
 
 TXN_DIR = f"{MANIFEST_DIR}/txn"
 JOURNAL = "journal.json"
-JOURNAL_PATH = f"{TXN_DIR}/{JOURNAL}"
+JOURNAL_PATH = state.JOURNAL_PATH  # f"{TXN_DIR}/{JOURNAL}": state.py checks it too
 MAX_JOURNAL_BYTES = 64 << 20
 # Test hook: stop the process (as a kill would) once this many files are in place.
 _CRASH_AFTER_ENV = "MLGITOPS_TEST_CRASH_AFTER_MOVES"
