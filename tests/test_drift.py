@@ -458,4 +458,4 @@ def test_an_infinite_threshold_is_refused(tmp_path: Path) -> None:
         lambda d: d["spec"]["monitoring"]["drift"].update(threshold=1e400),
     )
     codes = {(d.code, d.location.file if d.location else None) for d in validate_project(root).diagnostics}
-    assert ("MLG205", "models/product-ranker.yaml") in codes
+    assert ("MLG208", "models/product-ranker.yaml") in codes

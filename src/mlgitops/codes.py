@@ -58,6 +58,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG205", "value out of range", _E),
         CodeInfo("MLG206", "invalid value", _E),
         CodeInfo("MLG207", "number or boolean where text is expected", _E),
+        CodeInfo("MLG208", "number is not finite (NaN or infinity)", _E),
+        CodeInfo("MLG209", "regular expression is not valid RE2", _E),
         # semantics
         CodeInfo("MLG301", "duplicate model name", _E),
         CodeInfo("MLG302", "name is not a DNS-1123 label", _E),
@@ -84,6 +86,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG323", "invalid container image reference", _E),
         CodeInfo("MLG324", "cluster reference not usable by the GitOps engine", _E),
         CodeInfo("MLG325", "environment named like a project-wide output directory", _E),
+        CodeInfo("MLG326", "annotations too large for a Kubernetes object", _E),
+        CodeInfo("MLG327", "label value too long for Kubernetes", _E),
+        CodeInfo("MLG328", "two environments deploy to the same cluster and namespace", _E),
+        CodeInfo("MLG329", "output path not usable", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -68,6 +68,7 @@ def validate_project(
     from mlgitops.resolve import resolve
     from mlgitops.spec import ProjectSpec
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
+    from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.schema import validate_document
 
@@ -103,6 +104,7 @@ def validate_project(
         diagnostics += semantic.check_project(validated, today or datetime.date.today())
         resolved, problems = resolve(validated)
         diagnostics += problems
+        diagnostics += check_kubernetes_limits(resolved)
         diagnostics += check_policies(resolved)
     return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root)
 

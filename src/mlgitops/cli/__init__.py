@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import click
 
 from mlgitops import __version__
+from mlgitops.cli.output import echo
 
 # command name → "module:function" (imported on use)
 COMMANDS = {
@@ -127,13 +128,13 @@ def run(args: list[str]) -> int:
         exc.show()
         return 2
     except (click.Abort, KeyboardInterrupt):
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         return 130
     except UserError as exc:
         _show_user_error(exc)
         return exc.exit_code
     except MlgitopsError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         return exc.exit_code
     except BrokenPipeError:
         # Output piped into e.g. `head`: not an error of ours.
@@ -149,7 +150,7 @@ def run(args: list[str]) -> int:
             import traceback
 
             traceback.print_exc()
-        click.echo(
+        echo(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in mlgitops; please report it with the command you ran "
             "(rerun with --debug for a traceback).",
@@ -162,8 +163,8 @@ def run(args: list[str]) -> int:
 def _show_user_error(exc: Exception) -> None:
     from mlgitops.errors import UserError
 
-    click.echo(f"error: {exc}", err=True)
+    echo(f"error: {exc}", err=True)
     if isinstance(exc, UserError):
         for diagnostic in exc.diagnostics:
             where = f"{diagnostic.location}: " if diagnostic.location else ""
-            click.echo(f"  {where}{diagnostic.code}: {diagnostic.message}", err=True)
+            echo(f"  {where}{diagnostic.code}: {diagnostic.message}", err=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.options import format_option, project_argument, report_for
+from mlgitops.cli.output import echo
 
 
 @click.command("compile")
@@ -37,13 +38,13 @@ def compile_(path: Path, fmt: str, no_cache: bool, strict: bool) -> int:
     result = compile_project(path, use_cache=not no_cache, strict=strict)
     report = report_for(result.diagnostics, result.validation)
     if not result.ok:
-        click.echo(render(report, fmt), nl=False)
-        click.echo("compile failed: nothing was written", err=True)
+        echo(render(report, fmt), nl=False)
+        echo("compile failed: nothing was written", err=True)
         return 1
     if result.diagnostics:
-        click.echo(render(report, fmt), nl=False)
+        echo(render(report, fmt), nl=False)
     if fmt == "text":
-        click.echo(
+        echo(
             compile_summary(
                 len(result.files),
                 result.written,
@@ -77,7 +78,7 @@ def check(path: Path, fmt: str, no_diff: bool) -> int:
     result = check_project(path)
     report = report_for(result.diagnostics, result.validation)
     if not result.ok:
-        click.echo(render(report, fmt), nl=False)
+        echo(render(report, fmt), nl=False)
         return 1
-    click.echo(drift_report(report, result.drift, fmt, show_diff=not no_diff), nl=False)
+    echo(drift_report(report, result.drift, fmt, show_diff=not no_diff), nl=False)
     return 1 if result.drift else 0

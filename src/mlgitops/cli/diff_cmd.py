@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.options import project_argument
+from mlgitops.cli.output import echo
 
 
 @click.command()
@@ -42,5 +43,5 @@ def diff(path: Path, base: str, fmt: str, exit_code: bool) -> int:
     from mlgitops.reporters.diff_report import render
 
     result = diff_project(path, base)
-    click.echo(render(result, fmt), nl=False)
+    echo(render(result, fmt), nl=False)
     return 1 if exit_code and not result.empty else 0

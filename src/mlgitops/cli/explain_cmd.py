@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.options import format_option, project_option, report_for
+from mlgitops.cli.output import echo
 
 
 @click.command()
@@ -30,7 +31,7 @@ def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
     result = validate_project(path)
     if not result.ok or result.resolved is None:
         report = report_for(result.diagnostics, result)
-        click.echo(render(report, "text"), nl=False, err=True)
+        echo(render(report, "text"), nl=False, err=True)
         raise UserError("the project has errors; fix them first")
-    click.echo(render_explanation(explain_model(result.resolved, model, environment), fmt), nl=False)
+    echo(render_explanation(explain_model(result.resolved, model, environment), fmt), nl=False)
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.options import format_option, project_option
+from mlgitops.cli.output import echo
 
 
 @click.command()
@@ -54,5 +55,5 @@ def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fm
         hint = did_you_mean(environment, environments)
         raise UserError(f"no environment named {environment!r}" + (f"; {hint}" if hint else ""))
     outcomes = apply_gates(evaluation(spec.evaluation), read_metrics(metrics_path))
-    click.echo(render(model, outcomes, fmt), nl=False)
+    echo(render(model, outcomes, fmt), nl=False)
     return 0 if all(o.passed for o in outcomes) else 1

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from mlgitops.cli.output import echo
+
 
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=Path(), metavar="[DIR]")
@@ -73,7 +75,7 @@ def init(directory: Path, name: str | None, repository: str, ci: str, gitops: st
             )
         raise UserError("the new project does not compile (please report this)", diagnostics)
     for path in written:
-        click.echo(f"created  {path}")
-    click.echo(f"compiled {len(result.files)} generated files")
-    click.echo("next: edit the specs, then run 'mlgitops validate' and 'mlgitops compile'")
+        echo(f"created  {path}")
+    echo(f"compiled {len(result.files)} generated files")
+    echo("next: edit the specs, then run 'mlgitops validate' and 'mlgitops compile'")
     return 0

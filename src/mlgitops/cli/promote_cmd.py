@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.options import format_option, project_option
+from mlgitops.cli.output import echo
 
 
 @click.command()
@@ -61,5 +62,5 @@ def promote(
     promotion, _ = plan_promotion(path, request)
     if not dry_run:
         write_atomically(promotion.spec_path, promotion.after)
-    click.echo(render(promotion, fmt, written=not dry_run), nl=False)
+    echo(render(promotion, fmt, written=not dry_run), nl=False)
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from mlgitops.cli.output import echo
+
 
 @click.command()
 @click.option(
@@ -27,5 +29,5 @@ def schema(kind: str) -> int:
     from mlgitops.spec.jsonschema import combined_schema, dumps, kind_schema
 
     document = combined_schema() if kind == "all" else kind_schema(kind)
-    click.echo(dumps(document), nl=False)
+    echo(dumps(document), nl=False)
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.options import format_option, project_argument, report_for
+from mlgitops.cli.output import echo
 
 
 @click.command()
@@ -30,6 +31,6 @@ def validate(path: Path, fmt: str, strict: bool) -> int:
 
     result = validate_project(path)
     report = report_for(result.diagnostics, result)
-    click.echo(render(report, fmt), nl=False)
+    echo(render(report, fmt), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     return 1 if any(d.severity in failing for d in result.diagnostics) else 0

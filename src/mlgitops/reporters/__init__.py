@@ -6,6 +6,7 @@ writes what it returns.  Adding a format is one module and one dict entry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,24 @@ class Report:
 
 
 Reporter = Callable[[Report], str]
+
+
+# C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides (which
+# reorder what is displayed).  Shown as ASCII escapes: any non-ASCII stand-in would put
+# bytes 0x80-0x9f on the wire, which a terminal in an 8-bit mode reads as C1 controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with every control character that could drive a terminal spelt ``\\x1b``."""
+    if _CONTROL.search(text) is None:  # the common case: nothing to replace
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def _registry() -> dict[str, Reporter]:

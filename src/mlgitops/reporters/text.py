@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlgitops.codes import Severity
 from mlgitops.diagnostics import Diagnostic
-from mlgitops.reporters import Report
+from mlgitops.reporters import Report, visible_controls
 
 
 def render(report: Report) -> str:
@@ -30,7 +30,8 @@ def _block(report: Report, diagnostic: Diagnostic, cache: dict[str, list[str]]) 
             out += [
                 f"{gutter} |",
                 f"{loc.line} | {text}",
-                f"{gutter} | {' ' * (loc.column - 1)}^",
+                # the CLI spells control characters out (cli/output.py): the caret follows
+                f"{gutter} | {' ' * len(visible_controls(text[: loc.column - 1]))}^",
             ]
     if diagnostic.hint:
         out.append(f"  = hint: {diagnostic.hint}")

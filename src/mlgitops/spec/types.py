@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from mlgitops.spec.cron import cron_problem
 from mlgitops.spec.quantity import QUANTITY_PATTERN, is_quantity
+from mlgitops.spec.re2syntax import selector_problem
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
@@ -277,6 +278,13 @@ def _git_url(value: str) -> str:
     return value
 
 
+def _prom_selector(value: str) -> str:
+    """Prometheus compiles regex matchers with Go's RE2; one it rejects stops every rule."""
+    problem = selector_problem(value)
+    _check("MLG209", "{problem}", problem is None, problem=problem)
+    return value
+
+
 def _objective(value: float) -> float:
     _check(
         "MLG309",
@@ -372,7 +380,9 @@ MetricName = Annotated[str, BeforeValidator(_text_only), Field(pattern=METRIC_NA
 PROM_SELECTOR_PATTERN = (
     r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{\s*([a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"([^"\\]|\\.)*"\s*,?\s*)*\})?$'
 )
-PromSelector = Annotated[str, BeforeValidator(_text_only), Field(pattern=PROM_SELECTOR_PATTERN)]
+PromSelector = Annotated[
+    str, BeforeValidator(_text_only), Field(pattern=PROM_SELECTOR_PATTERN), AfterValidator(_prom_selector)
+]
 LabelKey = Annotated[str, Field(pattern=LABEL_KEY_PATTERN)]
 LabelValue = Annotated[str, BeforeValidator(_text_only), Field(pattern=LABEL_VALUE_PATTERN)]
 Objective = Annotated[

@@ -29,8 +29,13 @@ class ArgoCD:
         base = f"{project.output}/{GITOPS_DIR}/argocd"
         if project.argocd.application_set:
             by_name = any("name" in _destination(env) for env in project.environments)
+            # Argo CD parses the template's strings as Go templates, but substitutes a generator
+            # element's values without parsing them: every spec value travels in the elements,
+            # so a '{{' in a repository URL or revision stays text.
             elements = [
                 {
+                    "repoURL": project.repository,
+                    "revision": project.revision,
                     "env": env.name,
                     "namespace": env.namespace,
                     "path": environment_path(project, env),

@@ -25,6 +25,7 @@ canonical JSON), which a platform team can override like any template.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mlgitops import ir
 from mlgitops.outputs import DASHBOARDS_DIR
@@ -109,7 +110,7 @@ class Grafana:
             "slos": bool(model.monitoring.slos),
             "drift": {"threshold": drift.threshold, "method": drift.method} if drift else None,
             "burn": grafana_queries.page_burn_rates(model),
-            "runbook": model.monitoring.alerts.runbook_url,
+            "runbook": uninterpolated_url(model.monitoring.alerts.runbook_url),
         }
         data = ctx.data(self.name, DASHBOARD_TEMPLATE, context)
         if not isinstance(data, dict):
@@ -124,6 +125,21 @@ class Grafana:
                 f"dashboard is not JSON: {exc}", f"grafana/{DASHBOARD_TEMPLATE}", None
             ) from None
         return data
+
+
+def uninterpolated_url(url: str | None) -> str | None:
+    """``url`` with what Grafana would read as a variable (``$``, ``[[``) percent-encoded: it
+    interpolates links too, so a runbook URL holding ``${__user.login}`` would leak the viewer's
+    login to that site.  The encoded URL names the same resource."""
+    if url is None or not any(c in url for c in "$[]"):
+        return url
+    parts = urlsplit(url)
+
+    def encode(text: str) -> str:
+        return text.replace("$", "%24").replace("[", "%5B").replace("]", "%5D")
+
+    netloc = parts.netloc.replace("$", "%24")  # brackets there are an IPv6 address
+    return urlunsplit((parts.scheme, netloc, encode(parts.path), encode(parts.query), encode(parts.fragment)))
 
 
 def has_monitoring(model: ir.Model) -> bool:

@@ -18,6 +18,7 @@ query says ``environment="${environment:text}"`` or ``namespace="$environment"``
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -25,10 +26,16 @@ from mlgitops import ir
 from mlgitops.targets import slo
 from mlgitops.targets.metricmap import SLOSeries, slo_series
 from mlgitops.targets.prometheus_rules import DRIFT_METRIC, RATIO
-from mlgitops.targets.promql import Matcher, Selector
+from mlgitops.targets.promql import Matcher, Selector, quote
 
 ENVIRONMENT = "${environment:text}"
 NAMESPACE = "$environment"
+# Stand-ins for those two references while series are built from the spec's selectors, so that
+# rendering tells the dashboard's own references from a '$' the spec wrote (see _string).
+_ENVIRONMENT_TOKEN = "\x00environment\x00"
+_NAMESPACE_TOKEN = "\x00namespace\x00"
+_TOKENS = re.compile(f"({_ENVIRONMENT_TOKEN}|{_NAMESPACE_TOKEN})")
+_DOUBLE_BRACKET = re.compile(r"\[(?=\[)")
 RATE_MS = 5 * slo.MINUTE_MS  # the panels' rate window: the shortest recording-rule window too
 QUANTILES = {"0.5": "p50", "0.95": "p95", "0.99": "p99"}
 PAGE = [w for w in slo.BURN_WINDOWS if w.severity == "page"]  # 1h (14.4× at 30d) and 6h (6×)
@@ -36,7 +43,7 @@ PAGE = [w for w in slo.BURN_WINDOWS if w.severity == "page"]  # 1h (14.4× at 30
 
 def placeholder_deployment(d: ir.Deployment) -> ir.Deployment:
     """``d`` in the environment the dashboard's variable selects."""
-    env = dataclasses.replace(d.environment, name=ENVIRONMENT, namespace=NAMESPACE)
+    env = dataclasses.replace(d.environment, name=_ENVIRONMENT_TOKEN, namespace=_NAMESPACE_TOKEN)
     return dataclasses.replace(d, environment=env)
 
 
@@ -57,7 +64,37 @@ def _target(ref: int, expr: str, legend: str, datasource: dict[str, str]) -> dic
 
 def _rate(selector: Selector, by: str = "") -> str:
     grouping = f" by ({by})" if by else ""
-    return f"sum{grouping}(rate({selector.render()}[{slo.format_duration(RATE_MS)}]))"
+    return f"sum{grouping}(rate({promql(selector)}[{slo.format_duration(RATE_MS)}]))"
+
+
+def promql(selector: Selector) -> str:
+    """``selector`` as PromQL that Grafana's variable interpolation leaves as it is, but for the
+    dashboard's own ``environment`` references."""
+    if not selector.matchers:
+        return selector.metric
+    return (
+        selector.metric
+        + "{"
+        + ", ".join(f"{m.label}{m.op}{_string(m.value)}" for m in selector.matchers)
+        + "}"
+    )
+
+
+def _string(value: str) -> str:
+    """A PromQL string literal of ``value``.  Grafana replaces ``$name``, ``${...}`` and ``[[name]]``
+    anywhere in a query, string literals included, and would put e.g. ``${__user.login}`` into
+    the spec's selector; PromQL strings read Go escapes, so ``\\x24`` (``$``) and ``\\x5b``
+    (``[``) spell the same characters where Grafana sees none."""
+    out = []
+    for part in _TOKENS.split(value):
+        if part == _ENVIRONMENT_TOKEN:
+            out.append(ENVIRONMENT)
+        elif part == _NAMESPACE_TOKEN:
+            out.append(NAMESPACE)
+        else:
+            body = quote(part)[1:-1].replace("$", "\\x24")
+            out.append(_DOUBLE_BRACKET.sub(r"\\x5b", body))
+    return '"' + "".join(out) + '"'
 
 
 def rule(kind: str, window_ms: int, model: str) -> str:

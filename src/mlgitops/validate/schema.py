@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from mlgitops.diagnostics import Diagnostic, Location, did_you_mean, make
 from mlgitops.load import SourceDocument
 from mlgitops.spec.types import ENV_NAME_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, METRIC_NAME_PATTERN
+from mlgitops.validate.numbers import non_finite_diagnostic, non_finite_paths
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 
@@ -46,12 +47,17 @@ _RANGE_TYPES = frozenset(
 
 
 def validate_document(doc: SourceDocument, model: type[SpecT]) -> tuple[SpecT | None, list[Diagnostic]]:
-    """Validate one document against its kind's model; every error is reported."""
+    """Validate one document against its kind's model; every error is reported.
+
+    NaN and infinity are refused first, wherever they are (MLG208); the schema's own
+    complaint about such a value (an objective out of range, say) is then not repeated.
+    """
+    non_finite = non_finite_paths(doc.data)
+    diagnostics = [non_finite_diagnostic(doc, path, _dotted(path)) for path in non_finite]
     try:
-        return model.model_validate(doc.data), []
+        spec = model.model_validate(doc.data)
     except ValidationError as exc:
-        diagnostics: list[Diagnostic] = []
-        seen: set[tuple[str | int, ...]] = set()
+        seen: set[tuple[str | int, ...]] = set(non_finite)
         for error in exc.errors(include_url=False):
             kind = error["type"]
             path = data_path(doc.data, error["loc"], keep_missing=kind in ("missing", "extra_forbidden"))
@@ -63,6 +69,7 @@ def validate_document(doc: SourceDocument, model: type[SpecT]) -> tuple[SpecT | 
             seen.add(key)
             diagnostics.append(_diagnostic(doc, model, error, path))
         return None, diagnostics
+    return (None, diagnostics) if diagnostics else (spec, [])
 
 
 def data_path(data: Any, loc: Sequence[str | int], *, keep_missing: bool = False) -> tuple[str | int, ...]:

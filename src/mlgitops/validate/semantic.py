@@ -16,6 +16,8 @@ from mlgitops.versions import is_older
 
 def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
     diagnostics = list(_environments(project))
+    diagnostics += _shared_destinations(project)
+    diagnostics += _output_path(project)
     diagnostics += _duplicate_models(project)
     names = frozenset(m.name for m in project.models)
     for model in project.models:
@@ -75,6 +77,58 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
                     doc.locate(("spec", "policies", field, index)),
                     did_you_mean(name, seen) or f"declared environments: {', '.join(seen)}",
                 )
+
+
+# Argo CD's names for the cluster it runs in (targets/gitops.py), which an unset cluster means.
+_LOCAL_CLUSTER = frozenset({"https://kubernetes.default.svc", "in-cluster"})
+
+
+def _shared_destinations(project: ValidatedProject) -> Iterator[Diagnostic]:
+    """Two environments syncing into one namespace of one cluster fight over the same objects
+    (each GitOps Application prunes what the other one creates)."""
+    spec = project.spec.spec
+    first: dict[tuple[str | None, str], int] = {}
+    for index, env in enumerate(spec.environments):
+        cluster = env.cluster.rstrip("/") if env.cluster is not None else None
+        if spec.gitops == "argocd" and cluster in _LOCAL_CLUSTER:
+            cluster = None
+        earlier = first.setdefault((cluster, env.namespace), index)
+        if earlier != index and spec.environments[earlier].name != env.name:  # a repeat is MLG312
+            where = f"cluster {env.cluster!r}" if cluster is not None else "the local cluster"
+            yield make(
+                "MLG328",
+                f"environment {env.name!r} deploys to namespace {env.namespace!r} of {where}, as "
+                f"environment {spec.environments[earlier].name!r} does",
+                project.doc.locate(("spec", "environments", index, "namespace")),
+                "give each environment its own namespace (or cluster); their GitOps applications "
+                "would otherwise overwrite and prune each other's objects",
+                related=[project.doc.locate(("spec", "environments", earlier, "namespace"))],
+            )
+
+
+def _output_path(project: ValidatedProject) -> Iterator[Diagnostic]:
+    """The compiled tree must be a directory of its own inside the project: compile owns and
+    prunes everything under it, and .mlgitops/ holds its manifest and transaction journal."""
+    path = project.spec.spec.output.path
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[0].isalpha() and path[1] == ":"):
+        reason = "is absolute; it must be a directory inside the project"
+    elif ".." in parts:
+        reason = "contains '..'; it must be a directory inside the project"
+    elif not parts:
+        reason = "is the project directory itself; compile needs a directory of its own"
+    elif parts[0] in (".mlgitops", ".git"):
+        reason = (
+            f"lies in {parts[0]}/, which {'mlgitops' if parts[0] == '.mlgitops' else 'git'} keeps to itself"
+        )
+    else:
+        return
+    yield make(
+        "MLG329",
+        f"output.path {path!r} {reason}",
+        project.doc.locate(("spec", "output", "path")),
+        "use a relative directory such as deploy",
+    )
 
 
 def _duplicate_models(project: ValidatedProject) -> Iterator[Diagnostic]:
