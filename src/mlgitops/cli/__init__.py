@@ -143,7 +143,7 @@ def run(args: list[str]) -> int:
     except OSError as exc:
         # Disk full, read-only tree, permissions: the environment, the user's to fix.
         where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        echo(f"error: {exc.strerror or exc}{where}", err=True)
         return 1
     except Exception as exc:
         if debug:
