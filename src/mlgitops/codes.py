@@ -35,6 +35,11 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG001", "project file not found", _E),
         CodeInfo("MLG002", "no model files matched", _W),
         CodeInfo("MLG003", "include pattern escapes the project", _E),
+        CodeInfo("MLG004", "include pattern matches a symbolic link mlgitops does not follow", _E),
+        CodeInfo("MLG005", "include pattern matches a directory", _E),
+        CodeInfo("MLG006", "include pattern matches a special file", _E),
+        CodeInfo("MLG007", "file or directory under an include pattern cannot be read", _E),
+        CodeInfo("MLG008", "project file is not a regular file inside the project", _E),
         # loading
         CodeInfo("MLG101", "file is not valid UTF-8", _E),
         CodeInfo("MLG102", "file too large", _E),
@@ -95,6 +100,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG503", "template error", _E),
         CodeInfo("MLG504", "template directory not usable", _E),
         CodeInfo("MLG505", "an interrupted compile left the tree mid-update", _E),
+        CodeInfo("MLG506", "unexpected entry in the template directory", _E),
+        CodeInfo("MLG507", "override template cannot be used", _E),
     )
 }
 

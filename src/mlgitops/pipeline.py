@@ -24,8 +24,9 @@ from mlgitops.discover import (
     find_project,
     repository_subdir,
 )
-from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document, load_text
+from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
 from mlgitops.parallel import map_chunks
+from mlgitops.render.overrides import check_overrides
 
 if TYPE_CHECKING:
     from mlgitops.resolve import ResolvedProject
@@ -76,18 +77,13 @@ def validate_project(
     overlay = overlay or {}
     project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
     project: ProjectSpec | None = None
-    include: tuple[str, ...] = DEFAULT_INCLUDE
-    if project_doc is not None:
-        include = _include_patterns(project_doc)
-        if _check_header(project_doc, "Project", diagnostics):
-            project, problems = validate_document(project_doc, ProjectSpec)
-            diagnostics += problems
-    where = (
-        project_doc.locate(("spec", "include"))
-        if project_doc
-        else Location(files.display(files.project_file))
-    )
-    model_paths, problems = find_models(files, include, where)
+    if project_doc is not None and _check_header(project_doc, "Project", diagnostics):
+        project, problems = validate_document(project_doc, ProjectSpec)
+        diagnostics += problems
+        if project is not None and project.spec.templates is not None:
+            where = project_doc.locate(("spec", "templates"))
+            diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    model_paths, problems = _find_models(files, project_doc)
     diagnostics += problems
     models: list[ValidatedModel] = []
     for display, text, doc, spec, problems in map_chunks(partial(_model_files, files, overlay), model_paths):
@@ -256,21 +252,27 @@ def _generate(
 
 
 def _input_hash(files: ProjectFiles) -> str | None:
-    """Hash of the spec files and override templates, or None when the project cannot be read."""
+    """Hash of the spec files and override templates, or None when an input cannot be used
+    as it is: then the cache misses, and validation reports the problem."""
     from mlgitops.fingerprint import input_hash
 
     doc, _problems = load_document(files.project_file, files.display(files.project_file))
     if doc is None:
         return None
-    models, _ = find_models(files, _include_patterns(doc), doc.location())
+    models, problems = _find_models(files, doc)
+    if has_errors(problems):
+        return None
     spec: Any = doc.data.get("spec")
     override = spec.get("templates") if isinstance(spec, dict) else None
-    template_dirs = []
-    if isinstance(override, str):
-        directory = (files.root / override).resolve()
-        if directory.is_relative_to(files.root.resolve()):  # never hash /tmp or / (MLG504 refuses it)
-            template_dirs.append(directory)
-    return input_hash(files.root, [files.project_file, *models], template_dirs)
+    texts: Mapping[str, str] = {}
+    if override is not None:
+        if not isinstance(override, str):
+            return None
+        overrides, _problems = check_overrides(files.root, override, doc.location())
+        if overrides is None:
+            return None
+        texts = overrides.texts
+    return input_hash(files.root, [files.project_file, *models], texts)
 
 
 def _ignore_scratch_files(root: Path) -> None:
@@ -321,27 +323,22 @@ def _load(
         diagnostics += find_secrets(doc)
     else:
         diagnostics += problems
-        sources[display] = _best_effort_text(path)
+        sources[display] = best_effort_text(path)
     return doc
 
 
-def _best_effort_text(path: Path) -> str:
-    """The file's text for showing context next to a load error (never raises)."""
-    try:
-        if path.stat().st_size <= MAX_FILE_BYTES:
-            return path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        pass
-    return ""
-
-
-def _include_patterns(doc: SourceDocument) -> tuple[str, ...]:
-    """Model patterns from the raw project data, so models load even if the project is invalid."""
+def _find_models(files: ProjectFiles, doc: SourceDocument | None) -> tuple[list[Path], list[Diagnostic]]:
+    """Discover the model files with the patterns of the raw project data, so that models
+    load even if the project is invalid; problems are located at the pattern that met them."""
+    if doc is None:
+        return find_models(files, DEFAULT_INCLUDE, Location(files.display(files.project_file)))
     spec: Any = doc.data.get("spec")
     include = spec.get("include") if isinstance(spec, dict) else None
+    where = doc.locate(("spec", "include"))
     if isinstance(include, list) and include and all(isinstance(p, str) for p in include):
-        return tuple(include)
-    return DEFAULT_INCLUDE
+        located = [doc.locate(("spec", "include", index)) for index in range(len(include))]
+        return find_models(files, tuple(include), where, located)
+    return find_models(files, DEFAULT_INCLUDE, where)
 
 
 def _check_header(doc: SourceDocument, kind: str, diagnostics: list[Diagnostic]) -> bool:
