@@ -69,8 +69,8 @@ def find_project(path: Path) -> tuple[ProjectFiles | None, list[Diagnostic]]:
 def _unusable_project_file(candidate: Path, what: str) -> Diagnostic:
     return make(
         "MLG008",
-        f"{candidate.name} {what}",
-        Location(candidate.name),
+        f"{candidate.as_posix()} {what}",
+        None,  # like MLG001: there is no project yet to locate it in
         "the project file must be a regular file in the project directory",
     )
 

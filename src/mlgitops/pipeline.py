@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgitops.boundedread import ReadRefused, read_bounded
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
 from mlgitops.discover import (
     API_VERSION,
@@ -197,6 +198,7 @@ def check_project(path: Path, *, today: datetime.date | None = None) -> CompileR
 
 # What .mlgitops/.gitignore keeps out of git (``*.tmp``: a cache file being replaced).
 SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
+_IGNORE_LIMIT = 4096  # .mlgitops/.gitignore is repository content: read no more than it needs
 
 
 def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[str, str]) -> None:
@@ -208,8 +210,8 @@ def _leave_render_cache(root: Path, generated: compiler.Generated, hashes: dict[
     that drifted are rendered again.
     """
     ignore = root / ".mlgitops" / ".gitignore"
-    with contextlib.suppress(OSError, UnicodeDecodeError):  # no .gitignore (never compiled): no cache
-        if set(SCRATCH_FILES) <= set(ignore.read_text(encoding="utf-8").split()):
+    with contextlib.suppress(ReadRefused):  # no .gitignore (never compiled): no cache
+        if set(SCRATCH_FILES) <= set(read_bounded(ignore, _IGNORE_LIMIT).decode("utf-8", "replace").split()):
             _save_render_cache(root, generated, hashes)
 
 
@@ -278,9 +280,15 @@ def _input_hash(files: ProjectFiles) -> str | None:
 def _ignore_scratch_files(root: Path) -> None:
     """Keep the lock, cache and transaction scratch space out of git (the manifest is committed)."""
     ignore = root / ".mlgitops" / ".gitignore"
-    wanted = "".join(f"{line}\n" for line in SCRATCH_FILES)
-    if not ignore.is_file() or ignore.read_text(encoding="utf-8") != wanted:
-        ignore.write_text(wanted, encoding="utf-8")
+    wanted = "".join(f"{line}\n" for line in SCRATCH_FILES).encode()
+    try:
+        current = read_bounded(ignore, _IGNORE_LIMIT, follow_symlinks=False)
+    except ReadRefused:
+        current = None
+    if current != wanted:
+        if ignore.is_symlink():  # a link committed in its place: replace it, never write through it
+            ignore.unlink()
+        ignore.write_bytes(wanted)
 
 
 def _model_files(
