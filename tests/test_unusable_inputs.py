@@ -264,6 +264,32 @@ def test_compile_still_works_once_the_input_is_usable_again(project: Path) -> No
     assert (project / "deploy/dev/iris-classifier/inferenceservice.yaml").is_file()
 
 
+def test_compile_never_writes_through_a_committed_gitignore_link(project: Path) -> None:
+    """.mlgitops/.gitignore and cache.json are repository content too: links there are replaced,
+    their targets untouched."""
+    victim = project.parent / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    ignore = project / ".mlgitops/.gitignore"
+    ignore.unlink()
+    ignore.symlink_to(victim)
+    cache = project / ".mlgitops/cache.json"
+    cache.unlink()
+    cache.symlink_to(victim)
+    code, output = _run_cli("compile", project)
+    assert code == 0, output
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not ignore.is_symlink() and "cache.json" in ignore.read_text(encoding="utf-8").split()
+    assert not cache.is_symlink()
+
+
+def test_a_committed_cache_of_any_shape_only_misses(project: Path) -> None:
+    (project / ".mlgitops/cache.json").write_bytes(b"[" * 100_000)
+    (project / "deploy/dev/iris-classifier/inferenceservice.yaml").unlink()
+    code, output = _run_cli("compile", project)
+    assert code == 0, output
+    assert (project / "deploy/dev/iris-classifier/inferenceservice.yaml").is_file()
+
+
 def test_a_huge_spec_is_refused_without_being_read(project: Path) -> None:
     """A 1 GiB spec: compile reads none of it (the memory of the whole process stays small)."""
     _huge_sparse_spec(project)

@@ -24,6 +24,9 @@ from mlgitops.load import MAX_FILE_BYTES
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
+# Git ignores the cache, but a pull request can still commit one: read no more than a huge
+# project's (a few hundred bytes per generated file) could need.
+MAX_CACHE_BYTES = 64 << 20
 
 
 def input_hash(root: Path, inputs: Iterable[Path], templates: Mapping[str, str]) -> str | None:
@@ -60,9 +63,9 @@ def renderer_fingerprint(builtin_templates: Path) -> str:
 def read_cache(root: Path) -> tuple[str, dict[str, list[int]]] | None:
     """The cache key of the last compile and the (size, mtime) of each file it wrote."""
     try:
-        document = json.loads((root / CACHE_PATH).read_text(encoding="utf-8"))
+        document = json.loads(read_bounded(root / CACHE_PATH, MAX_CACHE_BYTES, follow_symlinks=False))
         key, stats = document["key"], document["stats"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ReadRefused, ValueError, KeyError, TypeError, RecursionError):
         return None
     if not isinstance(key, str) or not isinstance(stats, dict):
         return None
@@ -79,7 +82,10 @@ def write_cache(root: Path, key: str, paths: Iterable[str]) -> None:
         except OSError:
             continue
         stats[path] = [info.st_size, info.st_mtime_ns]
-    (root / CACHE_PATH).write_text(json.dumps({"key": key, "stats": stats}) + "\n", encoding="utf-8")
+    cache = root / CACHE_PATH
+    if cache.is_symlink():  # committed in a pull request: replace the link, never write through it
+        cache.unlink()
+    cache.write_text(json.dumps({"key": key, "stats": stats}) + "\n", encoding="utf-8")
 
 
 def _add_tree(digest: hashlib._Hash, kind: str, directory: Path, pattern: str = "*") -> None:
