@@ -9,14 +9,21 @@ inclusive.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import CliResult, CliRunner
+from conftest import CliResult, CliRunner, run_mlgitops
+from mlgitops.gate import MAX_METRICS_BYTES
+from unprivileged import give_to_unprivileged, run_unprivileged, shared_directory
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
@@ -136,7 +143,8 @@ def test_a_missing_metric_fails(cli: CliRunner, project: Path, tmp_path: Path) -
     [
         (b"{not json", "not valid JSON"),
         (b"", "not valid JSON"),
-        (b"\xff\xfe\x00garbage", "cannot read"),
+        (b"\xff\xfe\x00garbage", "is not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b"[1, 2, 3]", "must hold a JSON object"),
         (b'"auc"', "must hold a JSON object"),
         (b"null", "must hold a JSON object"),
@@ -161,6 +169,59 @@ def test_a_directory_is_not_a_metrics_file(cli: CliRunner, project: Path, tmp_pa
     result = gate(cli, project, "scorer", "--metrics", tmp_path)
     assert result.exit_code == 1
     assert result.stderr.startswith("error:") and "metrics file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: Path("/dev/zero"), "is a character device, not a regular file"),
+        (lambda d: _fifo(d / "metrics.fifo"), "is a FIFO, not a regular file"),
+        (lambda d: _sparse(d / "huge.json", MAX_METRICS_BYTES + 1), "is larger than the limit of 16 MiB"),
+    ],
+    ids=["dev-zero", "fifo", "over-16-MiB"],
+)
+def test_a_metrics_file_that_is_endless_or_huge_is_refused_without_reading_it(
+    project: Path, tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    """In a subprocess with a deadline: reading /dev/zero or a FIFO would never end."""
+    source = make(tmp_path)
+    result = run_mlgitops(["gate", "scorer", "--metrics", source, "--project", project], timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr == f"error: metrics file {source} {message}\n"
+
+
+def test_an_unreadable_metrics_file_is_a_clear_error(project: Path) -> None:
+    with shared_directory() as shared:
+        copy = shutil.copytree(project, shared / "project")
+        source = shared / "metrics.json"
+        source.write_text(json.dumps(GOOD), encoding="utf-8")
+        give_to_unprivileged(shared)
+        source.chmod(0)
+        code, out, err = run_unprivileged(
+            lambda: _run_cli("gate", "scorer", "--metrics", source, "--project", copy)
+        )
+    assert code == 1, out + err
+    assert err == f"error: metrics file {source} cannot be read: Permission denied\n"
+
+
+def _run_cli(*args: str | Path) -> tuple[int, str, str]:
+    from mlgitops.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
 
 
 def test_nested_metrics_have_dotted_names(cli: CliRunner, project: Path, tmp_path: Path) -> None:

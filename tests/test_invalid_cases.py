@@ -27,6 +27,7 @@ from mlgitops.codes import CODES
 from mlgitops.diagnostics import Diagnostic, has_errors
 from mlgitops.load import MAX_FILE_BYTES
 from mlgitops.pipeline import validate_project
+from unprivileged import give_to_unprivileged, run_unprivileged, shared_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = Path(__file__).resolve().parent / "cases" / "invalid"
@@ -38,8 +39,11 @@ UPDATE = os.environ.get("MLGITOPS_UPDATE_GOLDEN") == "1"
 # Codes that no committed case folder can produce, each with the test that covers it instead.
 NOT_IN_CASE_FOLDERS = {
     "MLG102": "a file over 1 MiB is not committed; test_oversize_file builds one on the fly",
-    "MLG113": "an unreadable file cannot be committed (and root reads anything); "
-    "test_unreadable_file simulates the read error",
+    "MLG006": "git keeps no FIFO or socket; test_unusable_inputs.py plants them",
+    "MLG007": "git keeps no permissions but the executable bit; test_unusable_inputs.py makes a "
+    "directory unreadable and runs mlgitops as a user that root's permissions bind",
+    "MLG113": "an unreadable file cannot be committed; test_unreadable_file (and test_unusable_inputs.py) "
+    "make one at run time",
 }
 # Later stages (render, emit) own MLG5xx; validate_project never reaches them.
 EXEMPT_PREFIXES = ("MLG5",)
@@ -188,23 +192,18 @@ def test_file_of_exactly_the_limit_is_accepted(tmp_path: Path) -> None:
     assert validate_project(_project(tmp_path, text), today=TODAY).diagnostics == []
 
 
-def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _project(tmp_path)
-    target = (root / "models" / "iris.yaml").resolve()
-    real_read_bytes = Path.read_bytes
-
-    def read_bytes(self: Path) -> bytes:
-        if self.resolve() == target:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
-
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    compare(
-        render(validate_project(root, today=TODAY).diagnostics, root),
-        "models/iris.yaml:1:1: error MLG113 cannot read file: Permission denied\n"
-        "    hint: check the file's permissions\n",
-        "unreadable-file",
-    )
+def test_unreadable_file() -> None:
+    with shared_directory() as shared:
+        root = _project(shared / "project")
+        give_to_unprivileged(shared)
+        (root / "models" / "iris.yaml").chmod(0)
+        diagnostics = run_unprivileged(lambda: validate_project(root, today=TODAY).diagnostics)
+        compare(
+            render(diagnostics, root),
+            "models/iris.yaml:1:1: error MLG113 file cannot be read: Permission denied\n"
+            "    hint: check the file's permissions\n",
+            "unreadable-file",
+        )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example.name for example in EXAMPLES])

@@ -20,6 +20,7 @@ from mlgitops.emit.territory import Territory
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks
 from mlgitops.render.engine import RenderError, TemplateSource
+from mlgitops.render.overrides import check_overrides
 from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
 
@@ -39,23 +40,16 @@ class Generated:
     by_model: Mapping[str, tuple[OutputFile, ...]] = field(default_factory=dict)
 
 
-def template_source(root: Path, override: str | None) -> tuple[TemplateSource, list[Diagnostic]]:
+def template_source(
+    root: Path, override: str | None, where: Location
+) -> tuple[TemplateSource, list[Diagnostic]]:
+    """The built-in templates and the project's overrides (``spec.templates``, at ``where``)."""
     if override is None:
         return TemplateSource(templates_dir()), []
-    directory = (root / override).resolve()
-    if not directory.is_relative_to(root.resolve()) or not directory.is_dir():
-        problem = (
-            "is outside the project" if not directory.is_relative_to(root.resolve()) else "does not exist"
-        )
-        return TemplateSource(templates_dir()), [
-            make(
-                "MLG504",
-                f"template directory {override!r} {problem}",
-                Location("mlgitops.yaml"),
-                "spec.templates names a directory inside the project holding <target>/<name>.j2 files",
-            )
-        ]
-    return TemplateSource(templates_dir(), directory), []
+    overrides, problems = check_overrides(root, override, where)
+    if overrides is None:
+        return TemplateSource(templates_dir()), problems
+    return TemplateSource(templates_dir(), overrides.directory, overrides.texts), []
 
 
 def generate(
@@ -76,7 +70,8 @@ def generate(
     compile on disk (:mod:`mlgitops.emit.rendercache`).
     """
     spec = resolved.validated.spec.spec
-    source, diagnostics = template_source(root, spec.templates)
+    where = resolved.validated.doc.locate(("spec", "templates"))
+    source, diagnostics = template_source(root, spec.templates, where)
     if diagnostics:
         return Generated([], None, diagnostics)
     project = build_project(resolved, repo_subdir)

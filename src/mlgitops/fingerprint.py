@@ -15,25 +15,35 @@ import datetime
 import hashlib
 import json
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import mlgitops
+from mlgitops.boundedread import ReadRefused, read_bounded
 from mlgitops.emit.manifest import Manifest
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.territory import path_syntax_problem
+from mlgitops.load import MAX_FILE_BYTES
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
+# Git ignores the cache, but a pull request can still commit one: read no more than a huge
+# project's (a few hundred bytes per generated file) could need.
 
 
-def input_hash(root: Path, inputs: Iterable[Path], template_dirs: Iterable[Path]) -> str:
+def input_hash(root: Path, inputs: Iterable[Path], templates: Mapping[str, str]) -> str | None:
+    """The spec files (each read bounded, as the loader would) and the accepted override
+    templates' texts; None when a spec file cannot be read as a spec (validation says why)."""
     digest = hashlib.sha256()
     for path in sorted(inputs):
-        _add(digest, "in", path.relative_to(root).as_posix(), path)
-    for index, directory in enumerate(template_dirs):
-        _add_tree(digest, f"tpl{index}", directory)
+        try:
+            data = read_bounded(path, MAX_FILE_BYTES)
+        except ReadRefused:
+            return None
+        _update(digest, "in", path.relative_to(root).as_posix(), data)
+    for name in sorted(templates):
+        _update(digest, "tpl", name, templates[name].encode())
     return digest.hexdigest()
 
 
@@ -90,7 +100,10 @@ def _add_tree(digest: hashlib._Hash, kind: str, directory: Path, pattern: str = 
 
 
 def _add(digest: hashlib._Hash, kind: str, name: str, path: Path) -> None:
-    data = path.read_bytes()
+    _update(digest, kind, name, path.read_bytes())  # mlgitops' own files: trusted, read whole
+
+
+def _update(digest: hashlib._Hash, kind: str, name: str, data: bytes) -> None:
     digest.update(f"{kind}\0{name}\0{len(data)}\0".encode())
     digest.update(data)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.boundedread import ReadRefused, TooLarge, Unreadable, read_bounded
 from mlgitops.errors import UserError
 
 
@@ -37,20 +38,36 @@ class GateOutcome:
         return " and ".join(parts)
 
 
+MAX_METRICS_BYTES = 16 << 20  # an evaluation writes a few numbers; a bigger file is a mistake
+
+
 def read_metrics(path: Path) -> dict[str, float]:
     """Metric name → number from a JSON object; nested objects give dotted names (``eval.auc``)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"metrics file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read metrics file {path}: {exc}") from None
+        raw = read_bounded(path, MAX_METRICS_BYTES)
+    except Unreadable as exc:
+        if isinstance(exc.error, FileNotFoundError):
+            raise UserError(f"metrics file {path} does not exist") from None
+        raise UserError(f"metrics file {path} {exc.reason}") from None
+    except TooLarge:
+        raise UserError(f"metrics file {path} is larger than the limit of 16 MiB") from None
+    except ReadRefused as exc:
+        raise UserError(f"metrics file {path} {exc.reason}") from None
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UserError(f"metrics file {path} is not UTF-8 text (byte offset {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"metrics file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise UserError(f"metrics file {path} is nested too deeply to be a metrics file") from None
     if not isinstance(document, dict):
         raise UserError(f"metrics file {path} must hold a JSON object of metric names to numbers")
     metrics: dict[str, float] = {}
-    _flatten(document, "", metrics)
+    try:
+        _flatten(document, "", metrics)
+    except RecursionError:
+        raise UserError(f"metrics file {path} is nested too deeply to be a metrics file") from None
     return metrics
 
 

@@ -13,19 +13,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
 from mlgitops.discover import (
     API_VERSION,
-    DEFAULT_INCLUDE,
     ProjectFiles,
-    find_models,
     find_project,
     repository_subdir,
 )
-from mlgitops.load import MAX_FILE_BYTES, SourceDocument, load_document, load_text
+from mlgitops.inputs import find_model_files, read_inputs
+from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
 from mlgitops.parallel import map_chunks
+from mlgitops.render.overrides import check_overrides
 
 if TYPE_CHECKING:
     from mlgitops.resolve import ResolvedProject
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from mlgitops import ir
     from mlgitops.emit.drift import Drift
     from mlgitops.emit.safefs import ProjectTree
-    from mlgitops.emit.territory import Territory
     from mlgitops.targets.base import OutputFile
 
 
@@ -79,18 +78,13 @@ def validate_project(
     overlay = overlay or {}
     project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
     project: ProjectSpec | None = None
-    include: tuple[str, ...] = DEFAULT_INCLUDE
-    if project_doc is not None:
-        include = _include_patterns(project_doc)
-        if _check_header(project_doc, "Project", diagnostics):
-            project, problems = validate_document(project_doc, ProjectSpec)
-            diagnostics += problems
-    where = (
-        project_doc.locate(("spec", "include"))
-        if project_doc
-        else Location(files.display(files.project_file))
-    )
-    model_paths, problems = find_models(files, include, where)
+    if project_doc is not None and _check_header(project_doc, "Project", diagnostics):
+        project, problems = validate_document(project_doc, ProjectSpec)
+        diagnostics += problems
+        if project is not None and project.spec.templates is not None:
+            where = project_doc.locate(("spec", "templates"))
+            diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    model_paths, problems = find_model_files(files, project_doc)
     diagnostics += problems
     models: list[ValidatedModel] = []
     for display, text, doc, spec, problems in map_chunks(partial(_model_files, files, overlay), model_paths):
@@ -140,7 +134,7 @@ def compile_project(
 
     ``strict``: refuse to overwrite a generated file that was edited by hand (MLG515)."""
     from mlgitops.emit.safefs import ProjectTree
-    from mlgitops.emit.state import StateError
+    from mlgitops.emit.state import StateError, cannot_write
 
     files, problems = find_project(path)
     if files is None:
@@ -152,7 +146,7 @@ def compile_project(
     except StateError as exc:
         return CompileResult(ValidationResult([], root=files.root), extra=exc.diagnostics)
     except OSError as exc:  # disk full, read-only tree, permissions: the user's to fix, not a bug
-        return CompileResult(ValidationResult([], root=files.root), extra=[_cannot_write(exc, files.root)])
+        return CompileResult(ValidationResult([], root=files.root), extra=[cannot_write(exc)])
 
 
 def _compile_in(
@@ -168,7 +162,7 @@ def _compile_in(
         raise StateError(problems)
     with state.project_lock(tree):
         state.ensure_gitignore(tree)
-        inputs = _read_inputs(files)
+        inputs = read_inputs(files)
         recovered = transaction.recover(tree, inputs.territory)
         previous = state.read_manifest(tree)
         spec_hash = inputs.input_hash
@@ -220,23 +214,7 @@ def recover_interrupted(path: Path) -> bool:
         if problems:
             raise StateError(problems)
         with state.project_lock(tree):
-            return transaction.recover(tree, _read_inputs(files).territory)
-
-
-def _cannot_write(exc: OSError, root: Path) -> Diagnostic:
-    from mlgitops.emit.safefs import UnsafePathError
-
-    where = exc.filename if isinstance(exc.filename, str) else None
-    if isinstance(exc, UnsafePathError):
-        reason = f"{where} {exc.strerror}"
-    else:
-        reason = f"{exc.strerror or exc}" + (f" ({where})" if where else "")
-    return make(
-        "MLG516",
-        f"cannot update the project: {reason}; any partial change was rolled back",
-        Location(where) if where and not where.startswith("/") else None,
-        "free disk space or fix the permissions of the project directory, then compile again",
-    )
+            return transaction.recover(tree, read_inputs(files).territory)
 
 
 def check_project(path: Path, *, today: datetime.date | None = None) -> CompileResult:
@@ -282,7 +260,7 @@ def _check_in(
             )
         )
     hashes = file_hashes(generated.files)
-    inputs = _read_inputs(ProjectFiles(validation.root, validation.root / "mlgitops.yaml"))
+    inputs = read_inputs(ProjectFiles(validation.root, validation.root / "mlgitops.yaml"))
     drift = find_drift(tree, generated.files, hashes, state.read_manifest(tree), inputs.territory)
     if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
         _save_render_cache(tree, generated, hashes)
@@ -327,41 +305,6 @@ def _generate(
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    """What a compile knows before validation: the input hash and the territory."""
-
-    input_hash: str | None  # None when the project file cannot be read
-    territory: Territory
-
-
-def _read_inputs(files: ProjectFiles) -> _Inputs:
-    """Hash the spec files and override templates, and work out where output may go,
-    from the raw project data (recovery must run before validation)."""
-    from mlgitops.emit.territory import Territory
-    from mlgitops.fingerprint import input_hash
-
-    doc, _problems = load_document(files.project_file, files.display(files.project_file))
-    if doc is None:
-        return _Inputs(None, Territory.of("deploy", [files.display(files.project_file)]))
-    models, _ = find_models(files, _include_patterns(doc), doc.location())
-    spec: Any = doc.data.get("spec")
-    override = spec.get("templates") if isinstance(spec, dict) else None
-    output = spec.get("output") if isinstance(spec, dict) else None
-    output_path = output.get("path") if isinstance(output, dict) else None
-    template_dirs = []
-    if isinstance(override, str):
-        directory = (files.root / override).resolve()
-        if directory.is_relative_to(files.root.resolve()):  # never hash /tmp or / (MLG504 refuses it)
-            template_dirs.append(directory)
-    territory = Territory.of(
-        output_path if isinstance(output_path, str) else "deploy",
-        [files.display(p) for p in [files.project_file, *models]],
-        [override] if isinstance(override, str) else [],
-    )
-    return _Inputs(input_hash(files.root, [files.project_file, *models], template_dirs), territory)
-
-
 def _model_files(
     files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path]
 ) -> list[_ModelOutcome]:
@@ -402,27 +345,8 @@ def _load(
         diagnostics += find_secrets(doc)
     else:
         diagnostics += problems
-        sources[display] = _best_effort_text(path)
+        sources[display] = best_effort_text(path)
     return doc
-
-
-def _best_effort_text(path: Path) -> str:
-    """The file's text for showing context next to a load error (never raises)."""
-    try:
-        if path.stat().st_size <= MAX_FILE_BYTES:
-            return path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        pass
-    return ""
-
-
-def _include_patterns(doc: SourceDocument) -> tuple[str, ...]:
-    """Model patterns from the raw project data, so models load even if the project is invalid."""
-    spec: Any = doc.data.get("spec")
-    include = spec.get("include") if isinstance(spec, dict) else None
-    if isinstance(include, list) and include and all(isinstance(p, str) for p in include):
-        return tuple(include)
-    return DEFAULT_INCLUDE
 
 
 def _check_header(doc: SourceDocument, kind: str, diagnostics: list[Diagnostic]) -> bool:

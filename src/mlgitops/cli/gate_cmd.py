@@ -16,7 +16,7 @@ from mlgitops.cli.output import echo
     "--metrics",
     "metrics_path",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),  # read_metrics says what is wrong with it
     help="JSON file of metric name → number written by the evaluation step.",
 )
 @click.option(
@@ -32,8 +32,8 @@ def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fm
 
     Prints each gate's metric, the measured value, the threshold and pass or
     FAIL. A metric missing from the file fails its gate. Exits 0 when every
-    gate passes, 1 when any fails (or the file cannot be read). CI runs this
-    between evaluation and registration.
+    gate passes, 1 when any fails (or the file cannot be read, is not a regular
+    file or is over 16 MiB). CI runs this between evaluation and registration.
     """
     from mlgitops.diagnostics import did_you_mean
     from mlgitops.errors import UserError

@@ -20,9 +20,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from mlgitops.boundedread import ReadRefused, Unreadable, file_kind, read_bounded
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 FILE_MODE = 0o666  # as open() creates files: the umask decides
 
 
@@ -105,7 +106,12 @@ class ProjectTree:
         """The bytes of the regular file ``relative``; refuses links, special files and files
         over ``limit`` bytes without reading them."""
         fd, name = self.parent(relative)
-        return read_regular_at(fd, name, relative, limit)
+        try:
+            return read_bounded(name, limit, follow_symlinks=False, dir_fd=fd)
+        except Unreadable as exc:
+            raise exc.error from None
+        except ReadRefused as exc:
+            raise UnsafePathError(errno.EINVAL, exc.reason, relative) from None
 
     def write_new(self, relative: str, data: bytes) -> None:
         """Create ``relative`` (which must not exist) and write ``data``."""
@@ -181,49 +187,9 @@ class ProjectTree:
                 os.close(self._fds.pop(key))
 
 
-def read_regular_at(dir_fd: int | None, name: str | Path, shown: str, limit: int) -> bytes:
-    """Read a regular file of at most ``limit`` bytes, opened without following a link and
-    without blocking on a FIFO; the type and size come from the open descriptor."""
-    try:
-        handle = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafePathError(errno.ELOOP, "is a symbolic link", shown) from None
-        raise
-    try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnsafePathError(
-                errno.EINVAL, f"is {describe_mode(info.st_mode)}, not a regular file", shown
-            )
-        if info.st_size > limit:
-            raise UnsafePathError(errno.EFBIG, f"is {info.st_size:,} bytes; the limit is {limit:,}", shown)
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(handle, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        if remaining <= 0:
-            raise UnsafePathError(errno.EFBIG, f"grew past the limit of {limit:,} bytes", shown)
-        return b"".join(chunks)
-    finally:
-        os.close(handle)
-
-
 def describe_mode(mode: int) -> str:
-    kinds = {
-        stat.S_IFDIR: "a directory",
-        stat.S_IFLNK: "a symbolic link",
-        stat.S_IFIFO: "a FIFO",
-        stat.S_IFSOCK: "a socket",
-        stat.S_IFCHR: "a character device",
-        stat.S_IFBLK: "a block device",
-        stat.S_IFREG: "a regular file",
-    }
-    return kinds.get(stat.S_IFMT(mode), "a special file")
+    """ "a FIFO", "a directory", …: what an entry is, for a message."""
+    return f"a {file_kind(mode)}"
 
 
 def _check_name(name: str, relative: str) -> None:

@@ -195,3 +195,18 @@ def project_lock(tree: ProjectTree) -> Iterator[None]:
             fcntl.lockf(handle, fcntl.LOCK_UN)
     finally:
         os.close(handle)
+
+
+def cannot_write(exc: OSError) -> Diagnostic:
+    """A failure of the disk or of permissions while updating the project, as a located error."""
+    where = exc.filename if isinstance(exc.filename, str) else None
+    if isinstance(exc, UnsafePathError):
+        reason = f"{where} {exc.strerror}"
+    else:
+        reason = f"{exc.strerror or exc}" + (f" ({where})" if where else "")
+    return make(
+        "MLG516",
+        f"cannot update the project: {reason}; any partial change was rolled back",
+        Location(where) if where and not where.startswith("/") else None,
+        "free disk space or fix the permissions of the project directory, then compile again",
+    )

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from mlgitops.boundedread import ReadRefused, TooLarge, read_bounded
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.load.document import SourceDocument
 from mlgitops.load.problems import (
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "JsonValue",
     "SourceDocument",
+    "best_effort_text",
     "load_document",
     "load_text",
     "parse_documents",
@@ -58,25 +60,30 @@ _TAB_INDENT = re.compile(r"^[ \t]*\t[ \t]*\S", re.MULTILINE)
 
 
 def load_document(path: Path, display: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
-    """Read, parse and construct one YAML file strictly."""
+    """Read (at most :data:`MAX_FILE_BYTES`), parse and construct one YAML file strictly."""
     start = Location(display, 1, 1)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [
-                make(
-                    "MLG102",
-                    f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (1 MiB)",
-                    start,
-                    "split the spec or move large data out of it",
-                )
-            ]
-        raw = path.read_bytes()
-    except OSError as exc:
+        raw = read_bounded(path, MAX_FILE_BYTES)
+    except TooLarge as exc:
         return None, [
-            make("MLG113", f"cannot read file: {exc.strerror or exc}", start, "check the file's permissions")
+            make(
+                "MLG102",
+                f"file {exc.reason} (1 MiB)",
+                start,
+                "split the spec or move large data out of it",
+            )
         ]
+    except ReadRefused as exc:
+        return None, [make("MLG113", f"file {exc.reason}", start, "check the file's permissions")]
     return load_text(raw, path, display)
+
+
+def best_effort_text(path: Path) -> str:
+    """The file's text for showing context next to a load error (never raises, never reads much)."""
+    try:
+        return read_bounded(path, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    except ReadRefused:
+        return ""
 
 
 def load_text(raw: bytes, path: Path, display: str) -> tuple[SourceDocument | None, list[Diagnostic]]:

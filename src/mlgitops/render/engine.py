@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +39,37 @@ class RenderError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class TemplateSource:
-    """Where templates come from: the built-in directory and an optional override directory."""
+    """Where templates come from: the built-in directory and the project's override templates.
+
+    ``overrides`` holds the texts ``render/overrides.py`` accepted (name → text); the
+    override directory itself is only named in diagnostics, never read by Jinja.
+    """
 
     builtin: Path
     override: Path | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
 
     def origin(self, name: str) -> Path:
-        if self.override is not None and (self.override / name).is_file():
+        if self.override is not None and name in self.overrides:
             return self.override / name
         return self.builtin / name
+
+
+class _OverrideLoader(jinja2.BaseLoader):
+    """The accepted override texts, named by their files (so errors map to template lines);
+    Jinja never opens the override directory itself."""
+
+    def __init__(self, directory: Path, texts: Mapping[str, str]) -> None:
+        self.directory = directory
+        self.texts = texts
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        text = self.texts.get(template)
+        if text is None:
+            raise jinja2.TemplateNotFound(template)
+        return text, str(self.directory / template), lambda: True
 
 
 class _Collections:
@@ -140,8 +162,8 @@ class Engine:
         globals_: Mapping[str, Any] | None = None,
     ) -> None:
         loaders: list[jinja2.BaseLoader] = []
-        if source.override is not None:
-            loaders.append(jinja2.FileSystemLoader(str(source.override)))
+        if source.override is not None and source.overrides:
+            loaders.append(_OverrideLoader(source.override, source.overrides))
         loaders.append(jinja2.FileSystemLoader(str(source.builtin)))
         self.source = source
         self.env = ImmutableSandboxedEnvironment(

@@ -125,14 +125,26 @@ class ProjectBody(SpecModel):
     )
     include: Annotated[list[NonEmptyText], Field(min_length=1)] = Field(
         default_factory=lambda: ["models/**/*.yaml"],
-        description="Glob patterns of model files, relative to the project.",
+        description=(
+            "Glob patterns of model files, relative to the project (`**` spans directories). "
+            "Everything a pattern matches must be a readable regular file inside the project; "
+            "a symbolic link is followed only to a regular file inside the project, never into a "
+            "directory. A matched directory, special file (FIFO, socket, device), symbolic link "
+            "leading elsewhere, dangling or looping, or an unreadable file or directory on the way "
+            "is an error, so a model file is never silently left out."
+        ),
     )
     policies: Policies = Field(default_factory=Policies, description="Policies checked by `validate`.")
     defaults: Defaults = Field(default_factory=Defaults, description="Project-wide defaults.")
     output: Output = Field(default_factory=Output, description="Where compiled files go.")
     templates: Text | None = Field(
         default=None,
-        description="Directory of override templates (`<target>/<name>.j2`), relative to the project.",
+        description=(
+            "Directory of override templates, relative to the project: a real directory (no "
+            "symbolic link on the way; not the project itself, `.git` or `.mlgitops`) holding only "
+            "`<target>/<name>.j2` files, each replacing a built-in template of that target and at "
+            "most 256 KiB of UTF-8. Any other entry is an error."
+        ),
     )
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
     flux: Flux = Field(default_factory=Flux, description="Flux settings.")
