@@ -31,6 +31,21 @@ SCRATCH = (
 )  # machine-local, never output
 
 Tree = dict[str, bytes]
+# The smallest valid project file: one environment, an MLflow registry.
+MINIMAL_PROJECT = """\
+apiVersion: mlgitops/v1
+kind: Project
+metadata:
+  name: demo
+spec:
+  repository: https://github.com/acme/ml.git
+  registry:
+    kind: mlflow
+    trackingUri: https://mlflow.acme.test
+  environments:
+    - name: dev
+      namespace: ml-dev
+"""
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

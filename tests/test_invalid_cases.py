@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from compile_helpers import MINIMAL_PROJECT
 from mlgitops.codes import CODES
 from mlgitops.diagnostics import Diagnostic, has_errors
 from mlgitops.load import MAX_FILE_BYTES
@@ -125,20 +126,6 @@ def test_many_problems_are_all_reported_sorted_by_file_and_line() -> None:
     assert {"MLG104", "MLG204", "MLG310", "MLG301", "MLG312", "MLG402"} <= {d.code for d in diagnostics}
 
 
-PROJECT = """\
-apiVersion: mlgitops/v1
-kind: Project
-metadata:
-  name: demo
-spec:
-  repository: https://github.com/acme/ml.git
-  registry:
-    kind: mlflow
-    trackingUri: https://mlflow.acme.test
-  environments:
-    - name: dev
-      namespace: ml-dev
-"""
 MODEL = """\
 apiVersion: mlgitops/v1
 kind: Model
@@ -157,7 +144,7 @@ spec:
 
 def _project(root: Path, model: str | bytes = MODEL) -> Path:
     (root / "models").mkdir(parents=True)
-    (root / "mlgitops.yaml").write_text(PROJECT, encoding="utf-8")
+    (root / "mlgitops.yaml").write_text(MINIMAL_PROJECT, encoding="utf-8")
     target = root / "models" / "iris.yaml"
     if isinstance(model, bytes):
         target.write_bytes(model)

@@ -14,23 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from compile_helpers import MINIMAL_PROJECT
 from conftest import ROOT
 
 FORBIDDEN = (b"\x1b", b"\x07", b"\x9b", b"\xe2\x80\xae")  # ESC, BEL, CSI (C1, any byte of it), RLO
-PROJECT = """\
-apiVersion: mlgitops/v1
-kind: Project
-metadata:
-  name: demo
-spec:
-  repository: https://github.com/acme/ml.git
-  registry:
-    kind: mlflow
-    trackingUri: https://mlflow.acme.test
-  environments:
-    - name: dev
-      namespace: ml-dev
-"""
 MODEL = """\
 apiVersion: mlgitops/v1
 kind: Model
@@ -64,7 +51,7 @@ def _mlgitops(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
 
 def _project(root: Path, model: str | bytes) -> Path:
     (root / "models").mkdir(parents=True)
-    (root / "mlgitops.yaml").write_text(PROJECT, encoding="utf-8")
+    (root / "mlgitops.yaml").write_text(MINIMAL_PROJECT, encoding="utf-8")
     target = root / "models" / "iris.yaml"
     if isinstance(model, bytes):
         target.write_bytes(model)
