@@ -233,7 +233,8 @@ def test_validate_reports_an_unusable_input(project: Path, name: str) -> None:
     case = CASES[name]
     case.plant(project)
     code, output = run_unprivileged(lambda: _run_cli("validate", project))
-    where = project / WHERE.get(name, "mlgitops.yaml")
+    # Shown relative to the working directory, wherever the checkout is: compare the tail.
+    where = f"/{project.name}/{WHERE.get(name, 'mlgitops.yaml')}"
     assert code == 1, output
     assert f"{where}:" in output and f"error[{case.code}]: {case.message}\n" in output, output
     assert "Traceback" not in output

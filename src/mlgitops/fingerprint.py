@@ -65,9 +65,9 @@ def renderer_fingerprint(builtin_templates: Path) -> str:
 
 def read_cache(tree: ProjectTree) -> tuple[str, dict[str, list[int]]] | None:
     """The cache key of the last compile and the (size, mtime) of each file it wrote."""
-    from mlgitops.emit.state import read_local
+    from mlgitops.emit.state import read_sealed
 
-    data = read_local(tree, CACHE_PATH)
+    data = read_sealed(tree, CACHE_PATH)
     try:
         document: Any = json.loads(data) if data is not None else None
         key, stats = document["key"], document["stats"]

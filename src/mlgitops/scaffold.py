@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def check_scaffold(directory: Path, scaffold: Scaffold) -> None:
             )
     if directory.exists() and not directory.is_dir():
         raise UserError(f"{directory} exists and is not a directory")
-    existing = [path for path in _files(directory, scaffold) if path.exists()]
+    # lexists: a dangling link planted where a spec goes counts as there (init never writes through it).
+    existing = [path for path in _files(directory, scaffold) if os.path.lexists(path)]
     if existing:
         shown = ", ".join(str(p) for p in existing)
         raise UserError(f"refusing to overwrite {shown}; init only creates new projects")
@@ -60,5 +62,13 @@ def write_scaffold(directory: Path, scaffold: Scaffold) -> list[Path]:
     }
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(engine.render_text(f"init/{template}", context), encoding="utf-8")
+        text = engine.render_text(f"init/{template}", context)
+        # O_EXCL | O_NOFOLLOW: a file or link that appeared since the check is never written through.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            handle = os.open(path, flags, 0o666)
+        except FileExistsError:
+            raise UserError(f"refusing to overwrite {path}; init only creates new projects") from None
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
     return list(files)

@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compile_helpers import copy_specs, example
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.state import JOURNAL_PATH, seal
 from mlgitops.pipeline import compile_project
 
 HOSTILE_PATHS = [
@@ -103,6 +105,7 @@ def hash_of(project: Path, relative: str, correct: bool) -> str:
             "writes": st.lists(paths(), max_size=4),
             "deletes": st.lists(paths(), max_size=4),
             "backups": st.booleans(),
+            "sealed": st.booleans(),  # as if this machine had written it: then the paths decide
         }
     ),
     change_spec=st.booleans(),
@@ -133,7 +136,11 @@ def test_no_manifest_or_journal_makes_compile_touch_what_it_does_not_own(
                 for index in range(len(listed)):
                     (txn / "old" / str(index)).write_bytes(b"attacker\n")
             document = {"writes": journal["writes"], "deletes": journal["deletes"], "existed": listed}
-            (txn / "journal.json").write_text(json.dumps(document), encoding="utf-8")
+            body = json.dumps(document).encode()
+            if journal["sealed"]:
+                with ProjectTree(project.resolve()) as tree:
+                    body = seal(tree, JOURNAL_PATH, body)
+            (txn / "journal.json").write_bytes(body)
         if change_spec:
             spec = project / "models/iris-classifier.yaml"
             spec.write_text(

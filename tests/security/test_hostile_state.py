@@ -81,8 +81,9 @@ def test_a_planted_journal_is_never_replayed(tmp_path: Path, style: str) -> None
         ),
         (
             {"writes": [], "deletes": ["README.md"], "existed": ["README.md"]},
-            "outside the files mlgitops generates",
+            "not a kind of file mlgitops generates",
         ),
+        ({"writes": [], "deletes": ["docs/x.yaml"], "existed": []}, "outside the files mlgitops generates"),
         ({"writes": [".git/config"], "deletes": [], "existed": []}, "inside a .git directory"),
         ({"writes": [], "deletes": ["models/iris-classifier.yaml"], "existed": []}, "is a spec file"),
         (
@@ -98,19 +99,31 @@ def test_a_planted_journal_is_never_replayed(tmp_path: Path, style: str) -> None
 def test_an_untrusted_journal_is_refused_and_nothing_is_touched(
     tmp_path: Path, journal: object, reason: str
 ) -> None:
-    """A journal git does not track (left by anything but our own compile) is still checked
-    path by path before recovery acts on it."""
+    """A journal git does not track is replayed only if this machine wrote it for this project
+    (its seal), and even then it is checked path by path before recovery acts on it."""
     clone = hostile_clone(tmp_path, lambda origin, home: (origin / "deploy/dev/link").symlink_to(home))
     txn = clone.root / ".mlgitops/txn"
     (txn / "old").mkdir(parents=True)
     (txn / "old/0").write_bytes(ATTACK)
     text = journal if isinstance(journal, str) else json.dumps(journal)
-    (txn / "journal.json").write_text(text, encoding="utf-8")
-    before = snapshot(clone.root)
-    run = clone.compile()
-    assert_refused(clone, before, "MLG513", run)
-    assert reason in run.stdout
-    assert "delete .mlgitops/txn/" in run.stdout
+    for sealed in (False, True):
+        (txn / "journal.json").write_bytes(sealed_journal(clone.root, text) if sealed else text.encode())
+        before = snapshot(clone.root)
+        run = clone.compile()
+        assert_refused(clone, before, "MLG513", run)
+        expected = reason if sealed else "was not written by mlgitops on this machine for this project"
+        assert expected in run.stdout, run.stdout
+        assert "delete .mlgitops/txn/" in run.stdout
+
+
+def sealed_journal(root: Path, text: str) -> bytes:
+    """The journal as a compile on this machine would have sealed it (defence in depth: even
+    such a journal is checked path by path)."""
+    from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.emit.state import JOURNAL_PATH, seal
+
+    with ProjectTree(root.resolve()) as tree:
+        return seal(tree, JOURNAL_PATH, text.encode())
 
 
 def test_committed_caches_are_refused(tmp_path: Path) -> None:
@@ -141,7 +154,7 @@ def test_a_backup_that_is_a_link_is_refused(tmp_path: Path) -> None:
         "deletes": [],
         "existed": ["deploy/dev/namespace.yaml"],
     }
-    (txn / "journal.json").write_text(json.dumps(journal), encoding="utf-8")
+    (txn / "journal.json").write_bytes(sealed_journal(clone.root, json.dumps(journal)))
     before = snapshot(clone.root)
     run = clone.compile()
     assert_refused(clone, before, "MLG513", run)
@@ -366,10 +379,11 @@ def test_promote_never_writes_through_a_planted_link(tmp_path: Path) -> None:
     ]
 
 
-def test_a_journal_git_cannot_vouch_for_is_not_replayed(tmp_path: Path) -> None:
-    """In a repository another user owns, git refuses to answer (safe.directory); a journal is
-    then never replayed, since nothing can tell that it did not come with the clone."""
+def test_our_own_journal_is_recovered_even_where_git_cannot_answer(tmp_path: Path) -> None:
+    """In a repository another user owns, git refuses to answer (safe.directory); the journal
+    this machine sealed is still recognised, and the interrupted compile rolled back."""
     clone = hostile_clone(tmp_path, lambda origin, home: None)
+    before = snapshot(clone.root)
     change_owner(clone.root / "models/iris-classifier.yaml")
     crashed = run_module(["compile", str(clone.root)], env={"MLGITOPS_TEST_CRASH_AFTER_MOVES": "3"})
     assert crashed.returncode == 137
@@ -377,10 +391,36 @@ def test_a_journal_git_cannot_vouch_for_is_not_replayed(tmp_path: Path) -> None:
         for name in [*directories, *files]:
             os.chown(Path(current, name), 65534, 65534, follow_symlinks=False)
     os.chown(clone.root, 65534, 65534)
-    before = snapshot(clone.root)
+    (clone.root / "models/iris-classifier.yaml").write_bytes(before["models/iris-classifier.yaml"])
     run = run_module(
         ["compile", str(clone.root)], env={"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     )
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert "git cannot tell whether .mlgitops/txn/journal.json is committed" in run.stdout
-    assert snapshot(clone.root) == before
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "restored the files of an interrupted compile" in run.stdout
+    generated = {k: v for k, v in snapshot(clone.root).items() if k.startswith(("deploy/", ".github/"))}
+    assert generated == {k: v for k, v in before.items() if k.startswith(("deploy/", ".github/"))}
+
+
+def test_a_journal_in_an_archive_checkout_is_not_replayed(tmp_path: Path) -> None:
+    """No git at all (an archive download, a patch applied to a copy): nothing says whether the
+    journal was committed, and its missing seal says it was not written here."""
+    clone = hostile_clone(
+        tmp_path,
+        lambda origin, home: plant_journal(
+            origin, home, [".github/workflows/mlgitops-zz.yml"], ["deploy/dev/namespace.yaml"]
+        ),
+    )
+    export = tmp_path / "export"
+    export.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "HEAD"], cwd=clone.root, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(export)], input=archive, check=True)
+    assert not (export / ".git").exists() and (export / JOURNAL).is_file()
+    before = snapshot(export)
+    run = run_mlgitops(["compile", str(export)])
+    assert run.returncode == 1 and "MLG513" in run.stdout, run.stdout + run.stderr
+    assert "was not written by mlgitops on this machine" in run.stdout
+    assert not (export / ".github/workflows/mlgitops-zz.yml").exists()
+    after = {k: v for k, v in snapshot(export).items() if not k.startswith(".mlgitops/")}
+    assert after == {k: v for k, v in before.items() if not k.startswith(".mlgitops/")}

@@ -6,9 +6,8 @@ import difflib
 from dataclasses import dataclass
 
 from mlgitops.emit.manifest import MANIFEST_PATH, Manifest
-from mlgitops.emit.plan import MAX_OUTPUT_BYTES
 from mlgitops.emit.safefs import ProjectTree
-from mlgitops.emit.territory import Territory, has_generated_header
+from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory, has_generated_header
 from mlgitops.targets.base import OutputFile
 
 

@@ -22,10 +22,9 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.emit.manifest import sha256
-from mlgitops.emit.plan import MAX_OUTPUT_BYTES
 from mlgitops.emit.safefs import ProjectTree
-from mlgitops.emit.state import read_local, write_local
-from mlgitops.emit.territory import Territory
+from mlgitops.emit.state import read_sealed, write_local
+from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
 from mlgitops.targets.base import OutputFile
 
 CACHE_PATH = ".mlgitops/render-cache.json"
@@ -43,7 +42,7 @@ def settings_digest(project: ir.Project, renderer: str) -> str:
 def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[OutputFile, ...]]:
     """The files of each model whose IR and files are as the cache recorded them."""
     with ProjectTree(root) as tree:
-        data = read_local(tree, CACHE_PATH)
+        data = read_sealed(tree, CACHE_PATH)
         try:
             document: Any = json.loads(data) if data is not None else None
             if document["settings"] != settings_digest(project, renderer):

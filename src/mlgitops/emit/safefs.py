@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 from mlgitops.boundedread import ReadRefused, Unreadable, file_kind, read_bounded
@@ -61,11 +61,17 @@ class ProjectTree:
             return self._directory_locked(relative, create)
 
     def _directory_locked(self, relative: str, create: bool) -> int:
-        fd = self._fds.get(relative)
-        if fd is not None:
-            return fd
-        parent, _, name = relative.rpartition("/")
-        return self._open_child(self._directory_locked(parent, create), relative, name, create)
+        """Open each missing directory of ``relative`` from the deepest one already open (a
+        loop, not recursion: a forged path may be deep)."""
+        missing: list[str] = []
+        current = relative
+        while current not in self._fds:
+            missing.append(current)
+            current = current.rpartition("/")[0]
+        fd = self._fds[current]
+        for path in reversed(missing):
+            fd = self._open_child(fd, path, path.rpartition("/")[2], create)
+        return fd
 
     def _open_child(self, parent_fd: int, relative: str, name: str, create: bool) -> int:
         _check_name(name, relative)
@@ -125,9 +131,9 @@ class ProjectTree:
     def write_atomic(self, relative: str, data: bytes, *, sync: bool = False) -> None:
         """Replace ``relative`` with ``data`` all at once (a temporary file renamed over it)."""
         fd, name = self.parent(relative, create=True)
-        temporary = f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with _cleanup(fd, temporary):
-            handle = os.open(temporary, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+        temporary = f".{name}.{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}.tmp"
+        handle = os.open(temporary, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+        try:  # from here the temporary file is ours to remove if anything fails
             try:
                 _write_all(handle, data)
                 if sync:
@@ -135,6 +141,10 @@ class ProjectTree:
             finally:
                 os.close(handle)
             os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=fd)
+            raise
 
     def rename(self, source: str, target: str, *, create_parent: bool = False) -> None:
         """Move ``source`` onto ``target`` (replacing a file there, never following a link)."""
@@ -214,17 +224,6 @@ def _write_all(handle: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(handle, view) :]
-
-
-@contextlib.contextmanager
-def _cleanup(dir_fd: int, name: str) -> Iterator[None]:
-    """Remove a temporary entry if the block fails (disk full half-way)."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name, dir_fd=dir_fd)
-        raise
 
 
 def _remove_contents(fd: int) -> None:

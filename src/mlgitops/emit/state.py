@@ -13,11 +13,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
+import hmac
 import os
+import secrets
 import stat
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
+from mlgitops.boundedread import ReadRefused, read_bounded
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.emit.manifest import MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest
 from mlgitops.emit.safefs import ProjectTree, UnsafePathError, describe_mode
@@ -61,30 +66,24 @@ def state_problems(tree: ProjectTree) -> list[Diagnostic]:
         entry = tree.lstat(relative)
         if entry is not None and stat.S_IFMT(entry.st_mode) != kind:
             problems.append(_wrong_kind(relative, entry.st_mode, kind))
-    tracked = tracked_state_files(tree)
-    if tracked is None and tree.lstat(JOURNAL_PATH) is not None:
-        problems.append(
-            make(
-                "MLG511",
-                f"git cannot tell whether {JOURNAL_PATH} is committed, so the interrupted compile it "
-                "describes is not replayed",
-                Location(JOURNAL_PATH),
-                "run mlgitops where 'git ls-files' works in this repository (see git's safe.directory), "
-                f"or delete {STATE_DIR}/txn/ if no compile of yours was interrupted",
-            )
-        )
-    for relative in sorted((tracked or set()) - _COMMITTED):
+    tracked = tracked_state_files(tree) or set()
+    for relative in sorted(tracked - _COMMITTED):
         problems.append(
             make(
                 "MLG511",
                 f"{relative} is tracked by git, but it is local state of one checkout; "
                 "mlgitops never uses it from a commit",
                 Location(relative),
-                f"remove it from git: git rm -r --cached {STATE_DIR}/{relative.split('/')[1]} "
+                f"remove it from git: git rm -r --cached {_top_entry(relative)} "
                 "(then run 'mlgitops compile' again)",
             )
         )
     return problems
+
+
+def _top_entry(relative: str) -> str:
+    """``.mlgitops/txn`` for ``.mlgitops/txn/old/0``; ``.mlgitops`` itself (a submodule entry)."""
+    return "/".join(relative.split("/")[:2])
 
 
 def _wrong_kind(relative: str, mode: int, wanted: int) -> Diagnostic:
@@ -141,17 +140,66 @@ def read_manifest(tree: ProjectTree) -> Manifest | None:
 
 
 def read_local(tree: ProjectTree, relative: str) -> bytes | None:
-    """A cache file's bytes, or None when absent or unusable (a cache is never required)."""
+    """A local file's bytes, or None when absent or unusable."""
     try:
         return tree.read(relative, MAX_LOCAL_STATE_BYTES)
     except OSError:
         return None
 
 
-def write_local(tree: ProjectTree, relative: str, data: bytes) -> None:
-    """Replace a cache file, best effort: a full disk or read-only checkout just goes without."""
+def read_sealed(tree: ProjectTree, relative: str) -> bytes | None:
+    """The body of a local state file this machine wrote for this project (:func:`seal`), or
+    None: absent, unusable, or sealed elsewhere (committed, unpacked from an archive, forged)."""
+    data = read_local(tree, relative)
+    if data is None or not data.startswith(_SEAL_PREFIX):
+        return None
+    seal_line, _, body = data.partition(b"\n")
+    expected = _seal_of(tree, relative, body)
+    if expected is None or not hmac.compare_digest(seal_line, _SEAL_PREFIX + expected):
+        return None
+    return body
+
+
+def seal(tree: ProjectTree, relative: str, body: bytes) -> bytes:
+    """``body`` with a first line that only this machine can compute for this project and
+    file (an HMAC under a key kept outside the repository); unsealed when no key can be had."""
+    digest = _seal_of(tree, relative, body)
+    return _SEAL_PREFIX + (digest or b"none") + b"\n" + body
+
+
+def write_local(tree: ProjectTree, relative: str, body: bytes) -> None:
+    """Replace a sealed cache file, best effort: a full disk or read-only checkout goes without."""
     with contextlib.suppress(OSError):
-        tree.write_atomic(relative, data)
+        tree.write_atomic(relative, seal(tree, relative, body))
+
+
+_SEAL_PREFIX = b"mlgitops-seal "
+
+
+def _seal_of(tree: ProjectTree, relative: str, body: bytes) -> bytes | None:
+    key = _machine_key()
+    if key is None:
+        return None
+    message = b"\0".join([os.fsencode(tree.root), relative.encode(), body])
+    return hmac.new(key, message, hashlib.sha256).hexdigest().encode()
+
+
+def _machine_key() -> bytes | None:
+    """A random key of this user on this machine, created on first use (0600, outside every
+    repository), or None when there is nowhere to keep one."""
+    base = os.environ.get("XDG_STATE_HOME")
+    directory = (Path(base) if base else Path.home() / ".local" / "state") / "mlgitops"
+    path = directory / "seal.key"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(secrets.token_bytes(32))
+        key = read_bounded(path, 64, follow_symlinks=False)
+    except (OSError, RuntimeError, ReadRefused):  # RuntimeError: no home directory to be found
+        return None
+    return key if len(key) == 32 else None
 
 
 def ensure_gitignore(tree: ProjectTree) -> None:

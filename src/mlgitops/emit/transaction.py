@@ -34,7 +34,7 @@ from mlgitops.emit.manifest import MANIFEST_DIR
 from mlgitops.emit.paths import PathGuard
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import StateError
-from mlgitops.emit.territory import Territory
+from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
 from mlgitops.emit.writer import Progress, write_new_files
 
 if TYPE_CHECKING:  # the plan module loads the renderers, which a compile with nothing to do skips
@@ -69,7 +69,8 @@ def apply(plan: Plan, tree: ProjectTree) -> None:
             if index < len(writes):
                 tree.write_new(f"{TXN_DIR}/new/{index}", plan.writes[relative])
     journal = {"version": 2, "writes": writes, "deletes": list(plan.deletes), "existed": sorted(existed)}
-    tree.write_atomic(JOURNAL_PATH, json.dumps(journal, indent=1).encode(), sync=True)
+    body = json.dumps(journal, indent=1).encode()
+    tree.write_atomic(JOURNAL_PATH, state.seal(tree, JOURNAL_PATH, body), sync=True)
     # From here the journal can undo everything: replaced files come back from their
     # backups, and files that did not exist (written directly, maybe half) are removed.
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
@@ -88,9 +89,9 @@ def apply(plan: Plan, tree: ProjectTree) -> None:
                 progress.placed()
         for relative in plan.deletes:
             tree.unlink(relative)
-            tree.remove_empty_parents(relative)
-    except BaseException:
-        _undo(tree, writes, list(plan.deletes), replaced)  # disk full, Ctrl-C: put the tree back at once
+            tree.remove_empty_parents(relative, plan.territory.root_of(relative))
+    except BaseException:  # disk full, Ctrl-C: put the tree back at once
+        _undo(tree, plan.territory, writes, list(plan.deletes), replaced)
         raise
     tree.unlink(JOURNAL_PATH)
     tree.remove_tree(TXN_DIR)
@@ -106,11 +107,13 @@ def recover(tree: ProjectTree, territory: Territory) -> bool:
             tree.remove_tree(TXN_DIR)  # died before the journal: nothing was applied
         return False
     writes, deletes, existed = _read_journal(tree, territory)
-    _undo(tree, writes, deletes, existed)
+    _undo(tree, territory, writes, deletes, existed)
     return True
 
 
-def _undo(tree: ProjectTree, writes: list[str], deletes: list[str], existed: set[str]) -> None:
+def _undo(
+    tree: ProjectTree, territory: Territory, writes: list[str], deletes: list[str], existed: set[str]
+) -> None:
     """Put back the tree the journal describes; safe to run again after a kill at any point."""
     crash_after = int(os.environ.get(_CRASH_IN_RECOVERY_ENV, "-1"))
     restored = 0
@@ -130,15 +133,25 @@ def _undo(tree: ProjectTree, writes: list[str], deletes: list[str], existed: set
                 tree.unlink(relative)
             except NotADirectoryError:
                 continue
-            tree.remove_empty_parents(relative)
+            tree.remove_empty_parents(relative, territory.root_of(relative))
     tree.unlink(JOURNAL_PATH)
     tree.remove_tree(TXN_DIR)
 
 
 def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], list[str], set[str]]:
     """The journal's lists, each path checked against the territory, each backup a plain file."""
+    old = tree.lstat(f"{TXN_DIR}/old")
+    if old is not None and not stat.S_ISDIR(old.st_mode):
+        raise _refused(f"{TXN_DIR}/old, where the journal's backups are, is not a directory")
+    body = state.read_sealed(tree, JOURNAL_PATH)
+    if body is None:
+        raise _refused(
+            "the journal of an interrupted compile was not written by mlgitops on this machine for "
+            "this project (it came with the files, or this user's key in ~/.local/state/mlgitops "
+            "is unavailable or changed)"
+        )
     try:
-        document: Any = json.loads(tree.read(JOURNAL_PATH, MAX_JOURNAL_BYTES))
+        document: Any = json.loads(body)
         writes, deletes, existed = document["writes"], document["deletes"], document["existed"]
         if not all(isinstance(v, list) for v in (writes, deletes, existed)):
             raise TypeError
@@ -182,4 +195,4 @@ def _link_or_copy(tree: ProjectTree, relative: str, backup: str) -> None:
     try:
         tree.link(relative, backup)
     except OSError:
-        tree.write_new(backup, tree.read(relative, 1 << 40))
+        tree.write_new(backup, tree.read(relative, MAX_OUTPUT_BYTES))

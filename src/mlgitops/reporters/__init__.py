@@ -34,7 +34,8 @@ Reporter = Callable[[Report], str]
 # C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides (which
 # reorder what is displayed).  Shown as ASCII escapes: any non-ASCII stand-in would put
 # bytes 0x80-0x9f on the wire, which a terminal in an 8-bit mode reads as C1 controls.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates too (a forged path in a JSON state file): no terminal encoding can print them.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def visible_controls(text: str) -> str:

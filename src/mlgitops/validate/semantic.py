@@ -117,10 +117,14 @@ def _output_path(project: ValidatedProject) -> Iterator[Diagnostic]:
         reason = "contains '..'; it must be a directory inside the project"
     elif not parts:
         reason = "is the project directory itself; compile needs a directory of its own"
-    elif parts[0] in (".mlgitops", ".git"):
-        reason = (
-            f"lies in {parts[0]}/, which {'mlgitops' if parts[0] == '.mlgitops' else 'git'} keeps to itself"
-        )
+    elif parts[0].casefold() == ".mlgitops":
+        reason = f"lies in {parts[0]}/, which mlgitops keeps to itself"
+    elif ".git" in (part.casefold() for part in parts):
+        reason = "lies in a .git directory, which git keeps to itself"
+    elif parts[:2] == [".github", "workflows"] or parts == [".github"]:
+        reason = "is where GitHub reads workflows; the CI files mlgitops writes there are its own"
+    elif path.rstrip("/") != "/".join(parts) or "\\" in path:
+        reason = f"is not written plainly; write it as {'/'.join(parts)!r}"
     else:
         return
     yield make(
