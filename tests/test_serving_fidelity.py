@@ -83,7 +83,8 @@ def test_custom_metric_reaches_kserve_standard_mode_through_keda(tmp_path: Path)
                 "metric": {
                     "backend": "prometheus",
                     "serverAddress": "http://prometheus-operated.monitoring.svc:9090",
-                    "query": 'sum(inflight_requests{namespace="ml-dev", pod=~"iris-predictor-[a-z0-9]+-[a-z0-9]+"})',
+                    "query": "sum(inflight_requests"
+                    '{namespace="ml-dev", pod=~"iris-predictor-[a-z0-9]+-[a-z0-9]+"})',
                 },
                 # KServe passes only value to KEDA, whose default AverageValue makes it per replica
                 "target": {"type": "Value", "value": "2500m"},
@@ -120,7 +121,10 @@ def test_users_kserve_annotations_are_written_as_they_are(tmp_path: Path) -> Non
     assert annotations["serving.kserve.io/enable-prometheus-scraping"] == "true"
     # KEDA reads autoScaling.metrics, not scaleMetric
     assert isvc["spec"]["predictor"]["autoScaling"]["metrics"] == [
-        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}
+        {
+            "type": "Resource",
+            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}},
+        }
     ]
 
 
@@ -180,7 +184,8 @@ def test_triton_on_kubernetes_is_scraped_on_its_metrics_port(tmp_path: Path, run
 
 
 def test_other_runtimes_keep_their_metrics_on_the_serving_port(tmp_path: Path) -> None:
-    objects, _ = _compile(_project(tmp_path, "kubernetes", SKLEARN, {"slos": {"availability": {"objective": 99}}}))
+    availability = {"slos": {"availability": {"objective": 99}}}
+    objects, _ = _compile(_project(tmp_path, "kubernetes", SKLEARN, availability))
     assert [p["name"] for p in objects["Service/iris"]["spec"]["ports"]] == ["http"]
     assert objects["ServiceMonitor/iris"]["spec"]["endpoints"] == [{"port": "http", "path": "/metrics"}]
 

@@ -16,14 +16,14 @@ Locate = Callable[..., Location]
 MaybeLocate = Callable[..., Location | None]
 
 _UNFETCHABLE = {
-    "models": "an MLflow registry URI, which no storage initializer resolves",
-    "runs": "an MLflow run URI, which no storage initializer resolves",
-    "mlflow": "an MLflow URI, which no storage initializer resolves",
-    "pvc": "only KServe's controller mounts a PersistentVolumeClaim; the storage initializer "
-    "the kubernetes target runs cannot",
-    "oci": "only KServe's controller runs a modelcar image; the storage initializer the "
+    "models": "models:/ is an MLflow registry URI, which no storage initializer resolves",
+    "runs": "runs:/ is an MLflow run URI, which no storage initializer resolves",
+    "mlflow": "mlflow:// is an MLflow URI, which no storage initializer resolves",
+    "pvc": "only KServe's controller mounts a pvc:// claim; the storage initializer the kubernetes "
+    "target runs cannot",
+    "oci": "only KServe's controller runs an oci:// modelcar image; the storage initializer the "
     "kubernetes target runs cannot",
-    "file": "a path inside the pod, where no artifact store is",
+    "file": "file:// names a path inside the pod, where no artifact store is",
 }
 
 
@@ -53,10 +53,10 @@ def _artifact(serving: Merged, target: str, at: Locate) -> Iterator[Diagnostic]:
     accepted = platforms.ARTIFACT_SCHEMES[target]
     if scheme in accepted:
         return
-    reason = _UNFETCHABLE.get(scheme, "a scheme no storage initializer knows")
+    reason = _UNFETCHABLE.get(scheme, f"no storage initializer knows the scheme {scheme}:")
     yield make(
         "MLG334",
-        f"the {target} serving target cannot fetch the artifact {artifact!r}: {scheme}:// is {reason}",
+        f"the {target} serving target cannot fetch the artifact {artifact!r}: {reason}",
         at("artifact"),
         f"the {target} target fetches {', '.join(s + '://' for s in accepted)}"
         + (" (an MLflow model's files live in its run's artifact store)" if scheme in _MLFLOW else ""),
