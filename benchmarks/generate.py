@@ -188,7 +188,11 @@ def serving(i: int, name: str, runtime: str) -> Spec:
         metric = STANDARD_METRICS[runtime]
         spec["autoscaling"] = {"minReplicas": 1, "maxReplicas": 5, "metric": metric, "target": 70}
         if metric == "custom":
-            spec["autoscaling"] |= {"target": 100, "customMetric": "inference_queue_depth"}
+            spec["autoscaling"] |= {
+                "target": 100,
+                "customMetric": "inference_queue_depth",
+                "prometheusUrl": "http://prometheus-operated.monitoring.svc:9090",
+            }
         spec["runtimeVersion"] = "v0.14.1"
     else:
         metric = "rps" if i % 5 == 0 else "concurrency"

@@ -12,7 +12,9 @@ by serving target, KServe deployment mode and runtime family:
   requests and errors, and for the other servers, the defaults are the
   conventional ``http_requests_total`` / ``http_request_duration_seconds``
   (Go client, most exporters).  Servers without them need
-  ``spec.monitoring.metrics``.
+  ``spec.monitoring.metrics``.  Triton (``triton``, ``onnx``) has no latency histogram
+  at all: its rows have none (a latency SLO there is MLG335) and name the counters
+  whose ratio is the mean latency, for the dashboard.
 
 Label matchers scope each series to one model in one environment; ``{namespace}``
 and ``{model}`` are filled in.
