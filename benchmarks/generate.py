@@ -296,6 +296,12 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
         }
     if i % 10 == 8:
         spec["metrics"] = {"latency": "request_latency_ms_bucket", "latencyUnit": "milliseconds"}
+    if runtime == "onnx" and "latency" in spec["slos"] and "latency" not in spec.get("metrics", {}):
+        # Triton serves onnx (standard mode here) and exports no latency histogram (MLG335):
+        # the latency SLO times requests at the ingress.
+        spec.setdefault("metrics", {})["latency"] = (
+            f'nginx_ingress_controller_request_duration_seconds_bucket{{ingress="{name}"}}'
+        )
     return spec
 
 
