@@ -188,7 +188,11 @@ def serving(i: int, name: str, runtime: str) -> Spec:
         metric = STANDARD_METRICS[runtime]
         spec["autoscaling"] = {"minReplicas": 1, "maxReplicas": 5, "metric": metric, "target": 70}
         if metric == "custom":
-            spec["autoscaling"] |= {"target": 100, "customMetric": "inference_queue_depth"}
+            spec["autoscaling"] |= {
+                "target": 100,
+                "customMetric": "inference_queue_depth",
+                "prometheusUrl": "http://prometheus-operated.monitoring.svc:9090",
+            }
         spec["runtimeVersion"] = "v0.14.1"
     else:
         metric = "rps" if i % 5 == 0 else "concurrency"
@@ -292,6 +296,12 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
         }
     if i % 10 == 8:
         spec["metrics"] = {"latency": "request_latency_ms_bucket", "latencyUnit": "milliseconds"}
+    if runtime == "onnx" and "latency" in spec["slos"] and "latency" not in spec.get("metrics", {}):
+        # Triton serves onnx (standard mode here) and exports no latency histogram (MLG335):
+        # the latency SLO times requests at the ingress.
+        spec.setdefault("metrics", {})["latency"] = (
+            f'nginx_ingress_controller_request_duration_seconds_bucket{{ingress="{name}"}}'
+        )
     return spec
 
 

@@ -148,6 +148,7 @@ def _serving(values: Mapping[str, Any], model: str, version: str) -> ir.Serving:
             metric=autoscaling["metric"],
             target=autoscaling["target"],
             custom_metric=autoscaling.get("customMetric"),
+            prometheus_url=autoscaling.get("prometheusUrl"),
         ),
         transformer=_transformer(transformer) if transformer else None,
         deployment_mode=values["deploymentMode"],

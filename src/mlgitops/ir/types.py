@@ -53,6 +53,7 @@ class Autoscaling:
     metric: str
     target: float
     custom_metric: str | None = None
+    prometheus_url: str | None = None  # KEDA's Prometheus, for a custom metric on KServe
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.resolve import fit
 from mlgitops.resolve.builtin import builtin_serving
 from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
 from mlgitops.spec.model import Deployment
@@ -154,6 +155,7 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
             "set spec.serving.transformer.image",
         )
     yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"))
+    yield from fit.check(serving, target, env, item.model, deployment_key())
 
 
 def _autoscaling(

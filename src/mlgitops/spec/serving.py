@@ -14,6 +14,7 @@ from mlgitops.spec.common import EnvMap, Resources, Toleration
 from mlgitops.spec.types import (
     ArtifactUri,
     DnsLabel,
+    HttpUrl,
     Image,
     LabelKey,
     MetricName,
@@ -58,7 +59,15 @@ class Autoscaling(SpecModel):
         default=None, description="Target value of the metric per replica."
     )
     custom_metric: MetricName | None = Field(
-        default=None, description="Metric name when `metric: custom` (served by a metrics adapter)."
+        default=None,
+        description="Metric name when `metric: custom`. Plain Kubernetes: a per-pod metric the HPA "
+        "reads from a custom metrics adapter. KServe (standard mode only): KEDA scales on the sum of "
+        "the predictor pods' series in Prometheus (`prometheusUrl`), `target` per replica.",
+    )
+    prometheus_url: HttpUrl | None = Field(
+        default=None,
+        description="Prometheus server KEDA queries for `customMetric` on KServe, e.g. "
+        "`http://prometheus-operated.monitoring.svc:9090`; set it per environment for several clusters.",
     )
 
 

@@ -107,6 +107,7 @@ class Grafana:
             "datasource": DATASOURCE,
             "environment": environment_variable(environments, environments[-1]),
             "targets": grafana_queries.targets(project, model, serving, DATASOURCE),
+            "latency_panel": grafana_queries.latency_panel(grafana_queries.series(project, model, serving)),
             "slos": bool(model.monitoring.slos),
             "drift": {"threshold": drift.threshold, "method": drift.method} if drift else None,
             "burn": grafana_queries.page_burn_rates(model),

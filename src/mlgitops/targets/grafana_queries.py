@@ -133,16 +133,11 @@ def targets(
         error_ratio = rule("availability", RATE_MS, model.name)  # what the availability alerts read
     else:
         error_ratio = f"({_rate(s.errors)} or vector(0)) / {_rate(s.requests)}"
-    buckets = _rate(s.latency, "le")
-    scale = " / 1000" if s.latency_unit == "milliseconds" else ""
     return {
         "alerts": f'ALERTS{{{scope}, alertstate="firing"}}',
         "request_rate": [_target(0, _rate(s.requests), "requests/s", datasource)],
         "error_ratio": [_target(0, error_ratio, "errors", datasource)],
-        "latency": [
-            _target(i, f"histogram_quantile({q}, {buckets}){scale}", legend, datasource)
-            for i, (q, legend) in enumerate(QUANTILES.items())
-        ],
+        "latency": latency(s, datasource),
         "traffic": [
             _target(i, e, legend, datasource) for i, (e, legend) in enumerate(traffic(project, model, d, s))
         ],
@@ -167,6 +162,36 @@ def targets(
             for i, spec in enumerate(slos)
             for j, window in enumerate(PAGE)
         ],
+    }
+
+
+def latency(s: SLOSeries, datasource: dict[str, str]) -> list[dict[str, Any]]:
+    """Quantiles of the latency histogram; a server without one (Triton) gets the mean from its
+    counters of request time and requests; none at all: no query (the panel stays empty)."""
+    if s.latency is not None:
+        buckets = _rate(s.latency, "le")
+        scale = " / 1000" if s.latency_unit == "milliseconds" else ""
+        return [
+            _target(i, f"histogram_quantile({q}, {buckets}){scale}", legend, datasource)
+            for i, (q, legend) in enumerate(QUANTILES.items())
+        ]
+    if s.mean is not None:
+        total, count, unit = s.mean
+        return [_target(0, f"{_rate(total)} / {_rate(count)} * {unit!r}", "mean", datasource)]
+    return []
+
+
+def latency_panel(s: SLOSeries) -> dict[str, str]:
+    """Title and description of the latency panel, saying what its queries show."""
+    if s.latency is None:
+        return {
+            "title": "Latency (mean)",
+            "description": "Mean request latency (5m rate) from the server's counters of request time "
+            "and requests: it exports no latency histogram, so no quantiles.",
+        }
+    return {
+        "title": "Latency (p50, p95, p99)",
+        "description": "Quantiles of the request latency histogram (5m rate).",
     }
 
 

@@ -46,6 +46,11 @@ def tolerations(items: Iterable[ir.Toleration]) -> list[dict[str, Any]]:
     return out
 
 
+def quantity(value: float) -> str:
+    """A metric target as a Kubernetes quantity: whole numbers as they are, else in thousandths."""
+    return str(int(value)) if float(value).is_integer() else f"{round(value * 1000)}m"
+
+
 def pairs(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return dict(items)
 

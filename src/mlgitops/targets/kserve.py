@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import ir
+from mlgitops import ir, platforms
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 
@@ -61,18 +61,21 @@ class KServe:
     def _values(d: ir.Deployment) -> dict[str, Any]:
         s = d.serving
         annotations = dict(d.annotations)
+        # The user's own serving.kserve.io/* annotations are written as they are (validation
+        # made sure they agree with the spec); the spec's fill in what the user left out.
         annotations.update(s.annotations)
-        if s.deployment_mode == "standard":
-            annotations["serving.kserve.io/deploymentMode"] = "Standard"
-            annotations["serving.kserve.io/autoscalerClass"] = "hpa"
-        else:
-            annotations["serving.kserve.io/deploymentMode"] = "Serverless"
+        mode_values = platforms.DEPLOYMENT_MODES[s.deployment_mode]
+        annotations.setdefault(platforms.DEPLOYMENT_MODE, mode_values[0])
+        autoscaler = platforms.default_autoscaler_class(s.deployment_mode, s.autoscaling.metric)
+        if autoscaler is not None:
+            annotations.setdefault(platforms.AUTOSCALER_CLASS, autoscaler)
         if s.protocol == "openai":
             annotations["mlgitops.dev/protocol"] = "openai"
         storage_uri = d.canary.storage_uri if d.canary else s.storage_uri
         version = d.canary.version if d.canary else d.version
         labels = dict(d.labels)
         labels["app.kubernetes.io/version"] = version
+        keda = platforms.uses_keda(s.deployment_mode, s.autoscaling.metric, annotations)
         return {
             "labels": dict(sorted(labels.items())),
             "predictor_labels": predictor_labels(d),
@@ -81,7 +84,44 @@ class KServe:
             "protocol_version": PROTOCOLS[s.protocol],
             "storage_uri": storage_uri,
             "scale_target": round(s.autoscaling.target),
+            "keda_metrics": keda_metrics(d) if keda else None,
         }
+
+
+def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]]:
+    """``spec.predictor.autoScaling.metrics``, which KServe turns into a KEDA ScaledObject.
+
+    A custom metric is KEDA's Prometheus trigger on the sum of the predictor pods' series
+    (raw-deployment pods are ``<model>-predictor-<replica set>-<pod>``).  KServe hands KEDA
+    only ``target.value`` as the threshold and leaves the trigger's metric type to KEDA's
+    default, AverageValue: the sum is divided by the replicas, so the target is per replica,
+    as the spec says.
+    """
+    a = d.serving.autoscaling
+    if a.metric == "custom":
+        pods = f'namespace="{d.environment.namespace}", pod=~"{d.model}-predictor-[a-z0-9]+-[a-z0-9]+"'
+        return [
+            {
+                "type": "External",
+                "external": {
+                    "metric": {
+                        "backend": "prometheus",
+                        "serverAddress": a.prometheus_url,
+                        "query": f"sum({a.custom_metric}{{{pods}}})",
+                    },
+                    "target": {"type": "Value", "value": k8s.quantity(a.target)},
+                },
+            }
+        ]
+    return [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": a.metric,
+                "target": {"type": "Utilization", "averageUtilization": int(a.target)},
+            },
+        }
+    ]
 
 
 def predictor_labels(d: ir.Deployment) -> dict[str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import ir
+from mlgitops import ir, platforms
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, fill
@@ -42,7 +42,11 @@ class Kubernetes:
             stable = self._workload(d, d.version, d.serving.storage_uri, "stable", selector)
             renders: list[tuple[str, str, dict[str, Any]]] = [
                 ("deployment.yaml.j2", "deployment.yaml", stable),
-                ("service.yaml.j2", "service.yaml", {"labels": labels, "selector": selector}),
+                (
+                    "service.yaml.j2",
+                    "service.yaml",
+                    {"labels": labels, "selector": selector, "metrics_port": metrics_port(d.serving)},
+                ),
                 ("hpa.yaml.j2", "hpa.yaml", {"labels": labels, "metric": self._hpa_metric(d.serving)}),
                 (
                     "pdb.yaml.j2",
@@ -102,6 +106,7 @@ class Kubernetes:
             "storage_initializer": STORAGE_INITIALIZER,
             "ready_path": fill(ready, d.model, s.port) if ready else None,
             "live_path": fill(live, d.model, s.port) if live else None,
+            "metrics_port": metrics_port(s),
         }
 
     @staticmethod
@@ -112,7 +117,7 @@ class Kubernetes:
                 "type": "Pods",
                 "pods": {
                     "metric": {"name": a.custom_metric},
-                    "target": {"type": "AverageValue", "averageValue": _quantity(a.target)},
+                    "target": {"type": "AverageValue", "averageValue": k8s.quantity(a.target)},
                 },
             }
         return {
@@ -124,5 +129,7 @@ class Kubernetes:
         }
 
 
-def _quantity(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{round(value * 1000)}m"
+def metrics_port(s: ir.Serving) -> int | None:
+    """The container port named ``metrics`` when the server exports its metrics apart from the
+    serving port (Triton: 8002, at /metrics); ``None``: they are on the ``http`` port."""
+    return platforms.TRITON_METRICS_PORT if s.runtime in platforms.TRITON_RUNTIMES else None

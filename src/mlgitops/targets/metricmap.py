@@ -12,7 +12,9 @@ by serving target, KServe deployment mode and runtime family:
   requests and errors, and for the other servers, the defaults are the
   conventional ``http_requests_total`` / ``http_request_duration_seconds``
   (Go client, most exporters).  Servers without them need
-  ``spec.monitoring.metrics``.
+  ``spec.monitoring.metrics``.  Triton (``triton``, ``onnx``) has no latency histogram
+  at all: its rows have none (a latency SLO there is MLG335) and name the counters
+  whose ratio is the mean latency, for the dashboard.
 
 Label matchers scope each series to one model in one environment; ``{namespace}``
 and ``{model}`` are filled in.
@@ -23,12 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mlgitops import ir
+from mlgitops import ir, platforms
 from mlgitops.targets.promql import Matcher, Selector, parse
 
 ANY = "*"
 # Runtimes served by KServe's Python model server (the kserve/*server images).
 KSERVE_PYTHON = frozenset({"sklearn", "xgboost", "lightgbm", "huggingface"})
+TRITON = platforms.TRITON_RUNTIMES  # Triton serves onnx too, on both targets
 Template = tuple[str, tuple[tuple[str, str, str], ...]]  # metric, (label, op, value) with placeholders
 
 
@@ -36,8 +39,11 @@ Template = tuple[str, tuple[tuple[str, str, str], ...]]  # metric, (label, op, v
 class Defaults:
     requests: Template
     errors: Template
-    latency: Template  # a histogram's _bucket series, without le
+    latency: Template | None  # a histogram's _bucket series, without le; None: the server has none
     latency_unit: str  # unit of its le label: "seconds" | "milliseconds"
+    # Without a histogram: counters of total request time and of requests, and seconds per unit
+    # of the first, which give the mean latency (the dashboard shows it; no SLO can use it).
+    mean: tuple[Template, Template, float] | None = None
 
 
 _KNATIVE = (("namespace_name", "=", "{namespace}"), ("configuration_name", "=", "{model}-predictor"))
@@ -46,6 +52,11 @@ _PREDICTOR_POD = (("namespace", "=", "{namespace}"), ("pod", "=~", "{model}-pred
 _SERVICE = (("namespace", "=", "{namespace}"), ("service", "=", "{model}"))
 _SERVER_ERROR = ("code", "=~", "5..")
 _MODEL_NAME = ("model_name", "=", "{model}")
+_TRITON_MEAN = (
+    ("nv_inference_request_duration_us", _SERVICE),
+    ("nv_inference_request_success", _SERVICE),
+    1e-6,
+)
 
 # (serving target, deployment mode, runtime family) → defaults; the first matching row wins.
 DEFAULTS: dict[tuple[str, str, str], Defaults] = {
@@ -61,6 +72,17 @@ DEFAULTS: dict[tuple[str, str, str], Defaults] = {
         ("request_predict_seconds_bucket", (_PREDICTOR_POD[0], _MODEL_NAME)),
         "seconds",
     ),
+    ("kserve", "standard", "triton"): Defaults(
+        ("http_requests_total", _PREDICTOR_POD),
+        ("http_requests_total", (*_PREDICTOR_POD, _SERVER_ERROR)),
+        None,
+        "seconds",
+        (
+            ("nv_inference_request_duration_us", _PREDICTOR_POD),
+            ("nv_inference_request_success", _PREDICTOR_POD),
+            1e-6,
+        ),
+    ),
     ("kserve", "standard", ANY): Defaults(
         ("http_requests_total", _PREDICTOR_POD),
         ("http_requests_total", (*_PREDICTOR_POD, _SERVER_ERROR)),
@@ -72,6 +94,13 @@ DEFAULTS: dict[tuple[str, str, str], Defaults] = {
         ("http_requests_total", (*_SERVICE, _SERVER_ERROR)),
         ("request_predict_seconds_bucket", (*_SERVICE, _MODEL_NAME)),
         "seconds",
+    ),
+    ("kubernetes", ANY, "triton"): Defaults(
+        ("http_requests_total", _SERVICE),
+        ("http_requests_total", (*_SERVICE, _SERVER_ERROR)),
+        None,
+        "seconds",
+        _TRITON_MEAN,
     ),
     ("kubernetes", ANY, ANY): Defaults(
         ("http_requests_total", _SERVICE),
@@ -90,12 +119,20 @@ class SLOSeries:
 
     requests: Selector
     errors: Selector
-    latency: Selector
+    latency: Selector | None  # None: the server exports no latency histogram (Triton)
     latency_unit: str
+    mean: tuple[Selector, Selector, float] | None = None  # see Defaults.mean
+
+    def histogram(self) -> Selector:
+        """The latency histogram a latency SLO counts from; validation (MLG335) keeps latency SLOs
+        away from servers without one, so its absence here is a bug."""
+        if self.latency is None:
+            raise ValueError("a latency SLO reached rendering without a latency histogram")
+        return self.latency
 
 
 def defaults_for(serving: str, mode: str, runtime: str) -> Defaults:
-    family = "kserve-python" if runtime in KSERVE_PYTHON else runtime
+    family = "kserve-python" if runtime in KSERVE_PYTHON else "triton" if runtime in TRITON else runtime
     for (target, row_mode, row_family), defaults in DEFAULTS.items():
         if target == serving and row_mode in (mode, ANY) and row_family in (family, ANY):
             return defaults
@@ -110,11 +147,19 @@ def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) ->
     latency_unit = overrides.latency_unit or (
         _unit_of(overrides.latency) if overrides.latency else defaults.latency_unit
     )
+    latency = _override(overrides.latency, values)
+    if latency is None and defaults.latency is not None:
+        latency = _build(defaults.latency, values)
+    mean = None
+    if latency is None and defaults.mean is not None:
+        total, count, scale = defaults.mean
+        mean = (_build(total, values), _build(count, values), scale)
     return SLOSeries(
         _override(overrides.requests, values) or _build(defaults.requests, values),
         _override(overrides.errors, values) or _build(defaults.errors, values),
-        _override(overrides.latency, values) or _build(defaults.latency, values),
+        latency,
         latency_unit,
+        mean,
     )
 
 

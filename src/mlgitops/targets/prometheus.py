@@ -3,7 +3,8 @@
 Per deployment, in the environment's directory (listed in its kustomization):
 
 * ``servicemonitor.yaml`` (serving: kubernetes): selects the model's Service by the
-  labels the Service carries and scrapes its ``http`` port at ``/metrics``;
+  labels the Service carries and scrapes its ``http`` port at ``/metrics``, or its
+  ``metrics`` port for a server that exports metrics apart (Triton, 8002);
 * ``podmonitor.yaml`` (serving: kserve): selects the predictor pods by the labels
   the InferenceService gives them (``predictor.labels``).  Serverless pods are
   scraped on Knative queue-proxy's ``http-usermetric`` port (9091), whose request
@@ -33,6 +34,7 @@ from mlgitops.render.engine import RenderError
 from mlgitops.targets import prometheus_rules, prometheus_tests
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
 from mlgitops.targets.kserve import COMPONENT_LABEL
+from mlgitops.targets.kubernetes import metrics_port
 from mlgitops.targets.metricmap import slo_series
 
 QUEUE_PROXY_METRICS_PORT = "http-usermetric"  # Knative queue-proxy's user metrics, containerPort 9091
@@ -96,7 +98,8 @@ class Prometheus:
             # The labels targets/kubernetes.py puts on the Service (tests/test_monitoring_selectors.py).
             template, filename = "servicemonitor.yaml.j2", "servicemonitor.yaml"
             selector = {"app.kubernetes.io/instance": instance, "app.kubernetes.io/name": d.model}
-            endpoints: list[dict[str, Any]] = [{"port": "http", "path": METRICS_PATH}]
+            port = "http" if metrics_port(d.serving) is None else "metrics"
+            endpoints: list[dict[str, Any]] = [{"port": port, "path": METRICS_PATH}]
         else:
             template, filename = "podmonitor.yaml.j2", "podmonitor.yaml"
             selector = {"app.kubernetes.io/instance": instance, COMPONENT_LABEL: "predictor"}

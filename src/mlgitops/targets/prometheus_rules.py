@@ -165,8 +165,8 @@ def _ratio(s: SLORules, window_ms: int) -> str:
         # No error series yet (Knative creates one per status code on first use) means no errors.
         errors = _rate(s.series.errors, window_ms)
         return f"({errors} or vector(0))\n/\n{_rate(s.series.requests, window_ms)}"
-    total = _rate(s.series.latency.with_matchers(Matcher("le", "=", "+Inf")), window_ms)
-    good = _rate(s.series.latency.with_matchers(s.le), window_ms)
+    total = _rate(s.series.histogram().with_matchers(Matcher("le", "=", "+Inf")), window_ms)
+    good = _rate(s.series.histogram().with_matchers(s.le), window_ms)
     # Without the threshold bucket the ratio is empty (not 1): ModelLatencyBucketMissing says so.
     return f"(\n  {total}\n  -\n  {good}\n)\n/\n{total}"
 
@@ -217,8 +217,9 @@ def _objective(s: SLORules) -> str:
 
 
 def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
-    total = s.series.latency.with_matchers(Matcher("le", "=", "+Inf"))
-    good = s.series.latency.with_matchers(s.le)
+    histogram = s.series.histogram()
+    total = histogram.with_matchers(Matcher("le", "=", "+Inf"))
+    good = histogram.with_matchers(s.le)
     unit = s.series.latency_unit
     value = slo.number(slo.threshold_in(unit, s.threshold_ms))
     return Alert(
@@ -228,7 +229,7 @@ def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
         _annotations(
             model,
             f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
-            f"The histogram {s.series.latency.metric} has no bucket le={value} ({_threshold(s)} in {unit}), "
+            f"The histogram {histogram.metric} has no bucket le={value} ({_threshold(s)} in {unit}), "
             "so the latency burn-rate alerts cannot fire. Make the threshold a bucket boundary, or point "
             "spec.monitoring.metrics.latency at a histogram that has it.",
         ),

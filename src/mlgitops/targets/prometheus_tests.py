@@ -209,7 +209,7 @@ def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
 
 def _latency_series(s: pr.SLORules) -> SeriesMaker | None:
     histogram = promql.Selector(
-        s.series.latency.metric, tuple(m for m in s.series.latency.matchers if m.label != "le")
+        s.series.histogram().metric, tuple(m for m in s.series.histogram().matchers if m.label != "le")
     )
     labels = promql.series(histogram)
     if labels is None:
@@ -238,7 +238,7 @@ def _le(s: pr.SLORules) -> str:
 
 def _bucket_missing_test(s: pr.SLORules, alert: pr.Alert) -> dict[str, Any]:
     histogram = promql.Selector(
-        s.series.latency.metric, tuple(m for m in s.series.latency.matchers if m.label != "le")
+        s.series.histogram().metric, tuple(m for m in s.series.histogram().matchers if m.label != "le")
     )
     labels = promql.series(histogram) or {}
     other = slo.go_float(float(slo.threshold_in(s.series.latency_unit, s.threshold_ms) * 10))

@@ -1,0 +1,75 @@
+"""What the serving platforms can honour: facts that validation checks and the serving targets
+render by, kept in one place so the two cannot disagree.
+
+* Artifact schemes. KServe admits a ``storageUri`` whose prefix is in its webhook's
+  ``SupportedStorageURIPrefixList`` (gs, s3, pvc, file, http(s), hdfs, webhdfs, oci, hf; Azure
+  Blob and File shares are https URLs): its storage initializer fetches most of them, the
+  controller mounts ``pvc://`` claims and runs ``oci://`` images as modelcars.  ``file://`` names
+  a path inside the pod, which no artifact store is, so it is left out.  The plain
+  ``kubernetes`` target runs that same storage initializer as an init container on its own
+  (``targets/runtimes.py``), without KServe's controller: nothing mounts a PVC or pulls a
+  modelcar there, so ``pvc://`` and ``oci://`` cannot be fetched.  No initializer understands
+  MLflow's ``models:/``/``runs:/`` URIs: point the artifact at the run's storage instead.
+* KServe annotations (``serving.kserve.io/*``). The spec decides the deployment mode and the
+  autoscaler class; a user's own annotation is written as it is, and must agree with them.
+* Triton. ``triton`` and ``onnx`` (KServe serves ONNX with its Triton runtime; the plain
+  target runs Triton for it) export Prometheus metrics on their own port, 8002.
+"""
+
+from __future__ import annotations
+
+# Scheme → what fetches it, per serving target.
+ARTIFACT_SCHEMES: dict[str, tuple[str, ...]] = {
+    "kserve": ("gs", "s3", "pvc", "hdfs", "webhdfs", "http", "https", "hf", "oci"),
+    "kubernetes": ("gs", "s3", "hdfs", "webhdfs", "http", "https", "hf"),
+}
+
+KSERVE_PREFIX = "serving.kserve.io/"
+DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+# Spec deployment mode → the annotation values meaning it; the first is what mlgitops writes.
+# KServe reads RawDeployment, the name before 0.15, as Standard.
+DEPLOYMENT_MODES: dict[str, tuple[str, ...]] = {
+    "serverless": ("Serverless",),
+    "standard": ("Standard", "RawDeployment"),
+}
+# Metrics that KServe's HPA (Resource metrics) and KEDA scale on in standard mode.
+RESOURCE_METRICS = frozenset({"cpu", "memory"})
+
+TRITON_RUNTIMES = frozenset({"triton", "onnx"})
+TRITON_METRICS_PORT = 8002
+
+
+def artifact_scheme(uri: str) -> str:
+    """The scheme of an artifact URI (placeholders need not be filled in)."""
+    return uri.split("://", 1)[0].lower() if "://" in uri else uri.split(":", 1)[0].lower()
+
+
+def autoscaler_classes(mode: str, metric: str) -> tuple[str, ...]:
+    """The ``serving.kserve.io/autoscalerClass`` values that scale on ``metric`` in ``mode``
+    (none: the annotation must be left out).
+
+    Serverless: Knative's KPA scales on concurrency and rps (no class); KServe switches the
+    revision to Knative's HPA class for cpu and memory.  Standard: KServe's HPA scales on
+    cpu and memory, KEDA on those and on a Prometheus query (a custom metric).
+    """
+    if mode == "serverless":
+        return ("hpa",) if metric in RESOURCE_METRICS else ()
+    if metric in RESOURCE_METRICS:
+        return ("hpa", "keda")
+    return ("keda",)
+
+
+def default_autoscaler_class(mode: str, metric: str) -> str | None:
+    """The class mlgitops writes when the user sets none: only standard mode names one."""
+    if mode != "standard":
+        return None
+    return "hpa" if metric in RESOURCE_METRICS else "keda"
+
+
+def uses_keda(mode: str, metric: str, annotations: dict[str, str]) -> bool:
+    """Whether KServe scales this predictor with KEDA (``spec.predictor.autoScaling``) rather
+    than with ``scaleMetric``/``scaleTarget``."""
+    if mode != "standard":
+        return False
+    return annotations.get(AUTOSCALER_CLASS, default_autoscaler_class(mode, metric)) == "keda"

@@ -1,0 +1,152 @@
+"""What only the merged settings and the chosen serving target tell together: whether the target
+can honour them (:mod:`mlgitops.platforms` holds the facts).  Run by :func:`resolve` per
+deployment; messages name no environment where the problem is the written value itself, so a
+value shared by several environments is reported once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from mlgitops import platforms
+from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.resolve.layers import Merged
+from mlgitops.validate import ValidatedModel
+
+Locate = Callable[..., Location]
+MaybeLocate = Callable[..., Location | None]
+
+_UNFETCHABLE = {
+    "models": "models:/ is an MLflow registry URI, which no storage initializer resolves",
+    "runs": "runs:/ is an MLflow run URI, which no storage initializer resolves",
+    "mlflow": "mlflow:// is an MLflow URI, which no storage initializer resolves",
+    "pvc": "only KServe's controller mounts a pvc:// claim; the storage initializer the kubernetes "
+    "target runs cannot",
+    "oci": "only KServe's controller runs an oci:// modelcar image; the storage initializer the "
+    "kubernetes target runs cannot",
+    "file": "file:// names a path inside the pod, where no artifact store is",
+}
+
+
+def check(
+    serving: Merged, target: str, env: str, model: ValidatedModel, fallback: Location
+) -> Iterator[Diagnostic]:
+    def at(*path: str) -> Location:
+        return where(*path) or fallback
+
+    def where(*path: str) -> Location | None:
+        origin = serving.origin(*path)
+        return origin.location() if origin else None
+
+    yield from _artifact(serving, target, at)
+    if target == "kserve":
+        yield from _kserve_autoscaling(serving, env, at, where)
+        yield from _kserve_annotations(serving, env, at, where)
+    yield from _triton_latency(serving, target, model)
+
+
+def _artifact(serving: Merged, target: str, at: Locate) -> Iterator[Diagnostic]:
+    artifact, runtime = serving.get("artifact"), serving.get("runtime")
+    # A custom container on plain Kubernetes gets the URI in STORAGE_URI and fetches it itself.
+    if not isinstance(artifact, str) or (target == "kubernetes" and runtime == "custom"):
+        return
+    scheme = platforms.artifact_scheme(artifact)
+    accepted = platforms.ARTIFACT_SCHEMES[target]
+    if scheme in accepted:
+        return
+    reason = _UNFETCHABLE.get(scheme, f"no storage initializer knows the scheme {scheme}:")
+    yield make(
+        "MLG334",
+        f"the {target} serving target cannot fetch the artifact {artifact!r}: {reason}",
+        at("artifact"),
+        f"the {target} target fetches {', '.join(s + '://' for s in accepted)}"
+        + (" (an MLflow model's files live in its run's artifact store)" if scheme in _MLFLOW else ""),
+    )
+
+
+_MLFLOW = frozenset({"models", "runs", "mlflow"})
+
+
+def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
+    metric, mode = serving.get("autoscaling", "metric"), serving.get("deploymentMode")
+    if metric != "custom":
+        return
+    if mode == "serverless":
+        yield make(
+            "MLG332",
+            f"KServe serverless mode cannot scale on a custom metric in {env!r}: Knative's "
+            "autoscaler scales on concurrency and rps, its HPA class on cpu and memory",
+            at("autoscaling", "metric"),
+            "set deploymentMode: standard (KServe then scales on the metric with KEDA), or scale on "
+            "concurrency, rps, cpu or memory",
+            related=_present(where("deploymentMode")),
+        )
+    elif (
+        serving.get("autoscaling", "customMetric") is not None
+        and serving.get("autoscaling", "prometheusUrl") is None
+    ):
+        yield make(
+            "MLG332",
+            f"KServe scales on customMetric in {env!r} with KEDA, which queries Prometheus, and no "
+            "prometheusUrl is set",
+            at("autoscaling", "metric"),
+            "set autoscaling.prometheusUrl to the Prometheus that scrapes the predictor (per "
+            "environment when clusters differ)",
+        )
+
+
+def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
+    """A user's ``serving.kserve.io/*`` annotation is written as it is; it must mean what the
+    spec's deployment mode and scaling metric mean."""
+    annotations = serving.get("annotations") or {}
+    mode, metric = serving.get("deploymentMode"), serving.get("autoscaling", "metric")
+    written = annotations.get(platforms.DEPLOYMENT_MODE)
+    modes = platforms.DEPLOYMENT_MODES[mode]
+    if written is not None and written not in modes:
+        yield make(
+            "MLG333",
+            f"annotation {platforms.DEPLOYMENT_MODE}: {written!r} contradicts deploymentMode "
+            f"{mode!r} in {env!r}",
+            at("annotations", platforms.DEPLOYMENT_MODE),
+            f"remove the annotation (deploymentMode {mode!r} writes {modes[0]!r}), or change deploymentMode",
+            related=_present(where("deploymentMode")),
+        )
+    chosen = annotations.get(platforms.AUTOSCALER_CLASS)
+    classes = platforms.autoscaler_classes(mode, metric)
+    if chosen is not None and chosen not in classes:
+        yield make(
+            "MLG333",
+            f"annotation {platforms.AUTOSCALER_CLASS}: {chosen!r} contradicts scaling on {metric!r} "
+            f"in {mode} mode in {env!r}",
+            at("annotations", platforms.AUTOSCALER_CLASS),
+            f"KServe scales on {metric!r} in {mode} mode with autoscalerClass "
+            + " or ".join(repr(c) for c in classes)
+            if classes
+            else f"Knative scales on {metric!r} without an autoscaler class: remove the annotation",
+            related=_present(where("autoscaling", "metric")),
+        )
+
+
+def _triton_latency(serving: Merged, target: str, model: ValidatedModel) -> Iterator[Diagnostic]:
+    """Where the model server's own metrics count (docs/monitoring.md), Triton has no histogram
+    of request latency for a latency SLO to count requests under its threshold."""
+    runtime, monitoring = serving.get("runtime"), model.spec.spec.monitoring
+    if runtime not in platforms.TRITON_RUNTIMES or monitoring is None or monitoring.slos is None:
+        return
+    latency = monitoring.slos.latency
+    if latency is None or (monitoring.metrics is not None and monitoring.metrics.latency is not None):
+        return
+    if target == "kserve" and serving.get("deploymentMode") == "serverless":
+        return  # Knative's queue-proxy times every request whatever the runtime
+    yield make(
+        "MLG335",
+        f"a latency SLO needs a request latency histogram, and Triton (runtime {runtime!r}) exports "
+        "none: nv_inference_request_duration_us is a cumulative counter (a mean, not the share of "
+        "requests under a threshold), its summaries have fixed quantiles",
+        model.doc.locate(("spec", "monitoring", "slos", "latency")),
+        "point spec.monitoring.metrics.latency at a histogram in front of Triton (an ingress or "
+        "mesh proxy), or serve it with KServe in serverless mode, whose queue-proxy times every request",
+    )
+
+
+def _present(location: Location | None) -> list[Location]:
+    return [location] if location is not None else []
