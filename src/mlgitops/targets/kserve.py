@@ -78,9 +78,10 @@ class KServe:
             "predictor_labels": predictor_labels(d),
             "annotations": dict(sorted(annotations.items())),
             "model_format": MODEL_FORMATS.get(s.runtime),
-            "protocol_version": PROTOCOLS[s.protocol],
+            # None (a null protocol): no protocolVersion, KServe's default applies
+            "protocol_version": PROTOCOLS.get(s.protocol) if s.protocol else None,
             "storage_uri": storage_uri,
-            "scale_target": round(s.autoscaling.target),
+            "scale_target": _scale_target(s.autoscaling),
         }
 
 
@@ -92,3 +93,10 @@ def predictor_labels(d: ir.Deployment) -> dict[str, str]:
         "mlgitops.dev/environment": d.environment.name,
         "mlgitops.dev/model": d.model,
     }
+
+
+def _scale_target(autoscaling: ir.Autoscaling | None) -> int | None:
+    """None when a null left the target (or all of autoscaling) to KServe's default."""
+    if autoscaling is None or autoscaling.target is None:
+        return None
+    return round(autoscaling.target)
