@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import example
+from compile_helpers import copy_specs, edit_yaml, example
 from conftest import CliRunner
 
 PLATFORM = example("platform")
@@ -158,3 +158,33 @@ def test_an_invalid_project_exits_1(cli: CliRunner, tmp_path: Path) -> None:
     result = cli("explain", "fraud-detector", "--project", str(tmp_path))
     assert result.exit_code == 1
     assert "MLG" in result.stderr
+
+
+def test_an_explicit_null_shows_as_the_platform_default(cli: CliRunner, tmp_path: Path) -> None:
+    """A null that removed mlgitops' default shows where it was written, not as a value."""
+    root = copy_specs(example("quickstart"), tmp_path / "q")
+    model = root / "models/iris-classifier.yaml"
+    edit_yaml(model, lambda data: data["spec"]["deployments"]["prod"].update({"resources": None}))
+    edit_yaml(model, lambda data: data["spec"]["serving"].update({"protocol": None}))
+    lines = model.read_text(encoding="utf-8").splitlines()
+    protocol_line = next(i for i, line in enumerate(lines, 1) if line.strip() == "protocol: null")
+    result = cli("explain", "iris-classifier", "--env", "prod", "--project", str(root), "--format", "json")
+    assert result.exit_code == 0, result.output
+    settings = settings_of(json.loads(result.stdout)[0])
+    assert settings["serving.protocol"] == {
+        "path": "serving.protocol",
+        "value": None,
+        "layer": "model",
+        "file": "models/iris-classifier.yaml",
+        "line": protocol_line,
+        "column": settings["serving.protocol"]["column"],
+        "platformDefault": True,
+    }
+    assert settings["serving.resources"]["platformDefault"] is True
+    assert not [path for path in settings if path.startswith("serving.resources.")]
+    assert "platformDefault" not in settings["serving.runtime"]
+    text = cli("explain", "iris-classifier", "--env", "prod", "--project", str(root)).stdout
+    row = next(line for line in text.splitlines() if "serving.protocol" in line)
+    assert " ".join(row.split()[1:]) == (
+        f"null platform default (null in models/iris-classifier.yaml:{protocol_line}, model)"
+    )

@@ -62,8 +62,36 @@ def _application_set_and_standard(data: Any) -> None:
     _standard_mode(data)
 
 
-# variant id → (example, edit of its mlgitops.yaml, what the variant must contain)
-VARIANTS: dict[str, tuple[str, Callable[[Any], None] | None, str | None]] = {
+def _nulls_on_kserve(data: Any) -> None:
+    """Explicit nulls leave resources, replica bounds, metric, target and protocol to KServe."""
+    data["spec"]["defaults"]["serving"] = {
+        "resources": None,
+        "protocol": None,
+        "autoscaling": {"minReplicas": None, "maxReplicas": None, "metric": None, "target": None},
+    }
+
+
+def _nulls_on_kubernetes(data: Any) -> None:
+    """Plain Kubernetes: requests left to the platform, an HPA without minReplicas or metrics."""
+    data["spec"]["serving"] = "kubernetes"
+    data["spec"]["defaults"]["serving"] = {
+        "resources": {"cpu": None, "limits": {"memory": None}},
+        "autoscaling": {"minReplicas": None, "metric": None},
+    }
+
+
+def _kubernetes(data: Any) -> None:
+    data["spec"]["serving"] = "kubernetes"
+
+
+def _no_autoscaling_in_prod(data: Any) -> None:
+    """`autoscaling: null` and `resources: null` in the model's prod override."""
+    data["spec"]["deployments"]["prod"].update({"autoscaling": None, "resources": None})
+
+
+Edit = Callable[[Any], None]
+# variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
+VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
     "quickstart": ("quickstart", None, "Application"),
     "platform": ("platform", None, "Application"),
     "gitlab-flux-k8s": ("gitlab-flux-k8s", None, "Kustomization"),
@@ -72,6 +100,14 @@ VARIANTS: dict[str, tuple[str, Callable[[Any], None] | None, str | None]] = {
     # API-server destinations in an ApplicationSet, and KServe standard (raw Deployment) mode
     "quickstart-applicationset-standard": ("quickstart", _application_set_and_standard, "ApplicationSet"),
     "quickstart-standard": ("quickstart", _standard_mode, "InferenceService"),
+    # explicit nulls: the fields are omitted and what is left is still valid (tests/test_nulls.py)
+    "quickstart-nulls": ("quickstart", _nulls_on_kserve, "InferenceService"),
+    "quickstart-nulls-kubernetes": ("quickstart", _nulls_on_kubernetes, "Application"),
+    "quickstart-no-autoscaling-kubernetes": (
+        "quickstart",
+        {"mlgitops.yaml": _kubernetes, "models/iris-classifier.yaml": _no_autoscaling_in_prod},
+        "Application",
+    ),
 }
 
 
@@ -82,8 +118,9 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for variant, (name, change, _) in VARIANTS.items():
         root = copy_project(example(name), tmp_path_factory.mktemp("outputs") / variant)
         assert_not_in_git(root)
-        if change is not None:
-            edit_yaml(root / "mlgitops.yaml", change)
+        edits = change if isinstance(change, dict) else {"mlgitops.yaml": change} if change else {}
+        for relative, edit in edits.items():
+            edit_yaml(root / relative, edit)
         result = compile_project(root, use_cache=False)
         shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
         assert result.ok, f"{variant} does not compile:\n{shown}"
@@ -198,6 +235,28 @@ def test_the_variants_really_differ(compiled: dict[str, Path]) -> None:
     )
     assert standard["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
     assert standard["spec"]["predictor"]["scaleMetric"] == "cpu"
+
+
+def test_the_null_variants_leave_the_fields_out(compiled: dict[str, Path]) -> None:
+    """The nulls took effect: each variant lacks what its nulls removed (and still validated above)."""
+    kserve = compiled["quickstart-nulls"] / "deploy/prod/iris-classifier/inferenceservice.yaml"
+    predictor = yaml.safe_load(kserve.read_text())["spec"]["predictor"]
+    assert {"scaleMetric", "scaleTarget"}.isdisjoint(predictor)
+    assert "protocolVersion" not in predictor["model"]
+    assert predictor["model"]["resources"] == {}
+    plain = compiled["quickstart-nulls-kubernetes"] / "deploy/prod/iris-classifier"
+    hpa = yaml.safe_load((plain / "hpa.yaml").read_text())
+    assert "metrics" not in hpa["spec"] and hpa["spec"]["maxReplicas"] == 4
+    deployment = yaml.safe_load((plain / "deployment.yaml").read_text())
+    resources = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]
+    # cpu: no request, so no limit (it defaults to the request); memory: a request, no limit
+    assert resources == {"requests": {"memory": "1Gi"}}
+    fixed = compiled["quickstart-no-autoscaling-kubernetes"] / "deploy"
+    assert not (fixed / "prod/iris-classifier/hpa.yaml").exists()
+    assert (fixed / "dev/iris-classifier/hpa.yaml").is_file()
+    deployment = yaml.safe_load((fixed / "prod/iris-classifier/deployment.yaml").read_text())
+    assert "replicas" not in deployment["spec"]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"] == {}
 
 
 def test_the_validators_are_not_vacuous(compiled: dict[str, Path]) -> None:

@@ -95,6 +95,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG327", "label value too long for Kubernetes", _E),
         CodeInfo("MLG328", "two environments deploy to the same cluster and namespace", _E),
         CodeInfo("MLG329", "output path not usable", _E),
+        CodeInfo("MLG330", "null on a field the serving target cannot leave to the platform", _E),
+        CodeInfo("MLG331", "null leaves a value without the field it belongs to", _E),
         CodeInfo("MLG332", "autoscaling metric the serving target cannot scale on", _E),
         CodeInfo("MLG333", "KServe annotation contradicts the spec", _E),
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),

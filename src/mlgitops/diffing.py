@@ -191,15 +191,12 @@ def _details(a: ir.Deployment, b: ir.Deployment) -> list[str]:
     sa, sb = a.serving, b.serving
     if a.canary and b.canary and a.canary.traffic != b.canary.traffic:
         out.append(f"canary traffic {a.canary.traffic}% → {b.canary.traffic}%")
+    ra, rb = sa.resources or _PLATFORM_RESOURCES, sb.resources or _PLATFORM_RESOURCES
     for label, x, y in (
-        (
-            "replicas",
-            f"{sa.autoscaling.min_replicas}–{sa.autoscaling.max_replicas}",
-            f"{sb.autoscaling.min_replicas}–{sb.autoscaling.max_replicas}",
-        ),
-        ("cpu", sa.resources.cpu, sb.resources.cpu),
-        ("memory", sa.resources.memory, sb.resources.memory),
-        ("gpu", str(sa.resources.gpu), str(sb.resources.gpu)),
+        ("replicas", _replicas(sa.autoscaling), _replicas(sb.autoscaling)),
+        ("cpu", _or_platform(ra.cpu), _or_platform(rb.cpu)),
+        ("memory", _or_platform(ra.memory), _or_platform(rb.memory)),
+        ("gpu", str(ra.gpu), str(rb.gpu)),
         ("runtime", sa.runtime, sb.runtime),
         ("image", sa.image or "-", sb.image or "-"),
     ):
@@ -230,3 +227,18 @@ def _alerts(files: list[OutputFile]) -> set[str]:
                         suffix = f" ({severity})" if severity else ""
                         found.add(f"{output.path}: {rule['alert']}{suffix}")
     return found
+
+
+# What a null left to the platform shows as in a diff.
+_PLATFORM_DEFAULT = "platform default"
+_PLATFORM_RESOURCES = ir.Resources(None, None, None, None)
+
+
+def _or_platform(value: object) -> str:
+    return _PLATFORM_DEFAULT if value is None else str(value)
+
+
+def _replicas(autoscaling: ir.Autoscaling | None) -> str:
+    if autoscaling is None:
+        return _PLATFORM_DEFAULT
+    return f"{_or_platform(autoscaling.min_replicas)}–{_or_platform(autoscaling.max_replicas)}"

@@ -12,9 +12,13 @@ from mlgitops.resolve import Origin, ResolvedDeployment, ResolvedProject
 
 @dataclass(frozen=True, slots=True)
 class Setting:
+    """A resolved value and where it was written; ``platform_default`` when it is an
+    explicit ``null`` (``origin`` is the null), which leaves the value to the platform."""
+
     path: str
     value: Any
     origin: Origin
+    platform_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +55,14 @@ def _explain(item: ResolvedDeployment) -> Explanation:
         canary = item.deployment.canary
         settings.append(Setting("canary.version", canary.version, deployment.child("canary", "version")))
         settings.append(Setting("canary.traffic", canary.traffic, deployment.child("canary", "traffic")))
-    for path in sorted(item.serving.origins):
-        value = item.serving.get(*path)
-        settings.append(Setting("serving." + ".".join(path), _plain(value), item.serving.origins[path]))
+    serving = item.serving
+    rows = [(path, False) for path in serving.origins] + [(path, True) for path in serving.nulls]
+    for path, cleared in sorted(rows):
+        name = "serving." + ".".join(path)
+        if cleared:
+            settings.append(Setting(name, None, serving.nulls[path], platform_default=True))
+        else:
+            settings.append(Setting(name, _plain(serving.get(*path)), serving.origins[path]))
     return Explanation(item.model.name, item.environment.name, item.environment.namespace, tuple(settings))
 
 

@@ -60,14 +60,15 @@ def autoscaler_classes(mode: str, metric: str) -> tuple[str, ...]:
     return ("keda",)
 
 
-def default_autoscaler_class(mode: str, metric: str) -> str | None:
-    """The class mlgitops writes when the user sets none: only standard mode names one."""
-    if mode != "standard":
+def default_autoscaler_class(mode: str, metric: str | None) -> str | None:
+    """The class mlgitops writes when the user sets none: only standard mode names one, and
+    none when a null left the metric to KServe."""
+    if mode != "standard" or metric is None:
         return None
     return "hpa" if metric in RESOURCE_METRICS else "keda"
 
 
-def uses_keda(mode: str, metric: str, annotations: dict[str, str]) -> bool:
+def uses_keda(mode: str, metric: str | None, annotations: dict[str, str]) -> bool:
     """Whether KServe scales this predictor with KEDA (``spec.predictor.autoScaling``) rather
     than with ``scaleMetric``/``scaleTarget``."""
     if mode != "standard":

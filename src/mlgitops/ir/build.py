@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlgitops import ir
 from mlgitops.ir.convert import env_vars, resources_from_tree, tolerations
 from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
+from mlgitops.resolve.layers import Merged
 from mlgitops.spec.model import ModelSpec
 from mlgitops.validate import ValidatedModel
 
@@ -70,7 +71,7 @@ def _deployment(
 ) -> ir.Deployment:
     spec: ModelSpec = item.model.spec
     name = spec.metadata.name
-    serving = _serving(item.serving.values, name, item.deployment.version)
+    serving = _serving(item.serving, name, item.deployment.version)
     canary = None
     if item.deployment.canary is not None:
         canary = ir.Canary(
@@ -124,45 +125,89 @@ def fill_artifact(template: object, model: str, version: str) -> str | None:
     return template.replace("{model}", model).replace("{version}", version)
 
 
-def _serving(values: Mapping[str, Any], model: str, version: str) -> ir.Serving:
-    autoscaling = values["autoscaling"]
+def _serving(serving: Merged, model: str, version: str) -> ir.Serving:
+    """Defaulted fields are complete after resolution unless an explicit ``null`` removed
+    them: then they stay None and each target omits them (resolve refuses the nulls a
+    target cannot omit)."""
+    values = serving.values
     transformer = values.get("transformer")
+    resources = values.get("resources")
     return ir.Serving(
         runtime=values["runtime"],
         runtime_version=values.get("runtimeVersion"),
-        protocol=values["protocol"],
+        protocol=values.get("protocol"),
         storage_uri=fill_artifact(values.get("artifact"), model, version),
         image=values.get("image"),
         command=tuple(values.get("command") or ()),
         args=tuple(values.get("args") or ()),
         env=env_vars(values.get("env") or {}),
-        port=values["port"],
-        resources=resources_from_tree(values["resources"]),
+        port=values.get("port"),
+        resources=None
+        if resources is None
+        else resources_from_tree(resources, _cleared(serving, "resources")),
         node_selector=tuple(sorted((values.get("nodeSelector") or {}).items())),
         tolerations=tolerations(values.get("tolerations") or ()),
         service_account=values.get("serviceAccount"),
-        autoscaling=ir.Autoscaling(
-            min_replicas=0 if autoscaling["scaleToZero"] else autoscaling["minReplicas"],
-            max_replicas=autoscaling["maxReplicas"],
-            scale_to_zero=autoscaling["scaleToZero"],
-            metric=autoscaling["metric"],
-            target=autoscaling["target"],
-            custom_metric=autoscaling.get("customMetric"),
-            prometheus_url=autoscaling.get("prometheusUrl"),
-        ),
-        transformer=_transformer(transformer) if transformer else None,
-        deployment_mode=values["deploymentMode"],
+        autoscaling=_autoscaling(values.get("autoscaling")),
+        transformer=_transformer(transformer, serving) if transformer else None,
+        deployment_mode=values.get("deploymentMode"),
         annotations=tuple(sorted((values.get("annotations") or {}).items())),
     )
 
 
-def _transformer(values: Mapping[str, Any]) -> ir.Container:
+def _resources(values: Mapping[str, Any] | None, cleared: Callable[..., bool]) -> ir.Resources | None:
+    return None if values is None else resources_from_tree(values, cleared)
+
+
+def _cleared(serving: Merged, *under: str) -> Callable[..., bool]:
+    """Whether an explicit ``null`` removed the value at ``under`` + path (exactly, or a
+    mapping between the two)."""
+
+    def cleared(*path: str) -> bool:
+        return any((*under, *path[:size]) in serving.nulls for size in range(1, len(path) + 1))
+
+    return cleared
+
+
+def _autoscaling(values: Mapping[str, Any] | None) -> ir.Autoscaling | None:
+    if values is None:
+        return None
+    # scaleToZero is mlgitops' switch for minReplicas 0; null (like false) leaves the
+    # platform's minimum, so it is never written itself.
+    to_zero = bool(values.get("scaleToZero"))
+    return ir.Autoscaling(
+        min_replicas=0 if to_zero else values.get("minReplicas"),
+        max_replicas=values.get("maxReplicas"),
+        scale_to_zero=to_zero,
+        metric=values.get("metric"),
+        target=values.get("target"),
+        custom_metric=values.get("customMetric"),
+        prometheus_url=values.get("prometheusUrl"),
+    )
+
+
+# A transformer without resources gets a small request of its own; a null leaves them
+# to the platform, and a request left unset in resources it has takes the model's default.
+_TRANSFORMER_RESOURCES = {"cpu": "100m", "memory": "256Mi"}
+_TRANSFORMER_REQUESTS = {"cpu": "500m", "memory": "1Gi"}
+
+
+def _transformer(values: Mapping[str, Any], serving: Merged) -> ir.Container:
+    cleared = _cleared(serving, "transformer", "resources")
+    written = values.get("resources")
+    resources: ir.Resources | None
+    if written is None:
+        nulled = ("transformer", "resources") in serving.nulls
+        resources = None if nulled else resources_from_tree(_TRANSFORMER_RESOURCES)
+    else:
+        defaults = {k: v for k, v in _TRANSFORMER_REQUESTS.items() if not cleared(k)}
+        resources = resources_from_tree(written, cleared, defaults)
     return ir.Container(
         image=values["image"],
         command=tuple(values.get("command") or ()),
         args=tuple(values.get("args") or ()),
         env=env_vars(values.get("env") or {}),
-        resources=resources_from_tree(values.get("resources") or {"cpu": "100m", "memory": "256Mi"}),
+        resources=resources,
     )
 
 

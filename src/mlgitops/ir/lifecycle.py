@@ -21,7 +21,10 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         args=(*spec.args, *(f"--{name}={value}" for name, value in params)),
         params=params,
         env=env_vars(spec.env),
-        resources=resources(spec.resources, "1", "2Gi"),
+        # an explicit `resources: null` leaves them all to the platform (a LimitRange, or none)
+        resources=None
+        if spec.resources is None and "resources" in spec.model_fields_set
+        else resources(spec.resources, "1", "2Gi"),
         schedule=spec.schedule,
         runner=spec.runner,
         timeout_minutes=spec.timeout_minutes,

@@ -28,10 +28,12 @@ class EnvVar:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    cpu: str
-    memory: str
-    limit_cpu: str
-    limit_memory: str
+    """None: left to the platform (an explicit ``null``), so the target omits it."""
+
+    cpu: str | None
+    memory: str | None
+    limit_cpu: str | None
+    limit_memory: str | None
     gpu: int = 0
     gpu_resource: str = "nvidia.com/gpu"
 
@@ -47,11 +49,13 @@ class Toleration:
 
 @dataclass(frozen=True, slots=True)
 class Autoscaling:
-    min_replicas: int
-    max_replicas: int
+    """None: left to the platform (an explicit ``null``), so the target omits it."""
+
+    min_replicas: int | None
+    max_replicas: int | None
     scale_to_zero: bool
-    metric: str
-    target: float
+    metric: str | None
+    target: float | None
     custom_metric: str | None = None
     prometheus_url: str | None = None  # KEDA's Prometheus, for a custom metric on KServe
 
@@ -64,27 +68,30 @@ class Container:
     command: tuple[str, ...]
     args: tuple[str, ...]
     env: tuple[EnvVar, ...]
-    resources: Resources
+    resources: Resources | None
 
 
 @dataclass(frozen=True, slots=True)
 class Serving:
+    """None in a defaulted field (protocol, port, resources, autoscaling, deployment_mode)
+    means an explicit ``null``: the target omits it and the platform's default applies."""
+
     runtime: str
     runtime_version: str | None
-    protocol: str
+    protocol: str | None
     storage_uri: str | None  # artifact of the stable version, placeholders filled
     image: str | None
     command: tuple[str, ...]
     args: tuple[str, ...]
     env: tuple[EnvVar, ...]
-    port: int
-    resources: Resources
+    port: int | None
+    resources: Resources | None
     node_selector: tuple[tuple[str, str], ...]
     tolerations: tuple[Toleration, ...]
     service_account: str | None
-    autoscaling: Autoscaling
+    autoscaling: Autoscaling | None
     transformer: Container | None
-    deployment_mode: str  # "serverless" | "standard"
+    deployment_mode: str | None  # "serverless" | "standard"; None only on the kubernetes target
     annotations: tuple[tuple[str, str], ...]
 
 
@@ -139,7 +146,7 @@ class Training:
     args: tuple[str, ...]  # the spec's args followed by --param=value for each param
     params: tuple[tuple[str, str], ...]
     env: tuple[EnvVar, ...]
-    resources: Resources
+    resources: Resources | None
     schedule: str | None
     runner: str
     timeout_minutes: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mlgitops.explain import Explanation
+from mlgitops.explain import Explanation, Setting
 from mlgitops.render.yamlout import flow, scalar
 
 
@@ -16,7 +16,13 @@ def render(explanations: list[Explanation], fmt: str) -> str:
                 "environment": e.environment,
                 "namespace": e.namespace,
                 "settings": [
-                    {"path": s.path, "value": s.value, "layer": s.origin.layer, **_where(s)}
+                    {
+                        "path": s.path,
+                        "value": s.value,
+                        "layer": s.origin.layer,
+                        **_where(s),
+                        **({"platformDefault": True} if s.platform_default else {}),
+                    }
                     for s in e.settings
                 ],
             }
@@ -25,13 +31,21 @@ def render(explanations: list[Explanation], fmt: str) -> str:
         return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
     blocks = []
     for e in explanations:
-        rows = [(s.path, _shown(s.value), s.origin.describe()) for s in e.settings]
+        rows = [(s.path, _shown(s.value), _origin(s)) for s in e.settings]
         width_path = max(len(r[0]) for r in rows)
         width_value = min(max(len(r[1]) for r in rows), 48)
         lines = [f"{e.model} in {e.environment} (namespace {e.namespace})"]
         lines += [f"  {p:<{width_path}}  {v:<{width_value}}  {o}" for p, v, o in rows]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def _origin(setting: Setting) -> str:
+    if not setting.platform_default:
+        return setting.origin.describe()
+    location = setting.origin.location()
+    where = f"{location.file}:{location.line}" if location else "built in"
+    return f"platform default (null in {where}, {setting.origin.layer})"
 
 
 def _where(setting: object) -> dict[str, object]:

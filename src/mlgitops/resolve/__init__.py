@@ -21,6 +21,7 @@ from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.resolve import fit
 from mlgitops.resolve.builtin import builtin_serving
 from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
+from mlgitops.resolve.platform import refused_nulls, without_orphan_target
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.project import Environment
 from mlgitops.spec.serving import ServingSpec
@@ -105,7 +106,9 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
                 shared = shared_layers[shared_key] = merge(
                     [builtin, defaults, env_layer], ServingSpec.model_fields
                 )
-            serving = merge([model_layer, override], ServingSpec.model_fields, onto=shared)
+            serving = without_orphan_target(
+                merge([model_layer, override], ServingSpec.model_fields, onto=shared)
+            )
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
             diagnostics += _complete(item, spec.serving)
@@ -155,6 +158,7 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
             "set spec.serving.transformer.image",
         )
     yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"))
+    yield from refused_nulls(serving, env, target, deployment_key)
     yield from fit.check(serving, target, env, item.model, deployment_key())
 
 
@@ -194,10 +198,11 @@ def _autoscaling(
             "with scaleToZero, set minReplicas: 0",
         )
     if metric == "custom" and serving.get("autoscaling", "customMetric") is None:
+        cleared = serving.null("autoscaling", "customMetric")
         yield make(
             "MLG317",
             f"metric 'custom' in {env!r} needs 'customMetric'",
-            at("autoscaling", "metric"),
+            (cleared.location() if cleared else None) or at("autoscaling", "metric"),
             "name the Prometheus metric in customMetric",
         )
     if metric in ("concurrency", "rps") and (target != "kserve" or mode == "standard"):

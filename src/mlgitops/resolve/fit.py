@@ -84,11 +84,12 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
         serving.get("autoscaling", "customMetric") is not None
         and serving.get("autoscaling", "prometheusUrl") is None
     ):
+        nulled = serving.null("autoscaling", "prometheusUrl")  # an explicit null: point at it
         yield make(
             "MLG332",
             f"KServe scales on customMetric in {env!r} with KEDA, which queries Prometheus, and no "
             "prometheusUrl is set",
-            at("autoscaling", "metric"),
+            nulled.location() if nulled and nulled.location() else at("autoscaling", "metric"),
             "set autoscaling.prometheusUrl to the Prometheus that scrapes the predictor (per "
             "environment when clusters differ)",
         )
@@ -99,6 +100,8 @@ def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocat
     spec's deployment mode and scaling metric mean."""
     annotations = serving.get("annotations") or {}
     mode, metric = serving.get("deploymentMode"), serving.get("autoscaling", "metric")
+    if mode is None:
+        return  # a null deploymentMode is refused on its own (MLG330)
     written = annotations.get(platforms.DEPLOYMENT_MODE)
     modes = platforms.DEPLOYMENT_MODES[mode]
     if written is not None and written not in modes:

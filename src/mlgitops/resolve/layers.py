@@ -6,15 +6,19 @@ actually wrote count (pydantic's ``model_fields_set``):
 * nested objects (``resources``, ``autoscaling``, ``transformer``, …) merge field by field;
 * mappings (``env``, ``nodeSelector``, ``annotations``) merge key by key;
 * lists (``args``, ``tolerations``, …) and scalars replace what lower layers set;
-* an explicit ``null`` removes what lower layers set.
+* an explicit ``null`` removes what lower layers set, down to mlgitops' own
+  defaults, so the serving platform's default applies (the target omits the field,
+  or refuses the null in ``validate`` where the platform has no default).
 
-Every leaf of the result remembers the :class:`Origin` it came from.
+Every leaf of the result remembers the :class:`Origin` it came from, and every
+explicit ``null`` that decided a value is kept in ``nulls`` (for ``explain`` and for
+errors located on the null).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from pydantic.fields import FieldInfo
@@ -60,10 +64,12 @@ class Layer:
 
 @dataclass(frozen=True, slots=True)
 class Merged:
-    """The merged values (nested dicts keyed by YAML names) and each leaf's origin."""
+    """The merged values (nested dicts keyed by YAML names), each leaf's origin, and the
+    origin of each explicit ``null`` still in force (the value it removed is absent)."""
 
     values: Mapping[str, Any]
     origins: Mapping[Path, Origin]
+    nulls: Mapping[Path, Origin] = field(default_factory=dict)
 
     def get(self, *path: str, default: Any = None) -> Any:
         node: Any = self.values
@@ -80,6 +86,15 @@ class Merged:
             return found
         below = [o for p, o in self.origins.items() if p[: len(path)] == path]
         return below[0] if below else None
+
+    def null(self, *path: str) -> Origin | None:
+        """Origin of the explicit ``null`` that removed the value at ``path`` (or a mapping
+        above it), when one did."""
+        for size in range(len(path), 0, -1):
+            found = self.nulls.get(path[:size])
+            if found is not None:
+                return found
+        return None
 
 
 def top_value(layers: Sequence[Layer], field: str) -> Any:
@@ -100,10 +115,11 @@ def merge(
     """
     values: dict[str, Any] = _copy_tree(onto.values) if onto else {}
     origins: dict[Path, Origin] = dict(onto.origins) if onto else {}
+    nulls: dict[Path, Origin] = dict(onto.nulls) if onto else {}
     for layer in layers:
         if layer.spec is not None:
-            _merge_model(values, origins, layer.spec, layer.origin, (), fields)
-    return Merged(values, origins)
+            _merge_model(values, origins, nulls, layer.spec, layer.origin, (), fields)
+    return Merged(values, origins, nulls)
 
 
 def _copy_tree(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,6 +130,7 @@ def _copy_tree(values: Mapping[str, Any]) -> dict[str, Any]:
 def _merge_model(
     values: dict[str, Any],
     origins: dict[Path, Origin],
+    nulls: dict[Path, Origin],
     model: SpecModel,
     origin: Origin,
     prefix: Path,
@@ -134,7 +151,7 @@ def _merge_model(
             if not isinstance(previous, dict):
                 _replace(values, origins, key, path, previous)
                 previous = values[key] = {}
-            _merge_model(previous, origins, value, here, path)
+            _merge_model(previous, origins, nulls, value, here, path)
         elif isinstance(value, dict):
             if not isinstance(previous, dict):
                 _replace(values, origins, key, path, previous)
@@ -144,8 +161,13 @@ def _merge_model(
                 origins[(*path, item_key)] = here.child(item_key)
         elif value is None:
             _replace(values, origins, key, path, previous)
+            if nulls:
+                _forget(nulls, path)
+            nulls[path] = here
         else:
             _replace(values, origins, key, path, previous)
+            if nulls:
+                _forget(nulls, path)
             values[key] = value
             origins[path] = here
 

@@ -76,12 +76,21 @@ class Metadata(SpecModel):
 class Limits(SpecModel):
     """Resource limits when they differ from the requests."""
 
-    cpu: Quantity | None = Field(default=None, description="CPU limit, e.g. `2` or `1500m`.")
-    memory: Quantity | None = Field(default=None, description="Memory limit, e.g. `4Gi`.")
+    cpu: Quantity | None = Field(
+        default=None, description="CPU limit, e.g. `2` or `1500m`; default the request, `null`: none."
+    )
+    memory: Quantity | None = Field(
+        default=None, description="Memory limit, e.g. `4Gi`; default the request, `null`: none."
+    )
 
 
 class Resources(SpecModel):
-    """Compute resources. `cpu` and `memory` are requests; limits default to the requests."""
+    """Compute resources. `cpu` and `memory` are requests; limits default to the requests.
+
+    An explicit `null` on a key removes what a lower layer (or mlgitops' default) set,
+    and the key is omitted from the generated objects, so the platform decides (the
+    namespace's LimitRange, or no request or limit at all).
+    """
 
     cpu: Quantity | None = Field(default=None, description="CPU request, e.g. `500m` or `2`.")
     memory: Quantity | None = Field(default=None, description="Memory request, e.g. `1Gi`.")
@@ -89,7 +98,9 @@ class Resources(SpecModel):
         default=None, description="Number of GPUs (request and limit)."
     )
     gpu_resource: Annotated[str, Field(pattern=r"^[a-z0-9.-]+/[a-z0-9.-]+$")] | None = Field(
-        default=None, description="Extended resource name of the GPU; default `nvidia.com/gpu`."
+        default=None,
+        description="Extended resource name of the GPU; default `nvidia.com/gpu`. `null` with GPUs "
+        "requested is an error on serving (Kubernetes has no default name).",
     )
     limits: Limits | None = Field(default=None, description="Limits, when they differ from the requests.")
 

@@ -67,8 +67,13 @@ For every model × environment the serving settings are merged, lowest first:
 
 Nested objects (`resources`, `autoscaling`, `transformer`, …) merge field by field;
 mappings (`env`, `nodeSelector`, `annotations`) merge key by key; lists (`args`,
-`tolerations`, …) and scalars replace; an explicit `null` removes what a lower layer set.
-`mlgitops explain MODEL --env ENV` shows every resolved value and where it came from.
+`tolerations`, …) and scalars replace; an explicit `null` removes what a lower layer set,
+mlgitops' own defaults included: the field is left out of the generated objects, so the
+platform's default applies (KServe's, the Kubernetes API's, the namespace's LimitRange).
+Where a target cannot leave a field out (a HorizontalPodAutoscaler requires `maxReplicas`),
+`validate` reports the null (MLG330, MLG331) and the field's description says what to write.
+`mlgitops explain MODEL --env ENV` shows every resolved value and where it came from, and an
+explicit null as "platform default (null in FILE:LINE, LAYER)".
 
 ## Promotion order
 

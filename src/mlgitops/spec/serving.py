@@ -41,22 +41,33 @@ class Autoscaling(SpecModel):
     """Replica bounds and the metric that scales between them."""
 
     min_replicas: Annotated[int, Field(ge=0, le=1000)] | None = Field(
-        default=None, description="Fewest replicas; 0 only together with `scaleToZero: true`."
+        default=None,
+        description="Fewest replicas (default 1); 0 only together with `scaleToZero: true`. "
+        "`null`: omitted, so KServe's or the HPA's default (1) applies.",
     )
     max_replicas: Annotated[int, Field(ge=1, le=1000)] | None = Field(
-        default=None, description="Most replicas."
+        default=None,
+        description="Most replicas (default 3). `null`: omitted on KServe (its default applies); "
+        "an error on the `kubernetes` target, whose HPA requires it (write `autoscaling: null` for no HPA).",
     )
     scale_to_zero: bool | None = Field(
         default=None,
-        description="Allow scaling to zero replicas when idle (KServe serverless mode only).",
+        description="Allow scaling to zero replicas when idle (KServe serverless mode only); "
+        "default and `null`: no.",
     )
     metric: ScaleMetric | None = Field(
         default=None,
         description="What drives scaling: `concurrency` (in-flight requests per replica), `rps`, `cpu` "
-        "or `memory` (percent of request), or `custom` (a Prometheus metric named by `customMetric`).",
+        "or `memory` (percent of request), or `custom` (a Prometheus metric named by `customMetric`). "
+        "Default `concurrency` on KServe serverless, `cpu` otherwise. `null`: omitted, so KServe's "
+        "default metric (or the HPA's, 80 % CPU, with mlgitops' default target dropped) applies; "
+        "on the `kubernetes` target a `target` of your own then is an error.",
     )
     target: Annotated[float, Field(gt=0)] | None = Field(
-        default=None, description="Target value of the metric per replica."
+        default=None,
+        description="Target value of the metric per replica (default 10 for concurrency, 80 for cpu). "
+        "`null`: omitted on KServe (its default applies); an error on the `kubernetes` target "
+        "while a metric is set, since an HPA metric needs a target.",
     )
     custom_metric: MetricName | None = Field(
         default=None,
@@ -102,7 +113,9 @@ class ServingSpec(SpecModel):
         "e.g. `s3://models/fraud/{version}/`.",
     )
     protocol: Protocol | None = Field(
-        default=None, description="Inference protocol: `v1`, `v2`, `grpc-v2` or `openai`."
+        default=None,
+        description="Inference protocol: `v1`, `v2`, `grpc-v2` or `openai` (default `v1`, `v2` for "
+        "Triton). `null`: no `protocolVersion`, so KServe's default (or the model server's) applies.",
     )
     image: Image | None = Field(
         default=None,
@@ -114,9 +127,15 @@ class ServingSpec(SpecModel):
         default=None, description="Environment variables (literals or secret references)."
     )
     port: Annotated[int, Field(ge=1, le=65535)] | None = Field(
-        default=None, description="Port the container serves on (custom containers); default 8080."
+        default=None,
+        description="Port the container serves on (custom containers); default 8080. `null`: no "
+        "port on KServe (its default, 8080, applies); an error on the `kubernetes` target.",
     )
-    resources: Resources | None = Field(default=None, description="Resources of each replica.")
+    resources: Resources | None = Field(
+        default=None,
+        description="Resources of each replica (default requests `500m` CPU and `1Gi` memory). "
+        "`null` (or `null` on a key): omitted, so the namespace's LimitRange, or none, applies.",
+    )
     node_selector: dict[LabelKey, Text] | None = Field(
         default=None, description="Node labels to schedule onto."
     )
@@ -127,14 +146,20 @@ class ServingSpec(SpecModel):
         default=None,
         description="Kubernetes service account, e.g. one allowed to read the artifact bucket.",
     )
-    autoscaling: Autoscaling | None = Field(default=None, description="Replica bounds and scaling metric.")
+    autoscaling: Autoscaling | None = Field(
+        default=None,
+        description="Replica bounds and scaling metric. `null`: no autoscaling fields on KServe (its "
+        "defaults apply); no HorizontalPodAutoscaler on the `kubernetes` target (1 replica, the "
+        "Deployment's default).",
+    )
     transformer: Transformer | None = Field(
         default=None, description="Optional pre/post-processing container."
     )
     deployment_mode: Literal["serverless", "standard"] | None = Field(
         default=None,
         description="KServe deployment mode: `serverless` (Knative, can scale to zero) or `standard` "
-        "(plain Deployment + HPA). Ignored by the `kubernetes` serving target.",
+        "(plain Deployment + HPA); default `serverless`. Ignored by the `kubernetes` serving target. "
+        "`null` is an error on KServe: the generated monitoring and checks depend on the mode.",
     )
     annotations: dict[LabelKey, Text] | None = Field(
         default=None, description="Extra annotations on the serving objects."

@@ -8,14 +8,22 @@ from typing import Any
 from mlgitops import ir
 
 
-def resources(r: ir.Resources) -> dict[str, Any]:
-    """requests and limits; GPUs go in both (extended resources must match)."""
-    requests: dict[str, Any] = {"cpu": r.cpu, "memory": r.memory}
-    limits: dict[str, Any] = {"cpu": r.limit_cpu, "memory": r.limit_memory}
+def resources(r: ir.Resources | None) -> dict[str, Any]:
+    """requests and limits; GPUs go in both (extended resources must match). What an
+    explicit ``null`` left to the platform (None) is omitted, so the namespace's
+    LimitRange (or nothing) decides it; ``{}`` when everything is."""
+    if r is None:
+        return {}
+    requests = _present({"cpu": r.cpu, "memory": r.memory})
+    limits = _present({"cpu": r.limit_cpu, "memory": r.limit_memory})
     if r.gpu:
         requests[r.gpu_resource] = str(r.gpu)
         limits[r.gpu_resource] = str(r.gpu)
-    return {"requests": requests, "limits": limits}
+    return {key: value for key, value in (("requests", requests), ("limits", limits)) if value}
+
+
+def _present(values: dict[str, str | None]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def env(variables: Iterable[ir.EnvVar]) -> list[dict[str, Any]]:

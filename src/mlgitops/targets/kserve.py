@@ -64,9 +64,12 @@ class KServe:
         # The user's own serving.kserve.io/* annotations are written as they are (validation
         # made sure they agree with the spec); the spec's fill in what the user left out.
         annotations.update(s.annotations)
-        mode_values = platforms.DEPLOYMENT_MODES[s.deployment_mode]
+        mode = s.deployment_mode
+        assert mode is not None, "resolve refuses a null deploymentMode on KServe (MLG330)"
+        mode_values = platforms.DEPLOYMENT_MODES[mode]
         annotations.setdefault(platforms.DEPLOYMENT_MODE, mode_values[0])
-        autoscaler = platforms.default_autoscaler_class(s.deployment_mode, s.autoscaling.metric)
+        metric = s.autoscaling.metric if s.autoscaling else None  # None: left to KServe
+        autoscaler = platforms.default_autoscaler_class(mode, metric)
         if autoscaler is not None:
             annotations.setdefault(platforms.AUTOSCALER_CLASS, autoscaler)
         if s.protocol == "openai":
@@ -75,20 +78,21 @@ class KServe:
         version = d.canary.version if d.canary else d.version
         labels = dict(d.labels)
         labels["app.kubernetes.io/version"] = version
-        keda = platforms.uses_keda(s.deployment_mode, s.autoscaling.metric, annotations)
+        keda = platforms.uses_keda(mode, metric, annotations)
         return {
             "labels": dict(sorted(labels.items())),
             "predictor_labels": predictor_labels(d),
             "annotations": dict(sorted(annotations.items())),
             "model_format": MODEL_FORMATS.get(s.runtime),
-            "protocol_version": PROTOCOLS[s.protocol],
+            # None (a null protocol): no protocolVersion, KServe's default applies
+            "protocol_version": PROTOCOLS.get(s.protocol) if s.protocol else None,
             "storage_uri": storage_uri,
-            "scale_target": round(s.autoscaling.target),
+            "scale_target": _scale_target(s.autoscaling),
             "keda_metrics": keda_metrics(d) if keda else None,
         }
 
 
-def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]]:
+def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]] | None:
     """``spec.predictor.autoScaling.metrics``, which KServe turns into a KEDA ScaledObject.
 
     A custom metric is KEDA's Prometheus trigger on the sum of the predictor pods' series
@@ -98,6 +102,8 @@ def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]]:
     as the spec says.
     """
     a = d.serving.autoscaling
+    if a is None or a.metric is None or a.target is None:
+        return None  # nulls leave the metric to KServe's and KEDA's defaults
     if a.metric == "custom":
         pods = f'namespace="{d.environment.namespace}", pod=~"{d.model}-predictor-[a-z0-9]+-[a-z0-9]+"'
         return [
@@ -132,3 +138,10 @@ def predictor_labels(d: ir.Deployment) -> dict[str, str]:
         "mlgitops.dev/environment": d.environment.name,
         "mlgitops.dev/model": d.model,
     }
+
+
+def _scale_target(autoscaling: ir.Autoscaling | None) -> int | None:
+    """None when a null left the target (or all of autoscaling) to KServe's default."""
+    if autoscaling is None or autoscaling.target is None:
+        return None
+    return round(autoscaling.target)

@@ -47,13 +47,16 @@ class Kubernetes:
                     "service.yaml",
                     {"labels": labels, "selector": selector, "metrics_port": metrics_port(d.serving)},
                 ),
-                ("hpa.yaml.j2", "hpa.yaml", {"labels": labels, "metric": self._hpa_metric(d.serving)}),
                 (
                     "pdb.yaml.j2",
                     "pdb.yaml",
                     {"labels": labels, "selector": {**selector, TRACK_LABEL: "stable"}},
                 ),
             ]
+            autoscaling = d.serving.autoscaling
+            if autoscaling is not None:  # `autoscaling: null`: no HPA, the Deployment's 1 replica
+                hpa = {"labels": labels, "a": autoscaling, "metric": self._hpa_metric(autoscaling)}
+                renders.insert(2, ("hpa.yaml.j2", "hpa.yaml", hpa))
             if d.canary is not None:
                 canary = self._workload(d, d.canary.version, d.canary.storage_uri, "canary", selector)
                 renders.append(("deployment.yaml.j2", "deployment-canary.yaml", canary))
@@ -83,14 +86,17 @@ class Kubernetes:
         ready, live = runtime.ready_path, runtime.live_path
         if s.protocol == "v2" and s.runtime in ("sklearn", "xgboost", "lightgbm", "huggingface"):
             ready, live = "/v2/health/ready", "/v2/health/live"
-        args = [fill(a, d.model, s.port) for a in runtime.args] + list(s.args)
+        port = s.port or 0  # never 0: resolve refuses a null port on this target (MLG330)
+        args = [fill(a, d.model, port) for a in runtime.args] + list(s.args)
         env = k8s.env(s.env)
         if s.runtime == "custom" and storage_uri:
             env.append({"name": "STORAGE_URI", "value": storage_uri})
         replicas = None
         if track == "canary" and d.canary is not None:
             share = d.canary.traffic / (100 - d.canary.traffic)
-            replicas = max(1, round(s.autoscaling.min_replicas * share))
+            # Without autoscaling or minReplicas (nulls), the stable track runs Kubernetes' default of 1.
+            stable = s.autoscaling.min_replicas if s.autoscaling else None
+            replicas = max(1, round((1 if stable is None else stable) * share))
         return {
             "name": name,
             "labels": dict(sorted(labels.items())),
@@ -104,14 +110,17 @@ class Kubernetes:
             "model_dir": MODEL_DIR,
             "storage_uri": storage_uri if s.runtime != "custom" else None,
             "storage_initializer": STORAGE_INITIALIZER,
-            "ready_path": fill(ready, d.model, s.port) if ready else None,
-            "live_path": fill(live, d.model, s.port) if live else None,
+            "ready_path": fill(ready, d.model, port) if ready else None,
+            "live_path": fill(live, d.model, port) if live else None,
             "metrics_port": metrics_port(s),
         }
 
     @staticmethod
-    def _hpa_metric(s: ir.Serving) -> dict[str, Any]:
-        a = s.autoscaling
+    def _hpa_metric(a: ir.Autoscaling) -> dict[str, Any] | None:
+        """The HPA's metric; None (a null metric) leaves the HPA's default, 80 % average CPU.
+        resolve guarantees a target with a metric (MLG330) and none without (MLG331)."""
+        if a.metric is None or a.target is None:
+            return None
         if a.metric == "custom":
             return {
                 "type": "Pods",

@@ -141,7 +141,8 @@ def defaults_for(serving: str, mode: str, runtime: str) -> Defaults:
 
 def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) -> SLOSeries:
     """Defaults for ``d`` on the ``serving`` target, each replaced by the spec's override when set."""
-    mode = d.serving.deployment_mode if serving == "kserve" else ANY
+    # KServe always has a mode here: resolve refuses `deploymentMode: null` on it (MLG330).
+    mode = (d.serving.deployment_mode or ANY) if serving == "kserve" else ANY
     defaults = defaults_for(serving, mode, d.serving.runtime)
     values = {"namespace": d.environment.namespace, "environment": d.environment.name, "model": d.model}
     latency_unit = overrides.latency_unit or (

@@ -149,7 +149,7 @@ class Training:
             "resources": k8s.resources(training.resources),
             "deadline_seconds": training.timeout_minutes * 60,
             # GPU frameworks (PyTorch data loaders, NCCL) need more shared memory than the 64 MiB default.
-            "shm": training.resources.gpu > 0,
+            "shm": training.resources is not None and training.resources.gpu > 0,
         }
 
 
