@@ -79,6 +79,11 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     return diagnostics
 
 
+def secret_shape(value: str) -> str | None:
+    """What ``value`` looks like, if it has a secret's shape (a token, a key, a password)."""
+    return _looks_like_secret(None, value)
+
+
 def _looks_like_secret(
     key_name: str | None, value: str, free_map: str | None = "env", *, shapes: bool = True
 ) -> str | None:
