@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CliRunner
 from mlgitops.diagnostics import Diagnostic
 from mlgitops.load import SourceDocument, load_text
 from mlgitops.validate.secrets import find_secrets
@@ -232,3 +233,14 @@ def test_the_hint_names_a_form_the_field_accepts() -> None:
     )
     assert hints[5] is not None and hints[5].startswith("args take no secret references")
     assert hints[6] is not None and hints[6].startswith("this field takes no secret reference")
+
+
+def test_validate_reports_connection_string_passwords_without_repeating_them(cli: CliRunner) -> None:
+    case = ROOT / "tests" / "cases" / "invalid" / "secrets-in-connection-strings"
+    result = cli("validate", case)
+    assert result.exit_code == 1
+    assert result.output.count("error[MLG310]") == 7
+    assert "training.params take no secret references" in result.output
+    for secret in ("hunter2", "Tr0ub4dor", "sup3rs3cret", "l0ad3r", "toor@"):
+        # the caret display quotes the source line, so the secret's line is shown; never the message
+        assert all(secret not in line for line in result.output.splitlines() if "MLG310" in line)
