@@ -7,6 +7,7 @@ deployment (the model's per-environment override).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,52 @@ def test_an_explicit_null_shows_as_the_platform_default(cli: CliRunner, tmp_path
     assert " ".join(row.split()[1:]) == (
         f"null platform default (null in models/iris-classifier.yaml:{protocol_line}, model)"
     )
+
+
+def _retire_churn_model(tmp_path: Path) -> Path:
+    """A copy of the platform example whose churn-model is retired (and no longer deployed)."""
+    root = tmp_path / "platform"
+    shutil.copytree(PLATFORM, root)
+    spec = root / "models" / "churn-model.yaml"
+    text = spec.read_text(encoding="utf-8")
+    start, end = text.index("  deployments:\n"), text.index("  monitoring:\n")
+    text = text[:start] + text[end:]
+    spec.write_text(text.replace("stage: deprecated", "stage: retired\n    replacedBy: fraud-detector"))
+    return root
+
+
+def test_a_retired_model_says_so_instead_of_printing_nothing(cli: CliRunner, tmp_path: Path) -> None:
+    root = _retire_churn_model(tmp_path)
+    stage_line = next(
+        number
+        for number, line in enumerate((root / "models/churn-model.yaml").read_text().splitlines(), 1)
+        if "stage: retired" in line
+    )
+    expected = [
+        "churn-model is retired: nothing is generated for it, so no setting applies",
+        f"  lifecycle.stage       retired (models/churn-model.yaml:{stage_line})",
+        "  lifecycle.sunset      2027-12-31",
+        "  lifecycle.replacedBy  fraud-detector",
+    ]
+    for env in ((), ("--env", "prod")):
+        result = cli("explain", "churn-model", *env, "--project", str(root))
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[:4] == expected
+        assert result.stdout.splitlines()[4].startswith("  lifecycle.reason      Churn scores move")
+    as_json = cli("explain", "churn-model", "--project", str(root), "--format", "json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+    assert as_json.stderr.splitlines()[0] == expected[0]
+    # a model that is merely deprecated is explained as before
+    assert cli("explain", "churn-model", "--project", str(PLATFORM)).stdout.startswith("churn-model in dev")
+
+
+def test_integers_print_as_integers(cli: CliRunner) -> None:
+    result = cli("explain", "support-llm", "--env", "prod", "--project", str(PLATFORM))
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.stdout.splitlines() if "serving.autoscaling.target" in line]
+    assert row.split()[1] == "4", row
+    as_json = cli("explain", "support-llm", "--env", "prod", "--project", str(PLATFORM), "--format", "json")
+    (setting,) = [
+        s for s in json.loads(as_json.stdout)[0]["settings"] if s["path"] == "serving.autoscaling.target"
+    ]
+    assert type(setting["value"]) is int and setting["value"] == 4

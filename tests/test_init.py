@@ -149,3 +149,73 @@ def test_init_on_a_file(cli: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == f"error: {target} exists and is not a directory\n"
     assert target.read_text(encoding="utf-8") == "not a directory\n"
+
+
+def test_the_modelines_name_the_shipped_schemas_copied_into_the_project(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Like the examples, a local schema relative to each spec, and one that exists and accepts it."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from mlgitops.resources import schemas_dir
+
+    root = tmp_path / "project"
+    result = cli("init", root)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[2:4] == [
+        f"created  {root / 'schemas' / 'project.v1.json'}",
+        f"created  {root / 'schemas' / 'model.v1.json'}",
+    ]
+    for spec in (root / "mlgitops.yaml", root / "models" / "example-model.yaml"):
+        first = spec.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), first
+        target = first.partition("$schema=")[2]
+        assert "://" not in target and not target.startswith("/")
+        schema_file = (spec.parent / target).resolve()
+        assert schema_file.parent == (root / "schemas").resolve()
+        assert schema_file.read_bytes() == (schemas_dir() / schema_file.name).read_bytes()
+        validator = Draft202012Validator(json.loads(schema_file.read_text(encoding="utf-8")))
+        document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(document)) == []
+    assert cli("check", root).exit_code == 0  # the schema copies are not generated files
+
+
+def test_a_schema_already_in_the_project_is_kept(cli: CliRunner, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "schemas").mkdir(parents=True)
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}", encoding="utf-8")
+    (root / "schemas" / "project.v1.json").symlink_to(outside)  # never written through
+    result = cli("init", root)
+    assert result.exit_code == 0, result.output
+    assert outside.read_text(encoding="utf-8") == "{}"
+    assert f"created  {root / 'schemas' / 'project.v1.json'}" not in result.stdout
+    assert (root / "schemas" / "model.v1.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("repository", "problem"),
+    [
+        (
+            "notaurl",
+            "--repository 'notaurl' is not a git repository URL (https://…, ssh://… or git@host:path); "
+            "give the git URL GitOps tools clone",
+        ),
+        (
+            "https://bob:hunter2@github.com/acme/ml.git",
+            "--repository looks like a password inside a URL; give it without credentials "
+            "(GitOps tools keep those in their own secrets)",
+        ),
+    ],
+)
+def test_a_bad_repository_is_a_user_error_not_a_bug(
+    cli: CliRunner, tmp_path: Path, repository: str, problem: str
+) -> None:
+    result = cli("init", tmp_path / "project", "--repository", repository)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"error: {problem}, e.g. --repository https://github.com/acme/ml-platform.git\n")
+    assert "hunter2" not in result.stderr and "please report" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CliRunner
 from mlgitops.diagnostics import Diagnostic
 from mlgitops.load import SourceDocument, load_text
 from mlgitops.validate.secrets import find_secrets
@@ -48,6 +49,11 @@ SHAPES = [
     ),
     ("a password inside a URL", "postgres://admin:s3cr3t@db.acme.test:5432/app"),
     ("a password inside a URL", "https://user:pa55@mlflow.acme.test"),
+    ("a password inside a URL", "redis://:sup3rs3cret@cache.acme.test:6379/0"),
+    ("a password in a connection string", "Server=db.acme.test;Database=app;User Id=app;Password=hunter2;"),
+    ("a password in a connection string", "Driver={ODBC Driver 18};Server=dw;UID=app;PWD=Tr0ub4dor"),
+    ("a password in a connection string", "jdbc:sqlserver://db.acme.test;user=app;password='s3cret'"),
+    ("a password in a connection string", "host=db port=5432 dbname=app password = hunter2"),
     (
         "a storage account key",
         "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0c2VjcmV0c2VjcmV0",
@@ -184,6 +190,17 @@ def test_no_false_positives_on_an_ordinary_spec() -> None:
         "the-quick-brown-fox-jumps-over-the-lazy-dog-again",
         "AKIA-not-a-key",
         "eyJ-not-a-jwt",
+        "https://files.acme.test/raw/iris.csv",
+        "https://user@files.acme.test/raw/",
+        "${DATABASE_URL}",
+        "postgres://app:${DB_PASSWORD}@db.acme.test/app",
+        "postgres://app:$(DB_PASSWORD)@db.acme.test/app",
+        "https://ci:{{ secrets.MLFLOW_PASSWORD }}@mlflow.acme.test",
+        "Server=db.acme.test;Password=${DB_PASSWORD};",
+        "Server=db.acme.test;Password='$(DB_PASSWORD)'",
+        "Server=db.acme.test;Password=;",
+        "--password-file=/run/secrets/db",
+        "PASSWORD_PATH=/etc/app/password",
     ],
 )
 def test_ordinary_values_are_not_secrets(value: str) -> None:
@@ -195,3 +212,35 @@ def test_examples_have_no_secrets() -> None:
         doc, problems = load_text(spec.read_bytes(), spec, spec.name)
         assert doc is not None, problems
         assert find_secrets(doc) == [], spec
+
+
+def test_the_hint_names_a_form_the_field_accepts() -> None:
+    """Only env maps take {fromSecret}/{fromCiSecret}; training.params (a scalar map) rejects it."""
+    text = (
+        "spec:\n"
+        "  training:\n"
+        "    params: {db_password: hunter2}\n"
+        "    env: {DB: 'Server=x;Password=hunter2;'}\n"
+        "    args: ['--db=postgres://app:hunter2@db/x']\n"
+        "  data: [{name: raw, uri: 'https://app:hunter2@files.acme.test/raw/'}]\n"
+    )
+    hints = {d.location.line: d.hint for d in _secrets(text) if d.location}
+    assert hints[3] is not None and hints[3].startswith("training.params take no secret references")
+    assert "move it to training.env as {fromSecret:" in hints[3]
+    assert (
+        hints[4]
+        == "reference it instead: {fromSecret: {name: <secret>, key: <key>}} or {fromCiSecret: <NAME>}"
+    )
+    assert hints[5] is not None and hints[5].startswith("args take no secret references")
+    assert hints[6] is not None and hints[6].startswith("this field takes no secret reference")
+
+
+def test_validate_reports_connection_string_passwords_without_repeating_them(cli: CliRunner) -> None:
+    case = ROOT / "tests" / "cases" / "invalid" / "secrets-in-connection-strings"
+    result = cli("validate", case)
+    assert result.exit_code == 1
+    assert result.output.count("error[MLG310]") == 7
+    assert "training.params take no secret references" in result.output
+    for secret in ("hunter2", "Tr0ub4dor", "sup3rs3cret", "l0ad3r", "toor@"):
+        # the caret display quotes the source line, so the secret's line is shown; never the message
+        assert all(secret not in line for line in result.output.splitlines() if "MLG310" in line)

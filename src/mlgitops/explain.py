@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from mlgitops.diagnostics import did_you_mean
+from mlgitops.diagnostics import Location, did_you_mean
 from mlgitops.errors import UserError
 from mlgitops.resolve import Origin, ResolvedDeployment, ResolvedProject
 
@@ -29,7 +31,19 @@ class Explanation:
     settings: tuple[Setting, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Retirement:
+    """Why a model has no settings to explain: its ``lifecycle.stage`` is ``retired``."""
+
+    model: str
+    stage: Location  # where `lifecycle.stage: retired` is written
+    sunset: datetime.date | None
+    replaced_by: str | None
+    reason: str | None
+
+
 def explain(resolved: ResolvedProject, model: str, environment: str | None) -> list[Explanation]:
+    """The settings of ``model`` per environment; none for a retired model (see :func:`retirement`)."""
     names = sorted({m.name for m in resolved.validated.models})
     if model not in names:
         hint = did_you_mean(model, names)
@@ -42,10 +56,22 @@ def explain(resolved: ResolvedProject, model: str, environment: str | None) -> l
         if environment not in envs:
             hint = did_you_mean(environment, envs)
             raise UserError(f"no environment named {environment!r}" + (f"; {hint}" if hint else ""))
+        if retirement(resolved, model) is not None:
+            return []  # not deployed anywhere, which the caller reports as retirement
         items = tuple(i for i in items if i.environment.name == environment)
         if not items:
             raise UserError(f"model {model!r} is not deployed to {environment!r}")
     return [_explain(item) for item in items]
+
+
+def retirement(resolved: ResolvedProject, model: str) -> Retirement | None:
+    """How ``model`` was retired, if it was (a retired model resolves to no deployment)."""
+    for validated in resolved.validated.models:
+        lifecycle = validated.spec.spec.lifecycle
+        if validated.name == model and lifecycle.stage == "retired":
+            stage = validated.doc.locate(("spec", "lifecycle", "stage"))
+            return Retirement(model, stage, lifecycle.sunset, lifecycle.replaced_by, lifecycle.reason)
+    return None
 
 
 def _explain(item: ResolvedDeployment) -> Explanation:
@@ -69,7 +95,12 @@ def _explain(item: ResolvedDeployment) -> Explanation:
 def _plain(value: Any) -> Any:
     """Values as a user would write them (secret references shown as references)."""
     if hasattr(value, "model_dump"):
-        return value.model_dump(by_alias=True, exclude_none=True)
+        return _plain(value.model_dump(by_alias=True, exclude_none=True))
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        # Number fields are floats once validated (a target of 4 becomes 4.0); show what was meant.
+        return int(value)
     return value

@@ -34,6 +34,7 @@ COMMANDS = {
     "promote": "mlgitops.cli.promote_cmd:promote",
     "gate": "mlgitops.cli.gate_cmd:gate",
     "schema": "mlgitops.cli.schema_cmd:schema",
+    "templates": "mlgitops.cli.templates_cmd:templates",
 }
 SHORT_HELP = {
     "init": "Scaffold a new project that validates and compiles.",
@@ -45,6 +46,7 @@ SHORT_HELP = {
     "promote": "Move a version to the next environment (edits the spec).",
     "gate": "Apply a model's evaluation gates to a metrics file.",
     "schema": "Print the JSON Schema of the spec for editors.",
+    "templates": "List, show or export the built-in templates to override them.",
 }
 
 

@@ -24,14 +24,24 @@ def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
     """
     from mlgitops.errors import UserError
     from mlgitops.explain import explain as explain_model
+    from mlgitops.explain import retirement
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters import render
     from mlgitops.reporters.explain_report import render as render_explanation
+    from mlgitops.reporters.explain_report import render_retirement
 
     result = validate_project(path)
     if not result.ok or result.resolved is None:
         report = report_for(result.diagnostics, result)
         echo(render(report, "text"), nl=False, err=True)
         raise UserError("the project has errors; fix them first")
-    echo(render_explanation(explain_model(result.resolved, model, environment), fmt), nl=False)
+    explanations = explain_model(result.resolved, model, environment)
+    retired = retirement(result.resolved, model)
+    if retired is not None:
+        # JSON stays a list of explanations (empty) on stdout; the note goes beside it.
+        if fmt == "json":
+            echo(render_explanation(explanations, fmt), nl=False)
+        echo(render_retirement(retired), nl=False, err=fmt == "json")
+        return 0
+    echo(render_explanation(explanations, fmt), nl=False)
     return 0

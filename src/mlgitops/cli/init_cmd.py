@@ -58,7 +58,9 @@ def init(directory: Path, name: str | None, repository: str, ci: str, gitops: st
     # directory that does not exist yet, or else the new folders inside DIR.
     absolute = directory.absolute()
     missing = [p for p in (absolute, *absolute.parents) if not p.exists()]
-    created = missing[-1:] or [d for d in (absolute / ".mlgitops", absolute / "models") if not d.exists()]
+    created = missing[-1:] or [
+        d for d in (absolute / ".mlgitops", absolute / "models", absolute / "schemas") if not d.exists()
+    ]
     written = write_scaffold(directory, scaffold)
     result = compile_project(directory)
     if not result.ok:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mlgitops.explain import Explanation, Setting
+from mlgitops.explain import Explanation, Retirement, Setting
 from mlgitops.render.yamlout import flow, scalar
 
 
@@ -57,3 +57,18 @@ def _where(setting: object) -> dict[str, object]:
 
 def _shown(value: object) -> str:
     return flow(value) if isinstance(value, dict | list) else scalar(value)
+
+
+def render_retirement(retirement: Retirement) -> str:
+    """Why a retired model has nothing to explain."""
+    rows = [("lifecycle.stage", f"retired ({retirement.stage.file}:{retirement.stage.line})")]
+    if retirement.sunset is not None:
+        rows.append(("lifecycle.sunset", retirement.sunset.isoformat()))
+    if retirement.replaced_by is not None:
+        rows.append(("lifecycle.replacedBy", retirement.replaced_by))
+    if retirement.reason is not None:
+        rows.append(("lifecycle.reason", retirement.reason))
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{retirement.model} is retired: nothing is generated for it, so no setting applies"]
+    lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines) + "\n"

@@ -87,8 +87,12 @@ Versions that do not start with a number are only compared for equality. Set
 
 Secrets are references, never values: `{fromSecret: {name: s, key: k}}` reads a Kubernetes
 Secret, `{fromCiSecret: NAME}` a CI secret. Values shaped like tokens or keys (AWS, GitHub,
-GitLab, Slack, Google, Hugging Face, private keys, JWTs, passwords in URLs) and literal values
-of variables named like secrets (`DB_PASSWORD`, `API_TOKEN`, …) are errors (MLG310).
+GitLab, Slack, Google, Hugging Face, private keys, JWTs, passwords in URLs such as
+`postgres://user:pass@host/db`, `Password=`/`PWD=` in connection strings) and literal values
+of variables named like secrets (`DB_PASSWORD`, `API_TOKEN`, …) are errors (MLG310). A
+placeholder (`${VAR}`, `$(VAR)`, `{{ … }}`) in place of the password is not. Only `env` maps
+take a reference: move a secret from `args` or `training.params` into `env` and read the
+variable there.
 """
 
 

@@ -31,7 +31,14 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}"),
         ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
         ("a JSON web token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-        ("a password inside a URL", r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
+        # user:password@ in a URL, unless the password is a placeholder: ${VAR}, $(VAR), {{ x }}, %(x)s
+        ("a password inside a URL", r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?![$%]|\{\{)[^/\s@]+@"),
+        # Password=… / PWD=… in an ADO.NET, ODBC or JDBC connection string (or a query string)
+        (
+            "a password in a connection string",
+            r"(?i:(?<![A-Za-z0-9_])(?:password|passwd|pwd)[ \t]*=[ \t]*)"
+            r"(?!['\"]?(?:[$%<]|\{\{))(?![;&\s]|$|''|\"\")",
+        ),
         ("a storage account key", r"(?i:AccountKey)=[A-Za-z0-9+/=]{20,}"),
     )
 )
@@ -39,7 +46,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # cheap; the full shapes above only run on text that holds one of them.
 _ANY_SHAPE = re.compile(
     r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|[sr]k[-_]|hf_|PRIVATE KEY|eyJ"
-    r"|://[^/\s:@]+:[^/\s@]+@|(?i:accountkey=)"
+    r"|://[^/\s:@]*:[^/\s@]+@|(?i:accountkey=|(?:passwd|password|pwd)[ \t]*=)"
 )
 # A variable or parameter is secret when a word of its name says so: DB_PASSWORD,
 # apiKey, client-secret; not TOKENIZERS_PARALLELISM, max_tokens or SECRET_NAME.
@@ -57,7 +64,18 @@ _HARMLESS_VALUES = frozenset({"", "true", "false", "yes", "no", "on", "off", "no
 # (Annotations and labels are left to the shape checks: their keys are other tools' settings,
 # such as vault.hashicorp.com/agent-inject-secret-db, whose values are paths, not secrets.)
 _FREE_MAPS = frozenset({"env", "params"})
-_HINT = "reference it instead: {fromSecret: {name: <secret>, key: <key>}} or {fromCiSecret: <NAME>}"
+_REFERENCE = "{fromSecret: {name: <secret>, key: <key>}} or {fromCiSecret: <NAME>}"
+# Only env maps take a secret reference; elsewhere the hint says where the secret can go.
+_HINTS = {
+    "env": f"reference it instead: {_REFERENCE}",
+    "params": "training.params take no secret references (each becomes a --name=value argument): "
+    f"move it to training.env as {_REFERENCE} and read it from the environment",
+    "args": f"args take no secret references: pass it in env as {_REFERENCE} and read the variable",
+}
+_ELSEWHERE = (
+    "this field takes no secret reference: keep the secret in a Kubernetes Secret or the CI's "
+    f"secret store and hand it to the workload through env as {_REFERENCE}"
+)
 
 
 def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
@@ -73,10 +91,25 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
                     "MLG310",
                     f"this value looks like {what}; secrets must not be written in specs",
                     doc.locate(path),
-                    _HINT,
+                    _hint(path, free_map),
                 )
             )
     return diagnostics
+
+
+def _hint(path: tuple[str | int, ...], free_map: str | None) -> str:
+    """Where the secret can go instead, for the field ``path`` (an env or params value when
+    ``free_map`` says so): only env maps take a reference."""
+    if free_map is not None:
+        return _HINTS[free_map]
+    if len(path) >= 2 and path[-2] == "args":
+        return _HINTS["args"]
+    return _ELSEWHERE
+
+
+def secret_shape(value: str) -> str | None:
+    """What ``value`` looks like, if it has a secret's shape (a token, a key, a password)."""
+    return _looks_like_secret(None, value)
 
 
 def _looks_like_secret(
