@@ -138,6 +138,7 @@ def report_for(diagnostics: Sequence[Diagnostic], validation: ValidationResult) 
 def merged_report(results: Sequence[ValidationResult]) -> Report:
     """One report over several projects' results (files of several projects in one
     ``validate``): each project's paths are made relative to the current directory."""
+    from mlgitops.diagnostics import sort_diagnostics
     from mlgitops.reporters import Report
 
     if len(results) == 1:
@@ -148,8 +149,6 @@ def merged_report(results: Sequence[ValidationResult]) -> Report:
         prefix = path_prefix(result.root)
         diagnostics += [_prefixed(d, prefix) for d in result.diagnostics]
         sources.update({prefix + name: text for name, text in result.sources.items()})
-    from mlgitops.diagnostics import sort_diagnostics
-
     return Report(sort_diagnostics(diagnostics), sources, "", len(sources))
 
 
