@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import QUICKSTART, ROOT, CliRunner, run_mlgitops
+from conftest import QUICKSTART, ROOT, VENV_BIN, CliRunner, run_mlgitops
 
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
 MODEL = (QUICKSTART / "models" / "iris-classifier.yaml").read_text(encoding="utf-8")
 
 
@@ -221,7 +223,7 @@ def test_project_file_as_argument_means_the_whole_project(cli: CliRunner, tmp_pa
 def test_pre_commit_hook_call(tmp_path: Path) -> None:
     """The argv pre-commit builds from .pre-commit-hooks.yaml: the entry, then the staged
     files its ``files`` pattern matches, relative to the repository's top level."""
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     [hook] = [h for h in hooks if h["id"] == "mlgitops-validate"]
     assert hook["pass_filenames"] is True
     repo = tmp_path / "repo"
@@ -241,3 +243,58 @@ def test_pre_commit_hook_call(tmp_path: Path) -> None:
     result = run_mlgitops([*hook["entry"].split()[1:], *everything], cwd=repo)
     assert result.returncode == 1
     assert "ml/models/alpha.yaml:9:3" in result.stdout and "ml/models/beta.yaml:9:3" in result.stdout
+
+
+def test_pre_commit_runs_the_hook_on_staged_specs(tmp_path: Path) -> None:
+    """The real pre-commit (``pre-commit run``) with our hook definition as a local hook
+    (language ``system``: the mlgitops under test, no install from the network): it
+    passes the staged specs, each checked in its own project."""
+    [hook] = [h for h in yaml.safe_load(HOOKS.read_text(encoding="utf-8")) if h["id"] == "mlgitops-validate"]
+    repo = tmp_path / "repo"
+    make_project(repo / "ml", broken=("alpha",))
+    make_project(repo / "other")
+    config = {"repos": [{"repo": "local", "hooks": [{**hook, "language": "system"}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MLGITOPS_", "GIT_"))},
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+    def pre_commit() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(VENV_BIN / "pre-commit"), "run", "--color", "never"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "specs, alpha broken")
+    beta = repo / "ml" / "models" / "beta.yaml"
+    beta.write_text(beta.read_text(encoding="utf-8").replace("spec:\n", "spec:\n  size: 3\n", 1))
+    git("add", "ml/models/beta.yaml")
+    staged_beta = pre_commit()
+    assert staged_beta.returncode == 1, staged_beta.stdout + staged_beta.stderr
+    assert "ml/models/beta.yaml:9:3: error[MLG201]" in staged_beta.stdout
+    assert "alpha.yaml" not in staged_beta.stdout  # broken, but not staged
+    beta.write_text(beta.read_text(encoding="utf-8").replace("  size: 3\n", ""))
+    other = repo / "other" / "models" / "alpha.yaml"
+    other.write_text(other.read_text(encoding="utf-8").replace("max_depth: 4", "max_depth: 5"))
+    git("add", "-A")
+    two_projects = pre_commit()
+    assert two_projects.returncode == 0, two_projects.stdout + two_projects.stderr
+    assert "mlgitops validate" in two_projects.stdout and "Passed" in two_projects.stdout
