@@ -62,7 +62,9 @@ def test_the_hooks_manifest_is_valid_for_pre_commit() -> None:
     for hook in raw:
         assert set(hook) <= known, f"{hook['id']}: keys pre-commit does not know: {set(hook) - known}"
         assert hook["language"] == "python"
-        assert hook["pass_filenames"] is False  # the commands read the whole project
+        # validate checks the staged specs, each in its own project; check compares the
+        # whole project's output, whichever file changed
+        assert hook["pass_filenames"] is (hook["id"] == "mlgitops-validate")
         assert hook["entry"].split()[0] == "mlgitops"
         assert hook["name"] and hook["description"]
 
@@ -110,15 +112,19 @@ def test_hook_file_patterns(path: str, validate: bool, check: bool) -> None:
 
 
 def test_hook_entries_run(tmp_path: Path) -> None:
-    """Each entry, as pre-commit would run it (no file names, in the repository root), passes
-    on a freshly compiled project and the check hook fails once a generated file is edited."""
+    """Each entry, as pre-commit would run it (in the repository root, with the matching
+    files when the hook takes them), passes on a freshly compiled project and the check hook
+    fails once a generated file is edited."""
     root = copy_specs(example("platform"), tmp_path / "repo")
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run([VENV_BIN / "mlgitops", "compile"], cwd=root, check=True, capture_output=True, env=env)
     found = hooks()
     for hook_id in ("mlgitops-validate", "mlgitops-check"):
+        hook = found[hook_id]
+        files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        named = [f for f in files if re.search(hook["files"], f)] if hook["pass_filenames"] else []
         run = subprocess.run(
-            shlex.split(found[hook_id]["entry"]),
+            [*shlex.split(hook["entry"]), *named],
             cwd=root,
             capture_output=True,
             text=True,

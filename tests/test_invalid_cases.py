@@ -6,6 +6,9 @@ Format of ``expected.txt``, one diagnostic per line (a location-less one shows `
     {file}:{line}:{column}: {severity} {code} {message}
         hint: {hint}
 
+A case may hold ``files.txt``, the files named on the command line (one per line,
+relative to the case): then only those are reported, as ``validate FILE...`` does.
+
 The absolute path of the case folder, which appears in a few messages (a missing
 project file), is written as ``<case>`` so the files are the same on every machine.
 
@@ -43,6 +46,8 @@ NOT_IN_CASE_FOLDERS = {
     "MLG006": "git keeps no FIFO or socket; test_unusable_inputs.py plants them",
     "MLG007": "git keeps no permissions but the executable bit; test_unusable_inputs.py makes a "
     "directory unreadable and runs mlgitops as a user that root's permissions bind",
+    "MLG009": "every case folder lies inside this repository, whose top level the upward search "
+    "stops at; test_cli_discovery.py searches from scratch directories",
     "MLG113": "an unreadable file cannot be committed; test_unreadable_file (and test_unusable_inputs.py) "
     "make one at run time",
 }
@@ -85,7 +90,9 @@ def expected_codes(text: str) -> set[str]:
 @pytest.mark.golden
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_case(case: Path) -> None:
-    actual = render(validate_project(case, today=TODAY).diagnostics, case)
+    named = case / "files.txt"
+    only = [case / line for line in named.read_text(encoding="utf-8").split()] if named.exists() else None
+    actual = render(validate_project(case, today=TODAY, only=only).diagnostics, case)
     expected_file = case / "expected.txt"
     if UPDATE:
         expected_file.write_text(actual, encoding="utf-8", newline="\n")

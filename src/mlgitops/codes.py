@@ -40,6 +40,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG006", "include pattern matches a special file", _E),
         CodeInfo("MLG007", "file or directory under an include pattern cannot be read", _E),
         CodeInfo("MLG008", "project file is not a regular file inside the project", _E),
+        CodeInfo("MLG009", "no project file found searching upward", _E),
+        CodeInfo("MLG010", "file named on the command line is not a model file of its project", _E),
         # loading
         CodeInfo("MLG101", "file is not valid UTF-8", _E),
         CodeInfo("MLG102", "file too large", _E),

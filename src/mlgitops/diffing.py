@@ -22,7 +22,7 @@ import yaml
 
 from mlgitops import ir
 from mlgitops.compile import Generated, generate
-from mlgitops.discover import repository_subdir
+from mlgitops.discover import ProjectRef, repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import materialize, repository
 from mlgitops.pipeline import CompileResult, validate_project
@@ -65,7 +65,7 @@ class DiffResult:
         return not self.files
 
 
-def diff_project(path: Path, base: str) -> DiffResult:
+def diff_project(path: ProjectRef, base: str) -> DiffResult:
     today = datetime.date.today()
     head, generated = _generate(path, today, cache=True)
     if not head.ok or head.project is None:
@@ -87,7 +87,7 @@ def diff_project(path: Path, base: str) -> DiffResult:
 
 
 def _generate(
-    path: Path,
+    path: ProjectRef,
     today: datetime.date,
     repo_subdir: str | None = None,
     *,

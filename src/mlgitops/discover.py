@@ -34,13 +34,30 @@ class ProjectFiles:
             return path.as_posix()
 
 
-def find_project(path: Path) -> tuple[ProjectFiles | None, list[Diagnostic]]:
-    """Locate ``mlgitops.yaml`` given a project directory or the file itself.
+@dataclass(frozen=True, slots=True)
+class Upward:
+    """No project was named: look for it from ``start`` upward, as git looks for its repository."""
+
+    start: Path
+
+
+# A project named by the user (its directory or its mlgitops.yaml), or a place to search from.
+ProjectRef = Path | Upward
+
+
+def find_project(path: ProjectRef) -> tuple[ProjectFiles | None, list[Diagnostic]]:
+    """Locate ``mlgitops.yaml`` given a project directory or the file itself, or by
+    searching upward (:func:`search_project`).
 
     The project file must be a regular file, or a symbolic link to one in the same
     directory tree: a link leading elsewhere would have mlgitops read (and quote in
     its diagnostics) a file outside the repository.
     """
+    if isinstance(path, Upward):
+        found, problems = search_project(path.start)
+        if found is None:
+            return None, problems
+        path = found
     try:
         is_directory = stat.S_ISDIR(path.stat().st_mode)
     except OSError:
@@ -64,6 +81,41 @@ def find_project(path: Path) -> tuple[ProjectFiles | None, list[Diagnostic]]:
     if what is not None:
         return None, [_unusable_project_file(candidate, what)]
     return ProjectFiles(root=root, project_file=root / candidate.name), []
+
+
+def search_project(start: Path) -> tuple[Path | None, list[Diagnostic]]:
+    """The nearest directory holding ``mlgitops.yaml``, from ``start`` (a directory, or a file
+    whose directory is meant) upward.
+
+    Like git, the search stops at the top level of the git repository (the directory
+    holding ``.git``, a directory or, in a worktree or submodule, a file) or at the
+    filesystem root: a project above the repository is someone else's.  Any entry named
+    ``mlgitops.yaml`` counts, so that a broken one is reported (MLG008) rather than skipped.
+    """
+    here = start.absolute()
+    while not here.is_dir() and here != here.parent:  # a file, or one that does not exist
+        here = here.parent
+    here = first = here.resolve()
+    while True:
+        if os.path.lexists(here / PROJECT_FILE):
+            return here, []
+        if os.path.lexists(here / ".git"):
+            limit = f"{here.as_posix()}, the top level of the git repository"
+            break
+        if here == here.parent:
+            limit = f"{here.as_posix()}, the filesystem root"
+            break
+        here = here.parent
+    where = f"in {limit}" if first == here else f"from {first.as_posix()} up to {limit}"
+    return None, [
+        make(
+            "MLG009",
+            f"no {PROJECT_FILE} found {where}",
+            None,  # there is no project to locate it in
+            "run mlgitops inside a project, name one with --project DIR or -C DIR, "
+            "or create one with 'mlgitops init'",
+        )
+    ]
 
 
 def _unusable_project_file(candidate: Path, what: str) -> Diagnostic:

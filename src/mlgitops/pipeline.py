@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
 from mlgitops.discover import (
     API_VERSION,
+    PROJECT_FILE,
     ProjectFiles,
+    ProjectRef,
     find_project,
     repository_subdir,
 )
@@ -57,12 +59,19 @@ class ValidationResult:
 
 
 def validate_project(
-    path: Path, *, today: datetime.date | None = None, overlay: Mapping[Path, bytes] | None = None
+    path: ProjectRef,
+    *,
+    today: datetime.date | None = None,
+    overlay: Mapping[Path, bytes] | None = None,
+    only: Sequence[Path] | None = None,
 ) -> ValidationResult:
-    """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml).
+    """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
+    or where to search upward from).
 
     ``overlay`` maps file paths to contents that replace what is on disk (``promote``
-    validates its edit before writing it).
+    validates its edit before writing it).  ``only``: model files named on the command
+    line; the whole project is still validated, but only their diagnostics and the
+    project-level ones are returned (``selection.py``).
     """
     from mlgitops.resolve import resolve
     from mlgitops.spec import ProjectSpec
@@ -100,6 +109,12 @@ def validate_project(
         diagnostics += problems
         diagnostics += check_kubernetes_limits(resolved)
         diagnostics += check_policies(resolved)
+    if only is not None:
+        from mlgitops.selection import select_files
+
+        include = project_doc.locate(("spec", "include")) if project_doc else Location(PROJECT_FILE)
+        model_files = {files.display(p) for p in model_paths}
+        diagnostics = select_files(diagnostics, files, model_files, only, include)
     return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root)
 
 
@@ -128,7 +143,7 @@ class CompileResult:
 
 
 def compile_project(
-    path: Path, *, today: datetime.date | None = None, use_cache: bool = True, strict: bool = False
+    path: ProjectRef, *, today: datetime.date | None = None, use_cache: bool = True, strict: bool = False
 ) -> CompileResult:
     """Validate, render and write the project; a failure writes nothing.
 
@@ -199,7 +214,7 @@ def _compile_in(
         )
 
 
-def recover_interrupted(path: Path) -> bool:
+def recover_interrupted(path: ProjectRef) -> bool:
     """Roll back an interrupted compile of the project at ``path`` now (compile does it first
     anyway); True when there was one.  StateError when its journal cannot be trusted."""
     from mlgitops.emit import state, transaction
@@ -217,7 +232,7 @@ def recover_interrupted(path: Path) -> bool:
             return transaction.recover(tree, read_inputs(files).territory)
 
 
-def check_project(path: Path, *, today: datetime.date | None = None) -> CompileResult:
+def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> CompileResult:
     """Compile in memory and compare with the tree on disk; never writes the tree.
 
     Having rendered every model, it leaves the render cache behind (see
@@ -280,7 +295,7 @@ def _save_render_cache(tree: ProjectTree, generated: compiler.Generated, hashes:
 
 
 def generate_files(
-    path: Path, *, today: datetime.date | None = None, repo_subdir: str | None = None
+    path: ProjectRef, *, today: datetime.date | None = None, repo_subdir: str | None = None
 ) -> CompileResult:
     """Validate and render in memory only (for ``diff`` and tests).
 

@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node
 
 from mlgitops import textedit
 from mlgitops.diagnostics import Diagnostic, did_you_mean
+from mlgitops.discover import ProjectRef
 from mlgitops.errors import UserError
 from mlgitops.pipeline import ValidationResult, validate_project
 from mlgitops.spec.model import Deployment
@@ -68,7 +69,7 @@ class Promotion:
         )
 
 
-def plan_promotion(project_path: Path, request: Request) -> tuple[Promotion, ValidationResult]:
+def plan_promotion(project_path: ProjectRef, request: Request) -> tuple[Promotion, ValidationResult]:
     """Compute and check the edit; raises UserError with diagnostics when it is not possible."""
     result = validate_project(project_path)
     if not result.ok or result.resolved is None:

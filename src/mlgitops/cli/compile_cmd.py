@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from mlgitops.cli.options import format_option, project_argument, report_for
+from mlgitops.cli.options import ProjectChoice, format_option, project_options, report_for
 from mlgitops.cli.output import echo
 
 
 @click.command("compile")
-@project_argument()
+@project_options(positional=True)
 @format_option(("text", "json", "github", "sarif"))
 @click.option("--no-cache", is_flag=True, help="Recompile even if no input changed since the last compile.")
 @click.option(
@@ -19,7 +17,7 @@ from mlgitops.cli.output import echo
     is_flag=True,
     help="Fail (writing nothing) instead of overwriting a generated file that was edited by hand.",
 )
-def compile_(path: Path, fmt: str, no_cache: bool, strict: bool) -> int:
+def compile_(project: ProjectChoice, fmt: str, no_cache: bool, strict: bool) -> int:
     """Generate every file the project's models need and write them under the
     project (default output directory: deploy/).
 
@@ -35,7 +33,7 @@ def compile_(path: Path, fmt: str, no_cache: bool, strict: bool) -> int:
     from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import compile_summary
 
-    result = compile_project(path, use_cache=not no_cache, strict=strict)
+    result = compile_project(project.ref(), use_cache=not no_cache, strict=strict)
     report = report_for(result.diagnostics, result.validation)
     if not result.ok:
         echo(render(report, fmt), nl=False)
@@ -59,10 +57,10 @@ def compile_(path: Path, fmt: str, no_cache: bool, strict: bool) -> int:
 
 
 @click.command()
-@project_argument()
+@project_options(positional=True)
 @format_option(("text", "json", "github"))
 @click.option("--no-diff", is_flag=True, help="List the files that differ without their diffs.")
-def check(path: Path, fmt: str, no_diff: bool) -> int:
+def check(project: ProjectChoice, fmt: str, no_diff: bool) -> int:
     """Fail if the generated files on disk differ from a fresh compile.
 
     Compiles in memory (nothing is written) and reports every generated file
@@ -75,7 +73,7 @@ def check(path: Path, fmt: str, no_diff: bool) -> int:
     from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import drift_report
 
-    result = check_project(path)
+    result = check_project(project.ref())
     report = report_for(result.diagnostics, result.validation)
     if not result.ok:
         echo(render(report, fmt), nl=False)

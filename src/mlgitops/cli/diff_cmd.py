@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from mlgitops.cli.options import project_argument
+from mlgitops.cli.options import ProjectChoice, project_options
 from mlgitops.cli.output import echo
 
 
 @click.command()
-@project_argument()
+@project_options(positional=True)
 @click.option(
     "--base",
     "base",
@@ -30,7 +28,7 @@ from mlgitops.cli.output import echo
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when the generated files differ (like git diff --exit-code)."
 )
-def diff(path: Path, base: str, fmt: str, exit_code: bool) -> int:
+def diff(project: ProjectChoice, base: str, fmt: str, exit_code: bool) -> int:
     """Show what the change since REF does to the generated output.
 
     Compiles the project as it is at REF (read from git objects: the work tree
@@ -42,6 +40,6 @@ def diff(path: Path, base: str, fmt: str, exit_code: bool) -> int:
     from mlgitops.diffing import diff_project
     from mlgitops.reporters.diff_report import render
 
-    result = diff_project(path, base)
+    result = diff_project(project.ref(), base)
     echo(render(result, fmt), nl=False)
     return 1 if exit_code and not result.empty else 0

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from mlgitops.cli.options import format_option, project_option, report_for
+from mlgitops.cli.options import ProjectChoice, format_option, project_options, report_for
 from mlgitops.cli.output import echo
 
 
 @click.command()
 @click.argument("model")
 @click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
-@project_option()
+@project_options(positional=False)
 @format_option(("text", "json"), "Output format: text (people) or json (machines).")
-def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
+def explain(model: str, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     """Show MODEL's resolved serving settings in each environment and, for every
     value, the file:line and layer it came from.
 
@@ -30,7 +28,7 @@ def explain(model: str, environment: str | None, path: Path, fmt: str) -> int:
     from mlgitops.reporters.explain_report import render as render_explanation
     from mlgitops.reporters.explain_report import render_retirement
 
-    result = validate_project(path)
+    result = validate_project(project.ref())
     if not result.ok or result.resolved is None:
         report = report_for(result.diagnostics, result)
         echo(render(report, "text"), nl=False, err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mlgitops.cli.options import format_option, project_option
+from mlgitops.cli.options import ProjectChoice, format_option, project_options
 from mlgitops.cli.output import echo
 
 
@@ -25,9 +25,9 @@ from mlgitops.cli.output import echo
     metavar="ENV",
     help="The environment the version is headed for (checked to exist; the gates are the model's).",
 )
-@project_option()
+@project_options(positional=False)
 @format_option(("text", "json"), "Output format: a table for people or JSON for machines.")
-def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fmt: str) -> int:
+def gate(model: str, metrics_path: Path, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     """Check an evaluated version of MODEL against the evaluation gates in its spec.
 
     Prints each gate's metric, the measured value, the threshold and pass or
@@ -42,9 +42,12 @@ def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fm
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters.gate_report import render
 
-    result = validate_project(path)
+    result = validate_project(project.ref())
     if not result.ok or result.resolved is None:
-        raise UserError("the project has errors; run 'mlgitops validate' to see them")
+        found = result.root is not None  # else the diagnostics say where no project was found
+        raise UserError(
+            "the project has errors; run 'mlgitops validate' to see them", [] if found else result.diagnostics
+        )
     models = {m.name: m for m in result.resolved.validated.models}
     if model not in models:
         hint = did_you_mean(model, models)
@@ -54,6 +57,6 @@ def gate(model: str, metrics_path: Path, environment: str | None, path: Path, fm
     if environment is not None and environment not in environments:
         hint = did_you_mean(environment, environments)
         raise UserError(f"no environment named {environment!r}" + (f"; {hint}" if hint else ""))
-    outcomes = apply_gates(evaluation(spec.evaluation), read_metrics(metrics_path))
+    outcomes = apply_gates(evaluation(spec.evaluation), read_metrics(project.base / metrics_path))
     echo(render(model, outcomes, fmt), nl=False)
     return 0 if all(o.passed for o in outcomes) else 1

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from mlgitops.cli.options import format_option, project_option
+from mlgitops.cli.options import ProjectChoice, format_option, project_options
 from mlgitops.cli.output import echo
 
 
@@ -30,7 +28,7 @@ from mlgitops.cli.output import echo
     "waivePromotionOrder: true).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the edit without writing it.")
-@project_option()
+@project_options(positional=False)
 @format_option(("text", "json"), "text shows the diff and a suggested commit; json is for CI scripts.")
 def promote(
     model: str,
@@ -40,7 +38,7 @@ def promote(
     finish_canary: bool,
     force: bool,
     dry_run: bool,
-    path: Path,
+    project: ProjectChoice,
     fmt: str,
 ) -> int:
     """Move a version of MODEL to an environment by editing MODEL's spec in place.
@@ -59,7 +57,7 @@ def promote(
     if finish_canary and (canary is not None or version is not None):
         raise UsageError("--finish-canary takes neither --canary nor --version")
     request = Request(model, environment, version, canary, finish_canary, force)
-    promotion, _ = plan_promotion(path, request)
+    promotion, _ = plan_promotion(project.ref(), request)
     if not dry_run:
         write_atomically(promotion.spec_path, promotion.after)
     echo(render(promotion, fmt, written=not dry_run), nl=False)

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from mlgitops.cli.options import format_option, project_argument, report_for
+from mlgitops.cli.options import ProjectChoice, format_option, merged_report, project_options
 from mlgitops.cli.output import echo
+
+if TYPE_CHECKING:
+    from mlgitops.discover import ProjectRef
+
+# A run: the project, and the model files named in it (None: the whole project).
+Run = tuple["ProjectRef", list[Path] | None]
 
 
 @click.command()
-@project_argument()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
+@project_options(positional=False)
 @format_option(("text", "json", "github", "sarif"))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(path: Path, fmt: str, strict: bool) -> int:
-    """Check the project at PATH (a directory or its mlgitops.yaml; default: the
-    current directory) and report every problem at once, each with its
+def validate(paths: tuple[Path, ...], project: ProjectChoice, fmt: str, strict: bool) -> int:
+    """Check a project and report every problem at once, each with its
     file:line:col and a hint.
+
+    The project is the nearest mlgitops.yaml from the current directory up to
+    the git repository's top level, or the one --project names. A PATH that is
+    a directory or an mlgitops.yaml names a project (all of it is checked). A
+    PATH that is a model file (as pre-commit passes them) is checked in its
+    own project, found upward from the file: the whole project is loaded,
+    since references cross files, but only that file's problems and the
+    project-wide ones are reported. Files of several projects may be mixed.
 
     Checks the YAML itself, the schema of every field, references across
     files (environments, promotion order, duplicate names), secrets written
@@ -29,8 +46,52 @@ def validate(path: Path, fmt: str, strict: bool) -> int:
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters import render
 
-    result = validate_project(path)
-    report = report_for(result.diagnostics, result)
+    results = [validate_project(ref, only=named) for ref, named in _runs(paths, project)]
+    report = merged_report(results)
     echo(render(report, fmt), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    return 1 if any(d.severity in failing for d in result.diagnostics) else 0
+    return 1 if any(d.severity in failing for d in report.diagnostics) else 0
+
+
+def _runs(paths: Sequence[Path], project: ProjectChoice) -> list[Run]:
+    """One run per project: whole projects for the projects named, and each other
+    project with the model files named in it."""
+    from mlgitops.discover import Upward, search_project
+
+    if not paths:
+        return [(project.ref(), None)]
+    whole: dict[str, ProjectRef] = {}
+    partial: dict[str, tuple[ProjectRef, list[Path]]] = {}
+    for given in paths:
+        path = project.base / given
+        if _names_project(path):
+            if project.named is not None:
+                raise click.UsageError(f"{given} names a project, and so does --project; name it once")
+            whole.setdefault(_key(path if path.is_dir() else path.parent), path)
+            continue
+        ref: ProjectRef
+        if project.named is not None:
+            chosen = project.base / project.named
+            ref, key = chosen, _key(chosen if chosen.is_dir() else chosen.parent)
+        else:
+            found, _ = search_project(path)  # when none is found, the run reports where it looked
+            ref = found if found is not None else Upward(path)
+            key = _key(found) if found is not None else f"not found from {path}"
+        partial.setdefault(key, (ref, []))[1].append(path)
+    runs: list[Run] = [(ref, None) for ref in whole.values()]
+    runs += [(ref, named) for key, (ref, named) in partial.items() if key not in whole]
+    return runs
+
+
+def _names_project(path: Path) -> bool:
+    """A directory, an mlgitops.yaml, or a path that is not there and not a YAML file (as
+    before, it is taken as a project, which reports the missing mlgitops.yaml)."""
+    from mlgitops.discover import PROJECT_FILE
+
+    if path.name == PROJECT_FILE or path.is_dir():
+        return True
+    return not os.path.lexists(path) and path.suffix not in (".yaml", ".yml")
+
+
+def _key(directory: Path) -> str:
+    return os.path.realpath(directory)
