@@ -50,6 +50,18 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+def minimal_project(root: Path, model: str | bytes) -> Path:
+    """A project of MINIMAL_PROJECT and one model file, ``models/iris.yaml``, holding ``model``."""
+    (root / "models").mkdir(parents=True)
+    (root / "mlgitops.yaml").write_text(MINIMAL_PROJECT, encoding="utf-8")
+    target = root / "models" / "iris.yaml"
+    if isinstance(model, bytes):
+        target.write_bytes(model)
+    else:
+        target.write_text(model, encoding="utf-8")
+    return root
+
+
 def example(name: str) -> Path:
     path = EXAMPLES_DIR / name
     assert (path / "mlgitops.yaml").is_file(), f"no example named {name!r}"

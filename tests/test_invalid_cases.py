@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from compile_helpers import MINIMAL_PROJECT
+from compile_helpers import minimal_project
 from mlgitops.codes import CODES
 from mlgitops.diagnostics import Diagnostic, has_errors
 from mlgitops.load import MAX_FILE_BYTES
@@ -150,14 +150,7 @@ spec:
 
 
 def _project(root: Path, model: str | bytes = MODEL) -> Path:
-    (root / "models").mkdir(parents=True)
-    (root / "mlgitops.yaml").write_text(MINIMAL_PROJECT, encoding="utf-8")
-    target = root / "models" / "iris.yaml"
-    if isinstance(model, bytes):
-        target.write_bytes(model)
-    else:
-        target.write_text(model, encoding="utf-8")
-    return root
+    return minimal_project(root, model)
 
 
 def test_helper_project_is_valid(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from compile_helpers import MINIMAL_PROJECT
+from compile_helpers import minimal_project
 from conftest import ROOT
 
 FORBIDDEN = (b"\x1b", b"\x07", b"\x9b", b"\xe2\x80\xae")  # ESC, BEL, CSI (C1, any byte of it), RLO
@@ -50,14 +50,7 @@ def _mlgitops(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
 
 
 def _project(root: Path, model: str | bytes) -> Path:
-    (root / "models").mkdir(parents=True)
-    (root / "mlgitops.yaml").write_text(MINIMAL_PROJECT, encoding="utf-8")
-    target = root / "models" / "iris.yaml"
-    if isinstance(model, bytes):
-        target.write_bytes(model)
-    else:
-        target.write_text(model, encoding="utf-8")
-    return root
+    return minimal_project(root, model)
 
 
 def _assert_clean(result: subprocess.CompletedProcess[bytes]) -> None:
