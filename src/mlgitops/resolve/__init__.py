@@ -159,7 +159,7 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
         )
     yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"))
     yield from refused_nulls(serving, env, target, deployment_key)
-    yield from fit.check(serving, target, env, item.model, deployment_key())
+    yield from fit.check(serving, target, env, item.model, deployment_key)
 
 
 def _autoscaling(

@@ -28,10 +28,13 @@ _UNFETCHABLE = {
 
 
 def check(
-    serving: Merged, target: str, env: str, model: ValidatedModel, fallback: Location
+    serving: Merged, target: str, env: str, model: ValidatedModel, fallback: Callable[[], Location]
 ) -> Iterator[Diagnostic]:
+    """``fallback``: where to point when no layer set the field (computed only then: locating
+    costs a walk of the document, and most deployments have nothing to report)."""
+
     def at(*path: str) -> Location:
-        return where(*path) or fallback
+        return where(*path) or fallback()
 
     def where(*path: str) -> Location | None:
         origin = serving.origin(*path)
