@@ -8,6 +8,8 @@ the caller's decision (the CLI writes it atomically).
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,3 +237,24 @@ def _deployment_edit(
 
 def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity.value == "error"]
+
+
+def write_spec(path: Path, text: str) -> None:
+    """Replace the spec in one rename, keeping its permissions.
+
+    The temporary file is created with ``O_EXCL | O_NOFOLLOW`` under a name nobody could
+    have planted: a committed symlink at a predictable name would otherwise be written
+    through, and promote runs with a token that can push.
+    """
+    mode = path.stat().st_mode & 0o7777
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.mlgitops-tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    handle = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            os.fchmod(stream.fileno(), mode)
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

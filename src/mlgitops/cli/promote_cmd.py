@@ -51,14 +51,14 @@ def promote(
     spec and run 'mlgitops compile' (CI does both).
     """
     from mlgitops.errors import UsageError
-    from mlgitops.promote import Request, plan_promotion
-    from mlgitops.reporters.promote_report import render, write_atomically
+    from mlgitops.promote import Request, plan_promotion, write_spec
+    from mlgitops.reporters.promote_report import render
 
     if finish_canary and (canary is not None or version is not None):
         raise UsageError("--finish-canary takes neither --canary nor --version")
     request = Request(model, environment, version, canary, finish_canary, force)
     promotion, _ = plan_promotion(project.ref(), request)
     if not dry_run:
-        write_atomically(promotion.spec_path, promotion.after)
+        write_spec(promotion.spec_path, promotion.after)
     echo(render(promotion, fmt, written=not dry_run), nl=False)
     return 0
