@@ -413,3 +413,16 @@ def test_check_drift_keeps_colour_and_escapes_under_force_color(synced: Path) ->
     assert b"-    minReplicas: 7" in result.stdout
     assert b"\x1b" not in result.stdout, "drift alone has no colour and must not show escaped codes either"
     assert b"\\x1b" not in result.stdout
+
+
+def test_only_painted_text_is_written_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    """A reporter's Painted text goes out as it is; anything concatenated from it is a plain
+    str again and is escaped whole, so a slip shows codes instead of running them."""
+    from mlgitops.cli.output import echo
+    from mlgitops.reporters import Painted
+
+    painted = Painted("\x1b[1;31merror\x1b[0m")
+    echo(painted, nl=False)
+    assert capsys.readouterr().out == "\x1b[1;31merror\x1b[0m"
+    echo(painted + " and more", nl=False)
+    assert capsys.readouterr().out == "\\x1b[1;31merror\\x1b[0m and more"
