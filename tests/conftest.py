@@ -8,6 +8,7 @@ always means every validator really ran.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,6 +33,11 @@ VENV_BIN = Path(sys.executable).parent
 # Tools installed by `make tools` win over anything else on PATH, also for
 # subprocesses started by tests (as under `make test`, which sets the same PATH).
 os.environ["PATH"] = os.pathsep.join([str(TOOLS_BIN), str(VENV_BIN), os.environ.get("PATH", "")])
+
+# Colour is chosen by the environment (cli/output.py): a runner's own NO_COLOR or FORCE_COLOR
+# must not change what the tests see; the colour tests set them explicitly.
+for _variable in ("NO_COLOR", "FORCE_COLOR"):
+    os.environ.pop(_variable, None)
 
 # Hypothesis: no per-example deadline (CI machines are slow and shared); in CI
 # a fixed seed, so that a red run can be reproduced and a green one is stable.
@@ -58,6 +65,26 @@ def require_file(path: Path, what: str) -> Path:
     if not path.is_file():
         pytest.fail(f"{what} not found at {path}: run `make tools`", pytrace=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def sarif_validator() -> Any:
+    """A validator of the SARIF 2.1.0 schema installed by `make tools`."""
+    from jsonschema.validators import validator_for
+
+    path = require_file(SARIF_SCHEMA, "the SARIF 2.1.0 JSON schema (from @microsoft/jest-sarif)")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def assert_valid_sarif(validator: Any, text: str) -> dict[str, Any]:
+    """The SARIF log in ``text``, failing with every schema error if it is not valid."""
+    log = json.loads(text)
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)
+    return log  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

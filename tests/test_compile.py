@@ -161,9 +161,10 @@ def test_a_hand_edit_is_reported_with_a_diff(quickstart_copy: Path, cli: CliRunn
 
     github = cli("check", "--format", "github", ".", cwd=quickstart_copy)
     assert github.exit_code == 1
-    assert re.search(rf"^::error file={re.escape(ISVC)},title=mlgitops check::", github.stdout, re.M), (
-        github.stdout
-    )
+    changed_line = target.read_text(encoding="utf-8").splitlines().index("    minReplicas: 7") + 1
+    assert re.search(
+        rf"^::error file={re.escape(ISVC)},line={changed_line},title=mlgitops check::", github.stdout, re.M
+    ), github.stdout
 
     as_json = cli("check", "--format", "json", ".", cwd=quickstart_copy)
     assert as_json.exit_code == 1

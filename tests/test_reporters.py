@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import QUICKSTART, SARIF_SCHEMA, CliRunner, require_file
+from conftest import QUICKSTART, CliRunner, assert_valid_sarif
 from mlgitops.codes import CODES, Severity
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.reporters import FORMATS, Report, render
@@ -317,24 +317,6 @@ def test_github_clean_run_prints_only_the_summary() -> None:
 
 
 # --- sarif ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sarif_validator() -> Any:
-    from jsonschema.validators import validator_for
-
-    path = require_file(SARIF_SCHEMA, "the SARIF 2.1.0 JSON schema (from @microsoft/jest-sarif)")
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def assert_valid_sarif(validator: Any, text: str) -> dict[str, Any]:
-    log = json.loads(text)
-    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.absolute_path))
-    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)
-    return log  # type: ignore[no-any-return]
 
 
 @pytest.mark.external

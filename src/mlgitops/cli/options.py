@@ -114,6 +114,17 @@ def format_option(choices: tuple[str, ...], help_text: str | None = None) -> Cal
     )
 
 
+def quiet_option(command: F) -> F:
+    """``--quiet``/``-q``: errors only; warnings and summaries are left out."""
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Print only errors (no warnings, no summary); the exit code tells the rest. "
+        "json and sarif still print a whole document, holding only the errors.",
+    )(command)
+
+
 def path_prefix(root: Path | None) -> str:
     """How the project directory looks from the current directory, for clickable paths."""
     if root is None:

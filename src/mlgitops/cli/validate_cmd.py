@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from mlgitops.cli.options import ProjectChoice, format_option, merged_report, project_options
-from mlgitops.cli.output import echo
+from mlgitops.cli.options import ProjectChoice, format_option, merged_report, project_options, quiet_option
+from mlgitops.cli.output import colour_wanted, echo
 
 if TYPE_CHECKING:
     from mlgitops.discover import ProjectRef
@@ -23,8 +24,9 @@ Run = tuple["ProjectRef", list[Path] | None]
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
 @project_options(positional=False)
 @format_option(("text", "json", "github", "sarif"))
+@quiet_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(paths: tuple[Path, ...], project: ProjectChoice, fmt: str, strict: bool) -> int:
+def validate(paths: tuple[Path, ...], project: ProjectChoice, fmt: str, quiet: bool, strict: bool) -> int:
     """Check a project and report every problem at once, each with its
     file:line:col and a hint.
 
@@ -48,9 +50,15 @@ def validate(paths: tuple[Path, ...], project: ProjectChoice, fmt: str, strict: 
 
     results = [validate_project(ref, only=named) for ref, named in _runs(paths, project)]
     report = merged_report(results)
-    echo(render(report, fmt), nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    return 1 if any(d.severity in failing for d in report.diagnostics) else 0
+    failed = any(d.severity in failing for d in report.diagnostics)
+    if quiet:
+        # --strict --quiet: the warnings that fail the run are its errors, so they are shown
+        report = replace(
+            report, diagnostics=[d for d in report.diagnostics if d.severity in failing], summary=False
+        )
+    echo(render(report, fmt, colour=colour_wanted()), nl=False)
+    return 1 if failed else 0
 
 
 def _runs(paths: Sequence[Path], project: ProjectChoice) -> list[Run]:

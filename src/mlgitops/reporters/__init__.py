@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from mlgitops.codes import Severity
 from mlgitops.diagnostics import Diagnostic, Location
 
 
@@ -21,6 +22,12 @@ class Report:
     sources: Mapping[str, str]
     path_prefix: str = ""  # the project's directory as seen from where mlgitops runs
     checked_files: int = 0
+    summary: bool = True  # False under --quiet: the diagnostics alone, no closing count
+
+    def quiet(self) -> Report:
+        """The report under ``--quiet``: errors only (no warnings, no notes), no closing count."""
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        return Report(errors, self.sources, self.path_prefix, self.checked_files, summary=False)
 
     def path(self, location: Location) -> str:
         if location.file.startswith("<"):  # e.g. "<mlgitops templates>/…": not a project file
@@ -29,6 +36,16 @@ class Report:
 
 
 Reporter = Callable[[Report], str]
+
+
+class Painted(str):
+    """Text a reporter has already made safe for a terminal: every control character of the
+    input spelt out (:func:`visible_controls`), with colour codes only around text that
+    mlgitops generates.  ``cli/output.py`` writes it as it is; anything built from it by
+    concatenation is a plain ``str`` again and is escaped whole (colour codes shown, not run).
+    """
+
+    __slots__ = ()
 
 
 # C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides (which
@@ -64,5 +81,10 @@ def _registry() -> dict[str, Reporter]:
 FORMATS = ("text", "json", "github", "sarif")
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, *, colour: bool = False) -> str:
+    """The report in ``fmt``; ``colour`` (text only) gives :class:`Painted` text for a terminal."""
+    if colour and fmt == "text":
+        from mlgitops.reporters import text
+
+        return text.render_painted(report)
     return _registry()[fmt](report)

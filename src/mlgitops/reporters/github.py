@@ -33,5 +33,6 @@ def render(report: Report) -> str:
             ]
         message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
         lines.append(f"::{_COMMAND[d.severity]} {','.join(props)}::{escape_data(message)}")
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    if report.summary:
+        lines.append(summary(report))
+    return "".join(line + "\n" for line in lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,29 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "
 
 
 def render(report: Report) -> str:
+    return dump(sarif_log(report))
+
+
+def dump(log: dict[str, Any]) -> str:
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def physical_location(uri_path: str, line: int, column: int | None = None) -> dict[str, Any]:
+    """A SARIF location in a project file; ``uri_path`` as shown to the user (prefix included)."""
+    region: dict[str, int] = {"startLine": line}
+    if column is not None:
+        region["startColumn"] = column
+    # A URI reference: relative, '/'-separated, percent-encoded.
+    return {"physicalLocation": {"artifactLocation": {"uri": quote(uri_path)}, "region": region}}
+
+
+def sarif_log(
+    report: Report,
+    extra_rules: Sequence[dict[str, Any]] = (),
+    extra_results: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The SARIF log of the report's diagnostics; a command with findings that are not
+    diagnostics (``check``'s drift) adds its own rules, and results naming them by ``ruleId``."""
     used = sorted({d.code for d in report.diagnostics})
     index = {code: i for i, code in enumerate(used)}
     rules = [
@@ -38,16 +62,13 @@ def render(report: Report) -> str:
         }
         if d.location is not None:
             result["locations"] = [
-                {
-                    "physicalLocation": {
-                        # A URI reference: relative, '/'-separated, percent-encoded.
-                        "artifactLocation": {"uri": quote(report.path(d.location))},
-                        "region": {"startLine": d.location.line, "startColumn": d.location.column},
-                    }
-                }
+                physical_location(report.path(d.location), d.location.line, d.location.column)
             ]
         results.append(result)
-    log = {
+    rules += extra_rules
+    extra_index = {rule["id"]: len(used) + i for i, rule in enumerate(extra_rules)}
+    results += [{**result, "ruleIndex": extra_index[result["ruleId"]]} for result in extra_results]
+    return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -66,4 +87,3 @@ def render(report: Report) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
