@@ -188,6 +188,7 @@ def test_a_tampered_manifest_prunes_nothing_it_does_not_own(tmp_path: Path) -> N
                 str(home / ".profile"): home / ".profile",
                 "../home/.profile": home / ".profile",
                 "deploy/dev/my-overlay.yaml": origin / "deploy/dev/my-overlay.yaml",
+                "deploy/dashboards/team.json": origin / "deploy/dashboards/team.json",
             },
         )
 
@@ -200,6 +201,7 @@ def test_a_tampered_manifest_prunes_nothing_it_does_not_own(tmp_path: Path) -> N
     for kept in ("README.md", "models/iris-classifier.yaml", "mlgitops.yaml", ".git/HEAD", ".git/config"):
         assert after[kept] == before[kept], f"{kept} was changed"
     assert after["deploy/dev/my-overlay.yaml"] == before["deploy/dev/my-overlay.yaml"]
+    assert after["deploy/dashboards/team.json"] == before["deploy/dashboards/team.json"]
     assert "0 pruned" in run.stdout
     for named in ("README.md", ".git/config", "deploy/dev/my-overlay.yaml", "../home/.profile"):
         assert f"not pruning {named}" in run.stdout, run.stdout
