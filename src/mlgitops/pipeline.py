@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
+from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, merge_environments, sort_diagnostics
 from mlgitops.discover import (
     API_VERSION,
     PROJECT_FILE,
@@ -109,6 +109,7 @@ def validate_project(
         diagnostics += problems
         diagnostics += check_kubernetes_limits(resolved)
         diagnostics += check_policies(resolved)
+    diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:
         from mlgitops.selection import select_files
 
