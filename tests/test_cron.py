@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mlgitops.spec.cron import cron_problem
+from mlgitops.spec.types import CRON_PATTERN
 
 
 @pytest.mark.parametrize(
@@ -25,6 +28,7 @@ from mlgitops.spec.cron import cron_problem
 )
 def test_valid(expression: str) -> None:
     assert cron_problem(expression) is None
+    assert re.match(CRON_PATTERN, expression), "the JSON Schema refuses a cron the validator accepts"
 
 
 @pytest.mark.parametrize(
@@ -55,8 +59,11 @@ def test_valid(expression: str) -> None:
         ("0 0 * foo *", "month field 'foo': 'foo' is not a number, range or name"),
         ("0 0 * * monday", "day of week field 'monday': 'monday' is not a number, range or name"),
         ("0 0 * mon * ", "month field 'mon': 'mon' is not a number, range or name"),
+        ("0 \u0663 * * *", "hour field '\u0663': '\u0663' is not a number, range or name"),
+        ("*/\u00b2 * * * *", "minute field '*/\u00b2': step '\u00b2' must be a positive number"),
     ],
 )
+# Non-ASCII digits: str.isdigit() takes them, int() does not all ("²"), and no cron reads them.
 def test_invalid(expression: str, problem: str) -> None:
     assert cron_problem(expression) == problem
 

@@ -47,9 +47,12 @@ def input_hash(root: Path, inputs: Iterable[Path], templates: Mapping[str, str])
     return digest.hexdigest()
 
 
-def cache_key(spec_hash: str, builtin_templates: Path, today: datetime.date) -> str:
+def cache_key(spec_hash: str, builtin_templates: Path, today: datetime.date, repo_subdir: str = "") -> str:
+    """``repo_subdir``: the project's place in its repository, which GitOps and CI files name, so
+    a project moved there is compiled again, not found up to date."""
     digest = hashlib.sha256()
     digest.update(f"{spec_hash}\nmlgitops {mlgitops.__version__}\n{today.isoformat()}\n".encode())
+    digest.update(f"subdir {repo_subdir!r}\n".encode())
     _add_tree(digest, "pkg", _PACKAGE_DIR, "*.py")
     _add_tree(digest, "builtin", builtin_templates)
     return digest.hexdigest()

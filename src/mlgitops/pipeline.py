@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, sort_diagnostics
+from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, merge_environments, sort_diagnostics
 from mlgitops.discover import (
     API_VERSION,
     PROJECT_FILE,
@@ -109,6 +109,7 @@ def validate_project(
         diagnostics += problems
         diagnostics += check_kubernetes_limits(resolved)
         diagnostics += check_policies(resolved)
+    diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:
         from mlgitops.selection import select_files
 
@@ -181,7 +182,8 @@ def _compile_in(
         recovered = transaction.recover(tree, inputs.territory)
         previous = state.read_manifest(tree)
         spec_hash = inputs.input_hash
-        key = fingerprint.cache_key(spec_hash or "", templates_dir(), day) if spec_hash else None
+        subdir = repository_subdir(files.root)
+        key = fingerprint.cache_key(spec_hash, templates_dir(), day, subdir) if spec_hash else None
         if use_cache and key is not None and fingerprint.is_up_to_date(tree, previous, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         from mlgitops import compile as compiler  # validation and rendering: not needed above
@@ -257,7 +259,7 @@ def _check_in(
     tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated
 ) -> CompileResult:
     from mlgitops.emit import state, transaction
-    from mlgitops.emit.drift import find_drift
+    from mlgitops.emit.drift import explain_move, find_drift
     from mlgitops.emit.manifest import MANIFEST_DIR
     from mlgitops.emit.plan import file_hashes
 
@@ -275,11 +277,20 @@ def _check_in(
             )
         )
     hashes = file_hashes(generated.files)
+    subdir = repository_subdir(validation.root)
     inputs = read_inputs(ProjectFiles(validation.root, validation.root / "mlgitops.yaml"))
-    drift = find_drift(tree, generated.files, hashes, state.read_manifest(tree), inputs.territory)
+    previous = state.read_manifest(tree)
+    drift = find_drift(tree, generated.files, hashes, previous, inputs.territory)
+    drift = explain_move(tree, drift, partial(_files_at, validation), subdir, previous, inputs.territory)
     if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
         _save_render_cache(tree, generated, hashes)
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
+
+
+def _files_at(validation: ValidationResult, repo_subdir: str) -> list[OutputFile] | None:
+    """The project's files were it at ``repo_subdir`` in its repository (None if that fails)."""
+    generated = _generate(validation, repo_subdir)
+    return None if generated is None or generated.diagnostics else generated.files
 
 
 def _save_render_cache(tree: ProjectTree, generated: compiler.Generated, hashes: Mapping[str, str]) -> None:

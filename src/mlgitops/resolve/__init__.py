@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
 from mlgitops.resolve import fit
 from mlgitops.resolve.builtin import builtin_serving
 from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
@@ -131,31 +131,35 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
     if runtime is None:
         yield make(
             "MLG320",
-            f"no serving runtime is set for {env!r} in any layer",
+            f"no serving runtime is set for {ENVIRONMENT} in any layer",
             deployment_key(),
             "set spec.serving.runtime (sklearn, xgboost, …, or custom)",
+            environment=env,
         )
     elif runtime == "custom" and serving.get("image") is None:
         yield make(
             "MLG316",
-            f"runtime 'custom' in {env!r} has no container image",
+            f"runtime 'custom' in {ENVIRONMENT} has no container image",
             at("runtime"),
             "set spec.serving.image to your model server's image",
+            environment=env,
         )
     if runtime != "custom" and serving.get("artifact") is None:
         yield make(
             "MLG320",
-            f"no serving artifact is set for {env!r} in any layer",
+            f"no serving artifact is set for {ENVIRONMENT} in any layer",
             deployment_key(),
             "set spec.serving.artifact, e.g. s3://models/{model}/{version}/",
+            environment=env,
         )
     transformer = serving.get("transformer")
     if transformer is not None and transformer.get("image") is None:
         yield make(
             "MLG320",
-            f"the transformer in {env!r} has no image",
+            f"the transformer in {ENVIRONMENT} has no image",
             at("transformer"),
             "set spec.serving.transformer.image",
+            environment=env,
         )
     yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"))
     yield from refused_nulls(serving, env, target, deployment_key)
@@ -172,43 +176,49 @@ def _autoscaling(
     if low is not None and high is not None and low > high:
         yield make(
             "MLG317",
-            f"minReplicas {low} is above maxReplicas {high} in {env!r}",
+            f"minReplicas {low} is above maxReplicas {high} in {ENVIRONMENT}",
             at("autoscaling", "minReplicas"),
             "lower minReplicas or raise maxReplicas",
+            environment=env,
         )
     if low == 0 and not to_zero:
         yield make(
             "MLG317",
-            f"minReplicas 0 in {env!r} needs 'scaleToZero: true'",
+            f"minReplicas 0 in {ENVIRONMENT} needs 'scaleToZero: true'",
             at("autoscaling", "minReplicas"),
             "set scaleToZero: true, or minReplicas to 1 or more",
+            environment=env,
         )
     if to_zero and (target != "kserve" or mode == "standard"):
         yield make(
             "MLG317",
-            f"scaleToZero in {env!r} needs KServe in serverless mode",
+            f"scaleToZero in {ENVIRONMENT} needs KServe in serverless mode",
             at("autoscaling", "scaleToZero"),
             "plain Kubernetes and KServe standard mode keep at least one replica",
+            environment=env,
         )
     if to_zero and low not in (None, 0):
         yield make(
             "MLG317",
-            f"scaleToZero in {env!r} contradicts minReplicas {low}",
+            f"scaleToZero in {ENVIRONMENT} contradicts minReplicas {low}",
             at("autoscaling", "minReplicas"),
             "with scaleToZero, set minReplicas: 0",
+            environment=env,
         )
     if metric == "custom" and serving.get("autoscaling", "customMetric") is None:
         cleared = serving.null("autoscaling", "customMetric")
         yield make(
             "MLG317",
-            f"metric 'custom' in {env!r} needs 'customMetric'",
+            f"metric 'custom' in {ENVIRONMENT} needs 'customMetric'",
             (cleared.location() if cleared else None) or at("autoscaling", "metric"),
             "name the Prometheus metric in customMetric",
+            environment=env,
         )
     if metric in ("concurrency", "rps") and (target != "kserve" or mode == "standard"):
         yield make(
             "MLG317",
-            f"scaling on {metric!r} in {env!r} needs KServe in serverless mode",
+            f"scaling on {metric!r} in {ENVIRONMENT} needs KServe in serverless mode",
             at("autoscaling", "metric"),
             "use cpu, memory or a custom metric",
+            environment=env,
         )

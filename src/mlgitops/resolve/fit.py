@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from mlgitops import platforms
-from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
 from mlgitops.resolve.layers import Merged
 from mlgitops.validate import ValidatedModel
 
@@ -76,12 +76,13 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
     if mode == "serverless":
         yield make(
             "MLG332",
-            f"KServe serverless mode cannot scale on a custom metric in {env!r}: Knative's "
+            f"KServe serverless mode cannot scale on a custom metric in {ENVIRONMENT}: Knative's "
             "autoscaler scales on concurrency and rps, its HPA class on cpu and memory",
             at("autoscaling", "metric"),
             "set deploymentMode: standard (KServe then scales on the metric with KEDA), or scale on "
             "concurrency, rps, cpu or memory",
             related=_present(where("deploymentMode")),
+            environment=env,
         )
     elif (
         serving.get("autoscaling", "customMetric") is not None
@@ -90,11 +91,12 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
         nulled = serving.null("autoscaling", "prometheusUrl")  # an explicit null: point at it
         yield make(
             "MLG332",
-            f"KServe scales on customMetric in {env!r} with KEDA, which queries Prometheus, and no "
+            f"KServe scales on customMetric in {ENVIRONMENT} with KEDA, which queries Prometheus, and no "
             "prometheusUrl is set",
             nulled.location() if nulled and nulled.location() else at("autoscaling", "metric"),
             "set autoscaling.prometheusUrl to the Prometheus that scrapes the predictor (per "
             "environment when clusters differ)",
+            environment=env,
         )
 
 
@@ -111,10 +113,11 @@ def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocat
         yield make(
             "MLG333",
             f"annotation {platforms.DEPLOYMENT_MODE}: {written!r} contradicts deploymentMode "
-            f"{mode!r} in {env!r}",
+            f"{mode!r} in {ENVIRONMENT}",
             at("annotations", platforms.DEPLOYMENT_MODE),
             f"remove the annotation (deploymentMode {mode!r} writes {modes[0]!r}), or change deploymentMode",
             related=_present(where("deploymentMode")),
+            environment=env,
         )
     chosen = annotations.get(platforms.AUTOSCALER_CLASS)
     classes = platforms.autoscaler_classes(mode, metric)
@@ -122,13 +125,14 @@ def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocat
         yield make(
             "MLG333",
             f"annotation {platforms.AUTOSCALER_CLASS}: {chosen!r} contradicts scaling on {metric!r} "
-            f"in {mode} mode in {env!r}",
+            f"in {mode} mode in {ENVIRONMENT}",
             at("annotations", platforms.AUTOSCALER_CLASS),
             f"KServe scales on {metric!r} in {mode} mode with autoscalerClass "
             + " or ".join(repr(c) for c in classes)
             if classes
             else f"Knative scales on {metric!r} without an autoscaler class: remove the annotation",
             related=_present(where("autoscaling", "metric")),
+            environment=env,
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
 from mlgitops.resolve.layers import Merged, Origin
 
 BUILTIN_LAYER = "mlgitops default"
@@ -49,30 +49,33 @@ def refused_nulls(
     if serving.get("resources", "gpu") and gpu_name is not None:
         yield make(
             "MLG330",
-            f"resources.gpuResource: null in {env!r}: requesting GPUs needs the name of their "
+            f"resources.gpuResource: null in {ENVIRONMENT}: requesting GPUs needs the name of their "
             "extended resource, and Kubernetes has no default for it",
             at_null("resources", "gpuResource"),
             "write the name, e.g. gpuResource: nvidia.com/gpu, or remove the null",
+            environment=env,
         )
     if target == "kserve":
         if serving.get("deploymentMode") is None:
             yield make(
                 "MLG330",
-                f"deploymentMode: null in {env!r} leaves the KServe mode to the cluster's "
+                f"deploymentMode: null in {ENVIRONMENT} leaves the KServe mode to the cluster's "
                 "configuration, but the annotations, scaling checks and monitoring generated "
                 "for this InferenceService depend on the mode",
                 at_null("deploymentMode"),
                 "write deploymentMode: serverless or deploymentMode: standard",
+                environment=env,
             )
         return
     if serving.get("port") is None:
         yield make(
             "MLG330",
-            f"port: null in {env!r}: the plain Kubernetes Deployment needs the port the model "
+            f"port: null in {ENVIRONMENT}: the plain Kubernetes Deployment needs the port the model "
             "server listens on (its probes, its Service and the runtime's arguments use it), "
             "and Kubernetes has no default for it",
             at_null("port"),
             "write the port, e.g. port: 8080 (where the built-in runtimes listen)",
+            environment=env,
         )
     autoscaling = serving.get("autoscaling")
     if not isinstance(autoscaling, dict):
@@ -80,29 +83,32 @@ def refused_nulls(
     if autoscaling.get("maxReplicas") is None:
         yield make(
             "MLG330",
-            f"autoscaling.maxReplicas: null in {env!r}: a HorizontalPodAutoscaler requires "
+            f"autoscaling.maxReplicas: null in {ENVIRONMENT}: a HorizontalPodAutoscaler requires "
             "maxReplicas, so Kubernetes has no default to fall back on",
             at_null("autoscaling", "maxReplicas"),
             "write maxReplicas, or autoscaling: null for no HPA (the Deployment's default of 1 replica)",
+            environment=env,
         )
     metric, value = autoscaling.get("metric"), autoscaling.get("target")
     if metric is not None and value is None:
         yield make(
             "MLG330",
-            f"autoscaling.target: null in {env!r} leaves the HPA's {metric!r} metric without a "
+            f"autoscaling.target: null in {ENVIRONMENT} leaves the HPA's {metric!r} metric without a "
             "target, and Kubernetes has no default target for a metric that is named",
             at_null("autoscaling", "target"),
             f"write a target, or set metric: null as well so that {_HPA_DEFAULT} applies",
+            environment=env,
         )
     if metric is None and value is not None:
         target_origin = _location(serving.origin("autoscaling", "target"))
         yield make(
             "MLG331",
-            f"autoscaling.metric: null in {env!r} leaves target {value:g} without a metric: "
+            f"autoscaling.metric: null in {ENVIRONMENT} leaves target {value:g} without a metric: "
             "a HorizontalPodAutoscaler cannot take a target without its metric",
             at_null("autoscaling", "metric"),
             f"name the metric the target is for, or remove the target so that {_HPA_DEFAULT} applies",
             related=[target_origin] if target_origin else [],
+            environment=env,
         )
 
 

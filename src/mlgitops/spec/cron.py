@@ -40,7 +40,7 @@ def cron_problem(expression: str) -> str | None:
 
 def _part_problem(part: str, low: int, high: int, names: dict[str, int]) -> str | None:
     base, slash, step = part.partition("/")
-    if slash and (not step.isdigit() or int(step) == 0):
+    if slash and (not _is_number(step) or int(step) == 0):
         return f"step {step!r} must be a positive number"
     if base == "*":
         return None
@@ -59,7 +59,12 @@ def _part_problem(part: str, low: int, high: int, names: dict[str, int]) -> str 
     return None
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '٣' and '³', which no cron reads."""
+    return text.isascii() and text.isdigit()
+
+
 def _value(text: str, names: dict[str, int]) -> int | None:
-    if text.isdigit():
+    if _is_number(text):
         return int(text)
     return names.get(text.lower())

@@ -12,6 +12,7 @@ from mlgitops.spec.common import EnvMap, Metadata, Resources, Toleration
 from mlgitops.spec.monitoring import Monitoring
 from mlgitops.spec.serving import ServingSpec
 from mlgitops.spec.types import (
+    DNS_LABEL_PATTERN,
     ArtifactUri,
     Cron,
     DnsLabel,
@@ -123,7 +124,12 @@ class Canary(SpecModel):
     """A second version receiving a share of the traffic."""
 
     version: Version = Field(description="Version under test.")
-    traffic: int = Field(description="Percentage of requests sent to the canary, 1 to 99.")
+    # validate/semantic.py refuses 0 and 100 with a hint of what to do instead (MLG304); the
+    # schema only tells the editor the range.
+    traffic: int = Field(
+        description="Percentage of requests sent to the canary, 1 to 99.",
+        json_schema_extra={"minimum": 1, "maximum": 99},
+    )
 
 
 class Deployment(ServingSpec):
@@ -177,6 +183,8 @@ class ModelBody(SpecModel):
     deployments: dict[str, Deployment] = Field(
         default_factory=dict,
         description="Per environment: the version served and serving overrides.",
+        # Keys must name a declared environment (checked across files), whose names are DNS labels.
+        json_schema_extra={"propertyNames": {"pattern": DNS_LABEL_PATTERN, "maxLength": 63}},
     )
     monitoring: Monitoring | None = Field(default=None, description="SLOs, drift and alert routing.")
     lifecycle: Lifecycle = Field(default_factory=Lifecycle, description="Lifecycle stage.")

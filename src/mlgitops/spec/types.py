@@ -34,6 +34,8 @@ _DURATION_SECONDS = {
     "w": 604800,
     "y": 31536000,
 }
+# Five fields of the characters a cron field may hold; spec/cron.py checks the rest (ranges, names).
+CRON_PATTERN = r"^\s*[0-9A-Za-z*,/-]+(\s+[0-9A-Za-z*,/-]+){4}\s*$"
 VERSION_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
 _VERSION = re.compile(VERSION_PATTERN)
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -325,7 +327,9 @@ Cron = Annotated[
     str,
     BeforeValidator(_text_only),
     AfterValidator(_cron),
-    WithJsonSchema({"type": "string", "description": "five-field cron expression, UTC"}),
+    WithJsonSchema(
+        {"type": "string", "pattern": CRON_PATTERN, "description": "five-field cron expression, UTC"}
+    ),
 ]
 Duration = Annotated[
     str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make, names_list
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.spec.types import is_immutable_image
 
@@ -74,7 +74,7 @@ def _serving_images(item: ResolvedDeployment) -> Iterator[Diagnostic]:
         if isinstance(image, str) and not is_immutable_image(image):
             origin = item.serving.origin(*path)
             location = origin.location() if origin else None
-            yield _mutable(label, image, item.model.name, [item.environment.name], location)
+            yield _mutable(label, image, item.model.name, ENVIRONMENT, location, item.environment.name)
 
 
 def _model_images(items: list[ResolvedDeployment]) -> Iterator[Diagnostic]:
@@ -96,16 +96,19 @@ def _model_images(items: list[ResolvedDeployment]) -> Iterator[Diagnostic]:
         ),
     ):
         if image is not None and not is_immutable_image(image):
-            yield _mutable(label, image, model.name, envs, model.doc.locate(doc_path))
+            yield _mutable(label, image, model.name, names_list(envs), model.doc.locate(doc_path))
 
 
-def _mutable(label: str, image: str, model: str, envs: list[str], location: Location | None) -> Diagnostic:
+def _mutable(
+    label: str, image: str, model: str, envs: str, location: Location | None, environment: str | None = None
+) -> Diagnostic:
+    """``envs``: the environments named, or :data:`ENVIRONMENT` for the one in ``environment``."""
     last = image.rsplit("/", 1)[-1]
     tag = f"the mutable tag {last.split(':', 1)[1]!r}" if ":" in last else "no tag (so 'latest')"
-    shown = " and ".join(repr(e) for e in envs)
     return make(
         "MLG403",
-        f"{label} {image!r} of {model!r} has {tag}, which {shown} forbid{'s' if len(envs) == 1 else ''}",
+        f"{label} {image!r} of {model!r} has {tag}, which the policy forbids in {envs}",
         location,
         "pin a release tag (e.g. :1.8.0) or a digest (@sha256:…)",
+        environment=environment,
     )
