@@ -35,6 +35,7 @@ COMMANDS = {
     "gate": "mlgitops.cli.gate_cmd:gate",
     "schema": "mlgitops.cli.schema_cmd:schema",
     "templates": "mlgitops.cli.templates_cmd:templates",
+    "completion": "mlgitops.cli.completion_cmd:completion",
 }
 SHORT_HELP = {
     "init": "Scaffold a new project that validates and compiles.",
@@ -47,6 +48,7 @@ SHORT_HELP = {
     "gate": "Apply a model's evaluation gates to a metrics file.",
     "schema": "Print the JSON Schema of the spec for editors.",
     "templates": "List, show or export the built-in templates to override them.",
+    "completion": "Print the shell completion script (bash, zsh, fish).",
 }
 
 
