@@ -171,3 +171,14 @@ def emit_plan(
     encoded = {f.path: f.content.encode() for f in files}  # once: hashed for the manifest, then compared
     manifest = Manifest(f"mlgitops {__version__}", input_hash, encoded_hashes(encoded), sorted(retired))
     return plan(tree, encoded, manifest, previous, territory, strict=strict)
+
+
+def save_render_cache(tree: ProjectTree, generated: Generated, hashes: Mapping[str, str]) -> None:
+    """Record each model's IR and files (``hashes``: path → SHA-256 of the rendered content)."""
+    if generated.project is None or not generated.by_model:
+        return
+    from mlgitops.emit import rendercache
+    from mlgitops.fingerprint import renderer_fingerprint
+
+    renderer = renderer_fingerprint(templates_dir())
+    rendercache.save(tree, generated.project, renderer, generated.by_model, hashes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,7 @@ from mlgitops.discover import (
     find_project,
     repository_subdir,
 )
-from mlgitops.inputs import find_model_files, read_inputs
+from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
 from mlgitops.parallel import map_chunks
 from mlgitops.render.overrides import check_overrides
@@ -170,16 +170,9 @@ def _compile_in(
 ) -> CompileResult:
     from mlgitops import fingerprint
     from mlgitops.emit import state, transaction
-    from mlgitops.emit.state import StateError
     from mlgitops.resources import templates_dir
 
-    problems = state.state_problems(tree)
-    if problems:
-        raise StateError(problems)
-    with state.project_lock(tree):
-        state.ensure_gitignore(tree)
-        inputs = read_inputs(files)
-        recovered = transaction.recover(tree, inputs.territory)
+    with _prepared_state(tree, files) as (inputs, recovered):
         previous = state.read_manifest(tree)
         spec_hash = inputs.input_hash
         subdir = repository_subdir(files.root)
@@ -204,7 +197,7 @@ def _compile_in(
         with contextlib.suppress(OSError):
             if key is not None:
                 fingerprint.write_cache(tree, key, [f.path for f in generated.files])
-            _save_render_cache(tree, generated, emit.manifest.files)
+            compiler.save_render_cache(tree, generated, emit.manifest.files)
         return CompileResult(
             validation,
             generated.files,
@@ -219,19 +212,30 @@ def _compile_in(
 def recover_interrupted(path: ProjectRef) -> bool:
     """Roll back an interrupted compile of the project at ``path`` now (compile does it first
     anyway); True when there was one.  StateError when its journal cannot be trusted."""
-    from mlgitops.emit import state, transaction
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.state import StateError
 
     files, problems = find_project(path)
     if files is None:
         raise StateError(problems)
-    with ProjectTree(files.root) as tree:
-        problems = state.state_problems(tree)
-        if problems:
-            raise StateError(problems)
-        with state.project_lock(tree):
-            return transaction.recover(tree, read_inputs(files).territory)
+    with ProjectTree(files.root) as tree, _prepared_state(tree, files) as (_inputs, recovered):
+        return recovered
+
+
+@contextlib.contextmanager
+def _prepared_state(tree: ProjectTree, files: ProjectFiles) -> Iterator[tuple[CompileInputs, bool]]:
+    """``.mlgitops/`` checked and locked, an interrupted compile rolled back: what a compile's
+    inputs are, and whether there was one to roll back. StateError when the state is unusable."""
+    from mlgitops.emit import state, transaction
+    from mlgitops.emit.state import StateError
+
+    problems = state.state_problems(tree)
+    if problems:
+        raise StateError(problems)
+    with state.project_lock(tree):
+        state.ensure_gitignore(tree)
+        inputs = read_inputs(files)
+        yield inputs, transaction.recover(tree, inputs.territory)
 
 
 def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> CompileResult:
@@ -258,10 +262,12 @@ def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> Co
 def _check_in(
     tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated
 ) -> CompileResult:
+    from mlgitops import compile as compiler
     from mlgitops.emit import state, transaction
     from mlgitops.emit.drift import explain_move, find_drift
     from mlgitops.emit.manifest import MANIFEST_DIR
     from mlgitops.emit.plan import file_hashes
+    from mlgitops.emit.territory import Territory
 
     assert validation.root is not None
     extra = state.state_problems(tree)
@@ -278,12 +284,15 @@ def _check_in(
         )
     hashes = file_hashes(generated.files)
     subdir = repository_subdir(validation.root)
-    inputs = read_inputs(ProjectFiles(validation.root, validation.root / "mlgitops.yaml"))
+    # Validation has read the specs: the territory comes from them, not from reading them again.
+    assert validation.resolved is not None
+    spec = validation.resolved.validated.spec.spec
+    territory = Territory.of(spec.output.path, validation.sources, [spec.templates] if spec.templates else [])
     previous = state.read_manifest(tree)
-    drift = find_drift(tree, generated.files, hashes, previous, inputs.territory)
-    drift = explain_move(tree, drift, partial(_files_at, validation), subdir, previous, inputs.territory)
+    drift = find_drift(tree, generated.files, hashes, previous, territory)
+    drift = explain_move(tree, drift, partial(_files_at, validation), subdir, previous, territory)
     if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
-        _save_render_cache(tree, generated, hashes)
+        compiler.save_render_cache(tree, generated, hashes)
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 
@@ -291,18 +300,6 @@ def _files_at(validation: ValidationResult, repo_subdir: str) -> list[OutputFile
     """The project's files were it at ``repo_subdir`` in its repository (None if that fails)."""
     generated = _generate(validation, repo_subdir)
     return None if generated is None or generated.diagnostics else generated.files
-
-
-def _save_render_cache(tree: ProjectTree, generated: compiler.Generated, hashes: Mapping[str, str]) -> None:
-    """Record each model's IR and files (``hashes``: path → SHA-256 of the rendered content)."""
-    if generated.project is None or not generated.by_model:
-        return
-    from mlgitops.emit import rendercache
-    from mlgitops.fingerprint import renderer_fingerprint
-    from mlgitops.resources import templates_dir
-
-    renderer = renderer_fingerprint(templates_dir())
-    rendercache.save(tree, generated.project, renderer, generated.by_model, hashes)
 
 
 def generate_files(

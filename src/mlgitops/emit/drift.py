@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from mlgitops.discover import PROJECT_FILE
 from mlgitops.emit.manifest import MANIFEST_PATH, Manifest
-from mlgitops.emit.plan import file_hashes
+from mlgitops.emit.plan import file_hashes, read_output
 from mlgitops.emit.safefs import ProjectTree
-from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory, has_generated_header
+from mlgitops.emit.territory import Territory, has_generated_header
 from mlgitops.targets.base import OutputFile
 
 # A repository sub-path no project sits at, rendered in place of the real one to see where the
@@ -137,18 +137,16 @@ def find_drift(
     for path in sorted(set(previous.files) - generated if previous else ()):
         if path == MANIFEST_PATH or territory.refusal(path) is not None:
             continue
-        text = _text(tree, path)
-        if text is not None and has_generated_header(path, text.encode()):
-            drifts.append(Drift(path, "stale", _diff(path, text, "")))
+        data = read_output(tree, path)
+        if data is not None and has_generated_header(path, data):
+            drifts.append(Drift(path, "stale", _diff(path, data.decode("utf-8", errors="replace"), "")))
     return sorted(drifts, key=lambda d: d.path)
 
 
 def _text(tree: ProjectTree, relative: str) -> str | None:
     """The file's text; None when it is missing, a link, not a regular file or unreadable."""
-    try:
-        return tree.read(relative, MAX_OUTPUT_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return None
+    data = read_output(tree, relative)
+    return None if data is None else data.decode("utf-8", errors="replace")
 
 
 def _diff(path: str, before: str, after: str) -> str:

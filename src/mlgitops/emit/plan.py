@@ -71,7 +71,7 @@ def plan(
         if info is None:
             writes[path] = data
             continue
-        current = _read(tree, path)  # None: there, but unreadable or larger than any output
+        current = read_output(tree, path)  # None: there, but unreadable or larger than any output
         if current == data:
             unchanged.append(path)
         elif path not in recorded:
@@ -90,7 +90,7 @@ def plan(
             writes[path] = data
     deletes, vanished = _prunable(tree, guard, recorded, encoded, territory, diagnostics)
     manifest_bytes = manifest.to_bytes()
-    if _read(tree, MANIFEST_PATH) != manifest_bytes:
+    if read_output(tree, MANIFEST_PATH) != manifest_bytes:
         writes[MANIFEST_PATH] = manifest_bytes
     return Plan(tree, writes, deletes, tuple(unchanged), manifest, territory, diagnostics, vanished)
 
@@ -133,10 +133,8 @@ def _prunable(
             if not stat.S_ISREG(info.st_mode):
                 reason = f"is {describe_mode(info.st_mode)}"
             else:
-                data = _read(tree, path)
-                reason = (
-                    "cannot be read" if data is None else prune_refusal(territory, path, data, recorded[path])
-                )
+                data = read_output(tree, path)
+                reason = "cannot be read" if data is None else prune_refusal(path, data, recorded[path])
         if reason is not None:
             diagnostics.append(
                 make(
@@ -165,7 +163,9 @@ def _source(data: bytes) -> str:
     return line.removesuffix(". Do not edit.").strip()
 
 
-def _read(tree: ProjectTree, relative: str) -> bytes | None:
+def read_output(tree: ProjectTree, relative: str) -> bytes | None:
+    """A generated file's bytes; None when it is missing, a link, not a regular file, larger
+    than any output or unreadable."""
     try:
         return tree.read(relative, MAX_OUTPUT_BYTES)
     except OSError:

@@ -49,11 +49,12 @@ def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[Outp
                 return {}
             entries: Mapping[str, Any] = document["models"]
             reusable: dict[str, tuple[OutputFile, ...]] = {}
+            territory = Territory.of(project.output)
             for model in project.models:
                 entry = entries.get(model.name)
                 if not isinstance(entry, dict) or entry.get("ir") != _digest(model):
                     continue
-                files = _files(tree, Territory.of(project.output), model, entry.get("files"))
+                files = _files(tree, territory, model, entry.get("files"))
                 if files is not None:
                     reusable[model.name] = files
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):

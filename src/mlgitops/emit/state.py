@@ -31,7 +31,8 @@ from mlgitops.errors import UserError
 STATE_DIR = MANIFEST_DIR
 GITIGNORE = f"{STATE_DIR}/.gitignore"
 LOCK = f"{STATE_DIR}/lock"
-JOURNAL_PATH = f"{STATE_DIR}/txn/journal.json"
+TXN_DIR = f"{STATE_DIR}/txn"  # the transaction's scratch space (emit/transaction.py)
+JOURNAL_PATH = f"{TXN_DIR}/journal.json"
 # What .mlgitops/.gitignore keeps out of git (``*.tmp``: a state file being replaced).
 SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
 _COMMITTED = frozenset({GITIGNORE, MANIFEST_PATH})
@@ -41,7 +42,7 @@ _ENTRY_KINDS = {
     f"{STATE_DIR}/cache.json": stat.S_IFREG,
     f"{STATE_DIR}/render-cache.json": stat.S_IFREG,
     LOCK: stat.S_IFREG,
-    f"{STATE_DIR}/txn": stat.S_IFDIR,
+    TXN_DIR: stat.S_IFDIR,
 }
 MAX_LOCAL_STATE_BYTES = 256 << 20  # the render cache of 1,000 models is about 5 MB
 
@@ -66,8 +67,7 @@ def state_problems(tree: ProjectTree) -> list[Diagnostic]:
         entry = tree.lstat(relative)
         if entry is not None and stat.S_IFMT(entry.st_mode) != kind:
             problems.append(_wrong_kind(relative, entry.st_mode, kind))
-    tracked = tracked_state_files(tree) or set()
-    for relative in sorted(tracked - _COMMITTED):
+    for relative in sorted(tracked_state_files(tree) - _COMMITTED):
         problems.append(
             make(
                 "MLG511",
@@ -98,9 +98,10 @@ def _wrong_kind(relative: str, mode: int, wanted: int) -> Diagnostic:
     )
 
 
-def tracked_state_files(tree: ProjectTree) -> set[str] | None:
-    """The files under .mlgitops/ that git tracks: none outside a git work tree or without git;
-    None when git is there but cannot answer (e.g. it refuses a repository another user owns)."""
+def tracked_state_files(tree: ProjectTree) -> set[str]:
+    """The files under .mlgitops/ that git tracks, for the message that says how to untrack them;
+    none where git cannot tell (no git, no work tree, a repository git refuses to read). What
+    keeps such state from being used is its seal (:func:`read_sealed`), not this list."""
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--", STATE_DIR],
@@ -109,12 +110,10 @@ def tracked_state_files(tree: ProjectTree) -> set[str] | None:
             timeout=30,
             check=False,
         )
-    except FileNotFoundError:
-        return set()  # no git on this machine: the project cannot have come from a clone here
     except (OSError, subprocess.SubprocessError):
-        return None
+        return set()
     if listed.returncode != 0:
-        return set() if b"not a git repository" in listed.stderr else None
+        return set()
     return {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
 
 
@@ -139,18 +138,18 @@ def read_manifest(tree: ProjectTree) -> Manifest | None:
         ) from None
 
 
-def read_local(tree: ProjectTree, relative: str) -> bytes | None:
-    """A local file's bytes, or None when absent or unusable."""
+def read_local(tree: ProjectTree, relative: str, limit: int = MAX_LOCAL_STATE_BYTES) -> bytes | None:
+    """A local file's bytes, or None when absent, unusable or over ``limit`` bytes."""
     try:
-        return tree.read(relative, MAX_LOCAL_STATE_BYTES)
+        return tree.read(relative, limit)
     except OSError:
         return None
 
 
-def read_sealed(tree: ProjectTree, relative: str) -> bytes | None:
+def read_sealed(tree: ProjectTree, relative: str, limit: int = MAX_LOCAL_STATE_BYTES) -> bytes | None:
     """The body of a local state file this machine wrote for this project (:func:`seal`), or
-    None: absent, unusable, or sealed elsewhere (committed, unpacked from an archive, forged)."""
-    data = read_local(tree, relative)
+    None: absent, unusable, too large, or sealed elsewhere (committed, unpacked, forged)."""
+    data = read_local(tree, relative, limit)
     if data is None or not data.startswith(_SEAL_PREFIX):
         return None
     seal_line, _, body = data.partition(b"\n")

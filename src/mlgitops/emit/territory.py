@@ -122,11 +122,9 @@ def has_generated_header(relative: str, data: bytes) -> bool:
     return isinstance(description, str) and JSON_MARKER in description
 
 
-def prune_refusal(territory: Territory, relative: str, data: bytes, recorded: str) -> str | None:
-    """Why the owned file ``relative`` (now holding ``data``) must not be deleted, or None."""
-    reason = territory.refusal(relative)
-    if reason is not None:
-        return reason
+def prune_refusal(relative: str, data: bytes, recorded: str) -> str | None:
+    """Why the owned file ``relative``, a path the territory allows, holding ``data`` now, must
+    not be deleted; None when it is provably mlgitops' and untouched."""
     if not has_generated_header(relative, data):
         return "does not start with the header mlgitops writes"
     if sha256(data) != recorded:

@@ -40,9 +40,8 @@ from mlgitops.emit.writer import Progress, write_new_files
 if TYPE_CHECKING:  # the plan module loads the renderers, which a compile with nothing to do skips
     from mlgitops.emit.plan import Plan
 
-TXN_DIR = f"{MANIFEST_DIR}/txn"
-JOURNAL = "journal.json"
-JOURNAL_PATH = state.JOURNAL_PATH  # f"{TXN_DIR}/{JOURNAL}": state.py checks it too
+TXN_DIR, JOURNAL_PATH = state.TXN_DIR, state.JOURNAL_PATH
+JOURNAL = JOURNAL_PATH.rpartition("/")[2]
 MAX_JOURNAL_BYTES = 64 << 20
 # Test hook: stop the process (as a kill would) once this many files are in place.
 _CRASH_AFTER_ENV = "MLGITOPS_TEST_CRASH_AFTER_MOVES"
@@ -143,12 +142,12 @@ def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], l
     old = tree.lstat(f"{TXN_DIR}/old")
     if old is not None and not stat.S_ISDIR(old.st_mode):
         raise _refused(f"{TXN_DIR}/old, where the journal's backups are, is not a directory")
-    body = state.read_sealed(tree, JOURNAL_PATH)
+    body = state.read_sealed(tree, JOURNAL_PATH, MAX_JOURNAL_BYTES)
     if body is None:
         raise _refused(
             "the journal of an interrupted compile was not written by mlgitops on this machine for "
-            "this project (it came with the files, or this user's key in ~/.local/state/mlgitops "
-            "is unavailable or changed)"
+            "this project (it came with the files, is larger than any journal, or this user's key "
+            "in ~/.local/state/mlgitops is unavailable or changed)"
         )
     try:
         document: Any = json.loads(body)
@@ -158,9 +157,8 @@ def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], l
         paths = [*writes, *deletes]
         if not all(isinstance(p, str) for p in [*paths, *existed]):
             raise TypeError
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else None
-        raise _refused(f"the journal of an interrupted compile {reason or 'is malformed'}") from None
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise _refused("the journal of an interrupted compile is malformed") from None
     if len(set(paths)) != len(paths) or not set(existed) <= set(paths):
         raise _refused(
             "the journal of an interrupted compile lists a path twice or backs up one it does not name"
