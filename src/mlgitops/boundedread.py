@@ -60,6 +60,12 @@ def file_kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "special file")
 
 
+def describe_mode(mode: int) -> str:
+    """ "a FIFO", "a directory", …: what an entry is, for a message (every kind starts with a
+    consonant)."""
+    return f"a {file_kind(mode)}"
+
+
 def read_bounded(
     path: Path | str, limit: int, *, follow_symlinks: bool = True, dir_fd: int | None = None
 ) -> bytes:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mlgitops.boundedread import file_kind
+from mlgitops.boundedread import describe_mode
 from mlgitops.diagnostics import Diagnostic, Location, make
 
 API_VERSION = "mlgitops/v1"  # the spec language this mlgitops reads
@@ -304,7 +304,7 @@ def _what_is(path: Path, mode: int, root: Path) -> str | None:
     if stat.S_ISREG(mode):
         return None
     if not stat.S_ISLNK(mode):
-        return f"is a {file_kind(mode)}, not a regular file"
+        return f"is {describe_mode(mode)}, not a regular file"
     if not Path(os.path.realpath(path)).is_relative_to(root):
         return "is a symbolic link leading outside the project"
     try:
@@ -317,7 +317,7 @@ def _what_is(path: Path, mode: int, root: Path) -> str | None:
         return f"cannot be read: {exc.strerror or exc}"
     if stat.S_ISREG(target):
         return None
-    return f"is a symbolic link to a {file_kind(target)}"
+    return f"is a symbolic link to {describe_mode(target)}"
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:

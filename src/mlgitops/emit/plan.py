@@ -11,11 +11,12 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass, field
 
+from mlgitops.boundedread import describe_mode
 from mlgitops.codes import Severity
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.emit.manifest import MANIFEST_PATH, Manifest, sha256
 from mlgitops.emit.paths import PathGuard
-from mlgitops.emit.safefs import ProjectTree, describe_mode
+from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.territory import HEADER_START, MAX_OUTPUT_BYTES, Territory, prune_refusal
 from mlgitops.targets.base import OutputFile
 

@@ -20,7 +20,7 @@ import stat
 import threading
 from pathlib import Path
 
-from mlgitops.boundedread import ReadRefused, Unreadable, file_kind, read_bounded
+from mlgitops.boundedread import ReadRefused, Unreadable, describe_mode, read_bounded
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -195,11 +195,6 @@ class ProjectTree:
         with self._lock:
             for key in [k for k in self._fds if k == relative or k.startswith(relative + "/")]:
                 os.close(self._fds.pop(key))
-
-
-def describe_mode(mode: int) -> str:
-    """ "a FIFO", "a directory", …: what an entry is, for a message."""
-    return f"a {file_kind(mode)}"
 
 
 def _check_name(name: str, relative: str) -> None:

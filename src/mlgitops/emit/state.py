@@ -22,10 +22,10 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from mlgitops.boundedread import ReadRefused, read_bounded
+from mlgitops.boundedread import ReadRefused, describe_mode, read_bounded
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.emit.manifest import MANIFEST_DIR, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest
-from mlgitops.emit.safefs import ProjectTree, UnsafePathError, describe_mode
+from mlgitops.emit.safefs import ProjectTree, UnsafePathError
 from mlgitops.errors import UserError
 
 STATE_DIR = MANIFEST_DIR

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from mlgitops.boundedread import ReadRefused, TooLarge, file_kind, read_bounded
+from mlgitops.boundedread import ReadRefused, TooLarge, describe_mode, read_bounded
 from mlgitops.diagnostics import Diagnostic, Location, did_you_mean, make
 from mlgitops.resources import templates_dir
 
@@ -56,17 +56,17 @@ def check_overrides(root: Path, setting: str, where: Location) -> tuple[Override
     known = builtin_templates()
     texts: dict[str, str] = {}
     found = _Findings(where)
-    for target, kind in _entries(directory, shown, found):
+    for target, mode in _entries(directory, shown, found):
         place = f"{shown}/{target}"
-        if kind != "directory":
-            found.add("MLG506", f"{place} is {_article(kind)}, not a target directory", _targets(known))
+        if not stat.S_ISDIR(mode):
+            found.add("MLG506", f"{place} is {describe_mode(mode)}, not a target directory", _targets(known))
         elif target not in known:
             found.add("MLG506", f"{place} is not a target mlgitops renders", _targets(known, target))
         else:
-            for name, name_kind in _entries(directory / target, place, found):
+            for name, name_mode in _entries(directory / target, place, found):
                 path = f"{place}/{name}"
-                if name_kind != "regular file":
-                    found.add("MLG506", f"{path} is {_article(name_kind)}, not a template file")
+                if not stat.S_ISREG(name_mode):
+                    found.add("MLG506", f"{path} is {describe_mode(name_mode)}, not a template file")
                 elif name not in known[target]:
                     guess = did_you_mean(name, known[target])
                     found.add(
@@ -115,20 +115,20 @@ def _directory(root: Path, setting: str) -> tuple[Path | None, str]:
         if stat.S_ISLNK(mode):
             return None, f"goes through the symbolic link {step}"
         if not stat.S_ISDIR(mode):
-            return None, f"is not a directory ({step} is {_article(file_kind(mode))})"
+            return None, f"is not a directory ({step} is {describe_mode(mode)})"
     return current, ""
 
 
-def _entries(directory: Path, shown: str, found: _Findings) -> list[tuple[str, str]]:
-    """The entries of ``directory`` and what each is (no symbolic link followed), sorted."""
-    entries: list[tuple[str, str]] = []
+def _entries(directory: Path, shown: str, found: _Findings) -> list[tuple[str, int]]:
+    """The entries of ``directory`` and their modes (no symbolic link followed), sorted."""
+    entries: list[tuple[str, int]] = []
     try:
         with os.scandir(directory) as listing:
             for entry in listing:
                 if len(entries) == MAX_ENTRIES:
                     found.add("MLG506", f"{shown} holds more than {MAX_ENTRIES} entries")
                     return []
-                entries.append((entry.name, file_kind(entry.stat(follow_symlinks=False).st_mode)))
+                entries.append((entry.name, entry.stat(follow_symlinks=False).st_mode))
     except OSError as exc:
         found.add("MLG504", f"template directory {shown} cannot be read: {exc.strerror or exc}")
         return []
@@ -149,10 +149,6 @@ def _read(path: Path, shown: str, found: _Findings) -> str | None:
     except UnicodeDecodeError as exc:
         found.add("MLG507", f"{shown} is not valid UTF-8 (byte offset {exc.start})", "save the file as UTF-8")
         return None
-
-
-def _article(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _targets(known: Mapping[str, frozenset[str]], misspelt: str | None = None) -> str:
