@@ -31,6 +31,15 @@ SCRATCH = (
 )  # machine-local, never output
 
 Tree = dict[str, bytes]
+# A git identity and no user or system configuration: the tests' git runs alike everywhere.
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "mlgitops tests",
+    "GIT_AUTHOR_EMAIL": "tests@mlgitops.invalid",
+    "GIT_COMMITTER_NAME": "mlgitops tests",
+    "GIT_COMMITTER_EMAIL": "tests@mlgitops.invalid",
+}
 # The smallest valid project file: one environment, an MLflow registry.
 MINIMAL_PROJECT = """\
 apiVersion: mlgitops/v1

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compile_helpers import GIT_ENV
 from conftest import QUICKSTART, ROOT, VENV_BIN, CliRunner, run_mlgitops
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -259,12 +260,7 @@ def test_pre_commit_runs_the_hook_on_staged_specs(tmp_path: Path) -> None:
         **{k: v for k, v in os.environ.items() if not k.startswith(("MLGITOPS_", "GIT_"))},
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        **GIT_ENV,
     }
 
     def git(*args: str) -> None:

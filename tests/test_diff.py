@@ -35,16 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import copy_specs, edit_yaml, example, tree
-
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "mlgitops tests",
-    "GIT_AUTHOR_EMAIL": "tests@mlgitops.invalid",
-    "GIT_COMMITTER_NAME": "mlgitops tests",
-    "GIT_COMMITTER_EMAIL": "tests@mlgitops.invalid",
-}
+from compile_helpers import GIT_ENV, copy_specs, edit_yaml, example, tree
 
 NEW_MODEL = """\
 apiVersion: mlgitops/v1

@@ -24,20 +24,12 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import ROOT, copy_specs, example
+from compile_helpers import GIT_ENV, ROOT, copy_specs, example
 from conftest import VENV_BIN, require_tool
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 ACTION = ROOT / "action.yml"
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 
 
 # --- .pre-commit-hooks.yaml --------------------------------------------------------------------

@@ -17,17 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from compile_helpers import Tree, copy_specs, example
+from compile_helpers import GIT_ENV, Tree, copy_specs, example
 from conftest import run_mlgitops
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "attacker",
-    "GIT_AUTHOR_EMAIL": "a@example.invalid",
-    "GIT_COMMITTER_NAME": "attacker",
-    "GIT_COMMITTER_EMAIL": "a@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 HOME_FILES = {".profile": b"# the victim's profile\n", ".ssh/authorized_keys": b"ssh-ed25519 AAAA victim\n"}
 
 
