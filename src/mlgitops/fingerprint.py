@@ -28,8 +28,6 @@ from mlgitops.load import MAX_FILE_BYTES
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
-# Git ignores the cache, but a pull request can still commit one: read no more than a huge
-# project's (a few hundred bytes per generated file) could need.
 
 
 def input_hash(root: Path, inputs: Iterable[Path], templates: Mapping[str, str]) -> str | None:
@@ -71,8 +69,10 @@ def read_cache(tree: ProjectTree) -> tuple[str, dict[str, list[int]]] | None:
     from mlgitops.emit.state import read_sealed
 
     data = read_sealed(tree, CACHE_PATH)
+    if data is None:
+        return None
     try:
-        document: Any = json.loads(data) if data is not None else None
+        document: Any = json.loads(data)
         key, stats = document["key"], document["stats"]
     except (ValueError, KeyError, TypeError, RecursionError):
         return None

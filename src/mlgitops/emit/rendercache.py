@@ -43,8 +43,10 @@ def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[Outp
     """The files of each model whose IR and files are as the cache recorded them."""
     with ProjectTree(root) as tree:
         data = read_sealed(tree, CACHE_PATH)
+        if data is None:
+            return {}
         try:
-            document: Any = json.loads(data) if data is not None else None
+            document: Any = json.loads(data)
             if document["settings"] != settings_digest(project, renderer):
                 return {}
             entries: Mapping[str, Any] = document["models"]
