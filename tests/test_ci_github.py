@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from compile_helpers import EXAMPLES, ROOT, assert_not_in_git, copy_specs
 from conftest import require_tool
 from mlgitops.pipeline import CompileResult, compile_project, generate_files
-from mlgitops.targets.github import escape
+from mlgitops.targets.ci.github import escape
 
 pytestmark = pytest.mark.external
 

@@ -43,10 +43,10 @@ from compile_helpers import (
 from conftest import require_tool
 from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
-from mlgitops.targets import drift as drift_target
-from mlgitops.targets import prometheus_rules
+from mlgitops.targets.monitoring import drift as drift_target
+from mlgitops.targets.monitoring import prometheus_rules
+from mlgitops.targets.monitoring.schedule import duration, longest_gap_minutes
 from mlgitops.targets.retrain import github_dispatch_url, gitlab_trigger_url
-from mlgitops.targets.schedule import duration, longest_gap_minutes
 
 pytestmark = pytest.mark.external
 

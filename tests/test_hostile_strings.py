@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from mlgitops.ir.build import label_value
 from mlgitops.pipeline import CompileResult, generate_files
-from mlgitops.targets.github import escape as github_escape
-from mlgitops.targets.gitlab import escape as gitlab_escape
-from mlgitops.targets.prometheus import escape as prometheus_escape
+from mlgitops.targets.ci.github import escape as github_escape
+from mlgitops.targets.ci.gitlab import escape as gitlab_escape
+from mlgitops.targets.monitoring.prometheus import escape as prometheus_escape
 
 # field → where it goes in the specs; "project:" fields are in mlgitops.yaml.
 FIELDS = (

@@ -27,7 +27,7 @@ from mlgitops.resources import templates_dir
 __all__ = ["Generated", "generate", "templates_dir"]
 from mlgitops.targets import registry, selected
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.kustomize import kustomizations
+from mlgitops.targets.gitops.kustomize import kustomizations
 
 
 @dataclass(frozen=True)

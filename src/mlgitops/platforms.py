@@ -7,7 +7,7 @@ render by, kept in one place so the two cannot disagree.
   controller mounts ``pvc://`` claims and runs ``oci://`` images as modelcars.  ``file://`` names
   a path inside the pod, which no artifact store is, so it is left out.  The plain
   ``kubernetes`` target runs that same storage initializer as an init container on its own
-  (``targets/runtimes.py``), without KServe's controller: nothing mounts a PVC or pulls a
+  (``targets/serving/runtimes.py``), without KServe's controller: nothing mounts a PVC or pulls a
   modelcar there, so ``pvc://`` and ``oci://`` cannot be fetched.  No initializer understands
   MLflow's ``models:/``/``runs:/`` URIs: point the artifact at the run's storage instead.
 * KServe annotations (``serving.kserve.io/*``). The spec decides the deployment mode and the

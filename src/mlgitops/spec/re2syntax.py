@@ -286,7 +286,7 @@ _PLACEHOLDER = re.compile(r"\{(?:namespace|environment|model)\}")
 def go_unquote(body: str) -> str:
     """The text of a PromQL double-quoted string's body (Go escapes), as mlgitops reads it.
 
-    The same reading as ``targets/promql.py`` (which validation does not import: it would
+    The same reading as ``targets/monitoring/promql.py`` (which validation does not import: it would
     bring the renderer along): an escape Go would reject keeps its backslash.
     """
     return _GO_ESCAPE.sub(_go_unescape, body)

@@ -26,16 +26,16 @@ class Target(Protocol):
 
 
 def registry() -> dict[str, Target]:
-    from mlgitops.targets.argocd import ArgoCD
-    from mlgitops.targets.drift import Drift
-    from mlgitops.targets.flux import Flux
-    from mlgitops.targets.github import GitHub, GitHubTraining
-    from mlgitops.targets.gitlab import GitLab
-    from mlgitops.targets.grafana import Grafana
-    from mlgitops.targets.kserve import KServe
-    from mlgitops.targets.kubernetes import Kubernetes
-    from mlgitops.targets.prometheus import Prometheus
-    from mlgitops.targets.training import Training
+    from mlgitops.targets.ci.github import GitHub, GitHubTraining
+    from mlgitops.targets.ci.gitlab import GitLab
+    from mlgitops.targets.ci.training import Training
+    from mlgitops.targets.gitops.argocd import ArgoCD
+    from mlgitops.targets.gitops.flux import Flux
+    from mlgitops.targets.monitoring.drift import Drift
+    from mlgitops.targets.monitoring.grafana import Grafana
+    from mlgitops.targets.monitoring.prometheus import Prometheus
+    from mlgitops.targets.serving.kserve import KServe
+    from mlgitops.targets.serving.kubernetes import Kubernetes
 
     targets: list[Target] = [
         KServe(),

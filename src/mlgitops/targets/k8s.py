@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from mlgitops import ir
+from mlgitops import ir, platforms
+from mlgitops.ir.build import LABEL_PREFIX
 
 
 def resources(r: ir.Resources | None) -> dict[str, Any]:
@@ -84,3 +86,39 @@ HELPERS = {
     "k8s_container": container,
     "as_dict": pairs,
 }
+
+
+# Kubernetes name and label-value limits (a CronJob adds 11 characters to its Jobs' names).
+CRONJOB_NAME_MAX = 52
+LABEL_VALUE_MAX = 63
+
+# Labels KServe adds to the predictor pods (``predictor.labels``): the PodMonitor of the
+# prometheus target selects on them, and the component label keeps transformer pods out.
+COMPONENT_LABEL = "mlgitops.dev/component"
+
+
+def bounded(name: str, limit: int) -> str:
+    """``name`` if it fits in ``limit`` characters, else a prefix and a hash of the whole (stable)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-.')}-{digest}"
+
+
+def training_annotations(model: ir.Model) -> dict[str, str]:
+    annotations = {f"{LABEL_PREFIX}/owner": model.owner, f"{LABEL_PREFIX}/source": model.source}
+    if model.description:
+        annotations[f"{LABEL_PREFIX}/description"] = model.description
+    if model.stage == "deprecated":
+        annotations[f"{LABEL_PREFIX}/deprecated"] = "true"
+        if model.sunset is not None:
+            annotations[f"{LABEL_PREFIX}/sunset"] = model.sunset.isoformat()
+        if model.replaced_by is not None:
+            annotations[f"{LABEL_PREFIX}/replaced-by"] = model.replaced_by
+    return annotations
+
+
+def metrics_port(s: ir.Serving) -> int | None:
+    """The container port named ``metrics`` when the server exports its metrics apart from the
+    serving port (Triton: 8002, at /metrics); ``None``: they are on the ``http`` port."""
+    return platforms.TRITON_METRICS_PORT if s.runtime in platforms.TRITON_RUNTIMES else None

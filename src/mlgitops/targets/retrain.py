@@ -1,11 +1,11 @@
 """Where a drift check sends "retrain this model": the CI's API, derived from ``spec.repository``.
 
-The drift CronJob (targets/drift.py) starts the model's training pipeline
+The drift CronJob (targets/monitoring/drift.py) starts the model's training pipeline
 when a feature drifts and the spec sets ``drift.retrain``:
 
 * ``ci: github``: a ``repository_dispatch`` event ``mlgitops-retrain-<model>``
   (``POST <api>/repos/<owner>/<repo>/dispatches``), which the model's training
-  workflow lists under ``on.repository_dispatch.types`` (targets/github.py);
+  workflow lists under ``on.repository_dispatch.types`` (targets/ci/github.py);
 * ``ci: gitlab``: a pipeline trigger
   (``POST <gitlab>/api/v4/projects/<url-encoded path>/trigger/pipeline`` with
   ``token``, ``ref`` and ``variables[MLGITOPS_TRAIN]=<model>``), which the

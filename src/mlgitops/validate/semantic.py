@@ -79,7 +79,7 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
                 )
 
 
-# Argo CD's names for the cluster it runs in (targets/gitops.py), which an unset cluster means.
+# Argo CD's names for the cluster it runs in (targets/gitops/__init__.py), which an unset cluster means.
 _LOCAL_CLUSTER = frozenset({"https://kubernetes.default.svc", "in-cluster"})
 
 

@@ -8,7 +8,7 @@ variables:
 * ``MLGITOPS_OUTPUT_DIR``: where training writes the model (``runner: ci``);
 * ``MLGITOPS_MODEL_URI``: where the version is registered: the serving
   artifact with ``{version}`` filled in (``runner: kubernetes`` writes there);
-  a scheduled in-cluster run (targets/training.py) has no version and gets
+  a scheduled in-cluster run (targets/ci/training.py) has no version and gets
   ``MLGITOPS_MODEL_URI_TEMPLATE`` (``{version}`` left in) instead;
 * ``MLGITOPS_DATA_<NAME>_URI`` / ``_VERSION``: each data source;
 * ``MLGITOPS_MODEL_DIR``, ``MLGITOPS_METRICS_FILE``: for evaluation.

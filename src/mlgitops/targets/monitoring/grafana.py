@@ -15,7 +15,7 @@ For every model that is deployed and has monitoring (SLOs, drift or an alert rou
 Panels (ids fixed per panel, so links and annotations survive recompiles): request rate,
 error ratio, latency p50/p95/p99, canary versus stable traffic, replicas, drift per
 feature (with drift), remaining error budget and burn rate (with SLOs).  The queries
-(targets/grafana_queries.py) read the same recording rules and drift gauge as the
+(targets/monitoring/grafana_queries.py) read the same recording rules and drift gauge as the
 alerts.
 
 The layout and look live in ``templates/grafana/dashboard.yaml.j2`` (YAML, turned into
@@ -30,9 +30,9 @@ from urllib.parse import urlsplit, urlunsplit
 from mlgitops import ir
 from mlgitops.outputs import DASHBOARDS_DIR
 from mlgitops.render.engine import RenderError
-from mlgitops.targets import grafana_queries
+from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext, compact_json, json_file
-from mlgitops.targets.training import bounded, training_annotations
+from mlgitops.targets.monitoring import grafana_queries
 
 DASHBOARD_TEMPLATE = "dashboard.yaml.j2"
 UID_MAX = 40  # Grafana's limit for a dashboard uid
@@ -77,7 +77,10 @@ class Grafana:
                             # owner, source and lifecycle: a deprecated model's objects all say so
                             "annotations": dict(
                                 sorted(
-                                    {**training_annotations(model), FOLDER_ANNOTATION: project.name}.items()
+                                    {
+                                        **k8s.training_annotations(model),
+                                        FOLDER_ANNOTATION: project.name,
+                                    }.items()
                                 )
                             ),
                             "data": data,
@@ -153,7 +156,7 @@ def dashboard_uid(model: str, environment: str | None = None) -> str:
     ("_" never occurs in model or environment names, so uids cannot collide);
     hashed down to Grafana's 40 characters when longer."""
     name = f"mlgitops-{model}" + (f"_{environment}" if environment else "")
-    return bounded(name, UID_MAX)
+    return k8s.bounded(name, UID_MAX)
 
 
 def configmap_key(model: str, environment: str) -> str:

@@ -29,9 +29,6 @@ MODEL_FORMATS = {
     "triton": "triton",
     "huggingface": "huggingface",
 }
-# Labels KServe adds to the predictor pods (``predictor.labels``): the PodMonitor of the
-# prometheus target selects on them, and the component label keeps transformer pods out.
-COMPONENT_LABEL = "mlgitops.dev/component"
 # Our protocol name → KServe protocolVersion (OpenAI endpoints are served by the
 # Hugging Face runtime next to its v1/v2 endpoints, so "openai" sets none).
 PROTOCOLS = {"v1": "v1", "v2": "v2", "grpc-v2": "grpc-v2", "openai": None}
@@ -134,7 +131,7 @@ def predictor_labels(d: ir.Deployment) -> dict[str, str]:
     return {
         "app.kubernetes.io/instance": f"{d.model}-{d.environment.name}",
         "app.kubernetes.io/name": d.model,
-        COMPONENT_LABEL: "predictor",
+        k8s.COMPONENT_LABEL: "predictor",
         "mlgitops.dev/environment": d.environment.name,
         "mlgitops.dev/model": d.model,
     }

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from mlgitops import ir, platforms
-from mlgitops.targets.promql import Matcher, Selector, parse
+from mlgitops.targets.monitoring.promql import Matcher, Selector, parse
 
 ANY = "*"
 # Runtimes served by KServe's Python model server (the kserve/*server images).

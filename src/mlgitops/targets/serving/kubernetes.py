@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import ir, platforms
+from mlgitops import ir
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, fill
+from mlgitops.targets.serving.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, fill
 
 TRACK_LABEL = "mlgitops.dev/track"
 
@@ -45,7 +45,7 @@ class Kubernetes:
                 (
                     "service.yaml.j2",
                     "service.yaml",
-                    {"labels": labels, "selector": selector, "metrics_port": metrics_port(d.serving)},
+                    {"labels": labels, "selector": selector, "metrics_port": k8s.metrics_port(d.serving)},
                 ),
                 (
                     "pdb.yaml.j2",
@@ -112,7 +112,7 @@ class Kubernetes:
             "storage_initializer": STORAGE_INITIALIZER,
             "ready_path": fill(ready, d.model, port) if ready else None,
             "live_path": fill(live, d.model, port) if live else None,
-            "metrics_port": metrics_port(s),
+            "metrics_port": k8s.metrics_port(s),
         }
 
     @staticmethod
@@ -136,9 +136,3 @@ class Kubernetes:
                 "target": {"type": "Utilization", "averageUtilization": int(a.target)},
             },
         }
-
-
-def metrics_port(s: ir.Serving) -> int | None:
-    """The container port named ``metrics`` when the server exports its metrics apart from the
-    serving port (Triton: 8002, at /metrics); ``None``: they are on the ``http`` port."""
-    return platforms.TRITON_METRICS_PORT if s.runtime in platforms.TRITON_RUNTIMES else None

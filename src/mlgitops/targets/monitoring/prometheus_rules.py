@@ -1,5 +1,5 @@
 """Prometheus rule groups for one model in one environment: SLO recording rules, multiwindow
-multi-burn-rate alerts (see :mod:`mlgitops.targets.slo`) and the drift alert.
+multi-burn-rate alerts (see :mod:`mlgitops.targets.monitoring.slo`) and the drift alert.
 
 Recording rules aggregate with ``sum()`` so the requests and errors selectors may
 select different series (or metrics) and still divide; they carry the labels
@@ -20,9 +20,9 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.targets import slo
-from mlgitops.targets.metricmap import SLOSeries
-from mlgitops.targets.promql import Matcher, Selector
+from mlgitops.targets.monitoring import slo
+from mlgitops.targets.monitoring.metricmap import SLOSeries
+from mlgitops.targets.monitoring.promql import Matcher, Selector
 
 DRIFT_METRIC = "mlgitops_feature_drift"  # gauge {model, environment, feature, method}, see docs/monitoring.md
 RATIO = {

@@ -21,8 +21,9 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.targets import ci_common, retrain
+from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.ci import contract
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
 ACTIONS = {
@@ -101,8 +102,8 @@ class GitHub:
             "setup_python": uses("actions/setup-python"),
             "upload_artifact": uses("actions/upload-artifact"),
             "download_artifact": uses("actions/download-artifact"),
-            "python_version": ci_common.PYTHON_VERSION,
-            "install": ci_common.install_command(),
+            "python_version": contract.PYTHON_VERSION,
+            "install": contract.install_command(),
             "workdir": project.repo_subdir or ".",
             "environments": [e.name for e in project.environments],
             "first_env": project.environments[0].name,
@@ -126,10 +127,10 @@ class GitHub:
         kubernetes = training.runner == "kubernetes"
         ci_secrets = {v.name: secret(v.ci_secret) for v in training.env if v.ci_secret}
         literal_env = {v.name: v.value for v in training.env if v.value is not None}
-        contract = {
+        contract_env = {
             "MLGITOPS_MODEL": model.name,
             "ARTIFACT_TEMPLATE": model.artifact or "",
-            **ci_common.data_variables(model),
+            **contract.data_variables(model),
         }
         evaluation = model.evaluation
         registry = model.registry
@@ -140,36 +141,36 @@ class GitHub:
             if registry.credentials is not None and registry.credentials.ci_secret:
                 registry_env["MLFLOW_TRACKING_TOKEN"] = secret(registry.credentials.ci_secret)
         first = project.environments[0]
-        train_words = ci_common.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args)
-        eval_words = ci_common.command_variables(
+        train_words = contract.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args)
+        eval_words = contract.command_variables(
             "MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()
         )
         return {
             "model": model,
             "training": training,
-            "job_margin_minutes": ci_common.TRAIN_JOB_MARGIN_MINUTES,
+            "job_margin_minutes": contract.TRAIN_JOB_MARGIN_MINUTES,
             "kubernetes": kubernetes,
             "schedule": training.schedule,
             # The drift check starts this workflow when a feature drifts (docs/drift.md).
             "retrain_event": retrain.event_type(model.name) if retrain.retrains(model) else None,
-            "push_paths": [prefix + ci_common.glob_path(p, "**") for p in training.paths],
+            "push_paths": [prefix + contract.glob_path(p, "**") for p in training.paths],
             "branch": project.revision,
             "train_env": {
-                **contract,
+                **contract_env,
                 **literal_env,
                 **ci_secrets,
-                "MLGITOPS_OUTPUT_DIR": ci_common.OUTPUT_DIR,
+                "MLGITOPS_OUTPUT_DIR": contract.OUTPUT_DIR,
                 "VERSION": Trusted("${{ steps.version.outputs.version }}"),
                 **train_words,
             },
-            "train_command": ci_common.run_variables("MLGITOPS_TRAIN_CMD", len(train_words)),
+            "train_command": contract.run_variables("MLGITOPS_TRAIN_CMD", len(train_words)),
             "job_manifest": f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml",
             "job_namespace": first.namespace,
             "eval_image": (evaluation.image if evaluation and evaluation.image else training.image),
-            "eval_command": ci_common.run_variables("MLGITOPS_EVAL_CMD", len(eval_words)),
+            "eval_command": contract.run_variables("MLGITOPS_EVAL_CMD", len(eval_words)),
             "metrics_file": evaluation.metrics_file if evaluation else "metrics.json",
             "eval_env": {
-                **contract,
+                **contract_env,
                 **literal_env,
                 **ci_secrets,
                 **eval_words,
@@ -177,18 +178,18 @@ class GitHub:
                 "VERSION": _TRAINED_VERSION,
             },
             "registry_kind": registry.kind,
-            "registry_env": {**contract, **registry_env, **ci_secrets, "VERSION": _TRAINED_VERSION},
+            "registry_env": {**contract_env, **registry_env, **ci_secrets, "VERSION": _TRAINED_VERSION},
             "upload": not kubernetes,
             "scripts": {
-                "choose_version": ci_common.CHOOSE_VERSION,
-                "model_uri": ci_common.RESOLVE_MODEL_URI,
+                "choose_version": contract.CHOOSE_VERSION,
+                "model_uri": contract.RESOLVE_MODEL_URI,
                 "train_in_cluster": (
                     "set -eu\n"
                     'export KUBECONFIG="$RUNNER_TEMP/kubeconfig"\n'
-                    'printf \'%s\' "$KUBECONFIG_DATA" > "$KUBECONFIG"\n' + ci_common.RUN_CLUSTER_JOB
+                    'printf \'%s\' "$KUBECONFIG_DATA" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
                 ),
-                "upload": ci_common.UPLOAD_MODEL,
-                "register": ci_common.REGISTER_MLFLOW,
+                "upload": contract.UPLOAD_MODEL,
+                "register": contract.REGISTER_MLFLOW,
             },
         }
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.targets import ci_common
 from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.ci import contract
 
 PYTHON_IMAGE = "python:3.12-bookworm"
 KUBECTL_IMAGE = "bitnami/kubectl:1.32.4"
@@ -46,7 +46,7 @@ class GitLab:
             "project": project,
             "python_image": PYTHON_IMAGE,
             "kubectl_image": KUBECTL_IMAGE,
-            "install": ci_common.install_command(),
+            "install": contract.install_command(),
             "workdir": project.repo_subdir or ".",
             "mr_paths": [
                 prefix + p
@@ -83,10 +83,10 @@ class GitLab:
         variables: dict[str, str] = {
             "MLGITOPS_MODEL": model.name,
             "ARTIFACT_TEMPLATE": model.artifact or "",
-            **ci_common.data_variables(model),
+            **contract.data_variables(model),
             **{v.name: v.value for v in training.env if v.value is not None},
-            **ci_common.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args),
-            **ci_common.command_variables("MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()),
+            **contract.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args),
+            **contract.command_variables("MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()),
         }
         if training.runner == "kubernetes":
             variables["JOB_MANIFEST"] = (
@@ -105,12 +105,12 @@ class GitLab:
         return {
             "model": model,
             "training": training,
-            "job_margin_minutes": ci_common.TRAIN_JOB_MARGIN_MINUTES,
+            "job_margin_minutes": contract.TRAIN_JOB_MARGIN_MINUTES,
             "kubernetes": training.runner == "kubernetes",
             "variables": variables,
             "registry_variables": {**variables, **registry_variables},
             "schedule": training.schedule,
-            "push_paths": [prefix + ci_common.glob_path(p, "**/*") for p in training.paths],
+            "push_paths": [prefix + contract.glob_path(p, "**/*") for p in training.paths],
             "scripts": _scripts(model, training, secrets, first, prefix, project.output),
             # Rule expressions are GitLab syntax written here (model names are DNS labels).
             "rules": {
@@ -141,25 +141,25 @@ def _scripts(
     """Job scripts. GitLab does not expand variables in scripts (the shell does), so they are
     not $-escaped; the only spec values in them are shell-quoted command arguments."""
     aliases = "".join(f'export {name}="${{{source}:-}}"\n' for name, source in sorted(secrets.items()))
-    version = 'export MLGITOPS_VERSION="$VERSION"\n' + ci_common.RESOLVE_MODEL_URI
+    version = 'export MLGITOPS_VERSION="$VERSION"\n' + contract.RESOLVE_MODEL_URI
     evaluation = model.evaluation
     evaluate = (
-        ci_common.run_variables("MLGITOPS_EVAL_CMD", len(evaluation.command))
+        contract.run_variables("MLGITOPS_EVAL_CMD", len(evaluation.command))
         if evaluation and evaluation.command
         else 'cp "$MLGITOPS_MODEL_DIR/$MLGITOPS_METRICS_FILE" "$MLGITOPS_METRICS_FILE"\n'
     )
     if training.runner == "kubernetes":
         train = (
             'export KUBECONFIG="$CI_PROJECT_DIR/.kubeconfig"\n'
-            'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n' + ci_common.RUN_CLUSTER_JOB
+            'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
         )
     else:
         words = len(training.command) + len(training.args)
-        train = 'mkdir -p "$MLGITOPS_OUTPUT_DIR"\n' + ci_common.run_variables("MLGITOPS_TRAIN_CMD", words)
+        train = 'mkdir -p "$MLGITOPS_OUTPUT_DIR"\n' + contract.run_variables("MLGITOPS_TRAIN_CMD", words)
     return {
         "train": Trusted(
             'export REQUESTED_VERSION="${MLGITOPS_TRAIN_VERSION:-}" RUN_NUMBER="$CI_PIPELINE_IID"\n'
-            + ci_common.CHOOSE_VERSION
+            + contract.CHOOSE_VERSION
             + 'echo "VERSION=$version" > version.env\nexport VERSION="$version"\n'
             + aliases
             + version
@@ -170,11 +170,11 @@ def _scripts(
             'export MLGITOPS_METRICS_FILE="$METRICS_FILE"\n' + evaluate
         ),
         "gate": Trusted(
-            ci_common.install_command() + "\n"
+            contract.install_command() + "\n"
             'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
         ),
         "upload": Trusted(
-            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n" + ci_common.UPLOAD_MODEL
+            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n" + contract.UPLOAD_MODEL
         ),
-        "register": Trusted(aliases + version + ci_common.REGISTER_MLFLOW),
+        "register": Trusted(aliases + version + contract.REGISTER_MLFLOW),
     }

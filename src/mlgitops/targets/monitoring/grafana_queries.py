@@ -1,12 +1,12 @@
-"""The PromQL behind each panel of a model's Grafana dashboard (targets/grafana.py).
+"""The PromQL behind each panel of a model's Grafana dashboard (targets/monitoring/grafana.py).
 
 The dashboard reads the very series the alerts read:
 
-* the SLO recording rules of the PrometheusRule (targets/prometheus_rules.py),
+* the SLO recording rules of the PrometheusRule (targets/monitoring/prometheus_rules.py),
   ``mlgitops:slo_errors:ratio_rate<window>`` and ``mlgitops:slo_latency:ratio_rate<window>``
   with labels ``model`` and ``environment``, and the drift check's ``mlgitops_feature_drift``
   gauge (``model``, ``environment``, ``feature``, ``method``);
-* the serving series those rules are built from (targets/metricmap.py: the serving
+* the serving series those rules are built from (targets/monitoring/metricmap.py: the serving
   target's defaults or the spec's ``monitoring.metrics``), and kube-state-metrics.
 
 The dashboard's ``environment`` variable has the environment's name as its text and its
@@ -23,10 +23,10 @@ from decimal import Decimal
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.targets import slo
-from mlgitops.targets.metricmap import SLOSeries, slo_series
-from mlgitops.targets.prometheus_rules import DRIFT_METRIC, RATIO
-from mlgitops.targets.promql import Matcher, Selector, quote
+from mlgitops.targets.monitoring import slo
+from mlgitops.targets.monitoring.metricmap import SLOSeries, slo_series
+from mlgitops.targets.monitoring.prometheus_rules import DRIFT_METRIC, RATIO
+from mlgitops.targets.monitoring.promql import Matcher, Selector, quote
 
 ENVIRONMENT = "${environment:text}"
 NAMESPACE = "$environment"
@@ -107,7 +107,7 @@ def traffic(project: ir.Project, model: ir.Model, d: ir.Deployment, s: SLOSeries
     total = f"scalar({_rate(s.requests)})"
     if project.serving == "kubernetes":
         # Stable and canary pods sit behind one Service; the canary Deployment's pods are
-        # named "<model>-canary-<replica set>-<pod>" (targets/kubernetes.py).
+        # named "<model>-canary-<replica set>-<pod>" (targets/serving/kubernetes.py).
         canary = f"{model.name}-canary-.*"
 
         def share(op: str) -> str:

@@ -9,7 +9,7 @@ reference data and the live window, and the ``mlgitops_feature_drift`` gauge
 PrometheusRule alerts on that gauge.
 
 The live window is the longest gap the schedule leaves between two runs
-(targets/schedule.py), so no live request goes unchecked.
+(targets/monitoring/schedule.py), so no live request goes unchecked.
 
 With ``drift.retrain`` the container also gets the token (a ``secretKeyRef``,
 never a value) and the CI trigger to call when a feature drifts
@@ -27,10 +27,9 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops import __version__, ir
-from mlgitops.targets import retrain
+from mlgitops.targets import k8s, retrain
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.schedule import duration, longest_gap_minutes
-from mlgitops.targets.training import CRONJOB_NAME_MAX, LABEL_VALUE_MAX, bounded, training_annotations
+from mlgitops.targets.monitoring.schedule import duration, longest_gap_minutes
 
 DEFAULT_IMAGE = f"ghcr.io/mlgitops/drift-check:{__version__}"
 METRIC = "mlgitops_feature_drift"  # the PrometheusRule and the dashboard read exactly this gauge
@@ -74,7 +73,7 @@ def cronjob_context(
     # A schedule that fires once at most (e.g. 31 February) never needs a window; a day is harmless.
     window = gap if gap is not None else 24 * 60
     return {
-        "name": bounded(f"{model.name}-drift", CRONJOB_NAME_MAX),
+        "name": k8s.bounded(f"{model.name}-drift", k8s.CRONJOB_NAME_MAX),
         "namespace": d.environment.namespace,
         "labels": drift_labels(d),
         "annotations": drift_annotations(model),
@@ -136,11 +135,11 @@ def drift_labels(d: ir.Deployment) -> dict[str, str]:
     """The serving objects' labels, with the drift check's own instance and component: the
     instance ``<model>-drift`` keeps its pods out of the serving Service's selector."""
     labels = dict(d.labels)
-    labels["app.kubernetes.io/instance"] = bounded(f"{d.model}-drift", LABEL_VALUE_MAX)
+    labels["app.kubernetes.io/instance"] = k8s.bounded(f"{d.model}-drift", k8s.LABEL_VALUE_MAX)
     labels["app.kubernetes.io/component"] = "drift-check"
     return dict(sorted(labels.items()))
 
 
 def drift_annotations(model: ir.Model) -> dict[str, str]:
     """The model's owner, source and lifecycle (a deprecated model's objects all say so)."""
-    return dict(sorted(training_annotations(model).items()))
+    return dict(sorted(k8s.training_annotations(model).items()))

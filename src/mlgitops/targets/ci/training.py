@@ -37,14 +37,14 @@ derives one (e.g. ``YYYY.MM.DD.HHMM`` in UTC) and fills it into
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from mlgitops import ir
 from mlgitops.ir.build import LABEL_PREFIX, label_value
 from mlgitops.render.yamlout import quote
-from mlgitops.targets import ci_common, k8s
+from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.ci import contract
 
 VERSION_PLACEHOLDER = "__MLGITOPS_VERSION__"
 BACKOFF_LIMIT = 1  # one retry for a real failure; evictions and preemptions are not counted
@@ -52,22 +52,12 @@ TTL_SECONDS = 3 * 24 * 3600  # finished Jobs (and their logs) stay three days fo
 # A missed schedule (controller down) still starts within an hour; later it waits for the next one.
 STARTING_DEADLINE_SECONDS = 3600
 # Kubernetes limits: a CronJob name leaves 11 characters for the Job name suffix; labels are 63.
-CRONJOB_NAME_MAX = 52
-LABEL_VALUE_MAX = 63
 # A value that is the placeholder alone must be written quoted, so that it stays a string whatever
 # version sed puts in (a plain 1.10 would read as a number, which kubectl rejects for an env value).
 # The YAML writer would write "__MLGITOPS_VERSION__" plain; a NUL makes it quote this sentinel, and
 # its quoted form is then replaced (only a spec value holding a NUL could contain that text too, and
 # there the replacement drops the NUL: the value stays one quoted string).
 _SENTINEL = "\x00" + VERSION_PLACEHOLDER
-
-
-def bounded(name: str, limit: int) -> str:
-    """``name`` if it fits in ``limit`` characters, else a prefix and a hash of the whole (stable)."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 9].rstrip('-.')}-{digest}"
 
 
 def quote_placeholder(text: str) -> str:
@@ -117,7 +107,7 @@ class Training:
             # The pods carry the object's labels: instance "<model>-training" keeps them out of the
             # serving Service's selector (instance "<model>-<env>" + name).
             "pod_labels": labels,
-            "name": bounded(f"{model.name}-training", CRONJOB_NAME_MAX),
+            "name": k8s.bounded(f"{model.name}-training", k8s.CRONJOB_NAME_MAX),
             # The API server truncates a long generateName itself before adding its suffix.
             "generate_name": f"{model.name}-training-",
             "starting_deadline_seconds": STARTING_DEADLINE_SECONDS,
@@ -128,21 +118,21 @@ class Training:
     @staticmethod
     def _run(model: ir.Model, training: ir.Training, *, on_demand: bool) -> dict[str, Any]:
         """What differs between an on-demand run (version known) and a scheduled one (not)."""
-        contract: dict[str, str] = {"MLGITOPS_MODEL": model.name}
-        annotations = training_annotations(model)
+        contract_env: dict[str, str] = {"MLGITOPS_MODEL": model.name}
+        annotations = k8s.training_annotations(model)
         if on_demand:
-            contract["MLGITOPS_VERSION"] = _SENTINEL
+            contract_env["MLGITOPS_VERSION"] = _SENTINEL
             if model.artifact:
-                contract["MLGITOPS_MODEL_URI"] = model.artifact.replace("{version}", VERSION_PLACEHOLDER)
+                contract_env["MLGITOPS_MODEL_URI"] = model.artifact.replace("{version}", VERSION_PLACEHOLDER)
             annotations[f"{LABEL_PREFIX}/version"] = _SENTINEL
         elif model.artifact:
-            contract["MLGITOPS_MODEL_URI_TEMPLATE"] = model.artifact
-        contract.update(ci_common.data_variables(model))
+            contract_env["MLGITOPS_MODEL_URI_TEMPLATE"] = model.artifact
+        contract_env.update(contract.data_variables(model))
         user = k8s.env(training.env)
         # The contract comes first and wins: a spec variable of the same name would be a duplicate
         # entry, which the API server merges unpredictably.
-        env = [{"name": k, "value": v} for k, v in contract.items()]
-        env += [var for var in user if var["name"] not in contract]
+        env = [{"name": k, "value": v} for k, v in contract_env.items()]
+        env += [var for var in user if var["name"] not in contract_env]
         return {
             "annotations": dict(sorted(annotations.items())),
             "env": env,
@@ -170,19 +160,6 @@ def training_labels(project: ir.Project, model: ir.Model, env: ir.Environment) -
             f"{LABEL_PREFIX}/environment": env.name,
             f"{LABEL_PREFIX}/owner": label_value(model.owner),
         }
-    labels["app.kubernetes.io/instance"] = bounded(f"{model.name}-training", LABEL_VALUE_MAX)
+    labels["app.kubernetes.io/instance"] = k8s.bounded(f"{model.name}-training", k8s.LABEL_VALUE_MAX)
     labels["app.kubernetes.io/component"] = "training"
     return dict(sorted(labels.items()))
-
-
-def training_annotations(model: ir.Model) -> dict[str, str]:
-    annotations = {f"{LABEL_PREFIX}/owner": model.owner, f"{LABEL_PREFIX}/source": model.source}
-    if model.description:
-        annotations[f"{LABEL_PREFIX}/description"] = model.description
-    if model.stage == "deprecated":
-        annotations[f"{LABEL_PREFIX}/deprecated"] = "true"
-        if model.sunset is not None:
-            annotations[f"{LABEL_PREFIX}/sunset"] = model.sunset.isoformat()
-        if model.replaced_by is not None:
-            annotations[f"{LABEL_PREFIX}/replaced-by"] = model.replaced_by
-    return annotations

@@ -31,11 +31,10 @@ from mlgitops import ir
 from mlgitops.outputs import PROMETHEUS_DIR
 from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
-from mlgitops.targets import prometheus_rules, prometheus_tests
+from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
-from mlgitops.targets.kserve import COMPONENT_LABEL
-from mlgitops.targets.kubernetes import metrics_port
-from mlgitops.targets.metricmap import slo_series
+from mlgitops.targets.monitoring import prometheus_rules, prometheus_tests
+from mlgitops.targets.monitoring.metricmap import slo_series
 
 QUEUE_PROXY_METRICS_PORT = "http-usermetric"  # Knative queue-proxy's user metrics, containerPort 9091
 METRICS_PATH = "/metrics"
@@ -95,14 +94,14 @@ class Prometheus:
     def _monitor(self, project: ir.Project, d: ir.Deployment, ctx: RenderContext) -> OutputFile:
         instance = f"{d.model}-{d.environment.name}"
         if project.serving == "kubernetes":
-            # The labels targets/kubernetes.py puts on the Service (tests/test_monitoring_selectors.py).
+            # The labels targets/serving/kubernetes.py puts on the Service (tests/test_monitoring_selectors.py).
             template, filename = "servicemonitor.yaml.j2", "servicemonitor.yaml"
             selector = {"app.kubernetes.io/instance": instance, "app.kubernetes.io/name": d.model}
-            port = "http" if metrics_port(d.serving) is None else "metrics"
+            port = "http" if k8s.metrics_port(d.serving) is None else "metrics"
             endpoints: list[dict[str, Any]] = [{"port": port, "path": METRICS_PATH}]
         else:
             template, filename = "podmonitor.yaml.j2", "podmonitor.yaml"
-            selector = {"app.kubernetes.io/instance": instance, COMPONENT_LABEL: "predictor"}
+            selector = {"app.kubernetes.io/instance": instance, k8s.COMPONENT_LABEL: "predictor"}
             if d.serving.deployment_mode == "standard":
                 endpoints = [{"path": METRICS_PATH, "relabelings": _RAW_RELABELINGS}]
             else:

@@ -1,6 +1,6 @@
 """PromQL series selectors: parse, render, match, and invent series that match them.
 
-The rules are built from selectors (defaults from :mod:`mlgitops.targets.metricmap`
+The rules are built from selectors (defaults from :mod:`mlgitops.targets.monitoring.metricmap`
 or the spec's ``monitoring.metrics``), and the promtool tests need input series
 that a selector selects, or deliberately does not.  Matching follows Prometheus:
 regular expressions are anchored at both ends, and a missing label equals "".

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from mlgitops.targets import prometheus_rules as pr
-from mlgitops.targets import promql, slo
+from mlgitops.targets.monitoring import prometheus_rules as pr
+from mlgitops.targets.monitoring import promql, slo
 
 MINUTE = slo.MINUTE_MS
 EVALUATION_MS = 30 * MINUTE
