@@ -35,7 +35,7 @@ from compile_helpers import (
 )
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
-from mlgitops.targets.ci.training import CRONJOB_NAME_MAX, bounded
+from mlgitops.targets.k8s import CRONJOB_NAME_MAX, bounded
 
 pytestmark = pytest.mark.external
 
