@@ -40,8 +40,8 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 SIDECAR_LABEL = "grafana_dashboard"
 FOLDER_ANNOTATION = "grafana_folder"  # the Grafana Helm chart's sidecar.dashboards.folderAnnotation
 PROJECT_SOURCE = "mlgitops.yaml"
-# The project's dashboards: file stem → kind of dashboard (the template's "kind").
-KINDS = {"slo-overview": "overview", "models": "model"}
+# The project's dashboards: file stem → kind of dashboard (the template's "kind"), word of its uid.
+KINDS = {"slo-overview": ("overview", "slo"), "models": ("model", "models")}
 
 
 class Grafana:
@@ -54,11 +54,11 @@ class Grafana:
             return []
         files: list[OutputFile] = []
         dashboards: dict[str, dict[str, Any]] = {}
-        for stem, kind in KINDS.items():
+        for stem, (kind, word) in KINDS.items():
             dashboards[stem] = dashboard(
                 ctx,
                 kind=kind,
-                uid=project_uid(project.name, stem),
+                uid=project_uid(project.name, word),
                 title=f"{project.name}: {'SLO overview' if kind == 'overview' else 'models'}",
                 description=(
                     f"{'Every SLO' if kind == 'overview' else 'One model at a time'} of project "
@@ -78,7 +78,7 @@ class Grafana:
                 continue
             data = {
                 f"{project.name}-{stem}-{env.name}.json": compact_json(
-                    for_environment(d, project_uid(project.name, stem, env.name), env)
+                    for_environment(d, project_uid(project.name, KINDS[stem][1], env.name), env)
                 )
                 for stem, d in dashboards.items()
             }
@@ -229,9 +229,10 @@ def has_monitoring(model: ir.Model) -> bool:
     return bool(monitoring.slos) or monitoring.drift is not None or monitoring.alerts.route is not None
 
 
-def project_uid(project: str, stem: str, environment: str | None = None) -> str:
-    """``mlgitops_<stem>-<project>``, ``…_<env>`` for an environment's copy."""
-    name = f"mlgitops_{stem}-{project}" + (f"_{environment}" if environment else "")
+def project_uid(project: str, word: str, environment: str | None = None) -> str:
+    """``mlgitops_<word>-<project>``, ``…_<env>`` for an environment's copy: "_" never occurs
+    in model or environment names, so these cannot meet a per-model ``mlgitops-<model>``."""
+    name = f"mlgitops_{word}-{project}" + (f"_{environment}" if environment else "")
     return k8s.bounded(name, UID_MAX)
 
 

@@ -100,12 +100,11 @@ def metadata_variable(
         "label": label,
         "datasource": datasource,
         "definition": query,
-        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+        "query": query,
         "refresh": 2,
         "sort": 1,
         "multi": multi,
         "includeAll": multi,
-        "current": {},
         "options": [],
         "hide": 0,
         "regex": "",
@@ -218,7 +217,8 @@ def model_queries(datasource: dict[str, str]) -> dict[str, list[dict[str, Any]]]
 
 def _per_request(metric: str) -> str:
     """Mean seconds per request of a Triton duration counter (microseconds)."""
-    return f"sum(rate({metric}{{{PODS}}}[{RATE}])) / sum(rate(nv_inference_request_success{{{PODS}}}[{RATE}])) / 1e6"
+    requests = f"sum(rate(nv_inference_request_success{{{PODS}}}[{RATE}]))"
+    return f"sum(rate({metric}{{{PODS}}}[{RATE}])) / {requests} / 1e6"
 
 
 def alerts_annotation() -> str:
