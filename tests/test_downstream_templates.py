@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import yaml
 
 from compile_helpers import copy_specs, edit_yaml, example
-from conftest import require_tool
 from mlgitops.pipeline import generate_files, validate_project
 from mlgitops.validate.k8slimits import KUBERNETES_ANNOTATIONS_MAX, SPEC_ANNOTATIONS_MAX
 
@@ -94,13 +92,16 @@ def test_applicationset_keeps_spec_values_out_of_the_go_template(tmp_path: Path)
 
 def _own_references(text: str) -> str:
     """The dashboard's own variable references, which Grafana is meant to interpolate."""
-    for reference in ("${environment:text}", "$environment", "${datasource}"):
+    for reference in ("$environment", "$model", "$slo", "$namespace", "${datasource}"):
         text = text.replace(reference, "")
     return text
 
 
 def test_grafana_does_not_interpolate_spec_text(tmp_path: Path) -> None:
+    """The runbook URL reaches the per-model dashboards' link; a spec selector reaches no
+    dashboard (they read the shared series), so nothing the spec writes is interpolated."""
     root = _quickstart(tmp_path)
+    edit_yaml(root / "mlgitops.yaml", lambda d: d["spec"].update(grafana={"perModelDashboards": True}))
     model_file = root / "models" / "iris-classifier.yaml"
 
     def change(model: Any) -> None:
@@ -118,35 +119,19 @@ def test_grafana_does_not_interpolate_spec_text(tmp_path: Path) -> None:
     dashboards += [
         json.loads(text)
         for f in result.files
-        if f.path.endswith("dashboard-configmap.yaml")
+        if f.path.endswith("configmap.yaml") and "/dashboard" in f.path
         for text in yaml.safe_load(f.content)["data"].values()
     ]
-    assert len(dashboards) == 4
-    exprs = []
+    assert len(dashboards) == 2 + 2 * 3 + 1 + 3  # the project's two, per environment, the model's
+    links = []
     for dashboard in dashboards:
         for text in _strings(dashboard):
             rest = _own_references(text)
             assert "$" not in rest and "[[" not in rest, text
-        exprs += [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
-        (link,) = dashboard["links"]
+        links += dashboard["links"]
+    assert len(links) == 4, "the model's dashboard and its three environments' copies"
+    for link in links:
         assert link["url"] == "https://runbooks.acme.test/%24{__user.login}/%5B%5Bx%5D%5D?q=%24__all#%24x"
-    assert any('user="\\x24{__user.login}"' in e for e in exprs)
-    assert any('v=~"\\x24__all|.*"' in e for e in exprs)
-    assert any('tag="\\x5b[x]]", t="\\x5b\\x5b[y]]"' in e for e in exprs)
-    # PromQL reads the escapes back as the spec's characters, and promtool accepts every query.
-    rules = [
-        {
-            "record": f"dashboard:check_{i}",
-            "expr": e.replace("${environment:text}", "dev").replace("$environment", "ml-dev"),
-        }
-        for i, e in enumerate(exprs)
-    ]
-    path = tmp_path / "queries.yml"
-    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}), encoding="utf-8")
-    run = subprocess.run(
-        [require_tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True, check=False
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
 
 
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")

@@ -1,19 +1,18 @@
-"""Grafana dashboards (issue 5, item 6): a JSON file per model and a ConfigMap per environment.
+"""Grafana dashboards (issue 14): two generic dashboards per project, one per model on request.
 
 Compiled into temporary copies: every example and the benchmark generator's project with
 12 models.  For each:
 
-* every ``deploy/dashboards/<model>.json`` validates against the Grafana dashboard schema
-  (``tests/target-schemas/grafana``, strict: no legacy keys), is canonical JSON, and exists
-  exactly for each deployed model with monitoring;
-* panel ids are unique, fixed per panel, and the same in every compile (another directory,
-  another model added, the model's drift removed);
-* every panel query names the model (or is the spec's own selector override), is valid
-  PromQL (``promtool check rules``), and reads the very recording rules and drift gauge
-  that the generated PrometheusRule defines;
-* each environment's ``dashboard-configmap.yaml`` validates in strict mode against
-  Kubernetes 1.30, carries ``grafana_dashboard: "1"``, is in the kustomization, and holds
-  the file's dashboard for that environment (the documented transformation, re-done here).
+* ``deploy/dashboards/slo-overview.json`` and ``models.json`` exist exactly when some deployed
+  model has monitoring, validate against the Grafana dashboard schema
+  (``tests/target-schemas/grafana``, strict: no legacy keys) and are canonical JSON;
+* panel ids are unique and fixed per panel; runtime rows appear exactly for the runtimes served;
+* no query names a model; every query is valid PromQL (``promtool check rules``) and names only
+  series the rules record (the series contract) or the scraped targets export;
+* the variables read the SLO metadata series;
+* each environment's ``dashboards-configmap.yaml`` validates in strict mode against
+  Kubernetes 1.30, carries ``grafana_dashboard: "1"`` and the folder annotation, is in the
+  kustomization, is under 1 MiB, and holds the files' dashboards for that environment.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +42,7 @@ from compile_helpers import (
 )
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
+from mlgitops.targets.monitoring import grafana_queries
 
 pytestmark = pytest.mark.external
 
@@ -51,20 +50,36 @@ KUBERNETES_VERSION = "1.30"
 BENCHMARK = "benchmark-12"
 PROJECT_IDS = [p.name for p in EXAMPLES] + [BENCHMARK]
 SCHEMA = TARGET_SCHEMAS / "grafana" / "dashboard.jsonschema.json"
-# Panel title (up to any parenthesis) → its fixed id.
+STEMS = ("models", "slo-overview")
+# Panel title → its fixed id.
 PANEL_IDS = {
-    "Request rate": 1,
-    "Error ratio": 2,
-    "Latency": 3,
-    "Canary versus stable traffic": 4,
-    "Replicas": 5,
-    "Remaining error budget": 6,
-    "Burn rate": 7,
+    "SLOs at risk": 1,
+    "Remaining error budget": 2,
+    "Objectives": 3,
+    "Burn rate": 4,
+    "Bad-request ratio": 5,
+    "Request rate": 6,
+    "Replicas": 7,
     "Drift per feature": 8,
+    "Triton": 20,
+    "Triton queue and compute time": 21,
+    "GPU utilization": 22,
+    "GPU memory used": 23,
+    "vLLM": 30,
+    "Tokens per second": 31,
+    "vLLM requests queued and running": 32,
 }
-# A recording rule and its matchers (which hold Grafana's "${environment:text}").
-RULE_REFERENCE = re.compile(r"(mlgitops:slo_(?:errors|latency):ratio_rate\w+)\{((?:[^{}]|\$\{[^}]*\})*)\}")
+RUNTIME_ROW_IDS = {"triton": 20, "vllm": 30}
+KNOWN_SERIES = grafana_queries.SHARED_SERIES | grafana_queries.SCRAPED_SERIES
+CONFIGMAP_LIMIT = 1 << 20
 UID_MAX = 40
+VARIABLES = {
+    "$environment": "prod",
+    "$model": "fraud-detector",
+    "$slo": "availability",
+    "$namespace": "ml-prod",
+    "${datasource}": "prometheus",
+}
 
 
 def _generate(destination: Path) -> Path:
@@ -101,12 +116,9 @@ def _dashboards(root: Path) -> dict[str, Any]:
     return {p.stem: json.loads(p.read_bytes()) for p in sorted((root / "deploy/dashboards").glob("*.json"))}
 
 
-def _configmaps(root: Path) -> dict[tuple[str, str], Any]:
-    """(model, environment) → ConfigMap."""
-    return {
-        (p.parent.name, p.parent.parent.name): _load(p)
-        for p in sorted((root / "deploy").glob("*/*/dashboard-configmap.yaml"))
-    }
+def _configmaps(root: Path) -> dict[str, Any]:
+    """environment → the ConfigMap of the project's dashboards."""
+    return {p.parent.name: _load(p) for p in sorted((root / "deploy").glob("*/dashboards-configmap.yaml"))}
 
 
 def _panels(dashboard: Any) -> list[Any]:
@@ -114,32 +126,72 @@ def _panels(dashboard: Any) -> list[Any]:
 
 
 def _queries(dashboard: Any) -> list[tuple[str, str]]:
-    """(panel title, expression) of every query, annotations included."""
+    """(panel or variable, expression) of every query, annotations and variables included."""
     out = [(p["title"], t["expr"]) for p in _panels(dashboard) for t in p.get("targets", [])]
     out += [(a["name"], a["expr"]) for a in dashboard["annotations"]["list"] if "expr" in a]
+    out += [(v["name"], v["query"]) for v in dashboard["templating"]["list"] if v["type"] == "query"]
     return out
+
+
+def _runtimes(root: Path) -> set[str]:
+    served = {
+        (m["spec"].get("serving") or {}).get("runtime")
+        for m in _models(root).values()
+        if m["spec"].get("deployments") and m["spec"].get("monitoring")
+    }
+    return {family for family, members in grafana_queries.RUNTIME_ROWS.items() if served & members}
+
+
+# PromQL words that are not series: functions (followed by "("), aggregation modifiers, operators.
+_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool"}
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring)\s*\([^)]*\)")
+_NAME = re.compile(r"(?<![\w:.])([a-zA-Z_:][\w:]*)(?![\w:]*\s*\()")
+
+
+def series_names(expr: str) -> set[str]:
+    """The series an expression (or ``label_values(...)`` query) selects."""
+    text = _STRINGS.sub('""', expr)
+    text = re.sub(r"\{[^}]*\}", "", text)  # matchers
+    text = re.sub(r"\[[^\]]*\]", "", text)  # range durations
+    text = _GROUPING.sub("", text)
+    if text.startswith("label_values("):
+        text = text[len("label_values(") : text.rindex(",")]
+    return {n for n in _NAME.findall(text) if n not in _KEYWORDS and not re.fullmatch(r"\d.*|e\d+", n)}
+
+
+def test_series_names_finds_the_series_and_nothing_else() -> None:
+    expr = (
+        'sum by (model, slo) (mlgitops_sli:bad:rate5m{slo=~"$slo"}) / sum(rate(vllm:prompt_tokens_total'
+        '{pod=~"a-b"}[5m])) or vector(0) / 1e6'
+    )
+    assert series_names(expr) == {"mlgitops_sli:bad:rate5m", "vllm:prompt_tokens_total"}
+    assert series_names('label_values(mlgitops_slo:objective:ratio{environment="$environment"}, model)') == {
+        "mlgitops_slo:objective:ratio"
+    }
+    assert series_names("count(made_up_series > 1)") == {"made_up_series"}
 
 
 def test_the_projects_exercise_the_dashboards(projects: dict[str, Path]) -> None:
     titles = {
-        p["title"].split(" (")[0]
-        for root in projects.values()
-        for d in _dashboards(root).values()
-        for p in _panels(d)
+        p["title"] for root in projects.values() for d in _dashboards(root).values() for p in _panels(d)
     }
     assert titles == set(PANEL_IDS), "some panel never occurs: the tests below would not check it"
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
-def test_a_dashboard_for_each_deployed_model_with_monitoring(projects: dict[str, Path], project: str) -> None:
+def test_two_dashboards_for_a_project_with_monitoring(projects: dict[str, Path], project: str) -> None:
     root = projects[project]
-    expected = set()
-    for name, spec in _models(root).items():
-        monitoring = spec["spec"].get("monitoring") or {}
-        retired = spec["spec"].get("lifecycle", {}).get("stage") == "retired"
-        if spec["spec"].get("deployments") and not retired and monitoring:
-            expected.add(name)
-    assert set(_dashboards(root)) == expected
+    monitored = [
+        name
+        for name, spec in _models(root).items()
+        if spec["spec"].get("deployments")
+        and spec["spec"].get("lifecycle", {}).get("stage") != "retired"
+        and spec["spec"].get("monitoring")
+    ]
+    assert monitored, "every test project has monitoring"
+    assert set(_dashboards(root)) == set(STEMS)
+    assert not (root / "deploy/dashboards/models").exists(), "per-model dashboards only on request"
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
@@ -151,13 +203,13 @@ def test_dashboards_match_the_grafana_schema(projects: dict[str, Path], project:
         for error in sorted(validator.iter_errors(dashboard), key=lambda e: list(e.absolute_path)):
             problems.append(f"{name}: {'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}")
         for panel in _panels(dashboard):
-            assert panel.get("targets"), f"{name}: panel {panel['title']!r} has no query"
+            assert panel.get("targets") or panel["type"] == "row", f"{name}: {panel['title']!r} has no query"
     assert not problems, "\n".join(problems[:30])
 
 
 def test_the_schema_is_not_vacuous(projects: dict[str, Path]) -> None:
     schema = json.loads(SCHEMA.read_bytes())
-    dashboard = _dashboards(projects["platform"])["fraud-detector"]
+    dashboard = _dashboards(projects["platform"])["models"]
     jsonschema.validate(dashboard, schema)
     for legacy in ({"__inputs": []}, {"rows": []}):
         with pytest.raises(jsonschema.ValidationError):
@@ -182,62 +234,87 @@ def test_panel_ids_are_unique_and_fixed(projects: dict[str, Path], project: str)
         ids = [panel["id"] for panel in _panels(dashboard)]
         assert len(ids) == len(set(ids)), f"{name}: duplicate panel ids {ids}"
         for panel in _panels(dashboard):
-            assert panel["id"] == PANEL_IDS[panel["title"].split(" (")[0]], f"{name}: {panel['title']}"
-
-
-def test_panel_ids_are_stable_across_compiles(projects: dict[str, Path], tmp_path: Path) -> None:
-    """The same bytes from another directory; the same ids with a model added or the drift removed."""
-    first = projects["platform"]
-    again = compile_clean(copy_specs(example("platform"), tmp_path / "again"))
-    for name in _dashboards(first):
-        assert (first / f"deploy/dashboards/{name}.json").read_bytes() == (
-            again / f"deploy/dashboards/{name}.json"
-        ).read_bytes()
-    changed = copy_specs(example("platform"), tmp_path / "changed")
-    shutil.copy(changed / "models/churn-model.yaml", changed / "models/churn-model-2.yaml")
-    edit_yaml(changed / "models/churn-model-2.yaml", lambda d: d["metadata"].update(name="churn-model-2"))
-    edit_yaml(changed / "models/fraud-detector.yaml", lambda d: d["spec"]["monitoring"].pop("drift"))
-    compile_clean(changed)
-    before, after = _dashboards(first), _dashboards(changed)
-    assert "churn-model-2" in after
-    for name in before:
-        ids_before = {
-            p["title"]: p["id"] for p in _panels(before[name]) if not p["title"].startswith("Drift")
-        }
-        ids_after = {p["title"]: p["id"] for p in _panels(after[name])}
-        assert ids_before == ids_after, name
-    assert not [p for p in _panels(after["fraud-detector"]) if p["title"].startswith("Drift")]
+            assert panel["id"] == PANEL_IDS[panel["title"]], f"{name}: {panel['title']}"
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
-def test_every_query_is_about_its_model(projects: dict[str, Path], project: str) -> None:
-    """Each query names the model, except one built only from the spec's own selector override
-    (its author scoped it; the dashboard adds the environment's namespace)."""
+def test_runtime_rows_exactly_for_the_runtimes_served(projects: dict[str, Path], project: str) -> None:
     root = projects[project]
-    models = _models(root)
+    dashboards = _dashboards(root)
+    rows = {p["id"] for p in _panels(dashboards["models"]) if p["type"] == "row"}
+    assert rows == {RUNTIME_ROW_IDS[r] for r in _runtimes(root)}
+    assert not [p for p in _panels(dashboards["slo-overview"]) if p["type"] == "row"]
+
+
+def test_runtime_rows_come_and_go_with_the_runtime(tmp_path: Path) -> None:
+    root = copy_specs(example("quickstart"), tmp_path / "quickstart")
+    compile_clean(root)
+    assert not [p for p in _panels(_dashboards(root)["models"]) if p["type"] == "row"]
+    edit_yaml(root / "models/iris-classifier.yaml", lambda d: d["spec"]["serving"].update(runtime="triton"))
+    result = compile_project(root, use_cache=False)
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert [p["title"] for p in _panels(_dashboards(root)["models"]) if p["type"] == "row"] == ["Triton"]
+
+
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_no_query_names_a_model(projects: dict[str, Path], project: str) -> None:
+    root = projects[project]
     for name, dashboard in _dashboards(root).items():
-        overrides = [
-            metric.split("{")[0]
-            for key, metric in ((models[name]["spec"].get("monitoring") or {}).get("metrics") or {}).items()
-            if key != "latencyUnit"
-        ]
-        queries = _queries(dashboard)
-        assert queries
-        for title, expr in queries:
-            assert f'"{name}' in expr or any(o in expr for o in overrides), f"{name}: {title}: {expr}"
+        text = json.dumps(dashboard)
+        for model in _models(root):
+            assert f'"{model}' not in text and f"{model}-" not in text, f"{name} names {model}"
 
 
-def _substituted(expr: str, env: str, namespace: str) -> str:
-    return expr.replace("${environment:text}", env).replace("$environment", namespace)
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_queries_name_only_recorded_or_scraped_series(projects: dict[str, Path], project: str) -> None:
+    """The series contract of the rules (grafana_queries.SHARED_SERIES) and what kube-state-metrics,
+    Triton and vLLM export are the only series a dashboard may read."""
+    for name, dashboard in _dashboards(projects[project]).items():
+        for title, expr in _queries(dashboard):
+            names = series_names(expr)
+            assert names, f"{name}: {title}: no series in {expr}"
+            assert names <= KNOWN_SERIES, f"{name}: {title} reads {sorted(names - KNOWN_SERIES)}"
+
+
+def test_every_contract_series_is_read(projects: dict[str, Path]) -> None:
+    read = {
+        n
+        for root in projects.values()
+        for d in _dashboards(root).values()
+        for _, e in _queries(d)
+        for n in series_names(e)
+    }
+    assert read >= grafana_queries.SHARED_SERIES
+    assert set(grafana_queries.TRITON_SERIES) | set(grafana_queries.VLLM_SERIES) <= read
+
+
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_variables_read_the_slo_metadata(projects: dict[str, Path], project: str) -> None:
+    for name, dashboard in _dashboards(projects[project]).items():
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        assert set(variables) == {"datasource", "environment", "model", "slo", "namespace"}
+        for var in ("environment", "model", "slo", "namespace"):
+            query = variables[var]["query"]
+            assert query.startswith(f"label_values({grafana_queries.OBJECTIVE}") and query.endswith(
+                f", {var})"
+            )
+        assert variables["model"]["multi"] is (name == "slo-overview")
+
+
+def _substituted(expr: str) -> str:
+    for reference, value in VARIABLES.items():
+        expr = expr.replace(reference, value)
+    return expr
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
 def test_queries_are_valid_promql(projects: dict[str, Path], project: str, tmp_path: Path) -> None:
     root = projects[project]
-    env, namespace = next(iter(_environments(root).items()))
     rules = [
-        {"record": f"dashboard:check_{index}", "expr": _substituted(expr, env, namespace)}
-        for index, (_, expr) in enumerate(q for d in _dashboards(root).values() for q in _queries(d))
+        {"record": f"dashboard:check_{index}", "expr": _substituted(expr)}
+        for index, (_, expr) in enumerate(
+            q for d in _dashboards(root).values() for q in _queries(d) if not q[1].startswith("label_values(")
+        )
     ]
     assert rules
     path = tmp_path / "dashboard-queries.yml"
@@ -253,91 +330,92 @@ def test_queries_are_valid_promql(projects: dict[str, Path], project: str, tmp_p
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
-def test_queries_read_the_prometheus_rules_series(projects: dict[str, Path], project: str) -> None:
-    """Every recording rule a dashboard reads is recorded, with the labels it selects, by the
-    PrometheusRule of that model in each environment; the drift panel reads the alert's gauge."""
-    root = projects[project]
-    for name, dashboard in _dashboards(root).items():
-        for env in _models(root)[name]["spec"]["deployments"]:
-            rule_file = root / f"deploy/{env}/{name}/prometheusrule.yaml"
-            recorded = set()
-            alerted = ""
-            if rule_file.is_file():
-                for group in _load(rule_file)["spec"]["groups"]:
-                    for rule in group["rules"]:
-                        if "record" in rule:
-                            recorded.add(
-                                (rule["record"], rule["labels"]["model"], rule["labels"]["environment"])
-                            )
-                        else:
-                            alerted += rule["expr"]
-            for title, expr in _queries(dashboard):
-                for record, matchers in RULE_REFERENCE.findall(expr):
-                    assert f'model="{name}"' in matchers and 'environment="${environment:text}"' in matchers
-                    assert (record, name, env) in recorded, f"{name} ({env}): {title} reads {record}"
-                if "mlgitops_feature_drift" in expr:
-                    assert "mlgitops_feature_drift{" in alerted, f"{name} ({env}): no drift alert"
-
-
-@pytest.mark.parametrize("project", PROJECT_IDS)
 def test_configmaps_validate_strictly_and_are_kustomized(projects: dict[str, Path], project: str) -> None:
     root = projects[project]
     configmaps = _configmaps(root)
-    assert set(configmaps) == {
-        (name, env) for name in _dashboards(root) for env in _models(root)[name]["spec"]["deployments"]
+    deployed = {
+        env for m in _models(root).values() if m["spec"].get("monitoring") for env in m["spec"]["deployments"]
     }
+    assert set(configmaps) == deployed
     namespaces = _environments(root)
-    for (name, env), configmap in configmaps.items():
+    project_name = _load(root / "mlgitops.yaml")["metadata"]["name"]
+    for env, configmap in configmaps.items():
         kubernetes_validate.validate(configmap, KUBERNETES_VERSION, strict=True)
         assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert configmap["metadata"]["annotations"]["grafana_folder"] == project_name
         assert configmap["metadata"]["namespace"] == namespaces[env]
+        assert (root / f"deploy/{env}/dashboards-configmap.yaml").stat().st_size < CONFIGMAP_LIMIT
         kustomization = _load(root / f"deploy/{env}/kustomization.yaml")
-        assert f"{name}/dashboard-configmap.yaml" in kustomization["resources"]
+        assert "dashboards-configmap.yaml" in kustomization["resources"]
 
 
-def _for_environment(dashboard: Any, model: str, env: str, namespace: str) -> Any:
+def _for_environment(dashboard: Any, env: str) -> Any:
     """docs/dashboards.md: an environment's copy has its own uid and title, and the environment
     variable offers that environment only."""
     expected = copy.deepcopy(dashboard)
-    uid = f"mlgitops-{model}_{env}"
-    if len(uid) > UID_MAX:
-        assert len(dashboard["uid"]) <= UID_MAX
-        uid = None  # hashed: checked for length and uniqueness below
-    expected["uid"] = uid
-    expected["title"] = f"{model} ({env})"
-    option = {"selected": True, "text": env, "value": namespace}
-    for variable in expected["templating"]["list"]:
+    expected["uid"] = f"{dashboard['uid']}_{env}"
+    expected["title"] = f"{dashboard['title']} ({env})"
+    option = {"selected": True, "text": env, "value": env}
+    for index, variable in enumerate(expected["templating"]["list"]):
         if variable["name"] == "environment":
-            variable.update(query=f"{env} : {namespace}", current=option, options=[option])
+            expected["templating"]["list"][index] = {
+                "type": "custom",
+                "name": "environment",
+                "label": "Environment",
+                "query": env,
+                "current": option,
+                "options": [option],
+                "hide": 0,
+                "includeAll": False,
+                "multi": False,
+                "skipUrlSync": False,
+            }
     return expected
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
-def test_configmaps_hold_the_dashboard_of_their_environment(projects: dict[str, Path], project: str) -> None:
+def test_configmaps_hold_the_dashboards_of_their_environment(projects: dict[str, Path], project: str) -> None:
     root = projects[project]
     dashboards = _dashboards(root)
-    namespaces = _environments(root)
-    uids = set()
-    for (name, env), configmap in _configmaps(root).items():
-        (key,) = configmap["data"]
-        assert key == f"{name}-{env}.json", "one file name per model and environment for the sidecar"
-        held = json.loads(configmap["data"][key])
-        expected = _for_environment(dashboards[name], name, env, namespaces[env])
-        if expected["uid"] is None:
-            expected["uid"] = held["uid"]
-            assert len(held["uid"]) <= UID_MAX
-        assert held == expected, f"{env}/{name}"
-        uids.add(held["uid"])
-    uids |= {d["uid"] for d in dashboards.values()}
-    assert len(uids) == len(_configmaps(root)) + len(dashboards), "dashboard uids must be unique"
+    project_name = _load(root / "mlgitops.yaml")["metadata"]["name"]
+    uids = {d["uid"] for d in dashboards.values()}
+    for env, configmap in _configmaps(root).items():
+        assert set(configmap["data"]) == {f"{project_name}-{stem}-{env}.json" for stem in STEMS}
+        for stem in STEMS:
+            held = json.loads(configmap["data"][f"{project_name}-{stem}-{env}.json"])
+            expected = _for_environment(dashboards[stem], env)
+            if len(expected["uid"]) > UID_MAX:  # hashed down to Grafana's limit
+                assert len(held["uid"]) <= UID_MAX
+                expected["uid"] = held["uid"]
+            assert held == expected, f"{env}/{stem}"
+            uids.add(held["uid"])
+    assert len(uids) == len(dashboards) * (1 + len(_configmaps(root))), "dashboard uids must be unique"
 
 
-def test_the_file_offers_every_environment_of_the_model(projects: dict[str, Path]) -> None:
-    dashboard = _dashboards(projects["platform"])["fraud-detector"]
-    (variable,) = [v for v in dashboard["templating"]["list"] if v["name"] == "environment"]
-    assert variable["query"] == "dev : ml-dev,staging : ml-staging,prod : ml-prod"
-    assert variable["current"] == {"selected": True, "text": "prod", "value": "ml-prod"}
-    assert dashboard["uid"] == "mlgitops-fraud-detector"
+def test_per_model_dashboards_on_request(tmp_path: Path) -> None:
+    root = copy_specs(example("platform"), tmp_path / "platform")
+    edit_yaml(root / "mlgitops.yaml", lambda d: d["spec"].update(grafana={"perModelDashboards": True}))
+    compile_clean(root)
+    schema = json.loads(SCHEMA.read_bytes())
+    generic = _dashboards(root)["models"]
+    files = sorted((root / "deploy/dashboards/models").glob("*.json"))
+    assert [p.stem for p in files] == sorted(_models(root))
+    for path in files:
+        dashboard = json.loads(path.read_bytes())
+        jsonschema.validate(dashboard, schema)
+        (model,) = [v for v in dashboard["templating"]["list"] if v["name"] == "model"]
+        assert model["type"] == "custom" and model["current"]["value"] == path.stem
+        assert dashboard["uid"] == f"mlgitops-{path.stem}"
+        assert [p["id"] for p in dashboard["panels"][:7]] == [p["id"] for p in generic["panels"][:7]]
+        for env in _models(root)[path.stem]["spec"]["deployments"]:
+            configmap = _load(root / f"deploy/{env}/{path.stem}/dashboard-configmap.yaml")
+            kubernetes_validate.validate(configmap, KUBERNETES_VERSION, strict=True)
+            held = json.loads(configmap["data"][f"{path.stem}-{env}.json"])
+            assert held == _for_environment(dashboard, env)
+    fraud = json.loads((root / "deploy/dashboards/models/fraud-detector.json").read_bytes())
+    assert "Drift per feature" in {p["title"] for p in fraud["panels"]}
+    churn = json.loads((root / "deploy/dashboards/models/churn-model.json").read_bytes())
+    assert not [p for p in churn["panels"] if p["type"] == "row"], "vLLM is the support model's runtime"
 
 
 def test_an_override_template_with_duplicate_panel_ids_is_a_template_error(tmp_path: Path) -> None:

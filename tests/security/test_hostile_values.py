@@ -127,12 +127,17 @@ def test_argo_cd_applicationset_never_parses_spec_text_as_a_go_template(tmp_path
 
 def test_grafana_never_interpolates_spec_text(tmp_path: Path) -> None:
     runbook = "https://runbooks.acme.internal/${__user.login}/$__all/[[x]]"
-    clone = hostile_clone(
-        tmp_path, model_edit(lambda d: set_path(d, ("spec", "monitoring", "alerts", "runbookUrl"), runbook))
-    )
+    runbook_edit = model_edit(lambda d: set_path(d, ("spec", "monitoring", "alerts", "runbookUrl"), runbook))
+
+    def edit(origin: Path, home: Path) -> None:
+        runbook_edit(origin, home)
+        edit_yaml(origin / PROJECT, lambda d: set_path(d, ("spec", "grafana"), {"perModelDashboards": True}))
+
+    clone = hostile_clone(tmp_path, edit)
     run = clone.compile()
     assert run.returncode == 0, run.stdout + run.stderr
-    dashboard = (clone.root / "deploy/dashboards/iris-classifier.json").read_text(encoding="utf-8")
+    dashboard = (clone.root / "deploy/dashboards/models/iris-classifier.json").read_text(encoding="utf-8")
+    assert "Runbook" in dashboard
     for variable in ("${__user.login}", "$__all", "[[x]]"):
         assert variable not in dashboard
 

@@ -55,6 +55,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
             spec.argocd.namespace, spec.argocd.project, spec.argocd.application_set
         ),
         flux=ir.types.FluxSettings(spec.flux.namespace, spec.flux.interval),
+        grafana=ir.types.GrafanaSettings(spec.grafana.per_model_dashboards),
         models=tuple(models),
         retired=tuple(retired),
     )

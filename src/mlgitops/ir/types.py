@@ -252,6 +252,11 @@ class ArgoCDSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GrafanaSettings:
+    per_model_dashboards: bool  # besides the project's generic dashboards
+
+
+@dataclass(frozen=True, slots=True)
 class FluxSettings:
     namespace: str
     interval: str
@@ -272,6 +277,7 @@ class Project:
     labels: tuple[tuple[str, str], ...]
     argocd: ArgoCDSettings
     flux: FluxSettings
+    grafana: GrafanaSettings
     models: tuple[Model, ...]
     retired: tuple[str, ...] = field(default=())
 

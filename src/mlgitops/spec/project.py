@@ -107,6 +107,18 @@ class Flux(SpecModel):
     interval: Duration = Field(default="5m", description="Reconciliation interval.")
 
 
+class Grafana(SpecModel):
+    """Grafana dashboards."""
+
+    per_model_dashboards: bool = Field(
+        default=False,
+        description=(
+            "Also write one dashboard per model (the project's model dashboard with the `model` "
+            "variable fixed), besides the project's SLO overview and model dashboards."
+        ),
+    )
+
+
 class ProjectBody(SpecModel):
     """The `spec` of a Project."""
 
@@ -148,6 +160,7 @@ class ProjectBody(SpecModel):
     )
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
     flux: Flux = Field(default_factory=Flux, description="Flux settings.")
+    grafana: Grafana = Field(default_factory=Grafana, description="Grafana dashboard settings.")
 
 
 class ProjectSpec(SpecModel):

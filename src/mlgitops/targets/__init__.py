@@ -32,7 +32,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.gitops.argocd import ArgoCD
     from mlgitops.targets.gitops.flux import Flux
     from mlgitops.targets.monitoring.drift import Drift
-    from mlgitops.targets.monitoring.grafana import Grafana
+    from mlgitops.targets.monitoring.grafana import Grafana, GrafanaModels
     from mlgitops.targets.monitoring.prometheus import Prometheus
     from mlgitops.targets.serving.kserve import KServe
     from mlgitops.targets.serving.kubernetes import Kubernetes
@@ -47,7 +47,7 @@ def registry() -> dict[str, Target]:
         GitLab(),
         Training(),
     ]
-    targets += [Drift(), Grafana()]
+    targets += [Drift(), Grafana(), GrafanaModels()]
     targets.append(Prometheus())
     return {target.name: target for target in targets}
 
@@ -56,11 +56,13 @@ def selected(project: ir.Project) -> list[str]:
     """Names of the targets that run for ``project``, in a fixed order.
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``.
-    ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring.
+    ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
+    ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
-    return [project.serving, "training", project.gitops, *ci, "drift", "grafana", "prometheus"]
+    dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
+    return [project.serving, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

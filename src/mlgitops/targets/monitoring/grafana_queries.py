@@ -1,225 +1,225 @@
-"""The PromQL behind each panel of a model's Grafana dashboard (targets/monitoring/grafana.py).
+"""The PromQL behind the project's Grafana dashboards (targets/monitoring/grafana.py).
 
-The dashboard reads the very series the alerts read:
+The dashboards are generic: no query names a model.  They read
 
-* the SLO recording rules of the PrometheusRule (targets/monitoring/prometheus_rules.py),
-  ``mlgitops:slo_errors:ratio_rate<window>`` and ``mlgitops:slo_latency:ratio_rate<window>``
-  with labels ``model`` and ``environment``, and the drift check's ``mlgitops_feature_drift``
-  gauge (``model``, ``environment``, ``feature``, ``method``);
-* the serving series those rules are built from (targets/monitoring/metricmap.py: the serving
-  target's defaults or the spec's ``monitoring.metrics``), and kube-state-metrics.
+* the shared SLI and SLO metadata series the Prometheus rules record for every SLO
+  (:data:`SHARED_SERIES`, the series contract of issue 14; docs/monitoring.md), each with the
+  labels ``model``, ``environment``, ``namespace`` and ``slo``, and the drift gauge;
+* series the scraped targets export themselves (:data:`SCRAPED_SERIES`): kube-state-metrics,
+  and the model servers' own metrics, read only in the rows of a runtime the project uses.
 
-The dashboard's ``environment`` variable has the environment's name as its text and its
-namespace as its value (Grafana's ``text : value`` custom-variable syntax).  The series
-are built for a deployment whose environment is those two variable references, so a
-query says ``environment="${environment:text}"`` or ``namespace="$environment"``.
+Template variables choose what they show: ``environment``, ``model`` and ``slo`` read their
+values from the SLO metadata series (``label_values(mlgitops_slo:objective:ratio, model)``),
+and a hidden ``namespace`` variable gives the namespace of the chosen model in the chosen
+environment for the series that carry no ``environment`` label.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from decimal import Decimal
 from typing import Any
 
-from mlgitops import ir
-from mlgitops.targets.monitoring import slo
-from mlgitops.targets.monitoring.metricmap import SLOSeries, slo_series
-from mlgitops.targets.monitoring.prometheus_rules import DRIFT_METRIC, RATIO
-from mlgitops.targets.monitoring.promql import Matcher, Selector, quote
+from mlgitops import ir, platforms
+from mlgitops.targets.monitoring.prometheus_rules import DRIFT_METRIC
 
-ENVIRONMENT = "${environment:text}"
-NAMESPACE = "$environment"
-# Stand-ins for those two references while series are built from the spec's selectors, so that
-# rendering tells the dashboard's own references from a '$' the spec wrote (see _string).
-_ENVIRONMENT_TOKEN = "\x00environment\x00"
-_NAMESPACE_TOKEN = "\x00namespace\x00"
-_TOKENS = re.compile(f"({_ENVIRONMENT_TOKEN}|{_NAMESPACE_TOKEN})")
-_DOUBLE_BRACKET = re.compile(r"\[(?=\[)")
-RATE_MS = 5 * slo.MINUTE_MS  # the panels' rate window: the shortest recording-rule window too
-QUANTILES = {"0.5": "p50", "0.95": "p95", "0.99": "p99"}
-PAGE = [w for w in slo.BURN_WINDOWS if w.severity == "page"]  # 1h (14.4× at 30d) and 6h (6×)
+# The series contract (the rules produce them; the lead points this at the rules module at merge).
+TOTAL = "mlgitops_sli:total:rate5m"
+BAD = "mlgitops_sli:bad:rate5m"
+OBJECTIVE = "mlgitops_slo:objective:ratio"
+ERROR_BUDGET = "mlgitops_slo:error_budget:ratio"
+WINDOW_DAYS = "mlgitops_slo:window:days"
+BURN_RATE = "mlgitops_slo:current_burn_rate:ratio"
+BUDGET_REMAINING = "mlgitops_slo:error_budget_remaining:ratio"
+SHARED_SERIES = frozenset(
+    {TOTAL, BAD, OBJECTIVE, ERROR_BUDGET, WINDOW_DAYS, BURN_RATE, BUDGET_REMAINING, DRIFT_METRIC}
+)
+
+# Series the scraped targets export, by who exports them (names from the vendors' docs).
+KUBE_STATE_METRICS = ("kube_deployment_status_replicas_available", "kube_deployment_spec_replicas")
+# Triton: https://docs.nvidia.com/deeplearning/triton-inference-server/user-guide/docs/user_guide/metrics.html
+TRITON_SERIES = (
+    "nv_inference_request_success",
+    "nv_inference_queue_duration_us",
+    "nv_inference_compute_infer_duration_us",
+    "nv_gpu_utilization",
+    "nv_gpu_memory_used_bytes",
+)
+# vLLM (KServe's Hugging Face server runs it for generative models): https://docs.vllm.ai/en/stable/usage/metrics/
+VLLM_SERIES = (
+    "vllm:num_requests_running",
+    "vllm:num_requests_waiting",
+    "vllm:prompt_tokens_total",
+    "vllm:generation_tokens_total",
+)
+SCRAPED_SERIES = frozenset({*KUBE_STATE_METRICS, *TRITON_SERIES, *VLLM_SERIES, "ALERTS"})
+
+# Runtime families with rows of their own, and the runtimes that belong to each.
+RUNTIME_ROWS = {"triton": platforms.TRITON_RUNTIMES, "vllm": frozenset({"huggingface"})}
+
+ENVIRONMENT = 'environment="$environment"'
+MODEL = 'model=~"$model"'  # "=~": the overview's model variable takes several values
+SLO = 'slo=~"$slo"'
+SCOPE = f"{ENVIRONMENT}, {MODEL}"
+# The pods of the chosen model: plain Kubernetes "<model>[-canary]-<rs>-<pod>", KServe raw
+# "<model>-predictor-<rs>-<pod>", KServe serverless "<model>-predictor-<rev>-deployment-<rs>-<pod>".
+PODS = 'namespace="$namespace", pod=~"$model(-canary)?(-predictor(-[0-9]+-deployment)?)?-[a-z0-9]+-[a-z0-9]+"'
+RATE = "5m"
 
 
-def placeholder_deployment(d: ir.Deployment) -> ir.Deployment:
-    """``d`` in the environment the dashboard's variable selects."""
-    env = dataclasses.replace(d.environment, name=_ENVIRONMENT_TOKEN, namespace=_NAMESPACE_TOKEN)
-    return dataclasses.replace(d, environment=env)
+def runtime_rows(models: tuple[ir.Model, ...]) -> list[str]:
+    """The runtime families some deployment of ``models`` serves with, in a fixed order."""
+    runtimes = {d.serving.runtime for m in models for d in m.deployments}
+    return [family for family, members in RUNTIME_ROWS.items() if runtimes & members]
 
 
-def series(project: ir.Project, model: ir.Model, d: ir.Deployment) -> SLOSeries:
-    return slo_series(project.serving, placeholder_deployment(d), model.monitoring.metrics)
+def has_drift(models: tuple[ir.Model, ...]) -> bool:
+    return any(m.monitoring.drift is not None for m in models)
 
 
-def _target(ref: int, expr: str, legend: str, datasource: dict[str, str]) -> dict[str, Any]:
+def target(
+    ref: int, expr: str, legend: str, datasource: dict[str, str], instant: bool = False
+) -> dict[str, Any]:
     return {
         "refId": chr(ord("A") + ref),
         "datasource": datasource,
         "expr": expr,
         "legendFormat": legend,
-        "range": True,
-        "instant": False,
+        "range": not instant,
+        "instant": instant,
     }
 
 
-def _rate(selector: Selector, by: str = "") -> str:
-    grouping = f" by ({by})" if by else ""
-    return f"sum{grouping}(rate({promql(selector)}[{slo.format_duration(RATE_MS)}]))"
-
-
-def promql(selector: Selector) -> str:
-    """``selector`` as PromQL that Grafana's variable interpolation leaves as it is, but for the
-    dashboard's own ``environment`` references."""
-    if not selector.matchers:
-        return selector.metric
-    return (
-        selector.metric
-        + "{"
-        + ", ".join(f"{m.label}{m.op}{_string(m.value)}" for m in selector.matchers)
-        + "}"
-    )
-
-
-def _string(value: str) -> str:
-    """A PromQL string literal of ``value``.  Grafana replaces ``$name``, ``${...}`` and ``[[name]]``
-    anywhere in a query, string literals included, and would put e.g. ``${__user.login}`` into
-    the spec's selector; PromQL strings read Go escapes, so ``\\x24`` (``$``) and ``\\x5b``
-    (``[``) spell the same characters where Grafana sees none."""
-    out = []
-    for part in _TOKENS.split(value):
-        if part == _ENVIRONMENT_TOKEN:
-            out.append(ENVIRONMENT)
-        elif part == _NAMESPACE_TOKEN:
-            out.append(NAMESPACE)
-        else:
-            body = quote(part)[1:-1].replace("$", "\\x24")
-            out.append(_DOUBLE_BRACKET.sub(r"\\x5b", body))
-    return '"' + "".join(out) + '"'
-
-
-def rule(kind: str, window_ms: int, model: str) -> str:
-    """A recording rule of the PrometheusRule, read back by its labels."""
-    return f'{RATIO[kind]}{slo.format_duration(window_ms)}{{model="{model}", environment="{ENVIRONMENT}"}}'
-
-
-def traffic(project: ir.Project, model: ir.Model, d: ir.Deployment, s: SLOSeries) -> list[tuple[str, str]]:
-    """(expression, legend) of each version's share of the requests."""
-    total = f"scalar({_rate(s.requests)})"
-    if project.serving == "kubernetes":
-        # Stable and canary pods sit behind one Service; the canary Deployment's pods are
-        # named "<model>-canary-<replica set>-<pod>" (targets/serving/kubernetes.py).
-        canary = f"{model.name}-canary-.*"
-
-        def share(op: str) -> str:
-            pods = s.requests.with_matchers(Matcher("pod", op, canary), replace_labels=False)
-            return f"{_rate(pods)} / {total}"
-
-        return [(share("!~"), "stable"), (share("=~"), "canary")]
-    if d.serving.deployment_mode == "serverless" and model.monitoring.metrics.requests is None:
-        # KServe keeps the stable and the canary version as two Knative revisions.
-        return [(f"{_rate(s.requests, 'revision_name')} / {total}", "{{revision_name}}")]
-    return [(f"{_rate(s.requests)} / {total}", "all versions")]
-
-
-def targets(
-    project: ir.Project, model: ir.Model, d: ir.Deployment, datasource: dict[str, str]
+def metadata_variable(
+    name: str, label: str, matchers: str, datasource: dict[str, str], multi: bool
 ) -> dict[str, Any]:
-    """Every panel's queries, by panel; ``d`` is the deployment whose serving decides the series."""
-    s = series(project, model, d)
-    slos = model.monitoring.slos
-    kinds = {spec.kind for spec in slos}
-    scope = f'model="{model.name}", environment="{ENVIRONMENT}"'
-    if "availability" in kinds:
-        error_ratio = rule("availability", RATE_MS, model.name)  # what the availability alerts read
-    else:
-        error_ratio = f"({_rate(s.errors)} or vector(0)) / {_rate(s.requests)}"
+    """A query variable offering the values of ``name`` in the SLO metadata series."""
+    selector = f"{OBJECTIVE}{{{matchers}}}" if matchers else OBJECTIVE
+    query = f"label_values({selector}, {name})"
     return {
-        "alerts": f'ALERTS{{{scope}, alertstate="firing"}}',
-        "request_rate": [_target(0, _rate(s.requests), "requests/s", datasource)],
-        "error_ratio": [_target(0, error_ratio, "errors", datasource)],
-        "latency": latency(s, datasource),
-        "traffic": [
-            _target(i, e, legend, datasource) for i, (e, legend) in enumerate(traffic(project, model, d, s))
+        "type": "query",
+        "name": name,
+        "label": label,
+        "datasource": datasource,
+        "definition": query,
+        "query": query,
+        "refresh": 2,
+        "sort": 1,
+        "multi": multi,
+        "includeAll": multi,
+        "options": [],
+        "hide": 0,
+        "regex": "",
+        "skipUrlSync": False,
+    }
+
+
+def variables(datasource: dict[str, str], several_models: bool) -> dict[str, dict[str, Any]]:
+    """``environment``, ``model``, ``slo`` and the hidden ``namespace``, each narrowed by the ones before."""
+    namespace = metadata_variable("namespace", "Namespace", SCOPE, datasource, multi=False)
+    namespace["hide"] = 2
+    return {
+        "environment": metadata_variable("environment", "Environment", "", datasource, multi=False),
+        "model": metadata_variable("model", "Model", ENVIRONMENT, datasource, multi=several_models),
+        "slo": metadata_variable("slo", "SLO", SCOPE, datasource, multi=True),
+        "namespace": namespace,
+    }
+
+
+def slo_queries(datasource: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """The panels both dashboards share, over the chosen models and SLOs."""
+    chosen = f"{SCOPE}, {SLO}"
+    by = "by (model, slo)"
+    return {
+        "budget_remaining": [
+            target(0, f"{BUDGET_REMAINING}{{{chosen}}}", "{{model}} {{slo}}", datasource, instant=True)
         ],
-        "replicas": replicas(project, model, datasource),
-        "drift": [_target(0, f"{DRIFT_METRIC}{{{scope}}}", "{{feature}}", datasource)],
-        "error_budget": [
-            _target(
-                i,
-                f"1 - {rule(spec.kind, slo.duration_ms(spec.window), model.name)} / {_budget(spec)}",
-                f"{spec.kind} ({slo.number(Decimal(repr(spec.objective)))}% over {spec.window})",
-                datasource,
-            )
-            for i, spec in enumerate(slos)
+        "burn_rate": [target(0, f"{BURN_RATE}{{{chosen}}}", "{{model}} {{slo}}", datasource)],
+        "objective": [
+            target(0, f"{OBJECTIVE}{{{chosen}}}", "{{model}} {{slo}} objective", datasource, instant=True),
+            target(
+                1, f"{WINDOW_DAYS}{{{chosen}}}", "{{model}} {{slo}} window (days)", datasource, instant=True
+            ),
         ],
-        "burn_rate": [
-            _target(
-                len(PAGE) * i + j,
-                f"{rule(spec.kind, window.long_ms, model.name)} / {_budget(spec)}",
-                f"{spec.kind} {window.long}",
+        "bad_ratio": [
+            target(
+                0,
+                f"sum {by} ({BAD}{{{chosen}}}) / sum {by} ({TOTAL}{{{chosen}}})",
+                "{{model}} {{slo}}",
                 datasource,
-            )
-            for i, spec in enumerate(slos)
-            for j, window in enumerate(PAGE)
+            ),
+            # The ratio the objective allows, from the metadata: the line the SLI must stay under.
+            target(1, f"{ERROR_BUDGET}{{{chosen}}}", "{{model}} {{slo}} allowed", datasource),
+        ],
+        # Both SLOs of a model count the same requests; max keeps one of them.
+        "request_rate": [target(0, f"max by (model) ({TOTAL}{{{SCOPE}}})", "{{model}}", datasource)],
+        "at_risk": [
+            target(
+                0,
+                f"count({BUDGET_REMAINING}{{{chosen}}} < 0) or vector(0)",
+                "spent",
+                datasource,
+                instant=True,
+            ),
+            target(
+                1,
+                f"count({BURN_RATE}{{{chosen}}} > 1) or vector(0)",
+                "burning faster than budgeted",
+                datasource,
+                instant=True,
+            ),
         ],
     }
 
 
-def latency(s: SLOSeries, datasource: dict[str, str]) -> list[dict[str, Any]]:
-    """Quantiles of the latency histogram; a server without one (Triton) gets the mean from its
-    counters of request time and requests; none at all: no query (the panel stays empty)."""
-    if s.latency is not None:
-        buckets = _rate(s.latency, "le")
-        scale = " / 1000" if s.latency_unit == "milliseconds" else ""
-        return [
-            _target(i, f"histogram_quantile({q}, {buckets}){scale}", legend, datasource)
-            for i, (q, legend) in enumerate(QUANTILES.items())
-        ]
-    if s.mean is not None:
-        total, count, unit = s.mean
-        return [_target(0, f"{_rate(total)} / {_rate(count)} * {unit!r}", "mean", datasource)]
-    return []
-
-
-def latency_panel(s: SLOSeries) -> dict[str, str]:
-    """Title and description of the latency panel, saying what its queries show."""
-    if s.latency is None:
-        return {
-            "title": "Latency (mean)",
-            "description": "Mean request latency (5m rate) from the server's counters of request time "
-            "and requests: it exports no latency histogram, so no quantiles.",
-        }
+def model_queries(datasource: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """The model dashboard's panels beyond the SLOs: replicas, drift and the runtimes' own series."""
+    deployments = 'namespace="$namespace", deployment=~"$model(-canary|-predictor(-.*)?)?"'
     return {
-        "title": "Latency (p50, p95, p99)",
-        "description": "Quantiles of the request latency histogram (5m rate).",
+        "replicas": [
+            target(
+                0,
+                f"sum by (deployment) (kube_deployment_status_replicas_available{{{deployments}}})",
+                "{{deployment}} available",
+                datasource,
+            ),
+            target(1, f"sum(kube_deployment_spec_replicas{{{deployments}}})", "desired", datasource),
+        ],
+        "drift": [target(0, f"{DRIFT_METRIC}{{{SCOPE}}}", "{{feature}}", datasource)],
+        "triton_latency": [
+            target(i, _per_request(metric), legend, datasource)
+            for i, (metric, legend) in enumerate(
+                [
+                    ("nv_inference_queue_duration_us", "queue"),
+                    ("nv_inference_compute_infer_duration_us", "compute"),
+                ]
+            )
+        ],
+        "triton_gpu": [
+            target(
+                0,
+                f"avg by (pod, gpu_uuid) (nv_gpu_utilization{{{PODS}}})",
+                "{{pod}} {{gpu_uuid}}",
+                datasource,
+            )
+        ],
+        "triton_gpu_memory": [
+            target(0, f"sum by (pod) (nv_gpu_memory_used_bytes{{{PODS}}})", "{{pod}}", datasource)
+        ],
+        "vllm_tokens": [
+            target(0, f"sum(rate(vllm:prompt_tokens_total{{{PODS}}}[{RATE}]))", "prompt", datasource),
+            target(1, f"sum(rate(vllm:generation_tokens_total{{{PODS}}}[{RATE}]))", "generated", datasource),
+        ],
+        "vllm_queue": [
+            target(0, f"sum(vllm:num_requests_waiting{{{PODS}}})", "waiting", datasource),
+            target(1, f"sum(vllm:num_requests_running{{{PODS}}})", "running", datasource),
+        ],
     }
 
 
-def _budget(spec: ir.SLO) -> str:
-    return slo.number(slo.error_budget(spec.objective))
+def _per_request(metric: str) -> str:
+    """Mean seconds per request of a Triton duration counter (microseconds)."""
+    requests = f"sum(rate(nv_inference_request_success{{{PODS}}}[{RATE}]))"
+    return f"sum(rate({metric}{{{PODS}}}[{RATE}])) / {requests} / 1e6"
 
 
-def page_burn_rates(model: ir.Model) -> dict[str, float]:
-    """The page alerts' burn-rate factors (fast: 1h, slow: 6h) of the model's first SLO window,
-    for the burn-rate panel's threshold lines."""
-    window_ms = slo.duration_ms(model.monitoring.slos[0].window) if model.monitoring.slos else 30 * 86_400_000
-    fast, slow = (float(slo.burn_factor(w, window_ms)) for w in PAGE)
-    return {"fast": fast, "slow": slow}
-
-
-def replicas(project: ir.Project, model: ir.Model, datasource: dict[str, str]) -> list[dict[str, Any]]:
-    """Available and desired replicas of the model's Deployments (KServe's: one per revision)."""
-    if project.serving == "kserve":
-        deployments = f"{model.name}-predictor(-.*)?"
-    else:
-        deployments = f"{model.name}|{model.name}-canary"
-    match = f'namespace="{NAMESPACE}", deployment=~"{deployments}"'
-    return [
-        _target(
-            0,
-            f"sum by (deployment) (kube_deployment_status_replicas_available{{{match}}})",
-            "{{deployment}} available",
-            datasource,
-        ),
-        _target(1, f"sum(kube_deployment_spec_replicas{{{match}}})", "desired", datasource),
-    ]
+def alerts_annotation() -> str:
+    return f'ALERTS{{{SCOPE}, alertstate="firing"}}'
