@@ -77,6 +77,7 @@ def uses_keda(mode: str, metric: str | None, annotations: dict[str, str]) -> boo
         return False
     return annotations.get(AUTOSCALER_CLASS, default_autoscaler_class(mode, metric)) == "keda"
 
+
 # The drift checker this repository ships (drift/, published by .github/workflows/drift-image.yml)
 # is the drift CronJob's default image.  Its digest is only known once it is published, after this
 # version was released, so the default is the version's tag; validate warns (MLG405) where the
