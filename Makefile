@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := .tools/.installed
 # Directories that exist in this checkout (git keeps no empty ones).
-PY_DIRS := $(wildcard src tests benchmarks scripts)
+PY_DIRS := $(wildcard src tests benchmarks scripts drift/src)
 PYTEST_ARGS ?=
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
@@ -19,11 +19,13 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml drift/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "mlgitops needs Python >= 3.11; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	# The drift checker (drift/) ships from this repository; tests/driftcheck runs it.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./drift
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv with mlgitops (editable) and its development tools
@@ -54,8 +56,9 @@ format: install ## Apply ruff format and ruff's safe fixes
 	$(BIN)/ruff format $(PY_DIRS)
 	$(BIN)/ruff check --fix $(PY_DIRS)
 
-type: install ## mypy --strict (pydantic plugin) on src/mlgitops
+type: install ## mypy --strict (pydantic plugin) on src/mlgitops, and on drift/
 	$(BIN)/mypy
+	cd drift && ../$(BIN)/mypy
 
 docs: install ## Regenerate docs/spec.md and schemas/ from the spec models
 	$(BIN)/python scripts/write_docs.py

@@ -207,7 +207,7 @@ def test_cronjobs_follow_the_spec(projects: dict[str, Path], project: str) -> No
         job = cronjob["spec"]["jobTemplate"]["spec"]
         assert 0 < job["activeDeadlineSeconds"] <= 3600
         container = _container(cronjob)
-        image = drift.get("image", f"ghcr.io/mlgitops/drift-check:{_version()}")
+        image = drift.get("image", f"ghcr.io/mlgitops/mlgitops-drift:{_version()}")
         assert container["image"] == image, where
         env_vars = _env(cronjob)
         assert set(CONTRACT) <= set(env_vars), where
@@ -223,6 +223,7 @@ def test_cronjobs_follow_the_spec(projects: dict[str, Path], project: str) -> No
         assert env_vars["MLGITOPS_REFERENCE_NAME"] == reference["name"]
         assert env_vars["MLGITOPS_REFERENCE_URI"] == reference["uri"]
         assert env_vars.get("MLGITOPS_REFERENCE_VERSION") == reference.get("version")
+        assert env_vars.get("MLGITOPS_CURRENT_URI") == drift.get("current"), where
         gap = brute_force_gap_seconds(cronjob["spec"]["schedule"])
         assert int(env_vars["MLGITOPS_LIVE_WINDOW_SECONDS"]) == gap, where
         assert env_vars["MLGITOPS_PUSHGATEWAY_URL"].startswith("http")

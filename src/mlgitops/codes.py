@@ -108,6 +108,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG402", "policy: SLO required", _E),
         CodeInfo("MLG403", "policy: mutable image tag", _E),
         CodeInfo("MLG404", "policy: approval required", _E),
+        CodeInfo("MLG405", "policy: drift image not pinned by digest", _W),
         # rendering and emitting
         CodeInfo("MLG501", "refusing to overwrite a file mlgitops does not own", _E),
         CodeInfo("MLG502", "unsafe output path", _E),

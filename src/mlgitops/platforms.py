@@ -18,6 +18,8 @@ render by, kept in one place so the two cannot disagree.
 
 from __future__ import annotations
 
+from mlgitops import __version__
+
 # Scheme → what fetches it, per serving target.
 ARTIFACT_SCHEMES: dict[str, tuple[str, ...]] = {
     "kserve": ("gs", "s3", "pvc", "hdfs", "webhdfs", "http", "https", "hf", "oci"),
@@ -74,3 +76,11 @@ def uses_keda(mode: str, metric: str | None, annotations: dict[str, str]) -> boo
     if mode != "standard":
         return False
     return annotations.get(AUTOSCALER_CLASS, default_autoscaler_class(mode, metric)) == "keda"
+
+
+# The drift checker this repository ships (drift/, published by .github/workflows/drift-image.yml)
+# is the drift CronJob's default image.  Its digest is only known once it is published, after this
+# version was released, so the default is the version's tag; validate warns (MLG405) where the
+# policy forbids mutable images, and docs/drift.md says how to pin the digest.
+DRIFT_IMAGE_REPOSITORY = "ghcr.io/mlgitops/mlgitops-drift"
+DEFAULT_DRIFT_IMAGE = f"{DRIFT_IMAGE_REPOSITORY}:{__version__}"

@@ -94,7 +94,15 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
         d = spec.drift
         token = ir.SecretKeyRef(d.retrain_token.name, d.retrain_token.key) if d.retrain_token else None
         drift = ir.Drift(
-            tuple(d.features), d.method, d.threshold, d.schedule, d.reference, d.image, d.retrain, token
+            tuple(d.features),
+            d.method,
+            d.threshold,
+            d.schedule,
+            d.reference,
+            d.image,
+            d.retrain,
+            token,
+            d.current,
         )
     alerts = ir.Alerts(spec.alerts.route, spec.alerts.runbook_url) if spec.alerts else ir.Alerts(None, None)
     m = spec.metrics

@@ -199,6 +199,7 @@ class Drift:
     image: str | None
     retrain: bool
     retrain_token: SecretKeyRef | None = None
+    current: str | None = None  # URI template of the live inputs ({date}, {model}, {environment})
 
 
 @dataclass(frozen=True, slots=True)

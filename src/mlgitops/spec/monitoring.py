@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from mlgitops.spec.base import SpecModel
@@ -34,6 +35,9 @@ class SLOs(SpecModel):
     latency: LatencySLO | None = Field(default=None, description="Latency objective.")
 
 
+CURRENT_PLACEHOLDERS = frozenset({"{date}", "{model}", "{environment}"})
+
+
 class Drift(SpecModel):
     """A scheduled comparison of live inputs with the training reference."""
 
@@ -50,8 +54,17 @@ class Drift(SpecModel):
         default=None,
         description="Name of the data source used as reference; default the first one.",
     )
+    current: Text | None = Field(
+        default=None,
+        description="Where the current window's inputs are (Parquet or CSV files, one column per feature), "
+        "e.g. `s3://acme-logs/{model}/{environment}/{date}/`: `{date}` (UTC `YYYY-MM-DD`) is filled in "
+        "for each day the live window touches, `{model}` and `{environment}` too. The default image needs "
+        "it; a custom image may find its data another way.",
+    )
     image: Image | None = Field(
-        default=None, description="Drift-check container image; default the mlgitops drift image."
+        default=None,
+        description="Drift-check container image; default `ghcr.io/mlgitops/mlgitops-drift:<mlgitops "
+        "version>`, built from this repository's `drift/` (pin it by digest).",
     )
     retrain: bool = Field(
         default=False,
@@ -63,6 +76,18 @@ class Drift(SpecModel):
         description="Secret key holding the token the drift job uses to start retraining "
         "(a GitHub token allowed to dispatch, or a GitLab pipeline trigger token).",
     )
+
+    @field_validator("current")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        unknown = sorted(set(re.findall(r"\{[^}]*\}", value or "")) - CURRENT_PLACEHOLDERS)
+        if unknown:
+            raise PydanticCustomError(
+                "MLG202",
+                "drift.current may use {{date}}, {{model}} and {{environment}}, not {unknown}",
+                {"unknown": ", ".join(unknown)},
+            )
+        return value
 
     @model_validator(mode="after")
     def _token_for_retraining(self) -> Drift:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make, names_list
+from mlgitops.platforms import DEFAULT_DRIFT_IMAGE
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.spec.types import is_immutable_image
 
@@ -25,6 +26,7 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
             pinned_envs.setdefault(item.model.name, []).append(item)
     for items in pinned_envs.values():
         diagnostics += _model_images(items)
+        diagnostics += _drift_digest(items)
     return diagnostics
 
 
@@ -97,6 +99,30 @@ def _model_images(items: list[ResolvedDeployment]) -> Iterator[Diagnostic]:
     ):
         if image is not None and not is_immutable_image(image):
             yield _mutable(label, image, model.name, names_list(envs), model.doc.locate(doc_path))
+
+
+def _drift_digest(items: list[ResolvedDeployment]) -> Iterator[Diagnostic]:
+    """The drift CronJob's image, the default included, should be pinned by digest: a release tag
+    passes MLG403 but can still be re-pushed.  A warning, because the default's digest is only
+    known after this version's image was published (docs/drift.md#the-image)."""
+    model = items[0].model
+    monitoring = model.spec.spec.monitoring
+    drift = monitoring.drift if monitoring else None
+    if drift is None:
+        return
+    image = drift.image or DEFAULT_DRIFT_IMAGE
+    if "@sha256:" in image or not is_immutable_image(image):  # a mutable tag is MLG403's
+        return
+    doc_path: tuple[str, ...] = ("spec", "monitoring", "drift") + (("image",) if drift.image else ())
+    origin = "drift image" if drift.image else "drift.image is unset, so the default image"
+    yield make(
+        "MLG405",
+        f"{origin} {image!r} of {model.name!r} is not pinned by digest in "
+        f"{names_list([item.environment.name for item in items])}",
+        model.doc.locate(doc_path, key=not drift.image),
+        "set spec.monitoring.drift.image to <image>@sha256:<digest> "
+        "(docker buildx imagetools inspect <image> shows it)",
+    )
 
 
 def _mutable(

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import __version__, ir
+from mlgitops import ir
+from mlgitops.platforms import DEFAULT_DRIFT_IMAGE
 from mlgitops.targets import k8s, retrain
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.monitoring.schedule import duration, longest_gap_minutes
 
-DEFAULT_IMAGE = f"ghcr.io/mlgitops/drift-check:{__version__}"
 METRIC = "mlgitops_feature_drift"  # the PrometheusRule and the dashboard read exactly this gauge
 # A check reads at most a few windows of data: an hour is generous, and a hung one must not
 # block the next run forever (concurrencyPolicy Forbid skips runs while one is active).
@@ -78,7 +78,7 @@ def cronjob_context(
         "labels": drift_labels(d),
         "annotations": drift_annotations(model),
         "schedule": drift.schedule,
-        "image": drift.image or DEFAULT_IMAGE,
+        "image": drift.image or DEFAULT_DRIFT_IMAGE,
         "env": contract(model, drift, d, window),
         "retrain": retrain_settings(project, model, drift),
         "starting_deadline_seconds": min(STARTING_DEADLINE_SECONDS, window * 60),
@@ -108,6 +108,8 @@ def contract(model: ir.Model, drift: ir.Drift, d: ir.Deployment, window_minutes:
         "MLGITOPS_LIVE_WINDOW": duration(window_minutes),
         "MLGITOPS_LIVE_WINDOW_SECONDS": str(window_minutes * 60),
     }
+    if drift.current is not None:
+        env["MLGITOPS_CURRENT_URI"] = drift.current
     source = reference(model, drift)
     if source is not None:
         env["MLGITOPS_REFERENCE_NAME"] = source.name

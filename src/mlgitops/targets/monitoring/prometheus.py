@@ -33,7 +33,7 @@ from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
-from mlgitops.targets.monitoring import prometheus_rules, prometheus_tests
+from mlgitops.targets.monitoring import drift_rules, prometheus_rules, prometheus_tests
 from mlgitops.targets.monitoring.metricmap import slo_series
 
 QUEUE_PROXY_METRICS_PORT = "http-usermetric"  # Knative queue-proxy's user metrics, containerPort 9091
@@ -86,9 +86,9 @@ class Prometheus:
             for d in model.deployments:
                 files.append(self._monitor(project, d, ctx))
                 series = slo_series(project.serving, d, model.monitoring.metrics)
-                groups = prometheus_rules.groups(model, d, series)
+                groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
                 if groups:
-                    files += self._rules(project, d, groups, ctx)
+                    files += self._rules(project, d, groups, ctx, drift_rules.tests(model, d))
         return files
 
     def _monitor(self, project: ir.Project, d: ir.Deployment, ctx: RenderContext) -> OutputFile:
@@ -123,7 +123,12 @@ class Prometheus:
         )
 
     def _rules(
-        self, project: ir.Project, d: ir.Deployment, groups: list[prometheus_rules.Group], ctx: RenderContext
+        self,
+        project: ir.Project,
+        d: ir.Deployment,
+        groups: list[prometheus_rules.Group],
+        ctx: RenderContext,
+        more_tests: list[dict[str, Any]],
     ) -> list[OutputFile]:
         env = d.environment.name
         data = [{"name": g.name, "rules": g.rules} for g in groups]
@@ -138,6 +143,7 @@ class Prometheus:
         plain = f"{project.output}/{PROMETHEUS_DIR}/{env}/{d.model}.rules.yml"
         header = HEADER.format(source=d.source)
         tests = prometheus_tests.test_file(plain.rsplit("/", 1)[1], groups)
+        tests["tests"] += more_tests
         manifest_text = canonical_yaml([manifest])
         return [
             OutputFile(
