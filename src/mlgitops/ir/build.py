@@ -57,6 +57,8 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         flux=ir.types.FluxSettings(spec.flux.namespace, spec.flux.interval),
         models=tuple(models),
         retired=tuple(retired),
+        include=tuple(spec.include),
+        templates=(spec.templates or "").strip("/"),
     )
 
 
