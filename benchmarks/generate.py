@@ -82,6 +82,7 @@ def _project(n: int) -> Spec:
         "spec": {
             "repository": "https://github.com/acme/ml-synthetic.git",
             "revision": "main",
+            "repositoryRoot": ".",  # a repository of its own wherever it is generated
             "ci": "github",
             "gitops": "argocd",
             "serving": "kserve",
@@ -143,7 +144,7 @@ def training(i: int, name: str, team: str, gpu: bool) -> Spec:
         },
         "resources": {"cpu": "4", "memory": "16Gi"},
         "timeoutMinutes": 60 + 30 * (i % 4),
-        "paths": [f"models/{team}/{name}.yaml", f"src/{team}/"],
+        "paths": [f"src/{team}/"],  # not the spec: promotions edit it (MLG336)
     }
     if i % 2 == 0:
         spec["schedule"] = f"{i % 60} {i % 24} * * {i % 7}"

@@ -148,8 +148,11 @@ def edit_yaml(path: Path, change: Callable[[Any], None]) -> None:
 
 
 def yaml_documents(root: Path, under: str = "deploy") -> Iterator[tuple[str, Any]]:
-    """(relative path, parsed object) for every YAML document under ``root/under``."""
+    """(relative path, parsed object) for every YAML document under ``root/under`` (Kubernetes
+    objects: the training fingerprints under ``<output>/ci/``, read by CI, are left out)."""
     for path in sorted((root / under).rglob("*.yaml")):
+        if path.relative_to(root / under).parts[0] == "ci":
+            continue
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             yield path.relative_to(root).as_posix(), document
 

@@ -103,6 +103,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG333", "KServe annotation contradicts the spec", _E),
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
+        CodeInfo("MLG336", "training paths include files promotions edit (retraining loop)", _W),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -22,7 +22,7 @@ import yaml
 
 from mlgitops import ir
 from mlgitops.compile import Generated, generate
-from mlgitops.discover import ProjectRef, repository_subdir
+from mlgitops.discover import ProjectRef, project_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import materialize, repository
 from mlgitops.pipeline import CompileResult, validate_project
@@ -99,7 +99,8 @@ def _generate(
     validation = validate_project(path, today=today)
     if not validation.ok or validation.resolved is None or validation.root is None:
         return CompileResult(validation), None
-    subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
+    declared = validation.resolved.validated.spec.spec.repository_root
+    subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
     generated = generate(validation.resolved, validation.root, subdir, reuse=reuse, cache=cache)
     result = CompileResult(
         validation, generated.files, extra=generated.diagnostics, project=generated.project

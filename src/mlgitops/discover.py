@@ -354,3 +354,9 @@ def repository_subdir(root: Path) -> str:
             relative = root.relative_to(candidate).as_posix()
             return "" if relative == "." else relative
     return ""
+
+
+def project_subdir(declared_root: str | None, root: Path) -> str:
+    """Where the project sits in its repository: nowhere below the root when the spec declares
+    the project directory the repository root (``spec.repositoryRoot: .``), else as git says."""
+    return "" if declared_root == "." else repository_subdir(root)

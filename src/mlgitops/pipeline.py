@@ -22,6 +22,7 @@ from mlgitops.discover import (
     ProjectFiles,
     ProjectRef,
     find_project,
+    project_subdir,
     repository_subdir,
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
@@ -78,6 +79,7 @@ def validate_project(
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
+    from mlgitops.validate.retrain_loops import check_retrain_loops
     from mlgitops.validate.schema import validate_document
 
     files, diagnostics = find_project(path)
@@ -105,6 +107,7 @@ def validate_project(
     if project is not None and project_doc is not None:
         validated = ValidatedProject(files, project_doc, project, tuple(models))
         diagnostics += semantic.check_project(validated, today or datetime.date.today())
+        diagnostics += check_retrain_loops(validated)
         resolved, problems = resolve(validated)
         diagnostics += problems
         diagnostics += check_kubernetes_limits(resolved)
@@ -283,10 +286,10 @@ def _check_in(
             )
         )
     hashes = file_hashes(generated.files)
-    subdir = repository_subdir(validation.root)
     # Validation has read the specs: the territory comes from them, not from reading them again.
     assert validation.resolved is not None
     spec = validation.resolved.validated.spec.spec
+    subdir = project_subdir(spec.repository_root, validation.root)
     territory = Territory.of(spec.output.path, validation.sources, [spec.templates] if spec.templates else [])
     previous = state.read_manifest(tree)
     drift = find_drift(tree, generated.files, hashes, previous, territory)
@@ -324,7 +327,8 @@ def _generate(
 
     if not validation.ok or validation.resolved is None or validation.root is None:
         return None
-    subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
+    declared = validation.resolved.validated.spec.spec.repository_root
+    subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
 
 

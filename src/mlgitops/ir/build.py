@@ -58,6 +58,8 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         grafana=ir.types.GrafanaSettings(spec.grafana.per_model_dashboards),
         models=tuple(models),
         retired=tuple(retired),
+        include=tuple(spec.include),
+        templates=(spec.templates or "").strip("/"),
     )
 
 

@@ -281,6 +281,8 @@ class Project:
     grafana: GrafanaSettings
     models: tuple[Model, ...]
     retired: tuple[str, ...] = field(default=())
+    include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
+    templates: str = ""  # spec.templates, the override templates directory ("" without one)
 
     def deployments(self) -> tuple[Deployment, ...]:
         return tuple(d for m in self.models for d in m.deployments)

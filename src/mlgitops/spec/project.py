@@ -17,7 +17,7 @@ class Environment(SpecModel):
 
     name: DnsLabel = Field(
         description="Environment name, e.g. `dev`; its files go to `<output>/<name>/`, so not "
-        "`gitops`, `prometheus` or `dashboards` (project-wide output directories)."
+        "`gitops`, `prometheus`, `dashboards` or `ci` (project-wide output directories)."
     )
     namespace: DnsLabel = Field(description="Kubernetes namespace the models of this environment run in.")
     cluster: NonEmptyText | None = Field(
@@ -124,6 +124,15 @@ class ProjectBody(SpecModel):
 
     repository: GitUrl = Field(description="Git URL of this repository, which GitOps tools sync from.")
     revision: NonEmptyText = Field(default="main", description="Branch the compiled output is synced from.")
+    repository_root: Literal["."] | None = Field(
+        default=None,
+        description=(
+            "`.` declares that the project directory is the root of its git repository, whatever "
+            "repository it sits in now (as the bundled examples, each meant to be copied into a "
+            "repository of its own): paths in GitOps objects and CI files are then relative to the "
+            "project. Unset: mlgitops finds the git top level above the project."
+        ),
+    )
     ci: Literal["github", "gitlab"] = Field(default="github", description="CI system: `github` or `gitlab`.")
     gitops: Literal["argocd", "flux"] = Field(
         default="argocd", description="GitOps engine: `argocd` or `flux`."

@@ -26,6 +26,7 @@ class Target(Protocol):
 
 
 def registry() -> dict[str, Target]:
+    from mlgitops.targets.ci.fingerprint import TrainingFingerprint
     from mlgitops.targets.ci.github import GitHub, GitHubTraining
     from mlgitops.targets.ci.gitlab import GitLab
     from mlgitops.targets.ci.training import Training
@@ -46,6 +47,7 @@ def registry() -> dict[str, Target]:
         GitHubTraining(),
         GitLab(),
         Training(),
+        TrainingFingerprint(),
     ]
     targets += [Drift(), Grafana(), GrafanaModels()]
     targets.append(Prometheus())
@@ -55,12 +57,14 @@ def registry() -> dict[str, Target]:
 def selected(project: ir.Project) -> list[str]:
     """Names of the targets that run for ``project``, in a fixed order.
 
-    ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``.
+    ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``;
+    ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
+    ci.append("training-inputs")
     dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
     return [project.serving, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
 

@@ -28,6 +28,10 @@ OUTPUT_DIR = "mlgitops-model"
 METRICS_DIR = "mlgitops-metrics"
 PYTHON_VERSION = "3.12"
 _NOT_ENV_CHAR = re.compile(r"[^A-Za-z0-9_]")
+# Characters with a meaning in path filters: GitHub's filter patterns, GitLab's (Ruby fnmatch).
+GITHUB_SPECIAL = "*?+[]!\\"
+GITLAB_SPECIAL = "*?[]{}\\"
+_LITERAL_SPECIAL = {False: GITHUB_SPECIAL, True: GITLAB_SPECIAL}
 
 
 def install_command() -> str:
@@ -45,9 +49,46 @@ def data_variables(model: ir.Model) -> dict[str, str]:
     return out
 
 
-def glob_path(path: str, everything: str) -> str:
-    """A training path as a CI path filter: ``src/`` means everything below it."""
-    return path + everything if path.endswith("/") else path
+def glob_path(path: str, everything: str, special: str = GITHUB_SPECIAL) -> str:
+    """A training path (a literal path, not a pattern) as a CI path filter: ``src/`` means
+    everything below it; the filter syntax's special characters are escaped so a path such
+    as ``data[1]`` or ``a+b`` matches itself (and actionlint accepts it)."""
+    literal = escape_literal(path, special)
+    return literal + everything if path.endswith("/") else literal
+
+
+def escape_literal(text: str, special: str) -> str:
+    return "".join("\\" + c if c in special else c for c in text)
+
+
+def spec_input_patterns(project: ir.Project, everything: str, *, gitlab: bool = False) -> list[str]:
+    """Path filters (relative to the repository root) for every file a compile reads or owns:
+    the project file, the model specs ``spec.include`` matches, the override templates
+    (``spec.templates``), the compiled tree and mlgitops' state, so no pull request that
+    changes what compile sees skips validation."""
+    prefix = escape_literal(
+        f"{project.repo_subdir}/" if project.repo_subdir else "", _LITERAL_SPECIAL[gitlab]
+    )
+    patterns = ["mlgitops.yaml", *(_include_filter(p, gitlab) for p in project.include)]
+    literal = _LITERAL_SPECIAL[gitlab]
+    if project.templates:
+        patterns.append(escape_literal(project.templates, literal) + "/" + everything)
+    patterns += [escape_literal(project.output, literal) + "/" + everything, ".mlgitops/" + everything]
+    return [prefix + p for p in dict.fromkeys(patterns)]
+
+
+def _include_filter(pattern: str, gitlab: bool) -> str:
+    """A ``spec.include`` glob (fnmatch per path part, ``**`` spanning directories) as a CI filter.
+
+    ``*``, ``**`` and ``[...]`` mean the same to GitHub, GitLab (Ruby's fnmatch) and us. GitHub's
+    ``?`` means "the previous character, optional" and ``+`` "one or more of it", so our ``?`` (any
+    one character) widens to ``*`` there, which can only run validation more often, and ``+``/``!``
+    are escaped; GitLab reads ``{a,b}`` as alternatives, so braces are escaped."""
+    if gitlab:
+        return "".join("\\" + c if c in "{}" else c for c in pattern)
+    out = pattern.replace("?", "*")
+    out = "".join("\\" + c if c == "+" else c for c in out)
+    return "\\" + out if out.startswith("!") else out
 
 
 def command_variables(prefix: str, command: tuple[str, ...], args: tuple[str, ...]) -> dict[str, str]:

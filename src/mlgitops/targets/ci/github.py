@@ -24,6 +24,7 @@ from mlgitops.render.engine import Trusted
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import contract
+from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
 ACTIONS = {
@@ -111,19 +112,16 @@ class GitHub:
 
     @staticmethod
     def _pr_paths(project: ir.Project) -> list[str]:
-        prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
-        patterns = [
-            "mlgitops.yaml",
-            "models/**",
-            f"{project.output}/**",
-            ".mlgitops/**",
-            f"{WORKFLOWS}/mlgitops-*.yml",
-        ]
-        return [prefix + p for p in patterns]
+        prefix = contract.escape_literal(
+            f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
+        )
+        return [*contract.spec_input_patterns(project, "**"), f"{prefix}{WORKFLOWS}/mlgitops-*.yml"]
 
     @staticmethod
     def _training(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
-        prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+        prefix = contract.escape_literal(
+            f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
+        )
         kubernetes = training.runner == "kubernetes"
         ci_secrets = {v.name: secret(v.ci_secret) for v in training.env if v.ci_secret}
         literal_env = {v.name: v.value for v in training.env if v.value is not None}
@@ -153,7 +151,10 @@ class GitHub:
             "schedule": training.schedule,
             # The drift check starts this workflow when a feature drifts (docs/drift.md).
             "retrain_event": retrain.event_type(model.name) if retrain.retrains(model) else None,
-            "push_paths": [prefix + contract.glob_path(p, "**") for p in training.paths],
+            "push_paths": [
+                prefix + contract.escape_literal(fingerprint_path(project, model), contract.GITHUB_SPECIAL),
+                *(prefix + contract.glob_path(p, "**") for p in training.paths),
+            ],
             "branch": project.revision,
             "train_env": {
                 **contract_env,
@@ -164,7 +165,11 @@ class GitHub:
                 **train_words,
             },
             "train_command": contract.run_variables("MLGITOPS_TRAIN_CMD", len(train_words)),
-            "job_manifest": f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml",
+            "job_manifest": "/".join(
+                p
+                for p in (project.repo_subdir, project.output, first.name, model.name, "training-job.yaml")
+                if p
+            ),
             "job_namespace": first.namespace,
             "eval_image": (evaluation.image if evaluation and evaluation.image else training.image),
             "eval_command": contract.run_variables("MLGITOPS_EVAL_CMD", len(eval_words)),

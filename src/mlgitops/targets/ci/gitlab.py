@@ -26,6 +26,7 @@ from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import contract
+from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 PYTHON_IMAGE = "python:3.12-bookworm"
 KUBECTL_IMAGE = "bitnami/kubectl:1.32.4"
@@ -49,14 +50,8 @@ class GitLab:
             "install": contract.install_command(),
             "workdir": project.repo_subdir or ".",
             "mr_paths": [
-                prefix + p
-                for p in (
-                    "mlgitops.yaml",
-                    "models/**/*",
-                    f"{project.output}/**/*",
-                    ".mlgitops/**/*",
-                    ".gitlab-ci.yml",
-                )
+                *contract.spec_input_patterns(project, "**/*", gitlab=True),
+                contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + ".gitlab-ci.yml",
             ],
             "models": [self._model(project, m, m.training) for m in project.models if m.training is not None],
             "environments": project.environments,
@@ -110,7 +105,14 @@ class GitLab:
             "variables": variables,
             "registry_variables": {**variables, **registry_variables},
             "schedule": training.schedule,
-            "push_paths": [prefix + contract.glob_path(p, "**/*") for p in training.paths],
+            "push_paths": [
+                contract.escape_literal(prefix + fingerprint_path(project, model), contract.GITLAB_SPECIAL),
+                *(
+                    contract.escape_literal(prefix, contract.GITLAB_SPECIAL)
+                    + contract.glob_path(p, "**/*", contract.GITLAB_SPECIAL)
+                    for p in training.paths
+                ),
+            ],
             "scripts": _scripts(model, training, secrets, first, prefix, project.output),
             # Rule expressions are GitLab syntax written here (model names are DNS labels).
             "rules": {

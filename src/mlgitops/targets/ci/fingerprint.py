@@ -1,0 +1,57 @@
+"""The training fingerprint: ``<output>/ci/<model>/training-inputs.yaml``.
+
+A push to the default branch starts a model's training pipeline when this file (or one
+of the model's ``training.paths``) changes. It holds the model's training section and its
+data sources with their versions, nothing a promotion edits, so promoting a version (which
+rewrites the model's spec and the compiled tree) never retrains (see also MLG336,
+``validate/retrain_loops.py``). ``sha256`` condenses the rest, for a reviewer who wants to
+know at a glance whether a pull request retrains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.outputs import CI_DIR
+from mlgitops.targets.base import OutputFile, RenderContext
+
+FILE_NAME = "training-inputs.yaml"
+
+
+def fingerprint_path(project: ir.Project, model: ir.Model) -> str:
+    """The fingerprint's path relative to the project."""
+    return f"{project.output}/{CI_DIR}/{model.name}/{FILE_NAME}"
+
+
+def training_inputs(model: ir.Model, training: ir.Training) -> dict[str, Any]:
+    plain: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(training)))
+    data = {source.name: {"uri": source.uri, "version": source.version} for source in model.data}
+    return {"training": plain, "data": data}
+
+
+class TrainingFingerprint:
+    name = "training-inputs"
+    scope = "model"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        files = []
+        for model in project.models:
+            if model.training is None:
+                continue
+            inputs = training_inputs(model, model.training)
+            digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+            context = {"model": model.name, "digest": digest, **inputs}
+            files.append(
+                ctx.yaml_file(
+                    self.name,
+                    "training-inputs.yaml.j2",
+                    context,
+                    path=fingerprint_path(project, model),
+                    source=model.source,
+                )
+            )
+        return files
