@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,6 +84,15 @@ def copy_specs(source: Path, destination: Path) -> Path:
     shutil.copy2(source / "mlgitops.yaml", destination / "mlgitops.yaml")
     shutil.copytree(source / "models", destination / "models")
     return destination
+
+
+def as_subproject(root: Path) -> Path:
+    """Drop the example's ``spec.repositoryRoot: .``: the copy at ``root`` sits in a subdirectory of a
+    larger repository, so its paths in CI files and GitOps objects are relative to that repository."""
+    project_file = root / "mlgitops.yaml"
+    text = project_file.read_text(encoding="utf-8")
+    project_file.write_text(re.sub(r"(?m)^  repositoryRoot: .*\n", "", text), encoding="utf-8")
+    return root
 
 
 def copy_project(source: Path, destination: Path) -> Path:

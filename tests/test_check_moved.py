@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compile_helpers import EXAMPLE_IDS, EXAMPLES, SCRATCH, copy_specs, run_module
+from compile_helpers import EXAMPLE_IDS, EXAMPLES, SCRATCH, as_subproject, copy_specs, run_module
 
 MOVED = "the project moved: generated files name {old} but it now sits at {new}; run mlgitops compile"
 
@@ -52,7 +52,7 @@ def _check(project: Path) -> subprocess.CompletedProcess[str]:
 def test_a_moved_project_is_reported_as_moved_in_one_line(tmp_path: Path, example: Path) -> None:
     repo = tmp_path / "repo"
     _git_init(repo)
-    old = copy_specs(example, repo / "teams" / "risk")
+    old = as_subproject(copy_specs(example, repo / "teams" / "risk"))
     _compile(old)
     new = repo / "platform" / "models"
     new.parent.mkdir(parents=True)
@@ -74,7 +74,7 @@ def test_moved_to_and_from_the_repository_root(tmp_path: Path) -> None:
     example = EXAMPLES[0]
     outer = tmp_path / "outer"
     _git_init(outer)
-    project = copy_specs(example, outer / "ml")
+    project = as_subproject(copy_specs(example, outer / "ml"))
     _compile(project)
     _git_init(project)  # the project becomes a repository of its own: now at its root
 
@@ -93,7 +93,7 @@ def test_a_move_with_a_hand_edit_lists_the_files(tmp_path: Path) -> None:
     """Not every difference is the sub-path: the files are listed as before."""
     repo = tmp_path / "repo"
     _git_init(repo)
-    old = copy_specs(EXAMPLES[0], repo / "a")
+    old = as_subproject(copy_specs(EXAMPLES[0], repo / "a"))
     _compile(old)
     new = repo / "b"
     old.rename(new)
@@ -110,7 +110,7 @@ def test_a_move_with_a_hand_edit_lists_the_files(tmp_path: Path) -> None:
 def test_a_hand_edit_without_a_move_is_not_called_a_move(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     _git_init(repo)
-    project = copy_specs(EXAMPLES[0], repo / "a")
+    project = as_subproject(copy_specs(EXAMPLES[0], repo / "a"))
     _compile(project)
     # A file that names the sub-path, edited to name another: a hand edit that looks like a move.
     target = next(p for p in sorted((project / "deploy").rglob("*.yaml")) if "a/deploy/" in p.read_text())

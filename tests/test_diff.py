@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import GIT_ENV, copy_specs, edit_yaml, example, tree
+from compile_helpers import GIT_ENV, as_subproject, copy_specs, edit_yaml, example, tree
 
 NEW_MODEL = """\
 apiVersion: mlgitops/v1
@@ -778,7 +778,7 @@ def test_a_project_in_a_subdirectory(tmp_path: Path) -> None:
     (repo / "deploy").mkdir()  # a top-level deploy/ that is not the project's
     (repo / "deploy" / "other.yaml").write_text("kind: Other\n", encoding="utf-8")
     first = commit_all(repo, "an application")
-    project = copy_specs(example("platform"), repo / "ml" / "platform")
+    project = as_subproject(copy_specs(example("platform"), repo / "ml" / "platform"))
     ok("compile", project)
     commit_all(repo, "the ML platform")
     application = (project / "deploy/gitops/argocd/prod.yaml").read_text(encoding="utf-8")

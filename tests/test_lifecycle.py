@@ -163,7 +163,7 @@ def model_objects(root: Path, model: str) -> dict[str, list[dict[str, Any]]]:
     return {
         path: documents(root, path)
         for path in manifest(root)["files"]
-        if f"/{model}/" in path and path.endswith(".yaml")
+        if f"/{model}/" in path and path.endswith(".yaml") and not path.startswith("deploy/ci/")
     }
 
 
