@@ -32,8 +32,12 @@ from mlgitops.render.overrides import check_overrides
 if TYPE_CHECKING:
     from mlgitops.resolve import ResolvedProject
     from mlgitops.spec import ModelSpec, ProjectSpec
+    from mlgitops.validate.salvage import Distrust
 
-    _ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]
+    # display name, text, document, spec (whole or salvaged), what salvage dropped, diagnostics
+    _ModelOutcome = tuple[
+        str, str, SourceDocument | None, ModelSpec | None, Distrust | None, list[Diagnostic]
+    ]
     # The validation stages (pydantic) are imported when validation runs, so that a compile
     # answered from the cache starts fast; likewise the render and emit stages, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
@@ -78,6 +82,7 @@ def validate_project(
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
+    from mlgitops.validate.salvage import trusted
     from mlgitops.validate.schema import validate_document
 
     files, diagnostics = find_project(path)
@@ -96,19 +101,25 @@ def validate_project(
     model_paths, problems = find_model_files(files, project_doc)
     diagnostics += problems
     models: list[ValidatedModel] = []
-    for display, text, doc, spec, problems in map_chunks(partial(_model_files, files, overlay), model_paths):
+    distrusted: dict[str, Distrust] = {}  # salvaged files: see validate/salvage.py
+    for display, text, doc, spec, distrust, problems in map_chunks(
+        partial(_model_files, files, overlay), model_paths
+    ):
         sources[display] = text
         diagnostics += problems
         if doc is not None and spec is not None:
             models.append(ValidatedModel(doc, spec))
+        if distrust is not None:
+            distrusted[display] = distrust
     resolved = None
     if project is not None and project_doc is not None:
         validated = ValidatedProject(files, project_doc, project, tuple(models))
-        diagnostics += semantic.check_project(validated, today or datetime.date.today())
-        resolved, problems = resolve(validated)
-        diagnostics += problems
-        diagnostics += check_kubernetes_limits(resolved)
-        diagnostics += check_policies(resolved)
+        references = semantic.check_project(validated, today or datetime.date.today())
+        diagnostics += trusted(references, distrusted, merged=False)
+        resolved, merged = resolve(validated)
+        merged += check_kubernetes_limits(resolved)
+        merged += check_policies(resolved)
+        diagnostics += trusted(merged, distrusted, merged=True)
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:
         from mlgitops.selection import select_files
@@ -333,7 +344,7 @@ def _model_files(
 ) -> list[_ModelOutcome]:
     """Load and schema-check model files (runs in worker processes for large projects)."""
     from mlgitops.spec import ModelSpec
-    from mlgitops.validate.schema import validate_document
+    from mlgitops.validate.schema import validate_salvaging
 
     outcomes: list[_ModelOutcome] = []
     for path in paths:
@@ -341,11 +352,14 @@ def _model_files(
         diagnostics: list[Diagnostic] = []
         doc = _load(files, path, sources, diagnostics, overlay)
         spec = None
+        distrust = None
         if doc is not None and _check_header(doc, "Model", diagnostics):
-            spec, problems = validate_document(doc, ModelSpec)
+            spec, problems, salvaged = validate_salvaging(doc, ModelSpec)
             diagnostics += problems
+            if salvaged is not None:
+                spec, distrust = salvaged.spec, salvaged.distrust
         display = files.display(path)
-        outcomes.append((display, sources[display], doc, spec, diagnostics))
+        outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
     return outcomes
 
 
