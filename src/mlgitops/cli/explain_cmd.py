@@ -5,13 +5,20 @@ from __future__ import annotations
 import click
 
 from mlgitops.cli.failures import reported
+from mlgitops.cli.names import complete_environments, complete_models
 from mlgitops.cli.options import ProjectChoice, format_option, project_options, report_for
 from mlgitops.cli.output import echo
 
 
 @click.command()
-@click.argument("model")
-@click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
+@click.argument("model", shell_complete=complete_models)
+@click.option(
+    "--env",
+    "environment",
+    shell_complete=complete_environments,
+    metavar="ENV",
+    help="Only this environment (default: every one).",
+)
 @project_options(positional=False)
 @format_option(
     ("text", "json"),

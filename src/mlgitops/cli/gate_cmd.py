@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.failures import reported
+from mlgitops.cli.names import complete_environments, complete_models
 from mlgitops.cli.options import ProjectChoice, format_option, project_options
 from mlgitops.cli.output import echo
 
 
 @click.command()
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option(
     "--metrics",
     "metrics_path",
@@ -23,6 +24,7 @@ from mlgitops.cli.output import echo
 @click.option(
     "--env",
     "environment",
+    shell_complete=complete_environments,
     metavar="ENV",
     help="The environment the version is headed for (checked to exist; the gates are the model's).",
 )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mlgitops.cli.failures import reported
+from mlgitops.cli.names import complete_environments, complete_models
 from mlgitops.cli.options import ProjectChoice, format_option, project_options
 from mlgitops.cli.output import echo
 
@@ -15,8 +16,15 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("model")
-@click.option("--to", "environment", required=True, metavar="ENV", help="Environment to promote to.")
+@click.argument("model", shell_complete=complete_models)
+@click.option(
+    "--to",
+    "environment",
+    shell_complete=complete_environments,
+    required=True,
+    metavar="ENV",
+    help="Environment to promote to.",
+)
 @click.option("--version", help="Version to promote (default: the one in the previous environment).")
 @click.option(
     "--canary",
