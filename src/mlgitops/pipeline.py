@@ -27,6 +27,7 @@ from mlgitops.discover import (
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
 from mlgitops.parallel import map_chunks
+from mlgitops.progress import SILENT, Observer
 from mlgitops.render.overrides import check_overrides
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def validate_project(
     today: datetime.date | None = None,
     overlay: Mapping[Path, bytes] | None = None,
     only: Sequence[Path] | None = None,
+    progress: Observer = SILENT,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -85,6 +87,7 @@ def validate_project(
     from mlgitops.validate.salvage import trusted
     from mlgitops.validate.schema import validate_document
 
+    progress.stage("discover", 1)
     files, diagnostics = find_project(path)
     if files is None:
         return ValidationResult(diagnostics)
@@ -100,6 +103,7 @@ def validate_project(
             diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
     model_paths, problems = find_model_files(files, project_doc)
     diagnostics += problems
+    progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
     distrusted: dict[str, Distrust] = {}  # salvaged files: see validate/salvage.py
     for display, text, doc, spec, distrust, problems in map_chunks(
@@ -114,6 +118,7 @@ def validate_project(
     resolved = None
     if project is not None and project_doc is not None:
         validated = ValidatedProject(files, project_doc, project, tuple(models))
+        progress.stage("check references, resolve, policies", len(models))
         references = semantic.check_project(validated, today or datetime.date.today())
         diagnostics += trusted(references, distrusted, merged=False)
         resolved, merged = resolve(validated)
@@ -155,7 +160,12 @@ class CompileResult:
 
 
 def compile_project(
-    path: ProjectRef, *, today: datetime.date | None = None, use_cache: bool = True, strict: bool = False
+    path: ProjectRef,
+    *,
+    today: datetime.date | None = None,
+    use_cache: bool = True,
+    strict: bool = False,
+    progress: Observer = SILENT,
 ) -> CompileResult:
     """Validate, render and write the project; a failure writes nothing.
 
@@ -169,7 +179,7 @@ def compile_project(
     day = today or datetime.date.today()
     try:
         with ProjectTree(files.root) as tree:
-            return _compile_in(tree, files, day, use_cache=use_cache, strict=strict)
+            return _compile_in(tree, files, day, use_cache=use_cache, strict=strict, progress=progress)
     except StateError as exc:
         return CompileResult(ValidationResult([], root=files.root), extra=exc.diagnostics)
     except OSError as exc:  # disk full, read-only tree, permissions: the user's to fix, not a bug
@@ -177,7 +187,13 @@ def compile_project(
 
 
 def _compile_in(
-    tree: ProjectTree, files: ProjectFiles, day: datetime.date, *, use_cache: bool, strict: bool
+    tree: ProjectTree,
+    files: ProjectFiles,
+    day: datetime.date,
+    *,
+    use_cache: bool,
+    strict: bool,
+    progress: Observer,
 ) -> CompileResult:
     from mlgitops import fingerprint
     from mlgitops.emit import state, transaction
@@ -192,11 +208,12 @@ def _compile_in(
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
-        validation = validate_project(files.project_file, today=day)
-        generated = _generate(validation, cache=use_cache)
+        validation = validate_project(files.project_file, today=day, progress=progress)
+        generated = _generate(validation, cache=use_cache, progress=progress)
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
+        progress.stage("write", len(generated.files))
         retired = generated.project.retired if generated.project else ()
         emit = compiler.emit_plan(
             tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict
@@ -249,7 +266,9 @@ def _prepared_state(tree: ProjectTree, files: ProjectFiles) -> Iterator[tuple[Co
         yield inputs, transaction.recover(tree, inputs.territory)
 
 
-def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> CompileResult:
+def check_project(
+    path: ProjectRef, *, today: datetime.date | None = None, progress: Observer = SILENT
+) -> CompileResult:
     """Compile in memory and compare with the tree on disk; never writes the tree.
 
     Having rendered every model, it leaves the render cache behind (see
@@ -258,10 +277,11 @@ def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> Co
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.state import StateError
 
-    validation = validate_project(path, today=today)
-    generated = _generate(validation)
+    validation = validate_project(path, today=today, progress=progress)
+    generated = _generate(validation, progress=progress)
     if not validation.ok or generated is None or generated.diagnostics:
         return CompileResult(validation, extra=generated.diagnostics if generated else [])
+    progress.stage("compare with the tree", len(generated.files))
     assert validation.root is not None
     try:
         with ProjectTree(validation.root) as tree:
@@ -329,12 +349,17 @@ def generate_files(
 
 
 def _generate(
-    validation: ValidationResult, repo_subdir: str | None = None, *, cache: bool = False
+    validation: ValidationResult,
+    repo_subdir: str | None = None,
+    *,
+    cache: bool = False,
+    progress: Observer = SILENT,
 ) -> compiler.Generated | None:
     from mlgitops import compile as compiler
 
     if not validation.ok or validation.resolved is None or validation.root is None:
         return None
+    progress.stage("render", len(validation.resolved.validated.models))
     subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
 
