@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,12 +80,10 @@ def validate_project(
     project-level ones are returned (``selection.py``).
     """
     from mlgitops.resolve import resolve
-    from mlgitops.spec import ProjectSpec
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.salvage import trusted
-    from mlgitops.validate.schema import validate_document
 
     progress.stage("discover", 1)
     files, diagnostics = find_project(path)
@@ -94,18 +92,12 @@ def validate_project(
     sources: dict[str, str] = {}
     overlay = overlay or {}
     project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
-    project: ProjectSpec | None = None
-    if project_doc is not None and _check_header(project_doc, "Project", diagnostics):
-        project, problems = validate_document(project_doc, ProjectSpec)
-        diagnostics += problems
-        if project is not None and project.spec.templates is not None:
-            where = project_doc.locate(("spec", "templates"))
-            diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    distrusted: dict[str, Distrust] = {}  # salvaged files: see validate/salvage.py
+    project = _project_spec(files, project_doc, diagnostics, distrusted)
     model_paths, problems = find_model_files(files, project_doc)
     diagnostics += problems
     progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
-    distrusted: dict[str, Distrust] = {}  # salvaged files: see validate/salvage.py
     for display, text, doc, spec, distrust, problems in map_chunks(
         partial(_model_files, files, overlay), model_paths
     ):
@@ -362,6 +354,30 @@ def _generate(
     progress.stage("render", len(validation.resolved.validated.models))
     subdir = repository_subdir(validation.root) if repo_subdir is None else repo_subdir
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
+
+
+def _project_spec(
+    files: ProjectFiles,
+    doc: SourceDocument | None,
+    diagnostics: list[Diagnostic],
+    distrusted: dict[str, Distrust],
+) -> ProjectSpec | None:
+    """The project file's spec, whole or salvaged (then distrusted everywhere), its
+    template overrides checked."""
+    from mlgitops.spec import ProjectSpec
+    from mlgitops.validate.schema import validate_salvaging
+
+    if doc is None or not _check_header(doc, "Project", diagnostics):
+        return None
+    project, problems, salvaged = validate_salvaging(doc, ProjectSpec)
+    diagnostics += problems
+    if salvaged is not None:
+        project = salvaged.spec
+        distrusted[doc.display] = replace(salvaged.distrust, everywhere=True)
+    if project is not None and project.spec.templates is not None:
+        where = doc.locate(("spec", "templates"))
+        diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    return project
 
 
 def _model_files(

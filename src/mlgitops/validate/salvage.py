@@ -52,6 +52,9 @@ class Distrust:
 
     spans: tuple[tuple[int, int], ...]
     sections: frozenset[str]
+    # The project file's settings reach every model's merged values: with any of them
+    # dropped, no check of merged values can be trusted, in any file.
+    everywhere: bool = False
 
     def covers(self, diagnostic: Diagnostic, *, merged: bool) -> bool:
         """Whether ``diagnostic`` of a later check could be owed to what was dropped;
@@ -111,6 +114,8 @@ def trusted(
     """The later checks' ``diagnostics`` minus those a salvaged file's dropped fields may cause."""
     if not distrusted:
         return list(diagnostics)
+    if merged and any(d.everywhere for d in distrusted.values()):
+        return []
     return [
         d
         for d in diagnostics
