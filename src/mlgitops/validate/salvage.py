@@ -1,14 +1,20 @@
-"""One run, every problem: a model file whose schema failed still takes part in the
+"""One run, every problem: a spec file whose schema failed still takes part in the
 cross-file, reference and policy checks, through the fields that are valid.
 
-The broken fields are left out of a copy of the data, one round at a time, as long as the
-spec allows them to be absent: an optional field that is wrong is dropped; a required one
-(a missing ``version``, a broken ``metadata.name``) ends the attempt, and the file sits the
-later checks out as before.  Leaving a field out makes its default apply, which a later
-check could then blame (a dropped ``waivePromotionOrder`` would make the promotion order
-fail), so :class:`Salvaged` also names the lines of every mapping that held a dropped
-field, and the pipeline drops the later checks' diagnostics on those lines: a problem is
-reported by the check that found it, never by one that ran on a stand-in.
+The broken fields are left out of a copy of the data, a round at a time, as far as the
+spec allows them to be absent: a wrong optional field is dropped; a required one takes its
+enclosing mapping with it (a broken ``deployments.dev.version`` drops ``dev``), and when
+that reaches the document's top level (a broken ``metadata.name``) the attempt ends and
+the file sits the later checks out, as before.
+
+Leaving a field out makes its default apply, which a later check could then blame (a
+dropped ``waivePromotionOrder`` would fail the promotion order, a dropped
+``serving.artifact`` would be "set in no layer").  So :class:`Distrust` keeps what was
+dropped, and :func:`trusted` leaves out the later diagnostics that could be owed to it:
+any inside a mapping that lost a field; a check of merged values that reads a section
+that lost one (``_READS``); and, when the project file was salvaged, every check of
+merged values, since its settings reach every model.  A problem is reported by the check
+that found it, never by one that ran on a stand-in.
 """
 
 from __future__ import annotations
