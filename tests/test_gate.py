@@ -282,7 +282,7 @@ def test_a_model_without_gates_passes_with_a_message(cli: CliRunner, project: Pa
     document = json.loads(
         gate(cli, project, "ungated", "--metrics", metrics(tmp_path, {}), "--format", "json").stdout
     )
-    assert document == {"model": "ungated", "passed": True, "gates": []}
+    assert document == {"version": 1, "ok": True, "model": "ungated", "passed": True, "gates": []}
 
 
 @pytest.mark.parametrize(

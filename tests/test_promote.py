@@ -496,6 +496,7 @@ def test_json_output(cli: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document == {
+        "ok": True,
         "model": "fraud",
         "environment": "prod",
         "version": "2.1.0",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,13 +28,18 @@ from mlgitops.discover import (
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
 from mlgitops.parallel import map_chunks
+from mlgitops.progress import SILENT, Observer
 from mlgitops.render.overrides import check_overrides
 
 if TYPE_CHECKING:
     from mlgitops.resolve import ResolvedProject
     from mlgitops.spec import ModelSpec, ProjectSpec
+    from mlgitops.validate.salvage import Distrust
 
-    _ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, list[Diagnostic]]
+    # display name, text, document, spec (whole or salvaged), what salvage dropped, diagnostics
+    _ModelOutcome = tuple[
+        str, str, SourceDocument | None, ModelSpec | None, Distrust | None, list[Diagnostic]
+    ]
     # The validation stages (pydantic) are imported when validation runs, so that a compile
     # answered from the cache starts fast; likewise the render and emit stages, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
@@ -65,6 +70,7 @@ def validate_project(
     today: datetime.date | None = None,
     overlay: Mapping[Path, bytes] | None = None,
     only: Sequence[Path] | None = None,
+    progress: Observer = SILENT,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -75,43 +81,45 @@ def validate_project(
     project-level ones are returned (``selection.py``).
     """
     from mlgitops.resolve import resolve
-    from mlgitops.spec import ProjectSpec
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.retrain_loops import check_retrain_loops
-    from mlgitops.validate.schema import validate_document
+    from mlgitops.validate.salvage import trusted
 
+    progress.stage("discover", 1)
     files, diagnostics = find_project(path)
     if files is None:
         return ValidationResult(diagnostics)
     sources: dict[str, str] = {}
     overlay = overlay or {}
     project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
-    project: ProjectSpec | None = None
-    if project_doc is not None and _check_header(project_doc, "Project", diagnostics):
-        project, problems = validate_document(project_doc, ProjectSpec)
-        diagnostics += problems
-        if project is not None and project.spec.templates is not None:
-            where = project_doc.locate(("spec", "templates"))
-            diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    distrusted: dict[str, Distrust] = {}  # salvaged files: see validate/salvage.py
+    project = _project_spec(files, project_doc, diagnostics, distrusted)
     model_paths, problems = find_model_files(files, project_doc)
     diagnostics += problems
+    progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
-    for display, text, doc, spec, problems in map_chunks(partial(_model_files, files, overlay), model_paths):
+    for display, text, doc, spec, distrust, problems in map_chunks(
+        partial(_model_files, files, overlay), model_paths
+    ):
         sources[display] = text
         diagnostics += problems
         if doc is not None and spec is not None:
             models.append(ValidatedModel(doc, spec))
+        if distrust is not None:
+            distrusted[display] = distrust
     resolved = None
     if project is not None and project_doc is not None:
         validated = ValidatedProject(files, project_doc, project, tuple(models))
-        diagnostics += semantic.check_project(validated, today or datetime.date.today())
-        diagnostics += check_retrain_loops(validated)
-        resolved, problems = resolve(validated)
-        diagnostics += problems
-        diagnostics += check_kubernetes_limits(resolved)
-        diagnostics += check_policies(resolved)
+        progress.stage("check references, resolve, policies", len(models))
+        references = semantic.check_project(validated, today or datetime.date.today())
+        references += check_retrain_loops(validated)
+        diagnostics += trusted(references, distrusted, merged=False)
+        resolved, merged = resolve(validated)
+        merged += check_kubernetes_limits(resolved)
+        merged += check_policies(resolved)
+        diagnostics += trusted(merged, distrusted, merged=True)
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:
         from mlgitops.selection import select_files
@@ -147,7 +155,12 @@ class CompileResult:
 
 
 def compile_project(
-    path: ProjectRef, *, today: datetime.date | None = None, use_cache: bool = True, strict: bool = False
+    path: ProjectRef,
+    *,
+    today: datetime.date | None = None,
+    use_cache: bool = True,
+    strict: bool = False,
+    progress: Observer = SILENT,
 ) -> CompileResult:
     """Validate, render and write the project; a failure writes nothing.
 
@@ -161,7 +174,7 @@ def compile_project(
     day = today or datetime.date.today()
     try:
         with ProjectTree(files.root) as tree:
-            return _compile_in(tree, files, day, use_cache=use_cache, strict=strict)
+            return _compile_in(tree, files, day, use_cache=use_cache, strict=strict, progress=progress)
     except StateError as exc:
         return CompileResult(ValidationResult([], root=files.root), extra=exc.diagnostics)
     except OSError as exc:  # disk full, read-only tree, permissions: the user's to fix, not a bug
@@ -169,7 +182,13 @@ def compile_project(
 
 
 def _compile_in(
-    tree: ProjectTree, files: ProjectFiles, day: datetime.date, *, use_cache: bool, strict: bool
+    tree: ProjectTree,
+    files: ProjectFiles,
+    day: datetime.date,
+    *,
+    use_cache: bool,
+    strict: bool,
+    progress: Observer,
 ) -> CompileResult:
     from mlgitops import fingerprint
     from mlgitops.emit import state, transaction
@@ -184,11 +203,12 @@ def _compile_in(
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
-        validation = validate_project(files.project_file, today=day)
-        generated = _generate(validation, cache=use_cache)
+        validation = validate_project(files.project_file, today=day, progress=progress)
+        generated = _generate(validation, cache=use_cache, progress=progress)
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
+        progress.stage("write", len(generated.files))
         retired = generated.project.retired if generated.project else ()
         emit = compiler.emit_plan(
             tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict
@@ -241,7 +261,9 @@ def _prepared_state(tree: ProjectTree, files: ProjectFiles) -> Iterator[tuple[Co
         yield inputs, transaction.recover(tree, inputs.territory)
 
 
-def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> CompileResult:
+def check_project(
+    path: ProjectRef, *, today: datetime.date | None = None, progress: Observer = SILENT
+) -> CompileResult:
     """Compile in memory and compare with the tree on disk; never writes the tree.
 
     Having rendered every model, it leaves the render cache behind (see
@@ -250,10 +272,11 @@ def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> Co
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.state import StateError
 
-    validation = validate_project(path, today=today)
-    generated = _generate(validation)
+    validation = validate_project(path, today=today, progress=progress)
+    generated = _generate(validation, progress=progress)
     if not validation.ok or generated is None or generated.diagnostics:
         return CompileResult(validation, extra=generated.diagnostics if generated else [])
+    progress.stage("compare with the tree", len(generated.files))
     assert validation.root is not None
     try:
         with ProjectTree(validation.root) as tree:
@@ -321,15 +344,44 @@ def generate_files(
 
 
 def _generate(
-    validation: ValidationResult, repo_subdir: str | None = None, *, cache: bool = False
+    validation: ValidationResult,
+    repo_subdir: str | None = None,
+    *,
+    cache: bool = False,
+    progress: Observer = SILENT,
 ) -> compiler.Generated | None:
     from mlgitops import compile as compiler
 
     if not validation.ok or validation.resolved is None or validation.root is None:
         return None
+    progress.stage("render", len(validation.resolved.validated.models))
     declared = validation.resolved.validated.spec.spec.repository_root
     subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
+
+
+def _project_spec(
+    files: ProjectFiles,
+    doc: SourceDocument | None,
+    diagnostics: list[Diagnostic],
+    distrusted: dict[str, Distrust],
+) -> ProjectSpec | None:
+    """The project file's spec, whole or salvaged (then distrusted everywhere), its
+    template overrides checked."""
+    from mlgitops.spec import ProjectSpec
+    from mlgitops.validate.schema import validate_salvaging
+
+    if doc is None or not _check_header(doc, "Project", diagnostics):
+        return None
+    project, problems, salvaged = validate_salvaging(doc, ProjectSpec)
+    diagnostics += problems
+    if salvaged is not None:
+        project = salvaged.spec
+        distrusted[doc.display] = replace(salvaged.distrust, everywhere=True)
+    if project is not None and project.spec.templates is not None:
+        where = doc.locate(("spec", "templates"))
+        diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    return project
 
 
 def _model_files(
@@ -337,7 +389,7 @@ def _model_files(
 ) -> list[_ModelOutcome]:
     """Load and schema-check model files (runs in worker processes for large projects)."""
     from mlgitops.spec import ModelSpec
-    from mlgitops.validate.schema import validate_document
+    from mlgitops.validate.schema import validate_salvaging
 
     outcomes: list[_ModelOutcome] = []
     for path in paths:
@@ -345,11 +397,14 @@ def _model_files(
         diagnostics: list[Diagnostic] = []
         doc = _load(files, path, sources, diagnostics, overlay)
         spec = None
+        distrust = None
         if doc is not None and _check_header(doc, "Model", diagnostics):
-            spec, problems = validate_document(doc, ModelSpec)
+            spec, problems, salvaged = validate_salvaging(doc, ModelSpec)
             diagnostics += problems
+            if salvaged is not None:
+                spec, distrust = salvaged.spec, salvaged.distrust
         display = files.display(path)
-        outcomes.append((display, sources[display], doc, spec, diagnostics))
+        outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
     return outcomes
 
 

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from mlgitops.cli.options import ProjectChoice, format_option, project_options, quiet_option, report_for
+from mlgitops.cli.options import (
+    ProjectChoice,
+    format_option,
+    progress_options,
+    project_options,
+    quiet_option,
+    report_for,
+)
 from mlgitops.cli.output import colour_wanted, echo
+
+if TYPE_CHECKING:
+    from mlgitops.cli.progress import TerminalProgress
 
 
 @click.command("compile")
 @project_options(positional=True)
 @format_option(("text", "json", "github", "sarif"))
 @quiet_option
+@progress_options
 @click.option("--no-cache", is_flag=True, help="Recompile even if no input changed since the last compile.")
 @click.option(
     "--strict",
     is_flag=True,
     help="Fail (writing nothing) instead of overwriting a generated file that was edited by hand.",
 )
-def compile_(project: ProjectChoice, fmt: str, quiet: bool, no_cache: bool, strict: bool) -> int:
+def compile_(
+    project: ProjectChoice, fmt: str, quiet: bool, progress: TerminalProgress, no_cache: bool, strict: bool
+) -> int:
     """Generate every file the project's models need and write them under the
     project (default output directory: deploy/).
 
@@ -38,7 +53,7 @@ def compile_(project: ProjectChoice, fmt: str, quiet: bool, no_cache: bool, stri
     from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import CompileSummary, compile_json, compile_summary
 
-    result = compile_project(project.ref(), use_cache=not no_cache, strict=strict)
+    result = compile_project(project.ref(), use_cache=not no_cache, strict=strict, progress=progress)
     report = report_for(result.diagnostics, result.validation)
     if quiet:
         report = report.quiet()
@@ -66,8 +81,9 @@ def compile_(project: ProjectChoice, fmt: str, quiet: bool, no_cache: bool, stri
 @project_options(positional=True)
 @format_option(("text", "json", "github", "sarif"))
 @quiet_option
+@progress_options
 @click.option("--no-diff", is_flag=True, help="List the files that differ without their diffs.")
-def check(project: ProjectChoice, fmt: str, quiet: bool, no_diff: bool) -> int:
+def check(project: ProjectChoice, fmt: str, quiet: bool, progress: TerminalProgress, no_diff: bool) -> int:
     """Fail if the generated files on disk differ from a fresh compile.
 
     Compiles in memory (nothing is written) and reports every generated file
@@ -81,7 +97,7 @@ def check(project: ProjectChoice, fmt: str, quiet: bool, no_diff: bool) -> int:
     from mlgitops.reporters import render
     from mlgitops.reporters.compile_report import drift_report
 
-    result = check_project(project.ref())
+    result = check_project(project.ref(), progress=progress)
     report = report_for(result.diagnostics, result.validation)
     if quiet:
         report = report.quiet()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mlgitops.cli.failures import reported
 from mlgitops.cli.options import ProjectChoice, project_options
 from mlgitops.cli.output import echo
 
@@ -20,10 +21,12 @@ from mlgitops.cli.output import echo
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
+    type=click.Choice(["text", "markdown", "json", "github"]),
     default="text",
     show_default=True,
-    help="text for terminals, markdown for a pull-request comment, json for machines.",
+    help="text for terminals, markdown for a pull-request comment, json for machines (the "
+    "diagnostics document when a side does not validate), github: text and a notice, or "
+    "annotations of the problems.",
 )
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when the generated files differ (like git diff --exit-code)."
@@ -37,6 +40,10 @@ def diff(project: ProjectChoice, base: str, fmt: str, exit_code: bool) -> int:
     alerts added or removed, new and retired models, and the unified diff of
     every generated file.
     """
+    return reported(fmt, lambda: _diff(project, base, fmt, exit_code))
+
+
+def _diff(project: ProjectChoice, base: str, fmt: str, exit_code: bool) -> int:
     from mlgitops.diffing import diff_project
     from mlgitops.reporters.diff_report import render
 

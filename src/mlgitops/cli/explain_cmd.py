@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import click
 
+from mlgitops.cli.failures import reported
+from mlgitops.cli.names import complete_environments, complete_models
 from mlgitops.cli.options import ProjectChoice, format_option, project_options, report_for
 from mlgitops.cli.output import echo
 
 
 @click.command()
-@click.argument("model")
-@click.option("--env", "environment", metavar="ENV", help="Only this environment (default: every one).")
+@click.argument("model", shell_complete=complete_models)
+@click.option(
+    "--env",
+    "environment",
+    shell_complete=complete_environments,
+    metavar="ENV",
+    help="Only this environment (default: every one).",
+)
 @project_options(positional=False)
-@format_option(("text", "json"), "Output format: text (people) or json (machines).")
+@format_option(
+    ("text", "json"),
+    "Output format: text (people) or json (machines; the diagnostics document when the project has errors).",
+)
 def explain(model: str, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     """Show MODEL's resolved serving settings in each environment and, for every
     value, the file:line and layer it came from.
@@ -20,6 +31,10 @@ def explain(model: str, environment: str | None, project: ProjectChoice, fmt: st
     Layers, lowest first: mlgitops default, project defaults, environment,
     model, deployment (the model's per-environment override).
     """
+    return reported(fmt, lambda: _explain(model, environment, project, fmt))
+
+
+def _explain(model: str, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     from mlgitops.errors import UserError
     from mlgitops.explain import explain as explain_model
     from mlgitops.explain import retirement
@@ -30,6 +45,8 @@ def explain(model: str, environment: str | None, project: ProjectChoice, fmt: st
 
     result = validate_project(project.ref())
     if not result.ok or result.resolved is None:
+        if fmt != "text":
+            raise UserError("the project has errors; fix them first", result.diagnostics)
         report = report_for(result.diagnostics, result)
         echo(render(report, "text"), nl=False, err=True)
         raise UserError("the project has errors; fix them first")

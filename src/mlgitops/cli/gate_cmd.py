@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from mlgitops.cli.failures import reported
+from mlgitops.cli.names import complete_environments, complete_models
 from mlgitops.cli.options import ProjectChoice, format_option, project_options
 from mlgitops.cli.output import echo
 
 
 @click.command()
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option(
     "--metrics",
     "metrics_path",
@@ -22,11 +24,16 @@ from mlgitops.cli.output import echo
 @click.option(
     "--env",
     "environment",
+    shell_complete=complete_environments,
     metavar="ENV",
     help="The environment the version is headed for (checked to exist; the gates are the model's).",
 )
 @project_options(positional=False)
-@format_option(("text", "json"), "Output format: a table for people or JSON for machines.")
+@format_option(
+    ("text", "json", "github"),
+    "text: a table; json: a document for machines (the diagnostics document when the gates "
+    "cannot be applied); github: the table and an annotation per failed gate.",
+)
 def gate(model: str, metrics_path: Path, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     """Check an evaluated version of MODEL against the evaluation gates in its spec.
 
@@ -35,6 +42,10 @@ def gate(model: str, metrics_path: Path, environment: str | None, project: Proje
     gate passes, 1 when any fails (or the file cannot be read, is not a regular
     file or is over 16 MiB). CI runs this between evaluation and registration.
     """
+    return reported(fmt, lambda: _gate(model, metrics_path, environment, project, fmt))
+
+
+def _gate(model: str, metrics_path: Path, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     from mlgitops.diagnostics import did_you_mean
     from mlgitops.errors import UserError
     from mlgitops.gate import apply_gates, read_metrics
@@ -44,9 +55,11 @@ def gate(model: str, metrics_path: Path, environment: str | None, project: Proje
 
     result = validate_project(project.ref())
     if not result.ok or result.resolved is None:
-        found = result.root is not None  # else the diagnostics say where no project was found
+        # text points at validate; the diagnostics say where no project was found, and a
+        # machine format carries them all
+        shown = result.root is None or fmt != "text"
         raise UserError(
-            "the project has errors; run 'mlgitops validate' to see them", [] if found else result.diagnostics
+            "the project has errors; run 'mlgitops validate' to see them", result.diagnostics if shown else []
         )
     models = {m.name: m for m in result.resolved.validated.models}
     if model not in models:

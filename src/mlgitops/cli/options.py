@@ -175,3 +175,30 @@ def _prefixed(diagnostic: Diagnostic, prefix: str) -> Diagnostic:
         location=None if where is None else move(where),
         related=tuple(move(r) for r in diagnostic.related),
     )
+
+
+def progress_options(command: F) -> F:
+    """``--progress`` and ``--verbose``; the command receives ``progress``, a
+    :class:`~mlgitops.cli.progress.TerminalProgress` to pass to the pipeline and finish."""
+
+    @functools.wraps(command)
+    def with_progress(*args: Any, show_progress: bool, verbose: bool, **kwargs: Any) -> Any:
+        from mlgitops.cli.progress import TerminalProgress
+
+        progress = TerminalProgress(forced=show_progress, verbose=verbose)
+        try:
+            return command(*args, progress=progress, **kwargs)
+        finally:
+            progress.finish()
+
+    wrapped: Any = click.option(
+        "--progress",
+        "show_progress",
+        is_flag=True,
+        help="Show the stages on stderr even on a pipe or in CI (on a terminal a run over a second "
+        "shows them anyway).",
+    )(with_progress)
+    wrapped = click.option("-v", "--verbose", is_flag=True, help="Print each stage's time on stderr.")(
+        wrapped
+    )
+    return cast(F, wrapped)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from mlgitops.cli.failures import reported
+from mlgitops.cli.names import complete_environments, complete_models
 from mlgitops.cli.options import ProjectChoice, format_option, project_options
 from mlgitops.cli.output import echo
 
+if TYPE_CHECKING:
+    from mlgitops.promote import Request
+
 
 @click.command()
-@click.argument("model")
-@click.option("--to", "environment", required=True, metavar="ENV", help="Environment to promote to.")
+@click.argument("model", shell_complete=complete_models)
+@click.option(
+    "--to",
+    "environment",
+    shell_complete=complete_environments,
+    required=True,
+    metavar="ENV",
+    help="Environment to promote to.",
+)
 @click.option("--version", help="Version to promote (default: the one in the previous environment).")
 @click.option(
     "--canary",
@@ -29,7 +43,11 @@ from mlgitops.cli.output import echo
 )
 @click.option("--dry-run", is_flag=True, help="Show the edit without writing it.")
 @project_options(positional=False)
-@format_option(("text", "json"), "text shows the diff and a suggested commit; json is for CI scripts.")
+@format_option(
+    ("text", "json", "github"),
+    "text shows the diff and a suggested commit; json is for CI scripts (the diagnostics "
+    "document when the promotion is refused); github adds a notice, or annotations on refusal.",
+)
 def promote(
     model: str,
     environment: str,
@@ -51,12 +69,18 @@ def promote(
     spec and run 'mlgitops compile' (CI does both).
     """
     from mlgitops.errors import UsageError
-    from mlgitops.promote import Request, plan_promotion, write_spec
-    from mlgitops.reporters.promote_report import render
+    from mlgitops.promote import Request
 
     if finish_canary and (canary is not None or version is not None):
         raise UsageError("--finish-canary takes neither --canary nor --version")
     request = Request(model, environment, version, canary, finish_canary, force)
+    return reported(fmt, lambda: _promote(request, dry_run, project, fmt))
+
+
+def _promote(request: Request, dry_run: bool, project: ProjectChoice, fmt: str) -> int:
+    from mlgitops.promote import plan_promotion, write_spec
+    from mlgitops.reporters.promote_report import render
+
     promotion, _ = plan_promotion(project.ref(), request)
     if not dry_run:
         write_spec(promotion.spec_path, promotion.after)

@@ -10,10 +10,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mlgitops.cli.options import ProjectChoice, format_option, merged_report, project_options, quiet_option
+from mlgitops.cli.options import (
+    ProjectChoice,
+    format_option,
+    merged_report,
+    progress_options,
+    project_options,
+    quiet_option,
+)
 from mlgitops.cli.output import colour_wanted, echo
 
 if TYPE_CHECKING:
+    from mlgitops.cli.progress import TerminalProgress
     from mlgitops.discover import ProjectRef
 
 # A run: the project, and the model files named in it (None: the whole project).
@@ -25,8 +33,16 @@ Run = tuple["ProjectRef", list[Path] | None]
 @project_options(positional=False)
 @format_option(("text", "json", "github", "sarif"))
 @quiet_option
+@progress_options
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(paths: tuple[Path, ...], project: ProjectChoice, fmt: str, quiet: bool, strict: bool) -> int:
+def validate(
+    paths: tuple[Path, ...],
+    project: ProjectChoice,
+    fmt: str,
+    quiet: bool,
+    progress: TerminalProgress,
+    strict: bool,
+) -> int:
     """Check a project and report every problem at once, each with its
     file:line:col and a hint.
 
@@ -48,7 +64,7 @@ def validate(paths: tuple[Path, ...], project: ProjectChoice, fmt: str, quiet: b
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters import render
 
-    results = [validate_project(ref, only=named) for ref, named in _runs(paths, project)]
+    results = [validate_project(ref, only=named, progress=progress) for ref, named in _runs(paths, project)]
     report = merged_report(results)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     failed = any(d.severity in failing for d in report.diagnostics)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mlgitops.diffing import DiffResult
+from mlgitops.reporters.github import escape_data
 
 
 def render(result: DiffResult, fmt: str) -> str:
@@ -13,6 +14,10 @@ def render(result: DiffResult, fmt: str) -> str:
         return json.dumps(_document(result), indent=2, ensure_ascii=False) + "\n"
     if fmt == "markdown":
         return _markdown(result)
+    if fmt == "github":  # the log shows the text; the run's summary gets one line
+        counts = "no change" if result.empty else _counts(result)
+        message = escape_data(f"{counts} generated files against {result.base}")
+        return _text(result) + f"::notice title=mlgitops diff::{message}\n"
     return _text(result)
 
 
@@ -106,6 +111,9 @@ def _mermaid(result: DiffResult) -> list[str]:
 
 def _document(result: DiffResult) -> dict[str, Any]:
     return {
+        "version": 1,
+        "ok": True,
+        "summary": {s: sum(f.status == s for f in result.files) for s in ("added", "changed", "removed")},
         "base": result.base,
         "environments": list(result.environments),
         "deployments": [

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 from mlgitops.gate import GateOutcome
+from mlgitops.reporters.github import escape_data, escape_property
 
 
 def render(model: str, outcomes: list[GateOutcome], fmt: str) -> str:
     passed = all(o.passed for o in outcomes)
     if fmt == "json":
         document = {
+            "version": 1,
+            "ok": passed,
             "model": model,
             "passed": passed,
             "gates": [
@@ -19,6 +22,20 @@ def render(model: str, outcomes: list[GateOutcome], fmt: str) -> str:
             ],
         }
         return json.dumps(document, indent=2) + "\n"
+    if fmt == "github":
+        return _table(model, outcomes, passed) + "".join(map(_annotation, outcomes))
+    return _table(model, outcomes, passed)
+
+
+def _annotation(outcome: GateOutcome) -> str:
+    if outcome.passed:
+        return ""
+    measured = "is missing from the metrics file" if outcome.value is None else f"is {outcome.value:g}"
+    message = f"{outcome.metric} {measured}; the gate wants {outcome.threshold}"
+    return f"::error title={escape_property('evaluation gate failed')}::{escape_data(message)}\n"
+
+
+def _table(model: str, outcomes: list[GateOutcome], passed: bool) -> str:
     if not outcomes:
         return f"{model}: no evaluation gates are defined; nothing to check\n"
     rows = [("metric", "value", "threshold", "result")]

@@ -10,6 +10,11 @@ from mlgitops.reporters import Report
 
 
 def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(report: Report) -> dict[str, Any]:
+    """The diagnostics document as data (commands add their own sections)."""
     items: list[dict[str, Any]] = []
     for d in report.diagnostics:
         item: dict[str, Any] = {
@@ -25,10 +30,9 @@ def render(report: Report) -> str:
         items.append(item)
     errors = sum(d.severity is Severity.ERROR for d in report.diagnostics)
     warnings = sum(d.severity is Severity.WARNING for d in report.diagnostics)
-    document = {
+    return {
         "version": 1,
         "ok": errors == 0,
         "summary": {"errors": errors, "warnings": warnings, "files": report.checked_files},
         "diagnostics": items,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

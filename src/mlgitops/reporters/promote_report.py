@@ -6,6 +6,7 @@ import difflib
 import json
 
 from mlgitops.promote import Promotion
+from mlgitops.reporters.github import escape_data, escape_property
 
 
 def diff(promotion: Promotion) -> str:
@@ -22,6 +23,7 @@ def diff(promotion: Promotion) -> str:
 def render(promotion: Promotion, fmt: str, *, written: bool) -> str:
     if fmt == "json":
         document = {
+            "ok": True,
             "model": promotion.model,
             "environment": promotion.environment,
             "version": promotion.version,
@@ -37,7 +39,10 @@ def render(promotion: Promotion, fmt: str, *, written: bool) -> str:
         }
         return json.dumps(document, indent=2) + "\n"
     action = "edited" if written else "would edit (dry run)"
-    return (
+    notice = ""
+    if fmt == "github":
+        notice = f"::notice title={escape_property(action)}::{escape_data(promotion.title)}\n"
+    return notice + (
         f"{action} {promotion.spec_display}:\n{diff(promotion)}\n"
         f"suggested commit message:\n  {promotion.commit_message.splitlines()[0]}\n"
         f"suggested pull-request title:\n  {promotion.title}\n"

@@ -15,6 +15,7 @@ from mlgitops.diagnostics import Diagnostic, Location, did_you_mean, make
 from mlgitops.load import SourceDocument
 from mlgitops.spec.types import ENV_NAME_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, METRIC_NAME_PATTERN
 from mlgitops.validate.numbers import non_finite_diagnostic, non_finite_paths
+from mlgitops.validate.salvage import Salvaged, salvage
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 
@@ -52,8 +53,27 @@ def validate_document(doc: SourceDocument, model: type[SpecT]) -> tuple[SpecT | 
     NaN and infinity are refused first, wherever they are (MLG208); the schema's own
     complaint about such a value (an objective out of range, say) is then not repeated.
     """
+    spec, diagnostics, _broken = _validate(doc, model)
+    return spec, diagnostics
+
+
+def validate_salvaging(
+    doc: SourceDocument, model: type[SpecT]
+) -> tuple[SpecT | None, list[Diagnostic], Salvaged[SpecT] | None]:
+    """As :func:`validate_document`; when the document fails, also the spec without its
+    broken fields, if the spec allows them to be absent (see ``salvage.py``)."""
+    spec, diagnostics, broken = _validate(doc, model)
+    if spec is not None or not diagnostics:
+        return spec, diagnostics, None
+    return None, diagnostics, salvage(doc, model, broken)
+
+
+def _validate(
+    doc: SourceDocument, model: type[SpecT]
+) -> tuple[SpecT | None, list[Diagnostic], list[tuple[str | int, ...]]]:
     non_finite = non_finite_paths(doc.data)
     diagnostics = [non_finite_diagnostic(doc, path, _dotted(path)) for path in non_finite]
+    broken: list[tuple[str | int, ...]] = list(non_finite)
     try:
         spec = model.model_validate(doc.data)
     except ValidationError as exc:
@@ -63,13 +83,15 @@ def validate_document(doc: SourceDocument, model: type[SpecT]) -> tuple[SpecT | 
             path = data_path(doc.data, error["loc"], keep_missing=kind in ("missing", "extra_forbidden"))
             if kind == "union_tag_invalid":
                 path = _with_discriminator(doc.data, path, error)
+            # a missing field cannot be dropped: its parent goes (salvage refuses if required)
+            broken.append(path if kind != "missing" else path[:-1])
             key = (*path, kind) if kind == "extra_forbidden" else path
             if key in seen:
                 continue  # alternatives of one union fail together; say it once
             seen.add(key)
             diagnostics.append(_diagnostic(doc, model, error, path))
-        return None, diagnostics
-    return (None, diagnostics) if diagnostics else (spec, [])
+        return None, diagnostics, broken
+    return (None, diagnostics, broken) if diagnostics else (spec, [], [])
 
 
 def data_path(data: Any, loc: Sequence[str | int], *, keep_missing: bool = False) -> tuple[str | int, ...]:
