@@ -6,6 +6,9 @@
 #   .tools/bin/actionlint                        actionlint-compatible wrapper around the above
 #   .tools/bin/promtool                          promtool on PATH, or unpacked from Debian's
 #                                                `prometheus` package (not installed as a service)
+#   prometheus, prometheus-pushgateway           Debian packages, for the e2e test (tests/e2e)
+#   .tools/mlflow-venv                           MLflow server + scikit-learn, pinned by
+#                                                scripts/e2e-requirements.txt (tests/e2e)
 #
 # Idempotent: a second run only re-verifies.  Fails (non-zero) when any tool
 # cannot be installed or does not work: tests must never skip a validator

@@ -90,7 +90,10 @@ def running(
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"{name} did not answer {ready_url} within {timeout:.0f}s:\n{_log_tail(log)}", pytrace=False)
+                pytest.fail(
+                    f"{name} did not answer {ready_url} within {timeout:.0f}s:\n{_log_tail(log)}",
+                    pytrace=False,
+                )
             time.sleep(0.3)
         yield process
     finally:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import http.server
 import json
 import os
 import shutil
 import subprocess
 import threading
-import functools
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -36,7 +36,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from tests.conftest import QUICKSTART, TOOLS, VENV_BIN, require_file, require_tool, run_mlgitops
 from tests.e2e.servers import HOST, free_port, http_json, running, wait_for
 from tests.e2e.workflow import LocalRunner
@@ -53,7 +52,7 @@ SHIFT = {"petal_length": 2.5, "petal_width": 1.0}
 
 # What the test adds to the quickstart: its registry is the local MLflow server, a version that
 # passes its gates gets an alias, and the model has a drift check that may start retraining.
-REGISTRY_OVERLAY = "  registry: {alias: %s}\n" % ALIAS
+REGISTRY_OVERLAY = f"  registry: {{alias: {ALIAS}}}\n"
 DRIFT_OVERLAY = """\
     drift:
       features: [sepal_length, sepal_width, petal_length, petal_width]
@@ -87,12 +86,23 @@ def scratch_repository(root: Path, tracking_uri: str) -> Path:
     spec.write_text(text, encoding="utf-8")
     git = require_tool("git")
     # A repository first: the workflows name the project's path inside it.
-    subprocess.run([git, "init", "--quiet", "--initial-branch=main"], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        [git, "init", "--quiet", "--initial-branch=main"], cwd=repo, check=True, capture_output=True
+    )
     compiled = run_mlgitops(["compile", project])
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     for argv in (
         ["add", "--all"],
-        ["-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid", "commit", "--quiet", "-m", "quickstart"],
+        [
+            "-c",
+            "user.name=e2e",
+            "-c",
+            "user.email=e2e@example.invalid",
+            "commit",
+            "--quiet",
+            "-m",
+            "quickstart",
+        ],
     ):
         subprocess.run([git, *argv], cwd=repo, check=True, capture_output=True)
     return repo
@@ -112,7 +122,9 @@ def step_environment(repo: Path) -> dict[str, str]:
         "CI": "true",
         # The training image would have the quickstart's package installed.
         # (and a PYTHONPATH pointing at the mlgitops sources under test stays).
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo / PROJECT / "src"), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(repo / PROJECT / "src"), os.environ.get("PYTHONPATH")])
+        ),
         "PYTHONDONTWRITEBYTECODE": "1",
         "GITHUB_SHA": head_commit(repo),
     }
@@ -134,7 +146,7 @@ def serving_directory(root: Path) -> Iterator[str]:
 
 
 class QuietFiles(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -239,13 +251,13 @@ class RetrainReceiver:
         requests = self.requests
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
                 self.send_response(204)
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler
@@ -267,10 +279,10 @@ def retrain_receiver() -> Iterator[tuple[str, RetrainReceiver]]:
 
 def write_iris_csv(path: Path, shift: dict[str, float]) -> None:
     """The iris measurements scikit-learn ships, with ``shift`` added to some columns."""
+    program = "import json, sklearn.datasets as d; print(json.dumps(d.load_iris().data.tolist()))"
     done = subprocess.run(
-        [str(e2e_python()), "-c", "import json, sklearn.datasets as d; print(json.dumps(d.load_iris().data.tolist()))"],
-        check=True, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [str(e2e_python()), "-c", program], check=True, capture_output=True, text=True, timeout=120
+    )
     rows = json.loads(done.stdout)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as out:
@@ -293,8 +305,10 @@ def prometheus_config(path: Path, pushgateway: str, rules: Path) -> None:
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(rules)],
         # honor_labels keeps the pushed model/environment labels (docs/drift.md).
-        "scrape_configs": [{"job_name": "pushgateway", "honor_labels": True, "static_configs": [{"targets": [pushgateway]}]}],
-    }  # fmt: skip
+        "scrape_configs": [
+            {"job_name": "pushgateway", "honor_labels": True, "static_configs": [{"targets": [pushgateway]}]}
+        ],
+    }
     path.write_text(json.dumps(config), encoding="utf-8")
 
 

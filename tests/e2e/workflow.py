@@ -17,7 +17,6 @@ files. What GitHub's runner would provide is stood in for:
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -80,13 +79,13 @@ class LocalRunner:
         callee_path = caller.parents[2] / uses
         callee = yaml.safe_load(callee_path.read_text(encoding="utf-8"))
         declared = (callee.get("on") or callee.get(True) or {}).get("workflow_call") or {}
-        inputs = {
-            name: str(spec.get("default", "")) for name, spec in (declared.get("inputs") or {}).items()
-        }
+        inputs = {name: str(spec.get("default", "")) for name, spec in (declared.get("inputs") or {}).items()}
         inputs.update({k: self.resolve(str(v), context) for k, v in (job.get("with") or {}).items()})
         job_outputs = self.run_workflow(callee_path, inputs)
         return {
-            name: self.resolve(str(spec["value"]), {"jobs": {j: {"outputs": o} for j, o in job_outputs.items()}})
+            name: self.resolve(
+                str(spec["value"]), {"jobs": {j: {"outputs": o} for j, o in job_outputs.items()}}
+            )
             for name, spec in (declared.get("outputs") or {}).items()
         }
 
@@ -115,10 +114,20 @@ class LocalRunner:
                 "RUNNER_TEMP": str(self.temp),
             }
             shell = step.get("shell", "bash")
-            argv = ["sh", "-e", "-c", script] if shell == "sh" else ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+            argv = (
+                ["sh", "-e", "-c", script]
+                if shell == "sh"
+                else ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+            )
             done = subprocess.run(
-                argv, cwd=workdir, env=full_env, stdin=subprocess.DEVNULL, capture_output=True,
-                text=True, timeout=STEP_TIMEOUT_SECONDS, check=False,
+                argv,
+                cwd=workdir,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT_SECONDS,
+                check=False,
             )
             self.log.append(StepRun(job_id, name, done.stdout + done.stderr))
             if done.returncode != 0:
@@ -179,7 +188,7 @@ class LocalRunner:
 def _read_outputs(path: Path) -> dict[str, str]:
     """``name=value`` lines a step appended to ``$GITHUB_OUTPUT`` (the heredoc form is not used)."""
     pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
-    return {name: value for name, value in pairs}
+    return dict(pairs)
 
 
 def _needs_order(jobs: Mapping[str, Any]) -> list[str]:
@@ -199,4 +208,3 @@ def _needs_order(jobs: Mapping[str, Any]) -> list[str]:
     for job_id in jobs:
         visit(job_id, ())
     return ordered
-
