@@ -14,7 +14,7 @@ PY_DIRS := $(wildcard src tests benchmarks scripts drift/src)
 PYTEST_ARGS ?=
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install tools demo test test-fast lint format type docs schemas golden bench clean
+.PHONY: help install tools demo test test-fast e2e lint format type docs schemas golden bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ $(TOOLS_STAMP): scripts/install-tools.sh
 	./scripts/install-tools.sh
 	touch $(TOOLS_STAMP)
 
-tools: ## (Re)install and verify the external validators in .tools/ (actionlint, promtool, SARIF schema)
+tools: ## (Re)install and verify the external tools in .tools/ (actionlint, promtool, SARIF schema, the e2e servers)
 	./scripts/install-tools.sh
 	touch $(TOOLS_STAMP)
 
@@ -46,7 +46,10 @@ test: install $(TOOLS_STAMP) ## Run the whole test suite, external validators in
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install ## Quick subset for pre-commit: no external validators, no slow tests
-	$(BIN)/pytest -q -m "not external and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not external and not slow and not e2e" $(PYTEST_ARGS)
+
+e2e: install $(TOOLS_STAMP) ## The quickstart's whole lifecycle against real MLflow, Prometheus, Pushgateway on 127.0.0.1
+	$(BIN)/pytest -q -m e2e $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check $(PY_DIRS)

@@ -86,6 +86,8 @@ def _project(n: int) -> Spec:
             "ci": "github",
             "gitops": "argocd",
             "serving": "kserve",
+            # One generic dashboard pair per project; per-model dashboards would add a file per model.
+            "grafana": {"perModelDashboards": False},
             "registry": {
                 "kind": "mlflow",
                 "trackingUri": "https://mlflow.acme.internal",
@@ -284,10 +286,13 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
             "reference": "reference" if i % 3 == 0 else "events",
             "retrain": i % 4 == 0,
         }
+        if i % 4 == 0:  # where the KServe payload logger writes the live inputs
+            spec["drift"]["current"] = f"s3://acme-inference-logs/{name}/{{environment}}/{{date}}/"
         if i % 4 == 0:
             spec["drift"]["retrainToken"] = {"name": "mlgitops-retrain", "key": "token"}
-        if i % 6 == 0:
-            spec["drift"]["image"] = image("drift-check", "0.4.0", i)
+        # The drift checker built from drift/ and pushed to the team's registry, pinned (MLG405).
+        digest = hashlib.sha256(f"drift-check-{i % 6 == 0}".encode()).hexdigest()
+        spec["drift"]["image"] = f"ghcr.io/acme/drift-check:0.4.0@sha256:{digest}"
     if i % 10 == 7:
         spec["metrics"] = {
             "requests": f'http_requests_total{{service="{name}"}}',

@@ -6,6 +6,9 @@
 #   .tools/bin/actionlint                        actionlint-compatible wrapper around the above
 #   .tools/bin/promtool                          promtool on PATH, or unpacked from Debian's
 #                                                `prometheus` package (not installed as a service)
+#   prometheus, prometheus-pushgateway           Debian packages, for the e2e test (tests/e2e)
+#   .tools/mlflow-venv                           MLflow server + scikit-learn, pinned by
+#                                                scripts/e2e-requirements.txt (tests/e2e)
 #
 # Idempotent: a second run only re-verifies.  Fails (non-zero) when any tool
 # cannot be installed or does not work: tests must never skip a validator
@@ -255,7 +258,33 @@ if ! command -v kubectl >/dev/null; then
 fi
 kubectl version --client >/dev/null 2>&1 || die "kubectl version --client failed"
 
+# --- the e2e test's servers (tests/e2e) -------------------------------------------
+# Prometheus and the Pushgateway from Debian (only their binaries are used: the test starts
+# them on 127.0.0.1 itself), and a separate virtualenv with the MLflow tracking server and
+# scikit-learn at the pinned versions of scripts/e2e-requirements.txt.
+e2e_missing=()
+command -v prometheus >/dev/null || e2e_missing+=(prometheus)
+command -v prometheus-pushgateway >/dev/null || e2e_missing+=(prometheus-pushgateway)
+if ((${#e2e_missing[@]})); then
+    apt_install "${e2e_missing[@]}"
+fi
+E2E_VENV="$TOOLS/mlflow-venv"
+E2E_REQUIREMENTS="$ROOT/scripts/e2e-requirements.txt"
+if ! cmp -s "$E2E_REQUIREMENTS" "$E2E_VENV/requirements.txt" 2>/dev/null; then
+    say "python3 -m venv .tools/mlflow-venv; pip install -r scripts/e2e-requirements.txt"
+    rm -rf "$E2E_VENV"
+    python3 -m venv "$E2E_VENV" || die "cannot create $E2E_VENV"
+    "$E2E_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$E2E_REQUIREMENTS" >&2 \
+        || die "pip install into $E2E_VENV failed"
+    cp "$E2E_REQUIREMENTS" "$E2E_VENV/requirements.txt"
+fi
+"$E2E_VENV/bin/mlflow" --version >/dev/null 2>&1 || die "$E2E_VENV/bin/mlflow --version failed"
+"$E2E_VENV/bin/python" -c 'import sklearn' 2>/dev/null || die "scikit-learn missing from $E2E_VENV"
+
 say "ok: $("$BIN/actionlint" -version)"
 say "ok: $("$BIN/promtool" --version 2>&1 | head -n 1)"
 say "ok: SARIF schema at ${SARIF_SCHEMA#"$ROOT/"}"
 say "ok: $(kubectl version --client 2>/dev/null | head -n 1)"
+say "ok: $(prometheus --version 2>&1 | head -n 1)"
+say "ok: $(prometheus-pushgateway --version 2>&1 | head -n 1)"
+say "ok: $("$E2E_VENV/bin/mlflow" --version)"

@@ -175,6 +175,11 @@ case "$MLGITOPS_MODEL_URI" in
       command -v gsutil >/dev/null || python3 -m pip install --quiet --disable-pip-version-check gsutil
       gsutil -m cp -r "$MLGITOPS_MODEL_DIR/*" "$MLGITOPS_MODEL_URI"
     fi ;;
+  file:///*)
+    # A directory the runner can write (a self-hosted runner's shared volume; the e2e test).
+    destination="${MLGITOPS_MODEL_URI#file://}"
+    mkdir -p "$destination"
+    cp -R "$MLGITOPS_MODEL_DIR/." "$destination" ;;
   *) echo "no uploader for $MLGITOPS_MODEL_URI; write the model there from the training job" >&2; exit 1 ;;
 esac
 """
@@ -190,21 +195,33 @@ name = os.environ["REGISTERED_NAME"]
 uri, version = os.environ["MLGITOPS_MODEL_URI"], os.environ["MLGITOPS_VERSION"]
 
 
-def post(path, body):
+def post(path, body, tolerated=()):
     request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST")
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        if error.code in tolerated:
+            return None
+        detail = error.read().decode("utf-8", "replace")[:1000]
+        raise SystemExit(f"MLflow {path}: HTTP {error.code}: {detail}") from None
 
 
-try:
-    post("registered-models/create", {"name": name})
-except urllib.error.HTTPError as error:
-    if error.code != 400:  # 400: RESOURCE_ALREADY_EXISTS
-        raise
-created = post("model-versions/create", {"name": name, "source": uri, "description": "mlgitops " + version})
+post("registered-models/create", {"name": name}, tolerated=(400,))  # 400: RESOURCE_ALREADY_EXISTS
+# Where the version came from, on the version itself: its data sources and the commit.
+tags = {"mlgitops.version": version}
+for key, value in sorted(os.environ.items()):
+    if key.startswith("MLGITOPS_DATA_") and value:
+        tags["mlgitops.data." + key[len("MLGITOPS_DATA_"):].lower()] = value
+commit = os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA") or ""
+if commit:
+    tags["mlgitops.git.commit"] = commit
+body = {"name": name, "source": uri, "description": "mlgitops " + version}
+body["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+created = post("model-versions/create", body)
 number = created["model_version"]["version"]
 print(f"registered {name} version {number} from {uri}")
 alias = os.environ.get("REGISTRY_ALIAS", "")
