@@ -36,9 +36,10 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.conftest import QUICKSTART, TOOLS, VENV_BIN, require_file, require_tool, run_mlgitops
-from tests.e2e.servers import HOST, free_port, http_json, running, wait_for
-from tests.e2e.workflow import LocalRunner
+
+from conftest import QUICKSTART, TOOLS, VENV_BIN, require_file, require_tool, run_mlgitops
+from e2e.servers import HOST, free_port, http_json, running, wait_for
+from e2e.workflow import LocalRunner
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
