@@ -44,7 +44,8 @@ from e2e.workflow import LocalRunner
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MODEL = "iris-classifier"
-PROJECT = Path("examples/quickstart")
+# The quickstart declares `repositoryRoot: .`: it is meant to be a repository of its own.
+PROJECT = Path()
 E2E_VENV_BIN = TOOLS / "mlflow-venv" / "bin"
 ALIAS = "champion"
 FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
@@ -345,7 +346,13 @@ def test_drift_fires_the_alert_and_starts_retraining(
     prometheus = f"http://{HOST}:{prom_port}"
     config = tmp_path / "prometheus.yml"
     prometheus_config(config, f"{HOST}:{push_port}", rules)
-    push_argv = [pushgateway_bin, f"--web.listen-address={HOST}:{push_port}"]
+    # Debian's build persists to /var/lib/prometheus/pushgateway.data by default: one run's pushed
+    # retraining time would put the next run within the cooldown. Each run gets its own file.
+    push_argv = [
+        pushgateway_bin,
+        f"--web.listen-address={HOST}:{push_port}",
+        f"--persistence.file={tmp_path / 'pushgateway.data'}",
+    ]
     prom_argv = [
         prometheus_bin, f"--config.file={config}", f"--web.listen-address={HOST}:{prom_port}",
         f"--storage.tsdb.path={tmp_path / 'tsdb'}",
@@ -371,6 +378,7 @@ def test_drift_fires_the_alert_and_starts_retraining(
         assert done.returncode == 0, done.stdout + done.stderr
         assert "petal_length" in done.stdout and "DRIFT" in done.stdout, done.stdout
 
+        assert len(receiver.requests) == 1, done.stdout + done.stderr
         (request,) = receiver.requests
         assert request["path"] == "/repos/acme/ml-quickstart/dispatches"
         assert request["headers"]["Authorization"] == "Bearer test-token"
