@@ -107,6 +107,14 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
         t: ({"resources": {"gpu": 1, "gpuResource": "example.com/gpu"}}, ("example.com/gpu",))
         for t in TARGETS
     },
+    # requests: null drops every request, the shorthand's too (and so the limits defaulted to them)
+    ("resources", "requests"): {
+        t: (
+            {"resources": {"requests": {"cpu": "777m", "ephemeral-storage": "7777Mi"}}},
+            ("777m", "7777Mi"),
+        )
+        for t in TARGETS
+    },
     ("resources", "limits"): {
         t: ({"resources": {"limits": {"cpu": "1777m", "memory": "1777Mi"}}}, ("1777m", "1777Mi"))
         for t in TARGETS

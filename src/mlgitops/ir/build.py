@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.ir.convert import env_vars, resources_from_tree, tolerations
+from mlgitops.ir.convert import env_vars, resources_from_tree, security_context, tolerations
 from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
@@ -152,6 +152,7 @@ def _serving(serving: Merged, model: str, version: str) -> ir.Serving:
         transformer=_transformer(transformer, serving) if transformer else None,
         deployment_mode=values.get("deploymentMode"),
         annotations=tuple(sorted((values.get("annotations") or {}).items())),
+        security=security_context(values.get("securityContext") or {}, _cleared(serving, "securityContext")),
     )
 
 

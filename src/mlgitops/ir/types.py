@@ -28,14 +28,33 @@ class EnvVar:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """None: left to the platform (an explicit ``null``), so the target omits it."""
+    """Requests and limits by Kubernetes resource name (``cpu``, ``memory``, ``nvidia.com/gpu``,
+    ``ephemeral-storage``, …), cpu and memory first, then by name. A name absent is left to the
+    platform (an explicit ``null``, or never set), so the target omits it."""
 
-    cpu: str | None
-    memory: str | None
-    limit_cpu: str | None
-    limit_memory: str | None
-    gpu: int = 0
-    gpu_resource: str = "nvidia.com/gpu"
+    requests: tuple[tuple[str, str], ...]
+    limits: tuple[tuple[str, str], ...]
+    gpu: int = 0  # accelerators requested through the `gpu` shorthand (training adds /dev/shm)
+
+    @property
+    def cpu(self) -> str | None:
+        return dict(self.requests).get("cpu")
+
+    @property
+    def memory(self) -> str | None:
+        return dict(self.requests).get("memory")
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityContext:
+    """The pod's and its containers' hardening; None: an explicit ``null``, so the field is omitted
+    (the image's own user, no fsGroup, a writable root)."""
+
+    run_as_user: int | None = 1000
+    run_as_group: int | None = 1000
+    fs_group: int | None = 1000
+    read_only_root_filesystem: bool | None = True
+    writable_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +112,7 @@ class Serving:
     transformer: Container | None
     deployment_mode: str | None  # "serverless" | "standard"; None only on the kubernetes target
     annotations: tuple[tuple[str, str], ...]
+    security: SecurityContext = SecurityContext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +174,7 @@ class Training:
     service_account: str | None
     node_selector: tuple[tuple[str, str], ...]
     tolerations: tuple[Toleration, ...]
+    security: SecurityContext = SecurityContext()
 
 
 @dataclass(frozen=True, slots=True)

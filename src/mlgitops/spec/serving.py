@@ -21,6 +21,7 @@ from mlgitops.spec.types import (
     NonEmptyText,
     Text,
 )
+from mlgitops.spec.workload import SecurityContext
 
 Runtime = Literal[
     "sklearn",
@@ -163,4 +164,10 @@ class ServingSpec(SpecModel):
     )
     annotations: dict[LabelKey, Text] | None = Field(
         default=None, description="Extra annotations on the serving objects."
+    )
+    security_context: SecurityContext | None = Field(
+        default=None,
+        description="Relaxations of the serving pods' hardening (the predictor's and transformer's "
+        "`securityContext` on KServe, the Deployment's pod and container `securityContext` on "
+        "plain Kubernetes). `null`: the image's user and a writable root.",
     )

@@ -11,21 +11,41 @@ from mlgitops.ir.build import LABEL_PREFIX
 
 
 def resources(r: ir.Resources | None) -> dict[str, Any]:
-    """requests and limits; GPUs go in both (extended resources must match). What an
-    explicit ``null`` left to the platform (None) is omitted, so the namespace's
-    LimitRange (or nothing) decides it; ``{}`` when everything is."""
+    """requests and limits. What an explicit ``null`` left to the platform is absent, so the
+    namespace's LimitRange (or nothing) decides it; ``{}`` when everything is."""
     if r is None:
         return {}
-    requests = _present({"cpu": r.cpu, "memory": r.memory})
-    limits = _present({"cpu": r.limit_cpu, "memory": r.limit_memory})
-    if r.gpu:
-        requests[r.gpu_resource] = str(r.gpu)
-        limits[r.gpu_resource] = str(r.gpu)
-    return {key: value for key, value in (("requests", requests), ("limits", limits)) if value}
+    return {key: dict(value) for key, value in (("requests", r.requests), ("limits", r.limits)) if value}
 
 
-def _present(values: dict[str, str | None]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
+def pod_security(sc: ir.SecurityContext) -> dict[str, Any]:
+    """The pod ``securityContext``: Pod Security "restricted" (non-root, seccomp RuntimeDefault)
+    with the ids the spec left (None: an explicit ``null``, the image's own)."""
+    ids = {"runAsUser": sc.run_as_user, "runAsGroup": sc.run_as_group, "fsGroup": sc.fs_group}
+    return {
+        "runAsNonRoot": True,
+        **{key: value for key, value in ids.items() if value is not None},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security(sc: ir.SecurityContext) -> dict[str, Any]:
+    """A container ``securityContext``: no privilege escalation, every capability dropped, and
+    a read-only root unless the spec relaxed it (``null``: omitted, Kubernetes' writable root)."""
+    spec: dict[str, Any] = {"allowPrivilegeEscalation": False}
+    if sc.read_only_root_filesystem is not None:
+        spec["readOnlyRootFilesystem"] = sc.read_only_root_filesystem
+    spec["capabilities"] = {"drop": ["ALL"]}
+    return spec
+
+
+def writable_volumes(sc: ir.SecurityContext) -> list[dict[str, Any]]:
+    """One ``emptyDir`` volume per writable path the spec asked for."""
+    return [{"name": f"writable-{index}", "emptyDir": {}} for index in range(len(sc.writable_paths))]
+
+
+def writable_mounts(sc: ir.SecurityContext) -> list[dict[str, Any]]:
+    return [{"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(sc.writable_paths)]
 
 
 def env(variables: Iterable[ir.EnvVar]) -> list[dict[str, Any]]:
@@ -65,7 +85,11 @@ def pairs(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return dict(items)
 
 
-def container(name: str, c: ir.Container, port: int | None = None) -> dict[str, Any]:
+def container(
+    name: str, c: ir.Container, port: int | None = None, security: ir.SecurityContext | None = None
+) -> dict[str, Any]:
+    """A user-supplied container; with ``security``, hardened like the pod it shares (and given a
+    writable ``/tmp``, from the pod's ``tmp`` volume)."""
     spec: dict[str, Any] = {"name": name, "image": c.image}
     if c.command:
         spec["command"] = list(c.command)
@@ -76,6 +100,9 @@ def container(name: str, c: ir.Container, port: int | None = None) -> dict[str, 
     if port is not None:
         spec["ports"] = [{"containerPort": port, "protocol": "TCP"}]
     spec["resources"] = resources(c.resources)
+    if security is not None:
+        spec["securityContext"] = container_security(security)
+        spec["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
     return spec
 
 
@@ -84,6 +111,10 @@ HELPERS = {
     "k8s_env": env,
     "k8s_tolerations": tolerations,
     "k8s_container": container,
+    "k8s_pod_security": pod_security,
+    "k8s_container_security": container_security,
+    "k8s_writable_volumes": writable_volumes,
+    "k8s_writable_mounts": writable_mounts,
     "as_dict": pairs,
 }
 
