@@ -103,11 +103,13 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG333", "KServe annotation contradicts the spec", _E),
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
+        CodeInfo("MLG336", "pod hardening relaxed by the spec", Severity.NOTE),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),
         CodeInfo("MLG403", "policy: mutable image tag", _E),
         CodeInfo("MLG404", "policy: approval required", _E),
+        CodeInfo("MLG405", "policy: security relaxation forbidden", _E),
         # rendering and emitting
         CodeInfo("MLG501", "refusing to overwrite a file mlgitops does not own", _E),
         CodeInfo("MLG502", "unsafe output path", _E),

@@ -77,6 +77,7 @@ def validate_project(
     from mlgitops.spec import ProjectSpec
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
     from mlgitops.validate.k8slimits import check_kubernetes_limits
+    from mlgitops.validate.hardening import check_hardening
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.schema import validate_document
 
@@ -109,6 +110,7 @@ def validate_project(
         diagnostics += problems
         diagnostics += check_kubernetes_limits(resolved)
         diagnostics += check_policies(resolved)
+        diagnostics += check_hardening(resolved)
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:
         from mlgitops.selection import select_files
