@@ -76,8 +76,8 @@ def validate_project(
     from mlgitops.resolve import resolve
     from mlgitops.spec import ProjectSpec
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
-    from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.hardening import check_hardening
+    from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.schema import validate_document
 

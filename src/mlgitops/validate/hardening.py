@@ -54,9 +54,9 @@ def _serving_relaxations(serving: Merged) -> Iterator[tuple[str, Origin]]:
     written = serving.get(_KEY)
     if isinstance(written, dict):
         for key in sorted(written):
-            origin = serving.origin(_KEY, key)
-            if origin is not None:
-                yield f"{_KEY}.{key}: {_show(written[key])}", origin
+            found = serving.origin(_KEY, key)
+            if found is not None:
+                yield f"{_KEY}.{key}: {_show(written[key])}", found
 
 
 def _written(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str, tuple[str | int, ...]]]:
