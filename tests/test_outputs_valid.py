@@ -26,6 +26,7 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
+import pod_security
 from compile_helpers import (
     ROOT,
     TARGET_SCHEMAS,
@@ -37,7 +38,6 @@ from compile_helpers import (
     kustomize_build,
     yaml_documents,
 )
-import pod_security
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
 
