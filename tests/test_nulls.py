@@ -125,6 +125,14 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("resources", "limits", "memory"): {
         t: ({"resources": {"limits": {"memory": "1777Mi"}}}, ("1777Mi",)) for t in TARGETS
     },
+    # KServe writes a deploymentStrategy in standard mode only (serverless refuses it, MLG337)
+    ("rollout",): dict.fromkeys(
+        TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43, "maxUnavailable": 41}}, ("43", "41"))
+    ),
+    ("rollout", "maxSurge"): dict.fromkeys(TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43}}, ("43",))),
+    ("rollout", "maxUnavailable"): dict.fromkeys(
+        TARGETS, ({**_STANDARD, "rollout": {"maxUnavailable": 41}}, ("41",))
+    ),
     ("autoscaling",): {
         t: ({"autoscaling": {"minReplicas": 19, "maxReplicas": 77, "target": 71}}, ("19", "77", "71"))
         for t in TARGETS

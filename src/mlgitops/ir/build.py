@@ -153,7 +153,33 @@ def _serving(serving: Merged, model: str, version: str) -> ir.Serving:
         deployment_mode=values.get("deploymentMode"),
         annotations=tuple(sorted((values.get("annotations") or {}).items())),
         security=security_context(values.get("securityContext") or {}, _cleared(serving, "securityContext")),
+        probes=_probes(values.get("probes") or {}, _cleared(serving, "probes")),
+        shared_memory=values.get("sharedMemory"),
+        priority_class_name=values.get("priorityClassName"),
+        rollout=_rollout(values.get("rollout")),
     )
+
+
+def _probes(values: Mapping[str, Any], cleared: Callable[..., bool]) -> ir.Probes:
+    def probe(kind: str) -> ir.Probe:
+        if cleared(kind):
+            return ir.Probe(enabled=False)
+        written = values.get(kind) or {}
+        return ir.Probe(
+            path=written.get("path"),
+            port=written.get("port"),
+            period_seconds=written.get("periodSeconds"),
+            failure_threshold=written.get("failureThreshold"),
+            initial_delay_seconds=written.get("initialDelaySeconds"),
+        )
+
+    return ir.Probes(startup=probe("startup"), readiness=probe("readiness"), liveness=probe("liveness"))
+
+
+def _rollout(values: Mapping[str, Any] | None) -> ir.Rollout | None:
+    if not values:
+        return None
+    return ir.Rollout(values.get("maxSurge"), values.get("maxUnavailable"))
 
 
 def _resources(values: Mapping[str, Any] | None, cleared: Callable[..., bool]) -> ir.Resources | None:

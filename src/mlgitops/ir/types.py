@@ -80,6 +80,47 @@ class Autoscaling:
 
 
 @dataclass(frozen=True, slots=True)
+class Probe:
+    """What the spec wrote of one probe (None: the target's default); ``enabled`` False: an
+    explicit ``null`` removed the probe, so the container has none."""
+
+    path: str | None = None
+    port: int | None = None
+    period_seconds: int | None = None
+    failure_threshold: int | None = None
+    initial_delay_seconds: int | None = None
+    enabled: bool = True
+
+    @property
+    def written(self) -> bool:
+        return not self.enabled or any(
+            value is not None
+            for value in (
+                self.path,
+                self.port,
+                self.period_seconds,
+                self.failure_threshold,
+                self.initial_delay_seconds,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Probes:
+    startup: Probe = Probe()
+    readiness: Probe = Probe()
+    liveness: Probe = Probe()
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """None: left to the platform (not written on KServe, or an explicit ``null``)."""
+
+    max_surge: int | str | None
+    max_unavailable: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Container:
     """A container the user supplies (custom predictor, transformer)."""
 
@@ -113,6 +154,10 @@ class Serving:
     deployment_mode: str | None  # "serverless" | "standard"; None only on the kubernetes target
     annotations: tuple[tuple[str, str], ...]
     security: SecurityContext = SecurityContext()
+    probes: Probes = Probes()
+    shared_memory: str | None = None  # sizeLimit of a /dev/shm emptyDir
+    priority_class_name: str | None = None
+    rollout: Rollout | None = None
 
 
 @dataclass(frozen=True, slots=True)

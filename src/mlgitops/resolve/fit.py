@@ -44,6 +44,7 @@ def check(
     if target == "kserve":
         yield from _kserve_autoscaling(serving, env, at, where)
         yield from _kserve_annotations(serving, env, at, where)
+        yield from _kserve_serverless(serving, env, at, where)
     yield from _triton_latency(serving, target, model)
 
 
@@ -98,6 +99,22 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
             "environment when clusters differ)",
             environment=env,
         )
+
+
+def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
+    """Knative owns the rollout of a serverless InferenceService's revisions: no Deployment
+    strategy of ours would reach it."""
+    if serving.get("deploymentMode") != "serverless" or not serving.get("rollout"):
+        return
+    yield make(
+        "MLG337",
+        f"KServe serverless mode cannot honour rollout in {ENVIRONMENT}: Knative rolls out each "
+        "revision itself (deploymentStrategy applies in standard mode only)",
+        at("rollout"),
+        "set deploymentMode: standard, or remove rollout (tune Knative's rollout-duration instead)",
+        related=_present(where("deploymentMode")),
+        environment=env,
+    )
 
 
 def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:

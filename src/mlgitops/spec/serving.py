@@ -19,9 +19,10 @@ from mlgitops.spec.types import (
     LabelKey,
     MetricName,
     NonEmptyText,
+    Quantity,
     Text,
 )
-from mlgitops.spec.workload import SecurityContext
+from mlgitops.spec.workload import DnsSubdomain, Probes, Rollout, SecurityContext
 
 Runtime = Literal[
     "sklearn",
@@ -164,6 +165,27 @@ class ServingSpec(SpecModel):
     )
     annotations: dict[LabelKey, Text] | None = Field(
         default=None, description="Extra annotations on the serving objects."
+    )
+    probes: Probes | None = Field(
+        default=None,
+        description="Startup, readiness and liveness probes of the serving container (its "
+        "`startupProbe`, `readinessProbe`, `livenessProbe`; KServe: `predictor.model` or the "
+        "custom container). Plain Kubernetes probes the runtime's health endpoints by default.",
+    )
+    shared_memory: Quantity | None = Field(
+        default=None,
+        description="Size of `/dev/shm`, e.g. `2Gi`: an `emptyDir` of medium `Memory` with this "
+        "`sizeLimit` mounted there (PyTorch data loaders, NCCL and vLLM need more than the 64 MiB "
+        "container default).",
+    )
+    priority_class_name: DnsSubdomain | None = Field(
+        default=None, description="Pod `priorityClassName` (KServe: `predictor.priorityClassName`)."
+    )
+    rollout: Rollout | None = Field(
+        default=None,
+        description="Rolling update of a new version: the Deployment's `strategy.rollingUpdate` "
+        "(plain Kubernetes), `predictor.deploymentStrategy.rollingUpdate` (KServe standard mode; "
+        "an error in serverless mode, where Knative rolls out revisions).",
     )
     security_context: SecurityContext | None = Field(
         default=None,

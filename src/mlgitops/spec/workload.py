@@ -13,6 +13,8 @@ from mlgitops.spec.base import SpecModel
 MOUNT_PATH_PATTERN = r"^(?:/[A-Za-z0-9_.@+-]*[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*)+$"
 MountPath = Annotated[str, Field(pattern=MOUNT_PATH_PATTERN, max_length=253)]
 _ID = Annotated[int, Field(ge=0, le=2147483647)]
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DnsSubdomain = Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
 
 
 class SecurityContext(SpecModel):
@@ -46,4 +48,56 @@ class SecurityContext(SpecModel):
         description="Directories the container may write to under a read-only root, e.g. "
         "`[/var/cache/models, /home/app/.cache]`: each becomes an `emptyDir` volume mounted there.",
         max_length=16,
+    )
+
+
+_SECONDS = Annotated[int, Field(ge=0, le=86400)]
+# A surge or unavailability: a number of pods or a percentage of the replicas (Kubernetes'
+# IntOrString in `strategy.rollingUpdate`).
+PodCount = Annotated[int, Field(ge=0, le=10000)] | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")]
+
+
+class Probe(SpecModel):
+    """One probe of the serving container; each field unset keeps mlgitops' (or on KServe,
+    Knative's and Kubernetes') default."""
+
+    path: Annotated[str, Field(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] | None = Field(
+        default=None,
+        description="HTTP path probed (`httpGet.path`); default the runtime's health endpoint. A "
+        "`tcpSocket` probe when the runtime has none and no path is written.",
+    )
+    port: Annotated[int, Field(ge=1, le=65535)] | None = Field(
+        default=None, description="Port probed (`httpGet.port`); default the serving port."
+    )
+    period_seconds: Annotated[int, Field(ge=1, le=86400)] | None = Field(
+        default=None, description="`periodSeconds`: how often the probe runs."
+    )
+    failure_threshold: Annotated[int, Field(ge=1, le=10000)] | None = Field(
+        default=None, description="`failureThreshold`: failures in a row that count."
+    )
+    initial_delay_seconds: _SECONDS | None = Field(
+        default=None, description="`initialDelaySeconds`: wait before the first probe."
+    )
+
+
+class Probes(SpecModel):
+    """The serving container's probes (container `startupProbe`, `readinessProbe`, `livenessProbe`)."""
+
+    startup: Probe | None = Field(default=None, description="`startupProbe`.")
+    readiness: Probe | None = Field(default=None, description="`readinessProbe`.")
+    liveness: Probe | None = Field(default=None, description="`livenessProbe`.")
+
+
+class Rollout(SpecModel):
+    """How a new version replaces the old pods (a rolling update)."""
+
+    max_surge: PodCount | None = Field(
+        default=None,
+        description="`rollingUpdate.maxSurge`: pods above the desired count during a rollout, a "
+        "number or a percentage; default 1 on plain Kubernetes.",
+    )
+    max_unavailable: PodCount | None = Field(
+        default=None,
+        description="`rollingUpdate.maxUnavailable`: pods that may be missing during a rollout; "
+        "default 0 on plain Kubernetes.",
     )

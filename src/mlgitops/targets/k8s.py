@@ -39,13 +39,54 @@ def container_security(sc: ir.SecurityContext) -> dict[str, Any]:
     return spec
 
 
-def writable_volumes(sc: ir.SecurityContext) -> list[dict[str, Any]]:
-    """One ``emptyDir`` volume per writable path the spec asked for."""
-    return [{"name": f"writable-{index}", "emptyDir": {}} for index in range(len(sc.writable_paths))]
+def writable_volumes(sc: ir.SecurityContext, shared_memory: str | None = None) -> list[dict[str, Any]]:
+    """One ``emptyDir`` volume per writable path the spec asked for, and ``/dev/shm``'s."""
+    volumes: list[dict[str, Any]] = [
+        {"name": f"writable-{index}", "emptyDir": {}} for index in range(len(sc.writable_paths))
+    ]
+    if shared_memory is not None:
+        volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shared_memory}})
+    return volumes
 
 
-def writable_mounts(sc: ir.SecurityContext) -> list[dict[str, Any]]:
-    return [{"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(sc.writable_paths)]
+def writable_mounts(sc: ir.SecurityContext, shared_memory: str | None = None) -> list[dict[str, Any]]:
+    mounts = [
+        {"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(sc.writable_paths)
+    ]
+    if shared_memory is not None:
+        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    return mounts
+
+
+def probe(
+    written: ir.Probe, path: str | None, port: int | str, period: int | None, failure: int | None
+) -> dict[str, Any] | None:
+    """A container probe: what the spec wrote over the target's defaults (``path`` None: a
+    ``tcpSocket`` probe); None when an explicit ``null`` removed it."""
+    if not written.enabled:
+        return None
+    path = written.path or path
+    port = written.port or port
+    spec: dict[str, Any] = (
+        {"httpGet": {"path": path, "port": port}} if path else {"tcpSocket": {"port": port}}
+    )
+    if written.initial_delay_seconds is not None:
+        spec["initialDelaySeconds"] = written.initial_delay_seconds
+    period = written.period_seconds or period
+    failure = written.failure_threshold or failure
+    if period is not None:
+        spec["periodSeconds"] = period
+    if failure is not None:
+        spec["failureThreshold"] = failure
+    return spec
+
+
+def rolling_update(rollout: ir.Rollout | None) -> dict[str, Any]:
+    """A Deployment ``strategy`` (KServe: ``deploymentStrategy``); what a ``null`` left out is
+    Kubernetes' default (25 % and 25 %)."""
+    settings = {"maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable} if rollout else {}
+    present = {key: value for key, value in settings.items() if value is not None}
+    return {"type": "RollingUpdate", **({"rollingUpdate": present} if present else {})}
 
 
 def env(variables: Iterable[ir.EnvVar]) -> list[dict[str, Any]]:
@@ -115,6 +156,7 @@ HELPERS = {
     "k8s_container_security": container_security,
     "k8s_writable_volumes": writable_volumes,
     "k8s_writable_mounts": writable_mounts,
+    "k8s_rolling_update": rolling_update,
     "as_dict": pairs,
 }
 

@@ -1,0 +1,82 @@
+"""Pod knobs and Kubernetes-native resources reach the objects of both serving targets, in the
+fields the docs name (issue 11), and the objects stay valid (vendored schemas, kubernetes-validate
+strict, through test_serving_fidelity's compile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test_serving_fidelity import SKLEARN, _compile, _project
+
+KNOBS: dict[str, Any] = {
+    "probes": {
+        "startup": {"failureThreshold": 90, "initialDelaySeconds": 5},
+        "readiness": {"path": "/ready", "periodSeconds": 3},
+        "liveness": None,
+    },
+    "sharedMemory": "2Gi",
+    "priorityClassName": "ml-serving.high",
+    "resources": {
+        "requests": {"cpu": "2", "ephemeral-storage": "10Gi"},
+        "limits": {"nvidia.com/gpu": 1, "memory": "8Gi"},
+    },
+}
+
+
+def _pod_and_container(objects: dict[str, Any], target: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    if target == "kserve":
+        predictor = objects["InferenceService/iris"]["spec"]["predictor"]
+        return predictor, predictor["model"]
+    pod = objects["Deployment/iris"]["spec"]["template"]["spec"]
+    return pod, pod["containers"][0]
+
+
+@pytest.mark.parametrize("target", ["kserve", "kubernetes"])
+def test_pod_knobs_reach_the_pod(tmp_path: Path, target: str) -> None:
+    serving = {**SKLEARN, **KNOBS, "deploymentMode": "standard", "rollout": {"maxSurge": "50%"}}
+    objects, _ = _compile(_project(tmp_path, target, serving))
+    pod, container = _pod_and_container(objects, target)
+    assert pod["priorityClassName"] == "ml-serving.high"
+    assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}} in pod["volumes"]
+    assert {"name": "dshm", "mountPath": "/dev/shm"} in container["volumeMounts"]
+    assert container["resources"] == {
+        # the shorthand default memory request stays beside the native entries; limits default
+        # to the requests for each name, written limits win
+        "requests": {"cpu": "2", "memory": "1Gi", "ephemeral-storage": "10Gi"},
+        "limits": {"cpu": "2", "memory": "8Gi", "ephemeral-storage": "10Gi", "nvidia.com/gpu": "1"},
+    }
+    assert "livenessProbe" not in container  # an explicit null: no probe
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["readinessProbe"]["periodSeconds"] == 3
+    assert container["startupProbe"]["failureThreshold"] == 90
+    assert container["startupProbe"]["initialDelaySeconds"] == 5
+    if target == "kserve":  # KServe's own default for what the spec did not write
+        assert pod["deploymentStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "50%"}}
+    else:  # mlgitops' maxUnavailable 0 stays under the written maxSurge
+        rolling = {"maxSurge": "50%", "maxUnavailable": 0}
+        assert objects["Deployment/iris"]["spec"]["strategy"] == {
+            "type": "RollingUpdate",
+            "rollingUpdate": rolling,
+        }
+
+
+def test_limits_only(tmp_path: Path) -> None:
+    """requests: null leaves only the limits (Kubernetes takes them as the requests)."""
+    serving = {**SKLEARN, "resources": {"requests": None, "limits": {"cpu": "1", "memory": "2Gi"}}}
+    objects, _ = _compile(_project(tmp_path, "kubernetes", serving))
+    _, container = _pod_and_container(objects, "kubernetes")
+    assert container["resources"] == {"limits": {"cpu": "1", "memory": "2Gi"}}
+
+
+def test_kubernetes_keeps_its_rollout_default_and_null_leaves_kubernetes_own(tmp_path: Path) -> None:
+    objects, _ = _compile(_project(tmp_path / "a", "kubernetes", dict(SKLEARN)))
+    rolling = {"maxSurge": 1, "maxUnavailable": 0}
+    assert objects["Deployment/iris"]["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": rolling,
+    }
+    objects, _ = _compile(_project(tmp_path / "b", "kubernetes", {**SKLEARN, "rollout": None}))
+    assert objects["Deployment/iris"]["spec"]["strategy"] == {"type": "RollingUpdate"}
