@@ -105,6 +105,18 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Probes": ("model", ("spec", "serving", "probes"), {}),
     "Probe": ("model", ("spec", "serving", "probes", "readiness"), {}),
     "Rollout": ("model", ("spec", "serving", "rollout"), {}),
+    "ContainerPort": ("model", ("spec", "serving", "ports", 0), {"name": "grpc", "port": 8001}),
+    "Service": ("model", ("spec", "serving", "service"), {}),
+    "Volume": (
+        "model",
+        ("spec", "serving", "volumes", 0),
+        {"name": "data", "mountPath": "/data", "secret": "s"},
+    ),
+    "NfsSource": (
+        "model",
+        ("spec", "serving", "volumes", 0),
+        {"name": "data", "mountPath": "/data", "nfs": {"server": "nfs.example", "path": "/exports"}},
+    ),
     "SecurityContext": ("model", ("spec", "serving", "securityContext"), {}),
     "Canary": ("model", ("spec", "deployments", "prod", "canary"), {"version": "1.1.0", "traffic": 10}),
     "DataSource": ("model", ("spec", "data", 0), {}),
@@ -193,6 +205,15 @@ VALUES: dict[str | Field, Any] = {
     ("Probe", "periodSeconds"): 77,
     ("Probe", "failureThreshold"): 77,
     ("Probe", "initialDelaySeconds"): 77,
+    ("ContainerPort", "port"): 7777,
+    ("ContainerPort", "name"): "sentinel",
+    ("Service", "name"): "sentinel-svc",
+    ("Service", "port"): 7777,
+    ("Volume", "mountPath"): "/sentinel",
+    ("Volume", "persistentVolumeClaim"): None,  # see REPLACE
+    ("Volume", "readOnly"): False,
+    ("Volume", "configMap"): None,
+    ("Volume", "secret"): "sentinel-secret",
     ("Rollout", "maxSurge"): "77%",
     ("Rollout", "maxUnavailable"): "77%",
     ("SecurityContext", "runAsUser"): 7777,
@@ -302,6 +323,21 @@ CONTEXT: dict[Field, Callable[[dict[str, Doc]], None]] = {
 # Fields whose change takes more than setting one value (done instead of placing it).
 REPLACE: dict[Field, Callable[[dict[str, Doc]], None]] = {
     ("Environment", "name"): _renamed_environment,
+    # one source per volume: a PVC or ConfigMap volume replaces the placed Secret one
+    ("Volume", "persistentVolumeClaim"): lambda docs: _serving(docs).update(
+        volumes=[{"name": "data", "mountPath": "/data", "persistentVolumeClaim": "sentinel-claim"}]
+    ),
+    ("Volume", "configMap"): lambda docs: _serving(docs).update(
+        volumes=[{"name": "data", "mountPath": "/data", "configMap": "sentinel-config"}]
+    ),
+    ("NfsSource", "server"): lambda docs: _serving(docs).update(
+        volumes=[{"name": "data", "mountPath": "/data", "nfs": {"server": "sentinel.example", "path": "/x"}}]
+    ),
+    ("NfsSource", "path"): lambda docs: _serving(docs).update(
+        volumes=[
+            {"name": "data", "mountPath": "/data", "nfs": {"server": "nfs.example", "path": "/sentinel"}}
+        ]
+    ),
     # mlgitops' default minReplicas (1) contradicts scaling to zero: 0 goes with it
     ("Autoscaling", "scaleToZero"): lambda docs: _serving(docs).update(
         autoscaling={"scaleToZero": True, "minReplicas": 0}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from test_serving_fidelity import SKLEARN, _compile, _project
+from test_serving_fidelity import SKLEARN, _codes, _compile, _project
 
 KNOBS: dict[str, Any] = {
     "probes": {
@@ -80,3 +80,48 @@ def test_kubernetes_keeps_its_rollout_default_and_null_leaves_kubernetes_own(tmp
     }
     objects, _ = _compile(_project(tmp_path / "b", "kubernetes", {**SKLEARN, "rollout": None}))
     assert objects["Deployment/iris"]["spec"]["strategy"] == {"type": "RollingUpdate"}
+
+
+VOLUMES = [
+    {"name": "models", "mountPath": "/models", "persistentVolumeClaim": "model-store"},
+    {"name": "config", "mountPath": "/etc/app", "configMap": "app-config"},
+    {"name": "creds", "mountPath": "/var/run/creds", "secret": "app-creds"},
+]
+
+
+@pytest.mark.parametrize("target", ["kserve", "kubernetes"])
+def test_ports_and_volumes_reach_the_pod(tmp_path: Path, target: str) -> None:
+    serving = {
+        **SKLEARN,
+        "deploymentMode": "standard",
+        "ports": [{"name": "grpc", "port": 8001}],
+        "volumes": VOLUMES,
+    }
+    objects, _ = _compile(_project(tmp_path, target, serving))
+    pod, container = _pod_and_container(objects, target)
+    assert {"name": "grpc", "containerPort": 8001, "protocol": "TCP"} in container["ports"]
+    assert {"name": "models", "persistentVolumeClaim": {"claimName": "model-store", "readOnly": True}} in pod[
+        "volumes"
+    ]
+    assert {"name": "config", "configMap": {"name": "app-config"}} in pod["volumes"]
+    assert {"name": "creds", "secret": {"secretName": "app-creds"}} in pod["volumes"]
+    assert {"name": "models", "mountPath": "/models", "readOnly": True} in container["volumeMounts"]
+
+
+def test_the_plain_service_takes_its_name_and_port(tmp_path: Path) -> None:
+    serving = {**SKLEARN, "service": {"name": "iris-api", "port": 8080}}
+    objects, _ = _compile(_project(tmp_path, "kubernetes", serving))
+    assert objects["Service/iris-api"]["spec"]["ports"][0]["port"] == 8080
+
+
+def test_an_nfs_volume_is_a_relaxation(tmp_path: Path) -> None:
+    """Pod Security "restricted" allows no NFS volume: validate lists it (MLG336)."""
+    nfs = {"name": "models", "mountPath": "/models", "nfs": {"server": "10.0.0.5", "path": "/exports/models"}}
+    root = _project(tmp_path, "kubernetes", {**SKLEARN, "volumes": [nfs]})
+    objects, _ = _compile(root)
+    pod, _ = _pod_and_container(objects, "kubernetes")
+    assert {
+        "name": "models",
+        "nfs": {"server": "10.0.0.5", "path": "/exports/models", "readOnly": True},
+    } in pod["volumes"]
+    assert "MLG336" in _codes(root)

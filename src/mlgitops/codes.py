@@ -104,7 +104,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
         CodeInfo("MLG336", "pod hardening relaxed by the spec", Severity.NOTE),
-        CodeInfo("MLG337", "serving setting the KServe deployment mode cannot honour", _E),
+        CodeInfo("MLG337", "serving setting KServe (or its deployment mode) cannot honour", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -20,6 +20,7 @@ from mlgitops.ir.types import (
     MetricSelectors,
     Model,
     Monitoring,
+    Port,
     Probe,
     Probes,
     Project,
@@ -31,6 +32,7 @@ from mlgitops.ir.types import (
     Serving,
     Toleration,
     Training,
+    Volume,
 )
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "MetricSelectors",
     "Model",
     "Monitoring",
+    "Port",
     "Probe",
     "Probes",
     "Project",
@@ -60,4 +63,5 @@ __all__ = [
     "Serving",
     "Toleration",
     "Training",
+    "Volume",
 ]

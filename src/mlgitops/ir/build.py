@@ -12,6 +12,7 @@ from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
 from mlgitops.spec.model import ModelSpec
+from mlgitops.spec.workload import Volume as VolumeSpec
 from mlgitops.validate import ValidatedModel
 
 LABEL_PREFIX = "mlgitops.dev"
@@ -157,7 +158,24 @@ def _serving(serving: Merged, model: str, version: str) -> ir.Serving:
         shared_memory=values.get("sharedMemory"),
         priority_class_name=values.get("priorityClassName"),
         rollout=_rollout(values.get("rollout")),
+        ports=tuple(ir.Port(p.name, p.port, p.protocol) for p in values.get("ports") or ()),
+        service_name=(values.get("service") or {}).get("name"),
+        service_port=(values.get("service") or {}).get("port"),
+        volumes=tuple(_volume(v) for v in values.get("volumes") or ()),
     )
+
+
+def _volume(spec: VolumeSpec) -> ir.Volume:
+    source: tuple[tuple[str, str], ...]
+    if spec.persistent_volume_claim is not None:
+        kind, source = "persistentVolumeClaim", (("claimName", spec.persistent_volume_claim),)
+    elif spec.nfs is not None:
+        kind, source = "nfs", (("server", spec.nfs.server), ("path", spec.nfs.path))
+    elif spec.config_map is not None:
+        kind, source = "configMap", (("name", spec.config_map),)
+    else:
+        kind, source = "secret", (("secretName", spec.secret or ""),)
+    return ir.Volume(spec.name, spec.mount_path, spec.read_only, ((kind, source),))
 
 
 def _probes(values: Mapping[str, Any], cleared: Callable[..., bool]) -> ir.Probes:

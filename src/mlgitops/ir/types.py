@@ -121,6 +121,29 @@ class Rollout:
 
 
 @dataclass(frozen=True, slots=True)
+class Port:
+    name: str
+    port: int
+    protocol: str
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """A mounted volume; ``source`` is the pod volume's source (e.g. ``{"nfs": {...}}``) as
+    Kubernetes spells it."""
+
+    name: str
+    mount_path: str
+    read_only: bool
+    source: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @property
+    def relaxes_restricted(self) -> bool:
+        """Pod Security "restricted" allows no NFS volume."""
+        return any(kind == "nfs" for kind, _ in self.source)
+
+
+@dataclass(frozen=True, slots=True)
 class Container:
     """A container the user supplies (custom predictor, transformer)."""
 
@@ -158,6 +181,10 @@ class Serving:
     shared_memory: str | None = None  # sizeLimit of a /dev/shm emptyDir
     priority_class_name: str | None = None
     rollout: Rollout | None = None
+    ports: tuple[Port, ...] = ()
+    service_name: str | None = None  # plain Kubernetes: default the model name
+    service_port: int | None = None  # plain Kubernetes: default 80
+    volumes: tuple[Volume, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

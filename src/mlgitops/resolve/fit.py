@@ -102,19 +102,36 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
 
 
 def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
-    """Knative owns the rollout of a serverless InferenceService's revisions: no Deployment
-    strategy of ours would reach it."""
-    if serving.get("deploymentMode") != "serverless" or not serving.get("rollout"):
+    """What KServe does itself: Knative rolls out a serverless InferenceService's revisions and
+    serves one port; KServe names and exposes the Services."""
+    if serving.get("service"):
+        yield make(
+            "MLG337",
+            f"KServe cannot honour service in {ENVIRONMENT}: it names and exposes the "
+            "InferenceService's Services itself",
+            at("service"),
+            "remove service (it sets the plain-Kubernetes Service), or use serving: kubernetes",
+            environment=env,
+        )
+    if serving.get("deploymentMode") != "serverless":
         return
-    yield make(
-        "MLG337",
-        f"KServe serverless mode cannot honour rollout in {ENVIRONMENT}: Knative rolls out each "
-        "revision itself (deploymentStrategy applies in standard mode only)",
-        at("rollout"),
-        "set deploymentMode: standard, or remove rollout (tune Knative's rollout-duration instead)",
-        related=_present(where("deploymentMode")),
-        environment=env,
-    )
+    for key, why, instead in (
+        (
+            "rollout",
+            "Knative rolls out each revision itself (deploymentStrategy applies in standard mode only)",
+            "remove rollout (tune Knative's rollout-duration instead)",
+        ),
+        ("ports", "Knative serves a single container port", "remove ports"),
+    ):
+        if serving.get(key):
+            yield make(
+                "MLG337",
+                f"KServe serverless mode cannot honour {key} in {ENVIRONMENT}: {why}",
+                at(key),
+                f"set deploymentMode: standard, or {instead}",
+                related=_present(where("deploymentMode")),
+                environment=env,
+            )
 
 
 def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:

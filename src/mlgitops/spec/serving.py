@@ -22,7 +22,15 @@ from mlgitops.spec.types import (
     Quantity,
     Text,
 )
-from mlgitops.spec.workload import DnsSubdomain, Probes, Rollout, SecurityContext
+from mlgitops.spec.workload import (
+    ContainerPort,
+    DnsSubdomain,
+    Probes,
+    Rollout,
+    SecurityContext,
+    Service,
+    Volume,
+)
 
 Runtime = Literal[
     "sklearn",
@@ -186,6 +194,25 @@ class ServingSpec(SpecModel):
         description="Rolling update of a new version: the Deployment's `strategy.rollingUpdate` "
         "(plain Kubernetes), `predictor.deploymentStrategy.rollingUpdate` (KServe standard mode; "
         "an error in serverless mode, where Knative rolls out revisions).",
+    )
+    ports: list[ContainerPort] | None = Field(
+        default=None,
+        description="Extra named container ports (container `ports`, after `http` and Triton's "
+        "`metrics`), e.g. `[{name: grpc, port: 8001}]`. KServe: standard mode only (Knative "
+        "serves one port), written after the serving port `http1`.",
+        max_length=16,
+    )
+    service: Service | None = Field(
+        default=None,
+        description="Name and port of the plain-Kubernetes Service (`metadata.name`, `ports[0].port`); "
+        "an error on KServe, which names and exposes its own Services.",
+    )
+    volumes: list[Volume] | None = Field(
+        default=None,
+        description="Volumes mounted into the serving container (pod `volumes` + container "
+        "`volumeMounts`): a PersistentVolumeClaim, an NFS export, a ConfigMap or a Secret, read-only "
+        "by default.",
+        max_length=32,
     )
     security_context: SecurityContext | None = Field(
         default=None,

@@ -3,9 +3,9 @@ runs): the security context a model may relax, explicitly and visibly."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from mlgitops.spec.base import SpecModel
 
@@ -15,6 +15,8 @@ MountPath = Annotated[str, Field(pattern=MOUNT_PATH_PATTERN, max_length=253)]
 _ID = Annotated[int, Field(ge=0, le=2147483647)]
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DnsSubdomain = Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]
+# A Service name: a DNS-1035 label (starts with a letter).
+DnsLabelName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
 
 
 class SecurityContext(SpecModel):
@@ -101,3 +103,98 @@ class Rollout(SpecModel):
         description="`rollingUpdate.maxUnavailable`: pods that may be missing during a rollout; "
         "default 0 on plain Kubernetes.",
     )
+
+
+# Names of the ports and volumes mlgitops itself puts in the pod.
+RESERVED_PORT_NAMES = frozenset({"http", "http1", "metrics"})
+RESERVED_VOLUME_NAMES = frozenset({"model", "tmp", "dshm"})
+
+
+def _not_reserved(value: str, reserved: frozenset[str] | set[str]) -> str:
+    if value in reserved:
+        from pydantic_core import PydanticCustomError
+
+        raise PydanticCustomError("MLG206", f"{value!r} is a name mlgitops gives its own port or volume", {})
+    return value
+
+
+# An IANA service name, as Kubernetes requires of a port name.
+PORT_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$"
+_PORT = Annotated[int, Field(ge=1, le=65535)]
+
+
+class ContainerPort(SpecModel):
+    """An extra named port of the serving container (container `ports`), e.g. gRPC or metrics."""
+
+    name: Annotated[str, Field(pattern=PORT_NAME_PATTERN)] = Field(
+        description="Port name (at most 15 characters, not `http` or `metrics`, which mlgitops names)."
+    )
+    port: _PORT = Field(description="`containerPort`.")
+    protocol: Literal["TCP", "UDP", "SCTP"] = Field(default="TCP", description="`protocol`.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_ours(cls, value: str) -> str:
+        return _not_reserved(value, RESERVED_PORT_NAMES)
+
+
+class Service(SpecModel):
+    """The plain-Kubernetes Service in front of the model's pods."""
+
+    name: DnsLabelName | None = Field(
+        default=None, description="Service `metadata.name`; default the model name."
+    )
+    port: _PORT | None = Field(default=None, description="Service port (`ports[0].port`); default 80.")
+
+
+class Volume(SpecModel):
+    """A volume mounted into the serving container: exactly one source is set."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] = Field(
+        description="Volume name (pod `volumes[].name`); not `model`, `tmp`, `dshm` or `writable-N`."
+    )
+    mount_path: MountPath = Field(description="`volumeMounts[].mountPath`.")
+    read_only: bool = Field(
+        default=True, description="`volumeMounts[].readOnly`; default `true` (a model volume is read-only)."
+    )
+    persistent_volume_claim: DnsSubdomain | None = Field(
+        default=None,
+        description="`persistentVolumeClaim.claimName` (mounted read-only unless `readOnly: false`).",
+    )
+    nfs: NfsSource | None = Field(
+        default=None,
+        description='An NFS export (`nfs`); not allowed by Pod Security "restricted", so a '
+        "relaxation (MLG336).",
+    )
+    config_map: DnsSubdomain | None = Field(default=None, description="`configMap.name`.")
+    secret: DnsSubdomain | None = Field(default=None, description="`secret.secretName`.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_ours(cls, value: str) -> str:
+        if value.startswith("writable-"):
+            return _not_reserved(value, {value})  # writable-N: the emptyDirs of writablePaths
+        return _not_reserved(value, RESERVED_VOLUME_NAMES)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Volume:
+        sources = [self.persistent_volume_claim, self.nfs, self.config_map, self.secret]
+        if sum(source is not None for source in sources) != 1:
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError(
+                "MLG206", "set exactly one of persistentVolumeClaim, nfs, configMap and secret", {}
+            )
+        return self
+
+
+class NfsSource(SpecModel):
+    """An NFS export."""
+
+    server: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.:\[\]]{0,252})$")] = Field(
+        description="`nfs.server`: host name or IP address."
+    )
+    path: MountPath = Field(description="`nfs.path`: the exported directory.")
+
+
+Volume.model_rebuild()

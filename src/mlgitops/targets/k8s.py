@@ -39,23 +39,43 @@ def container_security(sc: ir.SecurityContext) -> dict[str, Any]:
     return spec
 
 
-def writable_volumes(sc: ir.SecurityContext, shared_memory: str | None = None) -> list[dict[str, Any]]:
-    """One ``emptyDir`` volume per writable path the spec asked for, and ``/dev/shm``'s."""
-    volumes: list[dict[str, Any]] = [
+def writable_volumes(
+    sc: ir.SecurityContext, shared_memory: str | None = None, volumes: tuple[ir.Volume, ...] = ()
+) -> list[dict[str, Any]]:
+    """One ``emptyDir`` per writable path the spec asked for, ``/dev/shm``'s, and the spec's volumes."""
+    out: list[dict[str, Any]] = [
         {"name": f"writable-{index}", "emptyDir": {}} for index in range(len(sc.writable_paths))
     ]
     if shared_memory is not None:
-        volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shared_memory}})
-    return volumes
+        out.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shared_memory}})
+    for volume in volumes:
+        entry: dict[str, Any] = {"name": volume.name}
+        for kind, fields in volume.source:
+            entry[kind] = dict(fields)
+            if kind in ("persistentVolumeClaim", "nfs") and volume.read_only:
+                entry[kind]["readOnly"] = True
+        out.append(entry)
+    return out
 
 
-def writable_mounts(sc: ir.SecurityContext, shared_memory: str | None = None) -> list[dict[str, Any]]:
-    mounts = [
+def writable_mounts(
+    sc: ir.SecurityContext, shared_memory: str | None = None, volumes: tuple[ir.Volume, ...] = ()
+) -> list[dict[str, Any]]:
+    mounts: list[dict[str, Any]] = [
         {"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(sc.writable_paths)
     ]
     if shared_memory is not None:
         mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    for volume in volumes:
+        mount: dict[str, Any] = {"name": volume.name, "mountPath": volume.mount_path}
+        if volume.read_only:
+            mount["readOnly"] = True
+        mounts.append(mount)
     return mounts
+
+
+def extra_ports(ports: tuple[ir.Port, ...]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in ports]
 
 
 def probe(
@@ -157,6 +177,7 @@ HELPERS = {
     "k8s_writable_volumes": writable_volumes,
     "k8s_writable_mounts": writable_mounts,
     "k8s_rolling_update": rolling_update,
+    "k8s_extra_ports": extra_ports,
     "as_dict": pairs,
 }
 

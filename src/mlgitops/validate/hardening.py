@@ -51,6 +51,13 @@ def _serving_relaxations(serving: Merged) -> Iterator[tuple[str, Origin]]:
     for path, origin in sorted(serving.nulls.items()):
         if path[0] == _KEY:
             yield f"{'.'.join(path)}: null", origin
+    for index, volume in enumerate(serving.get("volumes") or ()):
+        found = serving.origin("volumes")
+        if volume.nfs is not None and found is not None:
+            yield (
+                f"volumes[{index}] {volume.name!r} is an NFS volume, which Pod Security restricted forbids",
+                found,
+            )
     written = serving.get(_KEY)
     if isinstance(written, dict):
         for key in sorted(written):
