@@ -74,6 +74,53 @@ BASES: dict[str, Callable[[Doc, Doc], None] | None] = {
     "kubernetes+flux+gitlab+artifact": _base_b,
 }
 
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+_PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+_NODE_REQUIRED = ("spec", "serving", "affinity", "nodeAffinity", _REQUIRED)
+_NODE_PREFERRED = ("spec", "serving", "affinity", "nodeAffinity", _PREFERRED)
+_SPREAD = ("spec", "serving", "topologySpreadConstraints", 0)
+_TERM = {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "iris"}}}
+
+
+def _scheduling(docs: dict[str, Any]) -> None:
+    """Every scheduling object with each definition's required fields, for the fields to change."""
+    docs["model"]["spec"]["serving"]["affinity"] = {
+        "nodeAffinity": {
+            _REQUIRED: {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+                ]
+            },
+            _PREFERRED: [
+                {"weight": 10, "preference": {"matchExpressions": [{"key": "zone", "operator": "Exists"}]}}
+            ],
+        },
+        "podAffinity": {_REQUIRED: [copy.deepcopy(_TERM)]},
+        "podAntiAffinity": {_PREFERRED: [{"weight": 10, "podAffinityTerm": copy.deepcopy(_TERM)}]},
+    }
+    docs["model"]["spec"]["serving"]["topologySpreadConstraints"] = [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule",  # minDomains needs it
+            "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["iris"]}]},
+        }
+    ]
+
+
+DEFINITION_CONTEXT: dict[str, Callable[[dict[str, Any]], None]] = dict.fromkeys(
+    (
+        "NodeSelectorRequirement",
+        "PreferredSchedulingTerm",
+        "PodAffinityTerm",
+        "WeightedPodAffinityTerm",
+        "LabelSelector",
+        "LabelSelectorRequirement",
+        "TopologySpreadConstraint",
+    ),
+    _scheduling,
+)
+
 # definition → (document, path to an instance of it, the instance created when the base has none)
 PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Project": ("project", (), {}),
@@ -105,6 +152,22 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Probes": ("model", ("spec", "serving", "probes"), {}),
     "Probe": ("model", ("spec", "serving", "probes", "readiness"), {}),
     "Rollout": ("model", ("spec", "serving", "rollout"), {}),
+    # Kubernetes' scheduling objects: DEFINITION_CONTEXT builds the structure around them
+    "NodeSelectorRequirement": (
+        "model",
+        (*_NODE_REQUIRED, "nodeSelectorTerms", 0, "matchExpressions", 0),
+        {},
+    ),
+    "PreferredSchedulingTerm": ("model", (*_NODE_PREFERRED, 0), {}),
+    "PodAffinityTerm": ("model", ("spec", "serving", "affinity", "podAffinity", _REQUIRED, 0), {}),
+    "WeightedPodAffinityTerm": (
+        "model",
+        ("spec", "serving", "affinity", "podAntiAffinity", _PREFERRED, 0),
+        {},
+    ),
+    "LabelSelector": ("model", (*_SPREAD, "labelSelector"), {}),
+    "LabelSelectorRequirement": ("model", (*_SPREAD, "labelSelector", "matchExpressions", 0), {}),
+    "TopologySpreadConstraint": ("model", _SPREAD, {}),
     "ContainerPort": ("model", ("spec", "serving", "ports", 0), {"name": "grpc", "port": 8001}),
     "Service": ("model", ("spec", "serving", "service"), {}),
     "Volume": (
@@ -205,6 +268,12 @@ VALUES: dict[str | Field, Any] = {
     ("Probe", "periodSeconds"): 77,
     ("Probe", "failureThreshold"): 77,
     ("Probe", "initialDelaySeconds"): 77,
+    "values": ["sentinel"],
+    "topologyKey": "sentinel.example/key",
+    "namespaces": ["sentinel-ns"],
+    "matchLabelKeys": ["sentinel"],
+    "mismatchLabelKeys": ["sentinel"],
+    "matchLabels": {"sentinel": "yes"},
     ("ContainerPort", "port"): 7777,
     ("ContainerPort", "name"): "sentinel",
     ("Service", "name"): "sentinel-svc",
@@ -545,8 +614,9 @@ def test_every_field_reaches_the_output_or_is_refused(
         docs = _docs(base)
         name = f"{field[0]}.{field[1]}"
         baseline = baselines[base]
-        if field in CONTEXT:
-            CONTEXT[field](docs)
+        context = CONTEXT.get(field) or DEFINITION_CONTEXT.get(field[0])
+        if context is not None:
+            context(docs)
             kind, before = _outcome(_write(tmp_path_factory.mktemp("context"), docs))
             assert kind == "ok" and isinstance(before, dict), (
                 f"{name}: its context does not compile: {before}"

@@ -125,3 +125,52 @@ def test_an_nfs_volume_is_a_relaxation(tmp_path: Path) -> None:
         "nfs": {"server": "10.0.0.5", "path": "/exports/models", "readOnly": True},
     } in pod["volumes"]
     assert "MLG336" in _codes(root)
+
+
+AFFINITY = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {
+                    "matchExpressions": [
+                        {"key": "nvidia.com/gpu.product", "operator": "In", "values": ["A100"]}
+                    ]
+                }
+            ]
+        }
+    },
+    "podAntiAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {
+                "weight": 100,
+                "podAffinityTerm": {
+                    "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "iris"}},
+                    "topologyKey": "kubernetes.io/hostname",
+                },
+            }
+        ]
+    },
+}
+SPREAD = [
+    {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "iris"}},
+    }
+]
+
+
+@pytest.mark.parametrize("target", ["kserve", "kubernetes"])
+def test_affinity_and_spread_pass_through(tmp_path: Path, target: str) -> None:
+    serving = {**SKLEARN, "affinity": AFFINITY, "topologySpreadConstraints": SPREAD}
+    objects, _ = _compile(_project(tmp_path, target, serving))
+    pod, _ = _pod_and_container(objects, target)
+    assert pod["affinity"] == AFFINITY
+    assert pod["topologySpreadConstraints"] == SPREAD
+
+
+def test_affinity_is_checked_as_kubernetes_defines_it(tmp_path: Path) -> None:
+    wrong = {"nodeAffinity": {"requiredDuringScheduling": {}}}
+    root = _project(tmp_path, "kubernetes", {**SKLEARN, "affinity": wrong})
+    assert "MLG201" in _codes(root)  # an unknown field, as the API server would refuse it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,6 +12,7 @@ from mlgitops.ir.convert import env_vars, resources_from_tree, security_context,
 from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
+from mlgitops.spec.base import SpecModel
 from mlgitops.spec.model import ModelSpec
 from mlgitops.spec.workload import Volume as VolumeSpec
 from mlgitops.validate import ValidatedModel
@@ -162,7 +164,27 @@ def _serving(serving: Merged, model: str, version: str) -> ir.Serving:
         service_name=(values.get("service") or {}).get("name"),
         service_port=(values.get("service") or {}).get("port"),
         volumes=tuple(_volume(v) for v in values.get("volumes") or ()),
+        affinity=_passed_through(values.get("affinity")),
+        topology_spread_constraints=_passed_through(values.get("topologySpreadConstraints")),
     )
+
+
+def _passed_through(value: Any) -> str | None:
+    """A Kubernetes object the spec passes through, as canonical JSON (merged mappings are dicts
+    of spec objects, lists hold spec objects)."""
+    if not value:
+        return None
+    return json.dumps(_plain(value), sort_keys=False, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SpecModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _volume(spec: VolumeSpec) -> ir.Volume:

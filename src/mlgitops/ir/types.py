@@ -185,6 +185,10 @@ class Serving:
     service_name: str | None = None  # plain Kubernetes: default the model name
     service_port: int | None = None  # plain Kubernetes: default 80
     volumes: tuple[Volume, ...] = ()
+    # Kubernetes objects passed through as written, kept as canonical JSON text so the IR stays
+    # frozen and hashable; the targets parse them back.
+    affinity: str | None = None
+    topology_spread_constraints: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

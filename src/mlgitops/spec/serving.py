@@ -11,6 +11,7 @@ from pydantic import Field
 
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.common import EnvMap, Resources, Toleration
+from mlgitops.spec.scheduling import Affinity, TopologySpreadConstraint
 from mlgitops.spec.types import (
     ArtifactUri,
     DnsLabel,
@@ -213,6 +214,17 @@ class ServingSpec(SpecModel):
         "`volumeMounts`): a PersistentVolumeClaim, an NFS export, a ConfigMap or a Secret, read-only "
         "by default.",
         max_length=32,
+    )
+    affinity: Affinity | None = Field(
+        default=None,
+        description="Pod `affinity` (node, pod and pod anti-affinity), passed through as Kubernetes "
+        "spells it (KServe: `predictor.affinity`); merged across layers key by key.",
+    )
+    topology_spread_constraints: list[TopologySpreadConstraint] | None = Field(
+        default=None,
+        description="Pod `topologySpreadConstraints`, passed through as Kubernetes spells them "
+        "(KServe: `predictor.topologySpreadConstraints`).",
+        max_length=16,
     )
     security_context: SecurityContext | None = Field(
         default=None,

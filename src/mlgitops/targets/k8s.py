@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -72,6 +73,11 @@ def writable_mounts(
             mount["readOnly"] = True
         mounts.append(mount)
     return mounts
+
+
+def passed_through(text: str | None) -> Any:
+    """A Kubernetes object the spec passed through (the IR keeps it as JSON text)."""
+    return None if text is None else json.loads(text)
 
 
 def extra_ports(ports: tuple[ir.Port, ...]) -> list[dict[str, Any]]:
@@ -178,6 +184,7 @@ HELPERS = {
     "k8s_writable_mounts": writable_mounts,
     "k8s_rolling_update": rolling_update,
     "k8s_extra_ports": extra_ports,
+    "k8s_passed_through": passed_through,
     "as_dict": pairs,
 }
 
