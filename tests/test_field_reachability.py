@@ -195,6 +195,7 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Alerts": ("model", ("spec", "monitoring", "alerts"), {}),
     "MetricSelectors": ("model", ("spec", "monitoring", "metrics"), {}),
     "Lifecycle": ("model", ("spec", "lifecycle"), {}),
+    "Scrape": ("model", ("spec", "monitoring", "scrape"), {}),
 }
 
 # Values for what the schema alone cannot give (text with a grammar, mappings, lists, and
@@ -274,6 +275,8 @@ VALUES: dict[str | Field, Any] = {
     "matchLabelKeys": ["sentinel"],
     "mismatchLabelKeys": ["sentinel"],
     "matchLabels": {"sentinel": "yes"},
+    ("Scrape", "port"): "sentinel",
+    ("Scrape", "path"): "/sentinel",
     ("ContainerPort", "port"): 7777,
     ("ContainerPort", "name"): "sentinel",
     ("Service", "name"): "sentinel-svc",
@@ -372,6 +375,10 @@ def _renamed_environment(docs: dict[str, Doc]) -> None:
 CONTEXT: dict[Field, Callable[[dict[str, Doc]], None]] = {
     ("Autoscaling", "customMetric"): _keda,
     ("Autoscaling", "prometheusUrl"): _keda,
+    # a port to name: standard mode (KServe serves one port in serverless)
+    ("Scrape", "port"): lambda docs: _serving(docs).update(
+        deploymentMode="standard", ports=[{"name": "sentinel", "port": 9100}]
+    ),
     ("Resources", "gpuResource"): lambda docs: _serving(docs).update(resources={"gpu": 1}),
     ("Canary", "version"): _dev_version,
     ("Deployment", "version"): _dev_version,

@@ -174,3 +174,17 @@ def test_affinity_is_checked_as_kubernetes_defines_it(tmp_path: Path) -> None:
     wrong = {"nodeAffinity": {"requiredDuringScheduling": {}}}
     root = _project(tmp_path, "kubernetes", {**SKLEARN, "affinity": wrong})
     assert "MLG201" in _codes(root)  # an unknown field, as the API server would refuse it
+
+
+@pytest.mark.parametrize("target", ["kserve", "kubernetes"])
+def test_the_monitor_scrapes_the_port_and_path_written(tmp_path: Path, target: str) -> None:
+    serving = {**SKLEARN, "deploymentMode": "standard", "ports": [{"name": "stats", "port": 9100}]}
+    monitoring = {"scrape": {"port": "stats", "path": "/stats"}}
+    objects, _ = _compile(_project(tmp_path, target, serving, monitoring))
+    if target == "kserve":
+        endpoints = objects["PodMonitor/iris"]["spec"]["podMetricsEndpoints"]
+    else:
+        endpoints = objects["ServiceMonitor/iris"]["spec"]["endpoints"]
+        service_ports = objects["Service/iris"]["spec"]["ports"]
+        assert {"name": "stats", "port": 9100, "targetPort": "stats", "protocol": "TCP"} in service_ports
+    assert endpoints == [{"port": "stats", "path": "/stats"}]

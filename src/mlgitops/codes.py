@@ -105,6 +105,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
         CodeInfo("MLG336", "pod hardening relaxed by the spec", Severity.NOTE),
         CodeInfo("MLG337", "serving setting KServe (or its deployment mode) cannot honour", _E),
+        CodeInfo("MLG338", "scrape port not on the model's pods", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

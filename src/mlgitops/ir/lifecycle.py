@@ -113,4 +113,12 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     metrics = (
         ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit) if m else ir.MetricSelectors()
     )
-    return ir.Monitoring(tuple(slos), drift, alerts, metrics)
+    scrape = spec.scrape
+    return ir.Monitoring(
+        tuple(slos),
+        drift,
+        alerts,
+        metrics,
+        scrape_port=scrape.port if scrape else None,
+        scrape_path=scrape.path if scrape else None,
+    )

@@ -320,6 +320,8 @@ class Monitoring:
     drift: Drift | None
     alerts: Alerts
     metrics: MetricSelectors = MetricSelectors()
+    scrape_port: str | None = None  # None: the serving target's default
+    scrape_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

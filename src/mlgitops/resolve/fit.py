@@ -46,6 +46,7 @@ def check(
         yield from _kserve_annotations(serving, env, at, where)
         yield from _kserve_serverless(serving, env, at, where)
     yield from _triton_latency(serving, target, model)
+    yield from _scrape_port(serving, target, env, model)
 
 
 def _artifact(serving: Merged, target: str, at: Locate) -> Iterator[Diagnostic]:
@@ -194,3 +195,35 @@ def _triton_latency(serving: Merged, target: str, model: ValidatedModel) -> Iter
 
 def _present(location: Location | None) -> list[Location]:
     return [location] if location is not None else []
+
+
+def _scrape_port(serving: Merged, target: str, env: str, model: ValidatedModel) -> Iterator[Diagnostic]:
+    """``monitoring.scrape.port`` must name a port of the model's pods in every environment."""
+    monitoring = model.spec.spec.monitoring
+    port = monitoring.scrape.port if monitoring and monitoring.scrape else None
+    if port is None:
+        return
+    extra = [p.name for p in serving.get("ports") or ()]
+    if target == "kubernetes":
+        named = [
+            "http",
+            *(["metrics"] if serving.get("runtime") in platforms.TRITON_RUNTIMES else []),
+            *extra,
+        ]
+    elif serving.get("deploymentMode") == "standard":
+        named = [*(["http1"] if extra else []), *extra]
+    else:
+        named = []  # serverless: Knative's queue-proxy is what is scraped
+    if port in named:
+        return
+    yield make(
+        "MLG338",
+        f"monitoring.scrape.port {port!r} names no port of the {target} pods of {model.name!r} "
+        f"in {ENVIRONMENT}",
+        model.doc.locate(("spec", "monitoring", "scrape", "port")),
+        f"name one of: {', '.join(named)}"
+        if named
+        else "KServe serverless mode scrapes Knative's queue-proxy; "
+        "remove scrape.port, or use deploymentMode: standard with serving.ports",
+        environment=env,
+    )
