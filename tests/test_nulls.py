@@ -95,7 +95,11 @@ KEDA_CUSTOM = {
 }
 SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("protocol",): {t: ({"protocol": "grpc-v2"}, ("grpc-v2",)) for t in TARGETS},
-    ("port",): {t: ({"port": 7777}, ("7777",)) for t in TARGETS},
+    # KServe takes a port for a custom container only (a ServingRuntime fixes its own, MLG337)
+    ("port",): {
+        "kserve": ({"runtime": "custom", "image": "ghcr.io/acme/server:1.0.0", "port": 7777}, ("7777",)),
+        "kubernetes": ({"port": 7777}, ("7777",)),
+    },
     ("deploymentMode",): dict.fromkeys(TARGETS, (_STANDARD, ("Standard",))),
     ("resources",): {
         t: ({"resources": {"cpu": "777m", "memory": "777Mi"}}, ("777m", "777Mi")) for t in TARGETS

@@ -104,7 +104,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
         CodeInfo("MLG336", "pod hardening relaxed by the spec", Severity.NOTE),
-        CodeInfo("MLG337", "serving setting KServe (or its deployment mode) cannot honour", _E),
+        CodeInfo("MLG337", "serving setting the serving target (or KServe's mode) cannot honour", _E),
         CodeInfo("MLG338", "scrape port not on the model's pods", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),

@@ -45,6 +45,8 @@ def check(
         yield from _kserve_autoscaling(serving, env, at, where)
         yield from _kserve_annotations(serving, env, at, where)
         yield from _kserve_serverless(serving, env, at, where)
+    else:
+        yield from _kubernetes_unrendered(serving, env, at)
     yield from _triton_latency(serving, target, model)
     yield from _scrape_port(serving, target, env, model)
 
@@ -102,9 +104,44 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
         )
 
 
+# Settings only KServe renders: plain Kubernetes would drop them (so it refuses them instead).
+_KSERVE_ONLY = (
+    (("transformer",), "a transformer", "run it as a separate model, or use serving: kserve"),
+    (("runtimeVersion",), "runtimeVersion", "pin the version in image instead"),
+    (
+        ("autoscaling", "prometheusUrl"),
+        "autoscaling.prometheusUrl",
+        "remove it: the HPA reads a custom metric from the cluster's metrics adapter",
+    ),
+)
+
+
+def _kubernetes_unrendered(serving: Merged, env: str, at: Locate) -> Iterator[Diagnostic]:
+    for path, what, instead in _KSERVE_ONLY:
+        if serving.get(*path) is not None:
+            yield make(
+                "MLG337",
+                f"the kubernetes serving target cannot honour {what} in {ENVIRONMENT}: only KServe "
+                "renders it",
+                at(*path),
+                instead,
+                environment=env,
+            )
+
+
 def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
     """What KServe does itself: Knative rolls out a serverless InferenceService's revisions and
     serves one port; KServe names and exposes the Services."""
+    port = serving.origin("port")
+    if serving.get("runtime") != "custom" and port is not None and port.layer != "mlgitops default":
+        yield make(
+            "MLG337",
+            f"KServe cannot honour port in {ENVIRONMENT} for runtime {serving.get('runtime')!r}: its "
+            "ServingRuntime fixes the port its model server listens on",
+            at("port"),
+            "remove port (it sets the port of a custom container), or use runtime: custom",
+            environment=env,
+        )
     if serving.get("service"):
         yield make(
             "MLG337",
