@@ -142,7 +142,7 @@ def model_spec(v: dict[str, str], serving: str) -> dict[str, Any]:
         "annotations": {"acme.com/note": v["annotation"]},
         "autoscaling": autoscaling,
     }
-    if serving == "kserve":  # the kubernetes target refuses both (MLG337)
+    if serving == "kserve":  # the kubernetes target refuses both (MLG338)
         model_serving["runtimeVersion"] = v["runtime_version"]
         model_serving["transformer"] = {
             "image": "ghcr.io/acme/transformer:1.0.0",

@@ -95,7 +95,7 @@ KEDA_CUSTOM = {
 }
 SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("protocol",): {t: ({"protocol": "grpc-v2"}, ("grpc-v2",)) for t in TARGETS},
-    # KServe takes a port for a custom container only (a ServingRuntime fixes its own, MLG337)
+    # KServe takes a port for a custom container only (a ServingRuntime fixes its own, MLG338)
     ("port",): {
         "kserve": ({"runtime": "custom", "image": "ghcr.io/acme/server:1.0.0", "port": 7777}, ("7777",)),
         "kubernetes": ({"port": 7777}, ("7777",)),
@@ -129,7 +129,7 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("resources", "limits", "memory"): {
         t: ({"resources": {"limits": {"memory": "1777Mi"}}}, ("1777Mi",)) for t in TARGETS
     },
-    # KServe writes a deploymentStrategy in standard mode only (serverless refuses it, MLG337)
+    # KServe writes a deploymentStrategy in standard mode only (serverless refuses it, MLG338)
     ("rollout",): dict.fromkeys(
         TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43, "maxUnavailable": 41}}, ("43", "41"))
     ),

@@ -115,7 +115,7 @@ def test_the_plain_service_takes_its_name_and_port(tmp_path: Path) -> None:
 
 
 def test_an_nfs_volume_is_a_relaxation(tmp_path: Path) -> None:
-    """Pod Security "restricted" allows no NFS volume: validate lists it (MLG336)."""
+    """Pod Security "restricted" allows no NFS volume: validate lists it (MLG337)."""
     nfs = {"name": "models", "mountPath": "/models", "nfs": {"server": "10.0.0.5", "path": "/exports/models"}}
     root = _project(tmp_path, "kubernetes", {**SKLEARN, "volumes": [nfs]})
     objects, _ = _compile(root)
@@ -124,7 +124,7 @@ def test_an_nfs_volume_is_a_relaxation(tmp_path: Path) -> None:
         "name": "models",
         "nfs": {"server": "10.0.0.5", "path": "/exports/models", "readOnly": True},
     } in pod["volumes"]
-    assert "MLG336" in _codes(root)
+    assert "MLG337" in _codes(root)
 
 
 AFFINITY = {

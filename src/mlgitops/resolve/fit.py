@@ -120,7 +120,7 @@ def _kubernetes_unrendered(serving: Merged, env: str, at: Locate) -> Iterator[Di
     for path, what, instead in _KSERVE_ONLY:
         if serving.get(*path) is not None:
             yield make(
-                "MLG337",
+                "MLG338",
                 f"the kubernetes serving target cannot honour {what} in {ENVIRONMENT}: only KServe "
                 "renders it",
                 at(*path),
@@ -135,7 +135,7 @@ def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate
     port = serving.origin("port")
     if serving.get("runtime") != "custom" and port is not None and port.layer != "mlgitops default":
         yield make(
-            "MLG337",
+            "MLG338",
             f"KServe cannot honour port in {ENVIRONMENT} for runtime {serving.get('runtime')!r}: its "
             "ServingRuntime fixes the port its model server listens on",
             at("port"),
@@ -144,7 +144,7 @@ def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate
         )
     if serving.get("service"):
         yield make(
-            "MLG337",
+            "MLG338",
             f"KServe cannot honour service in {ENVIRONMENT}: it names and exposes the "
             "InferenceService's Services itself",
             at("service"),
@@ -163,7 +163,7 @@ def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate
     ):
         if serving.get(key):
             yield make(
-                "MLG337",
+                "MLG338",
                 f"KServe serverless mode cannot honour {key} in {ENVIRONMENT}: {why}",
                 at(key),
                 f"set deploymentMode: standard, or {instead}",
@@ -254,7 +254,7 @@ def _scrape_port(serving: Merged, target: str, env: str, model: ValidatedModel) 
     if port in named:
         return
     yield make(
-        "MLG338",
+        "MLG339",
         f"monitoring.scrape.port {port!r} names no port of the {target} pods of {model.name!r} "
         f"in {ENVIRONMENT}",
         model.doc.locate(("spec", "monitoring", "scrape", "port")),

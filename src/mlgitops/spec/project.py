@@ -77,7 +77,7 @@ class Policies(SpecModel):
     forbid_security_relaxations: list[DnsLabel] = Field(
         default_factory=list,
         description="Pods running here keep the full hardening: a `securityContext` relaxation "
-        "(MLG336) is an error (MLG405).",
+        "(MLG337) is an error (MLG406).",
     )
 
 

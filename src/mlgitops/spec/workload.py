@@ -23,8 +23,8 @@ class SecurityContext(SpecModel):
     """Relaxations of the hardened default every generated pod has: Pod Security "restricted"
     (non-root, no privilege escalation, every capability dropped, seccomp `RuntimeDefault`),
     a read-only root filesystem and user, group and `fsGroup` 1000. Each field written here
-    is a relaxation `validate` reports (MLG336), and an error where the policy
-    `forbidSecurityRelaxations` lists the environment (MLG405)."""
+    is a relaxation `validate` reports (MLG337), and an error where the policy
+    `forbidSecurityRelaxations` lists the environment (MLG406)."""
 
     run_as_user: Annotated[int, Field(ge=1, le=2147483647)] | None = Field(
         default=None,
@@ -164,7 +164,7 @@ class Volume(SpecModel):
     nfs: NfsSource | None = Field(
         default=None,
         description='An NFS export (`nfs`); not allowed by Pod Security "restricted", so a '
-        "relaxation (MLG336).",
+        "relaxation (MLG337).",
     )
     config_map: DnsSubdomain | None = Field(default=None, description="`configMap.name`.")
     secret: DnsSubdomain | None = Field(default=None, description="`secret.secretName`.")

@@ -1,5 +1,5 @@
-"""Every relaxation of the pods' hardening, made visible (MLG336) or refused by the policy
-``forbidSecurityRelaxations`` (MLG405). Runs on the resolved settings, since a relaxation may
+"""Every relaxation of the pods' hardening, made visible (MLG337) or refused by the policy
+``forbidSecurityRelaxations`` (MLG406). Runs on the resolved settings, since a relaxation may
 come from any layer (project defaults, environment, model, override)."""
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def check_hardening(resolved: ResolvedProject) -> list[Diagnostic]:
 def _diagnostic(what: str, location: Location | None, forbidden: bool, env: str) -> Diagnostic:
     if forbidden:
         message = what + ", which the policy forbidSecurityRelaxations forbids"
-        return make("MLG405", message, location, _POLICY_HINT, environment=env)
-    return make("MLG336", what, location, _NOTE_HINT, environment=env)
+        return make("MLG406", message, location, _POLICY_HINT, environment=env)
+    return make("MLG337", what, location, _NOTE_HINT, environment=env)
 
 
 def _serving_relaxations(serving: Merged) -> Iterator[tuple[str, Origin]]:

@@ -108,7 +108,7 @@ class Prometheus:
                 endpoints = [{"path": METRICS_PATH, "relabelings": _RAW_RELABELINGS}]
             else:
                 endpoints = [{"port": QUEUE_PROXY_METRICS_PORT, "path": METRICS_PATH}]
-        # monitoring.scrape: the model's own port and path (resolve checks the port exists, MLG338)
+        # monitoring.scrape: the model's own port and path (resolve checks the port exists, MLG339)
         if monitoring.scrape_port is not None:
             endpoints = [{"port": monitoring.scrape_port, "path": METRICS_PATH}]
         if monitoring.scrape_path is not None:

@@ -87,7 +87,7 @@ class KServe:
             "scale_target": _scale_target(s.autoscaling),
             "keda_metrics": keda_metrics(d) if keda else None,
             "probes": written_probes(s),
-            # serverless mode refuses a rollout (MLG337): Knative rolls out revisions itself
+            # serverless mode refuses a rollout (MLG338): Knative rolls out revisions itself
             "deployment_strategy": k8s.rolling_update(s.rollout)
             if s.rollout and mode == "standard"
             else None,
