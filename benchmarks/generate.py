@@ -117,6 +117,7 @@ def _project(n: int) -> Spec:
                 "requireSLO": ["prod"],
                 "forbidMutableImageTags": ["staging", "prod"],
                 "requireApproval": ["prod"],
+                "forbidSecurityRelaxations": ["prod"],
             },
             "defaults": {
                 "serving": {
@@ -158,6 +159,7 @@ def training(i: int, name: str, team: str, gpu: bool) -> Spec:
         spec["serviceAccount"] = "model-trainer"
         spec["nodeSelector"] = {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
         spec["tolerations"] = [GPU_TOLERATION]
+        spec["securityContext"] = {"writablePaths": ["/scratch"]}
     else:
         spec["runner"] = "ci"
     return spec
@@ -243,6 +245,108 @@ def serving(i: int, name: str, runtime: str) -> Spec:
         }
     if i % 4 == 2:
         spec["annotations"] = {"acme.com/cost-center": f"cc-{i % 17}"}
+    spec |= pod_knobs(i, name, runtime)
+    return spec
+
+
+# Kubernetes' own operators, each used by some model (the schema's every value appears).
+NODE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def pod_knobs(i: int, name: str, runtime: str) -> Spec:
+    """Probes, scheduling, volumes and the native resource form, spread over the models."""
+    spec: Spec = {"probes": {"startup": {"failureThreshold": 60 + i % 30, "periodSeconds": 10}}}
+    node_op, label_op = NODE_OPERATORS[i % 6], LABEL_OPERATORS[i % 4]
+    node_values = {"In": ["a", "b"], "NotIn": ["c"], "Gt": ["2"], "Lt": ["9"]}.get(node_op)
+    label_values = {"In": [name], "NotIn": ["other"]}.get(label_op)
+    spec["affinity"] = {
+        "nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 1 + i % 100,
+                    "preference": {
+                        "matchExpressions": [{"key": "acme.com/zone-rank", "operator": node_op}]
+                        if node_values is None
+                        else [{"key": "acme.com/zone-rank", "operator": node_op, "values": node_values}],
+                        "matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["node-0"]}],
+                    },
+                }
+            ],
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}
+                ]
+            },
+        },
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 50,
+                    "podAffinityTerm": {
+                        "labelSelector": {
+                            "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": label_op}]
+                            if label_values is None
+                            else [
+                                {
+                                    "key": "app.kubernetes.io/name",
+                                    "operator": label_op,
+                                    "values": label_values,
+                                }
+                            ]
+                        },
+                        "topologyKey": "kubernetes.io/hostname",
+                        "matchLabelKeys": ["pod-template-hash"],
+                    },
+                }
+            ]
+        },
+        "podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "labelSelector": {"matchLabels": {"acme.com/cache": "feature-store"}},
+                    "namespaces": ["feature-store"],
+                    "namespaceSelector": {"matchLabels": {"acme.com/tier": "data"}},
+                    "topologyKey": "topology.kubernetes.io/zone",
+                    "mismatchLabelKeys": ["acme.com/tenant"],
+                }
+            ]
+        },
+    }
+    spec["topologySpreadConstraints"] = [
+        {
+            "maxSkew": 1 + i % 2,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule" if i % 2 else "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "nodeAffinityPolicy": "Honor" if i % 2 else "Ignore",
+            "nodeTaintsPolicy": "Ignore" if i % 2 else "Honor",
+            "matchLabelKeys": ["pod-template-hash"],
+            **({"minDomains": 2} if i % 2 else {}),
+        }
+    ]
+    if i % 3 == 0:
+        spec["priorityClassName"] = "ml-serving"
+    if runtime in GPU_RUNTIMES:
+        spec["sharedMemory"] = "2Gi"
+        spec["volumes"] = [
+            {"name": "model-cache", "mountPath": "/mnt/cache", "persistentVolumeClaim": "model-cache"},
+            {"name": "serving-config", "mountPath": "/etc/serving", "configMap": "serving-config"},
+            {"name": "tls", "mountPath": "/etc/tls", "secret": "serving-tls", "readOnly": True},
+        ]
+    if runtime in STANDARD_METRICS:
+        spec["rollout"] = {"maxSurge": "25%", "maxUnavailable": i % 2}
+        protocol = {"xgboost": "TCP", "lightgbm": "UDP"}.get(runtime, "SCTP")
+        spec["ports"] = [
+            {"name": "grpc", "port": 8001},
+            {"name": "stats", "port": 9102, "protocol": protocol},
+        ]
+        spec["probes"]["readiness"] = {"path": "/v2/health/ready", "port": 8080, "initialDelaySeconds": 5}
+        spec["probes"]["liveness"] = {"path": "/v2/health/live", "failureThreshold": 5}
+        spec["resources"] = {
+            "requests": {"cpu": "1", "memory": "2Gi", "ephemeral-storage": "10Gi"},
+            "limits": {"memory": "4Gi", "cpu": None},
+        }
     return spec
 
 
@@ -250,6 +354,23 @@ def deployments(i: int, runtime: str) -> Spec:
     minor = 1 + i % 7
     new, old = f"1.{minor}.0", f"1.{minor - 1}.{i % 3}"
     dev: Spec = {"version": new, "env": {"LOG_LEVEL": "debug"}}
+    if runtime == "huggingface":
+        # A Hugging Face image writes its cache and runs as its own user: relaxed in dev only,
+        # which the policy forbidSecurityRelaxations: [prod] allows.
+        dev["securityContext"] = {
+            "runAsUser": 1001,
+            "runAsGroup": 1001,
+            "fsGroup": 1001,
+            "readOnlyRootFilesystem": False,
+            "writablePaths": ["/home/app/.cache"],
+        }
+        dev["volumes"] = [
+            {
+                "name": "datasets",
+                "mountPath": "/data",
+                "nfs": {"server": "nfs.acme.internal", "path": "/exports/datasets"},
+            }
+        ]
     if runtime not in STANDARD_METRICS and i % 4 == 1:
         dev["autoscaling"] = {"minReplicas": 0, "maxReplicas": 1, "scaleToZero": True}
     prod: Spec = {"version": old, "autoscaling": {"minReplicas": 2, "maxReplicas": 8 + i % 5}}
@@ -302,6 +423,8 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
         }
     if i % 10 == 8:
         spec["metrics"] = {"latency": "request_latency_ms_bucket", "latencyUnit": "milliseconds"}
+    if runtime in STANDARD_METRICS:  # the extra `stats` port serving() gives these
+        spec["scrape"] = {"port": "stats", "path": "/stats"}
     if runtime == "onnx" and "latency" in spec["slos"] and "latency" not in spec.get("metrics", {}):
         # Triton serves onnx (standard mode here) and exports no latency histogram (MLG335):
         # the latency SLO times requests at the ingress.

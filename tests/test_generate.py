@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mlgitops.diagnostics import Diagnostic
 from mlgitops.load import load_document
 from mlgitops.pipeline import validate_project
 
@@ -19,7 +20,8 @@ GENERATOR = ROOT / "benchmarks" / "generate.py"
 # One value per project: the generator writes GitHub + Argo CD + KServe + MLflow; the
 # alternatives are covered by examples/gitlab-flux-k8s. `templates` names a directory of
 # override templates, which a synthetic project has no use for.
-NOT_GENERATED_KEYS = {"templates", "artifactUri"}
+# service: the plain-Kubernetes Service, refused on the generated (KServe) project
+NOT_GENERATED_KEYS = {"templates", "artifactUri", "service"}
 NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact"}
 
 
@@ -79,11 +81,14 @@ def five(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return outdir
 
 
+def unexpected(diagnostics: list[Diagnostic]) -> list[str]:
+    """All but the notes (MLG337) on the security relaxations the generator writes on purpose."""
+    return [f"{d.location}: {d.code} {d.message}" for d in diagnostics if d.code != "MLG337"]
+
+
 def test_generated_project_validates_clean(five: Path) -> None:
     result = validate_project(five)
-    assert result.diagnostics == [], "\n".join(
-        f"{d.location}: {d.code} {d.message}" for d in result.diagnostics
-    )
+    assert unexpected(result.diagnostics) == []
     assert result.resolved is not None
     assert len(result.resolved.deployments) == 5 * 3
 
@@ -139,14 +144,14 @@ def test_nine_models_use_every_field_and_value_of_the_schema(tmp_path: Path) -> 
     used_values = {str(value) for _, value in pairs if not isinstance(value, dict | list)}
     assert keys - used_keys == NOT_GENERATED_KEYS
     assert values - used_values == NOT_GENERATED_VALUES
-    assert validate_project(tmp_path).diagnostics == []
+    assert unexpected(validate_project(tmp_path).diagnostics) == []
 
 
 def test_the_serving_only_project_validates_and_leaves_out_training_and_monitoring(tmp_path: Path) -> None:
     """`--serving-only`: what compile generated when issue 3 set its speed target."""
     generate(9, tmp_path, "--serving-only")
     result = validate_project(tmp_path)
-    assert result.diagnostics == [], [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
+    assert unexpected(result.diagnostics) == []
     assert result.resolved is not None and len(result.resolved.deployments) == 9 * 3
     for model in models(tmp_path):
         assert not {"training", "evaluation", "monitoring"} & set(model["spec"]), model["metadata"]

@@ -127,7 +127,6 @@ def model_spec(v: dict[str, str], serving: str) -> dict[str, Any]:
     model_serving: dict[str, Any] = {
         "runtime": "sklearn",
         "artifact": "s3://acme-models/{model}/{version}/",
-        "runtimeVersion": v["runtime_version"],
         "command": [v["serving_command"]],
         "args": [v["serving_arg"], "--fixed"],
         "env": {"LOG_LEVEL": v["serving_env"], "SECRET_REF": {"fromSecret": {"name": "s", "key": "k"}}},
@@ -143,7 +142,8 @@ def model_spec(v: dict[str, str], serving: str) -> dict[str, Any]:
         "annotations": {"acme.com/note": v["annotation"]},
         "autoscaling": autoscaling,
     }
-    if serving == "kserve":
+    if serving == "kserve":  # the kubernetes target refuses both (MLG338)
+        model_serving["runtimeVersion"] = v["runtime_version"]
         model_serving["transformer"] = {
             "image": "ghcr.io/acme/transformer:1.0.0",
             "command": [v["transformer_command"]],

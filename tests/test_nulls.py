@@ -95,7 +95,11 @@ KEDA_CUSTOM = {
 }
 SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("protocol",): {t: ({"protocol": "grpc-v2"}, ("grpc-v2",)) for t in TARGETS},
-    ("port",): {t: ({"port": 7777}, ("7777",)) for t in TARGETS},
+    # KServe takes a port for a custom container only (a ServingRuntime fixes its own, MLG338)
+    ("port",): {
+        "kserve": ({"runtime": "custom", "image": "ghcr.io/acme/server:1.0.0", "port": 7777}, ("7777",)),
+        "kubernetes": ({"port": 7777}, ("7777",)),
+    },
     ("deploymentMode",): dict.fromkeys(TARGETS, (_STANDARD, ("Standard",))),
     ("resources",): {
         t: ({"resources": {"cpu": "777m", "memory": "777Mi"}}, ("777m", "777Mi")) for t in TARGETS
@@ -105,6 +109,14 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("resources", "gpu"): {t: ({"resources": {"gpu": 37}}, ("37",)) for t in TARGETS},
     ("resources", "gpuResource"): {
         t: ({"resources": {"gpu": 1, "gpuResource": "example.com/gpu"}}, ("example.com/gpu",))
+        for t in TARGETS
+    },
+    # requests: null drops every request, the shorthand's too (and so the limits defaulted to them)
+    ("resources", "requests"): {
+        t: (
+            {"resources": {"requests": {"cpu": "777m", "ephemeral-storage": "7777Mi"}}},
+            ("777m", "7777Mi"),
+        )
         for t in TARGETS
     },
     ("resources", "limits"): {
@@ -117,6 +129,14 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("resources", "limits", "memory"): {
         t: ({"resources": {"limits": {"memory": "1777Mi"}}}, ("1777Mi",)) for t in TARGETS
     },
+    # KServe writes a deploymentStrategy in standard mode only (serverless refuses it, MLG338)
+    ("rollout",): dict.fromkeys(
+        TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43, "maxUnavailable": 41}}, ("43", "41"))
+    ),
+    ("rollout", "maxSurge"): dict.fromkeys(TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43}}, ("43",))),
+    ("rollout", "maxUnavailable"): dict.fromkeys(
+        TARGETS, ({**_STANDARD, "rollout": {"maxUnavailable": 41}}, ("41",))
+    ),
     ("autoscaling",): {
         t: ({"autoscaling": {"minReplicas": 19, "maxReplicas": 77, "target": 71}}, ("19", "77", "71"))
         for t in TARGETS

@@ -26,6 +26,7 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
+import pod_security
 from compile_helpers import (
     ROOT,
     TARGET_SCHEMAS,
@@ -89,6 +90,29 @@ def _no_autoscaling_in_prod(data: Any) -> None:
     data["spec"]["deployments"]["prod"].update({"autoscaling": None, "resources": None})
 
 
+def _relaxed(data: Any) -> None:
+    """Every securityContext relaxation mlgitops offers: still Pod Security "restricted", with the
+    writable paths mounted."""
+    data["spec"]["defaults"]["serving"]["securityContext"] = {
+        "runAsUser": None,
+        "runAsGroup": 0,
+        "fsGroup": 2000,
+        "readOnlyRootFilesystem": False,
+        "writablePaths": ["/home/app/.cache", "/var/cache/models"],
+    }
+
+
+def _relaxed_training(data: Any) -> None:
+    """Training in the cluster, relaxed."""
+    data["spec"]["training"]["runner"] = "kubernetes"
+    data["spec"]["training"]["securityContext"] = {"runAsUser": 1001, "writablePaths": ["/scratch"]}
+
+
+def _relaxed_kubernetes(data: Any) -> None:
+    _kubernetes(data)
+    _relaxed(data)
+
+
 Edit = Callable[[Any], None]
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
@@ -103,6 +127,13 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
     # explicit nulls: the fields are omitted and what is left is still valid (tests/test_nulls.py)
     "quickstart-nulls": ("quickstart", _nulls_on_kserve, "InferenceService"),
     "quickstart-nulls-kubernetes": ("quickstart", _nulls_on_kubernetes, "Application"),
+    "platform-relaxed": ("platform", _relaxed, "InferenceService"),
+    "gitlab-flux-k8s-relaxed": (
+        "gitlab-flux-k8s",
+        {"mlgitops.yaml": _relaxed, "models/product-ranker.yaml": _relaxed_training},
+        "Kustomization",
+    ),
+    "quickstart-relaxed-kubernetes": ("quickstart", _relaxed_kubernetes, "Application"),
     "quickstart-no-autoscaling-kubernetes": (
         "quickstart",
         {"mlgitops.yaml": _kubernetes, "models/iris-classifier.yaml": _no_autoscaling_in_prod},
@@ -220,6 +251,47 @@ def test_kustomize_builds_every_environment(compiled: dict[str, Path], variant: 
             if d["kind"] != "Kustomization" and not path.endswith("/training-job.yaml")
         )
         assert sorted((d["kind"], d["metadata"]["name"]) for d in built) == on_disk
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_workload_is_pod_security_restricted(compiled: dict[str, Path], variant: str) -> None:
+    """No securityContext relaxation mlgitops offers leaves the "restricted" profile, so every
+    pod template of every variant (the relaxed ones included) must pass it."""
+    problems: list[str] = []
+    workloads = 0
+    for path, document in yaml_documents(compiled[variant]):
+        if pod_security.is_workload(document):
+            workloads += 1
+            problems += [f"{_where(path, document)}: {v}" for v in pod_security.violations(document)]
+    assert workloads, f"{variant} generated no workload"
+    assert not problems, "\n".join(problems)
+
+
+def test_the_relaxations_reach_the_pods(compiled: dict[str, Path]) -> None:
+    kserve = compiled["platform-relaxed"] / "deploy/prod/support-llm/inferenceservice.yaml"
+    predictor = yaml.safe_load(kserve.read_text())["spec"]["predictor"]
+    assert predictor["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsGroup": 0,
+        "fsGroup": 2000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert predictor["model"]["securityContext"]["readOnlyRootFilesystem"] is False
+    assert [m["mountPath"] for m in predictor["model"]["volumeMounts"]] == [
+        "/tmp",
+        "/home/app/.cache",
+        "/var/cache/models",
+    ]
+    assert {v["name"] for v in predictor["volumes"]} == {"tmp", "writable-0", "writable-1"}
+    plain = compiled["quickstart-relaxed-kubernetes"] / "deploy/prod/iris-classifier/deployment.yaml"
+    pod = yaml.safe_load(plain.read_text())["spec"]["template"]["spec"]
+    assert "runAsUser" not in pod["securityContext"] and pod["securityContext"]["fsGroup"] == 2000
+    mounts = pod["containers"][0]["volumeMounts"]
+    assert {"name": "writable-1", "mountPath": "/var/cache/models"} in mounts
+    training = compiled["gitlab-flux-k8s-relaxed"] / "deploy/staging/product-ranker/training-job.yaml"
+    job_pod = yaml.safe_load(training.read_text())["spec"]["template"]["spec"]
+    assert job_pod["securityContext"]["runAsUser"] == 1001
+    assert {"name": "writable-0", "mountPath": "/scratch"} in job_pod["containers"][0]["volumeMounts"]
 
 
 def test_the_variants_really_differ(compiled: dict[str, Path]) -> None:

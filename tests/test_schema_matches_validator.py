@@ -109,7 +109,8 @@ GOOD_VALUES: list[tuple[str, tuple[str | int, ...], Any]] = [
     (MODEL_FILE, ("spec", "training", "schedule"), "*/15 0-6,22-23 1-31/2 jan-MAR mon-fri"),
     (MODEL_FILE, ("spec", "training", "schedule"), "  0\t4 * *  SUN "),
     (MODEL_FILE, ("spec", "serving", "autoscaling"), {"minReplicas": 1, "maxReplicas": 1000}),
-    (MODEL_FILE, ("spec", "serving", "port"), 65535),
+    # a port of its own is for custom containers on KServe (MLG338): a probe's takes the bound
+    (MODEL_FILE, ("spec", "serving", "probes"), {"readiness": {"port": 65535}}),
     (MODEL_FILE, ("spec", "monitoring", "slos", "availability", "objective"), 99.999),
 ]
 

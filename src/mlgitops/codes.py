@@ -104,12 +104,16 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
         CodeInfo("MLG336", "training paths include files promotions edit (retraining loop)", _W),
+        CodeInfo("MLG337", "pod hardening relaxed by the spec", Severity.NOTE),
+        CodeInfo("MLG338", "serving setting the serving target (or KServe's mode) cannot honour", _E),
+        CodeInfo("MLG339", "scrape port not on the model's pods", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),
         CodeInfo("MLG403", "policy: mutable image tag", _E),
         CodeInfo("MLG404", "policy: approval required", _E),
         CodeInfo("MLG405", "policy: drift image not pinned by digest", _W),
+        CodeInfo("MLG406", "policy: security relaxation forbidden", _E),
         # rendering and emitting
         CodeInfo("MLG501", "refusing to overwrite a file mlgitops does not own", _E),
         CodeInfo("MLG502", "unsafe output path", _E),

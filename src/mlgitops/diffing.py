@@ -232,7 +232,7 @@ def _alerts(files: list[OutputFile]) -> set[str]:
 
 # What a null left to the platform shows as in a diff.
 _PLATFORM_DEFAULT = "platform default"
-_PLATFORM_RESOURCES = ir.Resources(None, None, None, None)
+_PLATFORM_RESOURCES = ir.Resources((), ())
 
 
 def _or_platform(value: object) -> str:

@@ -82,6 +82,7 @@ def validate_project(
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
+    from mlgitops.validate.hardening import check_hardening
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.retrain_loops import check_retrain_loops
@@ -119,6 +120,7 @@ def validate_project(
         resolved, merged = resolve(validated)
         merged += check_kubernetes_limits(resolved)
         merged += check_policies(resolved)
+        merged += check_hardening(resolved)
         diagnostics += trusted(merged, distrusted, merged=True)
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:

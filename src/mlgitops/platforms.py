@@ -40,6 +40,8 @@ RESOURCE_METRICS = frozenset({"cpu", "memory"})
 
 TRITON_RUNTIMES = frozenset({"triton", "onnx"})
 TRITON_METRICS_PORT = 8002
+# The port KServe's model servers (and a custom container without ports) serve on.
+KSERVE_DEFAULT_PORT = 8080
 
 
 def artifact_scheme(uri: str) -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.ir.convert import env_vars, resources_from_tree, tolerations
+from mlgitops.ir.convert import env_vars, resources_from_tree, security_context, tolerations
 from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
+from mlgitops.spec.base import SpecModel
 from mlgitops.spec.model import ModelSpec
+from mlgitops.spec.workload import Volume as VolumeSpec
 from mlgitops.validate import ValidatedModel
 
 LABEL_PREFIX = "mlgitops.dev"
@@ -155,7 +158,71 @@ def _serving(serving: Merged, model: str, version: str) -> ir.Serving:
         transformer=_transformer(transformer, serving) if transformer else None,
         deployment_mode=values.get("deploymentMode"),
         annotations=tuple(sorted((values.get("annotations") or {}).items())),
+        security=security_context(values.get("securityContext") or {}, _cleared(serving, "securityContext")),
+        probes=_probes(values.get("probes") or {}, _cleared(serving, "probes")),
+        shared_memory=values.get("sharedMemory"),
+        priority_class_name=values.get("priorityClassName"),
+        rollout=_rollout(values.get("rollout")),
+        ports=tuple(ir.Port(p.name, p.port, p.protocol) for p in values.get("ports") or ()),
+        service_name=(values.get("service") or {}).get("name"),
+        service_port=(values.get("service") or {}).get("port"),
+        volumes=tuple(_volume(v) for v in values.get("volumes") or ()),
+        affinity=_passed_through(values.get("affinity")),
+        topology_spread_constraints=_passed_through(values.get("topologySpreadConstraints")),
     )
+
+
+def _passed_through(value: Any) -> str | None:
+    """A Kubernetes object the spec passes through, as canonical JSON (merged mappings are dicts
+    of spec objects, lists hold spec objects)."""
+    if not value:
+        return None
+    return json.dumps(_plain(value), sort_keys=False, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SpecModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _volume(spec: VolumeSpec) -> ir.Volume:
+    source: tuple[tuple[str, str], ...]
+    if spec.persistent_volume_claim is not None:
+        kind, source = "persistentVolumeClaim", (("claimName", spec.persistent_volume_claim),)
+    elif spec.nfs is not None:
+        kind, source = "nfs", (("server", spec.nfs.server), ("path", spec.nfs.path))
+    elif spec.config_map is not None:
+        kind, source = "configMap", (("name", spec.config_map),)
+    else:
+        kind, source = "secret", (("secretName", spec.secret or ""),)
+    return ir.Volume(spec.name, spec.mount_path, spec.read_only, ((kind, source),))
+
+
+def _probes(values: Mapping[str, Any], cleared: Callable[..., bool]) -> ir.Probes:
+    def probe(kind: str) -> ir.Probe:
+        if cleared(kind):
+            return ir.Probe(enabled=False)
+        written = values.get(kind) or {}
+        return ir.Probe(
+            path=written.get("path"),
+            port=written.get("port"),
+            period_seconds=written.get("periodSeconds"),
+            failure_threshold=written.get("failureThreshold"),
+            initial_delay_seconds=written.get("initialDelaySeconds"),
+        )
+
+    return ir.Probes(startup=probe("startup"), readiness=probe("readiness"), liveness=probe("liveness"))
+
+
+def _rollout(values: Mapping[str, Any] | None) -> ir.Rollout | None:
+    if not values:
+        return None
+    return ir.Rollout(values.get("maxSurge"), values.get("maxUnavailable"))
 
 
 def _resources(values: Mapping[str, Any] | None, cleared: Callable[..., bool]) -> ir.Resources | None:

@@ -20,46 +20,87 @@ def resources_from_tree(
     cleared: Callable[..., bool] = _nothing_cleared,
     defaults: Mapping[str, str] | None = None,
 ) -> ir.Resources:
-    """Resources from a merged tree. A request absent from the tree is omitted (``None``)
-    unless ``defaults`` names one; a limit defaults to its request unless ``cleared`` says
-    an explicit ``null`` removed it (``cleared("limits", "cpu")``), which leaves the limit
-    to the platform (the namespace's LimitRange, or none)."""
-    cpu = values.get("cpu") or (defaults or {}).get("cpu")
-    memory = values.get("memory") or (defaults or {}).get("memory")
-    limits = values.get("limits") or {}
+    """Resources from a merged tree, in either form: the shorthand (``cpu``, ``memory``, ``gpu``)
+    and the Kubernetes-native ``requests``/``limits`` by any resource name, the native entry
+    winning for the same name. A request absent from the tree is omitted unless ``defaults``
+    names one; ``requests: null`` drops every request (limits only, which Kubernetes then also
+    takes as the requests). A limit defaults to its request unless an explicit ``null`` removed
+    it (``cleared("limits", "cpu")``, or a ``null`` entry in the mapping), which leaves it to the
+    platform (the namespace's LimitRange, or none)."""
+    requests: dict[str, str] = {}
+    for key in ("cpu", "memory"):
+        value = values.get(key) or (defaults or {}).get(key)
+        if value is not None:
+            requests[key] = value
+    gpu = values.get("gpu") or 0
+    if gpu:
+        requests[values.get("gpuResource") or "nvidia.com/gpu"] = str(gpu)
+    native = values.get("requests") or {}
+    for key in sorted(native):
+        if native[key] is None:
+            requests.pop(key, None)
+        else:
+            requests[key] = native[key]
+    if cleared("requests") and "requests" not in values:
+        requests = {}
+    written = values.get("limits") or {}
+    all_cleared = cleared("limits") and "limits" not in values
 
-    def limit(key: str, request: str | None) -> str | None:
-        written: str | None = limits.get(key)
-        if written is not None:
-            return written
-        return None if cleared("limits", key) else request
+    def limit(key: str) -> str | None:
+        if written.get(key) is not None:
+            return str(written[key])
+        if key in written or all_cleared or cleared("limits", key):
+            return None
+        return requests.get(key)
 
-    return ir.Resources(
-        cpu=cpu,
-        memory=memory,
-        limit_cpu=limit("cpu", cpu),
-        limit_memory=limit("memory", memory),
-        gpu=values.get("gpu") or 0,
-        gpu_resource=values.get("gpuResource") or "nvidia.com/gpu",
-    )
+    limits = {key: value for key in requests if (value := limit(key)) is not None}
+    limits.update({key: value for key in sorted(written) if key not in limits and (value := written[key])})
+    return ir.Resources(_ordered(requests), _ordered(limits), gpu)
+
+
+def _ordered(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """cpu and memory first (as Kubernetes users write them), then the other names sorted."""
+    first = [(key, values[key]) for key in ("cpu", "memory") if key in values]
+    return (*first, *sorted((k, v) for k, v in values.items() if k not in ("cpu", "memory")))
 
 
 def resources(spec: ResourcesSpec | None, default_cpu: str, default_memory: str) -> ir.Resources:
     """Resources of a spec that is not layered (training): an unset request takes the
     default given, an explicit ``null`` leaves it (or a limit) to the platform."""
-    tree: dict[str, Any] = spec.model_dump(by_alias=True, exclude_none=True) if spec else {}
+    tree: dict[str, Any] = spec.model_dump(by_alias=True, exclude_unset=True) if spec else {}
+    nulls = {key for key, value in tree.items() if value is None}
+    tree = {key: value for key, value in tree.items() if value is not None}
     written = spec.model_fields_set if spec else set()
-    limits = spec.limits if spec else None
     defaults = {
         key: value for key, value in (("cpu", default_cpu), ("memory", default_memory)) if key not in written
     }
+    if "requests" in written:  # the native form says every request itself
+        defaults = {}
 
     def cleared(*path: str) -> bool:
-        if path[0] != "limits" or "limits" not in written:
-            return False
-        return limits is None or path[1] in limits.model_fields_set
+        return len(path) == 1 and path[0] in nulls
 
     return resources_from_tree(tree, cleared, defaults)
+
+
+_SECURITY_FIELDS = {
+    "runAsUser": "run_as_user",
+    "runAsGroup": "run_as_group",
+    "fsGroup": "fs_group",
+    "readOnlyRootFilesystem": "read_only_root_filesystem",
+}
+
+
+def security_context(values: Mapping[str, Any], cleared: Callable[..., bool]) -> ir.SecurityContext:
+    """The hardened default with what the spec relaxed: a written value, or None where an
+    explicit ``null`` (on the field or on the whole ``securityContext``) left it to the image."""
+    settings: dict[str, Any] = {}
+    for key, name in _SECURITY_FIELDS.items():
+        if key in values:
+            settings[name] = values[key]
+        elif cleared(key):
+            settings[name] = None
+    return ir.SecurityContext(**settings, writable_paths=tuple(values.get("writablePaths") or ()))
 
 
 def env_vars(values: Mapping[str, Any]) -> tuple[ir.EnvVar, ...]:

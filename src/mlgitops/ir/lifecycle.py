@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlgitops import ir
-from mlgitops.ir.convert import env_var, env_vars, resources, tolerations
+from mlgitops.ir.convert import env_var, env_vars, resources, security_context, tolerations
 from mlgitops.spec.model import Evaluation as EvaluationSpec
 from mlgitops.spec.model import ModelRegistry
 from mlgitops.spec.model import Training as TrainingSpec
@@ -32,7 +32,19 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         service_account=spec.service_account,
         node_selector=tuple(sorted((spec.node_selector or {}).items())),
         tolerations=tolerations(spec.tolerations or ()),
+        security=_security(spec),
     )
+
+
+def _security(spec: TrainingSpec) -> ir.SecurityContext:
+    """The training pod's relaxations; ``securityContext: null`` clears the ids and the read-only root."""
+    written = spec.security_context
+    if written is None:
+        nulled = "security_context" in spec.model_fields_set
+        return security_context({}, lambda *path: nulled)
+    values = written.model_dump(by_alias=True, exclude_unset=True)
+    present = {key: value for key, value in values.items() if value is not None}
+    return security_context(present, lambda *path: path[0] in values)
 
 
 def _param(value: object) -> str:
@@ -109,4 +121,12 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     metrics = (
         ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit) if m else ir.MetricSelectors()
     )
-    return ir.Monitoring(tuple(slos), drift, alerts, metrics)
+    scrape = spec.scrape
+    return ir.Monitoring(
+        tuple(slos),
+        drift,
+        alerts,
+        metrics,
+        scrape_port=scrape.port if scrape else None,
+        scrape_path=scrape.path if scrape else None,
+    )

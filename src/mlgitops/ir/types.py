@@ -28,14 +28,33 @@ class EnvVar:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """None: left to the platform (an explicit ``null``), so the target omits it."""
+    """Requests and limits by Kubernetes resource name (``cpu``, ``memory``, ``nvidia.com/gpu``,
+    ``ephemeral-storage``, …), cpu and memory first, then by name. A name absent is left to the
+    platform (an explicit ``null``, or never set), so the target omits it."""
 
-    cpu: str | None
-    memory: str | None
-    limit_cpu: str | None
-    limit_memory: str | None
-    gpu: int = 0
-    gpu_resource: str = "nvidia.com/gpu"
+    requests: tuple[tuple[str, str], ...]
+    limits: tuple[tuple[str, str], ...]
+    gpu: int = 0  # accelerators requested through the `gpu` shorthand (training adds /dev/shm)
+
+    @property
+    def cpu(self) -> str | None:
+        return dict(self.requests).get("cpu")
+
+    @property
+    def memory(self) -> str | None:
+        return dict(self.requests).get("memory")
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityContext:
+    """The pod's and its containers' hardening; None: an explicit ``null``, so the field is omitted
+    (the image's own user, no fsGroup, a writable root)."""
+
+    run_as_user: int | None = 1000
+    run_as_group: int | None = 1000
+    fs_group: int | None = 1000
+    read_only_root_filesystem: bool | None = True
+    writable_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +77,70 @@ class Autoscaling:
     target: float | None
     custom_metric: str | None = None
     prometheus_url: str | None = None  # KEDA's Prometheus, for a custom metric on KServe
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What the spec wrote of one probe (None: the target's default); ``enabled`` False: an
+    explicit ``null`` removed the probe, so the container has none."""
+
+    path: str | None = None
+    port: int | None = None
+    period_seconds: int | None = None
+    failure_threshold: int | None = None
+    initial_delay_seconds: int | None = None
+    enabled: bool = True
+
+    @property
+    def written(self) -> bool:
+        return not self.enabled or any(
+            value is not None
+            for value in (
+                self.path,
+                self.port,
+                self.period_seconds,
+                self.failure_threshold,
+                self.initial_delay_seconds,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Probes:
+    startup: Probe = Probe()
+    readiness: Probe = Probe()
+    liveness: Probe = Probe()
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """None: left to the platform (not written on KServe, or an explicit ``null``)."""
+
+    max_surge: int | str | None
+    max_unavailable: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    name: str
+    port: int
+    protocol: str
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """A mounted volume; ``source`` is the pod volume's source (e.g. ``{"nfs": {...}}``) as
+    Kubernetes spells it."""
+
+    name: str
+    mount_path: str
+    read_only: bool
+    source: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @property
+    def relaxes_restricted(self) -> bool:
+        """Pod Security "restricted" allows no NFS volume."""
+        return any(kind == "nfs" for kind, _ in self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +176,19 @@ class Serving:
     transformer: Container | None
     deployment_mode: str | None  # "serverless" | "standard"; None only on the kubernetes target
     annotations: tuple[tuple[str, str], ...]
+    security: SecurityContext = SecurityContext()
+    probes: Probes = Probes()
+    shared_memory: str | None = None  # sizeLimit of a /dev/shm emptyDir
+    priority_class_name: str | None = None
+    rollout: Rollout | None = None
+    ports: tuple[Port, ...] = ()
+    service_name: str | None = None  # plain Kubernetes: default the model name
+    service_port: int | None = None  # plain Kubernetes: default 80
+    volumes: tuple[Volume, ...] = ()
+    # Kubernetes objects passed through as written, kept as canonical JSON text so the IR stays
+    # frozen and hashable; the targets parse them back.
+    affinity: str | None = None
+    topology_spread_constraints: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +250,7 @@ class Training:
     service_account: str | None
     node_selector: tuple[tuple[str, str], ...]
     tolerations: tuple[Toleration, ...]
+    security: SecurityContext = SecurityContext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +321,8 @@ class Monitoring:
     drift: Drift | None
     alerts: Alerts
     metrics: MetricSelectors = MetricSelectors()
+    scrape_port: str | None = None  # None: the serving target's default
+    scrape_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,12 @@ from mlgitops.spec.serving import ServingSpec
 def builtin_serving(target: str, runtime: object, mode: object) -> ServingSpec:
     """Pure function of its arguments, so memoized (a few dozen combinations at most)."""
     request_driven = target == "kserve" and mode != "standard"
+    # A Deployment rolls out one new pod at a time and keeps every old one until it is ready;
+    # KServe's own defaults apply there unless the spec writes a rollout.
+    rollout = {"rollout": {"maxSurge": 1, "maxUnavailable": 0}} if target == "kubernetes" else {}
     return ServingSpec.model_validate(
         {
+            **rollout,
             "protocol": "v2" if runtime == "triton" else "v1",
             "port": 8080,
             "deploymentMode": "serverless",

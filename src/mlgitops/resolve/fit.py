@@ -44,7 +44,11 @@ def check(
     if target == "kserve":
         yield from _kserve_autoscaling(serving, env, at, where)
         yield from _kserve_annotations(serving, env, at, where)
+        yield from _kserve_serverless(serving, env, at, where)
+    else:
+        yield from _kubernetes_unrendered(serving, env, at)
     yield from _triton_latency(serving, target, model)
+    yield from _scrape_port(serving, target, env, model)
 
 
 def _artifact(serving: Merged, target: str, at: Locate) -> Iterator[Diagnostic]:
@@ -98,6 +102,74 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
             "environment when clusters differ)",
             environment=env,
         )
+
+
+# Settings only KServe renders: plain Kubernetes would drop them (so it refuses them instead).
+_KSERVE_ONLY = (
+    (("transformer",), "a transformer", "run it as a separate model, or use serving: kserve"),
+    (("runtimeVersion",), "runtimeVersion", "pin the version in image instead"),
+    (
+        ("autoscaling", "prometheusUrl"),
+        "autoscaling.prometheusUrl",
+        "remove it: the HPA reads a custom metric from the cluster's metrics adapter",
+    ),
+)
+
+
+def _kubernetes_unrendered(serving: Merged, env: str, at: Locate) -> Iterator[Diagnostic]:
+    for path, what, instead in _KSERVE_ONLY:
+        if serving.get(*path) is not None:
+            yield make(
+                "MLG338",
+                f"the kubernetes serving target cannot honour {what} in {ENVIRONMENT}: only KServe "
+                "renders it",
+                at(*path),
+                instead,
+                environment=env,
+            )
+
+
+def _kserve_serverless(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
+    """What KServe does itself: Knative rolls out a serverless InferenceService's revisions and
+    serves one port; KServe names and exposes the Services."""
+    port = serving.origin("port")
+    if serving.get("runtime") != "custom" and port is not None and port.layer != "mlgitops default":
+        yield make(
+            "MLG338",
+            f"KServe cannot honour port in {ENVIRONMENT} for runtime {serving.get('runtime')!r}: its "
+            "ServingRuntime fixes the port its model server listens on",
+            at("port"),
+            "remove port (it sets the port of a custom container), or use runtime: custom",
+            environment=env,
+        )
+    if serving.get("service"):
+        yield make(
+            "MLG338",
+            f"KServe cannot honour service in {ENVIRONMENT}: it names and exposes the "
+            "InferenceService's Services itself",
+            at("service"),
+            "remove service (it sets the plain-Kubernetes Service), or use serving: kubernetes",
+            environment=env,
+        )
+    if serving.get("deploymentMode") != "serverless":
+        return
+    for key, why, instead in (
+        (
+            "rollout",
+            "Knative rolls out each revision itself (deploymentStrategy applies in standard mode only)",
+            "remove rollout (tune Knative's rollout-duration instead)",
+        ),
+        ("ports", "Knative serves a single container port", "remove ports"),
+    ):
+        if serving.get(key):
+            yield make(
+                "MLG338",
+                f"KServe serverless mode cannot honour {key} in {ENVIRONMENT}: {why}",
+                at(key),
+                f"set deploymentMode: standard, or {instead}",
+                related=_present(where("deploymentMode")),
+                environment=env,
+            )
 
 
 def _kserve_annotations(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
@@ -160,3 +232,35 @@ def _triton_latency(serving: Merged, target: str, model: ValidatedModel) -> Iter
 
 def _present(location: Location | None) -> list[Location]:
     return [location] if location is not None else []
+
+
+def _scrape_port(serving: Merged, target: str, env: str, model: ValidatedModel) -> Iterator[Diagnostic]:
+    """``monitoring.scrape.port`` must name a port of the model's pods in every environment."""
+    monitoring = model.spec.spec.monitoring
+    port = monitoring.scrape.port if monitoring and monitoring.scrape else None
+    if port is None:
+        return
+    extra = [p.name for p in serving.get("ports") or ()]
+    if target == "kubernetes":
+        named = [
+            "http",
+            *(["metrics"] if serving.get("runtime") in platforms.TRITON_RUNTIMES else []),
+            *extra,
+        ]
+    elif serving.get("deploymentMode") == "standard":
+        named = [*(["http1"] if extra else []), *extra]
+    else:
+        named = []  # serverless: Knative's queue-proxy is what is scraped
+    if port in named:
+        return
+    yield make(
+        "MLG339",
+        f"monitoring.scrape.port {port!r} names no port of the {target} pods of {model.name!r} "
+        f"in {ENVIRONMENT}",
+        model.doc.locate(("spec", "monitoring", "scrape", "port")),
+        f"name one of: {', '.join(named)}"
+        if named
+        else "KServe serverless mode scrapes Knative's queue-proxy; "
+        "remove scrape.port, or use deploymentMode: standard with serving.ports",
+        environment=env,
+    )

@@ -73,23 +73,19 @@ class Metadata(SpecModel):
     )
 
 
-class Limits(SpecModel):
-    """Resource limits when they differ from the requests."""
-
-    cpu: Quantity | None = Field(
-        default=None, description="CPU limit, e.g. `2` or `1500m`; default the request, `null`: none."
-    )
-    memory: Quantity | None = Field(
-        default=None, description="Memory limit, e.g. `4Gi`; default the request, `null`: none."
-    )
+ResourceMap = dict[LabelKey, Quantity | None]
 
 
 class Resources(SpecModel):
-    """Compute resources. `cpu` and `memory` are requests; limits default to the requests.
+    """Compute resources, in the shorthand (`cpu`, `memory`, `gpu`: requests, with limits equal
+    to them) or Kubernetes' own form (`requests` and `limits` by any resource name, e.g.
+    `ephemeral-storage` or `nvidia.com/gpu`), or both (the native entry wins for a name).
 
-    An explicit `null` on a key removes what a lower layer (or mlgitops' default) set,
-    and the key is omitted from the generated objects, so the platform decides (the
-    namespace's LimitRange, or no request or limit at all).
+    Every limit defaults to its request. An explicit `null` on a key removes what a lower layer
+    (or mlgitops' default) set, and the key is omitted from the generated objects, so the
+    platform decides (the namespace's LimitRange, or no request or limit at all): `limits:
+    {cpu: null}` keeps a CPU request without a limit, `requests: null` with `limits` writes
+    limits only (which Kubernetes also takes as the requests).
     """
 
     cpu: Quantity | None = Field(default=None, description="CPU request, e.g. `500m` or `2`.")
@@ -102,7 +98,17 @@ class Resources(SpecModel):
         description="Extended resource name of the GPU; default `nvidia.com/gpu`. `null` with GPUs "
         "requested is an error on serving (Kubernetes has no default name).",
     )
-    limits: Limits | None = Field(default=None, description="Limits, when they differ from the requests.")
+    requests: ResourceMap | None = Field(
+        default=None,
+        description='Container `resources.requests` by resource name, e.g. `{cpu: "1", '
+        "ephemeral-storage: 10Gi}`; merged over the shorthand. `null`: no requests at all (the "
+        "shorthand's and mlgitops' default too).",
+    )
+    limits: ResourceMap | None = Field(
+        default=None,
+        description="Container `resources.limits` by resource name, when they differ from the "
+        "requests (each defaults to its request); `null` on a name: no limit for it.",
+    )
 
 
 class Toleration(SpecModel):

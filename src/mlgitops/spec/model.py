@@ -26,6 +26,7 @@ from mlgitops.spec.types import (
     Uri,
     Version,
 )
+from mlgitops.spec.workload import SecurityContext
 
 
 class ModelMetadata(Metadata):
@@ -81,6 +82,11 @@ class Training(SpecModel):
     )
     node_selector: dict[LabelKey, Text] | None = Field(default=None, description="Node labels for the Job.")
     tolerations: list[Toleration] | None = Field(default=None, description="Tolerations for the Job.")
+    security_context: SecurityContext | None = Field(
+        default=None,
+        description="Relaxations of the training pod's hardening (its pod and container "
+        "`securityContext`). `null`: the image's user and a writable root.",
+    )
 
 
 class Gate(SpecModel):

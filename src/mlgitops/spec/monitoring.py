@@ -123,6 +123,20 @@ class MetricSelectors(SpecModel):
     )
 
 
+class Scrape(SpecModel):
+    """What Prometheus scrapes on the model's pods (the ServiceMonitor or PodMonitor endpoint)."""
+
+    port: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")] | None = Field(
+        default=None,
+        description="Name of the port scraped (endpoint `port`): `http`, Triton's `metrics`, or one of "
+        "`serving.ports`; default `http` (`metrics` for Triton) on plain Kubernetes, Knative's "
+        "queue-proxy (serverless) or the predictor's annotated port (standard) on KServe.",
+    )
+    path: Annotated[str, Field(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] | None = Field(
+        default=None, description="HTTP path scraped (endpoint `path`); default `/metrics`."
+    )
+
+
 class Monitoring(SpecModel):
     """Monitoring of the served model."""
 
@@ -131,4 +145,7 @@ class Monitoring(SpecModel):
     alerts: Alerts | None = Field(default=None, description="Alert routing.")
     metrics: MetricSelectors | None = Field(
         default=None, description="Override the series SLOs are computed from."
+    )
+    scrape: Scrape | None = Field(
+        default=None, description="Port and path the ServiceMonitor (or PodMonitor) scrapes."
     )

@@ -74,6 +74,11 @@ class Policies(SpecModel):
     require_approval: list[DnsLabel] = Field(
         default_factory=list, description="These environments must declare `approval: required`."
     )
+    forbid_security_relaxations: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Pods running here keep the full hardening: a `securityContext` relaxation "
+        "(MLG337) is an error (MLG406).",
+    )
 
 
 class Defaults(SpecModel):

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.common import EnvMap, Resources, Toleration
+from mlgitops.spec.scheduling import Affinity, TopologySpreadConstraint
 from mlgitops.spec.types import (
     ArtifactUri,
     DnsLabel,
@@ -19,7 +20,17 @@ from mlgitops.spec.types import (
     LabelKey,
     MetricName,
     NonEmptyText,
+    Quantity,
     Text,
+)
+from mlgitops.spec.workload import (
+    ContainerPort,
+    DnsSubdomain,
+    Probes,
+    Rollout,
+    SecurityContext,
+    Service,
+    Volume,
 )
 
 Runtime = Literal[
@@ -163,4 +174,61 @@ class ServingSpec(SpecModel):
     )
     annotations: dict[LabelKey, Text] | None = Field(
         default=None, description="Extra annotations on the serving objects."
+    )
+    probes: Probes | None = Field(
+        default=None,
+        description="Startup, readiness and liveness probes of the serving container (its "
+        "`startupProbe`, `readinessProbe`, `livenessProbe`; KServe: `predictor.model` or the "
+        "custom container). Plain Kubernetes probes the runtime's health endpoints by default.",
+    )
+    shared_memory: Quantity | None = Field(
+        default=None,
+        description="Size of `/dev/shm`, e.g. `2Gi`: an `emptyDir` of medium `Memory` with this "
+        "`sizeLimit` mounted there (PyTorch data loaders, NCCL and vLLM need more than the 64 MiB "
+        "container default).",
+    )
+    priority_class_name: DnsSubdomain | None = Field(
+        default=None, description="Pod `priorityClassName` (KServe: `predictor.priorityClassName`)."
+    )
+    rollout: Rollout | None = Field(
+        default=None,
+        description="Rolling update of a new version: the Deployment's `strategy.rollingUpdate` "
+        "(plain Kubernetes), `predictor.deploymentStrategy.rollingUpdate` (KServe standard mode; "
+        "an error in serverless mode, where Knative rolls out revisions).",
+    )
+    ports: list[ContainerPort] | None = Field(
+        default=None,
+        description="Extra named container ports (container `ports`, after `http` and Triton's "
+        "`metrics`), e.g. `[{name: grpc, port: 8001}]`. KServe: standard mode only (Knative "
+        "serves one port), written after the serving port `http1`.",
+        max_length=16,
+    )
+    service: Service | None = Field(
+        default=None,
+        description="Name and port of the plain-Kubernetes Service (`metadata.name`, `ports[0].port`); "
+        "an error on KServe, which names and exposes its own Services.",
+    )
+    volumes: list[Volume] | None = Field(
+        default=None,
+        description="Volumes mounted into the serving container (pod `volumes` + container "
+        "`volumeMounts`): a PersistentVolumeClaim, an NFS export, a ConfigMap or a Secret, read-only "
+        "by default.",
+        max_length=32,
+    )
+    affinity: Affinity | None = Field(
+        default=None,
+        description="Pod `affinity` (node, pod and pod anti-affinity), passed through as Kubernetes "
+        "spells it (KServe: `predictor.affinity`); merged across layers key by key.",
+    )
+    topology_spread_constraints: list[TopologySpreadConstraint] | None = Field(
+        default=None,
+        description="Pod `topologySpreadConstraints`, passed through as Kubernetes spells them "
+        "(KServe: `predictor.topologySpreadConstraints`).",
+        max_length=16,
+    )
+    security_context: SecurityContext | None = Field(
+        default=None,
+        description="Relaxations of the serving pods' hardening (the predictor's and transformer's "
+        "`securityContext` on KServe, the Deployment's pod and container `securityContext` on "
+        "plain Kubernetes). `null`: the image's user and a writable root.",
     )

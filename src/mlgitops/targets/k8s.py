@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,21 +12,107 @@ from mlgitops.ir.build import LABEL_PREFIX
 
 
 def resources(r: ir.Resources | None) -> dict[str, Any]:
-    """requests and limits; GPUs go in both (extended resources must match). What an
-    explicit ``null`` left to the platform (None) is omitted, so the namespace's
-    LimitRange (or nothing) decides it; ``{}`` when everything is."""
+    """requests and limits. What an explicit ``null`` left to the platform is absent, so the
+    namespace's LimitRange (or nothing) decides it; ``{}`` when everything is."""
     if r is None:
         return {}
-    requests = _present({"cpu": r.cpu, "memory": r.memory})
-    limits = _present({"cpu": r.limit_cpu, "memory": r.limit_memory})
-    if r.gpu:
-        requests[r.gpu_resource] = str(r.gpu)
-        limits[r.gpu_resource] = str(r.gpu)
-    return {key: value for key, value in (("requests", requests), ("limits", limits)) if value}
+    return {key: dict(value) for key, value in (("requests", r.requests), ("limits", r.limits)) if value}
 
 
-def _present(values: dict[str, str | None]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
+def pod_security(sc: ir.SecurityContext) -> dict[str, Any]:
+    """The pod ``securityContext``: Pod Security "restricted" (non-root, seccomp RuntimeDefault)
+    with the ids the spec left (None: an explicit ``null``, the image's own)."""
+    ids = {"runAsUser": sc.run_as_user, "runAsGroup": sc.run_as_group, "fsGroup": sc.fs_group}
+    return {
+        "runAsNonRoot": True,
+        **{key: value for key, value in ids.items() if value is not None},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security(sc: ir.SecurityContext) -> dict[str, Any]:
+    """A container ``securityContext``: no privilege escalation, every capability dropped, and
+    a read-only root unless the spec relaxed it (``null``: omitted, Kubernetes' writable root)."""
+    spec: dict[str, Any] = {"allowPrivilegeEscalation": False}
+    if sc.read_only_root_filesystem is not None:
+        spec["readOnlyRootFilesystem"] = sc.read_only_root_filesystem
+    spec["capabilities"] = {"drop": ["ALL"]}
+    return spec
+
+
+def writable_volumes(
+    sc: ir.SecurityContext, shared_memory: str | None = None, volumes: tuple[ir.Volume, ...] = ()
+) -> list[dict[str, Any]]:
+    """One ``emptyDir`` per writable path the spec asked for, ``/dev/shm``'s, and the spec's volumes."""
+    out: list[dict[str, Any]] = [
+        {"name": f"writable-{index}", "emptyDir": {}} for index in range(len(sc.writable_paths))
+    ]
+    if shared_memory is not None:
+        out.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shared_memory}})
+    for volume in volumes:
+        entry: dict[str, Any] = {"name": volume.name}
+        for kind, fields in volume.source:
+            entry[kind] = dict(fields)
+            if kind in ("persistentVolumeClaim", "nfs") and volume.read_only:
+                entry[kind]["readOnly"] = True
+        out.append(entry)
+    return out
+
+
+def writable_mounts(
+    sc: ir.SecurityContext, shared_memory: str | None = None, volumes: tuple[ir.Volume, ...] = ()
+) -> list[dict[str, Any]]:
+    mounts: list[dict[str, Any]] = [
+        {"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(sc.writable_paths)
+    ]
+    if shared_memory is not None:
+        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    for volume in volumes:
+        mount: dict[str, Any] = {"name": volume.name, "mountPath": volume.mount_path}
+        if volume.read_only:
+            mount["readOnly"] = True
+        mounts.append(mount)
+    return mounts
+
+
+def passed_through(text: str | None) -> Any:
+    """A Kubernetes object the spec passed through (the IR keeps it as JSON text)."""
+    return None if text is None else json.loads(text)
+
+
+def extra_ports(ports: tuple[ir.Port, ...]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in ports]
+
+
+def probe(
+    written: ir.Probe, path: str | None, port: int | str, period: int | None, failure: int | None
+) -> dict[str, Any] | None:
+    """A container probe: what the spec wrote over the target's defaults (``path`` None: a
+    ``tcpSocket`` probe); None when an explicit ``null`` removed it."""
+    if not written.enabled:
+        return None
+    path = written.path or path
+    port = written.port or port
+    spec: dict[str, Any] = (
+        {"httpGet": {"path": path, "port": port}} if path else {"tcpSocket": {"port": port}}
+    )
+    if written.initial_delay_seconds is not None:
+        spec["initialDelaySeconds"] = written.initial_delay_seconds
+    period = written.period_seconds or period
+    failure = written.failure_threshold or failure
+    if period is not None:
+        spec["periodSeconds"] = period
+    if failure is not None:
+        spec["failureThreshold"] = failure
+    return spec
+
+
+def rolling_update(rollout: ir.Rollout | None) -> dict[str, Any]:
+    """A Deployment ``strategy`` (KServe: ``deploymentStrategy``); what a ``null`` left out is
+    Kubernetes' default (25 % and 25 %)."""
+    settings = {"maxSurge": rollout.max_surge, "maxUnavailable": rollout.max_unavailable} if rollout else {}
+    present = {key: value for key, value in settings.items() if value is not None}
+    return {"type": "RollingUpdate", **({"rollingUpdate": present} if present else {})}
 
 
 def env(variables: Iterable[ir.EnvVar]) -> list[dict[str, Any]]:
@@ -65,7 +152,11 @@ def pairs(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return dict(items)
 
 
-def container(name: str, c: ir.Container, port: int | None = None) -> dict[str, Any]:
+def container(
+    name: str, c: ir.Container, port: int | None = None, security: ir.SecurityContext | None = None
+) -> dict[str, Any]:
+    """A user-supplied container; with ``security``, hardened like the pod it shares (and given a
+    writable ``/tmp``, from the pod's ``tmp`` volume)."""
     spec: dict[str, Any] = {"name": name, "image": c.image}
     if c.command:
         spec["command"] = list(c.command)
@@ -76,6 +167,9 @@ def container(name: str, c: ir.Container, port: int | None = None) -> dict[str, 
     if port is not None:
         spec["ports"] = [{"containerPort": port, "protocol": "TCP"}]
     spec["resources"] = resources(c.resources)
+    if security is not None:
+        spec["securityContext"] = container_security(security)
+        spec["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
     return spec
 
 
@@ -84,6 +178,13 @@ HELPERS = {
     "k8s_env": env,
     "k8s_tolerations": tolerations,
     "k8s_container": container,
+    "k8s_pod_security": pod_security,
+    "k8s_container_security": container_security,
+    "k8s_writable_volumes": writable_volumes,
+    "k8s_writable_mounts": writable_mounts,
+    "k8s_rolling_update": rolling_update,
+    "k8s_extra_ports": extra_ports,
+    "k8s_passed_through": passed_through,
     "as_dict": pairs,
 }
 

@@ -68,6 +68,7 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
         ("requireSLO", policies.require_slo),
         ("forbidMutableImageTags", policies.forbid_mutable_image_tags),
         ("requireApproval", policies.require_approval),
+        ("forbidSecurityRelaxations", policies.forbid_security_relaxations),
     ):
         for index, name in enumerate(names):
             if name not in seen:

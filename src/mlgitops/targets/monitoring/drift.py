@@ -84,6 +84,9 @@ def cronjob_context(
         "starting_deadline_seconds": min(STARTING_DEADLINE_SECONDS, window * 60),
         "deadline_seconds": DEADLINE_SECONDS,
         "backoff_limit": BACKOFF_LIMIT,
+        # the hardening every generated pod has (the drift job has no relaxations to write)
+        "pod_security": k8s.pod_security(ir.SecurityContext()),
+        "container_security": k8s.container_security(ir.SecurityContext()),
     }
 
 

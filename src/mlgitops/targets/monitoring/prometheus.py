@@ -84,14 +84,16 @@ class Prometheus:
         files = []
         for model in project.models:
             for d in model.deployments:
-                files.append(self._monitor(project, d, ctx))
+                files.append(self._monitor(project, d, model.monitoring, ctx))
                 series = slo_series(project.serving, d, model.monitoring.metrics)
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
                 if groups:
                     files += self._rules(project, d, groups, ctx, drift_rules.tests(model, d))
         return files
 
-    def _monitor(self, project: ir.Project, d: ir.Deployment, ctx: RenderContext) -> OutputFile:
+    def _monitor(
+        self, project: ir.Project, d: ir.Deployment, monitoring: ir.Monitoring, ctx: RenderContext
+    ) -> OutputFile:
         instance = f"{d.model}-{d.environment.name}"
         if project.serving == "kubernetes":
             # The labels serving/kubernetes.py puts on the Service (tests/test_monitoring_selectors.py).
@@ -106,6 +108,11 @@ class Prometheus:
                 endpoints = [{"path": METRICS_PATH, "relabelings": _RAW_RELABELINGS}]
             else:
                 endpoints = [{"port": QUEUE_PROXY_METRICS_PORT, "path": METRICS_PATH}]
+        # monitoring.scrape: the model's own port and path (resolve checks the port exists, MLG339)
+        if monitoring.scrape_port is not None:
+            endpoints = [{"port": monitoring.scrape_port, "path": METRICS_PATH}]
+        if monitoring.scrape_path is not None:
+            endpoints = [{**endpoint, "path": monitoring.scrape_path} for endpoint in endpoints]
         context = {
             "d": d,
             "labels": dict(d.labels),

@@ -86,6 +86,11 @@ class KServe:
             "storage_uri": storage_uri,
             "scale_target": _scale_target(s.autoscaling),
             "keda_metrics": keda_metrics(d) if keda else None,
+            "probes": written_probes(s),
+            # serverless mode refuses a rollout (MLG338): Knative rolls out revisions itself
+            "deployment_strategy": k8s.rolling_update(s.rollout)
+            if s.rollout and mode == "standard"
+            else None,
         }
 
 
@@ -125,6 +130,23 @@ def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]] | None:
             },
         }
     ]
+
+
+def written_probes(s: ir.Serving) -> dict[str, Any]:
+    """The probes the spec wrote, on the serving port unless it names one; the others are left to
+    KServe (and Knative, whose queue-proxy probes the container in serverless mode)."""
+    port = s.port or platforms.KSERVE_DEFAULT_PORT
+    probes = {
+        "readinessProbe": s.probes.readiness,
+        "livenessProbe": s.probes.liveness,
+        "startupProbe": s.probes.startup,
+    }
+    out = {}
+    for key, written in probes.items():
+        spec = k8s.probe(written, None, port, None, None) if written.written else None
+        if spec is not None:
+            out[key] = spec
+    return out
 
 
 def predictor_labels(d: ir.Deployment) -> dict[str, str]:

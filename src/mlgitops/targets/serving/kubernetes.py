@@ -110,8 +110,11 @@ class Kubernetes:
             "model_dir": MODEL_DIR,
             "storage_uri": storage_uri if s.runtime != "custom" else None,
             "storage_initializer": STORAGE_INITIALIZER,
-            "ready_path": fill(ready, d.model, port) if ready else None,
-            "live_path": fill(live, d.model, port) if live else None,
+            "probes": _probes(
+                s.probes,
+                fill(ready, d.model, port) if ready else None,
+                fill(live, d.model, port) if live else None,
+            ),
             "metrics_port": k8s.metrics_port(s),
         }
 
@@ -136,3 +139,14 @@ class Kubernetes:
                 "target": {"type": "Utilization", "averageUtilization": int(a.target)},
             },
         }
+
+
+def _probes(written: ir.Probes, ready: str | None, live: str | None) -> dict[str, Any]:
+    """The runtime's health endpoints (a TCP check when it has none), with what the spec wrote."""
+    failure = 3 if ready else None
+    probes = {
+        "readinessProbe": k8s.probe(written.readiness, ready, "http", 10, failure),
+        "livenessProbe": k8s.probe(written.liveness, live if ready else None, "http", 20, failure),
+        "startupProbe": k8s.probe(written.startup, live if ready else None, "http", 10, 60),
+    }
+    return {key: value for key, value in probes.items() if value is not None}
