@@ -109,6 +109,8 @@ def _project(n: int) -> Spec:
                 },
             ],
             "include": ["models/**/*.yaml"],
+            # Canaries split by an HTTPRoute: exact, and reproducible from git (docs/traffic.md).
+            "traffic": {"router": "gateway-api", "gateway": {"name": "public", "namespace": "gateways"}},
             "policies": {
                 "requireEvaluationGate": ["staging", "prod"],
                 "requireSLO": ["prod"],

@@ -20,7 +20,8 @@ GENERATOR = ROOT / "benchmarks" / "generate.py"
 # alternatives are covered by examples/gitlab-flux-k8s. `templates` names a directory of
 # override templates, which a synthetic project has no use for.
 NOT_GENERATED_KEYS = {"templates", "artifactUri"}
-NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact"}
+# istio and kserve-native: the other routers (tests/targets/serving/test_routes.py covers them)
+NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact", "istio", "kserve-native"}
 
 
 def generate(n: int, outdir: Path, *options: str) -> None:

@@ -103,6 +103,9 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG333", "KServe annotation contradicts the spec", _E),
         CodeInfo("MLG334", "artifact URI the serving target cannot fetch", _E),
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
+        CodeInfo("MLG336", "canary split the serving target cannot make exactly", _E),
+        CodeInfo("MLG337", "canary split not reproducible from git", _W),
+        CodeInfo("MLG338", "traffic router unusable with the serving target", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -26,6 +26,7 @@ from mlgitops.ir.types import (
     SecretKeyRef,
     Serving,
     Toleration,
+    Traffic,
     Training,
 )
 
@@ -51,5 +52,6 @@ __all__ = [
     "SecretKeyRef",
     "Serving",
     "Toleration",
+    "Traffic",
     "Training",
 ]

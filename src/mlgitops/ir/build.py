@@ -12,6 +12,7 @@ from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
 from mlgitops.spec.model import ModelSpec
+from mlgitops.spec.project import Traffic
 from mlgitops.validate import ValidatedModel
 
 LABEL_PREFIX = "mlgitops.dev"
@@ -57,6 +58,16 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         flux=ir.types.FluxSettings(spec.flux.namespace, spec.flux.interval),
         models=tuple(models),
         retired=tuple(retired),
+        traffic=_traffic(spec.traffic),
+    )
+
+
+def _traffic(traffic: Traffic | None) -> ir.Traffic | None:
+    if traffic is None:
+        return None
+    gateway = traffic.gateway
+    return ir.Traffic(
+        traffic.router, gateway.name if gateway else None, gateway.namespace if gateway else None
     )
 
 

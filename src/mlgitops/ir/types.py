@@ -103,6 +103,20 @@ class Canary:
 
 
 @dataclass(frozen=True, slots=True)
+class Traffic:
+    """The project's traffic router (``spec.traffic``)."""
+
+    router: str  # "gateway-api" | "istio" | "kserve-native"
+    gateway_name: str | None
+    gateway_namespace: str | None
+
+    @property
+    def routed(self) -> bool:
+        """True when a route object splits the traffic between one workload per version."""
+        return self.router in ("gateway-api", "istio")
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     name: str
     namespace: str
@@ -274,6 +288,12 @@ class Project:
     flux: FluxSettings
     models: tuple[Model, ...]
     retired: tuple[str, ...] = field(default=())
+    traffic: Traffic | None = None
+
+    @property
+    def routed(self) -> bool:
+        """One workload per version behind a weighted route (gateway-api or istio)."""
+        return self.traffic is not None and self.traffic.routed
 
     def deployments(self) -> tuple[Deployment, ...]:
         return tuple(d for m in self.models for d in m.deployments)

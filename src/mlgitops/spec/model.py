@@ -127,8 +127,9 @@ class Canary(SpecModel):
     # validate/semantic.py refuses 0 and 100 with a hint of what to do instead (MLG304); the
     # schema only tells the editor the range.
     traffic: int = Field(
-        description="Percentage of requests sent to the canary, 1 to 99.",
-        json_schema_extra={"minimum": 1, "maximum": 99},
+        description="Percentage of requests sent to the canary, 1 to 99; 0 (deployed, reachable "
+        "by its own Service, no user traffic) with a gateway-api or istio router.",
+        json_schema_extra={"minimum": 0, "maximum": 99},
     )
 
 

@@ -36,10 +36,13 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.monitoring.prometheus import Prometheus
     from mlgitops.targets.serving.kserve import KServe
     from mlgitops.targets.serving.kubernetes import Kubernetes
+    from mlgitops.targets.serving.routes import GatewayRoutes, IstioRoutes
 
     targets: list[Target] = [
         KServe(),
         Kubernetes(),
+        GatewayRoutes(),
+        IstioRoutes(),
         ArgoCD(),
         Flux(),
         GitHub(),
@@ -57,10 +60,14 @@ def selected(project: ir.Project) -> list[str]:
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring.
+    ``gateway`` or ``istio`` renders the routes when ``spec.traffic`` chooses that router.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
-    return [project.serving, "training", project.gitops, *ci, "drift", "grafana", "prometheus"]
+    routes = {"gateway-api": ["gateway"], "istio": ["istio"]}.get(
+        project.traffic.router if project.traffic else "", []
+    )
+    return [project.serving, *routes, "training", project.gitops, *ci, "drift", "grafana", "prometheus"]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]
