@@ -89,6 +89,23 @@ def _no_autoscaling_in_prod(data: Any) -> None:
     data["spec"]["deployments"]["prod"].update({"autoscaling": None, "resources": None})
 
 
+def _standard_gateway(data: Any) -> None:
+    _standard_mode(data)
+    data["spec"]["traffic"] = {"router": "gateway-api", "gateway": {"name": "public", "namespace": "gw"}}
+
+
+def _kubernetes_istio(data: Any) -> None:
+    _kubernetes(data)
+    data["spec"]["traffic"] = {"router": "istio", "gateway": {"name": "public", "namespace": "gw"}}
+
+
+def _canary_in_prod(traffic: int) -> Callable[[Any], None]:
+    def edit(data: Any) -> None:
+        data["spec"]["deployments"]["prod"]["canary"] = {"version": "1.3.0", "traffic": traffic}
+
+    return edit
+
+
 Edit = Callable[[Any], None]
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
@@ -107,6 +124,17 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
         "quickstart",
         {"mlgitops.yaml": _kubernetes, "models/iris-classifier.yaml": _no_autoscaling_in_prod},
         "Application",
+    ),
+    # docs/traffic.md: one workload per version behind a weighted route
+    "quickstart-standard-gateway-canary": (
+        "quickstart",
+        {"mlgitops.yaml": _standard_gateway, "models/iris-classifier.yaml": _canary_in_prod(10)},
+        "HTTPRoute",
+    ),
+    "quickstart-kubernetes-istio-canary": (
+        "quickstart",
+        {"mlgitops.yaml": _kubernetes_istio, "models/iris-classifier.yaml": _canary_in_prod(0)},
+        "VirtualService",
     ),
 }
 
@@ -266,7 +294,9 @@ def test_the_validators_are_not_vacuous(compiled: dict[str, Path]) -> None:
     deployment["spec"]["template"]["spec"]["containers"][0]["securityContex"] = {}
     assert kubernetes_errors(deployment)
     service = yaml.safe_load(
-        (compiled["platform"] / "deploy/prod/fraud-detector/inferenceservice.yaml").read_text()
+        (
+            compiled["platform"] / "deploy/prod/fraud-detector/inferenceservice-fraud-detector-1-4-2.yaml"
+        ).read_text()
     )
     assert not schema_errors(service)
     service["spec"]["predictor"]["canaryTraficPercent"] = 10
