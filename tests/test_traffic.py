@@ -1,0 +1,172 @@
+"""Traffic that git fully determines (docs/traffic.md, issue 12).
+
+The effective weight of every version in every environment is computed from the generated
+objects alone, as a cluster built from the tree would route: route → Service → workload →
+the version its pods serve.  No controller state, no annotation is read.  It must equal the
+spec exactly, for each shape, on both serving targets and both routers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from compile_helpers import compile_clean, yaml_documents
+
+PROJECT = """\
+apiVersion: mlgitops/v1
+kind: Project
+metadata: {{name: demo}}
+spec:
+  repository: https://github.com/acme/ml.git
+  serving: {serving}
+  traffic: {traffic}
+  registry: {{kind: mlflow, trackingUri: https://mlflow.acme.test}}
+  environments:
+    - {{name: dev, namespace: ml-dev}}
+    - {{name: staging, namespace: ml-staging}}
+    - {{name: prod, namespace: ml-prod, approval: required}}
+  defaults:
+    serving: {{resources: {{cpu: 500m, memory: 1Gi}}{mode}}}
+"""
+MODEL = """\
+apiVersion: mlgitops/v1
+kind: Model
+metadata: {{name: iris, owner: data-science}}
+spec:
+  serving:
+    runtime: sklearn
+    artifact: "s3://models/{{model}}/{{version}}/"
+    autoscaling: {{minReplicas: 3, maxReplicas: 6}}
+  deployments:
+    dev: {dev}
+    staging: {staging}
+    prod: {prod}
+"""
+# shape → (dev, staging, prod) deployments
+SHAPES = {
+    "stable-only": ("{version: 1.1.0}", "{version: 1.1.0}", "{version: 1.0.0}"),
+    "canary-10": (
+        "{version: 1.1.0}",
+        "{version: 1.0.0, canary: {version: 1.1.0, traffic: 10}}",
+        "{version: 1.0.0, canary: {version: 1.1.0, traffic: 10}}",
+    ),
+    "canary-50": (
+        "{version: 1.2.0}",
+        "{version: 1.1.0, canary: {version: 1.2.0, traffic: 50}}",
+        "{version: 1.0.0, canary: {version: 1.1.0, traffic: 50}}",
+    ),
+    # deployed, reachable by its own Service, no user traffic: the pinned rollback
+    "canary-0": (
+        "{version: 1.1.0}",
+        "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}}",
+        "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}, waivePromotionOrder: true}",
+    ),
+}
+ROUTERS = {
+    "gateway-api": "{router: gateway-api, gateway: {name: public, namespace: gateways}}",
+    "istio": "{router: istio}",
+}
+TARGETS = {
+    "kserve-standard": ("kserve", ", deploymentMode: standard"),
+    "kserve-serverless": ("kserve", ", deploymentMode: serverless"),
+    "kubernetes": ("kubernetes", ""),
+}
+
+
+def write_project(root: Path, target: str, router: str, shape: str) -> Path:
+    serving, mode = TARGETS[target]
+    (root / "models").mkdir(parents=True)
+    (root / "mlgitops.yaml").write_text(
+        PROJECT.format(serving=serving, traffic=ROUTERS[router], mode=mode), encoding="utf-8"
+    )
+    dev, staging, prod = SHAPES[shape]
+    (root / "models/iris.yaml").write_text(
+        MODEL.format(dev=dev, staging=staging, prod=prod), encoding="utf-8"
+    )
+    return root
+
+
+def declared(shape: str) -> dict[str, dict[str, int]]:
+    """environment → version → weight, read from the spec."""
+    out = {}
+    for env, text in zip(("dev", "staging", "prod"), SHAPES[shape], strict=True):
+        deployment = yaml.safe_load(text)
+        canary = deployment.get("canary")
+        weights = {deployment["version"]: 100 - (canary["traffic"] if canary else 0)}
+        if canary:
+            weights[canary["version"]] = canary["traffic"]
+        out[env] = weights
+    return out
+
+
+def route_weights(objects: list[Any]) -> Iterator[tuple[str, int]]:
+    """(Service name, weight) of every backend of the one route among ``objects``."""
+    routes = [o for o in objects if o["kind"] in ("HTTPRoute", "VirtualService")]
+    assert len(routes) == 1, [o["kind"] for o in objects]
+    route = routes[0]
+    if route["kind"] == "HTTPRoute":
+        (rule,) = route["spec"]["rules"]
+        for ref in rule["backendRefs"]:
+            assert ref.get("kind", "Service") == "Service" and ref.get("group", "") == ""
+            yield ref["name"], ref.get("weight", 1)
+    else:
+        (http,) = route["spec"]["http"]
+        for destination in http["route"]:
+            host = destination["destination"]["host"]
+            name, namespace = host.split(".")[:2]
+            assert namespace == route["metadata"]["namespace"]
+            yield name, destination.get("weight", 100 if len(http["route"]) == 1 else 0)
+
+
+def served_version(objects: list[Any], service: str) -> str:
+    """The version behind ``service``: KServe's ``<isvc>-predictor``, or our Service's pods."""
+    by_kind: dict[str, dict[str, Any]] = {}
+    for o in objects:
+        by_kind.setdefault(o["kind"], {})[o["metadata"]["name"]] = o
+    if "InferenceService" in by_kind:
+        assert service.endswith("-predictor")
+        isvc = by_kind["InferenceService"][service.removesuffix("-predictor")]
+        assert "canaryTrafficPercent" not in isvc["spec"]["predictor"]
+        return version_of(isvc["spec"]["predictor"]["model"]["storageUri"])
+    selector = by_kind["Service"][service]["spec"]["selector"]
+    matching = [
+        d
+        for d in by_kind["Deployment"].values()
+        if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    assert len(matching) == 1, f"Service {service} selects {len(matching)} Deployments"
+    (init,) = matching[0]["spec"]["template"]["spec"]["initContainers"]
+    return version_of(" ".join(init.get("args", [])))
+
+
+def version_of(text: str) -> str:
+    """The version in an artifact URI s3://models/iris/<version>/."""
+    after = text.split("s3://models/iris/", 1)[1]
+    return after.split("/", 1)[0]
+
+
+def effective_weights(root: Path) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for env in ("dev", "staging", "prod"):
+        objects = [d for _, d in yaml_documents(root, f"deploy/{env}/iris")]
+        weights: dict[str, int] = {}
+        routed = list(route_weights(objects))
+        total = sum(w for _, w in routed)
+        for service, weight in routed:
+            version = served_version(objects, service)
+            weights[version] = weights.get(version, 0) + weight * 100 // total
+        out[env] = weights
+    return out
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("router", list(ROUTERS))
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_the_effective_weights_equal_the_spec(tmp_path: Path, target: str, router: str, shape: str) -> None:
+    root = compile_clean(write_project(tmp_path, target, router, shape))
+    assert effective_weights(root) == declared(shape)
