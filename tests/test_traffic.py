@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import compile_clean, yaml_documents
+from compile_helpers import compile_clean, generated, run_module, yaml_documents
 
 PROJECT = """\
 apiVersion: mlgitops/v1
@@ -170,3 +170,65 @@ def effective_weights(root: Path) -> dict[str, dict[str, int]]:
 def test_the_effective_weights_equal_the_spec(tmp_path: Path, target: str, router: str, shape: str) -> None:
     root = compile_clean(write_project(tmp_path, target, router, shape))
     assert effective_weights(root) == declared(shape)
+
+
+# --- promotion sequences ----------------------------------------------------------------------
+
+
+def cli(root: Path, *args: str) -> str:
+    run = run_module([*args, "--project", str(root)] if args[0] == "promote" else [*args, str(root)])
+    assert run.returncode == 0, f"mlgitops {' '.join(args)}:\n{run.stdout}{run.stderr}"
+    return run.stdout
+
+
+def step(root: Path, *promote: str) -> tuple[set[str], set[str], set[str]]:
+    """Promote, compile and check; (added, removed, changed) generated files under deploy/prod/iris."""
+    before = {p: b for p, b in generated(root).items() if p.startswith("deploy/prod/iris/")}
+    cli(root, "promote", "iris", "--to", "prod", *promote)
+    cli(root, "compile")
+    cli(root, "check")
+    after = {p: b for p, b in generated(root).items() if p.startswith("deploy/prod/iris/")}
+    changed = {p for p in before.keys() & after.keys() if before[p] != after[p]}
+    return after.keys() - before.keys(), before.keys() - after.keys(), changed
+
+
+def workload_files(target: str, version: str) -> set[str]:
+    name = f"iris-{version.replace('.', '-')}"
+    if target == "kubernetes":
+        kinds = ("deployment", "service", "hpa")
+    else:
+        kinds = ("inferenceservice",)
+    return {f"deploy/prod/iris/{kind}-{name}.yaml" for kind in kinds}
+
+
+@pytest.mark.parametrize("router", list(ROUTERS))
+@pytest.mark.parametrize("target", ["kserve-standard", "kubernetes"])
+def test_canary_10_then_50_then_finish_prunes_exactly_the_old_workload(
+    tmp_path: Path, target: str, router: str
+) -> None:
+    root = compile_clean(write_project(tmp_path, target, router, "stable-only"))
+    route = {
+        "gateway-api": "deploy/prod/iris/httproute.yaml",
+        "istio": "deploy/prod/iris/virtualservice.yaml",
+    }
+    added, removed, changed = step(root, "--canary", "10")
+    assert (added, removed, changed) == (workload_files(target, "1.1.0"), set(), {route[router]})
+    assert effective_weights(root)["prod"] == {"1.0.0": 90, "1.1.0": 10}
+    # moving the weight touches the route alone: no workload, no pod changes
+    assert step(root, "--weight", "50") == (set(), set(), {route[router]})
+    assert effective_weights(root)["prod"] == {"1.0.0": 50, "1.1.0": 50}
+    added, removed, changed = step(root, "--finish-canary")
+    assert (added, removed, changed) == (set(), workload_files(target, "1.0.0"), {route[router]})
+    assert effective_weights(root)["prod"] == {"1.1.0": 100}
+
+
+@pytest.mark.parametrize("router", list(ROUTERS))
+@pytest.mark.parametrize("target", ["kserve-standard", "kubernetes"])
+def test_canary_then_abort_prunes_exactly_the_canary(tmp_path: Path, target: str, router: str) -> None:
+    root = compile_clean(write_project(tmp_path, target, router, "stable-only"))
+    start = {p: b for p, b in generated(root).items() if p.startswith("deploy/")}
+    step(root, "--canary", "10")
+    added, removed, _ = step(root, "--abort-canary")
+    assert (added, removed) == (set(), workload_files(target, "1.1.0"))
+    assert {p: b for p, b in generated(root).items() if p.startswith("deploy/")} == start
+    assert effective_weights(root)["prod"] == {"1.0.0": 100}
