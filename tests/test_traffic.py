@@ -194,10 +194,7 @@ def step(root: Path, *promote: str) -> tuple[set[str], set[str], set[str]]:
 
 def workload_files(target: str, version: str) -> set[str]:
     name = f"iris-{version.replace('.', '-')}"
-    if target == "kubernetes":
-        kinds = ("deployment", "service", "hpa")
-    else:
-        kinds = ("inferenceservice",)
+    kinds = ("deployment", "service", "hpa") if target == "kubernetes" else ("inferenceservice",)
     return {f"deploy/prod/iris/{kind}-{name}.yaml" for kind in kinds}
 
 
