@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from compile_helpers import compile_clean, generated, run_module, yaml_documents
+from mlgitops.pipeline import compile_project, validate_project
 
 PROJECT = """\
 apiVersion: mlgitops/v1
@@ -229,3 +230,44 @@ def test_canary_then_abort_prunes_exactly_the_canary(tmp_path: Path, target: str
     assert (added, removed) == (set(), workload_files(target, "1.1.0"))
     assert {p: b for p, b in generated(root).items() if p.startswith("deploy/")} == start
     assert effective_weights(root)["prod"] == {"1.0.0": 100}
+
+
+# --- safety rules ------------------------------------------------------------------------------
+
+
+def test_a_model_deleted_while_deployed_is_refused_until_retired(tmp_path: Path) -> None:
+    root = compile_clean(write_project(tmp_path, "kubernetes", "istio", "canary-10"))
+    spec = (root / "models/iris.yaml").read_text(encoding="utf-8")
+    (root / "models/iris.yaml").unlink()
+    (root / "models/other.yaml").write_text(spec.replace("name: iris", "name: other"), encoding="utf-8")
+    result = compile_project(root, use_cache=False)
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        (
+            "MLG517",
+            "model 'iris' is deployed in dev, staging, prod (the last compile's manifest) but its "
+            "spec is gone",
+        )
+    ]
+    assert (root / "deploy/prod/iris/virtualservice.yaml").is_file(), "nothing was pruned"
+    # retired first, then deleted: accepted
+    retired = spec.split("  deployments:")[0] + "  lifecycle: {stage: retired}\n"
+    (root / "models/iris.yaml").write_text(retired, encoding="utf-8")
+    compile_clean(root)
+    assert not (root / "deploy/prod/iris").exists()
+    (root / "models/iris.yaml").unlink()
+    compile_clean(root)
+
+
+def test_mutable_versions_are_refused_where_approval_is_required_by_default(tmp_path: Path) -> None:
+    write_project(tmp_path, "kubernetes", "istio", "stable-only")
+    model = tmp_path / "models/iris.yaml"
+    model.write_text(
+        model.read_text(encoding="utf-8").replace(
+            "prod: {version: 1.0.0}", "prod: {version: latest, waivePromotionOrder: true}"
+        ),
+        encoding="utf-8",
+    )
+    found = [
+        (d.code, d.location.line if d.location else None) for d in validate_project(tmp_path).diagnostics
+    ]
+    assert found == [("MLG405", 12)]

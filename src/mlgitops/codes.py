@@ -111,6 +111,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG402", "policy: SLO required", _E),
         CodeInfo("MLG403", "policy: mutable image tag", _E),
         CodeInfo("MLG404", "policy: approval required", _E),
+        CodeInfo("MLG405", "policy: mutable version name", _E),
         # rendering and emitting
         CodeInfo("MLG501", "refusing to overwrite a file mlgitops does not own", _E),
         CodeInfo("MLG502", "unsafe output path", _E),
@@ -126,6 +127,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG514", "listed file not pruned: not provably generated and unchanged", _W),
         CodeInfo("MLG515", "generated file edited by hand", _W),
         CodeInfo("MLG516", "the project cannot be written", _E),
+        CodeInfo("MLG517", "model deleted while deployed", _E),
     )
 }
 

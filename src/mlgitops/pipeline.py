@@ -186,6 +186,9 @@ def _compile_in(
         if not validation.ok or generated is None or generated.diagnostics:
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
+        gone = compiler.vanished_models(previous, generated.project) if generated.project else []
+        if gone:
+            return CompileResult(validation, extra=gone, recovered=recovered)
         retired = generated.project.retired if generated.project else ()
         emit = compiler.emit_plan(
             tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict

@@ -71,6 +71,11 @@ class Policies(SpecModel):
         description="Images running here must be pinned by digest or a version tag "
         "(not `latest`, `main`, …).",
     )
+    forbid_mutable_versions: list[DnsLabel] | None = Field(
+        default=None,
+        description="Versions served here (stable and canary) must not be names that move, "
+        "such as `latest`, `main` or `master`; default every environment with `approval: required`.",
+    )
     require_approval: list[DnsLabel] = Field(
         default_factory=list, description="These environments must declare `approval: required`."
     )

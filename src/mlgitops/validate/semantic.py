@@ -68,6 +68,7 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
         ("requireSLO", policies.require_slo),
         ("forbidMutableImageTags", policies.forbid_mutable_image_tags),
         ("requireApproval", policies.require_approval),
+        ("forbidMutableVersions", policies.forbid_mutable_versions or []),
     ):
         for index, name in enumerate(names):
             if name not in seen:
