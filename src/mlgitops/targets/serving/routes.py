@@ -17,9 +17,6 @@ from mlgitops import ir
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 
-# A version's workload name leaves room for KServe's "-predictor" suffix and the pod hashes
-# Kubernetes adds, within the 63 characters of a DNS label.
-WORKLOAD_NAME_MAX = 45
 SERVICE_PORT = 80  # the port of KServe's predictor Service and of our Deployments' Services
 
 
@@ -34,20 +31,19 @@ class Backend:
     name: str  # the workload's name, pinned to its version
 
 
-def workload_name(model: str, version: str) -> str:
-    slug = "".join(c if c.isalnum() else "-" for c in version.lower()).strip("-")
-    return k8s.bounded(f"{model}-{slug}", WORKLOAD_NAME_MAX).rstrip("-")
-
-
 def backends(d: ir.Deployment) -> list[Backend]:
     """The versions of ``d`` with their weights; they sum to 100."""
     stable_weight = 100 - d.canary.traffic if d.canary else 100
     out = [
-        Backend(d.version, d.serving.storage_uri, stable_weight, "stable", workload_name(d.model, d.version))
+        Backend(
+            d.version, d.serving.storage_uri, stable_weight, "stable", k8s.workload_name(d.model, d.version)
+        )
     ]
     if d.canary is not None:
         c = d.canary
-        out.append(Backend(c.version, c.storage_uri, c.traffic, "canary", workload_name(d.model, c.version)))
+        out.append(
+            Backend(c.version, c.storage_uri, c.traffic, "canary", k8s.workload_name(d.model, c.version))
+        )
     return out
 
 
