@@ -101,7 +101,12 @@ def _kubernetes_istio(data: Any) -> None:
 
 def _canary_in_prod(traffic: int) -> Callable[[Any], None]:
     def edit(data: Any) -> None:
-        data["spec"]["deployments"]["prod"]["canary"] = {"version": "1.3.0", "traffic": traffic}
+        prod = data["spec"]["deployments"]["prod"]
+        prod["canary"] = {"version": "1.3.0", "traffic": traffic, "image": "ghcr.io/acme/sklearn:1.5.2"}
+        prod["canary"]["resources"] = {"cpu": "1", "memory": "2Gi"}
+        # shadow traffic to a version with a workload of its own, and a public entry point
+        prod["mirror"] = {"version": "1.1.0", "percent": 20}
+        prod["expose"] = {"hostname": "iris.ml.acme.com", "path": "/iris"}
 
     return edit
 

@@ -61,6 +61,14 @@ SHAPES = {
         "{version: 1.1.0, canary: {version: 1.2.0, traffic: 50}}",
         "{version: 1.0.0, canary: {version: 1.1.0, traffic: 50}}",
     ),
+    # shadow traffic: copies of 20 % of the requests to 1.1.0, whose responses are discarded;
+    # and the route as an entry point (host name and path)
+    "mirror": (
+        "{version: 1.2.0}",
+        "{version: 1.1.0, mirror: {version: 1.2.0, percent: 20}, expose: {hostname: iris.acme.test}}",
+        "{version: 1.0.0, canary: {version: 1.1.0, traffic: 10}, mirror: {version: 1.1.0, percent: 50},"
+        " expose: {hostname: iris.acme.test, path: /iris}}",
+    ),
     # deployed, reachable by its own Service, no user traffic: the pinned rollback
     "canary-0": (
         "{version: 1.1.0}",
@@ -101,12 +109,15 @@ def declared(shape: str) -> dict[str, dict[str, int]]:
         weights = {deployment["version"]: 100 - (canary["traffic"] if canary else 0)}
         if canary:
             weights[canary["version"]] = canary["traffic"]
+        if "mirror" in deployment:
+            weights["mirror " + deployment["mirror"]["version"]] = deployment["mirror"]["percent"]
         out[env] = weights
     return out
 
 
 def route_weights(objects: list[Any]) -> Iterator[tuple[str, int]]:
-    """(Service name, weight) of every backend of the one route among ``objects``."""
+    """(Service name, weight) of every backend of the one route among ``objects``, and
+    ("mirror <Service name>", percent) for the mirrored one."""
     routes = [o for o in objects if o["kind"] in ("HTTPRoute", "VirtualService")]
     assert len(routes) == 1, [o["kind"] for o in objects]
     route = routes[0]
@@ -115,13 +126,20 @@ def route_weights(objects: list[Any]) -> Iterator[tuple[str, int]]:
         for ref in rule["backendRefs"]:
             assert ref.get("kind", "Service") == "Service" and ref.get("group", "") == ""
             yield ref["name"], ref.get("weight", 1)
+        for f in rule.get("filters", []):
+            assert f["type"] == "RequestMirror"
+            yield "mirror " + f["requestMirror"]["backendRef"]["name"], f["requestMirror"]["percent"]
     else:
         (http,) = route["spec"]["http"]
+        namespace = route["metadata"]["namespace"]
         for destination in http["route"]:
-            host = destination["destination"]["host"]
-            name, namespace = host.split(".")[:2]
-            assert namespace == route["metadata"]["namespace"]
+            name, in_namespace = destination["destination"]["host"].split(".")[:2]
+            assert in_namespace == namespace
             yield name, destination.get("weight", 100 if len(http["route"]) == 1 else 0)
+        if "mirror" in http:
+            name, in_namespace = http["mirror"]["host"].split(".")[:2]
+            assert in_namespace == namespace
+            yield "mirror " + name, http["mirrorPercentage"]["value"]
 
 
 def served_version(objects: list[Any], service: str) -> str:
@@ -157,8 +175,11 @@ def effective_weights(root: Path) -> dict[str, dict[str, int]]:
         objects = [d for _, d in yaml_documents(root, f"deploy/{env}/iris")]
         weights: dict[str, int] = {}
         routed = list(route_weights(objects))
-        total = sum(w for _, w in routed)
+        total = sum(w for service, w in routed if not service.startswith("mirror "))
         for service, weight in routed:
+            if service.startswith("mirror "):  # copies: their own percentage, not a share
+                weights["mirror " + served_version(objects, service.removeprefix("mirror "))] = weight
+                continue
             version = served_version(objects, service)
             weights[version] = weights.get(version, 0) + weight * 100 // total
         out[env] = weights

@@ -106,6 +106,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG336", "canary split the serving target cannot make exactly", _E),
         CodeInfo("MLG337", "canary split not reproducible from git", _W),
         CodeInfo("MLG338", "traffic router unusable with the serving target", _E),
+        CodeInfo("MLG340", "traffic setting needs a gateway-api or istio router", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

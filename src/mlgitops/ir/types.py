@@ -100,6 +100,22 @@ class Canary:
     version: str
     traffic: int
     storage_uri: str | None
+    serving: Serving | None = None  # the canary's own settings (its overrides applied), if any
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """Shadow traffic: ``percent`` % of the requests copied to ``version``."""
+
+    version: str
+    percent: int
+    storage_uri: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expose:
+    hostname: str
+    path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +153,8 @@ class Deployment:
     labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     source: str
+    mirror: Mirror | None = None
+    expose: Expose | None = None
 
     @property
     def object_annotations(self) -> dict[str, str]:

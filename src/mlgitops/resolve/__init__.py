@@ -112,7 +112,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
             diagnostics += _complete(item, spec.serving)
-            diagnostics += traffic.check_canary(project, item)
+            diagnostics += traffic.check_deployment(project, item)
     diagnostics += traffic.check_project(project)
     return ResolvedProject(project, tuple(resolved)), diagnostics
 

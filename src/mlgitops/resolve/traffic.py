@@ -43,17 +43,27 @@ def check_project(project: ValidatedProject) -> Iterator[Diagnostic]:
         )
 
 
-def check_canary(project: ValidatedProject, item: ResolvedDeployment) -> Iterator[Diagnostic]:
+def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Iterator[Diagnostic]:
     """A canary without a router is exact only on KServe serverless, and there only as long as
-    the cluster remembers the previous revision."""
-    canary = item.deployment.canary
-    if canary is None:
-        return
+    the cluster remembers the previous revision; mirror and expose need a route."""
     spec = project.spec.spec
     router = spec.traffic.router if spec.traffic else None
     if router in ("gateway-api", "istio"):
         return
     env = item.environment
+    for field in ("mirror", "expose"):
+        if getattr(item.deployment, field) is not None:
+            yield make(
+                "MLG340",
+                f"{field} needs a route, which "
+                + ("no spec.traffic.router" if router is None else f"router {router}")
+                + " renders",
+                item.model.doc.locate(("spec", "deployments", env.name, field), key=True),
+                "set spec.traffic.router to gateway-api or istio in mlgitops.yaml",
+            )
+    canary = item.deployment.canary
+    if canary is None:
+        return
     where = item.model.doc.locate(("spec", "deployments", env.name, "canary"))
     setting = "spec.traffic" if router is None else "spec.traffic.router"
     if spec.serving == "kubernetes":

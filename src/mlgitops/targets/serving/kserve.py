@@ -54,11 +54,15 @@ class KServe:
                 else [(None, f"{base}/inferenceservice.yaml")]
             )
             for backend, path in workloads:
+                # Without a route the one InferenceService describes the newest revision: the
+                # canary's, with its own settings.
+                native = d.canary.serving if d.canary and d.canary.serving else d.serving
+                serving = backend.serving if backend else native
                 context = {
                     "d": d,
-                    "s": d.serving,
+                    "s": serving,
                     "project": project,
-                    **self._values(d, backend),
+                    **self._values(d, serving, backend),
                     **k8s.HELPERS,
                 }
                 files.append(
@@ -74,8 +78,7 @@ class KServe:
         return files
 
     @staticmethod
-    def _values(d: ir.Deployment, backend: routes.Backend | None = None) -> dict[str, Any]:
-        s = d.serving
+    def _values(d: ir.Deployment, s: ir.Serving, backend: routes.Backend | None = None) -> dict[str, Any]:
         # A routed workload is one version's, whatever the split: the route carries the versions
         # and weights, so moving the weights leaves every workload (and its pods) as it is.
         annotations = dict(d.object_annotations) if backend else dict(d.annotations)

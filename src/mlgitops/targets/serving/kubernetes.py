@@ -111,7 +111,7 @@ class Kubernetes:
         autoscaling = d.serving.autoscaling
         for b in routes.backends(d):
             pinned = {**selector, VERSION_LABEL: b.version}
-            workload = self._workload(d, b.version, b.storage_uri, b.track, selector, b.name)
+            workload = self._workload(d, b.version, b.storage_uri, b.track, selector, b.name, b.serving)
             version_labels = {**labels, VERSION_LABEL: b.version}
             service = {
                 "name": b.name,
@@ -141,10 +141,12 @@ class Kubernetes:
         track: str,
         selector: dict[str, str],
         pinned_name: str | None = None,
+        serving: ir.Serving | None = None,
     ) -> dict[str, Any]:
         """``pinned_name``: the routed workload of one version (routes.py), selected by its
-        version and not by a track, which changes when a canary finishes."""
-        s = d.serving
+        version and not by a track, which changes when a canary finishes; ``serving``: its
+        settings (a canary's overrides applied)."""
+        s = serving or d.serving
         runtime = RUNTIMES[s.runtime]
         name = pinned_name or (d.model if track == "stable" else f"{d.model}-canary")
         pod_selector = (
@@ -171,6 +173,7 @@ class Kubernetes:
             stable = s.autoscaling.min_replicas if s.autoscaling else None
             replicas = max(1, round((1 if stable is None else stable) * share))
         return {
+            "s": s,
             "name": name,
             "labels": dict(sorted(labels.items())),
             "pod_labels": dict(sorted(pod_labels.items())),

@@ -10,6 +10,7 @@ on what a controller remembers of earlier revisions.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,34 +23,44 @@ SERVICE_PORT = 80  # the port of KServe's predictor Service and of our Deploymen
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """One version behind the route."""
+    """One version's workload."""
 
     version: str
-    storage_uri: str | None
-    weight: int
-    track: str  # "stable" | "canary"
+    weight: int  # its share of the requests; a mirror-only version has 0 and no place in the split
+    track: str  # "stable" | "canary" | "mirror"
     name: str  # the workload's name, pinned to its version
+    serving: ir.Serving  # its settings (a canary's overrides applied)
+
+    @property
+    def storage_uri(self) -> str | None:
+        return self.serving.storage_uri
 
 
 def backends(d: ir.Deployment) -> list[Backend]:
-    """The versions of ``d`` with their weights; they sum to 100."""
+    """Every workload of ``d``: the versions of the split, whose weights sum to 100, then a
+    mirrored version that is neither (reached only by the copies)."""
     stable_weight = 100 - d.canary.traffic if d.canary else 100
-    out = [
-        Backend(
-            d.version, d.serving.storage_uri, stable_weight, "stable", k8s.workload_name(d.model, d.version)
-        )
-    ]
+    out = [Backend(d.version, stable_weight, "stable", k8s.workload_name(d.model, d.version), d.serving)]
     if d.canary is not None:
         c = d.canary
-        out.append(
-            Backend(c.version, c.storage_uri, c.traffic, "canary", k8s.workload_name(d.model, c.version))
-        )
+        name = k8s.workload_name(d.model, c.version)
+        out.append(Backend(c.version, c.traffic, "canary", name, c.serving or d.serving))
+    mirror = d.mirror
+    if mirror is not None and mirror.version not in {b.version for b in out}:
+        serving = dataclasses.replace(d.serving, storage_uri=mirror.storage_uri)
+        out.append(Backend(mirror.version, 0, "mirror", k8s.workload_name(d.model, mirror.version), serving))
     return out
 
 
-def service_name(project: ir.Project, backend: Backend) -> str:
+def mirror_service(project: ir.Project, d: ir.Deployment) -> str | None:
+    if d.mirror is None:
+        return None
+    return service_name_of(project, k8s.workload_name(d.model, d.mirror.version))
+
+
+def service_name_of(project: ir.Project, workload: str) -> str:
     """The Service in front of a version's pods: KServe's ``<isvc>-predictor``, or our own."""
-    return f"{backend.name}-predictor" if project.serving == "kserve" else backend.name
+    return f"{workload}-predictor" if project.serving == "kserve" else workload
 
 
 class GatewayRoutes:
@@ -72,6 +83,7 @@ class GatewayRoutes:
                     "annotations": dict(d.annotations),
                     "traffic": traffic,
                     "backends": _refs(project, d),
+                    "mirror": mirror_service(project, d),
                 },
                 path=f"{project.output}/{d.environment.name}/{d.model}/httproute.yaml",
                 source=d.source,
@@ -109,13 +121,20 @@ class IstioRoutes:
                 if traffic.gateway_name
                 else None
             )
+            mirror = mirror_service(project, d)
             context = {
                 "d": d,
                 "labels": dict(d.labels),
                 "annotations": dict(d.annotations),
-                "hosts": [f"{d.model}.{namespace}.svc.cluster.local"],
+                # exposed: the host name the Gateway receives; else the mesh-internal name
+                "hosts": [d.expose.hostname if d.expose else f"{d.model}.{namespace}.svc.cluster.local"],
                 "gateways": gateways,
                 "destinations": destinations,
+                "mirror": (
+                    {"host": f"{mirror}.{namespace}.svc.cluster.local", "port": {"number": SERVICE_PORT}}
+                    if mirror
+                    else None
+                ),
             }
             files.append(
                 ctx.yaml_file(
@@ -131,4 +150,8 @@ class IstioRoutes:
 
 
 def _refs(project: ir.Project, d: ir.Deployment) -> list[dict[str, Any]]:
-    return [{"name": service_name(project, b), "port": SERVICE_PORT, "weight": b.weight} for b in backends(d)]
+    return [
+        {"name": service_name_of(project, b.name), "port": SERVICE_PORT, "weight": b.weight}
+        for b in backends(d)
+        if b.track != "mirror"
+    ]
