@@ -292,3 +292,37 @@ def test_mutable_versions_are_refused_where_approval_is_required_by_default(tmp_
         (d.code, d.location.line if d.location else None) for d in validate_project(tmp_path).diagnostics
     ]
     assert found == [("MLG405", 12)]
+
+
+def test_a_deprecated_model_takes_no_new_version(tmp_path: Path) -> None:
+    write_project(tmp_path, "kubernetes", "istio", "stable-only")
+    model = tmp_path / "models/iris.yaml"
+    model.write_text(
+        model.read_text(encoding="utf-8") + "  lifecycle: {stage: deprecated}\n", encoding="utf-8"
+    )
+    run = run_module(
+        ["promote", "iris", "--to", "prod", "--version", "2.0.0", "--force", "--project", str(tmp_path)]
+    )
+    assert run.returncode == 1
+    assert "iris is deprecated: it takes no new version (2.0.0 is served nowhere)" in run.stderr
+    # 1.1.0 is served in staging: moving it on is allowed
+    cli(tmp_path, "promote", "iris", "--to", "prod")
+    assert "prod: {version: 1.1.0}" in model.read_text(encoding="utf-8")
+
+
+def test_force_adds_a_waiver_only_when_a_version_moves_in(tmp_path: Path) -> None:
+    write_project(tmp_path, "kubernetes", "istio", "canary-10")
+    model = tmp_path / "models/iris.yaml"
+    before = model.read_text(encoding="utf-8")
+    # the version prod already serves as its canary: nothing to waive
+    cli(tmp_path, "promote", "iris", "--to", "prod", "--weight", "50", "--force")
+    cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.1.0", "--canary", "60", "--force")
+    after = model.read_text(encoding="utf-8")
+    assert "waivePromotionOrder" not in after
+    assert after == before.replace(
+        "prod: {version: 1.0.0, canary: {version: 1.1.0, traffic: 10}}",
+        "prod: {version: 1.0.0, canary: {version: 1.1.0, traffic: 60}}",
+    )
+    # a version prod never served, past the order: waived
+    cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.2.0", "--force")
+    assert "waivePromotionOrder: true" in model.read_text(encoding="utf-8")

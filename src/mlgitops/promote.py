@@ -121,6 +121,15 @@ def plan_promotion(project_path: ProjectRef, request: Request) -> tuple[Promotio
         kind = "canary" if request.canary is not None else "promote"
         if previous is not None and not request.force:
             _check_order(request, version, *previous)
+    served = {
+        v for d in deployments.values() for v in (d.version, *((d.canary.version,) if d.canary else ()))
+    }
+    if model.spec.spec.lifecycle.stage == "deprecated" and version not in served:
+        raise UserError(
+            f"{request.model} is deprecated: it takes no new version ({version} is served nowhere); "
+            f"promote one it serves ({', '.join(sorted(served))}) or a rollback to one of them, or "
+            "make it active again (lifecycle.stage) first"
+        )
     if request.canary is not None and current is None:
         raise UserError(
             f"a canary needs a stable version: {request.model} is not in {request.environment} yet"
