@@ -291,7 +291,7 @@ def test_mutable_versions_are_refused_where_approval_is_required_by_default(tmp_
     found = [
         (d.code, d.location.line if d.location else None) for d in validate_project(tmp_path).diagnostics
     ]
-    assert found == [("MLG405", 12)]
+    assert found == [("MLG407", 12)]
 
 
 def test_a_deprecated_model_takes_no_new_version(tmp_path: Path) -> None:

@@ -29,14 +29,14 @@ def check_project(project: ValidatedProject) -> Iterator[Diagnostic]:
         return
     if traffic.router == "kserve-native" and spec.spec.serving != "kserve":
         yield make(
-            "MLG338",
+            "MLG342",
             f"router kserve-native needs the kserve serving target, not {spec.spec.serving}",
             project.doc.locate(("spec", "traffic", "router")),
             "use router: gateway-api or router: istio",
         )
     if traffic.router == "gateway-api" and traffic.gateway is None:
         yield make(
-            "MLG338",
+            "MLG342",
             "router gateway-api needs the Gateway its HTTPRoutes attach to",
             project.doc.locate(("spec", "traffic", "router")),
             "add gateway: {name: <gateway>, namespace: <namespace>} under spec.traffic",
@@ -54,7 +54,7 @@ def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Ite
     for field in ("mirror", "expose"):
         if getattr(item.deployment, field) is not None:
             yield make(
-                "MLG340",
+                "MLG343",
                 f"{field} needs a route, which "
                 + ("no spec.traffic.router" if router is None else f"router {router}")
                 + " renders",
@@ -68,7 +68,7 @@ def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Ite
     setting = "spec.traffic" if router is None else "spec.traffic.router"
     if spec.serving == "kubernetes":
         yield make(
-            "MLG336",
+            "MLG340",
             f"a canary on plain Kubernetes without a traffic router splits by pod count, not "
             f"{canary.traffic}%: one Service balances the stable and canary pods alike",
             where,
@@ -78,7 +78,7 @@ def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Ite
         return
     if item.serving.get("deploymentMode") == "standard":
         yield make(
-            "MLG336",
+            "MLG340",
             f"KServe standard mode ignores canaryTrafficPercent: the canary in {env.name} would "
             "take every request, not " + f"{canary.traffic}%",
             where,
@@ -88,7 +88,7 @@ def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Ite
         return
     if env.approval == "required":
         yield make(
-            "MLG337",
+            "MLG341",
             f"the stable side of the canary in {env.name} is KServe's previously rolled-out "
             "revision, which only the cluster remembers: a cluster rebuilt from git serves the "
             "canary alone",

@@ -61,7 +61,7 @@ def _mutable_versions(item: ResolvedDeployment) -> Iterator[Diagnostic]:
     for path, version in found:
         if version.lower() in MUTABLE_VERSIONS:
             yield make(
-                "MLG405",
+                "MLG407",
                 f"version {version!r} of model {item.model.name!r} in {env!r} names whatever was "
                 "built last, so git does not say what runs there",
                 item.model.doc.locate(("spec", "deployments", env, *path)),

@@ -10,7 +10,7 @@ Canary: a second Deployment (``<model>-canary``, label
 per pod, so traffic follows the replica ratio: the canary gets
 ``round(minReplicas × p / (100 − p))`` replicas (at least 1) while the stable
 Deployment scales with its HPA.  That split is approximate, so validate refuses a
-canary here unless ``spec.traffic`` names a router (MLG336): then each version is a
+canary here unless ``spec.traffic`` names a router (MLG340): then each version is a
 Deployment, Service and HPA of its own and a route splits the requests exactly
 (``routes.py``, docs/traffic.md).
 """
