@@ -112,12 +112,15 @@ def _project(n: int) -> Spec:
                 },
             ],
             "include": ["models/**/*.yaml"],
+            # Canaries split by an HTTPRoute: exact, and reproducible from git (docs/traffic.md).
+            "traffic": {"router": "gateway-api", "gateway": {"name": "public", "namespace": "gateways"}},
             "policies": {
                 "requireEvaluationGate": ["staging", "prod"],
                 "requireSLO": ["prod"],
                 "forbidMutableImageTags": ["staging", "prod"],
                 "requireApproval": ["prod"],
                 "forbidSecurityRelaxations": ["prod"],
+                "forbidMutableVersions": ["staging", "prod"],
             },
             "defaults": {
                 "serving": {
@@ -376,6 +379,19 @@ def deployments(i: int, runtime: str) -> Spec:
     prod: Spec = {"version": old, "autoscaling": {"minReplicas": 2, "maxReplicas": 8 + i % 5}}
     if i % 3 == 0:
         prod["canary"] = {"version": new, "traffic": 10 * (1 + i % 4)}
+    if i % 6 == 0:
+        # Blue/green: the new version on a new node pool, with more memory and a newer server.
+        prod["canary"].update(
+            nodeSelector={"acme.com/node-pool": "serving-v2"},
+            resources={"cpu": "2", "memory": "4Gi"},
+            env={"CANARY": "true"},
+            runtimeVersion="1.14.0",
+            artifact="s3://acme-models/{model}/{version}/model/",
+            image=image("model-server", "2.0.0", i),
+        )
+    if i % 5 == 1:
+        prod["mirror"] = {"version": new, "percent": 5}
+    prod["expose"] = {"hostname": f"m{i:04d}.ml.acme.com", "path": f"/models/{i:04d}"}
     if i % 9 == 8:
         # A hotfix that has not gone through staging.
         prod["version"] = f"1.{minor}.1"

@@ -219,12 +219,22 @@ def test_removing_a_model_prunes_its_files_but_keeps_the_users(tmp_path: Path) -
         or p.endswith(("-churn-model.yml", "/churn-model.json"))
         or "/churn-model.rules." in p
     )
-    # its training workflow and training fingerprint; per environment an InferenceService, a PodMonitor,
-    # a PrometheusRule, and the plain rule file with its promtool tests
-    assert len(churn) == 2 + 3 * 5
+    # its training workflow and training fingerprint; per environment an InferenceService (one per
+    # version, routed), an HTTPRoute, a PodMonitor, a PrometheusRule, and the plain rule file with its
+    # promtool tests
+    assert len(churn) == 2 + 3 * 6
 
+    # deleted while deployed: refused (MLG517), nothing pruned
+    spec = (root / "models/churn-model.yaml").read_text(encoding="utf-8")
     (root / "models/churn-model.yaml").unlink()
+    refused = compile_project(root)
+    assert [d.code for d in refused.diagnostics] == ["MLG517"] and not refused.pruned
+    # retired first (its deployments gone), then deleted
+    retired = spec.split("  deployments:")[0] + "  lifecycle: {stage: retired}\n"
+    (root / "models/churn-model.yaml").write_text(retired, encoding="utf-8")
     result = compiled(root)
+    (root / "models/churn-model.yaml").unlink()
+    assert compiled(root).pruned == ()
     assert sorted(result.pruned) == churn
     for path in churn:
         assert not (root / path).exists(), f"{path} was not pruned"

@@ -106,8 +106,9 @@ def test_a_lower_layer_shows_where_no_higher_layer_overrides(cli: CliRunner) -> 
 def test_explained_values_are_what_gets_compiled(cli: CliRunner) -> None:
     [block] = explain_json(cli, "fraud-detector", "--env", "prod")
     settings = settings_of(block)
+    prod = PLATFORM / "deploy/prod/fraud-detector"
     service = yaml.safe_load(
-        (PLATFORM / "deploy/prod/fraud-detector/inferenceservice.yaml").read_text(encoding="utf-8")
+        (prod / "inferenceservice-fraud-detector-1-4-2.yaml").read_text(encoding="utf-8")
     )
     predictor = service["spec"]["predictor"]
     assert predictor["maxReplicas"] == settings["serving.autoscaling.maxReplicas"]["value"]
@@ -116,7 +117,10 @@ def test_explained_values_are_what_gets_compiled(cli: CliRunner) -> None:
     assert predictor["nodeSelector"] == {
         "acme.com/node-pool": settings["serving.nodeSelector.acme.com/node-pool"]["value"]
     }
-    assert predictor["canaryTrafficPercent"] == settings["canary.traffic"]["value"]
+    # the route carries the split (docs/traffic.md)
+    route = yaml.safe_load((prod / "httproute.yaml").read_text(encoding="utf-8"))
+    weights = [ref["weight"] for ref in route["spec"]["rules"][0]["backendRefs"]]
+    assert weights[1] == settings["canary.traffic"]["value"] == 100 - weights[0]
 
 
 def test_every_environment_without_env(cli: CliRunner) -> None:

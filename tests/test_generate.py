@@ -22,7 +22,8 @@ GENERATOR = ROOT / "benchmarks" / "generate.py"
 # override templates, which a synthetic project has no use for.
 # service: the plain-Kubernetes Service, refused on the generated (KServe) project
 NOT_GENERATED_KEYS = {"templates", "artifactUri", "service"}
-NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact"}
+# istio and kserve-native: the other routers (tests/targets/serving/test_routes.py covers them)
+NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact", "istio", "kserve-native"}
 
 
 def generate(n: int, outdir: Path, *options: str) -> None:

@@ -77,7 +77,7 @@ def test_invalid_manifests_are_rejected_by_the_same_loader(tmp_path: Path) -> No
         ("models/risk/fraud.yml", True, True),
         ("ml/platform/mlgitops.yaml", True, True),
         ("ml/platform/models/x.yaml", True, True),
-        ("deploy/prod/fraud-detector/inferenceservice.yaml", False, True),
+        ("deploy/prod/fraud-detector/inferenceservice-fraud-detector-1-4-2.yaml", False, True),
         ("deploy/gitops/argocd/prod.yaml", False, True),
         (".mlgitops/manifest.json", False, True),
         (".github/workflows/mlgitops-validate.yml", False, True),
@@ -124,7 +124,7 @@ def test_hook_entries_run(tmp_path: Path) -> None:
             check=False,
         )
         assert run.returncode == 0, f"{hook_id}: {run.stdout}{run.stderr}"
-    edited = root / "deploy/prod/fraud-detector/inferenceservice.yaml"
+    edited = root / "deploy/prod/fraud-detector/inferenceservice-fraud-detector-1-4-2.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")
     run = subprocess.run(
         shlex.split(found["mlgitops-check"]["entry"]),
@@ -135,7 +135,7 @@ def test_hook_entries_run(tmp_path: Path) -> None:
         check=False,
     )
     assert run.returncode == 1
-    assert "deploy/prod/fraud-detector/inferenceservice.yaml" in run.stdout + run.stderr
+    assert "deploy/prod/fraud-detector/inferenceservice-fraud-detector-1-4-2.yaml" in run.stdout + run.stderr
 
 
 # --- action.yml --------------------------------------------------------------------------------
@@ -280,6 +280,4 @@ def test_the_action_steps_run(tmp_path: Path) -> None:
     assert markdown.startswith("### mlgitops: what this change does (against `FETCH_HEAD`)\n")
     assert "| `support-llm` | 1.3.0 | 1.3.0 | 1.2.0 → **1.3.0** |" in markdown
     assert "```mermaid" in markdown
-    assert (
-        "<details><summary><code>deploy/prod/support-llm/inferenceservice.yaml</code> (changed)" in markdown
-    )
+    assert "<details><summary><code>deploy/prod/support-llm/httproute.yaml</code> (changed)" in markdown

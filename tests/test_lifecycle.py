@@ -82,7 +82,7 @@ def test_retiring_prunes_everything_of_the_model(platform: Path, tmp_path: Path,
     before = mentioning(root, model)
     own = {p for p in manifest(root)["files"] if model in p}
     # the model really had outputs of every kind to lose
-    assert any(p.endswith(f"{model}/inferenceservice.yaml") for p in own), own
+    assert any(f"/{model}/inferenceservice-" in p for p in own), own
     assert f".github/workflows/mlgitops-train-{model}.yml" in own
     assert {f"deploy/{env}/kustomization.yaml" for env in ("dev", "staging", "prod")} <= before
     # files of the user's, next to and inside the model's folders
@@ -125,10 +125,9 @@ def test_retiring_two_models_and_bringing_one_back(platform: Path, tmp_path: Pat
     (root / "models" / "support-llm.yaml").write_bytes(original)
     result = compiled(root)
     assert manifest(root)["retired"] == ["churn-model"]
-    assert "deploy/prod/support-llm/inferenceservice.yaml" in result.written
-    assert (root / "deploy/prod/support-llm/inferenceservice.yaml").read_bytes() == (
-        platform / "deploy/prod/support-llm/inferenceservice.yaml"
-    ).read_bytes()
+    isvc = "deploy/prod/support-llm/inferenceservice-support-llm-1-2-0.yaml"
+    assert isvc in result.written
+    assert (root / isvc).read_bytes() == (platform / isvc).read_bytes()
 
 
 def test_a_retired_model_must_not_be_deployed(cli: CliRunner, platform: Path, tmp_path: Path) -> None:
@@ -232,7 +231,7 @@ def test_deprecated_models_are_annotated(
 
 def test_the_platform_examples_deprecated_model_is_annotated(platform: Path) -> None:
     """churn-model is deprecated in the example itself (sunset 2027-12-31, no replacement named)."""
-    isvcs = [p for p in model_objects(platform, "churn-model") if p.endswith("inferenceservice.yaml")]
+    isvcs = [p for p in model_objects(platform, "churn-model") if "/inferenceservice-" in p]
     assert len(isvcs) == 3
     for path in isvcs:
         annotations = documents(platform, path)[0]["metadata"]["annotations"]
@@ -264,9 +263,9 @@ def test_sunset_warnings(cli: CliRunner, tmp_path: Path) -> None:
 
     # compile still works (a warning), and the objects say when the model goes
     assert cli("compile", root).exit_code == 0
-    annotations = documents(root, "deploy/prod/churn-model/inferenceservice.yaml")[0]["metadata"][
-        "annotations"
-    ]
+    annotations = documents(root, "deploy/prod/churn-model/inferenceservice-churn-model-3-1-0.yaml")[0][
+        "metadata"
+    ]["annotations"]
     assert annotations[SUNSET] == "2020-01-31"
 
 

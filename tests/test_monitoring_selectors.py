@@ -1,7 +1,8 @@
 """The scrape configuration selects exactly what the serving target deploys (a cross-target check).
 
 Every example is compiled for each serving target (KServe serverless, KServe
-standard, plain Kubernetes).  For every model in every environment:
+standard, plain Kubernetes).  For every model in every environment (whose workload is one,
+or one per version when a traffic router splits the requests, docs/traffic.md):
 
 * kubernetes: the ServiceMonitor's selector matches the labels of the model's
   Service and of no other Service, its port is a port of that Service, and the
@@ -105,12 +106,18 @@ def rule_expressions(objects: Objects, namespace: str, name: str) -> str:
     return "\n".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r)
 
 
+def model_of(o: dict[str, Any]) -> str:
+    return str(o["metadata"]["labels"]["mlgitops.dev/model"])
+
+
 def test_every_deployment_is_scraped(compiled: tuple[str, Objects]) -> None:
+    """One monitor per model and environment, over all the workloads of the model there (one,
+    or one per version with a traffic router)."""
     serving_id, objects = compiled
     workloads = of_kind(objects, "Service" if serving_id == "kubernetes" else "InferenceService")
     monitors = of_kind(objects, "ServiceMonitor" if serving_id == "kubernetes" else "PodMonitor")
     assert workloads
-    key = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in workloads]
+    key = sorted({(o["metadata"]["namespace"], model_of(o)) for o in workloads})
     assert key == [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in monitors]
 
 
@@ -132,33 +139,45 @@ def check_service_monitors(objects: Objects) -> None:
             for s in services
             if s["metadata"]["namespace"] == meta["namespace"] and selects(selector, s["metadata"]["labels"])
         ]
-        assert [s["metadata"]["name"] for s in chosen] == [meta["name"]], f"{meta['name']}: {selector}"
-        service = chosen[0]
-        ports = {p["name"]: p for p in service["spec"]["ports"]}
-        for endpoint in monitor["spec"]["endpoints"]:
-            assert endpoint["port"] in ports, f"{meta['name']}: no Service port {endpoint['port']!r}"
-            assert endpoint["path"] == "/metrics"
-            target = ports[endpoint["port"]]["targetPort"]
-            deployments = [
-                d
-                for d in of_kind(objects, "Deployment")
-                if d["metadata"]["namespace"] == meta["namespace"]
-                and selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+        assert chosen and {model_of(s) for s in chosen} == {meta["name"]}, f"{meta['name']}: {selector}"
+        assert len(chosen) == len(
+            [
+                s
+                for s in services
+                if model_of(s) == meta["name"] and s["metadata"]["namespace"] == meta["namespace"]
             ]
-            names = sorted(d["metadata"]["name"] for d in deployments)
-            assert names[0] == meta["name"] and set(names) <= {meta["name"], f"{meta['name']}-canary"}
-            for deployment in deployments:
-                container_ports = [
-                    p.get("name")
-                    for c in deployment["spec"]["template"]["spec"]["containers"]
-                    for p in c["ports"]
-                ]
-                assert target in container_ports, f"{deployment['metadata']['name']} has no port {target!r}"
-        # the SLO series come from that Service, in that namespace
-        expressions = rule_expressions(objects, meta["namespace"], meta["name"])
-        found = re.findall(r'namespace="([^"]*)", service="([^"]*)"', expressions)
-        assert all(f == (meta["namespace"], service["metadata"]["name"]) for f in found)
-        assert found or not expressions
+        )
+        for service in chosen:
+            check_service(objects, meta, monitor, service)
+
+
+def check_service(objects: Objects, meta: dict[str, Any], monitor: dict[str, Any], service: Any) -> None:
+    own = service["metadata"]["name"]
+    ports = {p["name"]: p for p in service["spec"]["ports"]}
+    for endpoint in monitor["spec"]["endpoints"]:
+        assert endpoint["port"] in ports, f"{meta['name']}: no Service port {endpoint['port']!r}"
+        assert endpoint["path"] == "/metrics"
+        target = ports[endpoint["port"]]["targetPort"]
+        deployments = [
+            d
+            for d in of_kind(objects, "Deployment")
+            if d["metadata"]["namespace"] == meta["namespace"]
+            and selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+        ]
+        names = sorted(d["metadata"]["name"] for d in deployments)
+        assert names[0] == own and set(names) <= {own, f"{own}-canary"}
+        for deployment in deployments:
+            container_ports = [
+                p.get("name")
+                for c in deployment["spec"]["template"]["spec"]["containers"]
+                for p in c["ports"]
+            ]
+            assert target in container_ports, f"{deployment['metadata']['name']} has no port {target!r}"
+    # the SLO series come from that Service, in that namespace
+    expressions = rule_expressions(objects, meta["namespace"], meta["name"])
+    found = re.findall(r'namespace="([^"]*)", service=~?"([^"]*)"', expressions)
+    assert all(f[0] == meta["namespace"] and re.fullmatch(f[1], own) for f in found)
+    assert found or not expressions
 
 
 def check_pod_monitors(serving_id: str, objects: Objects) -> None:
@@ -172,36 +191,51 @@ def check_pod_monitors(serving_id: str, objects: Objects) -> None:
             if s["metadata"]["namespace"] == meta["namespace"]
             and selects(selector, s["spec"]["predictor"].get("labels"))
         ]
-        assert [s["metadata"]["name"] for s in chosen] == [meta["name"]], f"{meta['name']}: {selector}"
-        service = chosen[0]
-        transformer = service["spec"].get("transformer")
-        if transformer is not None:
-            assert not selects(selector, transformer.get("labels")), "the transformer pods are selected too"
-        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
-        standard = service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
-        assert standard == (serving_id == "kserve-standard")
-        expressions = rule_expressions(objects, meta["namespace"], meta["name"])
-        if standard:
-            keep, *rewrites = endpoint["relabelings"]
-            assert keep == {
-                "action": "keep",
-                "sourceLabels": ["__meta_kubernetes_pod_container_name"],
-                "regex": "kserve-container",
-            }
-            sources = {tuple(r["sourceLabels"]) for r in rewrites}
-            assert (
-                "__meta_kubernetes_pod_annotation_prometheus_kserve_io_port",
-                "__meta_kubernetes_pod_ip",
-            ) in sources
-            assert "port" not in endpoint
-            found = re.findall(r'namespace="([^"]*)", pod=~"([^"]*)"', expressions)
-            assert found or not expressions
-            for namespace, pods in found:
-                assert namespace == meta["namespace"]
-                assert re.fullmatch(pods, f"{meta['name']}-predictor-6d4b8f7c9-x2k4q")
-                assert not re.fullmatch(pods, f"{meta['name']}-transformer-6d4b8f7c9-x2k4q")
-        else:
-            assert endpoint == {"port": QUEUE_PROXY_USER_METRICS, "path": "/metrics"}
-            found = re.findall(r'namespace_name="([^"]*)", configuration_name="([^"]*)"', expressions)
-            assert all(f == (meta["namespace"], f"{meta['name']}-predictor") for f in found)
-            assert found or not expressions
+        assert chosen and {model_of(s) for s in chosen} == {meta["name"]}, f"{meta['name']}: {selector}"
+        assert len(chosen) == len(
+            [
+                s
+                for s in services
+                if model_of(s) == meta["name"] and s["metadata"]["namespace"] == meta["namespace"]
+            ]
+        )
+        for service in chosen:
+            check_inference_service(serving_id, objects, meta, monitor, service)
+
+
+def check_inference_service(
+    serving_id: str, objects: Objects, meta: dict[str, Any], monitor: dict[str, Any], service: Any
+) -> None:
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    own = service["metadata"]["name"]
+    transformer = service["spec"].get("transformer")
+    if transformer is not None:
+        assert not selects(selector, transformer.get("labels")), "the transformer pods are selected too"
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    standard = service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    assert standard == (serving_id == "kserve-standard")
+    expressions = rule_expressions(objects, meta["namespace"], meta["name"])
+    if standard:
+        keep, *rewrites = endpoint["relabelings"]
+        assert keep == {
+            "action": "keep",
+            "sourceLabels": ["__meta_kubernetes_pod_container_name"],
+            "regex": "kserve-container",
+        }
+        sources = {tuple(r["sourceLabels"]) for r in rewrites}
+        assert (
+            "__meta_kubernetes_pod_annotation_prometheus_kserve_io_port",
+            "__meta_kubernetes_pod_ip",
+        ) in sources
+        assert "port" not in endpoint
+        found = re.findall(r'namespace="([^"]*)", pod=~"([^"]*)"', expressions)
+        assert found or not expressions
+        for namespace, pods in found:
+            assert namespace == meta["namespace"]
+            assert re.fullmatch(pods, f"{own}-predictor-6d4b8f7c9-x2k4q")
+            assert not re.fullmatch(pods, f"{own}-transformer-6d4b8f7c9-x2k4q")
+    else:
+        assert endpoint == {"port": QUEUE_PROXY_USER_METRICS, "path": "/metrics"}
+        found = re.findall(r'namespace_name="([^"]*)", configuration_name=~?"([^"]*)"', expressions)
+        assert all(f[0] == meta["namespace"] and re.fullmatch(f[1], f"{own}-predictor") for f in found)
+        assert found or not expressions

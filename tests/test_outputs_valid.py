@@ -113,6 +113,28 @@ def _relaxed_kubernetes(data: Any) -> None:
     _relaxed(data)
 
 
+def _standard_gateway(data: Any) -> None:
+    _standard_mode(data)
+    data["spec"]["traffic"] = {"router": "gateway-api", "gateway": {"name": "public", "namespace": "gw"}}
+
+
+def _kubernetes_istio(data: Any) -> None:
+    _kubernetes(data)
+    data["spec"]["traffic"] = {"router": "istio", "gateway": {"name": "public", "namespace": "gw"}}
+
+
+def _canary_in_prod(traffic: int) -> Callable[[Any], None]:
+    def edit(data: Any) -> None:
+        prod = data["spec"]["deployments"]["prod"]
+        prod["canary"] = {"version": "1.3.0", "traffic": traffic, "image": "ghcr.io/acme/sklearn:1.5.2"}
+        prod["canary"]["resources"] = {"cpu": "1", "memory": "2Gi"}
+        # shadow traffic to a version with a workload of its own, and a public entry point
+        prod["mirror"] = {"version": "1.1.0", "percent": 20}
+        prod["expose"] = {"hostname": "iris.ml.acme.com", "path": "/iris"}
+
+    return edit
+
+
 Edit = Callable[[Any], None]
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
@@ -138,6 +160,17 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
         "quickstart",
         {"mlgitops.yaml": _kubernetes, "models/iris-classifier.yaml": _no_autoscaling_in_prod},
         "Application",
+    ),
+    # docs/traffic.md: one workload per version behind a weighted route
+    "quickstart-standard-gateway-canary": (
+        "quickstart",
+        {"mlgitops.yaml": _standard_gateway, "models/iris-classifier.yaml": _canary_in_prod(10)},
+        "HTTPRoute",
+    ),
+    "quickstart-kubernetes-istio-canary": (
+        "quickstart",
+        {"mlgitops.yaml": _kubernetes_istio, "models/iris-classifier.yaml": _canary_in_prod(0)},
+        "VirtualService",
     ),
 }
 
@@ -338,7 +371,9 @@ def test_the_validators_are_not_vacuous(compiled: dict[str, Path]) -> None:
     deployment["spec"]["template"]["spec"]["containers"][0]["securityContex"] = {}
     assert kubernetes_errors(deployment)
     service = yaml.safe_load(
-        (compiled["platform"] / "deploy/prod/fraud-detector/inferenceservice.yaml").read_text()
+        (
+            compiled["platform"] / "deploy/prod/fraud-detector/inferenceservice-fraud-detector-1-4-2.yaml"
+        ).read_text()
     )
     assert not schema_errors(service)
     service["spec"]["predictor"]["canaryTraficPercent"] = 10

@@ -502,6 +502,7 @@ def test_json_output(cli: CliRunner, tmp_path: Path) -> None:
         "version": "2.1.0",
         "kind": "canary",
         "canary": 25,
+        "trafficBefore": None,
         "file": "models/fraud.yaml",
         "written": True,
         "branch": "mlgitops/canary-fraud-prod-2.1.0",
@@ -567,7 +568,13 @@ def test_an_aliased_deployment_is_not_edited_through_its_anchor(cli: CliRunner, 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--to", "prod", "--finish-canary", "--version", "1.0.0"), "--finish-canary takes neither"),
+        (
+            ("--to", "prod", "--finish-canary", "--version", "1.0.0"),
+            "--finish-canary: pass one of --weight, --finish-canary, --abort-canary, and neither",
+        ),
+        (("--to", "prod", "--weight", "30", "--abort-canary"), "--weight and --abort-canary: pass one"),
+        (("--to", "staging", "--weight", "30"), "fraud has no canary in staging to move"),
+        (("--to", "staging", "--abort-canary"), "fraud has no canary in staging to abort"),
         (("--to", "staging", "--finish-canary"), "fraud has no canary in staging to finish"),
         (
             ("--to", "staging", "--canary", "10"),

@@ -78,7 +78,7 @@ def test_a_change_to_one_model_renders_that_model_alone(
 def test_a_hand_edited_file_of_an_unchanged_model_is_rendered_again(
     platform: Path, rendered: list[str], tmp_path: Path
 ) -> None:
-    edited = platform / "deploy/prod/churn-model/inferenceservice.yaml"
+    edited = platform / "deploy/prod/churn-model/inferenceservice-churn-model-3-1-0.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "# a hand edit\n", encoding="utf-8")
     bump_dev_version(platform, "fraud-detector")  # so the skip-if-unchanged cache does not answer
     assert compile_project(platform).ok
@@ -121,11 +121,13 @@ def test_a_damaged_cache_is_ignored(platform: Path, rendered: list[str], tmp_pat
 
 def test_check_renders_everything_whatever_the_cache_says(platform: Path, rendered: list[str]) -> None:
     """check exists to catch what differs on disk: it never takes files from the disk."""
-    edited = platform / "deploy/prod/churn-model/inferenceservice.yaml"
+    edited = platform / "deploy/prod/churn-model/inferenceservice-churn-model-3-1-0.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "# a hand edit\n", encoding="utf-8")
     result = check_project(platform)
     assert set(rendered) == MODELS
-    assert [d.path for d in result.drift] == ["deploy/prod/churn-model/inferenceservice.yaml"]
+    assert [d.path for d in result.drift] == [
+        "deploy/prod/churn-model/inferenceservice-churn-model-3-1-0.yaml"
+    ]
 
 
 def test_check_leaves_the_cache_for_the_next_command(

@@ -27,7 +27,8 @@ MODEL_FILE = "models/iris-classifier.yaml"
 # (file, path into the document, bad value)
 BAD_VALUES: list[tuple[str, tuple[str | int, ...], Any]] = [
     (MODEL_FILE, ("spec", "deployments", "prod", "canary"), {"version": "1.3.0", "traffic": 150}),
-    (MODEL_FILE, ("spec", "deployments", "prod", "canary"), {"version": "1.3.0", "traffic": 0}),
+    # (traffic 0 is refused by validate only without a gateway-api or istio router, which the
+    # model file's schema cannot see: tests/targets/serving/test_routes.py)
     (MODEL_FILE, ("spec", "deployments", "prod", "canary"), {"version": "1.3.0", "traffic": 100}),
     (MODEL_FILE, ("spec", "monitoring", "slos", "availability", "objective"), 100),
     (MODEL_FILE, ("spec", "monitoring", "slos", "availability", "objective"), 0),

@@ -107,6 +107,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG337", "pod hardening relaxed by the spec", Severity.NOTE),
         CodeInfo("MLG338", "serving setting the serving target (or KServe's mode) cannot honour", _E),
         CodeInfo("MLG339", "scrape port not on the model's pods", _E),
+        CodeInfo("MLG340", "canary split the serving target cannot make exactly", _E),
+        CodeInfo("MLG341", "canary split not reproducible from git", _W),
+        CodeInfo("MLG342", "traffic router unusable with the serving target", _E),
+        CodeInfo("MLG343", "traffic setting needs a gateway-api or istio router", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),
@@ -114,6 +118,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG404", "policy: approval required", _E),
         CodeInfo("MLG405", "policy: drift image not pinned by digest", _W),
         CodeInfo("MLG406", "policy: security relaxation forbidden", _E),
+        CodeInfo("MLG407", "policy: mutable version name", _E),
         # rendering and emitting
         CodeInfo("MLG501", "refusing to overwrite a file mlgitops does not own", _E),
         CodeInfo("MLG502", "unsafe output path", _E),
@@ -129,6 +134,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG514", "listed file not pruned: not provably generated and unchanged", _W),
         CodeInfo("MLG515", "generated file edited by hand", _W),
         CodeInfo("MLG516", "the project cannot be written", _E),
+        CodeInfo("MLG517", "model deleted while deployed", _E),
     )
 }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, make
-from mlgitops.emit.manifest import Manifest
+from mlgitops.emit.manifest import MANIFEST_DIR, Manifest
 from mlgitops.emit.plan import Plan, encoded_hashes, plan
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.territory import Territory
@@ -171,6 +171,34 @@ def emit_plan(
     encoded = {f.path: f.content.encode() for f in files}  # once: hashed for the manifest, then compared
     manifest = Manifest(f"mlgitops {__version__}", input_hash, encoded_hashes(encoded), sorted(retired))
     return plan(tree, encoded, manifest, previous, territory, strict=strict)
+
+
+def vanished_models(previous: Manifest | None, project: ir.Project) -> list[Diagnostic]:
+    """A model whose workloads the last compile wrote but whose spec is gone (its file deleted or
+    renamed away): compiling would silently tear down what it serves.  Retiring it first
+    (``lifecycle.stage: retired``) is the deliberate way, and the manifest remembers that."""
+    if previous is None:
+        return []
+    known = {m.name for m in project.models} | set(project.retired) | set(previous.retired)
+    environments = {e.name for e in project.environments}
+    deployed: dict[str, set[str]] = {}
+    prefix = f"{project.output}/"
+    for path in previous.files:
+        parts = path[len(prefix) :].split("/") if path.startswith(prefix) else []
+        if len(parts) >= 3 and parts[0] in environments and parts[1] not in known:
+            deployed.setdefault(parts[1], set()).add(parts[0])
+    order = {e.name: e.order for e in project.environments}
+    return [
+        make(
+            "MLG517",
+            f"model {model!r} is deployed in {', '.join(sorted(envs, key=order.__getitem__))} "
+            "(the last compile's manifest) but its spec is gone",
+            Location(f"{MANIFEST_DIR}/manifest.json"),
+            "retire it first: restore its file, set lifecycle.stage: retired and remove its "
+            "deployments, compile, and only then delete the file",
+        )
+        for model, envs in sorted(deployed.items())
+    ]
 
 
 def save_render_cache(tree: ProjectTree, generated: Generated, hashes: Mapping[str, str]) -> None:

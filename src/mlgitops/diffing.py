@@ -187,11 +187,16 @@ def _deployment_changes(
     return changes, versions
 
 
+def split(d: ir.Deployment) -> str:
+    """The stable/canary percentages, e.g. ``90/10`` (``100`` without a canary)."""
+    return f"{100 - d.canary.traffic}/{d.canary.traffic}" if d.canary else "100"
+
+
 def _details(a: ir.Deployment, b: ir.Deployment) -> list[str]:
     out = []
     sa, sb = a.serving, b.serving
-    if a.canary and b.canary and a.canary.traffic != b.canary.traffic:
-        out.append(f"canary traffic {a.canary.traffic}% → {b.canary.traffic}%")
+    if split(a) != split(b):
+        out.append(f"traffic {split(a)} → {split(b)}")
     ra, rb = sa.resources or _PLATFORM_RESOURCES, sb.resources or _PLATFORM_RESOURCES
     for label, x, y in (
         ("replicas", _replicas(sa.autoscaling), _replicas(sb.autoscaling)),

@@ -211,6 +211,9 @@ def _compile_in(
             extra = generated.diagnostics if generated else []
             return CompileResult(validation, extra=extra, recovered=recovered)
         progress.stage("write", len(generated.files))
+        gone = compiler.vanished_models(previous, generated.project) if generated.project else []
+        if gone:
+            return CompileResult(validation, extra=gone, recovered=recovered)
         retired = generated.project.retired if generated.project else ()
         emit = compiler.emit_plan(
             tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict

@@ -8,6 +8,7 @@ the caller's decision (the CLI writes it atomically).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ class Request:
     canary: int | None = None
     finish_canary: bool = False
     force: bool = False
+    weight: int | None = None  # move the current canary to this percentage
+    abort_canary: bool = False  # remove the canary, the stable version stays
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,13 @@ class Promotion:
     model: str
     environment: str
     version: str
-    kind: str  # "promote" | "canary" | "finish-canary"
+    kind: str  # "promote" | "canary" | "finish-canary" | "weight" | "abort-canary"
     spec_path: Path
     spec_display: str
     before: str
     after: str
     canary: int | None = None
+    traffic_before: int | None = None  # the canary's share before a --weight move
 
     @property
     def title(self) -> str:
@@ -53,6 +57,14 @@ class Promotion:
             return f"Canary {self.model} {self.version} at {self.canary}% in {self.environment}"
         if self.kind == "finish-canary":
             return f"Finish the canary of {self.model} {self.version} in {self.environment}"
+        if self.kind == "weight" and self.canary is not None and self.traffic_before is not None:
+            old, new = self.traffic_before, self.canary
+            return (
+                f"Canary {self.model} {self.version} in {self.environment}: "
+                f"traffic {100 - old}/{old} → {100 - new}/{new}"
+            )
+        if self.kind == "abort-canary":
+            return f"Abort the canary of {self.model} in {self.environment}, back to {self.version}"
         return f"Promote {self.model} {self.version} to {self.environment}"
 
     @property
@@ -89,10 +101,17 @@ def plan_promotion(project_path: ProjectRef, request: Request) -> tuple[Promotio
     deployments = model.spec.spec.deployments
     current = deployments.get(request.environment)
     previous = _previous(environments, deployments, request.environment)
-    if request.finish_canary:
-        if current is None or current.canary is None:
-            raise UserError(f"{request.model} has no canary in {request.environment} to finish")
-        version, kind = current.canary.version, "finish-canary"
+    moves_canary = request.finish_canary or request.abort_canary or request.weight is not None
+    if moves_canary and (current is None or current.canary is None):
+        verb = "finish" if request.finish_canary else "abort" if request.abort_canary else "move"
+        raise UserError(f"{request.model} has no canary in {request.environment} to {verb}")
+    if moves_canary:
+        assert current is not None and current.canary is not None
+        if request.abort_canary:
+            version, kind = current.version, "abort-canary"
+        else:
+            version = current.canary.version
+            kind = "finish-canary" if request.finish_canary else "weight"
     else:
         version = request.version or (previous[1].version if previous else None)  # type: ignore[assignment]
         if version is None:
@@ -102,10 +121,23 @@ def plan_promotion(project_path: ProjectRef, request: Request) -> tuple[Promotio
         kind = "canary" if request.canary is not None else "promote"
         if previous is not None and not request.force:
             _check_order(request, version, *previous)
+    served = {
+        v for d in deployments.values() for v in (d.version, *((d.canary.version,) if d.canary else ()))
+    }
+    if model.spec.spec.lifecycle.stage == "deprecated" and version not in served:
+        raise UserError(
+            f"{request.model} is deprecated: it takes no new version ({version} is served nowhere); "
+            f"promote one it serves ({', '.join(sorted(served))}) or a rollback to one of them, or "
+            "make it active again (lifecycle.stage) first"
+        )
     if request.canary is not None and current is None:
         raise UserError(
             f"a canary needs a stable version: {request.model} is not in {request.environment} yet"
         )
+    # A waiver is for a version that moves into the environment, never for one it already serves.
+    served = {current.version} | ({current.canary.version} if current.canary else set()) if current else set()
+    if request.force and (moves_canary or version in served):
+        request = dataclasses.replace(request, force=False)
     after = _edit(model, request, current, version)
     promotion = Promotion(
         request.model,
@@ -116,7 +148,8 @@ def plan_promotion(project_path: ProjectRef, request: Request) -> tuple[Promotio
         model.doc.display,
         model.doc.text,
         after,
-        request.canary,
+        request.weight if request.weight is not None else request.canary,
+        current.canary.traffic if current and current.canary and request.weight is not None else None,
     )
     checked = validate_project(project_path, overlay={model.doc.path: after.encode()})
     if not checked.ok:
@@ -206,6 +239,20 @@ def _deployment_edit(
     splices: list[textedit.Splice] = []
     version_node = textedit.child(node, "version")
     canary_node = textedit.child(node, "canary")
+    if request.weight is not None or request.abort_canary:
+        if canary_node is None:
+            raise textedit.EditError(f"{where} has no canary")
+        if request.weight is None:  # --abort-canary
+            return [textedit.remove_entry(text, node, "canary")]
+        canary_map = canary_node[1]
+        if not isinstance(canary_map, MappingNode):
+            raise textedit.EditError(f"{where}.canary is not a mapping")
+        _own(canary_map, shared, f"{where}.canary")
+        field = textedit.child(canary_map, "traffic")
+        if field is None:
+            raise textedit.EditError(f"{where}.canary has no traffic")
+        _own(field[1], shared, f"{where}.canary.traffic")
+        return [textedit.replace_scalar(field[1], request.weight)]
     if request.canary is not None:
         value = f"{{version: {textedit.scalar_text(version)}, traffic: {request.canary}}}"
         if canary_node is None:

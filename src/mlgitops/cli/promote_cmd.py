@@ -28,13 +28,24 @@ if TYPE_CHECKING:
 @click.option("--version", help="Version to promote (default: the one in the previous environment).")
 @click.option(
     "--canary",
-    type=click.IntRange(1, 99),
+    type=click.IntRange(0, 99),
     metavar="PERCENT",
-    help="Deploy the version as a canary taking PERCENT of the traffic; the stable version stays.",
+    help="Deploy the version as a canary taking PERCENT of the traffic; the stable version stays "
+    "(0: deployed, no user traffic; needs a gateway-api or istio router).",
 )
 @click.option(
-    "--finish-canary", is_flag=True, help="Make the canary the stable version and remove the canary."
+    "--weight",
+    type=click.IntRange(0, 99),
+    metavar="PERCENT",
+    help="Move the current canary to PERCENT of the traffic.",
 )
+@click.option(
+    "--finish-canary",
+    is_flag=True,
+    help="Make the canary the stable version and remove the canary (with a router, the old "
+    "stable workload is pruned).",
+)
+@click.option("--abort-canary", is_flag=True, help="Remove the canary; the stable version takes all traffic.")
 @click.option(
     "--force",
     is_flag=True,
@@ -53,7 +64,9 @@ def promote(
     environment: str,
     version: str | None,
     canary: int | None,
+    weight: int | None,
     finish_canary: bool,
+    abort_canary: bool,
     force: bool,
     dry_run: bool,
     project: ProjectChoice,
@@ -71,9 +84,23 @@ def promote(
     from mlgitops.errors import UsageError
     from mlgitops.promote import Request
 
-    if finish_canary and (canary is not None or version is not None):
-        raise UsageError("--finish-canary takes neither --canary nor --version")
-    request = Request(model, environment, version, canary, finish_canary, force)
+    moves = [
+        name
+        for name, on in (
+            ("--weight", weight is not None),
+            ("--finish-canary", finish_canary),
+            ("--abort-canary", abort_canary),
+        )
+        if on
+    ]
+    if len(moves) > 1 or (moves and (canary is not None or version is not None)):
+        raise UsageError(
+            f"{' and '.join(moves) if len(moves) > 1 else moves[0]}: pass one of --weight, "
+            "--finish-canary, --abort-canary, and neither --canary nor --version with it"
+        )
+    request = Request(
+        model, environment, version, canary, finish_canary, force, weight=weight, abort_canary=abort_canary
+    )
     return reported(fmt, lambda: _promote(request, dry_run, project, fmt))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.model import ModelSpec
+from mlgitops.spec.project import Traffic
 from mlgitops.spec.workload import Volume as VolumeSpec
 from mlgitops.validate import ValidatedModel
 
@@ -63,6 +65,16 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         retired=tuple(retired),
         include=tuple(spec.include),
         templates=(spec.templates or "").strip("/"),
+        traffic=_traffic(spec.traffic),
+    )
+
+
+def _traffic(traffic: Traffic | None) -> ir.Traffic | None:
+    if traffic is None:
+        return None
+    gateway = traffic.gateway
+    return ir.Traffic(
+        traffic.router, gateway.name if gateway else None, gateway.namespace if gateway else None
     )
 
 
@@ -79,12 +91,16 @@ def _deployment(
     name = spec.metadata.name
     serving = _serving(item.serving, name, item.deployment.version)
     canary = None
-    if item.deployment.canary is not None:
-        canary = ir.Canary(
-            item.deployment.canary.version,
-            item.deployment.canary.traffic,
-            fill_artifact(item.serving.get("artifact"), name, item.deployment.canary.version),
-        )
+    written = item.deployment.canary
+    if written is not None:
+        canary_serving = _canary_serving(item, serving, name)
+        canary = ir.Canary(written.version, written.traffic, canary_serving.storage_uri, canary_serving)
+    mirror = None
+    if item.deployment.mirror is not None:
+        m = item.deployment.mirror
+        mirror = ir.Mirror(m.version, m.percent, fill_artifact(item.serving.get("artifact"), name, m.version))
+    expose = item.deployment.expose
+    exposed = ir.Expose(expose.hostname, expose.path) if expose else None
     labels = {
         **dict(project_labels),
         **spec.metadata.labels,
@@ -118,11 +134,36 @@ def _deployment(
         environment=env,
         version=item.deployment.version,
         canary=canary,
+        mirror=mirror,
+        expose=exposed,
         serving=serving,
         labels=tuple(sorted(labels.items())),
         annotations=tuple(sorted(annotations.items())),
         source=item.model.doc.display,
     )
+
+
+def _canary_serving(item: ResolvedDeployment, stable: ir.Serving, model: str) -> ir.Serving:
+    """The stable version's settings with the canary's overrides (image, resources, node
+    selector, artifact, env, runtime version) and its own artifact."""
+    canary = item.deployment.canary
+    assert canary is not None
+    artifact = canary.artifact or item.serving.get("artifact")
+    changes: dict[str, Any] = {"storage_uri": fill_artifact(artifact, model, canary.version)}
+    if canary.image is not None:
+        changes["image"] = canary.image
+    if canary.runtime_version is not None:
+        changes["runtime_version"] = canary.runtime_version
+    if canary.node_selector is not None:
+        changes["node_selector"] = tuple(sorted(canary.node_selector.items()))
+    if canary.resources is not None:
+        changes["resources"] = resources_from_tree(
+            canary.resources.model_dump(by_alias=True, exclude_none=True)
+        )
+    if canary.env is not None:
+        merged = {**(item.serving.get("env") or {}), **canary.env}
+        changes["env"] = env_vars(merged)
+    return dataclasses.replace(stable, **changes)
 
 
 def fill_artifact(template: object, model: str, version: str) -> str | None:

@@ -196,6 +196,36 @@ class Canary:
     version: str
     traffic: int
     storage_uri: str | None
+    serving: Serving | None = None  # the canary's own settings (its overrides applied), if any
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """Shadow traffic: ``percent`` % of the requests copied to ``version``."""
+
+    version: str
+    percent: int
+    storage_uri: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expose:
+    hostname: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """The project's traffic router (``spec.traffic``)."""
+
+    router: str  # "gateway-api" | "istio" | "kserve-native"
+    gateway_name: str | None
+    gateway_namespace: str | None
+
+    @property
+    def routed(self) -> bool:
+        """True when a route object splits the traffic between one workload per version."""
+        return self.router in ("gateway-api", "istio")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +249,8 @@ class Deployment:
     labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     source: str
+    mirror: Mirror | None = None
+    expose: Expose | None = None
 
     @property
     def object_annotations(self) -> dict[str, str]:
@@ -382,6 +414,12 @@ class Project:
     retired: tuple[str, ...] = field(default=())
     include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
+    traffic: Traffic | None = None
+
+    @property
+    def routed(self) -> bool:
+        """One workload per version behind a weighted route (gateway-api or istio)."""
+        return self.traffic is not None and self.traffic.routed
 
     def deployments(self) -> tuple[Deployment, ...]:
         return tuple(d for m in self.models for d in m.deployments)

@@ -29,6 +29,7 @@ def render(promotion: Promotion, fmt: str, *, written: bool) -> str:
             "version": promotion.version,
             "kind": promotion.kind,
             "canary": promotion.canary,
+            "trafficBefore": promotion.traffic_before,
             "file": promotion.spec_display,
             "written": written,
             "branch": promotion.branch,

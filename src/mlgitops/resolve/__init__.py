@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
-from mlgitops.resolve import fit
+from mlgitops.resolve import fit, traffic
 from mlgitops.resolve.builtin import builtin_serving
 from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
 from mlgitops.resolve.platform import refused_nulls, without_orphan_target
@@ -112,6 +112,8 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
             diagnostics += _complete(item, spec.serving)
+            diagnostics += traffic.check_deployment(project, item)
+    diagnostics += traffic.check_project(project)
     return ResolvedProject(project, tuple(resolved)), diagnostics
 
 

@@ -127,15 +127,51 @@ class ModelRegistry(SpecModel):
 
 
 class Canary(SpecModel):
-    """A second version receiving a share of the traffic."""
+    """A second version receiving a share of the traffic, with the serving settings that differ
+    for it (blue/green with a new image, resources or node pool is one spec)."""
 
     version: Version = Field(description="Version under test.")
     # validate/semantic.py refuses 0 and 100 with a hint of what to do instead (MLG304); the
     # schema only tells the editor the range.
     traffic: int = Field(
-        description="Percentage of requests sent to the canary, 1 to 99.",
-        json_schema_extra={"minimum": 1, "maximum": 99},
+        description="Percentage of requests sent to the canary, 1 to 99; 0 (deployed, reachable "
+        "by its own Service, no user traffic) with a gateway-api or istio router.",
+        json_schema_extra={"minimum": 0, "maximum": 99},
     )
+    image: Image | None = Field(default=None, description="The canary's container image.")
+    resources: Resources | None = Field(default=None, description="The canary's resources.")
+    node_selector: dict[LabelKey, Text] | None = Field(
+        default=None, description="The canary's node labels (e.g. a new instance type)."
+    )
+    artifact: ArtifactUri | None = Field(
+        default=None, description="The canary's artifact URI (`{model}` and `{version}` are filled in)."
+    )
+    env: EnvMap | None = Field(
+        default=None, description="Environment variables added to (or replacing) the stable version's."
+    )
+    runtime_version: Text | None = Field(default=None, description="The canary's model server version.")
+
+
+class Expose(SpecModel):
+    """Where the route receives requests (a gateway-api or istio router)."""
+
+    hostname: Annotated[
+        str,
+        Field(
+            pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            max_length=253,
+        ),
+    ] = Field(description="Host name of the route, e.g. `iris.ml.acme.com`.")
+    path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]*$", max_length=1024)] = Field(
+        default="/", description="Path prefix of the route."
+    )
+
+
+class Mirror(SpecModel):
+    """Shadow traffic: a copy of a share of the requests, whose responses are discarded."""
+
+    version: Version = Field(description="Version receiving the copies (deployed beside the others).")
+    percent: Annotated[int, Field(ge=1, le=100)] = Field(description="Percentage of requests copied to it.")
 
 
 class Deployment(ServingSpec):
@@ -143,6 +179,14 @@ class Deployment(ServingSpec):
 
     version: Version = Field(description="Stable version served in this environment.")
     canary: Canary | None = Field(default=None, description="Canary version and its traffic share.")
+    mirror: Mirror | None = Field(
+        default=None, description="Shadow traffic to another version (a gateway-api or istio router)."
+    )
+    expose: Expose | None = Field(
+        default=None,
+        description="Host name and path of the route, so it is an entry point (a gateway-api or "
+        "istio router).",
+    )
     waive_promotion_order: bool = Field(
         default=False,
         description="Allow a version that is not deployed in the previous environment (hotfixes).",

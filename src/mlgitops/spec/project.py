@@ -71,6 +71,11 @@ class Policies(SpecModel):
         description="Images running here must be pinned by digest or a version tag "
         "(not `latest`, `main`, …).",
     )
+    forbid_mutable_versions: list[DnsLabel] | None = Field(
+        default=None,
+        description="Versions served here (stable and canary) must not be names that move, "
+        "such as `latest`, `main` or `master`; default every environment with `approval: required`.",
+    )
     require_approval: list[DnsLabel] = Field(
         default_factory=list, description="These environments must declare `approval: required`."
     )
@@ -124,6 +129,27 @@ class Grafana(SpecModel):
     )
 
 
+class GatewayRef(SpecModel):
+    """The Gateway API Gateway the routes attach to."""
+
+    name: DnsLabel = Field(description="Name of the Gateway.")
+    namespace: DnsLabel = Field(description="Namespace of the Gateway.")
+
+
+class Traffic(SpecModel):
+    """How requests are split between versions; chosen once for the project (docs/traffic.md)."""
+
+    router: Literal["gateway-api", "istio", "kserve-native"] = Field(
+        description="`gateway-api`: one workload per version and an HTTPRoute with exact weights; "
+        "`istio`: the same with a VirtualService; `kserve-native`: KServe serverless "
+        "`canaryTrafficPercent`, whose stable side is the previously rolled-out revision, which "
+        "only the cluster remembers (a cluster rebuilt from git serves the canary alone)."
+    )
+    gateway: GatewayRef | None = Field(
+        default=None, description="The Gateway the HTTPRoutes attach to (required by `gateway-api`)."
+    )
+
+
 class ProjectBody(SpecModel):
     """The `spec` of a Project."""
 
@@ -146,6 +172,11 @@ class ProjectBody(SpecModel):
         default="kserve", description="Serving target: `kserve` or plain `kubernetes`."
     )
     registry: Registry = Field(description="Model registry: MLflow or plain artifacts.")
+    traffic: Traffic | None = Field(
+        default=None,
+        description="Traffic router for canaries. Without it a canary is possible only on KServe "
+        "serverless (its native, cluster-history-dependent split).",
+    )
     environments: Annotated[list[Environment], Field(min_length=1)] = Field(
         description="Environments in promotion order (a version moves from each to the next)."
     )

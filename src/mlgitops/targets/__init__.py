@@ -37,10 +37,13 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.monitoring.prometheus import Prometheus
     from mlgitops.targets.serving.kserve import KServe
     from mlgitops.targets.serving.kubernetes import Kubernetes
+    from mlgitops.targets.serving.routes import GatewayRoutes, IstioRoutes
 
     targets: list[Target] = [
         KServe(),
         Kubernetes(),
+        GatewayRoutes(),
+        IstioRoutes(),
         ArgoCD(),
         Flux(),
         GitHub(),
@@ -61,12 +64,16 @@ def selected(project: ir.Project) -> list[str]:
     ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
+    ``gateway`` or ``istio`` renders the routes when ``spec.traffic`` chooses that router.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
     ci.append("training-inputs")
     dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
-    return [project.serving, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
+    routes = {"gateway-api": ["gateway"], "istio": ["istio"]}.get(
+        project.traffic.router if project.traffic else "", []
+    )
+    return [project.serving, *routes, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

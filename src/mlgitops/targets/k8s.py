@@ -206,6 +206,26 @@ def bounded(name: str, limit: int) -> str:
     return f"{name[: limit - 9].rstrip('-.')}-{digest}"
 
 
+# A version's workload name leaves room for KServe's "-predictor" suffix and the pod hashes
+# Kubernetes adds, within the 63 characters of a DNS label.
+WORKLOAD_NAME_MAX = 45
+
+
+def workload_name(model: str, version: str) -> str:
+    """The workload serving one version of a model when a route splits the traffic
+    (targets/serving/routes.py); monitoring selects its series by it."""
+    slug = "".join(c if c.isalnum() else "-" for c in version.lower()).strip("-")
+    return bounded(f"{model}-{slug}", WORKLOAD_NAME_MAX).rstrip("-")
+
+
+def workload_names(project: ir.Project, d: ir.Deployment) -> tuple[str, ...]:
+    """The workloads of ``d``: one per version with a traffic router, else none (the model's)."""
+    if not project.routed:
+        return ()
+    versions = (d.version, d.canary.version) if d.canary else (d.version,)
+    return tuple(workload_name(d.model, v) for v in versions)
+
+
 def training_annotations(model: ir.Model) -> dict[str, str]:
     annotations = {f"{LABEL_PREFIX}/owner": model.owner, f"{LABEL_PREFIX}/source": model.source}
     if model.description:

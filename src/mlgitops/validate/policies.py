@@ -14,6 +14,9 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
     project = resolved.validated
     policies = project.spec.spec.policies
     diagnostics = list(_approval(resolved))
+    fixed_versions = policies.forbid_mutable_versions
+    if fixed_versions is None:
+        fixed_versions = [e.name for e in project.spec.spec.environments if e.approval == "required"]
     pinned_envs: dict[str, list[ResolvedDeployment]] = {}
     for item in resolved.deployments:
         env = item.environment.name
@@ -21,6 +24,8 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
             diagnostics += _gate(item)
         if env in policies.require_slo:
             diagnostics += _slo(item)
+        if env in fixed_versions:
+            diagnostics += _mutable_versions(item)
         if env in policies.forbid_mutable_image_tags:
             diagnostics += _serving_images(item)
             pinned_envs.setdefault(item.model.name, []).append(item)
@@ -41,6 +46,29 @@ def _approval(resolved: ResolvedProject) -> Iterator[Diagnostic]:
                 f"policy requireApproval covers {env.name!r}, but it does not declare 'approval: required'",
                 project.doc.locate(("spec", "environments", index, field)),
                 "add 'approval: required' to the environment",
+            )
+
+
+# Names a registry or branch moves from one build to the next: what they serve is not in git.
+MUTABLE_VERSIONS = frozenset(
+    {"latest", "main", "master", "head", "trunk", "develop", "dev", "nightly", "edge", "stable", "current"}
+)
+
+
+def _mutable_versions(item: ResolvedDeployment) -> Iterator[Diagnostic]:
+    deployment, env = item.deployment, item.environment.name
+    found: list[tuple[tuple[str, ...], str]] = [(("version",), deployment.version)]
+    if deployment.canary is not None:
+        found.append((("canary", "version"), deployment.canary.version))
+    for path, version in found:
+        if version.lower() in MUTABLE_VERSIONS:
+            yield make(
+                "MLG407",
+                f"version {version!r} of model {item.model.name!r} in {env!r} names whatever was "
+                "built last, so git does not say what runs there",
+                item.model.doc.locate(("spec", "deployments", env, *path)),
+                "deploy a fixed version (e.g. 1.4.2 or a commit SHA); policy forbidMutableVersions "
+                "covers this environment (by default every one with approval: required)",
             )
 
 

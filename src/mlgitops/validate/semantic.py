@@ -69,6 +69,7 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
         ("forbidMutableImageTags", policies.forbid_mutable_image_tags),
         ("requireApproval", policies.require_approval),
         ("forbidSecurityRelaxations", policies.forbid_security_relaxations),
+        ("forbidMutableVersions", policies.forbid_mutable_versions or []),
     ):
         for index, name in enumerate(names):
             if name not in seen:
@@ -153,6 +154,8 @@ def _duplicate_models(project: ValidatedProject) -> Iterator[Diagnostic]:
 def _deployments(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
     declared = tuple(dict.fromkeys(project.environment_names))
     doc = model.doc
+    traffic = project.spec.spec.traffic
+    routed = traffic is not None and traffic.router in ("gateway-api", "istio")
     for env_name, deployment in model.spec.spec.deployments.items():
         path = ("spec", "deployments", env_name)
         if env_name not in declared:
@@ -165,14 +168,17 @@ def _deployments(project: ValidatedProject, model: ValidatedModel) -> Iterator[D
         canary = deployment.canary
         if canary is None:
             continue
-        if not 1 <= canary.traffic <= 99:
+        # 0 % is a deployed version no user request reaches (a pinned rollback, a pre-flight
+        # check): only a route can say so; KServe's native split cannot.
+        lowest = 0 if routed else 1
+        if not lowest <= canary.traffic <= 99:
             yield make(
                 "MLG304",
-                f"canary traffic {canary.traffic}% is outside 1..99",
+                f"canary traffic {canary.traffic}% is outside {lowest}..99",
                 doc.locate((*path, "canary", "traffic")),
                 "to send all traffic to the new version, make it the stable 'version' instead"
                 if canary.traffic > 99
-                else "to stop the canary, remove it",
+                else "to stop the canary, remove it (0 % needs spec.traffic.router gateway-api or istio)",
             )
         if canary.version == deployment.version:
             yield make(

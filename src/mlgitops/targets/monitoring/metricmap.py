@@ -17,7 +17,8 @@ by serving target, KServe deployment mode and runtime family:
   whose ratio is the mean latency, for the dashboard.
 
 Label matchers scope each series to one model in one environment; ``{namespace}``
-and ``{model}`` are filled in.
+and ``{workload}`` (the model's workload, or each version's with a traffic router) are
+filled in.
 """
 
 from __future__ import annotations
@@ -46,12 +47,17 @@ class Defaults:
     mean: tuple[Template, Template, float] | None = None
 
 
-_KNATIVE = (("namespace_name", "=", "{namespace}"), ("configuration_name", "=", "{model}-predictor"))
-# Raw-deployment predictor pods are "<model>-predictor-<replicaset hash>-<pod hash>".
-_PREDICTOR_POD = (("namespace", "=", "{namespace}"), ("pod", "=~", "{model}-predictor-[a-z0-9]+-[a-z0-9]+"))
-_SERVICE = (("namespace", "=", "{namespace}"), ("service", "=", "{model}"))
+# {workload}: the InferenceService or Service name, the model's own; with a traffic router, one
+# per version served (k8s.workload_name), matched together by a regular expression.
+_KNATIVE = (("namespace_name", "=", "{namespace}"), ("configuration_name", "=", "{workload}-predictor"))
+# Raw-deployment predictor pods are "<workload>-predictor-<replicaset hash>-<pod hash>".
+_PREDICTOR_POD = (
+    ("namespace", "=", "{namespace}"),
+    ("pod", "=~", "{workload}-predictor-[a-z0-9]+-[a-z0-9]+"),
+)
+_SERVICE = (("namespace", "=", "{namespace}"), ("service", "=", "{workload}"))
 _SERVER_ERROR = ("code", "=~", "5..")
-_MODEL_NAME = ("model_name", "=", "{model}")
+_MODEL_NAME = ("model_name", "=", "{workload}")
 _TRITON_MEAN = (
     ("nv_inference_request_duration_us", _SERVICE),
     ("nv_inference_request_success", _SERVICE),
@@ -139,12 +145,22 @@ def defaults_for(serving: str, mode: str, runtime: str) -> Defaults:
     raise KeyError((serving, mode, runtime))
 
 
-def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) -> SLOSeries:
-    """Defaults for ``d`` on the ``serving`` target, each replaced by the spec's override when set."""
+def slo_series(
+    serving: str, d: ir.Deployment, overrides: ir.MetricSelectors, workloads: tuple[str, ...] = ()
+) -> SLOSeries:
+    """Defaults for ``d`` on the ``serving`` target, each replaced by the spec's override when set.
+    ``workloads``: the per-version workload names when a route splits the traffic (else the
+    model's name is the workload's)."""
     # KServe always has a mode here: resolve refuses `deploymentMode: null` on it (MLG330).
     mode = (d.serving.deployment_mode or ANY) if serving == "kserve" else ANY
     defaults = defaults_for(serving, mode, d.serving.runtime)
-    values = {"namespace": d.environment.namespace, "environment": d.environment.name, "model": d.model}
+    names = workloads or (d.model,)
+    values = {
+        "namespace": d.environment.namespace,
+        "environment": d.environment.name,
+        "model": d.model,
+        "workload": names[0] if len(names) == 1 else f"({'|'.join(names)})",
+    }
     latency_unit = overrides.latency_unit or (
         _unit_of(overrides.latency) if overrides.latency else defaults.latency_unit
     )
@@ -166,8 +182,13 @@ def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) ->
 
 def _build(template: Template, values: dict[str, str]) -> Selector:
     metric, matchers = template
+    several = values["workload"].startswith("(")  # several versions: an alternation
     return Selector(
-        metric, tuple(Matcher(label, op, value.format(**values)) for label, op, value in matchers)
+        metric,
+        tuple(
+            Matcher(label, "=~" if several and "{workload}" in value else op, value.format(**values))
+            for label, op, value in matchers
+        ),
     )
 
 

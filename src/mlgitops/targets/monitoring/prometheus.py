@@ -85,7 +85,9 @@ class Prometheus:
         for model in project.models:
             for d in model.deployments:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
-                series = slo_series(project.serving, d, model.monitoring.metrics)
+                series = slo_series(
+                    project.serving, d, model.monitoring.metrics, k8s.workload_names(project, d)
+                )
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
                 if groups:
                     files += self._rules(project, d, groups, ctx, drift_rules.tests(model, d))

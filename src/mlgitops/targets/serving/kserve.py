@@ -7,7 +7,10 @@ out ready revision.  So a canary deployment renders the canary version's
 storage URI with the canary percentage, and the stable version (recorded in
 the ``mlgitops.dev/stable-version`` annotation) must be the one currently
 rolled out.  Finishing a canary (``promote --finish-canary``) drops the
-percentage and KServe moves all traffic to the newest revision.
+percentage and KServe moves all traffic to the newest revision.  That split lives
+in the cluster's history, not in git, and standard (raw) mode ignores it; with a
+``gateway-api`` or ``istio`` router each version gets an InferenceService of its
+own and a route splits the traffic (``routes.py``, docs/traffic.md).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from mlgitops import ir, platforms
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.serving import routes
 
 # Our runtime name → KServe modelFormat name
 MODEL_FORMATS = {
@@ -41,23 +45,43 @@ class KServe:
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         files = []
         for d in project.deployments():
-            context = {"d": d, "s": d.serving, "project": project, **self._values(d), **k8s.HELPERS}
-            files.append(
-                ctx.yaml_file(
-                    self.name,
-                    "inferenceservice.yaml.j2",
-                    context,
-                    path=f"{project.output}/{d.environment.name}/{d.model}/inferenceservice.yaml",
-                    source=d.source,
-                    environment=d.environment.name,
-                )
+            base = f"{project.output}/{d.environment.name}/{d.model}"
+            # Routed (docs/traffic.md): one InferenceService per version, named after it, the
+            # route doing the split; otherwise one, with KServe's native canary.
+            workloads = (
+                [(b, f"{base}/inferenceservice-{b.name}.yaml") for b in routes.backends(d)]
+                if project.routed
+                else [(None, f"{base}/inferenceservice.yaml")]
             )
+            for backend, path in workloads:
+                # Without a route the one InferenceService describes the newest revision: the
+                # canary's, with its own settings.
+                native = d.canary.serving if d.canary and d.canary.serving else d.serving
+                serving = backend.serving if backend else native
+                context = {
+                    "d": d,
+                    "s": serving,
+                    "project": project,
+                    **self._values(d, serving, backend),
+                    **k8s.HELPERS,
+                }
+                files.append(
+                    ctx.yaml_file(
+                        self.name,
+                        "inferenceservice.yaml.j2",
+                        context,
+                        path=path,
+                        source=d.source,
+                        environment=d.environment.name,
+                    )
+                )
         return files
 
     @staticmethod
-    def _values(d: ir.Deployment) -> dict[str, Any]:
-        s = d.serving
-        annotations = dict(d.annotations)
+    def _values(d: ir.Deployment, s: ir.Serving, backend: routes.Backend | None = None) -> dict[str, Any]:
+        # A routed workload is one version's, whatever the split: the route carries the versions
+        # and weights, so moving the weights leaves every workload (and its pods) as it is.
+        annotations = dict(d.object_annotations) if backend else dict(d.annotations)
         # The user's own serving.kserve.io/* annotations are written as they are (validation
         # made sure they agree with the spec); the spec's fill in what the user left out.
         annotations.update(s.annotations)
@@ -73,10 +97,15 @@ class KServe:
             annotations["mlgitops.dev/protocol"] = "openai"
         storage_uri = d.canary.storage_uri if d.canary else s.storage_uri
         version = d.canary.version if d.canary else d.version
+        if backend is not None:
+            storage_uri, version = backend.storage_uri, backend.version
         labels = dict(d.labels)
         labels["app.kubernetes.io/version"] = version
         keda = platforms.uses_keda(mode, metric, annotations)
         return {
+            "name": backend.name if backend else d.model,
+            # Only without a route: KServe splits between this revision and the previous one.
+            "native_canary": d.canary if backend is None else None,
             "labels": dict(sorted(labels.items())),
             "predictor_labels": predictor_labels(d),
             "annotations": dict(sorted(annotations.items())),
@@ -85,7 +114,7 @@ class KServe:
             "protocol_version": PROTOCOLS.get(s.protocol) if s.protocol else None,
             "storage_uri": storage_uri,
             "scale_target": _scale_target(s.autoscaling),
-            "keda_metrics": keda_metrics(d) if keda else None,
+            "keda_metrics": keda_metrics(d, backend.name if backend else d.model) if keda else None,
             "probes": written_probes(s),
             # serverless mode refuses a rollout (MLG338): Knative rolls out revisions itself
             "deployment_strategy": k8s.rolling_update(s.rollout)
@@ -94,11 +123,12 @@ class KServe:
         }
 
 
-def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]] | None:
+def keda_metrics(d: ir.Deployment, name: str) -> list[dict[str, Any]] | None:
     """``spec.predictor.autoScaling.metrics``, which KServe turns into a KEDA ScaledObject.
 
     A custom metric is KEDA's Prometheus trigger on the sum of the predictor pods' series
-    (raw-deployment pods are ``<model>-predictor-<replica set>-<pod>``).  KServe hands KEDA
+    (raw-deployment pods are ``<name>-predictor-<replica set>-<pod>``, ``name`` the
+    InferenceService's).  KServe hands KEDA
     only ``target.value`` as the threshold and leaves the trigger's metric type to KEDA's
     default, AverageValue: the sum is divided by the replicas, so the target is per replica,
     as the spec says.
@@ -107,7 +137,7 @@ def keda_metrics(d: ir.Deployment) -> list[dict[str, Any]] | None:
     if a is None or a.metric is None or a.target is None:
         return None  # nulls leave the metric to KServe's and KEDA's defaults
     if a.metric == "custom":
-        pods = f'namespace="{d.environment.namespace}", pod=~"{d.model}-predictor-[a-z0-9]+-[a-z0-9]+"'
+        pods = f'namespace="{d.environment.namespace}", pod=~"{name}-predictor-[a-z0-9]+-[a-z0-9]+"'
         return [
             {
                 "type": "External",

@@ -9,8 +9,10 @@ Canary: a second Deployment (``<model>-canary``, label
 ``mlgitops.dev/track: canary``) behind the same Service.  The Service balances
 per pod, so traffic follows the replica ratio: the canary gets
 ``round(minReplicas × p / (100 − p))`` replicas (at least 1) while the stable
-Deployment scales with its HPA.  The split is exact only at that ratio; use a
-service mesh when a precise percentage matters.
+Deployment scales with its HPA.  That split is approximate, so validate refuses a
+canary here unless ``spec.traffic`` names a router (MLG340): then each version is a
+Deployment, Service and HPA of its own and a route splits the requests exactly
+(``routes.py``, docs/traffic.md).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.serving import routes
 from mlgitops.targets.serving.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, fill
 
 TRACK_LABEL = "mlgitops.dev/track"
+VERSION_LABEL = "app.kubernetes.io/version"
 
 
 class Kubernetes:
@@ -39,13 +43,31 @@ class Kubernetes:
                 "app.kubernetes.io/name": d.model,
             }
             labels = dict(d.labels)
+            if project.routed:
+                for template, filename, values in self._routed(d, selector):
+                    files.append(
+                        ctx.yaml_file(
+                            self.name,
+                            template,
+                            {**common, **values},
+                            path=f"{base}/{filename}",
+                            source=d.source,
+                            environment=d.environment.name,
+                        )
+                    )
+                continue
             stable = self._workload(d, d.version, d.serving.storage_uri, "stable", selector)
             renders: list[tuple[str, str, dict[str, Any]]] = [
                 ("deployment.yaml.j2", "deployment.yaml", stable),
                 (
                     "service.yaml.j2",
                     "service.yaml",
-                    {"labels": labels, "selector": selector, "metrics_port": k8s.metrics_port(d.serving)},
+                    {
+                        "name": d.serving.service_name or d.model,
+                        "labels": labels,
+                        "selector": selector,
+                        "metrics_port": k8s.metrics_port(d.serving),
+                    },
                 ),
                 (
                     "pdb.yaml.j2",
@@ -55,7 +77,12 @@ class Kubernetes:
             ]
             autoscaling = d.serving.autoscaling
             if autoscaling is not None:  # `autoscaling: null`: no HPA, the Deployment's 1 replica
-                hpa = {"labels": labels, "a": autoscaling, "metric": self._hpa_metric(autoscaling)}
+                hpa = {
+                    "name": d.model,
+                    "labels": labels,
+                    "a": autoscaling,
+                    "metric": self._hpa_metric(autoscaling),
+                }
                 renders.insert(2, ("hpa.yaml.j2", "hpa.yaml", hpa))
             if d.canary is not None:
                 canary = self._workload(d, d.canary.version, d.canary.storage_uri, "canary", selector)
@@ -73,16 +100,64 @@ class Kubernetes:
                 )
         return files
 
+    def _routed(self, d: ir.Deployment, selector: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """One Deployment, Service and HPA per version, each named and selecting by its version
+        (so finishing a canary prunes exactly the old one and changes no selector), and one
+        PodDisruptionBudget over them all; the route splits the traffic (routes.py)."""
+        labels = dict(d.labels)
+        out: list[tuple[str, str, dict[str, Any]]] = [
+            ("pdb.yaml.j2", "pdb.yaml", {"labels": labels, "selector": selector})
+        ]
+        autoscaling = d.serving.autoscaling
+        for b in routes.backends(d):
+            pinned = {**selector, VERSION_LABEL: b.version}
+            workload = self._workload(d, b.version, b.storage_uri, b.track, selector, b.name, b.serving)
+            version_labels = {**labels, VERSION_LABEL: b.version}
+            service = {
+                "name": b.name,
+                "labels": version_labels,
+                "selector": pinned,
+                "metrics_port": k8s.metrics_port(d.serving),
+            }
+            out += [
+                ("deployment.yaml.j2", f"deployment-{b.name}.yaml", workload),
+                ("service.yaml.j2", f"service-{b.name}.yaml", service),
+            ]
+            if autoscaling is not None:
+                hpa = {
+                    "name": b.name,
+                    "labels": version_labels,
+                    "a": autoscaling,
+                    "metric": self._hpa_metric(autoscaling),
+                }
+                out.append(("hpa.yaml.j2", f"hpa-{b.name}.yaml", hpa))
+        return out
+
     @staticmethod
     def _workload(
-        d: ir.Deployment, version: str, storage_uri: str | None, track: str, selector: dict[str, str]
+        d: ir.Deployment,
+        version: str,
+        storage_uri: str | None,
+        track: str,
+        selector: dict[str, str],
+        pinned_name: str | None = None,
+        serving: ir.Serving | None = None,
     ) -> dict[str, Any]:
-        s = d.serving
+        """``pinned_name``: the routed workload of one version (routes.py), selected by its
+        version and not by a track, which changes when a canary finishes; ``serving``: its
+        settings (a canary's overrides applied)."""
+        s = serving or d.serving
         runtime = RUNTIMES[s.runtime]
-        name = d.model if track == "stable" else f"{d.model}-canary"
-        pod_selector = {**selector, TRACK_LABEL: track}
-        labels = {**dict(d.labels), TRACK_LABEL: track}
-        pod_labels = {**labels, "app.kubernetes.io/version": version}
+        name = pinned_name or (d.model if track == "stable" else f"{d.model}-canary")
+        pod_selector = (
+            {**selector, VERSION_LABEL: version} if pinned_name else {**selector, TRACK_LABEL: track}
+        )
+        labels = (
+            {**dict(d.labels), VERSION_LABEL: version}
+            if pinned_name
+            else {**dict(d.labels), TRACK_LABEL: track}
+        )
+        pod_labels = {**labels, VERSION_LABEL: version}
         ready, live = runtime.ready_path, runtime.live_path
         if s.protocol == "v2" and s.runtime in ("sklearn", "xgboost", "lightgbm", "huggingface"):
             ready, live = "/v2/health/ready", "/v2/health/live"
@@ -92,16 +167,19 @@ class Kubernetes:
         if s.runtime == "custom" and storage_uri:
             env.append({"name": "STORAGE_URI", "value": storage_uri})
         replicas = None
-        if track == "canary" and d.canary is not None:
+        if track == "canary" and d.canary is not None and not pinned_name:
             share = d.canary.traffic / (100 - d.canary.traffic)
             # Without autoscaling or minReplicas (nulls), the stable track runs Kubernetes' default of 1.
             stable = s.autoscaling.min_replicas if s.autoscaling else None
             replicas = max(1, round((1 if stable is None else stable) * share))
         return {
+            "s": s,
             "name": name,
             "labels": dict(sorted(labels.items())),
             "pod_labels": dict(sorted(pod_labels.items())),
-            "annotations": dict(d.annotations) | dict(s.annotations),
+            # a routed workload leaves the versions and weights to the route (routes.py)
+            "annotations": (d.object_annotations if pinned_name else dict(d.annotations))
+            | dict(s.annotations),
             "pod_selector": dict(sorted(pod_selector.items())),
             "replicas": replicas,
             "image": s.image or runtime.image,
