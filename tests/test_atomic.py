@@ -41,6 +41,7 @@ from compile_helpers import (
 from conftest import CliRunner
 from mlgitops.emit import transaction, writer
 from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.staging import STAGING_DIR
 from mlgitops.emit.state import project_lock
 from mlgitops.pipeline import check_project, compile_project, recover_interrupted
 
@@ -381,23 +382,25 @@ def test_a_crash_while_threads_create_files_is_rolled_back(twelve_models: Path) 
 def slow_counted_writes(
     monkeypatch: pytest.MonkeyPatch, before_write: Callable[[int], None]
 ) -> Callable[[], int]:
-    """Make every new file's creation (``ProjectTree.write_new``) call ``before_write(n)`` (n
-    counts calls from 1, across threads) and take a millisecond, so writers are busy when
-    something goes wrong; returns how many calls there have been so far."""
-    real_write_new = ProjectTree.write_new
+    """Make every new file's move into place in the commit phase (``ProjectTree.rename`` from
+    the staging area) call ``before_write(n)`` (n counts calls from 1, across threads) and take a
+    millisecond, so writers are busy when something goes wrong; returns how many calls there
+    have been so far."""
+    real_rename = ProjectTree.rename
     calls = 0
     lock = threading.Lock()
 
-    def write_new(self: ProjectTree, relative: str, data: bytes) -> None:
-        nonlocal calls
-        with lock:
-            calls += 1
-            now = calls
-        before_write(now)
-        time.sleep(0.001)
-        real_write_new(self, relative, data)
+    def rename(self: ProjectTree, source: str, target: str, *, create_parent: bool = False) -> None:
+        if source.startswith(STAGING_DIR + "/"):
+            nonlocal calls
+            with lock:
+                calls += 1
+                now = calls
+            before_write(now)
+            time.sleep(0.001)
+        real_rename(self, source, target, create_parent=create_parent)
 
-    monkeypatch.setattr(ProjectTree, "write_new", write_new)
+    monkeypatch.setattr(ProjectTree, "rename", rename)
     return lambda: calls
 
 

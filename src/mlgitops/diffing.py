@@ -91,9 +91,9 @@ def _generate(
     today: datetime.date,
     repo_subdir: str | None = None,
     *,
-    reuse: Generated | None = None,
+    reuse: Generated[OutputFile] | None = None,
     cache: bool = False,
-) -> tuple[CompileResult, Generated | None]:
+) -> tuple[CompileResult, Generated[OutputFile] | None]:
     """Validate and render in memory, like :func:`mlgitops.pipeline.generate_files`, keeping
     what :func:`mlgitops.compile.generate` returned so the other revision can reuse it."""
     validation = validate_project(path, today=today)

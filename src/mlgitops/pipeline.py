@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, merge_environments, sort_diagnostics
 from mlgitops.discover import (
-    API_VERSION,
     PROJECT_FILE,
     ProjectFiles,
     ProjectRef,
@@ -26,6 +25,7 @@ from mlgitops.discover import (
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
+from mlgitops.load.header import check_header
 from mlgitops.parallel import map_chunks
 from mlgitops.render.overrides import check_overrides
 
@@ -87,7 +87,7 @@ def validate_project(
     overlay = overlay or {}
     project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
     project: ProjectSpec | None = None
-    if project_doc is not None and _check_header(project_doc, "Project", diagnostics):
+    if project_doc is not None and check_header(project_doc, "Project", diagnostics):
         project, problems = validate_document(project_doc, ProjectSpec)
         diagnostics += problems
         if project is not None and project.spec.templates is not None:
@@ -124,7 +124,8 @@ class CompileResult:
     """What ``compile`` or ``check`` did: diagnostics, generated files and what changed on disk."""
 
     validation: ValidationResult
-    files: list[OutputFile] = field(default_factory=list)
+    files: list[OutputFile] = field(default_factory=list)  # in memory (check, generate_files)
+    paths: tuple[str, ...] = ()  # what a compile generated (streamed to disk, not kept)
     written: tuple[str, ...] = ()
     pruned: tuple[str, ...] = ()
     up_to_date: bool = False
@@ -137,6 +138,10 @@ class CompileResult:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return sort_diagnostics([*self.validation.diagnostics, *self.extra])
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files) or len(self.paths)
 
     @property
     def ok(self) -> bool:
@@ -169,7 +174,7 @@ def _compile_in(
     tree: ProjectTree, files: ProjectFiles, day: datetime.date, *, use_cache: bool, strict: bool
 ) -> CompileResult:
     from mlgitops import fingerprint
-    from mlgitops.emit import state, transaction
+    from mlgitops.emit import state
     from mlgitops.resources import templates_dir
 
     with _prepared_state(tree, files) as (inputs, recovered):
@@ -182,30 +187,26 @@ def _compile_in(
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
         validation = validate_project(files.project_file, today=day)
-        generated = _generate(validation, cache=use_cache)
-        if not validation.ok or generated is None or generated.diagnostics:
-            extra = generated.diagnostics if generated else []
-            return CompileResult(validation, extra=extra, recovered=recovered)
-        retired = generated.project.retired if generated.project else ()
-        emit = compiler.emit_plan(
-            tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict
+        if not validation.ok or validation.resolved is None:
+            return CompileResult(validation, recovered=recovered)
+        resolved, territory = validation.resolved, inputs.territory
+        written = compiler.write_project(
+            tree, resolved, subdir, spec_hash or "", previous, territory, cache=use_cache, strict=strict
         )
-        if has_errors(emit.diagnostics):
-            return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
-        transaction.apply(emit, tree)
-        # Caches are an optimisation: the files are committed, so no failure here is an error.
-        with contextlib.suppress(OSError):
-            if key is not None:
-                fingerprint.write_cache(tree, key, [f.path for f in generated.files])
-            compiler.save_render_cache(tree, generated, emit.manifest.files)
+        if written.plan is None or has_errors(written.diagnostics):
+            extra = written.diagnostics
+            return CompileResult(validation, paths=written.paths, extra=extra, recovered=recovered)
+        if key is not None:  # the files are committed: a cache is an optimisation, no failure an error
+            with contextlib.suppress(OSError):
+                fingerprint.write_cache(tree, key, written.paths)
         return CompileResult(
             validation,
-            generated.files,
-            tuple(sorted(emit.writes)),
-            emit.deletes,
+            paths=written.paths,
+            written=written.plan.written,
+            pruned=written.plan.deletes,
             recovered=recovered,
-            extra=emit.diagnostics,
-            vanished=emit.vanished,
+            extra=written.diagnostics,
+            vanished=written.plan.vanished,
         )
 
 
@@ -260,7 +261,7 @@ def check_project(path: ProjectRef, *, today: datetime.date | None = None) -> Co
 
 
 def _check_in(
-    tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated
+    tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated[OutputFile]
 ) -> CompileResult:
     from mlgitops import compile as compiler
     from mlgitops.emit import state, transaction
@@ -319,7 +320,7 @@ def generate_files(
 
 def _generate(
     validation: ValidationResult, repo_subdir: str | None = None, *, cache: bool = False
-) -> compiler.Generated | None:
+) -> compiler.Generated[OutputFile] | None:
     from mlgitops import compile as compiler
 
     if not validation.ok or validation.resolved is None or validation.root is None:
@@ -341,7 +342,7 @@ def _model_files(
         diagnostics: list[Diagnostic] = []
         doc = _load(files, path, sources, diagnostics, overlay)
         spec = None
-        if doc is not None and _check_header(doc, "Model", diagnostics):
+        if doc is not None and check_header(doc, "Model", diagnostics):
             spec, problems = validate_document(doc, ModelSpec)
             diagnostics += problems
         display = files.display(path)
@@ -370,32 +371,3 @@ def _load(
         diagnostics += problems
         sources[display] = best_effort_text(path)
     return doc
-
-
-def _check_header(doc: SourceDocument, kind: str, diagnostics: list[Diagnostic]) -> bool:
-    """apiVersion and kind decide which schema applies, so they are checked first."""
-    api_version, actual_kind = doc.data.get("apiVersion"), doc.data.get("kind")
-    if api_version != API_VERSION:
-        shown = "is missing" if api_version is None else f"is {api_version!r}"
-        diagnostics.append(
-            make(
-                "MLG109",
-                f"apiVersion {shown}; this mlgitops reads {API_VERSION!r}",
-                doc.locate(("apiVersion",)),
-                f"start the file with 'apiVersion: {API_VERSION}'",
-            )
-        )
-        return False
-    if actual_kind != kind:
-        shown = "is missing" if actual_kind is None else f"is {actual_kind!r}"
-        expected = "the project file" if kind == "Project" else "a model file"
-        diagnostics.append(
-            make(
-                "MLG110",
-                f"kind {shown}; {expected} must have 'kind: {kind}'",
-                doc.locate(("kind",)),
-                "model specs live under the include patterns, the project in mlgitops.yaml",
-            )
-        )
-        return False
-    return True
