@@ -51,3 +51,26 @@ def report(label: str, times: list[float], target: float) -> None:
     best, median = min(times), statistics.median(times)
     verdict = "ok" if best < target else "MISSED"
     print(f"{label:<40} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
+
+
+def measured(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall-clock seconds and peak memory (MB) of one run of ``command``: the resident set of
+    its largest process, worker processes included (Linux's ``wait4`` reports the maximum over
+    the process and the children it waited for)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, env=environment())
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
+    return elapsed, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def report_median(label: str, values: list[float], target: float, unit: str = "s") -> None:
+    """A figure whose target holds for the median (wall clock of a compile, memory)."""
+    best, median = min(values), statistics.median(values)
+    verdict = "ok" if median < target else "MISSED"
+    print(
+        f"{label:<40} median {median:7.2f} {unit}  best {best:7.2f} {unit}  target < {target:g} {unit}  {verdict}"
+    )
