@@ -16,7 +16,8 @@ Usage: python benchmarks/bench_compile.py [N] [--cold-runs R] [--warm-runs W] [-
 
 Wall-clock times of the installed console script, as a user sees them
 (interpreter start-up included), against the targets of issues 3 and 14: < 3 s cold,
-< 0.5 s unchanged, peak memory < 300 MB at 1,000 models and < 1 GB at 10,000.  The exit status is 0 even when a target is missed (timings
+< 0.5 s unchanged, peak memory < 300 MB at 1,000 models and < 1 GB at 10,000.
+The exit status is 0 even when a target is missed (timings
 depend on the machine's load), and non-zero only when a command fails.
 """
 
