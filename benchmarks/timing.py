@@ -71,6 +71,5 @@ def report_median(label: str, values: list[float], target: float, unit: str = "s
     """A figure whose target holds for the median (wall clock of a compile, memory)."""
     best, median = min(values), statistics.median(values)
     verdict = "ok" if median < target else "MISSED"
-    print(
-        f"{label:<40} median {median:7.2f} {unit}  best {best:7.2f} {unit}  target < {target:g} {unit}  {verdict}"
-    )
+    figures = f"median {median:7.2f} {unit}  best {best:7.2f} {unit}"
+    print(f"{label:<40} {figures}  target < {target:g} {unit}  {verdict}")
