@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make
+from mlgitops.emit.drift import Drift
 from mlgitops.emit.manifest import Manifest
 from mlgitops.emit.plan import Plan, Planner, plan
 from mlgitops.emit.safefs import ProjectTree
@@ -266,3 +267,44 @@ def write_project(
     with contextlib.suppress(OSError):  # the files are committed: the cache is only an optimisation
         save_render_cache(tree, generated, emit.manifest.files)
     return Written(paths, emit, emit.diagnostics)
+
+
+def check_tree(
+    tree: ProjectTree,
+    resolved: ResolvedProject,
+    sources: Mapping[str, str],
+    generated: Generated[OutputFile],
+    files_at: Callable[[str], list[OutputFile] | None],
+    repo_subdir: str,
+) -> tuple[list[Drift], list[Diagnostic]]:
+    """``check``: how the tree differs from ``generated``, and what in ``.mlgitops/`` is wrong.
+
+    ``files_at(subdir)``: the project's files were it at another place in its repository
+    (to tell a moved project from drift)."""
+    from mlgitops.emit import state
+    from mlgitops.emit.drift import explain_move, find_drift
+    from mlgitops.emit.manifest import MANIFEST_DIR
+    from mlgitops.emit.plan import file_hashes
+
+    extra = state.state_problems(tree)
+    if extra:
+        return [], extra
+    if tree.lstat(state.JOURNAL_PATH) is not None:
+        extra.append(
+            make(
+                "MLG505",
+                "a compile was interrupted; its changes are still on disk",
+                Location(MANIFEST_DIR),
+                "run 'mlgitops compile' to restore and finish",
+            )
+        )
+    hashes = file_hashes(generated.files)
+    # Validation has read the specs: the territory comes from them, not from reading them again.
+    spec = resolved.validated.spec.spec
+    territory = Territory.of(spec.output.path, sources, [spec.templates] if spec.templates else [])
+    previous = state.read_manifest(tree)
+    drift = find_drift(tree, generated.files, hashes, previous, territory)
+    drift = explain_move(tree, drift, files_at, repo_subdir, previous, territory)
+    if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
+        save_render_cache(tree, generated, hashes)
+    return drift, extra

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, merge_environments, sort_diagnostics
+from mlgitops.diagnostics import Diagnostic, Location, has_errors, merge_environments, sort_diagnostics
 from mlgitops.discover import (
     PROJECT_FILE,
     ProjectFiles,
@@ -264,36 +264,13 @@ def _check_in(
     tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated[OutputFile]
 ) -> CompileResult:
     from mlgitops import compile as compiler
-    from mlgitops.emit import state, transaction
-    from mlgitops.emit.drift import explain_move, find_drift
-    from mlgitops.emit.manifest import MANIFEST_DIR
-    from mlgitops.emit.plan import file_hashes
-    from mlgitops.emit.territory import Territory
 
-    assert validation.root is not None
-    extra = state.state_problems(tree)
-    if extra:
-        return CompileResult(validation, generated.files, extra=extra)
-    if tree.lstat(transaction.JOURNAL_PATH) is not None:
-        extra.append(
-            make(
-                "MLG505",
-                "a compile was interrupted; its changes are still on disk",
-                Location(MANIFEST_DIR),
-                "run 'mlgitops compile' to restore and finish",
-            )
-        )
-    hashes = file_hashes(generated.files)
+    assert validation.root is not None and validation.resolved is not None
+    files_at = partial(_files_at, validation)
     subdir = repository_subdir(validation.root)
-    # Validation has read the specs: the territory comes from them, not from reading them again.
-    assert validation.resolved is not None
-    spec = validation.resolved.validated.spec.spec
-    territory = Territory.of(spec.output.path, validation.sources, [spec.templates] if spec.templates else [])
-    previous = state.read_manifest(tree)
-    drift = find_drift(tree, generated.files, hashes, previous, territory)
-    drift = explain_move(tree, drift, partial(_files_at, validation), subdir, previous, territory)
-    if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
-        compiler.save_render_cache(tree, generated, hashes)
+    drift, extra = compiler.check_tree(
+        tree, validation.resolved, validation.sources, generated, files_at, subdir
+    )
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 
