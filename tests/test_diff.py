@@ -826,9 +826,9 @@ def test_unchanged_models_are_not_rendered_twice_and_the_result_is_the_same(
     rendered: list[str] = []
     original = mlgitops.compile._render_models
 
-    def counting(project: Any, source: Any, names: list[str], models: Any) -> Any:
+    def counting(project: Any, source: Any, names: list[str], keep: Any, models: Any) -> Any:
         rendered.extend(m.name for m in models)
-        return original(project, source, names, models)
+        return original(project, source, names, keep, models)
 
     monkeypatch.setattr(mlgitops.compile, "_render_models", counting)
     root = history.worktrees["new-model"]
