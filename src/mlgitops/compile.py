@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make
@@ -26,7 +26,7 @@ from mlgitops.emit.staging import PlannedFile, Stager, staging_area
 from mlgitops.emit.territory import Territory
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks
-from mlgitops.render.engine import RenderError, TemplateSource
+from mlgitops.render.engine import RenderError, TemplateSource, TextEscape
 from mlgitops.render.overrides import check_overrides
 from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
@@ -72,6 +72,8 @@ def generate(
     *,
     reuse: Generated[OutputFile] | None = None,
     cache: bool = False,
+    project: ir.Project | None = None,
+    outline: Collection[str] = (),
 ) -> Generated[OutputFile]:
     """Build the IR and run every selected target; nothing touches the disk.
 
@@ -80,9 +82,14 @@ def generate(
     same files from the per-model targets (they read only their model and the project's
     settings), so those are taken over instead of rendered again.  Only with the built-in
     templates on both sides.  ``cache``: also take unchanged models' files from the previous
-    compile on disk (:mod:`mlgitops.emit.rendercache`).
+    compile on disk (:mod:`mlgitops.emit.rendercache`).  ``project``: the IR, when the caller
+    has built it already.  ``outline``: models whose per-model files are only wanted for their
+    paths (``diff`` of two revisions where they are the same, :func:`same_models`): those
+    files come with empty content, their YAML templates not rendered.
     """
-    return _generate(resolved, root, repo_subdir, _whole, reuse=reuse, cache=cache)
+    return _generate(
+        resolved, root, repo_subdir, _whole, reuse=reuse, cache=cache, project=project, outline=outline
+    )
 
 
 def generate_staged(
@@ -106,13 +113,15 @@ def _generate(
     *,
     reuse: Generated[F] | None = None,
     cache: bool = False,
+    project: ir.Project | None = None,
+    outline: Collection[str] = (),
 ) -> Generated[F]:
     spec = resolved.validated.spec.spec
     where = resolved.validated.doc.locate(("spec", "templates"))
     source, diagnostics = template_source(root, spec.templates, where)
     if diagnostics:
         return Generated([], None, diagnostics)
-    project = build_project(resolved, repo_subdir)
+    project = project or build_project(resolved, repo_subdir)
     targets = registry()
     names = selected(project)
     per_model = [n for n in names if targets[n].scope == "model"]
@@ -125,9 +134,16 @@ def _generate(
         renderer = renderer_fingerprint(templates_dir())
         on_disk = rendercache.load(root, project, renderer, keep, skip=kept.keys())
         kept.update(on_disk)
-    todo = [m for m in project.models if m.name not in kept]
+    todo = [m for m in project.models if m.name not in kept and m.name not in outline]
+    sketch = [m for m in project.models if m.name not in kept and m.name in outline]
     # Per-model targets render in parallel chunks for large projects; project-wide ones here.
-    rendered = map_chunks(partial(_render_models, project, source, per_model, keep), todo)
+    rendered = map_chunks(
+        partial(_render_models, project, partial(RenderContext, source), per_model, keep), todo
+    )
+    if sketch:
+        rendered += map_chunks(
+            partial(_render_models, project, partial(Outline, source), per_model, keep), sketch
+        )
     failures = [r for r in rendered if isinstance(r, RenderError)]
     by_model = dict(kept)
     by_model.update(r for r in rendered if not isinstance(r, RenderError))
@@ -153,27 +169,48 @@ def _reusable(reuse: Generated[F] | None, project: ir.Project) -> dict[str, tupl
     """The files of ``reuse`` for the models of ``project`` whose IR is the same there."""
     if reuse is None or reuse.project is None or not reuse.by_model:
         return {}
-    settings = dataclasses.replace(project, models=(), retired=())
-    if dataclasses.replace(reuse.project, models=(), retired=()) != settings:
-        return {}
-    before = {m.name: m for m in reuse.project.models}
-    return {
-        m.name: reuse.by_model[m.name]
-        for m in project.models
-        if m.name in reuse.by_model and before.get(m.name) == m
-    }
+    same = same_models(reuse.project, project)
+    return {name: files for name, files in reuse.by_model.items() if name in same}
+
+
+def same_models(before: ir.Project, after: ir.Project) -> set[str]:
+    """The models whose per-model files are the same in both projects (the per-model targets
+    read only their model and the project's settings): none unless the settings are equal."""
+    settings = dataclasses.replace(after, models=(), retired=())
+    if dataclasses.replace(before, models=(), retired=()) != settings:
+        return set()
+    earlier = {m.name: m for m in before.models}
+    return {m.name for m in after.models if earlier.get(m.name) == m}
+
+
+class Outline(RenderContext):
+    """A render context that gives each YAML file its path and no content: for the models
+    whose files are the same on both sides of a diff, whose paths the kustomizations list."""
+
+    def yaml_file(
+        self,
+        target: str,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        path: str,
+        source: str,
+        environment: str | None = None,
+        escape: TextEscape | None = None,
+    ) -> OutputFile:
+        return OutputFile(path, "", source, environment)
 
 
 def _render_models(
     project: ir.Project,
-    source: TemplateSource,
+    context: Callable[[], RenderContext],
     names: list[str],
     keep: Callable[[OutputFile], F],
     models: Sequence[ir.Model],
 ) -> list[tuple[str, tuple[F, ...]] | RenderError]:
     """Run the per-model targets for some of the models (possibly in a worker process), and
     ``keep`` what is to be kept of each file."""
-    ctx = RenderContext(source)
+    ctx = context()
     targets = registry()
     out: list[tuple[str, tuple[F, ...]] | RenderError] = []
     try:
