@@ -853,3 +853,27 @@ def test_unchanged_models_are_not_rendered_twice_and_the_result_is_the_same(
             "retirement": set(),
         }[step]
         assert again == changed, step
+
+
+def test_diff_renders_only_the_models_that_differ_between_the_revisions(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other models' files are the same on both sides: only their paths are worked out (for
+    the kustomizations), none of their templates rendered, with no render cache (a fresh clone)."""
+    import mlgitops.compile
+    from mlgitops.diffing import diff_project
+
+    rendered: list[str] = []
+    outlined: list[str] = []
+    original = mlgitops.compile._render_models
+
+    def counting(project: Any, context: Any, names: list[str], keep: Any, models: Any) -> Any:
+        outline = isinstance(context(), mlgitops.compile.Outline)
+        (outlined if outline else rendered).extend(m.name for m in models)
+        return original(project, context, names, keep, models)
+
+    monkeypatch.setattr(mlgitops.compile, "_render_models", counting)
+    result = diff_project(history.worktrees["canary"], "HEAD~1")
+    assert sorted(rendered) == ["fraud-detector", "fraud-detector"]  # head and base, that model alone
+    assert sorted(set(outlined)) == ["churn-model", "support-llm"]
+    assert {f.path.split("/")[2] for f in result.files if f.path.count("/") >= 3} == {"fraud-detector"}
