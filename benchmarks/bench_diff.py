@@ -9,10 +9,9 @@ memory (the base read from git objects) and compares them: best and median of R
 runs (default 3) after one untimed warm-up run, against the target of issue 6
 (< 5 s); then the same in a fresh clone (CI), without a render cache (median of R,
 issue 14's target < 3 s) and after `check` left one.  Wall-clock times of the installed
-console script, interpreter start-up
-included.  The exit status is 0 even when the target is missed (timings depend on
-the machine's load), and non-zero only when a command fails or the diff is not the
-expected one (exactly one deployment changed).
+console script, interpreter start-up included.  The exit status is 0 even when the
+target is missed (timings depend on the machine's load), and non-zero only when a
+command fails or the diff is not the expected one (exactly one deployment changed).
 """
 
 from __future__ import annotations
