@@ -322,6 +322,8 @@ def _model_files(
         if doc is not None and check_header(doc, "Model", diagnostics):
             spec, problems = validate_document(doc, ModelSpec)
             diagnostics += problems
+        if doc is not None:
+            doc = doc.without_tree()  # as a worker's document comes back: see SourceDocument
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, diagnostics))
     return outcomes
