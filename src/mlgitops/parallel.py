@@ -82,6 +82,7 @@ def map_chunks(
             child.join(timeout=5)
             if child.is_alive():
                 child.kill()
+                child.join()  # gone before the caller cleans up what it may have been writing
     return results
 
 
