@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             project = scratch / f"project-{run}"
             shutil.copytree(scratch / "specs", project)
             os.sync()
-            kapitan = timed([args.kapitan, "compile", "--quiet"], cwd=copy)
+            kapitan = timed([args.kapitan, "compile"], cwd=copy, quiet=True)  # a line per target on stderr
             compiled = timed([mlgitops, "compile", "--no-cache", str(project)])
             if run:
                 theirs.append(kapitan)

@@ -35,11 +35,15 @@ def timed(
     cwd: Path | None = None,
     allowed: tuple[int, ...] = (0,),
     extra_env: dict[str, str] | None = None,
+    *,
+    quiet: bool = False,
 ) -> float:
-    """Wall-clock seconds of one run of ``command`` (its output discarded); fails on other exit codes."""
+    """Wall-clock seconds of one run of ``command`` (its output discarded, and its stderr too when
+    ``quiet``); fails on other exit codes."""
     start = time.perf_counter()
+    stderr = subprocess.DEVNULL if quiet else None
     process = subprocess.run(
-        command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, env=environment(extra_env)
+        command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=stderr, env=environment(extra_env)
     )
     elapsed = time.perf_counter() - start
     if process.returncode not in allowed:
