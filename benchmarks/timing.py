@@ -35,11 +35,15 @@ def timed(
     cwd: Path | None = None,
     allowed: tuple[int, ...] = (0,),
     extra_env: dict[str, str] | None = None,
+    *,
+    quiet: bool = False,
 ) -> float:
-    """Wall-clock seconds of one run of ``command`` (its output discarded); fails on other exit codes."""
+    """Wall-clock seconds of one run of ``command`` (its output discarded, and its stderr too when
+    ``quiet``); fails on other exit codes."""
     start = time.perf_counter()
+    stderr = subprocess.DEVNULL if quiet else None
     process = subprocess.run(
-        command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, env=environment(extra_env)
+        command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=stderr, env=environment(extra_env)
     )
     elapsed = time.perf_counter() - start
     if process.returncode not in allowed:
@@ -51,3 +55,25 @@ def report(label: str, times: list[float], target: float) -> None:
     best, median = min(times), statistics.median(times)
     verdict = "ok" if best < target else "MISSED"
     print(f"{label:<40} best {best:6.3f} s  median {median:6.3f} s  target < {target:.2f} s  {verdict}")
+
+
+def measured(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall-clock seconds and peak memory (MB) of one run of ``command``: the resident set of
+    its largest process, worker processes included (Linux's ``wait4`` reports the maximum over
+    the process and the children it waited for)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, env=environment())
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
+    return elapsed, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def report_median(label: str, values: list[float], target: float, unit: str = "s") -> None:
+    """A figure whose target holds for the median (wall clock of a compile, memory)."""
+    best, median = min(values), statistics.median(values)
+    verdict = "ok" if median < target else "MISSED"
+    figures = f"median {median:7.2f} {unit}  best {best:7.2f} {unit}"
+    print(f"{label:<40} {figures}  target < {target:g} {unit}  {verdict}")

@@ -157,6 +157,17 @@ def edit_yaml(path: Path, change: Callable[[Any], None]) -> None:
     path.write_text(yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def retire_model(path: Path) -> None:
+    """Retire the model of the spec at ``path`` (its deployments go): how a model is taken down;
+    deleting a deployed model's file is refused (MLG517)."""
+
+    def retire(data: Any) -> None:
+        data["spec"].pop("deployments", None)
+        data["spec"]["lifecycle"] = {"stage": "retired"}
+
+    edit_yaml(path, retire)
+
+
 def yaml_documents(root: Path, under: str = "deploy") -> Iterator[tuple[str, Any]]:
     """(relative path, parsed object) for every YAML document under ``root/under`` (Kubernetes
     objects: the training fingerprints under ``<output>/ci/``, read by CI, are left out)."""

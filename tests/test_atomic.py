@@ -35,12 +35,14 @@ from compile_helpers import (
     describe_difference,
     edit_yaml,
     example,
+    retire_model,
     run_module,
     tree,
 )
 from conftest import CliRunner
 from mlgitops.emit import transaction, writer
 from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.staging import STAGING_DIR
 from mlgitops.emit.state import project_lock
 from mlgitops.pipeline import check_project, compile_project, recover_interrupted
 
@@ -302,7 +304,7 @@ def test_a_crash_while_pruning_is_rolled_back_too(tmp_path: Path) -> None:
     root = copy_specs(example("platform"), tmp_path / "platform")
     compile_ok(root)
     old = output_tree(root)
-    (root / "models/churn-model.yaml").unlink()
+    retire_model(root / "models/churn-model.yaml")
     run = subprocess.run(
         [sys.executable, "-c", CRASH_WHILE_PRUNING, str(root)], capture_output=True, text=True, check=False
     )
@@ -313,10 +315,10 @@ def test_a_crash_while_pruning_is_rolled_back_too(tmp_path: Path) -> None:
     ]
     assert len(pruned_so_far) == 1
     assert recover_interrupted(root)
-    without_spec = {p: d for p, d in old.items() if p != "models/churn-model.yaml"}
-    assert output_tree(root) == without_spec, describe_difference(without_spec, output_tree(root))
+    retired = {**old, "models/churn-model.yaml": (root / "models/churn-model.yaml").read_bytes()}
+    assert output_tree(root) == retired, describe_difference(retired, output_tree(root))
     compile_ok(root)
-    assert not [p for p in output_tree(root) if "churn-model" in p]
+    assert not [p for p in output_tree(root) if "churn-model" in p and not p.startswith("models/")]
 
 
 def test_an_error_during_the_commit_rolls_back_at_once(
@@ -381,23 +383,25 @@ def test_a_crash_while_threads_create_files_is_rolled_back(twelve_models: Path) 
 def slow_counted_writes(
     monkeypatch: pytest.MonkeyPatch, before_write: Callable[[int], None]
 ) -> Callable[[], int]:
-    """Make every new file's creation (``ProjectTree.write_new``) call ``before_write(n)`` (n
-    counts calls from 1, across threads) and take a millisecond, so writers are busy when
-    something goes wrong; returns how many calls there have been so far."""
-    real_write_new = ProjectTree.write_new
+    """Make every new file's move into place in the commit phase (``ProjectTree.rename`` from
+    the staging area) call ``before_write(n)`` (n counts calls from 1, across threads) and take a
+    millisecond, so writers are busy when something goes wrong; returns how many calls there
+    have been so far."""
+    real_rename = ProjectTree.rename
     calls = 0
     lock = threading.Lock()
 
-    def write_new(self: ProjectTree, relative: str, data: bytes) -> None:
-        nonlocal calls
-        with lock:
-            calls += 1
-            now = calls
-        before_write(now)
-        time.sleep(0.001)
-        real_write_new(self, relative, data)
+    def rename(self: ProjectTree, source: str, target: str, *, create_parent: bool = False) -> None:
+        if source.startswith(STAGING_DIR + "/"):
+            nonlocal calls
+            with lock:
+                calls += 1
+                now = calls
+            before_write(now)
+            time.sleep(0.001)
+        real_rename(self, source, target, create_parent=create_parent)
 
-    monkeypatch.setattr(ProjectTree, "write_new", write_new)
+    monkeypatch.setattr(ProjectTree, "rename", rename)
     return lambda: calls
 
 

@@ -251,7 +251,8 @@ def compile_hostile(values: dict[str, str], runner: str, keep: Path | None = Non
     """Compile in memory; with ``keep``, also write the specs there (for the external tools)."""
     if keep is not None:
         hostile_project(keep, values, runner)
-        return compile_project(keep, use_cache=False)
+        compiled = compile_project(keep, use_cache=False)  # streams to disk: the files, in memory too
+        return generate_files(keep) if compiled.ok else compiled
     with tempfile.TemporaryDirectory(prefix="mlgitops-ci-hostile-") as tmp:
         hostile_project(Path(tmp), values, runner)
         return generate_files(Path(tmp))

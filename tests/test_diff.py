@@ -13,9 +13,9 @@ commits' compiled trees.
 Alerts are checked the same way: those ``diff`` reports added and removed must be
 exactly the difference between the PrometheusRules committed with each side, and an
 SLO change (one added, one dropped) must show both; the alert extraction is also tested
-on a hand-written PrometheusRule.  ``test_unchanged_models_are_not_rendered_twice...``
-checks that the base side, which takes over the head's rendering of unchanged models,
-gives exactly what a full compile of the base gives.
+on a hand-written PrometheusRule.  ``test_diff_renders_only_the_models_that_differ...``
+checks that models whose IR is the same on both sides are not rendered, and that the diff
+stays exactly what full compiles give.
 """
 
 from __future__ import annotations
@@ -820,45 +820,25 @@ def test_git_is_required(history: History, monkeypatch: pytest.MonkeyPatch) -> N
 # --- reusing the head's rendering for unchanged models -----------------------------------------
 
 
-def test_unchanged_models_are_not_rendered_twice_and_the_result_is_the_same(
-    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_diff_renders_only_the_models_that_differ_between_the_revisions(
+    history: History, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The base side takes the head's files for models whose IR is equal: exactly what a full
-    compile of the base gives, for each earlier commit."""
-    import datetime
-
+    """The other models' files are the same on both sides: only their paths are worked out (for
+    the kustomizations), none of their templates rendered, with no render cache (a fresh clone)."""
     import mlgitops.compile
-    from mlgitops.diffing import _generate
-    from mlgitops.gitsource import materialize, repository
-    from mlgitops.pipeline import generate_files
+    from mlgitops.diffing import diff_project
 
     rendered: list[str] = []
+    outlined: list[str] = []
     original = mlgitops.compile._render_models
 
-    def counting(project: Any, source: Any, names: list[str], models: Any) -> Any:
-        rendered.extend(m.name for m in models)
-        return original(project, source, names, models)
+    def counting(project: Any, context: Any, names: list[str], keep: Any, models: Any) -> Any:
+        outline = isinstance(context(), mlgitops.compile.Outline)
+        (outlined if outline else rendered).extend(m.name for m in models)
+        return original(project, context, names, keep, models)
 
     monkeypatch.setattr(mlgitops.compile, "_render_models", counting)
-    root = history.worktrees["new-model"]
-    today = datetime.date.today()
-    _, head = _generate(root, today)
-    assert head is not None
-    assert sorted(rendered) == ["fraud-detector", "price-model", "support-llm"]
-    repo = repository(root)
-    for step in ("base", "promotion", "canary", "retirement"):
-        scratch = tmp_path / step
-        materialize(repo, history.commits[step], scratch)
-        rendered.clear()
-        reused, _ = _generate(scratch, today, repo.subdir, reuse=head)
-        again = set(rendered)
-        full = generate_files(scratch, today=today, repo_subdir=repo.subdir)
-        assert [(f.path, f.content) for f in reused.files] == [(f.path, f.content) for f in full.files], step
-        # only the models that differ from the head were rendered again
-        changed = {
-            "base": {"support-llm", "fraud-detector", "churn-model"},
-            "promotion": {"fraud-detector", "churn-model"},
-            "canary": {"churn-model"},
-            "retirement": set(),
-        }[step]
-        assert again == changed, step
+    result = diff_project(history.worktrees["canary"], "HEAD~1")
+    assert sorted(rendered) == ["fraud-detector", "fraud-detector"]  # head and base, that model alone
+    assert sorted(set(outlined)) == ["churn-model", "support-llm"]
+    assert {f.path.split("/")[2] for f in result.files if f.path.count("/") >= 3} == {"fraud-detector"}

@@ -30,9 +30,11 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     names: list[str] = []
     real = compiler._render_models
 
-    def recording(project: ir.Project, source: Any, targets: list[str], models: Sequence[ir.Model]) -> Any:
+    def recording(
+        project: ir.Project, source: Any, targets: list[str], keep: Any, models: Sequence[ir.Model]
+    ) -> Any:
         names.extend(m.name for m in models)
-        return real(project, source, targets, models)
+        return real(project, source, targets, keep, models)
 
     monkeypatch.setattr(compiler, "_render_models", recording)
     yield names

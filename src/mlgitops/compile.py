@@ -1,43 +1,56 @@
 """Stages 5–7 for one project: IR → render (targets) → emit, plus ``check``.
 
+A compile streams (``generate_staged``): each file is decided and staged where it is
+rendered; ``check`` and ``diff`` keep the files whole (``generate``).
+
 Called by :mod:`mlgitops.pipeline`, which runs discovery and validation first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from mlgitops import __version__, ir
-from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.diagnostics import Diagnostic, Location, has_errors, make
+from mlgitops.emit.drift import Drift
 from mlgitops.emit.manifest import MANIFEST_DIR, Manifest
-from mlgitops.emit.plan import Plan, encoded_hashes, plan
+from mlgitops.emit.plan import Plan, Planner, plan
 from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.staging import PlannedFile, Stager, staging_area
 from mlgitops.emit.territory import Territory
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks
-from mlgitops.render.engine import RenderError, TemplateSource
+from mlgitops.render.engine import RenderError, TemplateSource, TextEscape
 from mlgitops.render.overrides import check_overrides
 from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
-
-__all__ = ["Generated", "generate", "templates_dir"]
 from mlgitops.targets import registry, selected
-from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops.kustomize import kustomizations
+
+__all__ = ["Generated", "generate", "generate_staged", "templates_dir"]
+
+
+F = TypeVar("F", bound=GeneratedPath)
 
 
 @dataclass(frozen=True)
-class Generated:
-    files: list[OutputFile]
+class Generated(Generic[F]):
+    """The generated files: whole (``OutputFile``), or as a streaming compile keeps them once
+    decided and staged (``PlannedFile``)."""
+
+    files: list[F]
     project: ir.Project | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # The per-model targets' files of each model, when the built-in templates rendered them
-    # (``generate(..., reuse=...)`` of another revision takes those of unchanged models).
-    by_model: Mapping[str, tuple[OutputFile, ...]] = field(default_factory=dict)
+    # (what the render cache keeps for the next compile).
+    by_model: Mapping[str, tuple[F, ...]] = field(default_factory=dict)
 
 
 def template_source(
@@ -57,38 +70,71 @@ def generate(
     root: Path,
     repo_subdir: str,
     *,
-    reuse: Generated | None = None,
     cache: bool = False,
-) -> Generated:
+    project: ir.Project | None = None,
+    outline: Collection[str] = (),
+) -> Generated[OutputFile]:
     """Build the IR and run every selected target; nothing touches the disk.
 
-    ``reuse``: what ``generate`` gave for another revision of the project (``diff`` compiles
-    two).  A model whose IR is equal there, in a project whose settings are equal, gets the
-    same files from the per-model targets (they read only their model and the project's
-    settings), so those are taken over instead of rendered again.  Only with the built-in
-    templates on both sides.  ``cache``: also take unchanged models' files from the previous
-    compile on disk (:mod:`mlgitops.emit.rendercache`).
+    ``cache``: take unchanged models' files from the previous
+    compile on disk (:mod:`mlgitops.emit.rendercache`).  ``project``: the IR, when the caller
+    has built it already.  ``outline``: models whose per-model files are only wanted for their
+    paths (``diff`` of two revisions where they are the same, :func:`same_models`): those
+    files come with empty content, their YAML templates not rendered.
     """
+    return _generate(resolved, root, repo_subdir, _whole, cache=cache, project=project, outline=outline)
+
+
+def generate_staged(
+    resolved: ResolvedProject, root: Path, repo_subdir: str, stager: Stager, *, cache: bool = False
+) -> Generated[PlannedFile]:
+    """``generate``, each file handed to ``stager`` where it is rendered (in the render
+    workers), so that only its :class:`PlannedFile` is kept: memory does not grow with the
+    output."""
+    return _generate(resolved, root, repo_subdir, stager, cache=cache)
+
+
+def _whole(file: OutputFile) -> OutputFile:
+    return file
+
+
+def _generate(
+    resolved: ResolvedProject,
+    root: Path,
+    repo_subdir: str,
+    keep: Callable[[OutputFile], F],
+    *,
+    cache: bool = False,
+    project: ir.Project | None = None,
+    outline: Collection[str] = (),
+) -> Generated[F]:
     spec = resolved.validated.spec.spec
     where = resolved.validated.doc.locate(("spec", "templates"))
     source, diagnostics = template_source(root, spec.templates, where)
     if diagnostics:
         return Generated([], None, diagnostics)
-    project = build_project(resolved, repo_subdir)
+    project = project or build_project(resolved, repo_subdir)
     targets = registry()
     names = selected(project)
     per_model = [n for n in names if targets[n].scope == "model"]
     builtin = spec.templates is None
-    kept = _reusable(reuse, project) if builtin else {}
+    kept: dict[str, tuple[F, ...]] = {}
     if cache and builtin:
         from mlgitops.emit import rendercache
         from mlgitops.fingerprint import renderer_fingerprint
 
-        on_disk = rendercache.load(root, project, renderer_fingerprint(templates_dir()))
-        kept.update({name: files for name, files in on_disk.items() if name not in kept})
-    todo = [m for m in project.models if m.name not in kept]
+        renderer = renderer_fingerprint(templates_dir())
+        kept.update(rendercache.load(root, project, renderer, keep))
+    todo = [m for m in project.models if m.name not in kept and m.name not in outline]
+    sketch = [m for m in project.models if m.name not in kept and m.name in outline]
     # Per-model targets render in parallel chunks for large projects; project-wide ones here.
-    rendered = map_chunks(partial(_render_models, project, source, per_model), todo)
+    rendered = map_chunks(
+        partial(_render_models, project, partial(RenderContext, source), per_model, keep), todo
+    )
+    if sketch:
+        rendered += map_chunks(
+            partial(_render_models, project, partial(Outline, source), per_model, keep), sketch
+        )
     failures = [r for r in rendered if isinstance(r, RenderError)]
     by_model = dict(kept)
     by_model.update(r for r in rendered if not isinstance(r, RenderError))
@@ -99,8 +145,8 @@ def generate(
             raise failures[0]
         for name in names:
             if targets[name].scope == "project":
-                files += targets[name].render(project, ctx)
-        files += kustomizations(project, files, ctx)
+                files += map(keep, targets[name].render(project, ctx))
+        files += map(keep, kustomizations(project, files, ctx))
     except RenderError as exc:
         return Generated([], project, [_template_diagnostic(exc, source, root)])
     paths = [f.path for f in files]
@@ -110,34 +156,52 @@ def generate(
     return Generated(sorted(files, key=lambda f: f.path), project, by_model=by_model if builtin else {})
 
 
-def _reusable(reuse: Generated | None, project: ir.Project) -> dict[str, tuple[OutputFile, ...]]:
-    """The files of ``reuse`` for the models of ``project`` whose IR is the same there."""
-    if reuse is None or reuse.project is None or not reuse.by_model:
-        return {}
-    settings = dataclasses.replace(project, models=(), retired=())
-    if dataclasses.replace(reuse.project, models=(), retired=()) != settings:
-        return {}
-    before = {m.name: m for m in reuse.project.models}
-    return {
-        m.name: reuse.by_model[m.name]
-        for m in project.models
-        if m.name in reuse.by_model and before.get(m.name) == m
-    }
+def same_models(before: ir.Project, after: ir.Project) -> set[str]:
+    """The models whose per-model files are the same in both projects (the per-model targets
+    read only their model and the project's settings): none unless the settings are equal."""
+    settings = dataclasses.replace(after, models=(), retired=())
+    if dataclasses.replace(before, models=(), retired=()) != settings:
+        return set()
+    earlier = {m.name: m for m in before.models}
+    return {m.name for m in after.models if earlier.get(m.name) == m}
+
+
+class Outline(RenderContext):
+    """A render context that gives each YAML file its path and no content: for the models
+    whose files are the same on both sides of a diff, whose paths the kustomizations list."""
+
+    def yaml_file(
+        self,
+        target: str,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        path: str,
+        source: str,
+        environment: str | None = None,
+        escape: TextEscape | None = None,
+    ) -> OutputFile:
+        return OutputFile(path, "", source, environment)
 
 
 def _render_models(
-    project: ir.Project, source: TemplateSource, names: list[str], models: Sequence[ir.Model]
-) -> list[tuple[str, tuple[OutputFile, ...]] | RenderError]:
-    """Run the per-model targets for some of the models (possibly in a worker process)."""
-    ctx = RenderContext(source)
+    project: ir.Project,
+    context: Callable[[], RenderContext],
+    names: list[str],
+    keep: Callable[[OutputFile], F],
+    models: Sequence[ir.Model],
+) -> list[tuple[str, tuple[F, ...]] | RenderError]:
+    """Run the per-model targets for some of the models (possibly in a worker process), and
+    ``keep`` what is to be kept of each file."""
+    ctx = context()
     targets = registry()
-    out: list[tuple[str, tuple[OutputFile, ...]] | RenderError] = []
+    out: list[tuple[str, tuple[F, ...]] | RenderError] = []
     try:
         for model in models:
             subset = dataclasses.replace(project, models=(model,))
-            files: list[OutputFile] = []
+            files: list[F] = []
             for name in names:
-                files += targets[name].render(subset, ctx)
+                files += map(keep, targets[name].render(subset, ctx))
             out.append((model.name, tuple(files)))
     except RenderError as exc:
         return [exc]  # returned, not raised: it must reach the parent with its location
@@ -160,17 +224,16 @@ def _template_diagnostic(exc: RenderError, source: TemplateSource, root: Path) -
 
 def emit_plan(
     tree: ProjectTree,
-    files: list[OutputFile],
+    files: list[PlannedFile],
     input_hash: str,
     previous: Manifest | None,
     territory: Territory,
     *,
     retired: tuple[str, ...] = (),
-    strict: bool = False,
 ) -> Plan:
-    encoded = {f.path: f.content.encode() for f in files}  # once: hashed for the manifest, then compared
-    manifest = Manifest(f"mlgitops {__version__}", input_hash, encoded_hashes(encoded), sorted(retired))
-    return plan(tree, encoded, manifest, previous, territory, strict=strict)
+    hashes = {f.path: f.digest for f in files}
+    manifest = Manifest(f"mlgitops {__version__}", input_hash, hashes, sorted(retired))
+    return plan(tree, files, manifest, previous, territory)
 
 
 def vanished_models(previous: Manifest | None, project: ir.Project) -> list[Diagnostic]:
@@ -201,7 +264,9 @@ def vanished_models(previous: Manifest | None, project: ir.Project) -> list[Diag
     ]
 
 
-def save_render_cache(tree: ProjectTree, generated: Generated, hashes: Mapping[str, str]) -> None:
+def save_render_cache(
+    tree: ProjectTree, generated: Generated[OutputFile] | Generated[PlannedFile], hashes: Mapping[str, str]
+) -> None:
     """Record each model's IR and files (``hashes``: path → SHA-256 of the rendered content)."""
     if generated.project is None or not generated.by_model:
         return
@@ -210,3 +275,87 @@ def save_render_cache(tree: ProjectTree, generated: Generated, hashes: Mapping[s
 
     renderer = renderer_fingerprint(templates_dir())
     rendercache.save(tree, generated.project, renderer, generated.by_model, hashes)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``write_project`` did: the generated paths, the plan it applied (None when it
+    stopped before: a template failed, or the plan has errors) and the diagnostics."""
+
+    paths: tuple[str, ...]
+    plan: Plan | None
+    diagnostics: list[Diagnostic]
+
+
+def write_project(
+    tree: ProjectTree,
+    resolved: ResolvedProject,
+    repo_subdir: str,
+    input_hash: str,
+    previous: Manifest | None,
+    territory: Territory,
+    *,
+    cache: bool,
+    strict: bool,
+) -> Written:
+    """Render, staging each file as it is rendered, then apply one transaction."""
+    from mlgitops.emit import transaction
+
+    planner = Planner(tree, previous.files if previous else {}, territory, strict=strict)
+    with staging_area(tree):
+        generated = generate_staged(resolved, tree.root, repo_subdir, Stager(planner), cache=cache)
+        paths = tuple(f.path for f in generated.files)
+        if generated.diagnostics:
+            return Written(paths, None, generated.diagnostics)
+        gone = vanished_models(previous, generated.project) if generated.project else []
+        if gone:
+            return Written(paths, None, gone)
+        retired = generated.project.retired if generated.project else ()
+        emit = emit_plan(tree, generated.files, input_hash, previous, territory, retired=retired)
+        if has_errors(emit.diagnostics):
+            return Written(paths, None, emit.diagnostics)
+        transaction.apply(emit, tree)
+    with contextlib.suppress(OSError):  # the files are committed: the cache is only an optimisation
+        save_render_cache(tree, generated, emit.manifest.files)
+    return Written(paths, emit, emit.diagnostics)
+
+
+def check_tree(
+    tree: ProjectTree,
+    resolved: ResolvedProject,
+    sources: Mapping[str, str],
+    generated: Generated[OutputFile],
+    files_at: Callable[[str], list[OutputFile] | None],
+    repo_subdir: str,
+) -> tuple[list[Drift], list[Diagnostic]]:
+    """``check``: how the tree differs from ``generated``, and what in ``.mlgitops/`` is wrong.
+
+    ``files_at(subdir)``: the project's files were it at another place in its repository
+    (to tell a moved project from drift)."""
+    from mlgitops.emit import state
+    from mlgitops.emit.drift import explain_move, find_drift
+    from mlgitops.emit.manifest import MANIFEST_DIR
+    from mlgitops.emit.plan import file_hashes
+
+    extra = state.state_problems(tree)
+    if extra:
+        return [], extra
+    if tree.lstat(state.JOURNAL_PATH) is not None:
+        extra.append(
+            make(
+                "MLG505",
+                "a compile was interrupted; its changes are still on disk",
+                Location(MANIFEST_DIR),
+                "run 'mlgitops compile' to restore and finish",
+            )
+        )
+    hashes = file_hashes(generated.files)
+    # Validation has read the specs: the territory comes from them, not from reading them again.
+    spec = resolved.validated.spec.spec
+    territory = Territory.of(spec.output.path, sources, [spec.templates] if spec.templates else [])
+    previous = state.read_manifest(tree)
+    drift = find_drift(tree, generated.files, hashes, previous, territory)
+    drift = explain_move(tree, drift, files_at, repo_subdir, previous, territory)
+    if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
+        save_render_cache(tree, generated, hashes)
+    return drift, extra

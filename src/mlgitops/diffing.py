@@ -1,10 +1,12 @@
 """``diff --base REF``: what a change does to the generated output, for reviewers.
 
 Both sides are compiled in memory: the base from git objects (see
-:mod:`mlgitops.gitsource`), the head from the working tree.  The base takes
-over the head's rendering of every model whose IR is the same on both sides
-(``compile.generate(..., reuse=...)``), so a change to one model costs one
-compile, a validation and that model's rendering.  The result combines a
+:mod:`mlgitops.gitsource`), the head from the working tree.  Both are validated
+first; a model whose IR is the same on both sides (in projects whose settings are
+equal) has the same files on both, so its YAML is not rendered at all, only its
+paths worked out (``compile.generate(..., outline=...)``: the kustomizations list
+them).  A change to one model costs two validations and that model's rendering,
+with or without a render cache.  The result combines a
 semantic summary per model × environment (versions, canary traffic, replicas,
 resources, alerts, retirements) with the file-level unified diffs.
 """
@@ -21,11 +23,13 @@ from typing import Any
 import yaml
 
 from mlgitops import ir
-from mlgitops.compile import Generated, generate
-from mlgitops.discover import ProjectRef, project_subdir
+from mlgitops.compile import generate, same_models
+from mlgitops.discover import ProjectRef, repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import materialize, repository
-from mlgitops.pipeline import CompileResult, validate_project
+from mlgitops.ir.build import build_project
+from mlgitops.pipeline import CompileResult, ValidationResult, validate_project
+from mlgitops.resolve import ResolvedProject
 from mlgitops.targets.base import OutputFile
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -67,45 +71,46 @@ class DiffResult:
 
 def diff_project(path: ProjectRef, base: str) -> DiffResult:
     today = datetime.date.today()
-    head, generated = _generate(path, today, cache=True)
-    if not head.ok or head.project is None:
+    head = validate_project(path, today=today)
+    if not head.ok or head.resolved is None or head.root is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
-    root = head.validation.root
-    assert root is not None
-    repo = repository(root)
+    repo = repository(head.root)
     with tempfile.TemporaryDirectory(prefix="mlgitops-base-") as scratch:
         materialize(repo, base, Path(scratch))
-        # Models whose IR did not change keep the head's rendering: a one-model change
-        # renders one model again, not the whole project.
-        before, _ = _generate(Path(scratch), today, repo.subdir, reuse=generated)
-    if not before.ok or before.project is None:
+        earlier = validate_project(Path(scratch), today=today)
+        if not earlier.ok or earlier.resolved is None:
+            raise UserError(
+                f"the project at {base!r} does not validate, so there is nothing to compare with",
+                earlier.diagnostics,
+            )
+        after_ir = build_project(head.resolved, _place(head.resolved, repository_subdir(head.root)))
+        before_ir = build_project(earlier.resolved, _place(earlier.resolved, repo.subdir))
+        builtin = all(v.validated.spec.spec.templates is None for v in (head.resolved, earlier.resolved))
+        same = same_models(before_ir, after_ir) if builtin else set()
+        after = _rendered(head, after_ir, same)
+        if not after.ok:
+            raise UserError("the project has errors; fix them before diffing", after.diagnostics)
+        before = _rendered(earlier, before_ir, same)
+    if not before.ok:
         raise UserError(
             f"the project at {base!r} does not validate, so there is nothing to compare with",
             before.diagnostics,
         )
-    return compare(base, before, head)
+    return compare(base, before, after)
 
 
-def _generate(
-    path: ProjectRef,
-    today: datetime.date,
-    repo_subdir: str | None = None,
-    *,
-    reuse: Generated | None = None,
-    cache: bool = False,
-) -> tuple[CompileResult, Generated | None]:
-    """Validate and render in memory, like :func:`mlgitops.pipeline.generate_files`, keeping
-    what :func:`mlgitops.compile.generate` returned so the other revision can reuse it."""
-    validation = validate_project(path, today=today)
-    if not validation.ok or validation.resolved is None or validation.root is None:
-        return CompileResult(validation), None
-    declared = validation.resolved.validated.spec.spec.repository_root
-    subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
-    generated = generate(validation.resolved, validation.root, subdir, reuse=reuse, cache=cache)
-    result = CompileResult(
-        validation, generated.files, extra=generated.diagnostics, project=generated.project
+def _place(resolved: ResolvedProject, subdir: str) -> str:
+    """Where the project sits in its repository: ``subdir``, or the root it declares itself to be."""
+    return "" if resolved.validated.spec.spec.repository_root == "." else subdir
+
+
+def _rendered(validation: ValidationResult, project: ir.Project, outline: set[str]) -> CompileResult:
+    """``validation``'s files, those of the models in ``outline`` with paths only."""
+    assert validation.resolved is not None and validation.root is not None
+    generated = generate(
+        validation.resolved, validation.root, project.repo_subdir, project=project, outline=outline
     )
-    return result, generated
+    return CompileResult(validation, generated.files, extra=generated.diagnostics, project=generated.project)
 
 
 def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResult:

@@ -29,11 +29,24 @@ class WorkerError(RuntimeError):
 
 
 def jobs() -> int:
-    """Processes to use: MLGITOPS_JOBS if set, else the CPU count (at most 8)."""
+    """Processes to use: MLGITOPS_JOBS if set, else the cores this process may run on."""
     configured = os.environ.get("MLGITOPS_JOBS", "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return min(os.cpu_count() or 1, 8)
+    return available_cores()
+
+
+def available_cores() -> int:
+    """The cores this process may use: its CPU affinity (a container's cpuset, ``taskset``),
+    not every core of the machine, which would start workers that only wait for a core."""
+    process_cpu_count = getattr(os, "process_cpu_count", None)  # Python 3.13
+    if process_cpu_count is not None:
+        count: int | None = process_cpu_count()
+        return count or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def map_chunks(
@@ -69,6 +82,7 @@ def map_chunks(
             child.join(timeout=5)
             if child.is_alive():
                 child.kill()
+                child.join()  # gone before the caller cleans up what it may have been writing
     return results
 
 

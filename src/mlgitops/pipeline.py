@@ -15,9 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgitops.diagnostics import Diagnostic, Location, has_errors, make, merge_environments, sort_diagnostics
+from mlgitops.diagnostics import Diagnostic, Location, has_errors, merge_environments, sort_diagnostics
 from mlgitops.discover import (
-    API_VERSION,
     PROJECT_FILE,
     ProjectFiles,
     ProjectRef,
@@ -27,6 +26,7 @@ from mlgitops.discover import (
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
+from mlgitops.load.header import check_header
 from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
 from mlgitops.render.overrides import check_overrides
@@ -137,7 +137,8 @@ class CompileResult:
     """What ``compile`` or ``check`` did: diagnostics, generated files and what changed on disk."""
 
     validation: ValidationResult
-    files: list[OutputFile] = field(default_factory=list)
+    files: list[OutputFile] = field(default_factory=list)  # in memory (check, generate_files)
+    paths: tuple[str, ...] = ()  # what a compile generated (streamed to disk, not kept)
     written: tuple[str, ...] = ()
     pruned: tuple[str, ...] = ()
     up_to_date: bool = False
@@ -150,6 +151,10 @@ class CompileResult:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return sort_diagnostics([*self.validation.diagnostics, *self.extra])
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files) or len(self.paths)
 
     @property
     def ok(self) -> bool:
@@ -193,7 +198,7 @@ def _compile_in(
     progress: Observer,
 ) -> CompileResult:
     from mlgitops import fingerprint
-    from mlgitops.emit import state, transaction
+    from mlgitops.emit import state
     from mlgitops.resources import templates_dir
 
     with _prepared_state(tree, files) as (inputs, recovered):
@@ -206,34 +211,28 @@ def _compile_in(
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
         validation = validate_project(files.project_file, today=day, progress=progress)
-        generated = _generate(validation, cache=use_cache, progress=progress)
-        if not validation.ok or generated is None or generated.diagnostics:
-            extra = generated.diagnostics if generated else []
-            return CompileResult(validation, extra=extra, recovered=recovered)
-        progress.stage("write", len(generated.files))
-        gone = compiler.vanished_models(previous, generated.project) if generated.project else []
-        if gone:
-            return CompileResult(validation, extra=gone, recovered=recovered)
-        retired = generated.project.retired if generated.project else ()
-        emit = compiler.emit_plan(
-            tree, generated.files, spec_hash or "", previous, inputs.territory, retired=retired, strict=strict
+        if not validation.ok or validation.resolved is None:
+            return CompileResult(validation, recovered=recovered)
+        resolved, territory = validation.resolved, inputs.territory
+        place = project_subdir(resolved.validated.spec.spec.repository_root, files.root)
+        progress.stage("render and write", len(resolved.validated.models))
+        written = compiler.write_project(
+            tree, resolved, place, spec_hash or "", previous, territory, cache=use_cache, strict=strict
         )
-        if has_errors(emit.diagnostics):
-            return CompileResult(validation, generated.files, extra=emit.diagnostics, recovered=recovered)
-        transaction.apply(emit, tree)
-        # Caches are an optimisation: the files are committed, so no failure here is an error.
-        with contextlib.suppress(OSError):
-            if key is not None:
-                fingerprint.write_cache(tree, key, [f.path for f in generated.files])
-            compiler.save_render_cache(tree, generated, emit.manifest.files)
+        if written.plan is None or has_errors(written.diagnostics):
+            extra = written.diagnostics
+            return CompileResult(validation, paths=written.paths, extra=extra, recovered=recovered)
+        if key is not None:  # the files are committed: a cache is an optimisation, no failure an error
+            with contextlib.suppress(OSError):
+                fingerprint.write_cache(tree, key, written.paths)
         return CompileResult(
             validation,
-            generated.files,
-            tuple(sorted(emit.writes)),
-            emit.deletes,
+            paths=written.paths,
+            written=written.plan.written,
+            pruned=written.plan.deletes,
             recovered=recovered,
-            extra=emit.diagnostics,
-            vanished=emit.vanished,
+            extra=written.diagnostics,
+            vanished=written.plan.vanished,
         )
 
 
@@ -291,39 +290,16 @@ def check_project(
 
 
 def _check_in(
-    tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated
+    tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated[OutputFile]
 ) -> CompileResult:
     from mlgitops import compile as compiler
-    from mlgitops.emit import state, transaction
-    from mlgitops.emit.drift import explain_move, find_drift
-    from mlgitops.emit.manifest import MANIFEST_DIR
-    from mlgitops.emit.plan import file_hashes
-    from mlgitops.emit.territory import Territory
 
-    assert validation.root is not None
-    extra = state.state_problems(tree)
-    if extra:
-        return CompileResult(validation, generated.files, extra=extra)
-    if tree.lstat(transaction.JOURNAL_PATH) is not None:
-        extra.append(
-            make(
-                "MLG505",
-                "a compile was interrupted; its changes are still on disk",
-                Location(MANIFEST_DIR),
-                "run 'mlgitops compile' to restore and finish",
-            )
-        )
-    hashes = file_hashes(generated.files)
-    # Validation has read the specs: the territory comes from them, not from reading them again.
-    assert validation.resolved is not None
-    spec = validation.resolved.validated.spec.spec
-    subdir = project_subdir(spec.repository_root, validation.root)
-    territory = Territory.of(spec.output.path, validation.sources, [spec.templates] if spec.templates else [])
-    previous = state.read_manifest(tree)
-    drift = find_drift(tree, generated.files, hashes, previous, territory)
-    drift = explain_move(tree, drift, partial(_files_at, validation), subdir, previous, territory)
-    if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
-        compiler.save_render_cache(tree, generated, hashes)
+    assert validation.root is not None and validation.resolved is not None
+    files_at = partial(_files_at, validation)
+    subdir = project_subdir(validation.resolved.validated.spec.spec.repository_root, validation.root)
+    drift, extra = compiler.check_tree(
+        tree, validation.resolved, validation.sources, generated, files_at, subdir
+    )
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 
@@ -354,7 +330,7 @@ def _generate(
     *,
     cache: bool = False,
     progress: Observer = SILENT,
-) -> compiler.Generated | None:
+) -> compiler.Generated[OutputFile] | None:
     from mlgitops import compile as compiler
 
     if not validation.ok or validation.resolved is None or validation.root is None:
@@ -376,7 +352,7 @@ def _project_spec(
     from mlgitops.spec import ProjectSpec
     from mlgitops.validate.schema import validate_salvaging
 
-    if doc is None or not _check_header(doc, "Project", diagnostics):
+    if doc is None or not check_header(doc, "Project", diagnostics):
         return None
     project, problems, salvaged = validate_salvaging(doc, ProjectSpec)
     diagnostics += problems
@@ -403,11 +379,13 @@ def _model_files(
         doc = _load(files, path, sources, diagnostics, overlay)
         spec = None
         distrust = None
-        if doc is not None and _check_header(doc, "Model", diagnostics):
+        if doc is not None and check_header(doc, "Model", diagnostics):
             spec, problems, salvaged = validate_salvaging(doc, ModelSpec)
             diagnostics += problems
             if salvaged is not None:
                 spec, distrust = salvaged.spec, salvaged.distrust
+        if doc is not None:
+            doc = doc.without_tree()  # as a worker's document comes back: see SourceDocument
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
     return outcomes
@@ -434,32 +412,3 @@ def _load(
         diagnostics += problems
         sources[display] = best_effort_text(path)
     return doc
-
-
-def _check_header(doc: SourceDocument, kind: str, diagnostics: list[Diagnostic]) -> bool:
-    """apiVersion and kind decide which schema applies, so they are checked first."""
-    api_version, actual_kind = doc.data.get("apiVersion"), doc.data.get("kind")
-    if api_version != API_VERSION:
-        shown = "is missing" if api_version is None else f"is {api_version!r}"
-        diagnostics.append(
-            make(
-                "MLG109",
-                f"apiVersion {shown}; this mlgitops reads {API_VERSION!r}",
-                doc.locate(("apiVersion",)),
-                f"start the file with 'apiVersion: {API_VERSION}'",
-            )
-        )
-        return False
-    if actual_kind != kind:
-        shown = "is missing" if actual_kind is None else f"is {actual_kind!r}"
-        expected = "the project file" if kind == "Project" else "a model file"
-        diagnostics.append(
-            make(
-                "MLG110",
-                f"kind {shown}; {expected} must have 'kind: {kind}'",
-                doc.locate(("kind",)),
-                "model specs live under the include patterns, the project in mlgitops.yaml",
-            )
-        )
-        return False
-    return True

@@ -13,6 +13,7 @@ from hostile import git, hostile_clone, snapshot
 from compile_helpers import edit_yaml
 from conftest import run_mlgitops
 from mlgitops.emit import rendercache
+from mlgitops.targets.base import OutputFile
 
 ISVC = "deploy/dev/iris-classifier/inferenceservice.yaml"
 
@@ -140,6 +141,10 @@ def test_a_submodule_entry_for_mlgitops_is_an_error_not_a_crash(tmp_path: Path) 
     }
 
 
+def whole(file: OutputFile) -> OutputFile:
+    return file
+
+
 def test_an_unsealed_render_cache_is_never_reused(tmp_path: Path) -> None:
     """``diff`` and ``compile`` take unchanged models' files from the render cache; one that this
     machine did not write (committed, forged) is ignored, so tampered files are never reused."""
@@ -157,8 +162,8 @@ def test_an_unsealed_render_cache_is_never_reused(tmp_path: Path) -> None:
     from mlgitops.fingerprint import renderer_fingerprint
 
     renderer = renderer_fingerprint(templates_dir())
-    assert rendercache.load(clone.root, project, renderer), "the cache this machine wrote is reused"
+    assert rendercache.load(clone.root, project, renderer, whole), "the cache this machine wrote is reused"
     cache.write_bytes(body)  # the same content, as a commit would carry it: no seal
-    assert rendercache.load(clone.root, project, renderer) == {}
+    assert rendercache.load(clone.root, project, renderer, whole) == {}
     cache.write_bytes(b"mlgitops-seal " + b"0" * 64 + b"\n" + body)
-    assert rendercache.load(clone.root, project, renderer) == {}
+    assert rendercache.load(clone.root, project, renderer, whole) == {}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hostile import Clone, hostile_clone, snapshot
 
-from compile_helpers import run_module
+from compile_helpers import retire_model, run_module
 from conftest import run_mlgitops
 
 JOURNAL = ".mlgitops/txn/journal.json"
@@ -217,20 +217,14 @@ def test_a_hand_edited_file_of_a_removed_model_is_kept_and_named(tmp_path: Path)
     def plant(origin: Path, home: Path) -> None:
         isvc = origin / "deploy/prod/iris-classifier/inferenceservice.yaml"
         isvc.write_bytes(isvc.read_bytes() + b"# tuned by hand in prod\n")
-        (origin / "models/iris-classifier.yaml").rename(origin / "models/iris-classifier.yaml.off")
 
     clone = hostile_clone(tmp_path, plant)
-    shutil.copy(clone.root / "models/iris-classifier.yaml.off", clone.root / "models/other.yaml")
-    text = (clone.root / "models/other.yaml").read_text(encoding="utf-8")
-    (clone.root / "models/other.yaml").write_text(
-        text.replace("name: iris-classifier", "name: other-model"), encoding="utf-8"
-    )
+    retire_model(clone.root / "models/iris-classifier.yaml")
     run = clone.compile()
     assert run.returncode == 0, run.stdout + run.stderr
     assert (clone.root / "deploy/prod/iris-classifier/inferenceservice.yaml").is_file()
     assert "not pruning deploy/prod/iris-classifier/inferenceservice.yaml" in run.stdout
     assert "changed since mlgitops wrote it" in run.stdout
-    assert "removed model spec models/iris-classifier.yaml: pruning its" in run.stdout
     assert not (clone.root / "deploy/dev/iris-classifier/inferenceservice.yaml").exists()
 
 

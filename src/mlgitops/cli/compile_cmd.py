@@ -63,7 +63,7 @@ def compile_(
         echo("compile failed: nothing was written", err=True)
         return 1
     done = CompileSummary(
-        len(result.files), result.written, result.pruned, result.up_to_date, result.recovered, result.vanished
+        result.file_count, result.written, result.pruned, result.up_to_date, result.recovered, result.vanished
     )
     if fmt == "json":
         echo(compile_json(report, done), nl=False)

@@ -78,6 +78,6 @@ def init(directory: Path, name: str | None, repository: str, ci: str, gitops: st
         raise UserError("the new project does not compile (please report this)", diagnostics)
     for path in written:
         echo(f"created  {path}")
-    echo(f"compiled {len(result.files)} generated files")
+    echo(f"compiled {result.file_count} generated files")
     echo("next: edit the specs, then run 'mlgitops validate' and 'mlgitops compile'")
     return 0

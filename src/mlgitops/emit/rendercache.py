@@ -16,16 +16,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mlgitops import ir
 from mlgitops.emit.manifest import sha256
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import read_sealed, write_local
 from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
-from mlgitops.targets.base import OutputFile
+from mlgitops.targets.base import GeneratedPath, OutputFile
+
+F = TypeVar("F")
 
 CACHE_PATH = ".mlgitops/render-cache.json"
 
@@ -39,8 +41,14 @@ def settings_digest(project: ir.Project, renderer: str) -> str:
     return _digest((renderer, dataclasses.replace(project, models=(), retired=())))
 
 
-def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[OutputFile, ...]]:
-    """The files of each model whose IR and files are as the cache recorded them."""
+def load(
+    root: Path,
+    project: ir.Project,
+    renderer: str,
+    keep: Callable[[OutputFile], F],
+) -> dict[str, tuple[F, ...]]:
+    """The files of each model whose IR and files are as the cache recorded them, each passed
+    through ``keep`` as it is read."""
     with ProjectTree(root) as tree:
         data = read_sealed(tree, CACHE_PATH)
         if data is None:
@@ -50,13 +58,13 @@ def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[Outp
             if document["settings"] != settings_digest(project, renderer):
                 return {}
             entries: Mapping[str, Any] = document["models"]
-            reusable: dict[str, tuple[OutputFile, ...]] = {}
+            reusable: dict[str, tuple[F, ...]] = {}
             territory = Territory.of(project.output)
             for model in project.models:
                 entry = entries.get(model.name)
                 if not isinstance(entry, dict) or entry.get("ir") != _digest(model):
                     continue
-                files = _files(tree, territory, model, entry.get("files"))
+                files = _files(tree, territory, model, entry.get("files"), keep)
                 if files is not None:
                     reusable[model.name] = files
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
@@ -65,13 +73,13 @@ def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[Outp
 
 
 def _files(
-    tree: ProjectTree, territory: Territory, model: ir.Model, recorded: Any
-) -> tuple[OutputFile, ...] | None:
+    tree: ProjectTree, territory: Territory, model: ir.Model, recorded: Any, keep: Callable[[OutputFile], F]
+) -> tuple[F, ...] | None:
     """The model's recorded files, if each is a file mlgitops may write and still holds what
     was recorded (the cache is not trusted to name paths: a forged one could name any)."""
     if not isinstance(recorded, list):
         return None
-    files = []
+    files: list[F] = []
     for item in recorded:
         try:
             path, digest, environment = item
@@ -82,7 +90,7 @@ def _files(
             return None
         if sha256(data) != digest:
             return None  # changed on disk since: render the model again
-        files.append(OutputFile(path, data.decode("utf-8"), model.source, environment))
+        files.append(keep(OutputFile(path, data.decode("utf-8"), model.source, environment)))
     return tuple(files)
 
 
@@ -90,7 +98,7 @@ def save(
     tree: ProjectTree,
     project: ir.Project,
     renderer: str,
-    by_model: Mapping[str, tuple[OutputFile, ...]],
+    by_model: Mapping[str, Sequence[GeneratedPath]],
     hashes: Mapping[str, str],
 ) -> None:
     models = {}

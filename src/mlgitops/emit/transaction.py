@@ -1,14 +1,15 @@
 """Apply a plan so that a failed or killed compile never leaves a half-written tree.
 
-1. Files about to be replaced or pruned are hard-linked (copied where links
-   are impossible) into ``.mlgitops/txn/old/``, and the new content of each
-   replaced file is staged in ``.mlgitops/txn/new/``; nothing in the project
-   has changed yet, so a crash here changes nothing.
+1. The new content of every file to write was staged in ``.mlgitops/txn/new/``
+   while rendering (:mod:`mlgitops.emit.staging`); files about to be replaced
+   or pruned are hard-linked (copied where links are impossible) into
+   ``.mlgitops/txn/old/``; nothing in the project has changed yet, so a crash
+   here changes nothing.
 2. ``.mlgitops/txn/journal.json`` is written atomically: from now on the
    transaction can be undone.
-3. Files that did not exist are written (by a few threads, one directory
-   each), replaced files are moved into place with ``renameat`` (atomic
-   per file), pruned files are removed; the manifest goes last.
+3. Staged files are moved into place with ``renameat`` (atomic per file; those
+   that did not exist by a few threads, one directory each), pruned files are
+   removed; the manifest goes last.
 4. The journal is deleted: this is the commit point.
 
 If the process dies in step 3, the next compile finds the journal and restores the
@@ -30,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Location, make
 from mlgitops.emit import state
-from mlgitops.emit.manifest import MANIFEST_DIR
+from mlgitops.emit.manifest import MANIFEST_PATH
 from mlgitops.emit.paths import PathGuard
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import StateError
 from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
-from mlgitops.emit.writer import Progress, write_new_files
+from mlgitops.emit.writer import Progress, move_new_files
 
 if TYPE_CHECKING:  # the plan module loads the renderers, which a compile with nothing to do skips
     from mlgitops.emit.plan import Plan
@@ -50,42 +51,40 @@ _CRASH_IN_RECOVERY_ENV = "MLGITOPS_TEST_CRASH_AFTER_RESTORES"
 
 
 def apply(plan: Plan, tree: ProjectTree) -> None:
+    """Put the plan's staged files in place and prune, all or nothing (the staging area was
+    filled while rendering: :mod:`mlgitops.emit.staging`)."""
     if not plan.changed:
         return  # nothing to write or prune: no transaction at all
-    tree.remove_tree(TXN_DIR)
-    writes = sorted(plan.writes, key=lambda p: (p.startswith(MANIFEST_DIR + "/"), p))  # manifest last
-    # Files that exist are replaced atomically from a staged copy, and backed up first.
-    # Staged files and backups are kept flat, numbered by position in the journal:
-    # mirroring the output tree would cost a directory creation per output directory.
+    writes = sorted(plan.writes)
+    if plan.manifest_bytes is not None:
+        writes.append(MANIFEST_PATH)  # the manifest last
+    # Files that exist are backed up first. Backups are kept flat, numbered by position in the
+    # journal: mirroring the output tree would cost a directory creation per output directory.
     existed: list[str] = []
-    tree.directory(f"{TXN_DIR}/new", create=True)
     tree.directory(f"{TXN_DIR}/old", create=True)
     for index, relative in enumerate([*writes, *plan.deletes]):
         info = tree.lstat(relative)
         if info is not None and stat.S_ISREG(info.st_mode):
             existed.append(relative)
             _link_or_copy(tree, relative, f"{TXN_DIR}/old/{index}")
-            if index < len(writes):
-                tree.write_new(f"{TXN_DIR}/new/{index}", plan.writes[relative])
     journal = {"version": 2, "writes": writes, "deletes": list(plan.deletes), "existed": sorted(existed)}
     body = json.dumps(journal, indent=1).encode()
     tree.write_atomic(JOURNAL_PATH, state.seal(tree, JOURNAL_PATH, body), sync=True)
     # From here the journal can undo everything: replaced files come back from their
-    # backups, and files that did not exist (written directly, maybe half) are removed.
+    # backups, and files that did not exist (moved in, or not yet) are removed.
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
     replaced = set(existed)
     progress = Progress(crash_after)
     try:
-        last = [relative for relative in writes if relative.startswith(MANIFEST_DIR + "/")]
-        fresh = [relative for relative in writes if relative not in replaced and relative not in last]
-        write_new_files(tree, fresh, plan.writes, progress)
-        for index, relative in enumerate(writes):
-            if relative in replaced:
-                tree.rename(f"{TXN_DIR}/new/{index}", relative)
+        fresh = [relative for relative in plan.writes if relative not in replaced]
+        move_new_files(tree, fresh, plan.writes, progress)
+        for relative in writes:
+            if relative in replaced and relative in plan.writes:
+                tree.rename(plan.writes[relative], relative)
                 progress.placed()
-            elif relative in last:
-                tree.write_atomic(relative, plan.writes[relative])
-                progress.placed()
+        if plan.manifest_bytes is not None:
+            tree.write_atomic(MANIFEST_PATH, plan.manifest_bytes)
+            progress.placed()
         for relative in plan.deletes:
             tree.unlink(relative)
             tree.remove_empty_parents(relative, plan.territory.root_of(relative))

@@ -1,7 +1,8 @@
-"""Creating the new files of a transaction's commit phase, several at a time.
+"""Moving the new files of a transaction's commit phase into place, several at a time.
 
-Creating a file costs the kernel far more than writing its bytes (ext4 allocates an
-inode), and those system calls run side by side in threads, one directory per task.
+The files were created in the staging area while rendering; moving one into a directory
+still costs the kernel a directory update, and those system calls run side by side in
+threads, one directory per task.
 Whatever stops the commit (an error in a writer, Ctrl-C) first stops every writer and
 waits for the ones mid-file; only then does the error (or KeyboardInterrupt) reach the
 caller, whose rollback therefore never runs beside a writer.
@@ -14,14 +15,14 @@ import os
 import posixpath
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from types import FrameType
 
 from mlgitops.emit.safefs import ProjectTree
 
 WRITER_THREADS = 4
-PARALLEL_WRITES_FROM = 64  # fewer new files than this are written by the calling thread alone
+PARALLEL_WRITES_FROM = 64  # fewer new files than this are moved by the calling thread alone
 
 
 class Progress:
@@ -45,10 +46,10 @@ class Progress:
                 os._exit(137)
 
 
-def write_new_files(
-    tree: ProjectTree, relatives: list[str], data: dict[str, bytes], progress: Progress
+def move_new_files(
+    tree: ProjectTree, relatives: list[str], staged: Mapping[str, str], progress: Progress
 ) -> None:
-    """Create each of ``relatives`` (none exists yet) in ``tree`` with ``data[relative]``."""
+    """Move each of ``relatives`` (none exists yet) into place from ``staged[relative]``."""
     by_directory: dict[str, list[str]] = {}
     for relative in relatives:
         by_directory.setdefault(posixpath.dirname(relative), []).append(relative)
@@ -61,7 +62,7 @@ def write_new_files(
         for relative in by_directory[directory]:
             if stop.is_set():
                 return
-            tree.write_new(relative, data[relative])
+            tree.rename(staged[relative], relative)
             progress.placed()
 
     if len(relatives) < PARALLEL_WRITES_FROM:

@@ -35,6 +35,12 @@ class SourceDocument:
         assert self.node_tree is not None
         return self.node_tree
 
+    def without_tree(self) -> SourceDocument:
+        """The same document, its node tree dropped (composed again if a location is asked
+        for): kept for thousands of model files, node trees were most of a large compile's
+        memory, and a valid project asks for no location."""
+        return SourceDocument(self.path, self.display, self.text, self.data)
+
     def __reduce__(self) -> tuple[type[SourceDocument], tuple[Path, str, str, dict[str, JsonValue]]]:
         return (SourceDocument, (self.path, self.display, self.text, self.data))
 

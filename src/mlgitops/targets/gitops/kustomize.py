@@ -5,12 +5,16 @@ Runs after the other targets, because it lists what they produced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mlgitops import ir
-from mlgitops.targets.base import OutputFile, RenderContext
+from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops import gitops_source, labels
 
 
-def kustomizations(project: ir.Project, files: list[OutputFile], ctx: RenderContext) -> list[OutputFile]:
+def kustomizations(
+    project: ir.Project, files: Sequence[GeneratedPath], ctx: RenderContext
+) -> list[OutputFile]:
     out = []
     for env in project.environments:
         base = f"{project.output}/{env.name}"

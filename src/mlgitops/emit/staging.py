@@ -1,0 +1,76 @@
+"""Streaming a compile's files to disk as rendering produces them.
+
+A compile does not hold its generated files until the end: each file is decided as soon
+as it is rendered (:class:`~mlgitops.emit.plan.Planner`: unchanged, refused, or to be
+written) and, if it is to be written, its bytes go straight to the transaction's staging
+area ``.mlgitops/txn/new/``; only a :class:`PlannedFile` (path, hash, decision) is kept.
+This runs in whichever process rendered the file, so the render workers write in
+parallel and send back only these records.  Nothing in the project changes while staging:
+the transaction (:mod:`mlgitops.emit.transaction`) moves the staged files into place
+after its journal is written, and a compile that stops earlier leaves nothing but the
+staging area, which :func:`staging_area` removes (or the next compile's recovery does,
+finding no journal).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from mlgitops.diagnostics import Diagnostic
+from mlgitops.emit.manifest import sha256
+from mlgitops.emit.plan import Decision, Planner, header_source
+from mlgitops.emit.safefs import ProjectTree
+from mlgitops.emit.state import JOURNAL_PATH, TXN_DIR
+from mlgitops.targets.base import OutputFile
+
+STAGING_DIR = f"{TXN_DIR}/new"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFile:
+    """What a compile keeps of a generated file once it is decided (and staged)."""
+
+    path: str
+    digest: str  # SHA-256 of the content, for the manifest and the render cache
+    environment: str | None
+    header_source: str  # the spec its header names ("" if none): which specs still generate files
+    staged: str | None  # where its content waits under STAGING_DIR; None: nothing to write
+    problems: tuple[Diagnostic, ...] = ()
+
+
+@contextmanager
+def staging_area(tree: ProjectTree) -> Iterator[None]:
+    """An empty staging area for this compile, removed afterwards unless a journal (an
+    interrupted commit, for the next compile's recovery) still needs it."""
+    tree.remove_tree(TXN_DIR)  # a previous compile's leftovers (recovery already ran)
+    tree.directory(STAGING_DIR, create=True)  # opened here, so forked workers inherit it
+    try:
+        yield
+    finally:
+        if tree.lstat(JOURNAL_PATH) is None:
+            tree.remove_tree(TXN_DIR)
+
+
+class Stager:
+    """Turns a rendered file into a :class:`PlannedFile`, staging its bytes if they are to be
+    written.  Used from forked render workers: staged names carry the process id, so
+    workers never collide."""
+
+    def __init__(self, planner: Planner) -> None:
+        self._planner = planner
+        self._tree = planner.tree
+        self._numbers = itertools.count()
+
+    def __call__(self, file: OutputFile) -> PlannedFile:
+        data = file.content.encode()
+        decision, problem = self._planner.decide(file.path, data)
+        staged = None
+        if decision is Decision.WRITE:
+            staged = f"{STAGING_DIR}/{os.getpid()}-{next(self._numbers)}"
+            self._tree.write_new(staged, data)
+        problems = (problem,) if problem is not None else ()
+        return PlannedFile(file.path, sha256(data), file.environment, header_source(data), staged, problems)
