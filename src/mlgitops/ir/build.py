@@ -57,6 +57,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         flux=ir.types.FluxSettings(spec.flux.namespace, spec.flux.interval),
         models=tuple(models),
         retired=tuple(retired),
+        prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
     )
 
 

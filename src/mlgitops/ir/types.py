@@ -258,6 +258,12 @@ class FluxSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PrometheusSettings:
+    format: str = "operator"  # "operator" | "files"
+    api_group: str = "monitoring.coreos.com"
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     name: str
     repository: str
@@ -274,6 +280,7 @@ class Project:
     flux: FluxSettings
     models: tuple[Model, ...]
     retired: tuple[str, ...] = field(default=())
+    prometheus: PrometheusSettings = PrometheusSettings()
 
     def deployments(self) -> tuple[Deployment, ...]:
         return tuple(d for m in self.models for d in m.deployments)

@@ -107,6 +107,24 @@ class Flux(SpecModel):
     interval: Duration = Field(default="5m", description="Reconciliation interval.")
 
 
+class Prometheus(SpecModel):
+    """How Prometheus rules are delivered."""
+
+    format: Literal["operator", "files"] = Field(
+        default="operator",
+        description="`operator`: PrometheusRule objects in each environment (Prometheus Operator); "
+        "`files`: plain rule files and their promtool unit tests under `<output>/prometheus/`, for "
+        "Prometheus without the operator. Never both.",
+    )
+    api_group: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")] = (
+        Field(
+            default="monitoring.coreos.com",
+            description="API group of the operator's PrometheusRule, ServiceMonitor and PodMonitor "
+            "(version `v1`), e.g. `monitoring.rhobs` for the Red Hat observability operator.",
+        )
+    )
+
+
 class ProjectBody(SpecModel):
     """The `spec` of a Project."""
 
@@ -148,6 +166,7 @@ class ProjectBody(SpecModel):
     )
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
     flux: Flux = Field(default_factory=Flux, description="Flux settings.")
+    prometheus: Prometheus = Field(default_factory=Prometheus, description="Prometheus rule delivery.")
 
 
 class ProjectSpec(SpecModel):

@@ -33,7 +33,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.gitops.flux import Flux
     from mlgitops.targets.monitoring.drift import Drift
     from mlgitops.targets.monitoring.grafana import Grafana
-    from mlgitops.targets.monitoring.prometheus import Prometheus
+    from mlgitops.targets.monitoring.prometheus import Prometheus, PrometheusSLO
     from mlgitops.targets.serving.kserve import KServe
     from mlgitops.targets.serving.kubernetes import Kubernetes
 
@@ -48,7 +48,7 @@ def registry() -> dict[str, Target]:
         Training(),
     ]
     targets += [Drift(), Grafana()]
-    targets.append(Prometheus())
+    targets += [Prometheus(), PrometheusSLO()]
     return {target.name: target for target in targets}
 
 
@@ -57,10 +57,11 @@ def selected(project: ir.Project) -> list[str]:
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring.
-    ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
+    ``prometheus`` scrapes every deployment and adds alerts for models with SLOs or drift monitoring;
+    ``prometheus-slo`` writes each environment's shared SLI recording rules and SLO metadata.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
-    return [project.serving, "training", project.gitops, *ci, "drift", "grafana", "prometheus"]
+    return [project.serving, "training", project.gitops, *ci, "drift", "grafana", "prometheus", "prometheus-slo"]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

@@ -29,8 +29,12 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
+from mlgitops import ir
 from mlgitops.targets.monitoring import prometheus_rules as pr
+from mlgitops.targets.monitoring import prometheus_sli as sli
 from mlgitops.targets.monitoring import promql, slo
+from mlgitops.targets.monitoring.metricmap import slo_series
+from mlgitops.targets.monitoring.prometheus_sli import SLIMember
 
 MINUTE = slo.MINUTE_MS
 EVALUATION_MS = 30 * MINUTE
@@ -43,18 +47,101 @@ DRIFTING, STABLE = "drifting-feature", "stable-feature"
 SeriesMaker = Callable[[int, int, Decimal], list[dict[str, str]]]  # baseline samples, burn samples, bad ratio
 
 
-def test_file(rule_file: str, groups: list[pr.Group]) -> dict[str, Any]:
+def environment_suite(
+    project: ir.Project, env: ir.Environment, slis: list[SLIMember], shared: list[str], shared_stem: str
+) -> dict[str, Any]:
+    """The promtool tests of one environment: per SLI family, its recorded ratio; per alert shape
+    (SLO kind, objective, window), the first SLO of that shape; per drift shape, the first model."""
+    models = {m.name: m for m in project.models}
     tests: list[dict[str, Any]] = []
-    for group in groups:
-        if group.slo is not None:
+    files: dict[str, None] = {}
+    order = list(shared)  # promtool orders groups only as told (else at random)
+    families: set[sli.Family] = set()
+    shapes: set[tuple[str, float, str]] = set()
+    for member in slis:
+        d = member.deployment
+        model = models[d.model]
+        group = next(
+            g
+            for g in pr.groups(model, d, member.series)
+            if g.slo is not None and g.slo.kind == member.slo.kind
+        )
+        assert group.slo is not None
+        if member.family not in families:
+            families.add(member.family)
+            tests += _family_test(member, group.slo)
+        shape = (member.slo.kind, member.slo.objective, member.slo.window)
+        if shape not in shapes:
+            shapes.add(shape)
+            files[f"{d.model}.rules.yml"] = None
+            order += [g.name for g in pr.groups(model, d, member.series) if g.name not in order]
             tests += _slo_tests(group.slo)
-        if group.drift is not None:
+    drifts: set[tuple[str, float, bool]] = set()
+    for model in project.models:
+        for d in model.deployments:
+            drift = model.monitoring.drift
+            if d.environment.name != env.name or drift is None:
+                continue
+            if (drift.method, drift.threshold, drift.retrain) in drifts:
+                continue
+            drifts.add((drift.method, drift.threshold, drift.retrain))
+            series = slo_series(project.serving, d, model.monitoring.metrics)
+            group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
+            assert group.drift is not None
+            files[f"{d.model}.rules.yml"] = None
+            order += [g.name for g in pr.groups(model, d, series) if g.name not in order]
             tests.append(_drift_test(group.drift))
     return {
-        "rule_files": [rule_file],
+        "rule_files": [f"{shared_stem}.rules.yml", *files],
         "evaluation_interval": slo.format_duration(EVALUATION_MS),
+        "group_eval_order": order,
         "tests": tests,
     }
+
+
+FAMILY_RATIO = Decimal("0.25")  # exact in binary, so promtool compares it exactly
+
+
+def _family_test(member: SLIMember, s: pr.SLORules) -> list[dict[str, Any]]:
+    """The family's rules record this SLO's bad and total rates (their ratio after an hour of a
+    steady bad ratio), its metadata and its burn rate."""
+    maker = _availability_series(s) if s.kind == "availability" else _latency_series(s)
+    if maker is None:
+        return []
+    d = member.deployment
+    labels = {
+        "environment": d.environment.name,
+        "model": d.model,
+        "namespace": d.environment.namespace,
+        "slo": s.kind,
+    }
+    scope = series_text("", labels)
+    at = slo.format_duration(60 * MINUTE)
+    expressions = [
+        (f"{sli.BAD}{w}{scope} / {sli.TOTAL}{w}{scope}", FAMILY_RATIO)
+        for w in (slo.format_duration(ms) for ms in sli.RAW_WINDOWS_MS[:3])
+    ]
+    expressions += [
+        (f"{sli.OBJECTIVE}{scope}", Decimal(repr(member.slo.objective)) / 100),
+        (f"{sli.BURN_RATE}{scope} * {slo.number(s.budget)}", FAMILY_RATIO),
+    ]
+    return [
+        {
+            "name": f"{s.kind} family {member.family.name}: the shared rules record {d.model}'s bad and "
+            f"total rates and metadata",
+            "interval": slo.format_duration(MINUTE),
+            "input_series": maker(0, 60, FAMILY_RATIO),
+            "promql_expr_test": [
+                {
+                    # Rounded to six decimals: division leaves the last binary digit to chance.
+                    "expr": f"round(({expr}) * 1000000) / 1000000",
+                    "eval_time": at,
+                    "exp_samples": [{"labels": scope, "value": float(value)}],
+                }
+                for expr, value in expressions
+            ],
+        }
+    ]
 
 
 def _expected(alert: pr.Alert, **extra: str) -> dict[str, Any]:
