@@ -116,12 +116,12 @@ class Prometheus(SpecModel):
         "`files`: plain rule files and their promtool unit tests under `<output>/prometheus/`, for "
         "Prometheus without the operator. Never both.",
     )
-    api_group: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")] = (
-        Field(
-            default="monitoring.coreos.com",
-            description="API group of the operator's PrometheusRule, ServiceMonitor and PodMonitor "
-            "(version `v1`), e.g. `monitoring.rhobs` for the Red Hat observability operator.",
-        )
+    api_group: Annotated[
+        str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+    ] = Field(
+        default="monitoring.coreos.com",
+        description="API group of the operator's PrometheusRule, ServiceMonitor and PodMonitor "
+        "(version `v1`), e.g. `monitoring.rhobs` for the Red Hat observability operator.",
     )
 
 

@@ -61,7 +61,16 @@ def selected(project: ir.Project) -> list[str]:
     ``prometheus-slo`` writes each environment's shared SLI recording rules and SLO metadata.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
-    return [project.serving, "training", project.gitops, *ci, "drift", "grafana", "prometheus", "prometheus-slo"]
+    return [
+        project.serving,
+        "training",
+        project.gitops,
+        *ci,
+        "drift",
+        "grafana",
+        "prometheus",
+        "prometheus-slo",
+    ]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

@@ -98,15 +98,14 @@ class Prometheus:
                 groups = prometheus_rules.groups(model, d, series)
                 if groups:
                     data = [{"name": g.name, "rules": g.rules} for g in groups]
-                    files.append(
-                        rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d)
-                    )
+                    files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))
         return files
 
     def _monitor(self, project: ir.Project, d: ir.Deployment, ctx: RenderContext) -> OutputFile:
         instance = f"{d.model}-{d.environment.name}"
         if project.serving == "kubernetes":
-            # The labels targets/serving/kubernetes.py puts on the Service (tests/test_monitoring_selectors.py).
+            # The labels targets/serving/kubernetes.py puts on the Service
+            # (tests/test_monitoring_selectors.py).
             template, filename = "servicemonitor.yaml.j2", "servicemonitor.yaml"
             selector = {"app.kubernetes.io/instance": instance, "app.kubernetes.io/name": d.model}
             port = "http" if k8s.metrics_port(d.serving) is None else "metrics"

@@ -10,13 +10,13 @@ Instead of every SLO re-computing its ratios from raw series, each environment g
   is summed once and copied to each model of the family.  Each rule joins
   ``mlgitops_slo:sli:info`` so that it records only the family's models (two families may read the
   same metric: none records a series twice);
-* one group of long windows (1h excluded: every window up to 6h is read from raw series) derived
+* one group of the windows beyond 6h (every window up to 6h is read from raw series) derived
   from the 5m rates: ``avg_over_time`` of the numerator and of the denominator apart (both series
   have the same samples, so their quotient is the request-weighted ratio ``sum_over_time`` gives);
 * one group of metadata (objective, error budget, window, the SLI family and the latency
-  threshold's ``le`` spellings), each packed into one rule per environment and SLO kind as an
-  ``or`` of ``label_replace(vector(c), "model", …)`` terms, then the current burn rate and the
-  remaining error budget.
+  threshold's ``le`` spellings), each packed into one rule per environment as an ``or`` of
+  ``label_replace(vector(c), "model", …)`` terms (a rule per SLO would be thousands of rules);
+* one group with the current burn rate and the remaining error budget.
 
 Every recorded series carries ``model``, ``environment``, ``namespace`` and ``slo``.
 """
@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -199,39 +199,32 @@ def _days(window_ms: int) -> str:
 
 
 def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
-    """The constant series of every SLO in ``env``: one rule per metadata name (and SLO kind)."""
-    rules: list[dict[str, Any]] = []
-    families = sorted({m.family for m in slis}, key=lambda f: f.name)
-    for family in families:
-        terms = [_term("1", m.deployment.model) for m in slis if m.family == family]
-        rule = _record(SLI_INFO, _packed(terms), env)
-        rule["labels"] |= {"slo": family.kind, "family": family.name}
-        rules.append(rule)
+    """The constant series of every SLO in ``env``: one rule per metadata name."""
+    if not slis:
+        return []
+    info = [
+        _term("1", m.deployment.model, slo=m.slo.kind, family=m.family.name)
+        for m in sorted(slis, key=lambda m: (m.family.name, m.deployment.model))
+    ]
+    rules = [_record(SLI_INFO, _packed(info), env)]
     thresholds = [
         _term("1", m.deployment.model, le=le)
         for m in slis
         if m.slo.kind == "latency" and m.slo.threshold
-        for le in slo.le_spellings(
-            slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold))
-        )
+        for le in slo.le_spellings(slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold)))
     ]
     if thresholds:
         rule = _record(THRESHOLD_INFO, _packed(thresholds), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
-    for kind in ("availability", "latency"):
-        of_kind = [m for m in slis if m.slo.kind == kind]
-        if not of_kind:
-            continue
-        for name, value in (
-            (OBJECTIVE, lambda m: slo.number(Decimal(repr(m.slo.objective)) / 100)),
-            (WINDOW, lambda m: _days(slo.duration_ms(m.slo.window))),
-        ):
-            rule = _record(name, _packed(_term(value(m), m.deployment.model) for m in of_kind), env)
-            rule["labels"]["slo"] = kind
-            rules.append(rule)
-    if slis:
-        rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
+    objectives = (
+        _term(slo.number(Decimal(repr(m.slo.objective)) / 100), m.deployment.model, slo=m.slo.kind)
+        for m in slis
+    )
+    windows = (_term(_days(slo.duration_ms(m.slo.window)), m.deployment.model, slo=m.slo.kind) for m in slis)
+    rules.append(_record(OBJECTIVE, _packed(objectives), env))
+    rules.append(_record(WINDOW, _packed(windows), env))
+    rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
     return rules
 
 
@@ -249,7 +242,9 @@ def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[s
             # Only the SLOs over this window need it.
             keep = f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
         for name in (BAD, TOTAL):
-            rules.append(_record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env))
+            rules.append(
+                _record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env)
+            )
     return rules
 
 
