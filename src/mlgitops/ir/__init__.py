@@ -25,6 +25,8 @@ from mlgitops.ir.types import (
     Resources,
     SecretKeyRef,
     Serving,
+    SeverityAlert,
+    SLOAlerting,
     Toleration,
     Training,
 )
@@ -48,8 +50,10 @@ __all__ = [
     "Project",
     "Registry",
     "Resources",
+    "SLOAlerting",
     "SecretKeyRef",
     "Serving",
+    "SeverityAlert",
     "Toleration",
     "Training",
 ]

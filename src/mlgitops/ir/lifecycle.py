@@ -8,6 +8,8 @@ from mlgitops.spec.model import Evaluation as EvaluationSpec
 from mlgitops.spec.model import ModelRegistry
 from mlgitops.spec.model import Training as TrainingSpec
 from mlgitops.spec.monitoring import Monitoring as MonitoringSpec
+from mlgitops.spec.monitoring import SeverityAlert as SeverityAlertSpec
+from mlgitops.spec.monitoring import SLOAlerting as SLOAlertingSpec
 from mlgitops.spec.project import ArtifactRegistry, MlflowRegistry
 
 
@@ -85,10 +87,10 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     if spec.slos is not None:
         if spec.slos.availability is not None:
             a = spec.slos.availability
-            slos.append(ir.SLO("availability", a.objective, a.window))
+            slos.append(ir.SLO("availability", a.objective, a.window, None, _alerting(a.alerting)))
         if spec.slos.latency is not None:
             lat = spec.slos.latency
-            slos.append(ir.SLO("latency", lat.objective, lat.window, lat.threshold))
+            slos.append(ir.SLO("latency", lat.objective, lat.window, lat.threshold, _alerting(lat.alerting)))
     drift = None
     if spec.drift is not None:
         d = spec.drift
@@ -102,3 +104,23 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
         ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit) if m else ir.MetricSelectors()
     )
     return ir.Monitoring(tuple(slos), drift, alerts, metrics)
+
+
+def _alerting(spec: SLOAlertingSpec | None) -> ir.SLOAlerting:
+    if spec is None:
+        return ir.SLOAlerting()
+
+    def severity(alert: SeverityAlertSpec | None) -> ir.SeverityAlert:
+        if alert is None:
+            return ir.SeverityAlert()
+        return ir.SeverityAlert(tuple(sorted((alert.labels or {}).items())), alert.for_)
+
+    return ir.SLOAlerting(
+        spec.name,
+        tuple(sorted((spec.labels or {}).items())),
+        tuple(sorted((spec.annotations or {}).items())),
+        spec.runbook_url,
+        severity(spec.page),
+        severity(spec.ticket),
+        spec.disable,
+    )

@@ -109,6 +109,7 @@ class Environment:
     cluster: str | None
     approval: bool
     order: int
+    page: bool = True  # False: fast-burn alerts open tickets here instead of paging
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +183,31 @@ class Registry:
 
 
 @dataclass(frozen=True, slots=True)
+class SeverityAlert:
+    labels: tuple[tuple[str, str], ...] = ()
+    for_: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SLOAlerting:
+    """The spec's ``alerting`` of one SLO; the defaults are mlgitops' alerts."""
+
+    name: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    runbook_url: str | None = None
+    page: SeverityAlert = SeverityAlert()
+    ticket: SeverityAlert = SeverityAlert()
+    disable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SLO:
     kind: str  # "availability" | "latency"
     objective: float  # percent
     window: str
     threshold: str | None = None  # latency only
+    alerting: SLOAlerting = SLOAlerting()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,16 @@ from mlgitops.spec.serving import ServingSpec
 from mlgitops.spec.types import DnsLabel, Duration, GitUrl, HttpUrl, NonEmptyText, Text, Uri
 
 
+class EnvironmentMonitoring(SpecModel):
+    """How the alerts of an environment reach people."""
+
+    page: bool = Field(
+        default=True,
+        description="`false`: the fast-burn alerts of this environment open tickets "
+        "(`severity: ticket`) instead of paging, e.g. for `dev` and `staging`.",
+    )
+
+
 class Environment(SpecModel):
     """A deployment environment. The list order is the promotion order."""
 
@@ -32,6 +42,9 @@ class Environment(SpecModel):
     serving: ServingSpec | None = Field(
         default=None,
         description="Serving settings for every model in this environment (below the model's own).",
+    )
+    monitoring: EnvironmentMonitoring = Field(
+        default_factory=EnvironmentMonitoring, description="Alerting in this environment."
     )
 
 

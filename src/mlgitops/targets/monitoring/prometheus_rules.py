@@ -145,13 +145,35 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
         threshold_ms,
     )
     rules: list[dict[str, Any]] = []
-    alerts = {severity: _burn_alert(model, d, base, severity) for severity in slo.SEVERITIES}
+    alerts = {
+        severity: _shaped(_burn_alert(model, d, base, severity), spec.alerting, severity, d)
+        for severity in slo.SEVERITIES
+        if not spec.alerting.disable
+    }
     missing = _bucket_missing(model, d, base) if spec.kind == "latency" else None
     rules += [a.rule() for a in alerts.values()]
     if missing is not None:
         rules.append(missing.rule())
     full = dataclasses.replace(base, alerts=alerts, bucket_missing=missing)
     return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
+
+
+def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment) -> Alert:
+    """``alert`` as the SLO's ``alerting`` and the environment's ``monitoring.page`` shape it.
+    The labels identifying the SLO (validation refuses them in the spec) stay mlgitops'."""
+    own = spec.page if severity == "page" else spec.ticket
+    labels = dict(alert.labels)
+    if severity == "page" and not d.environment.page:
+        labels["severity"] = "ticket"
+    identity = {k: alert.labels[k] for k in ("slo", "model", "environment", "namespace")}
+    labels |= dict(spec.labels) | dict(own.labels) | identity
+    annotations = dict(alert.annotations)
+    if spec.runbook_url is not None:
+        annotations["runbook_url"] = spec.runbook_url
+    annotations |= dict(spec.annotations)
+    return dataclasses.replace(
+        alert, name=spec.name or alert.name, labels=labels, annotations=annotations, for_=own.for_
+    )
 
 
 def _burn_alert(model: ir.Model, d: ir.Deployment, s: SLORules, severity: str) -> Alert:

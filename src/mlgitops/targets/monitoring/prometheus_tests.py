@@ -64,7 +64,7 @@ def environment_suite(
     files: dict[str, None] = {}
     order = list(shared)  # promtool orders groups only as told (else at random)
     families: set[sli.Family] = set()
-    shapes: set[tuple[str, float, str]] = set()
+    shapes: set[tuple[str, float, str, ir.SLOAlerting]] = set()
     for member in slis:
         d = member.deployment
         model = models[d.model]
@@ -77,7 +77,7 @@ def environment_suite(
         if member.family not in families:
             families.add(member.family)
             tests += _family_test(member, group.slo)
-        shape = (member.slo.kind, member.slo.objective, member.slo.window)
+        shape = (member.slo.kind, member.slo.objective, member.slo.window, member.slo.alerting)
         if shape not in shapes:
             shapes.add(shape)
             files[f"{d.model}.rules.yml"] = None
@@ -168,8 +168,11 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
     if maker is None:
         return []  # no series satisfies the selectors (documented in docs/monitoring.md)
     tests: list[dict[str, Any]] = []
+    if not s.alerts:  # alerting.disable
+        return [_bucket_missing_test(s, s.bucket_missing)] if s.bucket_missing is not None else []
     for severity in slo.SEVERITIES:
         alert = s.alerts[severity]
+        pending = slo.duration_ms(alert.for_) if alert.for_ else 0  # `for:` delays firing
         pairs = [(w, s.factor(w) * s.budget) for w in slo.BURN_WINDOWS if w.severity == severity]
         seen: set[Decimal] = set()
         for window, limit in pairs:
@@ -182,7 +185,8 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
                 continue  # another pair sees this burst as soon as this one does: its own scenario covers it
             detection = _detection(ratio, history, pairs)
             assert detection is not None  # ratio > limit
-            silent, fire = _grid(detection * SILENT, ROUND_FLOOR), _grid(detection * FIRING, ROUND_CEILING)
+            silent = _grid(detection * SILENT, ROUND_FLOOR)
+            fire = _grid(detection * FIRING + pending, ROUND_CEILING)
             interval = INTERVAL_MS[severity]
             name = (
                 f"{s.kind}: a burn at {slo.number(ratio / s.budget)}x the error budget "
