@@ -81,6 +81,7 @@ def test_page_and_ticket_labels_and_for(shaped: Path) -> None:
     rules = _alerts(shaped)
     page, ticket = rules[(ALERTING["name"], "page")], rules[(ALERTING["name"], "ticket")]
     assert page["labels"]["severity"] == "critical" and page["for"] == "2m"
+    assert page["labels"]["burn"] == "fast" and ticket["labels"]["burn"] == "slow"
     assert ticket["labels"]["severity"] == "ticket" and ticket["labels"]["queue"] == "ml-tickets"
     assert ticket["for"] == "1h"
 

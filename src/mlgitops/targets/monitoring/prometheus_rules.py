@@ -162,11 +162,13 @@ def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment)
     """``alert`` as the SLO's ``alerting`` and the environment's ``monitoring.page`` shape it.
     The labels identifying the SLO (validation refuses them in the spec) stay mlgitops'."""
     own = spec.page if severity == "page" else spec.ticket
-    labels = dict(alert.labels)
+    identity = {k: alert.labels[k] for k in ("slo", "model", "environment", "namespace")}
+    labels = alert.labels | dict(spec.labels) | dict(own.labels) | identity
+    if spec.name is not None:
+        # Both alerts carry the one name: this label keeps them apart whatever `severity` says.
+        labels["burn"] = "fast" if severity == "page" else "slow"
     if severity == "page" and not d.environment.page:
         labels["severity"] = "ticket"
-    identity = {k: alert.labels[k] for k in ("slo", "model", "environment", "namespace")}
-    labels |= dict(spec.labels) | dict(own.labels) | identity
     annotations = dict(alert.annotations)
     if spec.runbook_url is not None:
         annotations["runbook_url"] = spec.runbook_url

@@ -155,6 +155,27 @@ def _expected(alert: pr.Alert, **extra: str) -> dict[str, Any]:
     return {"exp_labels": {**alert.labels, **extra}, "exp_annotations": dict(alert.annotations)}
 
 
+def _checks(entries: list[tuple[int, pr.Alert, bool]], shared_names: bool) -> dict[str, Any]:
+    """The checks of a test.  When an SLO's two alerts share one name (``alerting.name``),
+    promtool's alert checks would see both: each is then checked by its own labels in ``ALERTS``
+    (without its annotations, which ``ALERTS`` does not carry)."""
+    if not shared_names:
+        return {"alert_rule_test": [_check(at, alert, firing) for at, alert, firing in entries]}
+    checks = []
+    for at, alert, firing in entries:
+        labels = {"__name__": "ALERTS", "alertname": alert.name, "alertstate": "firing", **alert.labels}
+        selector = series_text("ALERTS", {k: v for k, v in labels.items() if k != "__name__"})
+        sample = {"labels": series_text("", labels), "value": 1}
+        checks.append(
+            {
+                "expr": selector,
+                "eval_time": slo.format_duration(at),
+                "exp_samples": [sample] if firing else [],
+            }
+        )
+    return {"promql_expr_test": checks}
+
+
 def _check(at_ms: int, alert: pr.Alert, firing: bool) -> dict[str, Any]:
     return {
         "eval_time": slo.format_duration(at_ms),
@@ -170,9 +191,11 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
     tests: list[dict[str, Any]] = []
     if not s.alerts:  # alerting.disable
         return [_bucket_missing_test(s, s.bucket_missing)] if s.bucket_missing is not None else []
+    shared = s.alerts["page"].name == s.alerts["ticket"].name
     for severity in slo.SEVERITIES:
         alert = s.alerts[severity]
-        pending = slo.duration_ms(alert.for_) if alert.for_ else 0  # `for:` delays firing
+        # `for:` delays firing by that long, counted in evaluations
+        pending = _grid(Decimal(slo.duration_ms(alert.for_)), ROUND_CEILING) if alert.for_ else 0
         pairs = [(w, s.factor(w) * s.budget) for w in slo.BURN_WINDOWS if w.severity == severity]
         seen: set[Decimal] = set()
         for window, limit in pairs:
@@ -186,7 +209,7 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
             detection = _detection(ratio, history, pairs)
             assert detection is not None  # ratio > limit
             silent = _grid(detection * SILENT, ROUND_FLOOR)
-            fire = _grid(detection * FIRING + pending, ROUND_CEILING)
+            fire = _grid(detection * FIRING, ROUND_CEILING) + pending
             interval = INTERVAL_MS[severity]
             name = (
                 f"{s.kind}: a burn at {slo.number(ratio / s.budget)}x the error budget "
@@ -194,27 +217,24 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
                 f"{slo.format_duration(int(detection))}: not at {slo.format_duration(silent)}, "
                 f"by {slo.format_duration(fire)}"
             )
-            checks = [
-                _check(history + silent, alert, firing=False),
-                _check(history + fire, alert, firing=True),
-            ]
+            checks = [(history + silent, alert, False), (history + fire, alert, True)]
             test = {
                 "name": name,
                 "interval": slo.format_duration(interval),
                 "input_series": maker(history // interval, fire // interval, ratio),
-                "alert_rule_test": checks,
+                **_checks(checks, shared),
             }
             tests.append(test)
     steady_ms = max(w.long_ms for w in slo.BURN_WINDOWS if w.severity == "page") + EVALUATION_MS
-    checks = [_check(steady_ms, s.alerts[severity], firing=False) for severity in slo.SEVERITIES]
-    if s.bucket_missing is not None:
-        checks.append(_check(steady_ms, s.bucket_missing, firing=False))
+    steady_checks = [(steady_ms, s.alerts[severity], False) for severity in slo.SEVERITIES]
     steady = {
         "name": f"{s.kind}: a steady bad ratio of {slo.number(STEADY)}x the error budget fires nothing",
         "interval": slo.format_duration(MINUTE),
         "input_series": maker(0, steady_ms // MINUTE, STEADY * s.budget),
-        "alert_rule_test": checks,
+        **_checks(steady_checks, shared),
     }
+    if s.bucket_missing is not None:
+        steady.setdefault("alert_rule_test", []).append(_check(steady_ms, s.bucket_missing, firing=False))
     tests.append(steady)
     if s.bucket_missing is not None:
         tests.append(_bucket_missing_test(s, s.bucket_missing))
