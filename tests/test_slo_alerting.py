@@ -142,3 +142,45 @@ def test_promtool_tests_pass_with_shaped_alerts(shaped: Path) -> None:
             check=False,
         )
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("metrics", "expected"),
+    [
+        (
+            {"gauge": 'probe_success{job="blackbox", instance="{model}.acme.internal"}'},
+            "avg_over_time(probe_success{",
+        ),
+        (
+            {
+                "requests": 'inference_total{service="{model}"}',
+                "good": 'inference_ok_total{service="{model}"}',
+            },
+            "rate(inference_ok_total{",
+        ),
+    ],
+    ids=["gauge", "good"],
+)
+def test_gauge_and_good_slis_reach_the_rules_and_their_tests_pass(
+    tmp_path: Path, metrics: dict[str, str], expected: str
+) -> None:
+    """metrics.gauge (time-based, e.g. a blackbox probe) and metrics.good (good/total) become the
+    availability SLI of the shared rules; the generated promtool tests fire the burn-rate alerts on them."""
+
+    def change(model: Any) -> None:
+        model["spec"]["monitoring"]["metrics"] = metrics
+        del model["spec"]["monitoring"]["slos"]["latency"]
+
+    root = _compile(tmp_path, change)
+    shared = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text(encoding="utf-8")
+    assert expected in shared
+    promtool = require_tool("promtool")
+    run = subprocess.run(
+        [promtool, "test", "rules", "_slo.rules.test.yml"],
+        cwd=root / "deploy/prometheus/prod",
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr

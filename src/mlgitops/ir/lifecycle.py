@@ -101,7 +101,9 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     alerts = ir.Alerts(spec.alerts.route, spec.alerts.runbook_url) if spec.alerts else ir.Alerts(None, None)
     m = spec.metrics
     metrics = (
-        ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit) if m else ir.MetricSelectors()
+        ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit, m.good, m.gauge)
+        if m
+        else ir.MetricSelectors()
     )
     return ir.Monitoring(tuple(slos), drift, alerts, metrics)
 

@@ -230,6 +230,8 @@ class MetricSelectors:
     errors: str | None = None
     latency: str | None = None
     latency_unit: str | None = None
+    good: str | None = None  # counter of good events (availability = good / requests)
+    gauge: str | None = None  # 0..1 gauge averaged over time (availability)
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,6 +154,27 @@ class MetricSelectors(SpecModel):
     latency_unit: Literal["seconds", "milliseconds"] | None = Field(
         default=None, description="Unit of the latency histogram's `le` label."
     )
+    good: PromSelector | None = Field(
+        default=None,
+        description="Counter of good events: availability is `good / requests` instead of "
+        "`1 - errors / requests`, e.g. `probe_success_total`.",
+    )
+    gauge: PromSelector | None = Field(
+        default=None,
+        description="A 0..1 gauge whose average over time is the availability, e.g. "
+        '`probe_success{instance="https://ranker.acme.internal"}` or `up{job="ranker"}` '
+        "(time-based: each moment weighs the same, not each request).",
+    )
+
+    @model_validator(mode="after")
+    def _one_availability_source(self) -> MetricSelectors:
+        if self.gauge is not None and (self.good is not None or self.errors is not None):
+            raise PydanticCustomError(
+                "MLG204", "metrics.gauge replaces requests and errors: give it alone, or use good/errors"
+            )
+        if self.good is not None and self.errors is not None:
+            raise PydanticCustomError("MLG204", "give metrics.good or metrics.errors, not both")
+        return self
 
 
 class Monitoring(SpecModel):

@@ -122,6 +122,8 @@ class SLOSeries:
     latency: Selector | None  # None: the server exports no latency histogram (Triton)
     latency_unit: str
     mean: tuple[Selector, Selector, float] | None = None  # see Defaults.mean
+    good: Selector | None = None  # spec's metrics.good: availability = good / requests
+    gauge: Selector | None = None  # spec's metrics.gauge: availability = its average over time
 
     def histogram(self) -> Selector:
         """The latency histogram a latency SLO counts from; validation (MLG335) keeps latency SLOs
@@ -161,6 +163,8 @@ def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) ->
         latency,
         latency_unit,
         mean,
+        _override(overrides.good, values),
+        _override(overrides.gauge, values),
     )
 
 

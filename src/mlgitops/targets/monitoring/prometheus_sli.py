@@ -58,7 +58,10 @@ class Family:
     """The selectors of one SLI kind with the model's name left open (:data:`MODEL`)."""
 
     kind: str  # "availability" | "latency"
-    selectors: tuple[Selector, ...]  # availability: requests, errors; latency: the histogram
+    # availability: requests and errors, requests and good (source "good"), or the gauge (source
+    # "gauge"); latency: the histogram
+    selectors: tuple[Selector, ...]
+    source: str = "errors"
 
     @property
     def name(self) -> str:
@@ -80,8 +83,14 @@ def members(model: ir.Model, d: ir.Deployment, serving: str) -> list[SLIMember]:
     series = slo_series(serving, d, model.monitoring.metrics)
     out = []
     for spec in model.monitoring.slos:
-        chosen = (series.requests, series.errors) if spec.kind == "availability" else (series.histogram(),)
-        family = Family(spec.kind, tuple(_open(s, d.model) for s in chosen))
+        source, chosen = "errors", [series.requests, series.errors]
+        if spec.kind == "latency":
+            chosen = [series.histogram()]
+        elif series.gauge is not None:
+            source, chosen = "gauge", [series.gauge]
+        elif series.good is not None:
+            source, chosen = "good", [series.requests, series.good]
+        family = Family(spec.kind, tuple(_open(s, d.model) for s in chosen), source)
         out.append(SLIMember(d, spec, series, family))
     return out
 
@@ -131,14 +140,17 @@ def _shape(selector: Selector) -> _Shape:
     return _Shape(selector.with_matchers(wide), matcher.label, f"{before}(?P<model>.+){after}")
 
 
-def _rate(shape: _Shape, window: str, *extra: Matcher, by: str = "model") -> str:
+def _rate(
+    shape: _Shape, window: str, *extra: Matcher, by: str = "model", func: str = "rate", agg: str = "sum"
+) -> str:
     """``sum by (<by>)`` of the rate of ``shape``'s series, the model's name read into ``model``;
-    for a selector that does not depend on the model, ``sum`` (by ``le`` for buckets)."""
-    rate = f"rate({shape.selector.with_matchers(*extra).render()}[{window}])"
+    for a selector that does not depend on the model, ``sum`` (by ``le`` for buckets).  A gauge
+    takes ``func="avg_over_time", agg="avg"``."""
+    rate = f"{func}({shape.selector.with_matchers(*extra).render()}[{window}])"
     if shape.label is None:
-        return f"sum({rate})" if by == "model" else f"sum by (le) ({rate})"
+        return f"{agg}({rate})" if by == "model" else f"{agg} by (le) ({rate})"
     rate = f'label_replace({rate}, "model", "${{model}}", {quote(shape.label)}, {quote(shape.extract)})'
-    return f"sum by ({by}) ({rate})"
+    return f"{agg} by ({by}) ({rate})"
 
 
 def _scoped(shape: _Shape, per_model: str, info: str) -> str:
@@ -155,7 +167,18 @@ def _family_rules(family: Family, env: ir.Environment) -> list[dict[str, Any]]:
     rules = []
     for window_ms in RAW_WINDOWS_MS:
         window = slo.format_duration(window_ms)
-        if family.kind == "availability":
+        if family.source == "gauge":
+            # Time-based: each 5m average of the 0..1 gauge counts as one event of weight 1.
+            gauge = _shape(family.selectors[0])
+            average = _rate(gauge, window, func="avg_over_time", agg="avg")
+            total = _scoped(gauge, f"({average} * 0 + 1)", info)
+            bad = _scoped(gauge, f"(1 - {average})", info)
+        elif family.source == "good":
+            requests, good_events = (_shape(s) for s in family.selectors)
+            total = _scoped(requests, _rate(requests, window), info)
+            matching = "on (model)" if good_events.label is not None else "on ()"
+            bad = f"(\n  {total}\n)\n- {matching} group_left ()\n{_rate(good_events, window)}"
+        elif family.kind == "availability":
             requests, errors = (_shape(s) for s in family.selectors)
             total = _scoped(requests, _rate(requests, window), info)
             # No error series yet (Knative creates one per status code on first use) means no errors.

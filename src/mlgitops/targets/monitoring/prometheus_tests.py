@@ -300,8 +300,26 @@ def series_text(metric: str, labels: dict[str, str]) -> str:
     return promql.Selector(metric, tuple(promql.Matcher(k, "=", v) for k, v in labels.items())).render()
 
 
+def _gauge_series(gauge: promql.Selector) -> SeriesMaker | None:
+    """A 0..1 gauge (metrics.gauge) at 1, then at 1 − the bad ratio."""
+    labels = promql.series(gauge)
+    if labels is None:
+        return None
+
+    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
+        low = slo.number(1 - ratio)
+        values = f"1x{base - 1} {low}x{burn}" if base else f"{low}x{burn}"
+        return [{"series": series_text(gauge.metric, labels), "values": values}]
+
+    return make
+
+
 def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
-    requests, errors = s.series.requests, s.series.errors
+    if s.series.gauge is not None:
+        return _gauge_series(s.series.gauge)
+    # metrics.good: the good counter plays the part of the errors counter, the other way round
+    good = s.series.good
+    requests, errors = s.series.requests, good if good is not None else s.series.errors
     bad_labels = promql.series(errors)
     good_labels = promql.series(requests, avoid=[errors])
     if bad_labels is None or good_labels is None:
@@ -310,15 +328,22 @@ def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
 
     def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
         bad = PER_SAMPLE * ratio
-        good_step = PER_SAMPLE - bad if counted else PER_SAMPLE
+        if good is None:  # `errors` counts the bad requests
+            steps = ((PER_SAMPLE, PER_SAMPLE - bad if counted else PER_SAMPLE), (Decimal(0), bad))
+        else:  # `errors` is the good counter: the other series counts the rest, or all requests
+            steps = (
+                (Decimal(0), bad) if counted else (PER_SAMPLE, PER_SAMPLE),
+                (PER_SAMPLE, PER_SAMPLE - bad),
+            )
+        (other_base, other_burn), (own_base, own_burn) = steps
         return [
             {
                 "series": series_text(requests.metric, good_labels),
-                "values": counter(base, PER_SAMPLE, burn, good_step),
+                "values": counter(base, other_base, burn, other_burn),
             },
             {
                 "series": series_text(errors.metric, bad_labels),
-                "values": counter(base, Decimal(0), burn, bad),
+                "values": counter(base, own_base, burn, own_burn),
             },
         ]
 
