@@ -217,8 +217,8 @@ def test_removing_a_model_prunes_its_files_but_keeps_the_users(tmp_path: Path) -
         or "/churn-model.rules." in p
     )
     # per environment an InferenceService and a dashboard ConfigMap; its training workflow and dashboard;
-    # per environment a PodMonitor, a PrometheusRule, and the plain rule file with its promtool tests
-    assert len(churn) == 8 + 4 * 3
+    # per environment a PodMonitor and a PrometheusRule (its SLIs are in the shared rules, which stay)
+    assert len(churn) == 8 + 2 * 3
 
     (root / "models/churn-model.yaml").unlink()
     result = compiled(root)
