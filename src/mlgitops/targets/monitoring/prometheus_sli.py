@@ -240,15 +240,27 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
         rule = _record(THRESHOLD_INFO, _packed(thresholds), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
-    objectives = (
-        _term(slo.number(Decimal(repr(m.slo.objective)) / 100), m.deployment.model, slo=m.slo.kind)
-        for m in slis
-    )
-    windows = (_term(_days(slo.duration_ms(m.slo.window)), m.deployment.model, slo=m.slo.kind) for m in slis)
-    rules.append(_record(OBJECTIVE, _packed(objectives), env))
-    rules.append(_record(WINDOW, _packed(windows), env))
+    objective = {m: slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis}
+    window = {m: _days(slo.duration_ms(m.slo.window)) for m in slis}
+    rules.append(_record(OBJECTIVE, _by_value(env, slis, objective), env))
+    rules.append(_record(WINDOW, _by_value(env, slis, window), env))
     rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
     return rules
+
+
+def _by_value(env: ir.Environment, slis: list[SLIMember], value: dict[SLIMember, str]) -> str:
+    """A constant per SLO, as one term per (SLO kind, value) that reads the SLOs having it from
+    ``mlgitops_slo:sli:info`` (recorded just before in the same group): far shorter than a
+    ``label_replace`` term per SLO, since many SLOs share an objective or a window."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for m in slis:
+        groups.setdefault((m.slo.kind, value[m]), []).append(m.deployment.model)
+    terms = []
+    for (kind, constant), models in sorted(groups.items()):
+        names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
+        selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~"{names}"}}'
+        terms.append(f"sum without (family) ({selector}) * 0 + {constant}")
+    return _packed(terms)
 
 
 def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
