@@ -156,7 +156,7 @@ def test_promtool_unit_tests_pass(compiled: dict[str, Path], variant: str) -> No
             cwd=path.parent,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=1800,  # an environment's suite: minutes on a loaded 2-core machine
             check=False,
         )
         return None if run.returncode == 0 else f"{path}:\n{run.stdout}{run.stderr}"

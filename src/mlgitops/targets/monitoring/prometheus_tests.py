@@ -18,8 +18,8 @@ does.  Each scenario's history is the shortest that gives its own pair the
 workbook's detection time without letting another pair fire first, which keeps
 days of input cheap for promtool (its cost grows with the evaluations).
 
-Input samples come every minute: the 5m rate needs several samples, and the shared rules
-derive the 1d and 3d windows from it.  Rules are evaluated every 30 minutes and every check
+Input samples come every minute (page scenarios) or two (ticket scenarios, days long): the 5m
+rate needs at least two samples, and the shared rules derive the 1d and 3d windows from it.  Rules are evaluated every 30 minutes and every check
 falls on that grid; the long windows then average 48 (1d) or 144 (3d) samples of the 5m rate,
 which is exact for the piecewise-constant traffic of these scenarios once a window holds no
 change of rate (the detection times checked are 80 % and 110 % of the computed one).
@@ -45,7 +45,7 @@ from mlgitops.targets.monitoring.prometheus_sli import SLIMember
 
 MINUTE = slo.MINUTE_MS
 EVALUATION_MS = 30 * MINUTE
-INTERVAL_MS = {"page": MINUTE, "ticket": MINUTE}  # the shared rules derive long windows from 5m rates
+INTERVAL_MS = {"page": MINUTE, "ticket": 2 * MINUTE}  # ≥ 2 samples in every 5m window
 PER_SAMPLE = Decimal(1000)  # requests between two input samples
 MARGIN = Decimal("1.25")
 SILENT, FIRING = Decimal("0.8"), Decimal("1.1")  # checks before and after the detection time
