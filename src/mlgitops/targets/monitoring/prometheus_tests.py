@@ -19,9 +19,10 @@ workbook's detection time without letting another pair fire first, which keeps
 days of input cheap for promtool (its cost grows with the evaluations).
 
 Input samples come every minute (page scenarios) or two (ticket scenarios, days long): the 5m
-rate needs at least two samples, and the shared rules derive the 1d and 3d windows from it.  Rules are evaluated every 30 minutes and every check
-falls on that grid; the long windows then average 48 (1d) or 144 (3d) samples of the 5m rate,
-which is exact for the piecewise-constant traffic of these scenarios once a window holds no
+rate needs at least two samples, and the shared rules derive the 1d and 3d windows from it.
+Rules are evaluated every 30 minutes and every check falls on that grid; the long windows
+then average 48 (1d) or 144 (3d) samples of the 5m rate, which is exact for the
+piecewise-constant traffic of these scenarios once a window holds no
 change of rate (the detection times checked are 80 % and 110 % of the computed one).
 
 The tests of an environment are per SLI family (the shared rules record a model's bad and
