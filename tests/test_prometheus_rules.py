@@ -3,12 +3,14 @@
 For each example, a KServe standard-mode variant, an "edge" variant (regular
 expression and negative matchers, separate error and latency metrics in
 milliseconds, Go-template text in the alert route and owner) and the 12-model
-benchmark project (``benchmarks/generate.py 12``), compiled into temporary copies:
+benchmark project (``benchmarks/generate.py 12``), compiled into temporary copies once with
+``spec.prometheus.format: files`` and once with ``operator``:
 
 * ``promtool check rules`` accepts every plain rule file and ``promtool test rules``
-  passes every unit-test file (promtool comes from ``make tools``; missing, it fails);
-* each PrometheusRule holds exactly the groups of the plain rule file, and every
-  alert of a rule file is checked by its test file both silent and firing;
+  passes every environment's unit-test file (promtool comes from ``make tools``; missing, it fails);
+* each PrometheusRule holds exactly the groups of the plain rule file (and neither format writes
+  the other), every alert is checked by its environment's tests both silent and firing, and
+  every shared SLI family by a test of what it records;
 * PrometheusRule, ServiceMonitor and PodMonitor validate against the vendored
   monitoring.coreos.com schemas, with the PrometheusRule schema's Go-only regular
   expression rewritten in a temporary copy (tests/target-schemas/README.md).
@@ -92,18 +94,26 @@ VARIANTS: dict[str, tuple[str, Callable[[Path], None] | None]] = {
 }
 
 
+def _rule_format(root: Path, rule_format: str) -> None:
+    edit_yaml(root / "mlgitops.yaml", lambda d: d["spec"].update(prometheus={"format": rule_format}))
+
+
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """variant → the project compiled with plain rule files; variant + "-operator" → with
+    PrometheusRule objects."""
     out = {}
     for variant, (name, change) in VARIANTS.items():
-        root = copy_specs(example(name), tmp_path_factory.mktemp("rules") / variant)
-        assert_not_in_git(root)
-        if change is not None:
-            change(root)
-        result = compile_project(root, use_cache=False)
-        shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
-        assert result.ok, f"{variant} does not compile:\n{shown}"
-        out[variant] = root
+        for rule_format, key in (("files", variant), ("operator", f"{variant}-operator")):
+            root = copy_specs(example(name), tmp_path_factory.mktemp("rules") / key)
+            assert_not_in_git(root)
+            if change is not None:
+                change(root)
+            _rule_format(root, rule_format)
+            result = compile_project(root, use_cache=False)
+            shown = "\n".join(f"{d.location}: {d.code} {d.message}" for d in result.diagnostics)
+            assert result.ok, f"{key} does not compile:\n{shown}"
+            out[key] = root
     return out
 
 
@@ -113,8 +123,13 @@ def rule_files(root: Path) -> list[Path]:
     return files
 
 
-def unit_test_file(rule_file: Path) -> Path:
-    return rule_file.with_name(rule_file.name.removesuffix(".yml") + ".test.yml")
+def unit_test_files(root: Path) -> list[Path]:
+    return sorted((root / "deploy/prometheus").rglob("*.rules.test.yml"))
+
+
+def alert_names(rule_file: Path) -> set[str]:
+    groups = yaml.safe_load(rule_file.read_text(encoding="utf-8"))["groups"]
+    return {rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -141,13 +156,15 @@ def test_promtool_unit_tests_pass(compiled: dict[str, Path], variant: str) -> No
             cwd=path.parent,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=1800,  # an environment's suite: minutes on a loaded 2-core machine
             check=False,
         )
         return None if run.returncode == 0 else f"{path}:\n{run.stdout}{run.stderr}"
 
-    tests = [unit_test_file(f) for f in rule_files(compiled[variant])]
-    assert all(t.is_file() for t in tests), "a rule file without its unit-test file"
+    root = compiled[variant]
+    tests = unit_test_files(root)
+    environments = {f.parent for f in rule_files(root)}
+    assert {t.parent for t in tests} == environments, "an environment without its unit-test file"
     # promtool is single-threaded and each file takes a second or two: run them side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         failures = [f for f in pool.map(unit_test, tests) if f is not None]
@@ -155,29 +172,44 @@ def test_promtool_unit_tests_pass(compiled: dict[str, Path], variant: str) -> No
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_every_alert_is_tested_silent_and_firing(compiled: dict[str, Path], variant: str) -> None:
+def test_every_alert_and_family_is_tested(compiled: dict[str, Path], variant: str) -> None:
+    """Each environment's suite shows every alert of its rule files silent and firing, and checks
+    what every shared SLI family records, with one model per alert shape rather than every model."""
     root = compiled[variant]
-    for rule_file in rule_files(root):
-        groups = yaml.safe_load(rule_file.read_text(encoding="utf-8"))["groups"]
-        alerts = {rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule}
-        suite = yaml.safe_load(unit_test_file(rule_file).read_text(encoding="utf-8"))
-        assert suite["rule_files"] == [rule_file.name]
-        checks = [check for test in suite["tests"] for check in test["alert_rule_test"]]
+    for suite_file in unit_test_files(root):
+        env = suite_file.parent
+        alerts = set().union(*(alert_names(f) for f in env.glob("*.rules.yml")))
+        suite = yaml.safe_load(suite_file.read_text(encoding="utf-8"))
+        assert suite["rule_files"][0] == "_slo.rules.yml"
+        assert set(suite["rule_files"]) <= {f.name for f in env.glob("*.rules.yml")}
+        checks = [check for test in suite["tests"] for check in test.get("alert_rule_test", [])]
         firing = {c["alertname"] for c in checks if c["exp_alerts"]}
         silent = {c["alertname"] for c in checks if not c["exp_alerts"]}
-        where = rule_file.relative_to(root)
+        where = suite_file.relative_to(root)
         assert alerts <= firing, f"{where}: never shown firing: {sorted(alerts - firing)}"
         assert alerts <= silent, f"{where}: never shown silent: {sorted(alerts - silent)}"
+        shared = yaml.safe_load((env / "_slo.rules.yml").read_text(encoding="utf-8"))["groups"]
+        families = {g["name"].rsplit("/", 1)[1] for g in shared if "/2-sli/" in g["name"]}
+        tested = {t["name"].split()[2] for t in suite["tests"] if t["name"].split()[1:2] == ["family"]}
+        assert families == tested, f"{where}: families without a test: {sorted(families - tested)}"
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_prometheus_rule_holds_the_rule_file_groups(compiled: dict[str, Path], variant: str) -> None:
-    root = compiled[variant]
-    for rule_file in rule_files(root):
-        env, model = rule_file.parent.name, rule_file.name.removesuffix(".rules.yml")
-        manifest = yaml.safe_load((root / "deploy" / env / model / "prometheusrule.yaml").read_text())
+def test_one_rule_format(compiled: dict[str, Path], variant: str) -> None:
+    """``files`` writes no PrometheusRule, ``operator`` no plain rule file; their groups are the same."""
+    files, operator = compiled[variant], compiled[f"{variant}-operator"]
+    assert not list((files / "deploy").rglob("prometheusrule*.yaml"))
+    assert not (operator / "deploy/prometheus").exists()
+    for rule_file in rule_files(files):
+        env, stem = rule_file.parent.name, rule_file.name.removesuffix(".rules.yml")
+        manifest = (
+            operator / "deploy" / env / "prometheusrule-slo.yaml"
+            if stem == "_slo"
+            else operator / "deploy" / env / stem / "prometheusrule.yaml"
+        )
         plain = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
-        assert manifest["spec"]["groups"] == plain["groups"], f"{rule_file} differs from its PrometheusRule"
+        groups = yaml.safe_load(manifest.read_text(encoding="utf-8"))["spec"]["groups"]
+        assert groups == plain["groups"], f"{rule_file} differs from its PrometheusRule"
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +241,7 @@ def test_monitoring_objects_match_their_schemas(
     compiled: dict[str, Path], variant: str, schemas: dict[str, jsonschema.protocols.Validator]
 ) -> None:
     problems, kinds = [], set()
-    for path, document in yaml_documents(compiled[variant]):
+    for path, document in yaml_documents(compiled[f"{variant}-operator"]):
         validator = schemas.get(document["kind"])
         if validator is None or document["apiVersion"] != "monitoring.coreos.com/v1":
             continue
@@ -229,7 +261,7 @@ def test_check_jsonschema_accepts_the_rewritten_schema(compiled: dict[str, Path]
     schema = tmp_path / "prometheusrule_v1.json"
     text = (MONITORING_SCHEMAS / "prometheusrule_v1.json").read_text(encoding="utf-8")
     schema.write_text(text.replace(json.dumps(GO_REGEX), json.dumps(ECMA_REGEX)), encoding="utf-8")
-    rules = sorted((compiled["platform"] / "deploy").rglob("prometheusrule.yaml"))
+    rules = sorted((compiled["platform-operator"] / "deploy").rglob("prometheusrule*.yaml"))
     run = subprocess.run(
         [tool, "--schemafile", str(schema), *map(str, rules)],
         capture_output=True,
@@ -249,8 +281,8 @@ def test_template_text_in_the_spec_reaches_alerts_literally(compiled: dict[str, 
     labels = [rule["labels"] for group in rules for rule in group["rules"] if "alert" in rule]
     assert all(label["route"] == HOSTILE_ROUTE.replace("{{", '{{ "{{" }}') for label in labels)
     assert all(label["owner"] == HOSTILE_OWNER.replace("{{", '{{ "{{" }}') for label in labels)
-    suite = yaml.safe_load((root / "deploy/prometheus/prod/iris-classifier.rules.test.yml").read_text())
+    suite = yaml.safe_load((root / "deploy/prometheus/prod/_slo.rules.test.yml").read_text())
     expected = [
-        a["exp_labels"] for t in suite["tests"] for c in t["alert_rule_test"] for a in c["exp_alerts"]
+        a["exp_labels"] for t in suite["tests"] for c in t.get("alert_rule_test", []) for a in c["exp_alerts"]
     ]
     assert expected and all(e["route"] == HOSTILE_ROUTE and e["owner"] == HOSTILE_OWNER for e in expected)

@@ -39,7 +39,7 @@ WORKBOOK = {
     "3d": (72, "6h", "ticket", Fraction(10, 100)),
 }
 CONDITION = re.compile(
-    r"mlgitops:slo_(?P<kind>errors|latency):ratio_rate(?P<window>\w+)\{[^}]*\} > "
+    r"\(mlgitops_sli:bad:rate(?P<window>\w+)\{[^}]*\} / mlgitops_sli:total:rate(?P=window)\{[^}]*\}\) > "
     r"\((?P<factor>[0-9.]+) \* (?P<budget>[0-9.]+)\)"
 )
 
@@ -59,6 +59,7 @@ def project(root: Path) -> None:
             "gitops": "argocd",
             "registry": {"kind": "mlflow", "trackingUri": "https://mlflow.acme.internal"},
             "environments": [{"name": "prod", "namespace": "ml-prod"}],
+            "prometheus": {"format": "files"},
         },
     }
     (root / "models").mkdir(parents=True)
@@ -98,7 +99,7 @@ def rules() -> dict[str, list[dict[str, Any]]]:
     assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
     out = {}
     for file in result.files:
-        if file.path.endswith(".rules.yml"):
+        if file.path.endswith(".rules.yml") and not file.path.endswith("/_slo.rules.yml"):
             model = file.path.rsplit("/", 1)[1].removesuffix(".rules.yml")
             groups = yaml.safe_load(file.content)["groups"]
             out[model] = [rule for group in groups for rule in group["rules"] if "alert" in rule]
@@ -155,16 +156,16 @@ def test_the_workbook_numbers_at_30_days(rules: dict[str, list[dict[str, Any]]])
         ("3d", "6h", "1"),
     ):
         for window in (long, short):
-            assert (
-                f'ratio_rate{window}{{model="m-99-9-30d", environment="prod"}} > ({factor} * 0.001)' in text
-            )
+            scope = '{model="m-99-9-30d", environment="prod", slo="availability"}'
+            ratio = f"(mlgitops_sli:bad:rate{window}{scope} / mlgitops_sli:total:rate{window}{scope})"
+            assert f"{ratio} > ({factor} * 0.001)" in text
 
 
 def test_factors_below_one_are_raised_to_one(rules: dict[str, list[dict[str, Any]]]) -> None:
     """At 7 days the ticket pairs would be 0.7 and 0.233, at 28 days the 3d pair 0.933: alerting on a
     burn rate below 1 would fire for a service that meets its objective."""
     seven = "\n".join(rule["expr"] for rule in rules[model_name("99", "7d")])
-    assert "ratio_rate1h{" in seven and "> (3.36 * 0.01)" in seven
+    assert "mlgitops_sli:bad:rate1h{" in seven and "> (3.36 * 0.01)" in seven
     assert "> (1.4 * 0.01)" in seven
     assert "> (0.7 * 0.01)" not in seven and "> (1 * 0.01)" in seven
     twenty_eight = "\n".join(rule["expr"] for rule in rules[model_name("99", "28d")])

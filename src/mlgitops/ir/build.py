@@ -27,7 +27,9 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
     validated = resolved.validated
     spec = validated.spec.spec
     environments = tuple(
-        ir.Environment(env.name, env.namespace, env.cluster, env.approval == "required", order)
+        ir.Environment(
+            env.name, env.namespace, env.cluster, env.approval == "required", order, env.monitoring.page
+        )
         for order, env in enumerate(spec.environments)
     )
     by_name = {env.name: env for env in environments}
@@ -66,6 +68,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         include=tuple(spec.include),
         templates=(spec.templates or "").strip("/"),
         traffic=_traffic(spec.traffic),
+        prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
     )
 
 

@@ -8,6 +8,8 @@ from mlgitops.spec.model import Evaluation as EvaluationSpec
 from mlgitops.spec.model import ModelRegistry
 from mlgitops.spec.model import Training as TrainingSpec
 from mlgitops.spec.monitoring import Monitoring as MonitoringSpec
+from mlgitops.spec.monitoring import SeverityAlert as SeverityAlertSpec
+from mlgitops.spec.monitoring import SLOAlerting as SLOAlertingSpec
 from mlgitops.spec.project import ArtifactRegistry, MlflowRegistry
 
 
@@ -97,10 +99,10 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     if spec.slos is not None:
         if spec.slos.availability is not None:
             a = spec.slos.availability
-            slos.append(ir.SLO("availability", a.objective, a.window))
+            slos.append(ir.SLO("availability", a.objective, a.window, None, _alerting(a.alerting)))
         if spec.slos.latency is not None:
             lat = spec.slos.latency
-            slos.append(ir.SLO("latency", lat.objective, lat.window, lat.threshold))
+            slos.append(ir.SLO("latency", lat.objective, lat.window, lat.threshold, _alerting(lat.alerting)))
     drift = None
     if spec.drift is not None:
         d = spec.drift
@@ -119,7 +121,9 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
     alerts = ir.Alerts(spec.alerts.route, spec.alerts.runbook_url) if spec.alerts else ir.Alerts(None, None)
     m = spec.metrics
     metrics = (
-        ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit) if m else ir.MetricSelectors()
+        ir.MetricSelectors(m.requests, m.errors, m.latency, m.latency_unit, m.good, m.gauge)
+        if m
+        else ir.MetricSelectors()
     )
     scrape = spec.scrape
     return ir.Monitoring(
@@ -129,4 +133,24 @@ def monitoring(spec: MonitoringSpec | None) -> ir.Monitoring:
         metrics,
         scrape_port=scrape.port if scrape else None,
         scrape_path=scrape.path if scrape else None,
+    )
+
+
+def _alerting(spec: SLOAlertingSpec | None) -> ir.SLOAlerting:
+    if spec is None:
+        return ir.SLOAlerting()
+
+    def severity(alert: SeverityAlertSpec | None) -> ir.SeverityAlert:
+        if alert is None:
+            return ir.SeverityAlert()
+        return ir.SeverityAlert(tuple(sorted((alert.labels or {}).items())), alert.for_)
+
+    return ir.SLOAlerting(
+        spec.name,
+        tuple(sorted((spec.labels or {}).items())),
+        tuple(sorted((spec.annotations or {}).items())),
+        spec.runbook_url,
+        severity(spec.page),
+        severity(spec.ticket),
+        spec.disable,
     )

@@ -235,6 +235,7 @@ class Environment:
     cluster: str | None
     approval: bool
     order: int
+    page: bool = True  # False: fast-burn alerts open tickets here instead of paging
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +312,31 @@ class Registry:
 
 
 @dataclass(frozen=True, slots=True)
+class SeverityAlert:
+    labels: tuple[tuple[str, str], ...] = ()
+    for_: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SLOAlerting:
+    """The spec's ``alerting`` of one SLO; the defaults are mlgitops' alerts."""
+
+    name: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    runbook_url: str | None = None
+    page: SeverityAlert = SeverityAlert()
+    ticket: SeverityAlert = SeverityAlert()
+    disable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SLO:
     kind: str  # "availability" | "latency"
     objective: float  # percent
     window: str
     threshold: str | None = None  # latency only
+    alerting: SLOAlerting = SLOAlerting()
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +360,8 @@ class MetricSelectors:
     errors: str | None = None
     latency: str | None = None
     latency_unit: str | None = None
+    good: str | None = None  # counter of good events (availability = good / requests)
+    gauge: str | None = None  # 0..1 gauge averaged over time (availability)
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +418,12 @@ class FluxSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PrometheusSettings:
+    format: str = "operator"  # "operator" | "files"
+    api_group: str = "monitoring.coreos.com"
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     name: str
     repository: str
@@ -412,6 +441,7 @@ class Project:
     grafana: GrafanaSettings
     models: tuple[Model, ...]
     retired: tuple[str, ...] = field(default=())
+    prometheus: PrometheusSettings = PrometheusSettings()
     include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
     traffic: Traffic | None = None

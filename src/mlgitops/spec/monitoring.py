@@ -12,12 +12,69 @@ from mlgitops.spec.base import SpecModel
 from mlgitops.spec.common import KubernetesSecretKey
 from mlgitops.spec.types import Cron, Duration, HttpUrl, Image, NonEmptyText, Objective, PromSelector, Text
 
+PromLabelName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+AlertName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", max_length=128)]
+RESERVED_ALERT_LABELS = frozenset({"model", "environment", "namespace", "slo", "alertname"})
+
+
+class SeverityAlert(SpecModel):
+    """One of the two burn-rate alerts of an SLO."""
+
+    labels: dict[PromLabelName, Text] | None = Field(
+        default=None,
+        description="Labels of this alert only, e.g. `{severity: critical}` to replace `severity: page`.",
+    )
+    for_: Duration | None = Field(
+        default=None,
+        alias="for",
+        description="How long the condition must hold before the alert fires; default at once.",
+    )
+
+
+class SLOAlerting(SpecModel):
+    """The burn-rate alerts of one SLO, as SLO users write them."""
+
+    name: AlertName | None = Field(
+        default=None,
+        description="Name of both alerts (told apart by `severity`); default `Model<Kind>FastBurn` "
+        "and `Model<Kind>SlowBurn`.",
+    )
+    labels: dict[PromLabelName, Text] | None = Field(
+        default=None,
+        description="Labels of both alerts; `model`, `environment`, `namespace` and `slo` are "
+        "set by mlgitops and cannot be given.",
+    )
+    annotations: dict[PromLabelName, Text] | None = Field(
+        default=None, description="Annotations of both alerts (`summary` and `description` replace mlgitops'."
+    )
+    runbook_url: HttpUrl | None = Field(
+        default=None, description="Runbook of this SLO's alerts; default `monitoring.alerts.runbookUrl`."
+    )
+    page: SeverityAlert | None = Field(default=None, description="The fast-burn (page) alert.")
+    ticket: SeverityAlert | None = Field(default=None, description="The slow-burn (ticket) alert.")
+    disable: bool = Field(
+        default=False, description="No burn-rate alerts for this SLO (its series are still recorded)."
+    )
+
+    @model_validator(mode="after")
+    def _reserved_labels(self) -> SLOAlerting:
+        given = set(self.labels or ()) | {k for a in (self.page, self.ticket) if a for k in a.labels or ()}
+        reserved = sorted(given & RESERVED_ALERT_LABELS)
+        if reserved:
+            raise PydanticCustomError(
+                "MLG204",
+                "alerting labels {labels} are set by mlgitops (they identify the SLO)",
+                {"labels": ", ".join(reserved)},
+            )
+        return self
+
 
 class AvailabilitySLO(SpecModel):
     """Share of requests that must succeed (not answered with a 5xx)."""
 
     objective: Objective = Field(description="Target percentage of good requests, e.g. `99.9`.")
     window: Duration = Field(default="30d", description="Rolling SLO window, e.g. `30d` or `28d`.")
+    alerting: SLOAlerting | None = Field(default=None, description="Shape of this SLO's alerts.")
 
 
 class LatencySLO(SpecModel):
@@ -26,6 +83,7 @@ class LatencySLO(SpecModel):
     objective: Objective = Field(description="Target percentage of requests under the threshold, e.g. `99`.")
     threshold: Duration = Field(description="Latency threshold, e.g. `250ms`.")
     window: Duration = Field(default="30d", description="Rolling SLO window.")
+    alerting: SLOAlerting | None = Field(default=None, description="Shape of this SLO's alerts.")
 
 
 class SLOs(SpecModel):
@@ -121,6 +179,27 @@ class MetricSelectors(SpecModel):
     latency_unit: Literal["seconds", "milliseconds"] | None = Field(
         default=None, description="Unit of the latency histogram's `le` label."
     )
+    good: PromSelector | None = Field(
+        default=None,
+        description="Counter of good events: availability is `good / requests` instead of "
+        "`1 - errors / requests`, e.g. `probe_success_total`.",
+    )
+    gauge: PromSelector | None = Field(
+        default=None,
+        description="A 0..1 gauge whose average over time is the availability, e.g. "
+        '`probe_success{instance="https://ranker.acme.internal"}` or `up{job="ranker"}` '
+        "(time-based: each moment weighs the same, not each request).",
+    )
+
+    @model_validator(mode="after")
+    def _one_availability_source(self) -> MetricSelectors:
+        if self.gauge is not None and (self.good is not None or self.errors is not None):
+            raise PydanticCustomError(
+                "MLG204", "metrics.gauge replaces requests and errors: give it alone, or use good/errors"
+            )
+        if self.good is not None and self.errors is not None:
+            raise PydanticCustomError("MLG204", "give metrics.good or metrics.errors, not both")
+        return self
 
 
 class Scrape(SpecModel):

@@ -12,6 +12,16 @@ from mlgitops.spec.serving import ServingSpec
 from mlgitops.spec.types import DnsLabel, Duration, GitUrl, HttpUrl, NonEmptyText, Text, Uri
 
 
+class EnvironmentMonitoring(SpecModel):
+    """How the alerts of an environment reach people."""
+
+    page: bool = Field(
+        default=True,
+        description="`false`: the fast-burn alerts of this environment open tickets "
+        "(`severity: ticket`) instead of paging, e.g. for `dev` and `staging`.",
+    )
+
+
 class Environment(SpecModel):
     """A deployment environment. The list order is the promotion order."""
 
@@ -32,6 +42,9 @@ class Environment(SpecModel):
     serving: ServingSpec | None = Field(
         default=None,
         description="Serving settings for every model in this environment (below the model's own).",
+    )
+    monitoring: EnvironmentMonitoring = Field(
+        default_factory=EnvironmentMonitoring, description="Alerting in this environment."
     )
 
 
@@ -150,6 +163,24 @@ class Traffic(SpecModel):
     )
 
 
+class Prometheus(SpecModel):
+    """How Prometheus rules are delivered."""
+
+    format: Literal["operator", "files"] = Field(
+        default="operator",
+        description="`operator`: PrometheusRule objects in each environment (Prometheus Operator); "
+        "`files`: plain rule files and their promtool unit tests under `<output>/prometheus/`, for "
+        "Prometheus without the operator. Never both.",
+    )
+    api_group: Annotated[
+        str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+    ] = Field(
+        default="monitoring.coreos.com",
+        description="API group of the operator's PrometheusRule, ServiceMonitor and PodMonitor "
+        "(version `v1`), e.g. `monitoring.rhobs` for the Red Hat observability operator.",
+    )
+
+
 class ProjectBody(SpecModel):
     """The `spec` of a Project."""
 
@@ -206,6 +237,7 @@ class ProjectBody(SpecModel):
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
     flux: Flux = Field(default_factory=Flux, description="Flux settings.")
     grafana: Grafana = Field(default_factory=Grafana, description="Grafana dashboard settings.")
+    prometheus: Prometheus = Field(default_factory=Prometheus, description="Prometheus rule delivery.")
 
 
 class ProjectSpec(SpecModel):

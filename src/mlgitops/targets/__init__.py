@@ -34,7 +34,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.gitops.flux import Flux
     from mlgitops.targets.monitoring.drift import Drift
     from mlgitops.targets.monitoring.grafana import Grafana, GrafanaModels
-    from mlgitops.targets.monitoring.prometheus import Prometheus
+    from mlgitops.targets.monitoring.prometheus import Prometheus, PrometheusSLO
     from mlgitops.targets.serving.kserve import KServe
     from mlgitops.targets.serving.kubernetes import Kubernetes
     from mlgitops.targets.serving.routes import GatewayRoutes, IstioRoutes
@@ -53,7 +53,7 @@ def registry() -> dict[str, Target]:
         TrainingFingerprint(),
     ]
     targets += [Drift(), Grafana(), GrafanaModels()]
-    targets.append(Prometheus())
+    targets += [Prometheus(), PrometheusSLO()]
     return {target.name: target for target in targets}
 
 
@@ -65,7 +65,8 @@ def selected(project: ir.Project) -> list[str]:
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``gateway`` or ``istio`` renders the routes when ``spec.traffic`` chooses that router.
-    ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
+    ``prometheus`` scrapes every deployment and adds alerts for models with SLOs or drift monitoring;
+    ``prometheus-slo`` writes each environment's shared SLI recording rules and SLO metadata.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
     ci.append("training-inputs")
@@ -73,7 +74,8 @@ def selected(project: ir.Project) -> list[str]:
     routes = {"gateway-api": ["gateway"], "istio": ["istio"]}.get(
         project.traffic.router if project.traffic else "", []
     )
-    return [project.serving, *routes, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
+    monitoring = [*dashboards, "prometheus", "prometheus-slo"]
+    return [project.serving, *routes, "training", project.gitops, *ci, "drift", *monitoring]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

@@ -18,6 +18,7 @@ prometheus.py appends the group.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mlgitops import ir
@@ -113,8 +114,11 @@ def _expected(alert: Alert) -> dict[str, Any]:
     return {"exp_labels": dict(alert.labels), "exp_annotations": dict(alert.annotations)}
 
 
-def tests(model: ir.Model, d: ir.Deployment) -> list[dict[str, Any]]:
-    """promtool tests: each alert silent before its condition holds and firing after."""
+def tests(model: ir.Model, d: ir.Deployment, others: Sequence[ir.Deployment] = ()) -> list[dict[str, Any]]:
+    """promtool tests: each alert silent before its condition holds and firing after.
+
+    ``others``: deployments whose drift-check rules the same test file loads; their runs are
+    recorded throughout, so that only ``d``'s missing run fires."""
     drift = model.monitoring.drift
     if drift is None:
         return []
@@ -155,7 +159,13 @@ def tests(model: ir.Model, d: ir.Deployment) -> list[dict[str, Any]]:
         {
             "name": f"drift check: no run recorded for {at(limit * 1000)} fires {missing.name}",
             "interval": grid,
-            "input_series": [],
+            "input_series": [
+                {
+                    "series": _selector(LAST_RUN, other),
+                    "values": f"0+{EVALUATION_SECONDS}x{after // EVALUATION_SECONDS + 1}",
+                }
+                for other in others
+            ],
             "alert_rule_test": [
                 {"eval_time": at(before * 1000), "alertname": missing.name, "exp_alerts": []},
                 {

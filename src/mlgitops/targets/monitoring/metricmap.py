@@ -128,6 +128,8 @@ class SLOSeries:
     latency: Selector | None  # None: the server exports no latency histogram (Triton)
     latency_unit: str
     mean: tuple[Selector, Selector, float] | None = None  # see Defaults.mean
+    good: Selector | None = None  # spec's metrics.good: availability = good / requests
+    gauge: Selector | None = None  # spec's metrics.gauge: availability = its average over time
 
     def histogram(self) -> Selector:
         """The latency histogram a latency SLO counts from; validation (MLG335) keeps latency SLOs
@@ -177,6 +179,8 @@ def slo_series(
         latency,
         latency_unit,
         mean,
+        _override(overrides.good, values),
+        _override(overrides.gauge, values),
     )
 
 

@@ -1,6 +1,6 @@
-"""Prometheus target: scraping, SLO and drift rules, and promtool tests, per model × environment.
+"""Prometheus targets: scraping, alerts, shared SLI recording rules and promtool tests.
 
-Per deployment, in the environment's directory (listed in its kustomization):
+:class:`Prometheus` (per model), in each environment's directory (listed in its kustomization):
 
 * ``servicemonitor.yaml`` (serving: kubernetes): selects the model's Service by the
   labels the Service carries and scrapes its ``http`` port at ``/metrics``, or its
@@ -12,15 +12,19 @@ Per deployment, in the environment's directory (listed in its kustomization):
   metrics port, which KServe's ServingRuntimes announce in the pod annotation
   ``prometheus.kserve.io/port`` (8080 for KServe's Python servers, 8082
   TorchServe, 8002 Triton), falling back to the container's declared port;
-* ``prometheusrule.yaml`` when the model has SLOs or drift monitoring.
+* the model's alerts (burn rate, drift) when it has SLOs or drift monitoring.
 
-The PrometheusRule's groups also go, for Prometheus without the operator, into
-``<output>/prometheus/<env>/<model>.rules.yml`` with a promtool unit-test file
-next to it (``<model>.rules.test.yml``; see :mod:`.prometheus_tests`).  Those are
-not Kubernetes objects and are not in any kustomization.  Templates:
+:class:`PrometheusSLO` (per project): each environment's shared SLI recording rules
+and SLO metadata (:mod:`.prometheus_sli`).
+
+``spec.prometheus.format`` picks one delivery: ``operator`` writes PrometheusRule objects
+(``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo.yaml``); ``files`` writes
+plain rule files (``<output>/prometheus/<env>/<model>.rules.yml`` and ``_slo.rules.yml``,
+not Kubernetes objects, in no kustomization) with one promtool unit-test file per environment
+(``_slo.rules.test.yml``, see :mod:`.prometheus_tests`).  Templates:
 ``templates/prometheus/{servicemonitor,podmonitor,prometheusrule}.yaml.j2`` and
-``rules.test.yml.j2`` (an override of ``prometheusrule.yaml.j2`` changes the plain
-rule file too).
+``rules.test.yml.j2`` (an override of ``prometheusrule.yaml.j2`` changes the plain rule files
+too: they are its ``spec.groups``).
 """
 
 from __future__ import annotations
@@ -33,9 +37,10 @@ from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
-from mlgitops.targets.monitoring import drift_rules, prometheus_rules, prometheus_tests
+from mlgitops.targets.monitoring import drift_rules, prometheus_rules, prometheus_sli, prometheus_tests
 from mlgitops.targets.monitoring.metricmap import slo_series
 
+SLO_RULES = "_slo"  # file stem of the shared rules; "_" keeps it apart from model names
 QUEUE_PROXY_METRICS_PORT = "http-usermetric"  # Knative queue-proxy's user metrics, containerPort 9091
 METRICS_PATH = "/metrics"
 # Raw deployment: scrape the model server container on the port its ServingRuntime announces.
@@ -76,6 +81,10 @@ def escape(text: str) -> str:
     return text.replace("{{", '{{ "{{" }}')
 
 
+def api_version(project: ir.Project) -> str:
+    return f"{project.prometheus.api_group}/v1"
+
+
 class Prometheus:
     name = "prometheus"
     scope = "model"
@@ -90,7 +99,8 @@ class Prometheus:
                 )
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
                 if groups:
-                    files += self._rules(project, d, groups, ctx, drift_rules.tests(model, d))
+                    data = [{"name": g.name, "rules": g.rules} for g in groups]
+                    files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))
         return files
 
     def _monitor(
@@ -116,6 +126,7 @@ class Prometheus:
         if monitoring.scrape_path is not None:
             endpoints = [{**endpoint, "path": monitoring.scrape_path} for endpoint in endpoints]
         context = {
+            "api_version": api_version(project),
             "d": d,
             "labels": dict(d.labels),
             "selector": selector,
@@ -131,42 +142,76 @@ class Prometheus:
             environment=d.environment.name,
         )
 
-    def _rules(
-        self,
-        project: ir.Project,
-        d: ir.Deployment,
-        groups: list[prometheus_rules.Group],
-        ctx: RenderContext,
-        more_tests: list[dict[str, Any]],
-    ) -> list[OutputFile]:
-        env = d.environment.name
-        data = [{"name": g.name, "rules": g.rules} for g in groups]
-        context = {"d": d, "labels": dict(d.labels), "groups": data, "as_dict": dict}
-        template = f"{self.name}/prometheusrule.yaml.j2"
-        documents = ctx.engine(self.name, escape).render_data(template, context)
-        if len(documents) != 1 or not isinstance(documents[0], dict):
-            raise RenderError("template must produce one YAML mapping document", template, None)
-        manifest = documents[0]
-        # The plain rule file is the PrometheusRule's own groups (rendered once: they are the bulk of
-        # the output, and the two can never differ).
-        plain = f"{project.output}/{PROMETHEUS_DIR}/{env}/{d.model}.rules.yml"
-        header = HEADER.format(source=d.source)
-        tests = prometheus_tests.test_file(plain.rsplit("/", 1)[1], groups)
-        tests["tests"] += more_tests
-        manifest_text = canonical_yaml([manifest])
-        return [
-            OutputFile(
-                f"{project.output}/{env}/{d.model}/prometheusrule.yaml", header + manifest_text, d.source, env
-            ),
-            OutputFile(plain, header + _plain_rules(manifest, manifest_text), d.source),
-            ctx.yaml_file(
-                self.name,
-                "rules.test.yml.j2",
-                {"suite": tests},
-                path=f"{plain.removesuffix('.yml')}.test.yml",
-                source=d.source,
-            ),
-        ]
+
+class PrometheusSLO:
+    """Each environment's shared SLI recording rules and SLO metadata, and (format ``files``) the
+    promtool tests of every rule family and alert shape of the environment."""
+
+    name = "prometheus-slo"
+    scope = "project"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
+        files = []
+        source = "mlgitops.yaml"
+        for env in project.environments:
+            slis = prometheus_sli.environment_members(project, env)
+            shared = prometheus_sli.shared_groups(env, slis)
+            if not shared:
+                continue
+            data = [{"name": g.name, "rules": g.rules} for g in shared]
+            files.append(rule_file(project, ctx, env, SLO_RULES, data, source, project.labels, None))
+            if project.prometheus.format == "files":
+                suite = prometheus_tests.environment_suite(
+                    project, env, slis, [g.name for g in shared], SLO_RULES
+                )
+                files.append(
+                    ctx.yaml_file(
+                        "prometheus",
+                        "rules.test.yml.j2",
+                        {"suite": suite},
+                        path=f"{project.output}/{PROMETHEUS_DIR}/{env.name}/{SLO_RULES}.rules.test.yml",
+                        source=source,
+                    )
+                )
+        return files
+
+
+def rule_file(
+    project: ir.Project,
+    ctx: RenderContext,
+    env: ir.Environment,
+    stem: str,
+    groups: list[dict[str, Any]],
+    source: str,
+    labels: tuple[tuple[str, str], ...],
+    d: ir.Deployment | None,
+) -> OutputFile:
+    """A PrometheusRule in ``env`` (format ``operator``), or the plain rule file of its groups."""
+    context = {
+        "api_version": api_version(project),
+        "name": d.model if d is not None else "mlgitops-slo",
+        "namespace": env.namespace,
+        "labels": dict(labels),
+        "annotations": d.object_annotations if d is not None else {},
+        "groups": groups,
+        "as_dict": dict,
+    }
+    template = "prometheus/prometheusrule.yaml.j2"
+    documents = ctx.engine("prometheus", escape).render_data(template, context)
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise RenderError("template must produce one YAML mapping document", template, None)
+    manifest = documents[0]
+    header = HEADER.format(source=source)
+    manifest_text = canonical_yaml([manifest])
+    if project.prometheus.format == "files":
+        plain = f"{project.output}/{PROMETHEUS_DIR}/{env.name}/{stem}.rules.yml"
+        return OutputFile(plain, header + _plain_rules(manifest, manifest_text), source)
+    path = (
+        f"{project.output}/{env.name}/{stem}/prometheusrule.yaml"
+        if d is not None
+        else f"{project.output}/{env.name}/prometheusrule-slo.yaml"
+    )
+    return OutputFile(path, header + manifest_text, source, env.name)
 
 
 def _plain_rules(manifest: dict[str, Any], manifest_text: str) -> str:

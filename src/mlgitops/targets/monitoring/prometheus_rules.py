@@ -1,9 +1,9 @@
-"""Prometheus rule groups for one model in one environment: SLO recording rules, multiwindow
-multi-burn-rate alerts (see :mod:`mlgitops.targets.monitoring.slo`) and the drift alert.
+"""Prometheus rule groups for one model in one environment: multiwindow multi-burn-rate alerts
+(see :mod:`mlgitops.targets.monitoring.slo`) and the drift alert.
 
-Recording rules aggregate with ``sum()`` so the requests and errors selectors may
-select different series (or metrics) and still divide; they carry the labels
-``model`` and ``environment``, and alerts read them back by those labels.
+The alerts read the bad and total request rates that the environment's shared recording
+rules (:mod:`mlgitops.targets.monitoring.prometheus_sli`) keep for every model, by the
+labels ``model``, ``environment`` and ``slo``.
 
 Alert labels and annotations are Prometheus templates: spec text is escaped by
 the target's escape function when rendered, and only text written here (the drift
@@ -22,6 +22,7 @@ from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.monitoring import slo
 from mlgitops.targets.monitoring.metricmap import SLOSeries
+from mlgitops.targets.monitoring.prometheus_sli import BAD, TOTAL
 from mlgitops.targets.monitoring.promql import Matcher, Selector
 
 DRIFT_METRIC = "mlgitops_feature_drift"  # gauge {model, environment, feature, method}, see docs/monitoring.md
@@ -115,7 +116,12 @@ def alert_labels(model: ir.Model, d: ir.Deployment, severity: str, kind: str | N
     labels = {"severity": severity}
     if kind is not None:
         labels["slo"] = kind
-    labels |= {"model": d.model, "environment": d.environment.name, "owner": model.owner}
+    labels |= {
+        "model": d.model,
+        "environment": d.environment.name,
+        "namespace": d.environment.namespace,
+        "owner": model.owner,
+    }
     if model.monitoring.alerts.route is not None:
         labels["route"] = model.monitoring.alerts.route
     return labels
@@ -138,16 +144,12 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
         series,
         threshold_ms,
     )
-    scope = {"model": d.model, "environment": d.environment.name}
-    rules: list[dict[str, Any]] = [
-        {
-            "record": f"{RATIO[spec.kind]}{slo.format_duration(w)}",
-            "expr": Trusted(_ratio(base, w)),
-            "labels": scope,
-        }
-        for w in slo.recorded_windows(base.window_ms)
-    ]
-    alerts = {severity: _burn_alert(model, d, base, severity) for severity in slo.SEVERITIES}
+    rules: list[dict[str, Any]] = []
+    alerts = {
+        severity: _shaped(_burn_alert(model, d, base, severity), spec.alerting, severity, d)
+        for severity in slo.SEVERITIES
+        if not spec.alerting.disable
+    }
     missing = _bucket_missing(model, d, base) if spec.kind == "latency" else None
     rules += [a.rule() for a in alerts.values()]
     if missing is not None:
@@ -156,33 +158,36 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
     return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
 
 
-def _rate(selector: Selector, window_ms: int) -> str:
-    return f"sum(rate({selector.render()}[{slo.format_duration(window_ms)}]))"
-
-
-def _ratio(s: SLORules, window_ms: int) -> str:
-    if s.kind == "availability":
-        # No error series yet (Knative creates one per status code on first use) means no errors.
-        errors = _rate(s.series.errors, window_ms)
-        return f"({errors} or vector(0))\n/\n{_rate(s.series.requests, window_ms)}"
-    total = _rate(s.series.histogram().with_matchers(Matcher("le", "=", "+Inf")), window_ms)
-    good = _rate(s.series.histogram().with_matchers(s.le), window_ms)
-    # Without the threshold bucket the ratio is empty (not 1): ModelLatencyBucketMissing says so.
-    return f"(\n  {total}\n  -\n  {good}\n)\n/\n{total}"
+def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment) -> Alert:
+    """``alert`` as the SLO's ``alerting`` and the environment's ``monitoring.page`` shape it.
+    The labels identifying the SLO (validation refuses them in the spec) stay mlgitops'."""
+    own = spec.page if severity == "page" else spec.ticket
+    identity = {k: alert.labels[k] for k in ("slo", "model", "environment", "namespace")}
+    labels = alert.labels | dict(spec.labels) | dict(own.labels) | identity
+    if spec.name is not None:
+        # Both alerts carry the one name: this label keeps them apart whatever `severity` says.
+        labels["burn"] = "fast" if severity == "page" else "slow"
+    if severity == "page" and not d.environment.page:
+        labels["severity"] = "ticket"
+    annotations = dict(alert.annotations)
+    if spec.runbook_url is not None:
+        annotations["runbook_url"] = spec.runbook_url
+    annotations |= dict(spec.annotations)
+    return dataclasses.replace(
+        alert, name=spec.name or alert.name, labels=labels, annotations=annotations, for_=own.for_
+    )
 
 
 def _burn_alert(model: ir.Model, d: ir.Deployment, s: SLORules, severity: str) -> Alert:
-    scope = f'{{model="{d.model}", environment="{d.environment.name}"}}'
+    scope = f'{{model="{d.model}", environment="{d.environment.name}", slo="{s.kind}"}}'
     budget = slo.number(s.budget)
     conditions = []
     windows = [w for w in slo.BURN_WINDOWS if w.severity == severity]
     factors = [slo.number(s.factor(w)) for w in windows]
     for window, factor in zip(windows, factors, strict=True):
         limit = f"> ({factor} * {budget})"
-        conditions.append(
-            f"(\n  {RATIO[s.kind]}{window.long}{scope} {limit}\n  and\n"
-            f"  {RATIO[s.kind]}{window.short}{scope} {limit}\n)"
-        )
+        long, short = (f"({BAD}{w}{scope} / {TOTAL}{w}{scope})" for w in (window.long, window.short))
+        conditions.append(f"(\n  {long} {limit}\n  and\n  {short} {limit}\n)")
     env = d.environment.name
     what = (
         f"error ratio of {d.model} in {env}"

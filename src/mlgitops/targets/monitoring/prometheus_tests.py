@@ -18,9 +18,17 @@ does.  Each scenario's history is the shortest that gives its own pair the
 workbook's detection time without letting another pair fire first, which keeps
 days of input cheap for promtool (its cost grows with the evaluations).
 
-Page scenarios sample every minute (the 5m window needs several samples), ticket
-ones every 30 minutes; rules are evaluated every 30 minutes and every check
-falls on that grid.
+Input samples come every minute (page scenarios) or two (ticket scenarios, days long): the 5m
+rate needs at least two samples, and the shared rules derive the 1d and 3d windows from it.
+Rules are evaluated every 30 minutes and every check falls on that grid; the long windows
+then average 48 (1d) or 144 (3d) samples of the 5m rate, which is exact for the
+piecewise-constant traffic of these scenarios once a window holds no
+change of rate (the detection times checked are 80 % and 110 % of the computed one).
+
+The tests of an environment are per SLI family (the shared rules record a model's bad and
+total rates, its metadata and burn rate) and per alert shape (kind, objective, window), each
+with the first SLO of that shape, and per drift shape (method, threshold, retrain) with the
+first model: not per model.
 """
 
 from __future__ import annotations
@@ -29,12 +37,17 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
+from mlgitops import ir
+from mlgitops.targets import k8s
+from mlgitops.targets.monitoring import drift_rules, promql, slo
 from mlgitops.targets.monitoring import prometheus_rules as pr
-from mlgitops.targets.monitoring import promql, slo
+from mlgitops.targets.monitoring import prometheus_sli as sli
+from mlgitops.targets.monitoring.metricmap import slo_series
+from mlgitops.targets.monitoring.prometheus_sli import SLIMember
 
 MINUTE = slo.MINUTE_MS
 EVALUATION_MS = 30 * MINUTE
-INTERVAL_MS = {"page": MINUTE, "ticket": 30 * MINUTE}
+INTERVAL_MS = {"page": MINUTE, "ticket": 2 * MINUTE}  # ≥ 2 samples in every 5m window
 PER_SAMPLE = Decimal(1000)  # requests between two input samples
 MARGIN = Decimal("1.25")
 SILENT, FIRING = Decimal("0.8"), Decimal("1.1")  # checks before and after the detection time
@@ -43,22 +56,145 @@ DRIFTING, STABLE = "drifting-feature", "stable-feature"
 SeriesMaker = Callable[[int, int, Decimal], list[dict[str, str]]]  # baseline samples, burn samples, bad ratio
 
 
-def test_file(rule_file: str, groups: list[pr.Group]) -> dict[str, Any]:
+def environment_suite(
+    project: ir.Project, env: ir.Environment, slis: list[SLIMember], shared: list[str], shared_stem: str
+) -> dict[str, Any]:
+    """The promtool tests of one environment: per SLI family, its recorded ratio; per alert shape
+    (SLO kind, objective, window), the first SLO of that shape; per drift shape, the first model."""
+    models = {m.name: m for m in project.models}
     tests: list[dict[str, Any]] = []
-    for group in groups:
-        if group.slo is not None:
+    files: dict[str, None] = {}
+    order = list(shared)  # promtool orders groups only as told (else at random)
+    families: set[sli.Family] = set()
+    shapes: set[tuple[str, float, str, ir.SLOAlerting]] = set()
+    for member in slis:
+        d = member.deployment
+        model = models[d.model]
+        group = next(
+            g
+            for g in pr.groups(model, d, member.series)
+            if g.slo is not None and g.slo.kind == member.slo.kind
+        )
+        assert group.slo is not None
+        if member.family not in families:
+            families.add(member.family)
+            tests += _family_test(member, group.slo)
+        shape = (member.slo.kind, member.slo.objective, member.slo.window, member.slo.alerting)
+        if shape not in shapes:
+            shapes.add(shape)
+            files[f"{d.model}.rules.yml"] = None
+            order += [g.name for g in pr.groups(model, d, member.series) if g.name not in order]
             tests += _slo_tests(group.slo)
-        if group.drift is not None:
+    drifts: set[tuple[str, float, bool, int]] = set()
+    checked: list[tuple[ir.Model, ir.Deployment]] = []
+    for model in project.models:
+        for d in model.deployments:
+            drift = model.monitoring.drift
+            if d.environment.name != env.name or drift is None:
+                continue
+            drift_shape = (
+                drift.method,
+                drift.threshold,
+                drift.retrain,
+                drift_rules.stale_after_seconds(drift),
+            )
+            if drift_shape in drifts:
+                continue
+            drifts.add(drift_shape)
+            series = slo_series(project.serving, d, model.monitoring.metrics, k8s.workload_names(project, d))
+            group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
+            assert group.drift is not None
+            files[f"{d.model}.rules.yml"] = None
+            order += [g.name for g in pr.groups(model, d, series) if g.name not in order]
+            order += [g.name for g in drift_rules.groups(model, d)]
             tests.append(_drift_test(group.drift))
+            checked.append((model, d))
+    # Every loaded rule file with a drift check records its runs, but the one whose missing run
+    # is tested: each absence alert fires alone.
+    loaded = [
+        d
+        for model in project.models
+        for d in model.deployments
+        if d.environment.name == env.name and model.monitoring.drift and f"{d.model}.rules.yml" in files
+    ]
+    for model, d in checked:
+        tests += drift_rules.tests(model, d, [other for other in loaded if other is not d])
     return {
-        "rule_files": [rule_file],
+        "rule_files": [f"{shared_stem}.rules.yml", *files],
         "evaluation_interval": slo.format_duration(EVALUATION_MS),
+        "group_eval_order": order,
         "tests": tests,
     }
 
 
+FAMILY_RATIO = Decimal("0.25")  # exact in binary, so promtool compares it exactly
+
+
+def _family_test(member: SLIMember, s: pr.SLORules) -> list[dict[str, Any]]:
+    """The family's rules record this SLO's bad and total rates (their ratio after an hour of a
+    steady bad ratio), its metadata and its burn rate."""
+    maker = _availability_series(s) if s.kind == "availability" else _latency_series(s)
+    if maker is None:
+        return []
+    d = member.deployment
+    labels = {
+        "environment": d.environment.name,
+        "model": d.model,
+        "namespace": d.environment.namespace,
+        "slo": s.kind,
+    }
+    scope = series_text("", labels)
+    at = slo.format_duration(60 * MINUTE)
+    expressions = [
+        (f"{sli.BAD}{w}{scope} / {sli.TOTAL}{w}{scope}", FAMILY_RATIO)
+        for w in (slo.format_duration(ms) for ms in sli.RAW_WINDOWS_MS[:3])
+    ]
+    expressions += [
+        (f"{sli.OBJECTIVE}{scope}", Decimal(repr(member.slo.objective)) / 100),
+        (f"{sli.BURN_RATE}{scope} * {slo.number(s.budget)}", FAMILY_RATIO),
+    ]
+    return [
+        {
+            "name": f"{s.kind} family {member.family.name}: the shared rules record {d.model}'s bad and "
+            f"total rates and metadata",
+            "interval": slo.format_duration(MINUTE),
+            "input_series": maker(0, 60, FAMILY_RATIO),
+            "promql_expr_test": [
+                {
+                    # Rounded to six decimals: division leaves the last binary digit to chance.
+                    "expr": f"round(({expr}) * 1000000) / 1000000",
+                    "eval_time": at,
+                    "exp_samples": [{"labels": scope, "value": float(value)}],
+                }
+                for expr, value in expressions
+            ],
+        }
+    ]
+
+
 def _expected(alert: pr.Alert, **extra: str) -> dict[str, Any]:
     return {"exp_labels": {**alert.labels, **extra}, "exp_annotations": dict(alert.annotations)}
+
+
+def _checks(entries: list[tuple[int, pr.Alert, bool]], shared_names: bool) -> dict[str, Any]:
+    """The checks of a test.  When an SLO's two alerts share one name (``alerting.name``),
+    promtool's alert checks would see both: each is then checked by its own labels in ``ALERTS``
+    (without its annotations, which ``ALERTS`` does not carry)."""
+    if not shared_names:
+        return {"alert_rule_test": [_check(at, alert, firing) for at, alert, firing in entries]}
+    checks = []
+    for at, alert, firing in entries:
+        labels = {"__name__": "ALERTS", "alertname": alert.name, "alertstate": "firing", **alert.labels}
+        selector = series_text("ALERTS", {k: v for k, v in labels.items() if k != "__name__"})
+        sample = {"labels": series_text("", labels), "value": 1}
+        checks.append(
+            {
+                "expr": selector,
+                "eval_time": slo.format_duration(at),
+                "exp_samples": [sample] if firing else [],
+            }
+        )
+    return {"promql_expr_test": checks}
 
 
 def _check(at_ms: int, alert: pr.Alert, firing: bool) -> dict[str, Any]:
@@ -74,8 +210,13 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
     if maker is None:
         return []  # no series satisfies the selectors (documented in docs/monitoring.md)
     tests: list[dict[str, Any]] = []
+    if not s.alerts:  # alerting.disable
+        return [_bucket_missing_test(s, s.bucket_missing)] if s.bucket_missing is not None else []
+    shared = s.alerts["page"].name == s.alerts["ticket"].name
     for severity in slo.SEVERITIES:
         alert = s.alerts[severity]
+        # `for:` delays firing by that long, counted in evaluations
+        pending = _grid(Decimal(slo.duration_ms(alert.for_)), ROUND_CEILING) if alert.for_ else 0
         pairs = [(w, s.factor(w) * s.budget) for w in slo.BURN_WINDOWS if w.severity == severity]
         seen: set[Decimal] = set()
         for window, limit in pairs:
@@ -88,7 +229,8 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
                 continue  # another pair sees this burst as soon as this one does: its own scenario covers it
             detection = _detection(ratio, history, pairs)
             assert detection is not None  # ratio > limit
-            silent, fire = _grid(detection * SILENT, ROUND_FLOOR), _grid(detection * FIRING, ROUND_CEILING)
+            silent = _grid(detection * SILENT, ROUND_FLOOR)
+            fire = _grid(detection * FIRING, ROUND_CEILING) + pending
             interval = INTERVAL_MS[severity]
             name = (
                 f"{s.kind}: a burn at {slo.number(ratio / s.budget)}x the error budget "
@@ -96,27 +238,24 @@ def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
                 f"{slo.format_duration(int(detection))}: not at {slo.format_duration(silent)}, "
                 f"by {slo.format_duration(fire)}"
             )
-            checks = [
-                _check(history + silent, alert, firing=False),
-                _check(history + fire, alert, firing=True),
-            ]
+            checks = [(history + silent, alert, False), (history + fire, alert, True)]
             test = {
                 "name": name,
                 "interval": slo.format_duration(interval),
                 "input_series": maker(history // interval, fire // interval, ratio),
-                "alert_rule_test": checks,
+                **_checks(checks, shared),
             }
             tests.append(test)
     steady_ms = max(w.long_ms for w in slo.BURN_WINDOWS if w.severity == "page") + EVALUATION_MS
-    checks = [_check(steady_ms, s.alerts[severity], firing=False) for severity in slo.SEVERITIES]
-    if s.bucket_missing is not None:
-        checks.append(_check(steady_ms, s.bucket_missing, firing=False))
+    steady_checks = [(steady_ms, s.alerts[severity], False) for severity in slo.SEVERITIES]
     steady = {
         "name": f"{s.kind}: a steady bad ratio of {slo.number(STEADY)}x the error budget fires nothing",
         "interval": slo.format_duration(MINUTE),
         "input_series": maker(0, steady_ms // MINUTE, STEADY * s.budget),
-        "alert_rule_test": checks,
+        **_checks(steady_checks, shared),
     }
+    if s.bucket_missing is not None:
+        steady.setdefault("alert_rule_test", []).append(_check(steady_ms, s.bucket_missing, firing=False))
     tests.append(steady)
     if s.bucket_missing is not None:
         tests.append(_bucket_missing_test(s, s.bucket_missing))
@@ -182,8 +321,26 @@ def series_text(metric: str, labels: dict[str, str]) -> str:
     return promql.Selector(metric, tuple(promql.Matcher(k, "=", v) for k, v in labels.items())).render()
 
 
+def _gauge_series(gauge: promql.Selector) -> SeriesMaker | None:
+    """A 0..1 gauge (metrics.gauge) at 1, then at 1 − the bad ratio."""
+    labels = promql.series(gauge)
+    if labels is None:
+        return None
+
+    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
+        low = slo.number(1 - ratio)
+        values = f"1x{base - 1} {low}x{burn}" if base else f"{low}x{burn}"
+        return [{"series": series_text(gauge.metric, labels), "values": values}]
+
+    return make
+
+
 def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
-    requests, errors = s.series.requests, s.series.errors
+    if s.series.gauge is not None:
+        return _gauge_series(s.series.gauge)
+    # metrics.good: the good counter plays the part of the errors counter, the other way round
+    good = s.series.good
+    requests, errors = s.series.requests, good if good is not None else s.series.errors
     bad_labels = promql.series(errors)
     good_labels = promql.series(requests, avoid=[errors])
     if bad_labels is None or good_labels is None:
@@ -192,15 +349,22 @@ def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
 
     def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
         bad = PER_SAMPLE * ratio
-        good_step = PER_SAMPLE - bad if counted else PER_SAMPLE
+        if good is None:  # `errors` counts the bad requests
+            steps = ((PER_SAMPLE, PER_SAMPLE - bad if counted else PER_SAMPLE), (Decimal(0), bad))
+        else:  # `errors` is the good counter: the other series counts the rest, or all requests
+            steps = (
+                (Decimal(0), bad) if counted else (PER_SAMPLE, PER_SAMPLE),
+                (PER_SAMPLE, PER_SAMPLE - bad),
+            )
+        (other_base, other_burn), (own_base, own_burn) = steps
         return [
             {
                 "series": series_text(requests.metric, good_labels),
-                "values": counter(base, PER_SAMPLE, burn, good_step),
+                "values": counter(base, other_base, burn, other_burn),
             },
             {
                 "series": series_text(errors.metric, bad_labels),
-                "values": counter(base, Decimal(0), burn, bad),
+                "values": counter(base, own_base, burn, own_burn),
             },
         ]
 

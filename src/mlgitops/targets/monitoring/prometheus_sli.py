@@ -1,0 +1,324 @@
+"""Shared SLI recording rules and SLO metadata for one environment (docs/monitoring.md).
+
+Instead of every SLO re-computing its ratios from raw series, each environment gets:
+
+* one group per SLI *family*: the models whose SLO of one kind is counted from the same
+  selectors once the model's name is taken out (``revision_request_count{namespace_name="ml-prod",
+  configuration_name="{model}-predictor"}``).  Its rules compute the bad and total request rates
+  of all those models at the short windows, ``sum by (model)`` after reading the model's name back
+  from the label that holds it (``label_replace``); a selector that does not depend on the model
+  is summed once and copied to each model of the family.  Each rule joins
+  ``mlgitops_slo:sli:info`` so that it records only the family's models (two families may read the
+  same metric: none records a series twice);
+* one group of the windows beyond 6h (every window up to 6h is read from raw series) derived
+  from the 5m rates: ``avg_over_time`` of the numerator and of the denominator apart (both series
+  have the same samples, so their quotient is the request-weighted ratio ``sum_over_time`` gives);
+* one group of metadata (objective, error budget, window, the SLI family and the latency
+  threshold's ``le`` spellings), each packed into one rule per environment as an ``or`` of
+  ``label_replace(vector(c), "model", …)`` terms (a rule per SLO would be thousands of rules);
+* one group with the current burn rate and the remaining error budget.
+
+Every recorded series carries ``model``, ``environment``, ``namespace`` and ``slo``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.engine import Trusted
+from mlgitops.targets import k8s
+from mlgitops.targets.monitoring import slo
+from mlgitops.targets.monitoring.metricmap import SLOSeries, slo_series
+from mlgitops.targets.monitoring.promql import Matcher, Selector, quote
+
+TOTAL = "mlgitops_sli:total:rate"
+BAD = "mlgitops_sli:bad:rate"
+SLI_INFO = "mlgitops_slo:sli:info"
+THRESHOLD_INFO = "mlgitops_slo:latency_threshold:info"
+OBJECTIVE = "mlgitops_slo:objective:ratio"
+ERROR_BUDGET = "mlgitops_slo:error_budget:ratio"
+WINDOW = "mlgitops_slo:window:days"
+BURN_RATE = "mlgitops_slo:current_burn_rate:ratio"
+BUDGET_REMAINING = "mlgitops_slo:error_budget_remaining:ratio"
+# Read from raw series; every other window is derived from the 5m rates.
+RAW_WINDOWS_MS = tuple(m * slo.MINUTE_MS for m in (5, 30, 60, 120, 360))
+BASE_WINDOW_MS = RAW_WINDOWS_MS[0]
+MODEL = "{model}"  # stands for the model's name in a family's selectors
+_DAY_MS = 86_400_000
+_REGEX_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """The selectors of one SLI kind with the model's name left open (:data:`MODEL`)."""
+
+    kind: str  # "availability" | "latency"
+    # availability: requests and errors, requests and good (source "good"), or the gauge (source
+    # "gauge"); latency: the histogram
+    selectors: tuple[Selector, ...]
+    source: str = "errors"
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:8]
+        return f"{self.kind}-{self.selectors[0].metric.removesuffix('_bucket')}-{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class SLIMember:
+    """One SLO of one deployment, and the family that counts its SLI."""
+
+    deployment: ir.Deployment
+    slo: ir.SLO
+    series: SLOSeries
+    family: Family
+
+
+def members(
+    model: ir.Model, d: ir.Deployment, serving: str, workloads: tuple[str, ...] = ()
+) -> list[SLIMember]:
+    """``workloads``: the per-version workload names when a route splits the traffic
+    (``k8s.workload_names``); their series are the model's."""
+    series = slo_series(serving, d, model.monitoring.metrics, workloads)
+    out = []
+    for spec in model.monitoring.slos:
+        source, chosen = "errors", [series.requests, series.errors]
+        if spec.kind == "latency":
+            chosen = [series.histogram()]
+        elif series.gauge is not None:
+            source, chosen = "gauge", [series.gauge]
+        elif series.good is not None:
+            source, chosen = "good", [series.requests, series.good]
+        family = Family(spec.kind, tuple(_open(s, d.model) for s in chosen), source)
+        out.append(SLIMember(d, spec, series, family))
+    return out
+
+
+def environment_members(project: ir.Project, env: ir.Environment) -> list[SLIMember]:
+    return [
+        member
+        for model in project.models
+        for d in model.deployments
+        if d.environment.name == env.name
+        for member in members(model, d, project.serving, k8s.workload_names(project, d))
+    ]
+
+
+def _open(selector: Selector, model: str) -> Selector:
+    """``selector`` with the model's name in one exact or regular-expression matcher replaced by
+    :data:`MODEL`, so that one rule reads it for every model.  A selector naming the model
+    otherwise (twice, or in a negative matcher) stays as it is: a family of its own."""
+    holding = [m for m in selector.matchers if model in m.value or MODEL in m.value]
+    if len(holding) != 1 or holding[0].op not in ("=", "=~"):
+        return selector
+    matcher = holding[0]
+    value = matcher.value if MODEL in matcher.value else matcher.value.replace(model, MODEL)
+    if value.count(MODEL) != 1 or (matcher.op == "=~" and model in value.replace(MODEL, "")):
+        return selector
+    return selector.with_matchers(Matcher(matcher.label, matcher.op, value))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How a family selector is read per model."""
+
+    selector: Selector  # with the model's matcher widened to every model
+    label: str | None  # the label holding the model's name; None: the selector does not depend on it
+    extract: str = ""  # regular expression capturing the model's name (group "model")
+
+
+def _shape(selector: Selector) -> _Shape:
+    holding = [m for m in selector.matchers if MODEL in m.value]
+    if not holding:
+        return _Shape(selector, None)
+    matcher = holding[0]
+    before, after = matcher.value.split(MODEL)
+    if matcher.op == "=":
+        before, after = _REGEX_SPECIAL.sub(r"\\\1", before), _REGEX_SPECIAL.sub(r"\\\1", after)
+    wide = Matcher(matcher.label, "=~", f"{before}.+{after}")
+    return _Shape(selector.with_matchers(wide), matcher.label, f"{before}(?P<model>.+){after}")
+
+
+def _rate(
+    shape: _Shape, window: str, *extra: Matcher, by: str = "model", func: str = "rate", agg: str = "sum"
+) -> str:
+    """``sum by (<by>)`` of the rate of ``shape``'s series, the model's name read into ``model``;
+    for a selector that does not depend on the model, ``sum`` (by ``le`` for buckets).  A gauge
+    takes ``func="avg_over_time", agg="avg"``."""
+    rate = f"{func}({shape.selector.with_matchers(*extra).render()}[{window}])"
+    if shape.label is None:
+        return f"{agg}({rate})" if by == "model" else f"{agg} by (le) ({rate})"
+    rate = f'label_replace({rate}, "model", "${{model}}", {quote(shape.label)}, {quote(shape.extract)})'
+    return f"{agg} by ({by}) ({rate})"
+
+
+def _scoped(shape: _Shape, per_model: str, info: str) -> str:
+    """``per_model`` kept for the family's models (copied to each when it does not depend on the
+    model), labelled with ``slo``."""
+    if shape.label is None:
+        return f"sum by (model, slo) ({info}) * on () group_left () {per_model}"
+    return f"{per_model} * on (model) group_left (slo) {info}"
+
+
+def _family_rules(family: Family, env: ir.Environment) -> list[dict[str, Any]]:
+    info = f'{SLI_INFO}{{environment="{env.name}", family="{family.name}"}}'
+    threshold = f'{THRESHOLD_INFO}{{environment="{env.name}"}}'
+    rules = []
+    for window_ms in RAW_WINDOWS_MS:
+        window = slo.format_duration(window_ms)
+        if family.source == "gauge":
+            # Time-based: each 5m average of the 0..1 gauge counts as one event of weight 1.
+            gauge = _shape(family.selectors[0])
+            average = _rate(gauge, window, func="avg_over_time", agg="avg")
+            total = _scoped(gauge, f"({average} * 0 + 1)", info)
+            bad = _scoped(gauge, f"(1 - {average})", info)
+        elif family.source == "good":
+            requests, good_events = (_shape(s) for s in family.selectors)
+            total = _scoped(requests, _rate(requests, window), info)
+            matching = "on (model)" if good_events.label is not None else "on ()"
+            bad = f"(\n  {total}\n)\n- {matching} group_left ()\n{_rate(good_events, window)}"
+        elif family.kind == "availability":
+            requests, errors = (_shape(s) for s in family.selectors)
+            total = _scoped(requests, _rate(requests, window), info)
+            # No error series yet (Knative creates one per status code on first use) means no errors.
+            bad = f"{_scoped(errors, _rate(errors, window), info)}\nor on (model)\n0 * {total}"
+        else:
+            histogram = _shape(family.selectors[0])
+            total = _scoped(histogram, _rate(histogram, window, Matcher("le", "=", "+Inf")), info)
+            if histogram.label is None:
+                buckets = _rate(histogram, window, by="le")
+                good = f"sum by (model) (\n  {buckets}\n  * on (le) group_right () {threshold}\n)"
+            else:
+                buckets = _rate(histogram, window, by="model, le")
+                good = f"sum by (model) (\n  {buckets}\n  * on (model, le) group_left () {threshold}\n)"
+            # Without the threshold bucket there is no bad series (not 1): ModelLatencyBucketMissing says so.
+            bad = f"(\n  {total}\n)\n- on (model) group_left ()\n{good}"
+        rules += [_record(f"{BAD}{window}", bad, env), _record(f"{TOTAL}{window}", total, env)]
+    return rules
+
+
+def _record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
+    return {
+        "record": name,
+        "expr": Trusted(expr),
+        "labels": {"environment": env.name, "namespace": env.namespace},
+    }
+
+
+def _packed(terms: Iterable[str]) -> str:
+    return "\nor\n".join(terms)
+
+
+def _term(value: str, model: str, **labels: str) -> str:
+    text = f'label_replace(vector({value}), "model", {quote(model)}, "", "")'
+    for label, label_value in labels.items():
+        text = f'label_replace({text}, "{label}", {quote(label_value)}, "", "")'
+    return text
+
+
+def _days(window_ms: int) -> str:
+    return slo.number(slo.rounded(Decimal(window_ms) / _DAY_MS))
+
+
+def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
+    """The constant series of every SLO in ``env``: one rule per metadata name."""
+    if not slis:
+        return []
+    info = [
+        _term("1", m.deployment.model, slo=m.slo.kind, family=m.family.name)
+        for m in sorted(slis, key=lambda m: (m.family.name, m.deployment.model))
+    ]
+    rules = [_record(SLI_INFO, _packed(info), env)]
+    thresholds = [
+        _term("1", m.deployment.model, le=le)
+        for m in slis
+        if m.slo.kind == "latency" and m.slo.threshold
+        for le in slo.le_spellings(slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold)))
+    ]
+    if thresholds:
+        rule = _record(THRESHOLD_INFO, _packed(thresholds), env)
+        rule["labels"]["slo"] = "latency"
+        rules.append(rule)
+    objective = {m: slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis}
+    window = {m: _days(slo.duration_ms(m.slo.window)) for m in slis}
+    rules.append(_record(OBJECTIVE, _by_value(env, slis, objective), env))
+    rules.append(_record(WINDOW, _by_value(env, slis, window), env))
+    rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
+    return rules
+
+
+def _by_value(env: ir.Environment, slis: list[SLIMember], value: dict[SLIMember, str]) -> str:
+    """A constant per SLO, as one term per (SLO kind, value) that reads the SLOs having it from
+    ``mlgitops_slo:sli:info`` (recorded just before in the same group): far shorter than a
+    ``label_replace`` term per SLO, since many SLOs share an objective or a window."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for m in slis:
+        groups.setdefault((m.slo.kind, value[m]), []).append(m.deployment.model)
+    terms = []
+    for (kind, constant), models in sorted(groups.items()):
+        names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
+        selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~"{names}"}}'
+        terms.append(f"sum without (family) ({selector}) * 0 + {constant}")
+    return _packed(terms)
+
+
+def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
+    """Windows beyond 6h (the alerts' 1d and 3d, each SLO window), from the 5m rates."""
+    slo_windows = sorted({slo.duration_ms(m.slo.window) for m in slis} - set(RAW_WINDOWS_MS))
+    derived = sorted({slo.BURN_WINDOWS[2].long_ms, slo.BURN_WINDOWS[3].long_ms} | set(slo_windows))
+    base = slo.format_duration(BASE_WINDOW_MS)
+    scope = f'{{environment="{env.name}"}}'
+    rules = []
+    for window_ms in derived:
+        window = slo.format_duration(window_ms)
+        keep = ""
+        if window_ms not in (slo.BURN_WINDOWS[2].long_ms, slo.BURN_WINDOWS[3].long_ms):
+            # Only the SLOs over this window need it.
+            keep = f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
+        for name in (BAD, TOTAL):
+            rules.append(
+                _record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env)
+            )
+    return rules
+
+
+def budget_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
+    scope = f'{{environment="{env.name}"}}'
+    base = slo.format_duration(BASE_WINDOW_MS)
+    burn = f"{BAD}{base}{scope} / {TOTAL}{base}{scope}\n/ {ERROR_BUDGET}{scope}"
+    remaining = []
+    for window_ms in sorted({slo.duration_ms(m.slo.window) for m in slis}):
+        window = slo.format_duration(window_ms)
+        remaining.append(
+            f"(\n  1 - ({BAD}{window}{scope} / {TOTAL}{window}{scope}) / {ERROR_BUDGET}{scope}\n)"
+            f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
+        )
+    return [_record(BURN_RATE, burn, env), _record(BUDGET_REMAINING, "\nor\n".join(remaining), env)]
+
+
+@dataclass(frozen=True, slots=True)
+class SharedGroup:
+    name: str
+    rules: list[dict[str, Any]]
+    family: Family | None = None
+
+
+def shared_groups(env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
+    """Every shared group of ``env``.  promtool evaluates groups in the order of their names, hence
+    the numbers: each reads series the ones before it record.  Prometheus runs groups concurrently,
+    which lags a reader one evaluation behind at most."""
+    if not slis:
+        return []
+    prefix = f"mlgitops-slo/{env.name}"
+    groups = [SharedGroup(f"{prefix}/1-metadata", metadata_rules(env, slis))]
+    for family in sorted({m.family for m in slis}, key=lambda f: f.name):
+        groups.append(SharedGroup(f"{prefix}/2-sli/{family.name}", _family_rules(family, env), family))
+    groups.append(SharedGroup(f"{prefix}/3-long-windows", long_window_rules(env, slis)))
+    groups.append(SharedGroup(f"{prefix}/4-budget", budget_rules(env, slis)))
+    return groups
