@@ -28,7 +28,7 @@ class Target(Protocol):
 def registry() -> dict[str, Target]:
     from mlgitops.targets.ci.fingerprint import TrainingFingerprint
     from mlgitops.targets.ci.github import GitHub, GitHubTraining
-    from mlgitops.targets.ci.gitlab import GitLab
+    from mlgitops.targets.ci.gitlab import GitLab, GitLabTraining
     from mlgitops.targets.ci.training import Training
     from mlgitops.targets.gitops.argocd import ArgoCD
     from mlgitops.targets.gitops.flux import Flux
@@ -46,6 +46,7 @@ def registry() -> dict[str, Target]:
         GitHub(),
         GitHubTraining(),
         GitLab(),
+        GitLabTraining(),
         Training(),
         TrainingFingerprint(),
     ]
@@ -63,7 +64,7 @@ def selected(project: ir.Project) -> list[str]:
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
-    ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
+    ci = [project.ci, f"{project.ci}-train"]
     ci.append("training-inputs")
     dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
     return [project.serving, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
