@@ -86,6 +86,7 @@ class GitHub:
             self._file(
                 ctx,
                 "validate.yml.j2",
+                # Hook: jobs (name → job mapping) that must pass before validation.
                 {**common, "paths": self._pr_paths(project), "pre_validate_jobs": {}},
                 workflow_path("mlgitops-validate.yml"),
                 "mlgitops.yaml",

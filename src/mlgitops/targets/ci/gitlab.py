@@ -67,7 +67,7 @@ class GitLab:
                 contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + ".gitlab-ci.yml",
             ],
             "environments": project.environments,
-            # Hook: jobs (name → job mapping) that run before validation, in the validate stage.
+            # Hook: jobs (name → job mapping, stage validate) that must pass before validation.
             "pre_validate_jobs": {},
         }
         trained = [m for m in project.models if m.training is not None]
