@@ -11,8 +11,8 @@ Enterprise host.  For each:
 * its schedule, image, contract variables (docs/drift.md), reference data source, live
   window, secure pod defaults and retraining secret reference follow the spec;
 * retraining is wired end to end: the GitHub training workflow lists the CronJob's
-  ``repository_dispatch`` event (and actionlint, ``zizmor --offline`` and the workflow
-  schema still accept it); GitLab's pipeline accepts triggered pipelines for the model
+  ``repository_dispatch`` event (and actionlint, ``zizmor --offline`` with docs/zizmor.yml
+  and the workflow schema still accept it); GitLab's pipeline accepts triggered pipelines for the model
   (and ``check-jsonschema --builtin-schema vendor.gitlab-ci`` accepts the file).
 """
 
@@ -356,6 +356,7 @@ def test_retraining_workflows_pass_the_linters(projects: dict[str, Path], projec
             "--no-ignores",
             "--no-progress",
             "--color=never",
+            *("--config", str(ROOT / "docs/zizmor.yml")),
             ".github/workflows",
         ],
         [require_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],

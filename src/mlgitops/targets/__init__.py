@@ -60,6 +60,8 @@ def selected(project: ir.Project) -> list[str]:
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``;
     ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training.
+    The CI system's project target (``github``, ``gitlab``) writes the shared pipelines, its
+    ``-train`` target (``github-train``, ``gitlab-train``) each model's own small file.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
