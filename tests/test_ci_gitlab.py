@@ -9,7 +9,9 @@ with 3 and with 12 models (``spec.ci: gitlab``; it has Kubernetes-runner models)
   jobs, both under the output folder, and does not grow with the number of models;
 * each model with training has one trigger job, started by ``MLGITOPS_TRAIN`` naming it or by
   a push that changes its training fingerprint, whose child pipeline exists, includes the
-  templates and extends only hidden jobs they define.
+  templates and extends only hidden jobs they define;
+* hostile training values change only the model's child pipeline variables (``$`` doubled,
+  so GitLab reads them literally), never the shared scripts.
 
 The 1,000-model project is checked by ``python benchmarks/ci_size.py 1000 --check``.
 """
@@ -24,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import EXAMPLES, ROOT, assert_not_in_git, copy_specs
+from compile_helpers import EXAMPLES, ROOT, assert_not_in_git, copy_specs, edit_yaml
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
 
@@ -153,3 +155,27 @@ def test_the_root_file_does_not_grow_with_the_models(projects: dict[str, Path]) 
     triggers = [(projects[f"benchmark-{n}"] / "deploy/ci/gitlab-triggers.yml").stat().st_size for n in SIZES]
     # The included trigger file grows by one short job per model (≈ 0.5 KB): 1,000 fit in 1 MB.
     assert (triggers[1] - triggers[0]) / (SIZES[1] - SIZES[0]) < 700
+
+
+HOSTILE = ["$(touch pwned)", "`id`", "$CI_JOB_TOKEN", "${HOME}", "a\nb", "'\"", "*", "$$"]
+
+
+def test_hostile_values_stay_in_the_child_pipeline_variables(tmp_path: Path) -> None:
+    example = next(p for p in GITLAB_EXAMPLES if p.name == "gitlab-flux-k8s")
+    plain = _compile(copy_specs(example, tmp_path / "plain"))
+    hostile = copy_specs(example, tmp_path / "hostile")
+
+    def attack(data: Any) -> None:
+        training = data["spec"]["training"]
+        training["args"] = HOSTILE
+        training["env"]["FEATURE_STORE_URL"] = "".join(HOSTILE)
+
+    edit_yaml(hostile / "models/product-ranker.yaml", attack)
+    _compile(hostile)
+    for shared in (".gitlab-ci.yml", "deploy/ci/gitlab-templates.yml", "deploy/ci/gitlab-triggers.yml"):
+        assert (hostile / shared).read_bytes() == (plain / shared).read_bytes(), shared
+    variables = _load(hostile / "deploy/ci/product-ranker/gitlab-ci.yml")["variables"]
+    literal = {k: v.replace("$$", "$") for k, v in variables.items()}  # what GitLab expands them to
+    words = [literal[f"MLGITOPS_TRAIN_CMD_{i}"] for i in range(3, 3 + len(HOSTILE))]
+    assert words == HOSTILE
+    assert literal["FEATURE_STORE_URL"] == "".join(HOSTILE)

@@ -255,8 +255,8 @@ def ci_escape(path: str, value: str) -> str:
     and annotations. Elsewhere the value appears as is."""
     if path.startswith(".github/workflows/"):
         return github_escape(value)
-    if path == ".gitlab-ci.yml":
-        return gitlab_escape(value)
+    if path == ".gitlab-ci.yml" or path.endswith("/gitlab-ci.yml") or "/ci/gitlab-" in path:
+        return gitlab_escape(value)  # the root file, the included ones and the child pipelines
     if path.endswith(("/prometheusrule.yaml", ".rules.yml")):
         return prometheus_escape(value)  # alert labels and annotations are Go templates
     return value
