@@ -4,13 +4,15 @@ Compiled into temporary copies: every example that targets GitHub and the benchm
 generator's project with 12 models (which has Kubernetes-runner models).  For each:
 
 * actionlint (``.tools/bin``, from ``make tools``: a missing tool fails, never skips),
-  ``zizmor --offline`` at the default persona with no findings, and
+  ``zizmor --offline`` at the default persona with no findings (with docs/zizmor.yml, which
+  turns off the two audits a local reusable workflow trips; docs/ci.md says why), and
   ``check-jsonschema --builtin-schema vendor.github-workflows`` accept every workflow;
 * the hardening rules, read from the parsed YAML: ``contents: read`` at workflow level,
-  widened only by the jobs named ``promote``; actions pinned to full commit SHAs with the
-  release in a comment; ``persist-credentials: false``; ``timeout-minutes`` on every job;
-  a concurrency group per workflow; no ``${{`` inside ``run:``; the promotion job runs in
-  the target GitHub environment.
+  widened only by the jobs named ``promote`` and by a caller's job, whose permissions are only
+  the ceiling of the reusable pipeline it calls (where the same rules hold per job); actions
+  pinned to full commit SHAs with the release in a comment; ``persist-credentials: false``;
+  ``timeout-minutes`` on every job; a concurrency group per workflow; no ``${{`` inside
+  ``run:``; the promotion job runs in the target GitHub environment.
 
 Then hostile strings (``${{ secrets.X }}``, ``$(rm -rf /)``, backticks, newlines, ...) go
 into training arguments, parameters and environment values, a data source version and the
@@ -21,6 +23,7 @@ each ``${{`` of a spec value is GitHub's escape ``${{ '${{' }}``, the values com
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -37,11 +40,16 @@ from hypothesis import strategies as st
 from compile_helpers import EXAMPLES, ROOT, assert_not_in_git, copy_specs
 from conftest import require_tool
 from mlgitops.pipeline import CompileResult, compile_project, generate_files
-from mlgitops.targets.ci.github import escape
 
 pytestmark = pytest.mark.external
 
 WORKFLOWS = ".github/workflows"
+ZIZMOR = [
+    *("--offline", "--no-ignores", "--no-progress", "--color=never"),
+    *("--config", str(ROOT / "docs/zizmor.yml")),
+]
+REUSABLE_TRAIN = f"{WORKFLOWS}/mlgitops-reusable-train.yml"
+LOCAL_WORKFLOW = re.compile(r"^\./\.github/workflows/mlgitops-[a-z0-9-]+\.yml$")
 BENCHMARK_MODELS = 12
 ESCAPED = "${{ '${{' }}"  # GitHub evaluates this expression to the text "${{"
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
@@ -110,7 +118,7 @@ def test_zizmor_finds_nothing(projects: dict[str, Path], project: str) -> None:
     root = projects[project]
     workflow_files(root)
     zizmor = require_tool("zizmor")
-    args = [zizmor, "--offline", "--no-ignores", "--no-progress", "--color=never", WORKFLOWS]
+    args = [zizmor, *ZIZMOR, WORKFLOWS]
     run = _run(args, root)
     assert run.returncode == 0, f"zizmor (exit {run.returncode}):\n{run.stdout}{run.stderr}"
     assert "No findings to report" in run.stdout + run.stderr
@@ -146,13 +154,23 @@ def test_workflows_are_hardened(projects: dict[str, Path], project: str) -> None
 
         if workflow.get("permissions") != {"contents": "read"}:
             problem(f"workflow permissions are {workflow.get('permissions')!r}, not contents: read")
-        if not isinstance(workflow.get("concurrency"), dict) or not workflow["concurrency"].get("group"):
+        # A reusable workflow runs in its caller's run, under the caller's concurrency group.
+        called_only = list(workflow["on"]) == ["workflow_call"]
+        has_group = isinstance(workflow.get("concurrency"), dict) and workflow["concurrency"].get("group")
+        if not called_only and not has_group:
             problem("no concurrency group")
         for job_id, job in workflow["jobs"].items():
-            if not isinstance(job.get("timeout-minutes"), int):
+            calls = job.get("uses")
+            if calls is not None:
+                if not LOCAL_WORKFLOW.fullmatch(calls):
+                    problem(f"job {job_id} calls {calls!r}, not one of the project's own workflows")
+            elif not (
+                isinstance(job.get("timeout-minutes"), int)
+                or job.get("timeout-minutes") == "${{ inputs.timeout-minutes }}"
+            ):
                 problem(f"job {job_id} has no timeout-minutes")
             widened = job.get("permissions", {"contents": "read"}) != {"contents": "read"}
-            if widened and job_id != "promote":
+            if widened and job_id != "promote" and calls is None:
                 problem(f"job {job_id} widens permissions to {job['permissions']!r}")
         for job_id, step in _steps(workflow):
             action = step.get("uses")
@@ -167,7 +185,7 @@ def test_workflows_are_hardened(projects: dict[str, Path], project: str) -> None
             if "${{" in step.get("run", ""):
                 problem(f"{job_id}: step {step.get('name')!r} has an expression in run:")
         for line in text.splitlines():
-            if "uses:" in line and not PIN_COMMENT.search(line):
+            if "uses:" in line and not PIN_COMMENT.search(line) and "./.github/workflows/" not in line:
                 problem(f"no release comment on {line.strip()!r}")
         promote = workflow["jobs"].get("promote", {})
         if name == "mlgitops-promote.yml" and promote.get("environment") != "${{ inputs.environment }}":
@@ -185,6 +203,7 @@ def test_every_model_with_training_has_a_pipeline(projects: dict[str, Path], pro
     )
     names = {p.name for p in workflow_files(root)}
     assert names >= {"mlgitops-validate.yml", "mlgitops-promote.yml"}
+    assert ("mlgitops-reusable-train.yml" in names) == bool(trained)
     assert (
         sorted(n[len("mlgitops-train-") : -len(".yml")] for n in names if n.startswith("mlgitops-train-"))
         == trained
@@ -332,19 +351,19 @@ def check_hostile(values: dict[str, str], runner: str, result: CompileResult) ->
             for expression in set(trusted):
                 spec_text = spec_text.replace(expression, "")
             github_evaluates(spec_text)  # what is left came from spec values: each "${{" is the escape
-    train = actual[TRAIN_WORKFLOW]
-    evaluate = step(train, "evaluate", "Evaluate")["env"]
-    assert github_evaluates(evaluate["MLGITOPS_DATA_EVENTS_VERSION"]) == values["data_version"]
+    called = actual[TRAIN_WORKFLOW]["jobs"]["train"]["with"]
+    # The model's values travel as one JSON object (the called jobs' env): GitHub evaluates
+    # the escapes, then fromJSON reads exactly the spec's values.
+    env = json.loads(github_evaluates(called["env"]))
+    assert env["MLGITOPS_DATA_EVENTS_VERSION"] == values["data_version"]
+    for job in actual[REUSABLE_TRAIN]["jobs"].values():
+        for script in (s.get("run", "") for s in job.get("steps", [])):
+            assert "${{" not in script, "an expression reached a script"
     if runner == "ci":
-        train_step = step(train, "train", "Train")
-        env = train_step["env"]
-        assert env["NOTE"] == escape(values["training_env"])
-        assert github_evaluates(env["NOTE"]) == values["training_env"]
-        assert github_evaluates(env["MLGITOPS_DATA_EVENTS_VERSION"]) == values["data_version"]
-        assert "${{" not in train_step["run"], "a spec value reached the script itself"
+        assert env["NOTE"] == values["training_env"]
         words = sorted((int(k.rsplit("_", 1)[1]), v) for k, v in env.items() if k.startswith(TRAIN_WORDS))
         # the script runs "$MLGITOPS_TRAIN_CMD_0" "$MLGITOPS_TRAIN_CMD_1" ...: exactly the spec's words
-        assert [github_evaluates(word) for _, word in words] == [
+        assert [word for _, word in words] == [
             "python",
             "-m",
             "train",
@@ -408,7 +427,7 @@ def test_hostile_workflows_still_pass_actionlint_and_zizmor(tmp_path: Path, samp
     run = _run([require_tool("actionlint"), "-no-color", *files], tmp_path)
     assert run.returncode == 0, f"actionlint:\n{run.stdout}{run.stderr}"
     run = _run(
-        [require_tool("zizmor"), "--offline", "--no-ignores", "--no-progress", "--color=never", WORKFLOWS],
+        [require_tool("zizmor"), *ZIZMOR, WORKFLOWS],
         tmp_path,
     )
     assert run.returncode == 0, f"zizmor (exit {run.returncode}):\n{run.stdout}{run.stderr}"

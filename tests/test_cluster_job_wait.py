@@ -1,8 +1,8 @@
 """The CI step that trains in the cluster ends with the Job: success when it completes, failure
 (with its logs) as soon as it fails, failure at the deadline when it does neither.
 
-The step's script is taken from the platform example's committed workflow (``support-llm``
-trains with ``runner: kubernetes``) and run by ``sh`` against a stub ``kubectl`` that plays
+The step's script is taken from the platform example's committed reusable training workflow
+(``support-llm`` trains with ``runner: kubernetes``) and run by ``sh`` against a stub ``kubectl`` that plays
 the API server: ``create`` names the Job, ``get`` reports its true conditions from a file
 the test writes, ``logs`` prints a line.
 """
@@ -18,7 +18,7 @@ import yaml
 
 from compile_helpers import ROOT
 
-WORKFLOW = ROOT / "examples/platform/.github/workflows/mlgitops-train-support-llm.yml"
+WORKFLOW = ROOT / "examples/platform/.github/workflows/mlgitops-reusable-train.yml"
 STUB = """#!/bin/sh
 case "$*" in
   *create*) cat >/dev/null; echo job.batch/support-llm-train-x7k2p ;;
@@ -46,7 +46,7 @@ def cluster_step() -> dict[str, object]:
     steps = [
         s
         for job in workflow["jobs"].values()
-        for s in job["steps"]
+        for s in job.get("steps", [])
         if s.get("name") == "Train in the cluster"
     ]
     assert len(steps) == 1
@@ -63,19 +63,22 @@ def run_step(
         (bin_dir / name).write_text(body, encoding="utf-8")
         (bin_dir / name).chmod(0o755)
     (tmp_path / "conditions").write_text(conditions, encoding="utf-8")
-    (tmp_path / "job.yaml").write_text("kind: Job\n", encoding="utf-8")
+    (tmp_path / "jobs/support-llm").mkdir(parents=True)
+    (tmp_path / "jobs/support-llm/training-job.yaml").write_text("kind: Job\n", encoding="utf-8")
     env = {
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "RUNNER_TEMP": str(tmp_path),
         "KUBECONFIG_DATA": "apiVersion: v1",
         "MLGITOPS_VERSION": "1.2.3",
-        "JOB_MANIFEST": str(tmp_path / "job.yaml"),
+        "JOB_DIRECTORY": str(tmp_path / "jobs"),
+        "MLGITOPS_MODEL": "support-llm",
         "JOB_NAMESPACE": "ml-dev",
         "TIMEOUT_MINUTES": timeout_minutes,
         "STUB_CONDITIONS": str(tmp_path / "conditions"),
         "STUB_GET_FAILURES": str(get_failures),
     }
-    assert set(step["env"]) >= {"JOB_MANIFEST", "JOB_NAMESPACE", "TIMEOUT_MINUTES", "MLGITOPS_VERSION"}
+    needed = {"JOB_DIRECTORY", "MLGITOPS_MODEL", "JOB_NAMESPACE", "TIMEOUT_MINUTES", "MLGITOPS_VERSION"}
+    assert set(step["env"]) >= needed
     return subprocess.run(
         ["sh", "-c", str(step["run"])], env=env, capture_output=True, text=True, timeout=20, check=False
     )

@@ -11,8 +11,8 @@ Enterprise host.  For each:
 * its schedule, image, contract variables (docs/drift.md), reference data source, live
   window, secure pod defaults and retraining secret reference follow the spec;
 * retraining is wired end to end: the GitHub training workflow lists the CronJob's
-  ``repository_dispatch`` event (and actionlint, ``zizmor --offline`` and the workflow
-  schema still accept it); GitLab's pipeline accepts triggered pipelines for the model
+  ``repository_dispatch`` event (and actionlint, ``zizmor --offline`` with docs/zizmor.yml
+  and the workflow schema still accept it); GitLab's pipeline accepts triggered pipelines for the model
   (and ``check-jsonschema --builtin-schema vendor.gitlab-ci`` accepts the file).
 """
 
@@ -356,6 +356,7 @@ def test_retraining_workflows_pass_the_linters(projects: dict[str, Path], projec
             "--no-ignores",
             "--no-progress",
             "--color=never",
+            *("--config", str(ROOT / "docs/zizmor.yml")),
             ".github/workflows",
         ],
         [require_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
@@ -369,13 +370,21 @@ def test_gitlab_accepts_triggered_training(projects: dict[str, Path]) -> None:
     root = projects[GITLAB_RETRAIN]
     pipeline = _load(root / ".gitlab-ci.yml")
     assert {"if": '$CI_PIPELINE_SOURCE == "trigger"'} in pipeline["workflow"]["rules"]
-    train = pipeline["train-product-ranker"]
-    assert {"if": '$CI_PIPELINE_SOURCE == "trigger" && $MLGITOPS_TRAIN == "product-ranker"'} in train["rules"]
-    # The rest of the pipeline follows a train job started by any source.
-    for job in ("evaluate", "gate", "register", "propose"):
-        assert {"if": '$MLGITOPS_TRAIN == "product-ranker"'} in pipeline[f"{job}-product-ranker"]["rules"]
+    # The trigger job (in the included file) starts the model's child pipeline, whose jobs
+    # have no rules of their own: the rest follows a train job started by any source.
+    train = _load(root / "deploy/ci/gitlab-triggers.yml")["train-product-ranker"]
+    rule = train["rules"][0]["if"]
+    assert rule.startswith('$MLGITOPS_TRAIN == "product-ranker" && (')
+    assert '$CI_PIPELINE_SOURCE == "trigger"' in rule
+    assert train["trigger"]["include"] == [{"local": "deploy/ci/product-ranker/gitlab-ci.yml"}]
+    child = _load(root / "deploy/ci/product-ranker/gitlab-ci.yml")
+    for job in ("train", "evaluate", "gate", "register", "propose"):
+        assert "rules" not in child[job]
     run = subprocess.run(
-        [require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"],
+        [
+            *(require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"),
+            *("deploy/ci/gitlab-triggers.yml", "deploy/ci/product-ranker/gitlab-ci.yml"),
+        ],
         cwd=root,
         capture_output=True,
         text=True,

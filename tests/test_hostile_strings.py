@@ -12,6 +12,7 @@ string exactly, as a whole scalar, where its placeholder was.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,21 @@ def compile_in_memory(values: dict[str, str], serving: str) -> CompileResult:
 
 
 def parsed(result: CompileResult) -> dict[str, list[Any]]:
-    return {output.path: list(yaml.safe_load_all(output.content)) for output in result.files}
+    return {output.path: decode_inputs(list(yaml.safe_load_all(output.content))) for output in result.files}
+
+
+def decode_inputs(documents: list[Any]) -> list[Any]:
+    """A model's workflow passes its environment to the reusable pipeline as one JSON object
+    (``with: env:``), whose values GitHub's escape has already made literal (``${{`` needs no
+    JSON escaping, so the escape survives the encoding): decoded, each value is a whole scalar
+    again, compared like any other."""
+    for document in documents:
+        jobs = document.get("jobs") if isinstance(document, dict) else None
+        for job in (jobs or {}).values():
+            inputs = job.get("with") if isinstance(job, dict) else None
+            if isinstance(inputs, dict) and isinstance(inputs.get("env"), str):
+                inputs["env"] = json.loads(inputs["env"])
+    return documents
 
 
 def substitute(
@@ -240,8 +255,8 @@ def ci_escape(path: str, value: str) -> str:
     and annotations. Elsewhere the value appears as is."""
     if path.startswith(".github/workflows/"):
         return github_escape(value)
-    if path == ".gitlab-ci.yml":
-        return gitlab_escape(value)
+    if path == ".gitlab-ci.yml" or path.endswith("/gitlab-ci.yml") or "/ci/gitlab-" in path:
+        return gitlab_escape(value)  # the root file, the included ones and the child pipelines
     if path.endswith(("/prometheusrule.yaml", ".rules.yml")):
         return prometheus_escape(value)  # alert labels and annotations are Go templates
     return value

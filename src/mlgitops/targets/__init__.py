@@ -28,7 +28,7 @@ class Target(Protocol):
 def registry() -> dict[str, Target]:
     from mlgitops.targets.ci.fingerprint import TrainingFingerprint
     from mlgitops.targets.ci.github import GitHub, GitHubTraining
-    from mlgitops.targets.ci.gitlab import GitLab
+    from mlgitops.targets.ci.gitlab import GitLab, GitLabTraining
     from mlgitops.targets.ci.training import Training
     from mlgitops.targets.gitops.argocd import ArgoCD
     from mlgitops.targets.gitops.flux import Flux
@@ -49,6 +49,7 @@ def registry() -> dict[str, Target]:
         GitHub(),
         GitHubTraining(),
         GitLab(),
+        GitLabTraining(),
         Training(),
         TrainingFingerprint(),
     ]
@@ -62,13 +63,15 @@ def selected(project: ir.Project) -> list[str]:
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``;
     ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training.
+    The CI system's project target (``github``, ``gitlab``) writes the shared pipelines, its
+    ``-train`` target (``github-train``, ``gitlab-train``) each model's own small file.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``gateway`` or ``istio`` renders the routes when ``spec.traffic`` chooses that router.
     ``prometheus`` scrapes every deployment and adds alerts for models with SLOs or drift monitoring;
     ``prometheus-slo`` writes each environment's shared SLI recording rules and SLO metadata.
     """
-    ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
+    ci = [project.ci, f"{project.ci}-train"]
     ci.append("training-inputs")
     dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
     routes = {"gateway-api": ["gateway"], "istio": ["istio"]}.get(

@@ -230,3 +230,20 @@ if alias:
     print(f"alias {alias} -> version {number}")
 PY
 """
+
+
+def run_numbered_variables(prefix: str, otherwise: str = "") -> str:
+    """A script that runs the command passed as ``<prefix>_0``, ``<prefix>_1``… however many words
+    there are (one script serves every model), or ``otherwise`` when there is none. ``eval`` only
+    ever sees the variable's name, built from a counter, never its value."""
+    loop = (
+        "set --\n"
+        "i=0\n"
+        f'while eval "[ -n \\"\\${{{prefix}_$i+set}}\\" ]"; do\n'
+        f'  eval "set -- \\"\\$@\\" \\"\\${{{prefix}_$i}}\\""\n'
+        "  i=$((i + 1))\n"
+        "done\n"
+    )
+    if not otherwise:
+        return loop + '"$@"\n'
+    return loop + f'if [ "$#" -gt 0 ]; then "$@"; else {otherwise}; fi\n'

@@ -1,5 +1,12 @@
 """GitHub Actions target: pull-request validation, per-model training pipelines, promotion.
 
+Structure: the steps live once per project in reusable workflows (``on: workflow_call``):
+``mlgitops-reusable-train.yml`` (version → train → evaluate → gate → register) and
+``mlgitops-promote.yml`` (also run by hand). Each model's ``mlgitops-train-<model>.yml`` is
+its triggers and two calls whose ``with:`` carries the model's values, its environment
+variables as one JSON object that the called jobs read with ``env: ${{ fromJSON(...) }}``, so a
+thousand models stay near 1 KB each and a template change rewrites one file, not a thousand.
+
 Hardening, each checked by the tests:
 
 * ``permissions: contents: read`` for every workflow, widened per job only where
@@ -16,6 +23,7 @@ Hardening, each checked by the tests:
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -35,7 +43,12 @@ ACTIONS = {
 }
 RUNNER = "ubuntu-24.04"
 WORKFLOWS = ".github/workflows"
-_TRAINED_VERSION = Trusted("${{ needs.train.outputs.version }}")
+REUSABLE_TRAIN = "mlgitops-reusable-train.yml"
+PROMOTE = "mlgitops-promote.yml"
+# Secrets every project's training workflow declares (the callers pass those they use).
+KUBECONFIG_SECRET = "MLGITOPS_KUBECONFIG"
+REGISTRY_TOKEN_SECRET = "MLGITOPS_REGISTRY_TOKEN"
+_VERSION = Trusted("${{ needs.version.outputs.version }}")
 _USES = re.compile(r'^(\s*(?:- )?uses: )"?([^"@\s]+)@([0-9a-f]{40})"?$', re.MULTILINE)
 
 
@@ -60,7 +73,8 @@ def annotate_pins(text: str) -> str:
 
 
 class GitHub:
-    """The project-wide workflows: pull-request validation and promotion."""
+    """The project-wide workflows: pull-request validation, the reusable training pipeline and
+    promotion."""
 
     name = "github"
     scope = "project"
@@ -72,18 +86,29 @@ class GitHub:
             self._file(
                 ctx,
                 "validate.yml.j2",
-                {**common, "paths": self._pr_paths(project)},
-                f"{WORKFLOWS}/mlgitops-validate.yml",
+                # Hook: jobs (name → job mapping) that must pass before validation.
+                {**common, "paths": self._pr_paths(project), "pre_validate_jobs": {}},
+                workflow_path("mlgitops-validate.yml"),
                 "mlgitops.yaml",
             ),
             self._file(
                 ctx,
                 "promote.yml.j2",
                 {**common, "models": [m.name for m in project.models]},
-                f"{WORKFLOWS}/mlgitops-promote.yml",
+                workflow_path(PROMOTE),
                 "mlgitops.yaml",
             ),
         ]
+        if any(m.training is not None for m in project.models):
+            files.append(
+                self._file(
+                    ctx,
+                    "reusable-train.yml.j2",
+                    {**common, **self._reusable_training(project)},
+                    workflow_path(REUSABLE_TRAIN),
+                    "mlgitops.yaml",
+                )
+            )
         return files
 
     def _file(
@@ -118,36 +143,116 @@ class GitHub:
         return [*contract.spec_input_patterns(project, "**"), f"{prefix}{WORKFLOWS}/mlgitops-*.yml"]
 
     @staticmethod
+    def _reusable_training(project: ir.Project) -> dict[str, Any]:
+        """The reusable training workflow's context: the secrets of every model's training
+        environment (a secret must be declared to be passed; a model that does not pass one
+        sees it empty), and the hooks other parts of mlgitops add steps through."""
+        names = sorted(
+            {v.name for m in project.models if m.training is not None for v in m.training.env if v.ci_secret}
+        )
+        secret_env = {name: secret(name) for name in names}
+        # The registry's own token first; else a training secret of the name MLflow reads.
+        fallback = " || secrets.MLFLOW_TRACKING_TOKEN" if "MLFLOW_TRACKING_TOKEN" in secret_env else ""
+        registry_token = Trusted("${{ secrets.%s%s }}" % (REGISTRY_TOKEN_SECRET, fallback))  # noqa: UP031
+        model_env = {
+            "MLGITOPS_MODEL": Trusted("${{ inputs.model }}"),
+            "ARTIFACT_TEMPLATE": Trusted("${{ inputs.artifact }}"),
+        }
+        first = project.environments[0]
+        return {
+            "secret_names": sorted({*names, KUBECONFIG_SECRET, REGISTRY_TOKEN_SECRET}),
+            # Per step: the model's JSON env is the job's; these are added (and win).
+            "step_env": {
+                "train": {
+                    **secret_env,
+                    **model_env,
+                    "MLGITOPS_OUTPUT_DIR": contract.OUTPUT_DIR,
+                    "VERSION": _VERSION,
+                },
+                "evaluate": {
+                    **secret_env,
+                    **model_env,
+                    "METRICS_FILE": Trusted("${{ inputs.metrics-file }}"),
+                    "VERSION": _VERSION,
+                },
+                "register": {
+                    **secret_env,
+                    **model_env,
+                    "REGISTERED_NAME": Trusted("${{ inputs.registered-name }}"),
+                    "MLFLOW_TRACKING_URI": Trusted("${{ inputs.tracking-uri }}"),
+                    "REGISTRY_ALIAS": Trusted("${{ inputs.registry-alias }}"),
+                    "MLFLOW_TRACKING_TOKEN": registry_token,
+                    "VERSION": _VERSION,
+                },
+            },
+            # A model's training Job is <this directory>/<model>/training-job.yaml.
+            "job_directory": "/".join(p for p in (project.repo_subdir, project.output, first.name) if p),
+            "job_namespace": first.namespace,
+            "reusable_promote": "./" + workflow_path(PROMOTE),
+            # Hook: steps (action or run mappings) that log in to clouds and artifact stores,
+            # run before the upload and registration.
+            "login_steps": [],
+            "scripts": {
+                "choose_version": contract.CHOOSE_VERSION,
+                "model_uri": contract.RESOLVE_MODEL_URI,
+                "train_in_cluster": (
+                    "set -eu\n"
+                    'JOB_MANIFEST="$JOB_DIRECTORY/$MLGITOPS_MODEL/training-job.yaml"\n'
+                    'export KUBECONFIG="$RUNNER_TEMP/kubeconfig"\n'
+                    'printf \'%s\' "$KUBECONFIG_DATA" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
+                ),
+                "run_train": contract.run_numbered_variables("MLGITOPS_TRAIN_CMD"),
+                "run_eval": contract.run_numbered_variables(
+                    "MLGITOPS_EVAL_CMD",
+                    otherwise='cp "$MLGITOPS_MODEL_DIR/$MLGITOPS_METRICS_FILE" "$MLGITOPS_METRICS_FILE"',
+                ),
+                "upload": contract.UPLOAD_MODEL,
+                "register": contract.REGISTER_MLFLOW,
+            },
+        }
+
+    @staticmethod
     def _training(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
+        """A model's training workflow: its triggers and the inputs of the reusable pipeline."""
         prefix = contract.escape_literal(
             f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
         )
         kubernetes = training.runner == "kubernetes"
-        ci_secrets = {v.name: secret(v.ci_secret) for v in training.env if v.ci_secret}
-        literal_env = {v.name: v.value for v in training.env if v.value is not None}
-        contract_env = {
-            "MLGITOPS_MODEL": model.name,
-            "ARTIFACT_TEMPLATE": model.artifact or "",
-            **contract.data_variables(model),
-        }
         evaluation = model.evaluation
         registry = model.registry
-        registry_env: dict[str, Any] = {"REGISTERED_NAME": registry.model_name}
+        env = {
+            **contract.data_variables(model),
+            **{v.name: v.value for v in training.env if v.value is not None},
+            **contract.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args),
+            **contract.command_variables("MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()),
+        }
+        caller_secrets = {v.name: secret(v.ci_secret) for v in training.env if v.ci_secret}
+        # Only the values that differ from the reusable workflow's defaults: a thousand
+        # callers are most of a large project's CI YAML.
+        inputs: dict[str, Any] = {"model": model.name, "version": Trusted("${{ inputs.version }}")}
+        if kubernetes:
+            inputs["in-cluster"] = True
+            caller_secrets[KUBECONFIG_SECRET] = secret(KUBECONFIG_SECRET)
+        inputs |= {
+            "image": training.image,
+            "timeout-minutes": training.timeout_minutes + contract.TRAIN_JOB_MARGIN_MINUTES,
+            "artifact": model.artifact or "",
+            "env": _json(env),
+        }
+        if evaluation is not None and evaluation.image and evaluation.image != training.image:
+            inputs["eval-image"] = evaluation.image
+        if evaluation is not None and evaluation.metrics_file != "metrics.json":
+            inputs["metrics-file"] = evaluation.metrics_file
+        inputs["registered-name"] = registry.model_name
         if registry.kind == "mlflow":
-            registry_env["MLFLOW_TRACKING_URI"] = registry.tracking_uri or ""
-            registry_env["REGISTRY_ALIAS"] = registry.alias or ""
+            inputs["register-mlflow"] = True
+            inputs["tracking-uri"] = registry.tracking_uri or ""
+            if registry.alias:
+                inputs["registry-alias"] = registry.alias
             if registry.credentials is not None and registry.credentials.ci_secret:
-                registry_env["MLFLOW_TRACKING_TOKEN"] = secret(registry.credentials.ci_secret)
-        first = project.environments[0]
-        train_words = contract.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args)
-        eval_words = contract.command_variables(
-            "MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()
-        )
+                caller_secrets[REGISTRY_TOKEN_SECRET] = secret(registry.credentials.ci_secret)
         return {
             "model": model,
-            "training": training,
-            "job_margin_minutes": contract.TRAIN_JOB_MARGIN_MINUTES,
-            "kubernetes": kubernetes,
             "schedule": training.schedule,
             # The drift check starts this workflow when a feature drifts (docs/drift.md).
             "retrain_event": retrain.event_type(model.name) if retrain.retrains(model) else None,
@@ -156,47 +261,20 @@ class GitHub:
                 *(prefix + contract.glob_path(p, "**") for p in training.paths),
             ],
             "branch": project.revision,
-            "train_env": {
-                **contract_env,
-                **literal_env,
-                **ci_secrets,
-                "MLGITOPS_OUTPUT_DIR": contract.OUTPUT_DIR,
-                "VERSION": Trusted("${{ steps.version.outputs.version }}"),
-                **train_words,
-            },
-            "train_command": contract.run_variables("MLGITOPS_TRAIN_CMD", len(train_words)),
-            "job_manifest": "/".join(
-                p
-                for p in (project.repo_subdir, project.output, first.name, model.name, "training-job.yaml")
-                if p
-            ),
-            "job_namespace": first.namespace,
-            "eval_image": (evaluation.image if evaluation and evaluation.image else training.image),
-            "eval_command": contract.run_variables("MLGITOPS_EVAL_CMD", len(eval_words)),
-            "metrics_file": evaluation.metrics_file if evaluation else "metrics.json",
-            "eval_env": {
-                **contract_env,
-                **literal_env,
-                **ci_secrets,
-                **eval_words,
-                "METRICS_FILE": evaluation.metrics_file if evaluation else "metrics.json",
-                "VERSION": _TRAINED_VERSION,
-            },
-            "registry_kind": registry.kind,
-            "registry_env": {**contract_env, **registry_env, **ci_secrets, "VERSION": _TRAINED_VERSION},
-            "upload": not kubernetes,
-            "scripts": {
-                "choose_version": contract.CHOOSE_VERSION,
-                "model_uri": contract.RESOLVE_MODEL_URI,
-                "train_in_cluster": (
-                    "set -eu\n"
-                    'export KUBECONFIG="$RUNNER_TEMP/kubeconfig"\n'
-                    'printf \'%s\' "$KUBECONFIG_DATA" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
-                ),
-                "upload": contract.UPLOAD_MODEL,
-                "register": contract.REGISTER_MLFLOW,
-            },
+            "reusable_train": "./" + workflow_path(REUSABLE_TRAIN),
+            "train_inputs": inputs,
+            "caller_secrets": caller_secrets,
         }
+
+
+def workflow_path(name: str) -> str:
+    """Where a workflow file goes (relative to the repository root, where GitHub reads them)."""
+    return f"{WORKFLOWS}/{name}"
+
+
+def _json(values: dict[str, str]) -> str:
+    """A JSON object as one input string: GitHub's fromJSON turns it back into a job's env."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 class GitHubTraining(GitHub):
@@ -213,7 +291,7 @@ class GitHubTraining(GitHub):
                 ctx,
                 "train.yml.j2",
                 {**common, **self._training(project, model, model.training)},
-                f"{WORKFLOWS}/mlgitops-train-{model.name}.yml",
+                workflow_path(f"mlgitops-train-{model.name}.yml"),
                 model.source,
             )
             for model in project.models

@@ -1,4 +1,13 @@
-"""GitLab CI target: one ``.gitlab-ci.yml`` with the same stages as the GitHub workflows.
+"""GitLab CI target: the same stages as the GitHub workflows, as a small root file and
+per-model child pipelines.
+
+Structure, so that the root ``.gitlab-ci.yml`` stays small at any model count:
+
+* ``.gitlab-ci.yml``: merge-request validation and the ``promote-to-<env>`` jobs; it includes
+  ``<output>/ci/gitlab-templates.yml`` (hidden jobs holding every script, written once) and
+  ``<output>/ci/gitlab-triggers.yml`` (one trigger job per model with training);
+* ``<output>/ci/<model>/gitlab-ci.yml``: the model's child pipeline (``trigger: include``),
+  its values as variables and its jobs ``extends`` of the hidden ones;
 
 * merge requests run ``mlgitops validate`` and ``mlgitops check``;
 * a model trains when a pipeline schedule (or a pipeline run from the web UI, or
@@ -23,6 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.outputs import CI_DIR
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import contract
@@ -38,145 +48,224 @@ def escape(text: str) -> str:
 
 
 class GitLab:
+    """The root file, the shared job templates and the trigger jobs."""
+
     name = "gitlab"
     scope = "project"
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
-        context = {
-            "project": project,
-            "python_image": PYTHON_IMAGE,
-            "kubectl_image": KUBECTL_IMAGE,
-            "install": contract.install_command(),
-            "workdir": project.repo_subdir or ".",
+        common = _common(project)
+        root = {
+            **common,
+            "includes": [
+                {"local": prefix + templates_path(project)},
+                {"local": prefix + triggers_path(project)},
+            ],
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
                 contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + ".gitlab-ci.yml",
             ],
-            "models": [self._model(project, m, m.training) for m in project.models if m.training is not None],
             "environments": project.environments,
-            "first_env": project.environments[0].name,
-            "model_names": [m.name for m in project.models],
+            # Hook: jobs (name → job mapping, stage validate) that must pass before validation.
+            "pre_validate_jobs": {},
         }
+        trained = [m for m in project.models if m.training is not None]
+        triggers = {"models": [_trigger(project, m, m.training) for m in trained if m.training is not None]}
         return [
-            ctx.yaml_file(
-                self.name,
-                "gitlab-ci.yml.j2",
-                context,
-                path=".gitlab-ci.yml",
-                source="mlgitops.yaml",
-                escape=escape,
-            )
+            self._file(ctx, "gitlab-ci.yml.j2", root, ".gitlab-ci.yml"),
+            self._file(ctx, "templates.yml.j2", {**common, **_templates(project)}, templates_path(project)),
+            self._file(ctx, "triggers.yml.j2", triggers, triggers_path(project)),
         ]
 
-    @staticmethod
-    def _model(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
+    def _file(self, ctx: RenderContext, template: str, context: dict[str, Any], path: str) -> OutputFile:
+        return ctx.yaml_file(self.name, template, context, path=path, source="mlgitops.yaml", escape=escape)
+
+
+class GitLabTraining:
+    """One child pipeline per model with training: each depends on its model only, so they
+    render in parallel chunks of models."""
+
+    name = "gitlab-train"
+    scope = "model"
+
+    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
-        first = project.environments[0]
-        evaluation = model.evaluation
-        registry = model.registry
-        variables: dict[str, str] = {
-            "MLGITOPS_MODEL": model.name,
-            "ARTIFACT_TEMPLATE": model.artifact or "",
-            **contract.data_variables(model),
-            **{v.name: v.value for v in training.env if v.value is not None},
-            **contract.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args),
-            **contract.command_variables("MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()),
-        }
-        if training.runner == "kubernetes":
-            variables["JOB_MANIFEST"] = (
-                f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml"
+        include = [{"local": prefix + templates_path(project)}]
+        return [
+            ctx.yaml_file(
+                "gitlab",
+                "child.yml.j2",
+                {**_child(project, model, model.training), "includes": include},
+                path=child_path(project, model),
+                source=model.source,
+                escape=escape,
             )
-            variables["JOB_NAMESPACE"] = first.namespace
-            variables["TIMEOUT_MINUTES"] = str(training.timeout_minutes)
-        registry_variables = {"REGISTERED_NAME": registry.model_name}
-        if registry.kind == "mlflow":
-            registry_variables["MLFLOW_TRACKING_URI"] = registry.tracking_uri or ""
-            registry_variables["REGISTRY_ALIAS"] = registry.alias or ""
-        # CI secrets are GitLab CI/CD variables already: a variable of another name maps to them.
-        secrets = {v.name: v.ci_secret for v in training.env if v.ci_secret and v.ci_secret != v.name}
-        if registry.kind == "mlflow" and registry.credentials is not None and registry.credentials.ci_secret:
-            secrets["MLFLOW_TRACKING_TOKEN"] = registry.credentials.ci_secret
-        return {
-            "model": model,
-            "training": training,
-            "job_margin_minutes": contract.TRAIN_JOB_MARGIN_MINUTES,
-            "kubernetes": training.runner == "kubernetes",
-            "variables": variables,
-            "registry_variables": {**variables, **registry_variables},
-            "schedule": training.schedule,
-            "push_paths": [
-                contract.escape_literal(prefix + fingerprint_path(project, model), contract.GITLAB_SPECIAL),
-                *(
-                    contract.escape_literal(prefix, contract.GITLAB_SPECIAL)
-                    + contract.glob_path(p, "**/*", contract.GITLAB_SPECIAL)
-                    for p in training.paths
-                ),
-            ],
-            "scripts": _scripts(model, training, secrets, first, prefix, project.output),
-            # Rule expressions are GitLab syntax written here (model names are DNS labels).
-            "rules": {
-                "scheduled": Trusted(
-                    f'$CI_PIPELINE_SOURCE == "schedule" && $MLGITOPS_TRAIN == "{model.name}"'
-                ),
-                "on_demand": Trusted(f'$CI_PIPELINE_SOURCE == "web" && $MLGITOPS_TRAIN == "{model.name}"'),
-                # The pipeline trigger API (the drift check's retraining, docs/drift.md).
-                "triggered": Trusted(
-                    f'$CI_PIPELINE_SOURCE == "trigger" && $MLGITOPS_TRAIN == "{model.name}"'
-                ),
-                "downstream": Trusted(f'$MLGITOPS_TRAIN == "{model.name}"'),
-            },
-            "eval_image": evaluation.image if evaluation and evaluation.image else training.image,
-            "metrics_file": evaluation.metrics_file if evaluation else "metrics.json",
-            "mlflow": registry.kind == "mlflow",
-        }
+            for model in project.models
+            if model.training is not None
+        ]
 
 
-def _scripts(
-    model: ir.Model,
-    training: ir.Training,
-    secrets: dict[str, str],
-    first: ir.Environment,
-    prefix: str,
-    output: str,
-) -> dict[str, Trusted]:
-    """Job scripts. GitLab does not expand variables in scripts (the shell does), so they are
-    not $-escaped; the only spec values in them are shell-quoted command arguments."""
-    aliases = "".join(f'export {name}="${{{source}:-}}"\n' for name, source in sorted(secrets.items()))
-    version = 'export MLGITOPS_VERSION="$VERSION"\n' + contract.RESOLVE_MODEL_URI
-    evaluation = model.evaluation
-    evaluate = (
-        contract.run_variables("MLGITOPS_EVAL_CMD", len(evaluation.command))
-        if evaluation and evaluation.command
-        else 'cp "$MLGITOPS_MODEL_DIR/$MLGITOPS_METRICS_FILE" "$MLGITOPS_METRICS_FILE"\n'
-    )
-    if training.runner == "kubernetes":
-        train = (
-            'export KUBECONFIG="$CI_PROJECT_DIR/.kubeconfig"\n'
-            'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
-        )
-    else:
-        words = len(training.command) + len(training.args)
-        train = 'mkdir -p "$MLGITOPS_OUTPUT_DIR"\n' + contract.run_variables("MLGITOPS_TRAIN_CMD", words)
+def templates_path(project: ir.Project) -> str:
+    return f"{project.output}/{CI_DIR}/gitlab-templates.yml"
+
+
+def triggers_path(project: ir.Project) -> str:
+    return f"{project.output}/{CI_DIR}/gitlab-triggers.yml"
+
+
+def child_path(project: ir.Project, model: ir.Model) -> str:
+    return f"{project.output}/{CI_DIR}/{model.name}/gitlab-ci.yml"
+
+
+def _common(project: ir.Project) -> dict[str, Any]:
     return {
-        "train": Trusted(
-            'export REQUESTED_VERSION="${MLGITOPS_TRAIN_VERSION:-}" RUN_NUMBER="$CI_PIPELINE_IID"\n'
-            + contract.CHOOSE_VERSION
-            + 'echo "VERSION=$version" > version.env\nexport VERSION="$version"\n'
-            + aliases
-            + version
-            + train
-        ),
-        "evaluate": Trusted(
-            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n"
-            'export MLGITOPS_METRICS_FILE="$METRICS_FILE"\n' + evaluate
-        ),
-        "gate": Trusted(
-            contract.install_command() + "\n"
-            'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
-        ),
-        "upload": Trusted(
-            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n" + contract.UPLOAD_MODEL
-        ),
-        "register": Trusted(aliases + version + contract.REGISTER_MLFLOW),
+        "project": project,
+        "python_image": PYTHON_IMAGE,
+        "kubectl_image": KUBECTL_IMAGE,
+        "install": contract.install_command(),
+        "workdir": project.repo_subdir or ".",
     }
+
+
+def _trigger(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
+    prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+    return {
+        "name": model.name,
+        # GitLab syntax written here (model names are DNS labels); the trigger API is the
+        # drift check's retraining (docs/drift.md).
+        "on_demand": Trusted(
+            f'$MLGITOPS_TRAIN == "{model.name}" && ($CI_PIPELINE_SOURCE == "schedule"'
+            ' || $CI_PIPELINE_SOURCE == "web" || $CI_PIPELINE_SOURCE == "trigger")'
+        ),
+        "push_paths": [
+            contract.escape_literal(prefix + fingerprint_path(project, model), contract.GITLAB_SPECIAL),
+            *(
+                contract.escape_literal(prefix, contract.GITLAB_SPECIAL)
+                + contract.glob_path(p, "**/*", contract.GITLAB_SPECIAL)
+                for p in training.paths
+            ),
+        ],
+        "child": [{"local": prefix + child_path(project, model)}],
+    }
+
+
+def _child(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
+    """A model's child pipeline: every value the shared scripts read, as pipeline variables."""
+    prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+    first = project.environments[0]
+    evaluation = model.evaluation
+    registry = model.registry
+    # CI secrets are GitLab CI/CD variables already: a variable of another name maps to them.
+    secrets = {v.name: v.ci_secret for v in training.env if v.ci_secret and v.ci_secret != v.name}
+    if registry.kind == "mlflow" and registry.credentials is not None and registry.credentials.ci_secret:
+        secrets["MLFLOW_TRACKING_TOKEN"] = registry.credentials.ci_secret
+    variables: dict[str, str] = {
+        "MLGITOPS_MODEL": model.name,
+        "ARTIFACT_TEMPLATE": model.artifact or "",
+        **contract.data_variables(model),
+        **{v.name: v.value for v in training.env if v.value is not None},
+        **contract.command_variables("MLGITOPS_TRAIN_CMD", training.command, training.args),
+        **contract.command_variables("MLGITOPS_EVAL_CMD", evaluation.command if evaluation else (), ()),
+        "MLGITOPS_OUTPUT_DIR": contract.OUTPUT_DIR,
+        "MLGITOPS_SCHEDULE": training.schedule or "",
+        "MLGITOPS_SECRET_ALIASES": " ".join(f"{name}={source}" for name, source in sorted(secrets.items())),
+        "METRICS_FILE": evaluation.metrics_file if evaluation else "metrics.json",
+        "FIRST_ENV": first.name,
+        "REGISTERED_NAME": registry.model_name,
+        "MLGITOPS_UPLOAD": "false" if training.runner == "kubernetes" else "true",
+        "MLGITOPS_REGISTRY_KIND": registry.kind,
+    }
+    if registry.kind == "mlflow":
+        variables["MLFLOW_TRACKING_URI"] = registry.tracking_uri or ""
+        variables["REGISTRY_ALIAS"] = registry.alias or ""
+    if training.runner == "kubernetes":
+        variables["JOB_MANIFEST"] = f"{prefix}{project.output}/{first.name}/{model.name}/training-job.yaml"
+        variables["JOB_NAMESPACE"] = first.namespace
+        variables["TIMEOUT_MINUTES"] = str(training.timeout_minutes)
+    return {
+        "training": training,
+        "job_margin_minutes": contract.TRAIN_JOB_MARGIN_MINUTES,
+        "kubernetes": training.runner == "kubernetes",
+        "variables": variables,
+        "eval_image": evaluation.image if evaluation and evaluation.image else training.image,
+    }
+
+
+# Exports each NAME=SOURCE pair of MLGITOPS_SECRET_ALIASES: the CI/CD variable SOURCE under the
+# name the training code reads. Both are validated names; the case guards eval all the same.
+_SECRET_ALIASES = r"""for alias in ${MLGITOPS_SECRET_ALIASES:-}; do
+  case "$alias" in
+    [A-Za-z_]*=[A-Za-z_]*) ;;
+    *) echo "bad secret alias: $alias" >&2; exit 1 ;;
+  esac
+  case "${alias#*=}${alias%%=*}" in
+    *[!A-Za-z0-9_]*) echo "bad secret alias: $alias" >&2; exit 1 ;;
+  esac
+  eval "export ${alias%%=*}=\"\${${alias#*=}:-}\""
+done
+"""
+
+
+def _templates(project: ir.Project) -> dict[str, Any]:
+    """The hidden jobs' scripts. GitLab does not expand variables in scripts (the shell does),
+    so they are not $-escaped, and they hold no spec value."""
+    version = 'export MLGITOPS_VERSION="$VERSION"\n' + contract.RESOLVE_MODEL_URI
+    choose = (
+        'export REQUESTED_VERSION="${MLGITOPS_TRAIN_VERSION:-}" RUN_NUMBER="$CI_PIPELINE_IID"\n'
+        + contract.CHOOSE_VERSION
+        + 'echo "VERSION=$version" > version.env\nexport VERSION="$version"\n'
+        + _SECRET_ALIASES
+        + version
+    )
+    return {
+        # Hook: script lines that log in to clouds and artifact stores, run before the upload.
+        "login_steps": [],
+        "scripts": {
+            "train": Trusted(
+                choose
+                + 'mkdir -p "$MLGITOPS_OUTPUT_DIR"\n'
+                + contract.run_numbered_variables("MLGITOPS_TRAIN_CMD")
+            ),
+            "train_in_cluster": Trusted(
+                choose + 'export KUBECONFIG="$CI_PROJECT_DIR/.kubeconfig"\n'
+                'printf \'%s\' "$MLGITOPS_KUBECONFIG" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
+            ),
+            "evaluate": Trusted(
+                _SECRET_ALIASES + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n"
+                'export MLGITOPS_METRICS_FILE="$METRICS_FILE"\n'
+                + contract.run_numbered_variables(
+                    "MLGITOPS_EVAL_CMD",
+                    otherwise='cp "$MLGITOPS_MODEL_DIR/$MLGITOPS_METRICS_FILE" "$MLGITOPS_METRICS_FILE"',
+                )
+            ),
+            "gate": Trusted(
+                contract.install_command() + "\n"
+                'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" \\\n'
+                '  --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
+            ),
+            "register": Trusted(
+                _SECRET_ALIASES + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n"
+                'if [ "$MLGITOPS_UPLOAD" = true ]; then\n' + contract.UPLOAD_MODEL + "fi\n"
+                'if [ "$MLGITOPS_REGISTRY_KIND" = mlflow ]; then\n' + contract.REGISTER_MLFLOW + "fi\n"
+            ),
+            "open_merge_request": Trusted(OPEN_MERGE_REQUEST),
+        },
+    }
+
+
+OPEN_MERGE_REQUEST = """\
+mlgitops compile
+field() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \\
+    /tmp/mlgitops-promotion.json "$1"
+}
+branch="$(field branch)"
+git config user.name "mlgitops"
+git config user.email "mlgitops@noreply.gitlab.com"
+git switch --create "$branch"
+git add --all .
+git commit --message "$(field commitMessage)"
+git push "https://oauth2:${MLGITOPS_GITLAB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_PATH}.git" "$branch" \\
+  -o merge_request.create -o "merge_request.target=$CI_DEFAULT_BRANCH" -o "merge_request.title=$(field title)"
+"""
