@@ -13,6 +13,7 @@ string exactly, as a whole scalar, where its placeholder was.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -390,4 +391,9 @@ def test_hostile_strings_come_out_exactly_and_change_no_structure(
     }
     assert sorted(actual) == sorted(expected)
     for path, documents in expected.items():
-        assert actual[path] == documents, f"{path} differs from the placeholder output"
+        if path.endswith("/training-inputs.yaml"):
+            # the fingerprint's digest is of the hostile values, not of the placeholders
+            (fingerprint,) = actual[path]
+            assert re.fullmatch(r"[0-9a-f]{64}", fingerprint.pop("sha256"))
+            expected[path] = [{k: v for k, v in d.items() if k != "sha256"} for d in documents]
+        assert actual[path] == expected[path], f"{path} differs from the placeholder output"

@@ -121,7 +121,7 @@ def test_the_training_manifests_are_where_the_runner_says(projects: dict[str, Pa
             expected.add(f"deploy/{first}/{name}/training-job.yaml")
             if t.get("schedule"):
                 expected.add(f"deploy/{first}/{name}/training-cronjob.yaml")
-    found = {p.relative_to(root).as_posix() for p in root.glob("deploy/**/training-*.yaml")}
+    found = {p.relative_to(root).as_posix() for p in root.glob("deploy/**/training-*job.yaml")}
     assert found == expected
     assert any(p.endswith("training-job.yaml") for p in found)
     if project == "benchmark":  # the benchmark has scheduled and unscheduled Kubernetes runners
@@ -133,7 +133,7 @@ def test_the_training_manifests_are_where_the_runner_says(projects: dict[str, Pa
 def test_the_manifests_validate_strictly(projects: dict[str, Path], project: str) -> None:
     root = projects[project]
     problems = []
-    for path in sorted(root.glob("deploy/**/training-*.yaml")):
+    for path in sorted(root.glob("deploy/**/training-*job.yaml")):
         text = path.read_text(encoding="utf-8")
         variants = [text]
         if path.name == "training-job.yaml":
@@ -175,8 +175,8 @@ def test_the_gpu_job_of_the_platform_example(projects: dict[str, Path]) -> None:
     root = projects["platform"]
     job = load(root / "deploy/dev/support-llm/training-job.yaml")
     assert not (root / "deploy/dev/support-llm/training-cronjob.yaml").exists()  # no schedule
-    assert not list(root.glob("deploy/staging/*/training-*")) and not list(
-        root.glob("deploy/prod/*/training-*")
+    assert not list(root.glob("deploy/staging/*/training-*job.yaml")) and not list(
+        root.glob("deploy/prod/*/training-*job.yaml")
     )
     metadata = job["metadata"]
     assert metadata["generateName"] == "support-llm-training-" and "name" not in metadata
@@ -229,7 +229,7 @@ def test_every_training_manifest_matches_its_spec(projects: dict[str, Path]) -> 
         t = training(spec)
         directory = root / "deploy" / first / name
         if t.get("runner") != "kubernetes":
-            assert not list(root.glob(f"deploy/*/{name}/training-*")), f"{name} trains in CI"
+            assert not list(root.glob(f"deploy/*/{name}/training-*job.yaml")), f"{name} trains in CI"
             continue
         manifests = [load(directory / "training-job.yaml")]
         if t.get("schedule"):

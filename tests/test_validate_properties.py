@@ -39,6 +39,7 @@ spec:
   ci: github
   gitops: argocd
   serving: kserve
+  traffic: {router: gateway-api, gateway: {name: public, namespace: gateways}}
   registry:
     kind: mlflow
     trackingUri: https://mlflow.acme.test
@@ -114,6 +115,7 @@ spec:
       features: [amount, merchant]
       method: psi
       threshold: 0.2
+      image: r.acme.test/drift@sha256:2f0c8d7b1e6a5c4d3b2a19f8e7d6c5b4a3928171605f4e3d2c1b0a9f8e7d6c5b
     alerts: {route: risk-oncall, runbookUrl: "https://runbooks.acme.test/fraud"}
   lifecycle: {stage: active}
 """

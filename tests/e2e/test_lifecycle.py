@@ -79,7 +79,11 @@ def scratch_repository(root: Path, tracking_uri: str) -> Path:
     settings = project / "mlgitops.yaml"
     text = settings.read_text(encoding="utf-8")
     assert "trackingUri: https://mlflow.acme.internal" in text
-    settings.write_text(text.replace("https://mlflow.acme.internal", tracking_uri), encoding="utf-8")
+    text = text.replace("https://mlflow.acme.internal", tracking_uri)
+    # Plain rule files, which a Prometheus without the operator loads (and this test does).
+    assert "\n  registry:\n" in text
+    text = text.replace("\n  registry:\n", "\n  prometheus: {format: files}\n  registry:\n", 1)
+    settings.write_text(text, encoding="utf-8")
     spec = project / "models" / f"{MODEL}.yaml"
     text = spec.read_text(encoding="utf-8")
     assert "\n  serving:\n" in text and "\n    alerts:\n" in text
@@ -302,10 +306,10 @@ def drift_job_environment(repo: Path, environment: str) -> dict[str, str]:
     return {item["name"]: item["value"] for item in container["env"] if "value" in item}
 
 
-def prometheus_config(path: Path, pushgateway: str, rules: Path) -> None:
+def prometheus_config(path: Path, pushgateway: str, rules: list[Path]) -> None:
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(rules)],
+        "rule_files": [str(r) for r in rules],
         # honor_labels keeps the pushed model/environment labels (docs/drift.md).
         "scrape_configs": [
             {"job_name": "pushgateway", "honor_labels": True, "static_configs": [{"targets": [pushgateway]}]}
@@ -331,8 +335,9 @@ def test_drift_fires_the_alert_and_starts_retraining(
     repo = scratch_repository(tmp_path, "https://mlflow.acme.internal")
     environment = "dev"
     env = drift_job_environment(repo, environment)
-    rules = repo / PROJECT / "deploy" / "prometheus" / environment / f"{MODEL}.rules.yml"
-    assert rules.is_file()
+    # the model's alerts and the environment's shared SLI rules
+    rules = sorted((repo / PROJECT / "deploy" / "prometheus" / environment).glob("*.rules.yml"))
+    assert repo / PROJECT / "deploy" / "prometheus" / environment / f"{MODEL}.rules.yml" in rules
 
     reference = tmp_path / "data" / "reference" / "iris.csv"
     write_iris_csv(reference, {})

@@ -17,6 +17,7 @@ files. What GitHub's runner would provide is stood in for:
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ from typing import Any
 import pytest
 import yaml
 
+FROM_JSON = re.compile(r"\$\{\{\s*fromJSON\(([\w.-]+)\)\s*\}\}")
+STATUS = {"cancelled()": False, "failure()": False, "success()": True, "always()": True}
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INSTALLS_MLGITOPS = re.compile(r"pip install\b.*\bmlgitops\b")
 STEP_TIMEOUT_SECONDS = 180
@@ -64,6 +67,9 @@ class LocalRunner:
             job = jobs[job_id]
             needs = {j: {"outputs": o} for j, o in outputs.items()}
             context: dict[str, Any] = {"inputs": dict(inputs), "needs": needs}
+            if not self.condition(job.get("if"), context):
+                outputs[job_id] = {}
+                continue
             if isinstance(job.get("uses"), str):
                 outputs[job_id] = self._call(path, job, context)
             else:
@@ -93,15 +99,18 @@ class LocalRunner:
         steps: dict[str, Any] = {}
         context = {**context, "steps": steps}
         default_dir = ((job.get("defaults") or {}).get("run") or {}).get("working-directory", ".")
+        job_env = self.environment(job.get("env"), context)
         for index, step in enumerate(job.get("steps") or []):
             name = str(step.get("name") or step.get("id") or f"step {index}")
+            if not self.condition(step.get("if"), context):
+                continue
             if "uses" in step:
                 self._action(step, context)
                 continue
             script = str(step["run"])
             if INSTALLS_MLGITOPS.search(script) or "gh pr create" in script:
                 continue
-            env = {k: self.resolve(str(v), context) for k, v in (step.get("env") or {}).items()}
+            env = {**job_env, **self.environment(step.get("env"), context)}
             env.update({k: v for k, v in self.overrides(script).items() if k in env})
             workdir = self.repo / str(step.get("working-directory", default_dir))
             outputs_file = self.temp / f"github-output-{job_id}-{index}"
@@ -161,6 +170,39 @@ class LocalRunner:
             return
         pytest.fail(f"the e2e runner does not know the action {action}", pytrace=False)
 
+    def environment(self, declared: Any, context: Mapping[str, Any]) -> dict[str, str]:
+        """A job's or step's ``env``: a mapping, or ``${{ fromJSON(inputs.X) }}`` (how the reusable
+        workflow takes a model's variables)."""
+        if declared is None:
+            return {}
+        if isinstance(declared, str):
+            match = FROM_JSON.fullmatch(declared.strip())
+            if match is None:
+                pytest.fail(f"the e2e runner cannot read env {declared!r}", pytrace=False)
+            loaded = json.loads(self._lookup(match.group(1), context) or "{}")
+            return {str(k): str(v) for k, v in loaded.items()}
+        return {k: self.resolve(str(v), context) for k, v in declared.items()}
+
+    def condition(self, text: Any, context: Mapping[str, Any]) -> bool:
+        """An ``if:`` of the generated workflows: ``&&`` of terms, each maybe negated, each a status
+        function or a context value (true unless empty or "false"). Nothing has failed when a job
+        or step is reached here (a failure stops the run)."""
+        if text is None:
+            return True
+        expression = str(text).strip()
+        if expression.startswith("${{") and expression.endswith("}}"):
+            expression = expression[3:-2]
+        result = True
+        for written in (t.strip() for t in expression.split("&&")):
+            negated = written.startswith("!")
+            term = written.lstrip("!").strip()
+            if term in STATUS:
+                value = STATUS[term]
+            else:  # YAML's false comes through with: as Python's "False"
+                value = self._lookup(term, context).lower() not in ("", "false")
+            result = result and (value != negated)
+        return result
+
     def resolve(self, text: str, context: Mapping[str, Any]) -> str:
         """``text`` with every ``${{ expression }}`` replaced by its value."""
 
@@ -175,6 +217,8 @@ class LocalRunner:
             return self.github[parts[1]]
         if expression == "runner.temp":
             return str(self.temp)
+        if parts[0] == "secrets" and len(parts) == 2:
+            return ""  # as on GitHub, a secret the repository does not set is empty
         found: Any = context
         for part in parts:
             if not isinstance(found, Mapping) or part not in found:
