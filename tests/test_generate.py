@@ -23,7 +23,9 @@ GENERATOR = ROOT / "benchmarks" / "generate.py"
 # service: the plain-Kubernetes Service, refused on the generated (KServe) project
 NOT_GENERATED_KEYS = {"templates", "artifactUri", "service"}
 # istio and kserve-native: the other routers (tests/targets/serving/test_routes.py covers them)
-NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact", "istio", "kserve-native"}
+# files: rule files and promtool tests instead of PrometheusRule objects, another output than the
+# benchmark measures (tests/test_prometheus_rules.py covers it)
+NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact", "istio", "kserve-native", "files"}
 
 
 def generate(n: int, outdir: Path, *options: str) -> None:
