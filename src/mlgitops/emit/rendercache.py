@@ -41,7 +41,11 @@ def settings_digest(project: ir.Project, renderer: str) -> str:
 
 def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[OutputFile, ...]]:
     """The files of each model whose IR and files are as the cache recorded them."""
-    with ProjectTree(root) as tree:
+    try:
+        opened = ProjectTree(root, project.repo_subdir)
+    except OSError:  # the repository root above cannot be reached safely: render everything
+        return {}
+    with opened as tree:
         data = read_sealed(tree, CACHE_PATH)
         if data is None:
             return {}
@@ -51,7 +55,7 @@ def load(root: Path, project: ir.Project, renderer: str) -> dict[str, tuple[Outp
                 return {}
             entries: Mapping[str, Any] = document["models"]
             reusable: dict[str, tuple[OutputFile, ...]] = {}
-            territory = Territory.of(project.output)
+            territory = Territory.of(project.output, repo_subdir=project.repo_subdir)
             for model in project.models:
                 entry = entries.get(model.name)
                 if not isinstance(entry, dict) or entry.get("ir") != _digest(model):

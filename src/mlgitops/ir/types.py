@@ -264,6 +264,16 @@ class FluxSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CiInstall:
+    """How CI installs mlgitops: exactly one of the three is set."""
+
+    requirements: str = ""  # a requirements file with hashes, relative to the project
+    git: str = ""  # a git URL, with ``commit``
+    commit: str = ""  # 40 hex digits
+    image: str = ""  # a container image by digest the CI jobs run in
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     name: str
     repository: str
@@ -283,6 +293,10 @@ class Project:
     retired: tuple[str, ...] = field(default=())
     include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
+    # How CI installs mlgitops (spec.ci.mlgitops); None: the default, see targets/ci/contract.py
+    ci_install: CiInstall | None = None
+    # spec.ci.includeFrom: the user's root CI file that includes the project's ("" without one)
+    ci_include_from: str = ""
 
     def deployments(self) -> tuple[Deployment, ...]:
         return tuple(d for m in self.models for d in m.deployments)

@@ -21,6 +21,7 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
+from mlgitops.repoplace import root_source, workflow_path, workflow_prefix
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import contract
@@ -73,15 +74,15 @@ class GitHub:
                 ctx,
                 "validate.yml.j2",
                 {**common, "paths": self._pr_paths(project)},
-                f"{WORKFLOWS}/mlgitops-validate.yml",
-                "mlgitops.yaml",
+                workflow_path(project.repo_subdir, "validate"),
+                root_source(project.repo_subdir, "mlgitops.yaml"),
             ),
             self._file(
                 ctx,
                 "promote.yml.j2",
                 {**common, "models": [m.name for m in project.models]},
-                f"{WORKFLOWS}/mlgitops-promote.yml",
-                "mlgitops.yaml",
+                workflow_path(project.repo_subdir, "promote"),
+                root_source(project.repo_subdir, "mlgitops.yaml"),
             ),
         ]
         return files
@@ -112,10 +113,11 @@ class GitHub:
 
     @staticmethod
     def _pr_paths(project: ir.Project) -> list[str]:
-        prefix = contract.escape_literal(
-            f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
+        # The workflows sit at the repository root, named after the project's place in it.
+        workflows = contract.escape_literal(
+            f"{WORKFLOWS}/{workflow_prefix(project.repo_subdir)}", contract.GITHUB_SPECIAL
         )
-        return [*contract.spec_input_patterns(project, "**"), f"{prefix}{WORKFLOWS}/mlgitops-*.yml"]
+        return [*contract.spec_input_patterns(project, "**"), f"{workflows}*.yml"]
 
     @staticmethod
     def _training(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
@@ -213,8 +215,8 @@ class GitHubTraining(GitHub):
                 ctx,
                 "train.yml.j2",
                 {**common, **self._training(project, model, model.training)},
-                f"{WORKFLOWS}/mlgitops-train-{model.name}.yml",
-                model.source,
+                workflow_path(project.repo_subdir, f"train-{model.name}"),
+                root_source(project.repo_subdir, model.source),
             )
             for model in project.models
             if model.training is not None

@@ -24,6 +24,7 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
+from mlgitops.repoplace import GITLAB_CI_FILE, root_prefix, root_source
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import contract
 from mlgitops.targets.ci.fingerprint import fingerprint_path
@@ -51,23 +52,46 @@ class GitLab:
             "workdir": project.repo_subdir or ".",
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
-                contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + ".gitlab-ci.yml",
+                contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + GITLAB_CI_FILE,
+                *self._root_paths(project),
             ],
             "models": [self._model(project, m, m.training) for m in project.models if m.training is not None],
             "environments": project.environments,
             "first_env": project.environments[0].name,
             "model_names": [m.name for m in project.models],
         }
-        return [
+        files = [
             ctx.yaml_file(
                 self.name,
                 "gitlab-ci.yml.j2",
                 context,
-                path=".gitlab-ci.yml",
+                path=GITLAB_CI_FILE,
                 source="mlgitops.yaml",
                 escape=escape,
             )
         ]
+        if project.repo_subdir and not project.ci_include_from:
+            # GitLab reads only the root file: one that includes the project's. A repository with
+            # several projects keeps its own root file instead (spec.ci.includeFrom).
+            files.append(
+                ctx.yaml_file(
+                    self.name,
+                    "root-include.yml.j2",
+                    {"include": f"/{prefix}{GITLAB_CI_FILE}"},
+                    path=root_prefix(project.repo_subdir) + GITLAB_CI_FILE,
+                    source=root_source(project.repo_subdir, "mlgitops.yaml"),
+                    escape=escape,
+                )
+            )
+        return files
+
+    @staticmethod
+    def _root_paths(project: ir.Project) -> list[str]:
+        """The root file GitLab starts from, when the project is not at the root."""
+        if not project.repo_subdir:
+            return []
+        root_file = project.ci_include_from or GITLAB_CI_FILE
+        return [contract.escape_literal(root_file, contract.GITLAB_SPECIAL)]
 
     @staticmethod
     def _model(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:
