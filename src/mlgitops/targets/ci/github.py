@@ -107,6 +107,8 @@ class GitHub:
             "python_version": contract.PYTHON_VERSION,
             "install": contract.install_command(),
             "workdir": project.repo_subdir or ".",
+            # Workflow files and concurrency groups of projects sharing a repository must differ.
+            "workflow_prefix": workflow_prefix(project.repo_subdir),
             "environments": [e.name for e in project.environments],
             "first_env": project.environments[0].name,
         }
