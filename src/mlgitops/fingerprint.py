@@ -21,11 +21,11 @@ from typing import Any
 
 import mlgitops
 from mlgitops.boundedread import ReadRefused, read_bounded
-from mlgitops.repoplace import strip_root_prefix
 from mlgitops.emit.manifest import Manifest
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.territory import path_syntax_problem
 from mlgitops.load import MAX_FILE_BYTES
+from mlgitops.repoplace import strip_root_prefix
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
