@@ -11,6 +11,8 @@ from mlgitops.ir.convert import env_vars, resources_from_tree, tolerations
 from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
+from mlgitops.spec.ci import ci_settings
+from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
 from mlgitops.validate import ValidatedModel
 
@@ -21,6 +23,7 @@ _NOT_LABEL_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
 def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Project:
     validated = resolved.validated
     spec = validated.spec.spec
+    ci = ci_settings(spec.ci)
     environments = tuple(
         ir.Environment(env.name, env.namespace, env.cluster, env.approval == "required", order)
         for order, env in enumerate(spec.environments)
@@ -43,7 +46,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         name=validated.spec.metadata.name,
         repository=spec.repository,
         revision=spec.revision,
-        ci=spec.ci,
+        ci=ci.system,
         gitops=spec.gitops,
         serving=spec.serving,
         registry_kind=spec.registry.kind,
@@ -60,7 +63,15 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         retired=tuple(retired),
         include=tuple(spec.include),
         templates=(spec.templates or "").strip("/"),
+        ci_install=_ci_install(ci.mlgitops),
+        ci_include_from=ci.include_from or "",
     )
+
+
+def _ci_install(install: MlgitopsInstall | None) -> ir.types.CiInstall | None:
+    if install is None:
+        return None
+    return ir.types.CiInstall(install.requirements or "", install.git or "", install.commit or "")
 
 
 def label_value(text: str) -> str:

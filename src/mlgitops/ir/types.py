@@ -265,12 +265,11 @@ class FluxSettings:
 
 @dataclass(frozen=True, slots=True)
 class CiInstall:
-    """How CI installs mlgitops: exactly one of the three is set."""
+    """How CI installs mlgitops: a requirements file, or a git URL with its commit."""
 
     requirements: str = ""  # a requirements file with hashes, relative to the project
     git: str = ""  # a git URL, with ``commit``
     commit: str = ""  # 40 hex digits
-    image: str = ""  # a container image by digest the CI jobs run in
 
 
 @dataclass(frozen=True, slots=True)

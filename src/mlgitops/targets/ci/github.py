@@ -105,7 +105,7 @@ class GitHub:
             "upload_artifact": uses("actions/upload-artifact"),
             "download_artifact": uses("actions/download-artifact"),
             "python_version": contract.PYTHON_VERSION,
-            "install": contract.install_command(),
+            "install": contract.install_command(project.ci_install),
             "workdir": project.repo_subdir or ".",
             # Workflow files and concurrency groups of projects sharing a repository must differ.
             "workflow_prefix": workflow_prefix(project.repo_subdir),
@@ -119,7 +119,11 @@ class GitHub:
         workflows = contract.escape_literal(
             f"{WORKFLOWS}/{workflow_prefix(project.repo_subdir)}", contract.GITHUB_SPECIAL
         )
-        return [*contract.spec_input_patterns(project, "**"), f"{workflows}*.yml"]
+        return [
+            *contract.spec_input_patterns(project, "**"),
+            *contract.install_inputs(project),
+            f"{workflows}*.yml",
+        ]
 
     @staticmethod
     def _training(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:

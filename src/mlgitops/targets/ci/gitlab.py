@@ -48,11 +48,12 @@ class GitLab:
             "project": project,
             "python_image": PYTHON_IMAGE,
             "kubectl_image": KUBECTL_IMAGE,
-            "install": contract.install_command(),
+            "install": contract.install_command(project.ci_install),
             "workdir": project.repo_subdir or ".",
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
                 contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + GITLAB_CI_FILE,
+                *contract.install_inputs(project, gitlab=True),
                 *self._root_paths(project),
             ],
             "models": [self._model(project, m, m.training) for m in project.models if m.training is not None],
@@ -87,8 +88,8 @@ class GitLab:
 
     @staticmethod
     def _root_paths(project: ir.Project) -> list[str]:
-        """The root file GitLab starts from, when the project is not at the root."""
-        if not project.repo_subdir:
+        """The root file GitLab starts from, when it is not the project's own."""
+        if not project.repo_subdir and not project.ci_include_from:
             return []
         root_file = project.ci_include_from or GITLAB_CI_FILE
         return [contract.escape_literal(root_file, contract.GITLAB_SPECIAL)]
@@ -137,7 +138,7 @@ class GitLab:
                     for p in training.paths
                 ),
             ],
-            "scripts": _scripts(model, training, secrets, first, prefix, project.output),
+            "scripts": _scripts(model, training, secrets, first, prefix, project.output, project.ci_install),
             # Rule expressions are GitLab syntax written here (model names are DNS labels).
             "rules": {
                 "scheduled": Trusted(
@@ -163,6 +164,7 @@ def _scripts(
     first: ir.Environment,
     prefix: str,
     output: str,
+    install: ir.CiInstall | None,
 ) -> dict[str, Trusted]:
     """Job scripts. GitLab does not expand variables in scripts (the shell does), so they are
     not $-escaped; the only spec values in them are shell-quoted command arguments."""
@@ -196,7 +198,7 @@ def _scripts(
             'export MLGITOPS_METRICS_FILE="$METRICS_FILE"\n' + evaluate
         ),
         "gate": Trusted(
-            contract.install_command() + "\n"
+            contract.install_command(install) + "\n"
             'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
         ),
         "upload": Trusted(
