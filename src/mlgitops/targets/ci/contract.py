@@ -36,6 +36,7 @@ _LITERAL_SPECIAL = {False: GITHUB_SPECIAL, True: GITLAB_SPECIAL}
 
 
 PIP_INSTALL = "python -m pip install --disable-pip-version-check"
+_SCP_LIKE = re.compile(r"^([^@/:]+@)([^/:]+):(?!//)(.+)$")
 
 
 def install_command(install: ir.CiInstall | None = None) -> str:
@@ -45,7 +46,8 @@ def install_command(install: ir.CiInstall | None = None) -> str:
     if install is not None and install.requirements:
         return f"{PIP_INSTALL} --require-hashes -r {shlex.quote(install.requirements)}"
     if install is not None and install.git:
-        return f"{PIP_INSTALL} {shlex.quote(f'mlgitops @ git+{install.git}@{install.commit}')}"
+        url = _SCP_LIKE.sub(r"ssh://\1\2/\3", install.git)  # pip takes ssh:// URLs, not git@host:path
+        return f"{PIP_INSTALL} {shlex.quote(f'mlgitops @ git+{url}@{install.commit}')}"
     return f'{PIP_INSTALL} "mlgitops=={__version__}"'
 
 
