@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from compile_helpers import as_subproject, copy_specs, example, run_module
+from conftest import require_tool
 
 WORKFLOWS = ".github/workflows"
 
@@ -173,6 +174,10 @@ def test_a_gitlab_project_below_the_root_gets_a_root_file_that_includes_its_own(
     assert changes
     assert all(c.startswith("ml/") or c == ".gitlab-ci.yml" for c in changes), changes
     assert run_module(["check", str(project)]).returncode == 0
+    schema = [require_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci"]
+    for file in (repo / ".gitlab-ci.yml", project / ".gitlab-ci.yml"):
+        checked = subprocess.run([*schema, str(file)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_user_root_gitlab_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -185,3 +190,27 @@ def test_a_user_root_gitlab_file_is_never_overwritten(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "MLG501" in run.stdout and "../.gitlab-ci.yml" in run.stdout, run.stdout
     assert (repo / ".gitlab-ci.yml").read_bytes() == mine
+
+
+def test_the_root_workflows_of_two_projects_pass_actionlint_and_zizmor(tmp_path: Path) -> None:
+    repo, fraud, churn = _two_github_projects(tmp_path)
+    _compile(fraud)
+    _compile(churn)
+    files = sorted(p.relative_to(repo).as_posix() for p in (repo / WORKFLOWS).glob("*.yml"))
+    assert len(files) >= 6
+    lint = subprocess.run(
+        [require_tool("actionlint"), "-no-color", *files],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    zizmor = subprocess.run(
+        [require_tool("zizmor"), "--offline", "--no-ignores", "--no-progress", "--color=never", WORKFLOWS],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
