@@ -9,9 +9,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-from compile_helpers import as_subproject, copy_specs, example, run_module
+from compile_helpers import as_subproject, copy_specs, edit_yaml, example, run_module
 from conftest import require_tool
 
 WORKFLOWS = ".github/workflows"
@@ -214,3 +215,35 @@ def test_the_root_workflows_of_two_projects_pass_actionlint_and_zizmor(tmp_path:
         check=False,
     )
     assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+
+
+@pytest.mark.parametrize("crash_after", [1, 4])
+def test_a_crash_while_writing_root_files_is_rolled_back_by_the_next_compile(
+    tmp_path: Path, crash_after: int
+) -> None:
+    """The journal names root files as ../ paths; recovery puts them back through the same
+    descriptor of the repository root."""
+    repo, fraud, churn = _two_github_projects(tmp_path)
+    _compile(fraud)
+    _compile(churn)
+    before = _files(repo)
+    spec = next(p for p in sorted((fraud / "models").iterdir()))
+    text = spec.read_text(encoding="utf-8")
+    assert "owner: data-science\n" in text  # on every object and in the training workflow
+    spec.write_text(text.replace("owner: data-science\n", "owner: data-platform\n"), encoding="utf-8")
+    # A second include pattern: the validate workflow at the root changes too.
+    edit_yaml(
+        fraud / "mlgitops.yaml", lambda data: data["spec"].update(include=["models/*.yaml", "more/*.yaml"])
+    )
+    run = run_module(["compile", str(fraud)], env={"MLGITOPS_TEST_CRASH_AFTER_MOVES": str(crash_after)})
+    assert run.returncode == 137, run.stdout + run.stderr
+    assert (fraud / ".mlgitops/txn/journal.json").is_file()
+    recovered = run_module(["compile", str(fraud)])
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    after = _files(repo)
+    assert {p: d for p, d in after.items() if "churn" in p} == {
+        p: d for p, d in before.items() if "churn" in p
+    }
+    assert after != before
+    assert run_module(["check", str(fraud)]).returncode == 0
+    assert not (fraud / ".mlgitops/txn").exists()
