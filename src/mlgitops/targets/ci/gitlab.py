@@ -24,7 +24,7 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.repoplace import GITLAB_CI_FILE, root_prefix, root_source
+from mlgitops.repoplace import GITLAB_CI_FILE, root_prefix, root_source, workflow_prefix
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import contract
 from mlgitops.targets.ci.fingerprint import fingerprint_path
@@ -50,6 +50,8 @@ class GitLab:
             "kubectl_image": KUBECTL_IMAGE,
             "install": contract.install_command(project.ci_install),
             "workdir": project.repo_subdir or ".",
+            # Jobs of several projects included into one root file must not share names.
+            "job_prefix": workflow_prefix(project.repo_subdir),
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
                 contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + GITLAB_CI_FILE,
