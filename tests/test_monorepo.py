@@ -256,3 +256,54 @@ def test_a_crash_while_writing_root_files_is_rolled_back_by_the_next_compile(
     assert after != before
     assert run_module(["check", str(fraud)]).returncode == 0
     assert not (fraud / ".mlgitops/txn").exists()
+
+
+def test_two_projects_never_share_a_concurrency_group_or_reusable_workflow(tmp_path: Path) -> None:
+    repo, fraud, churn = _two_github_projects(tmp_path)
+    _compile(fraud)
+    _compile(churn)
+    by_project: dict[str, tuple[set[str], set[str]]] = {}
+    for prefix in ("mlgitops-teams-fraud-", "mlgitops-churn-"):
+        groups, called = set(), set()
+        for path in sorted((repo / WORKFLOWS).glob(f"{prefix}*.yml")):
+            workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if "concurrency" in workflow:  # the reusable pipeline runs in its caller's group
+                groups.add(workflow["concurrency"]["group"])
+            called |= {job["uses"] for job in workflow["jobs"].values() if "uses" in job}
+        assert len(groups) >= 3 and all(g.startswith(prefix) for g in groups), groups
+        # Each project's callers name its own reusable pipelines, which exist at the root.
+        assert called and all(u.startswith(f"./{WORKFLOWS}/{prefix}") for u in called), called
+        assert all((repo / u).is_file() for u in called), called
+        by_project[prefix] = groups, called
+    (fraud_groups, fraud_called), (churn_groups, churn_called) = by_project.values()
+    assert not fraud_groups & churn_groups and not fraud_called & churn_called
+
+
+_GITLAB_KEYWORDS = {"include", "stages", "workflow", "variables", "default"}
+
+
+def test_two_gitlab_projects_included_into_one_root_file_never_share_a_job_name(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _git_init(repo)
+    mine = b"include:\n  - local: /ml/.gitlab-ci.yml\n  - local: /teams/web/.gitlab-ci.yml\n"
+    (repo / ".gitlab-ci.yml").write_bytes(mine)
+    jobs: dict[str, set[str]] = {}
+    for place in ("ml", "teams/web"):
+        project = as_subproject(copy_specs(example("gitlab-flux-k8s"), repo / place))
+
+        def include_from(data: Any) -> None:
+            data["spec"]["ci"] = {"system": "gitlab", "includeFrom": ".gitlab-ci.yml"}
+
+        edit_yaml(project / "mlgitops.yaml", include_from)
+        _compile(project)
+        # What GitLab merges into the one root pipeline: the project's file and its includes.
+        names: set[str] = set()
+        files = [project / ".gitlab-ci.yml"]
+        while files:
+            document = yaml.safe_load(files.pop().read_text(encoding="utf-8"))
+            files += [repo / i["local"].lstrip("/") for i in document.get("include", [])]
+            names |= set(document) - _GITLAB_KEYWORDS
+        assert names and all(n.lstrip(".").startswith(place.replace("/", "-") + "-") for n in names), names
+        jobs[place] = names
+    assert not jobs["ml"] & jobs["teams/web"]
+    assert (repo / ".gitlab-ci.yml").read_bytes() == mine
