@@ -132,6 +132,8 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "ArgoCD": ("project", ("spec", "argocd"), {}),
     "Grafana": ("project", ("spec", "grafana"), {}),
     "Flux": ("project", ("spec", "flux"), {}),
+    "CiSettings": ("project", ("spec", "ci"), {}),  # REPLACE sets its fields (ci may be a string)
+    "MlgitopsInstall": ("project", ("spec", "ci", "mlgitops"), {}),
     "Output": ("project", ("spec", "output"), {}),
     "Policies": ("project", ("spec", "policies"), {}),
     "Defaults": ("project", ("spec", "defaults"), {}),
@@ -441,8 +443,32 @@ CONTEXT: dict[Field, Callable[[dict[str, Doc]], None]] = {
         metrics={"latency": 'app_latency_seconds_bucket{job="x"}'}
     ),
 }
+
+
 # Fields whose change takes more than setting one value (done instead of placing it).
+def _ci(docs: dict[str, Doc], **settings: Any) -> None:
+    """spec.ci in its mapping form, the base's CI system kept unless ``settings`` name one."""
+    spec = docs["project"]["spec"]
+    spec["ci"] = {"system": spec.get("ci", "github"), **settings}
+
+
+_MLGITOPS_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
 REPLACE: dict[Field, Callable[[dict[str, Doc]], None]] = {
+    ("CiSettings", "system"): lambda docs: _ci(
+        docs, system="gitlab" if docs["project"]["spec"].get("ci", "github") == "github" else "github"
+    ),
+    ("CiSettings", "includeFrom"): lambda docs: _ci(docs, includeFrom="ci/root.yml"),
+    ("MlgitopsInstall", "requirements"): lambda docs: _ci(
+        docs, mlgitops={"requirements": "ci/requirements-mlgitops.txt"}
+    ),
+    # git and commit go together: each is the other's sentinel
+    ("MlgitopsInstall", "git"): lambda docs: _ci(
+        docs, mlgitops={"git": "https://git.example/sentinel.git", "commit": _MLGITOPS_COMMIT}
+    ),
+    ("MlgitopsInstall", "commit"): lambda docs: _ci(
+        docs, mlgitops={"git": "https://github.com/acme/mlgitops.git", "commit": "f" * 40}
+    ),
     ("Environment", "name"): _renamed_environment,
     # one source per volume: a PVC or ConfigMap volume replaces the placed Secret one
     ("Volume", "persistentVolumeClaim"): lambda docs: _serving(docs).update(
@@ -498,6 +524,8 @@ NOT_APPLICABLE: dict[tuple[Field, str], str] = (
             "kubernetes+flux+gitlab+artifact",
         ): "this base's registry is not MLflow",
         (("ArtifactRegistry", "uri"), "kserve+argocd+github+mlflow"): "this base's registry is MLflow",
+        # The spec model refuses it with GitHub (MLG206: GitHub reads only the root workflows).
+        (("CiSettings", "includeFrom"), "kserve+argocd+github+mlflow"): "GitLab only; this base uses GitHub",
     }
 )
 

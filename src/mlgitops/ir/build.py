@@ -14,6 +14,8 @@ from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
 from mlgitops.spec.base import SpecModel
+from mlgitops.spec.ci import ci_settings
+from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
 from mlgitops.spec.project import Traffic
 from mlgitops.spec.workload import Volume as VolumeSpec
@@ -26,6 +28,7 @@ _NOT_LABEL_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
 def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Project:
     validated = resolved.validated
     spec = validated.spec.spec
+    ci = ci_settings(spec.ci)
     environments = tuple(
         ir.Environment(
             env.name, env.namespace, env.cluster, env.approval == "required", order, env.monitoring.page
@@ -50,7 +53,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         name=validated.spec.metadata.name,
         repository=spec.repository,
         revision=spec.revision,
-        ci=spec.ci,
+        ci=ci.system,
         gitops=spec.gitops,
         serving=spec.serving,
         registry_kind=spec.registry.kind,
@@ -69,6 +72,8 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         templates=(spec.templates or "").strip("/"),
         traffic=_traffic(spec.traffic),
         prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
+        ci_install=_ci_install(ci.mlgitops),
+        ci_include_from=ci.include_from or "",
     )
 
 
@@ -79,6 +84,12 @@ def _traffic(traffic: Traffic | None) -> ir.Traffic | None:
     return ir.Traffic(
         traffic.router, gateway.name if gateway else None, gateway.namespace if gateway else None
     )
+
+
+def _ci_install(install: MlgitopsInstall | None) -> ir.types.CiInstall | None:
+    if install is None:
+        return None
+    return ir.types.CiInstall(install.requirements or "", install.git or "", install.commit or "")
 
 
 def label_value(text: str) -> str:
