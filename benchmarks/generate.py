@@ -83,7 +83,14 @@ def _project(n: int) -> Spec:
             "repository": "https://github.com/acme/ml-synthetic.git",
             "revision": "main",
             "repositoryRoot": ".",  # a repository of its own wherever it is generated
-            "ci": "github",
+            # CI installs mlgitops from a pinned commit (there is no release to pin by hash yet)
+            "ci": {
+                "system": "github",
+                "mlgitops": {
+                    "git": "https://github.com/acme/mlgitops.git",
+                    "commit": "0123456789abcdef0123456789abcdef01234567",
+                },
+            },
             "gitops": "argocd",
             "serving": "kserve",
             # One generic dashboard pair per project; per-model dashboards would add a file per model.
