@@ -388,10 +388,18 @@ def _model_files(
             if salvaged is not None:
                 spec, distrust = salvaged.spec, salvaged.distrust
         if doc is not None:
-            doc = doc.without_tree()  # as a worker's document comes back: see SourceDocument
+            # as a worker's document comes back (see SourceDocument), with the locations of
+            # what validate reports in a valid project: hardening relaxations (validate/hardening.py)
+            doc = doc.without_tree(keep=_reported_when_valid)
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
     return outcomes
+
+
+def _reported_when_valid(path: tuple[str | int, ...]) -> bool:
+    """Data paths a valid model's diagnostics may point at: its securityContext settings and
+    volumes, each a note (MLG337)."""
+    return "securityContext" in path or (bool(path) and path[-1] == "volumes")
 
 
 def _load(
