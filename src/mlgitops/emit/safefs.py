@@ -24,6 +24,8 @@ import os
 import secrets
 import stat
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 from mlgitops.boundedread import ReadRefused, Unreadable, describe_mode, read_bounded
@@ -32,6 +34,9 @@ from mlgitops.repoplace import root_prefix
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 FILE_MODE = 0o666  # as open() creates files: the umask decides
+# Well under the usual soft limit of 1,024 descriptors, with room for the files being
+# written, the render workers' pipes and the writer threads.
+MAX_OPEN_DIRECTORIES = 256
 
 
 class UnsafePathError(OSError):
@@ -39,11 +44,24 @@ class UnsafePathError(OSError):
 
 
 class ProjectTree:
-    """Descriptor-relative access to the files under one project root."""
+    """Descriptor-relative access to the files under one project root.
 
-    def __init__(self, root: Path, repo_subdir: str = "") -> None:
+    Directory descriptors are cached, at most ``max_open`` of them (a 10,000-model project
+    has more directories than a process may hold descriptors): each operation leases the
+    descriptors it uses, and only descriptors nobody holds are closed, the least recently
+    used first, so a writer thread never finds its directory's descriptor closed (and its
+    number reused for another directory) under it.
+    """
+
+    def __init__(self, root: Path, repo_subdir: str = "", *, max_open: int = MAX_OPEN_DIRECTORIES) -> None:
         self.root = root
-        self._fds: dict[str, int] = {"": os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)}
+        self._fds: OrderedDict[str, int] = OrderedDict(
+            {"": os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)}
+        )
+        self._leases: dict[int, int] = {}  # descriptor → blocks using it now
+        self._retired: set[int] = set()  # leased descriptors of directories since removed
+        self._kept = {""}  # opened once, never closed before the tree is: the roots
+        self._max_open = max_open
         self._lock = threading.Lock()  # the writer threads share the descriptor cache
         self.repo_subdir = ""
         self.repo_top: Path | None = None
@@ -75,8 +93,10 @@ class ProjectTree:
         except BaseException:
             os.close(top_fd)
             raise
+        prefix = root_prefix(subdir).rstrip("/")
         with self._lock:
-            self._fds[root_prefix(subdir).rstrip("/")] = top_fd
+            self._fds[prefix] = top_fd
+            self._kept.add(prefix)
         self.repo_subdir, self.repo_top = subdir, top
 
     def close(self) -> None:
@@ -91,18 +111,49 @@ class ProjectTree:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def directory(self, relative: str, *, create: bool = False) -> int:
-        """A descriptor of the directory ``relative`` ("" for the root), opened without
-        following links; missing directories are created when ``create`` is set."""
-        fd = self._fds.get(relative)  # a dict lookup is atomic: no lock for directories already open
-        if fd is not None:
-            return fd
-        with self._lock:
-            return self._directory_locked(relative, create)
+    def make_directories(self, relative: str) -> None:
+        """Create ``relative`` and its missing parents (no link followed on the way)."""
+        with self.leased(relative, create=True):
+            pass
 
-    def _directory_locked(self, relative: str, create: bool) -> int:
+    @contextlib.contextmanager
+    def leased(self, relative: str, *, create: bool = False) -> Iterator[int]:
+        """A descriptor of the directory ``relative`` ("" for the root), opened without
+        following links (missing directories are created when ``create`` is set), which
+        stays open until the block ends."""
+        with self._lock:
+            fd = self._fds.get(relative)
+            if fd is None:
+                fd = self._open_locked(relative, create)
+            else:
+                self._fds.move_to_end(relative)
+            self._leases[fd] = self._leases.get(fd, 0) + 1
+        try:
+            yield fd
+        finally:
+            with self._lock:
+                left = self._leases[fd] - 1
+                if left:
+                    self._leases[fd] = left
+                else:
+                    del self._leases[fd]
+                    if fd in self._retired:
+                        self._retired.discard(fd)
+                        os.close(fd)
+                self._close_unused_locked()
+
+    @contextlib.contextmanager
+    def parent(self, relative: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
+        """The descriptor of ``relative``'s directory, held for the block, and its last component."""
+        directory, _, name = relative.rpartition("/")
+        _check_name(name, relative)
+        with self.leased(directory, create=create) as fd:
+            yield fd, name
+
+    def _open_locked(self, relative: str, create: bool) -> int:
         """Open each missing directory of ``relative`` from the deepest one already open (a
-        loop, not recursion: a forged path may be deep)."""
+        loop, not recursion: a forged path may be deep).  The lock is held, so nothing on
+        the way is closed meanwhile."""
         missing: list[str] = []
         current = relative
         while current not in self._fds:
@@ -112,6 +163,19 @@ class ProjectTree:
         for path in reversed(missing):
             fd = self._open_child(fd, path, path.rpartition("/")[2], create)
         return fd
+
+    def _close_unused_locked(self) -> None:
+        excess = len(self._fds) - self._max_open
+        if excess <= 0:
+            return
+        unused: list[str] = []
+        for path, fd in self._fds.items():  # least recently used first
+            if fd not in self._leases and path not in self._kept:
+                unused.append(path)
+                if len(unused) == excess:
+                    break
+        for path in unused:
+            os.close(self._fds.pop(path))
 
     def _open_child(self, parent_fd: int, relative: str, name: str, create: bool) -> int:
         _check_name(name, relative)
@@ -134,35 +198,29 @@ class ProjectTree:
         except OSError as exc:
             raise _explained(exc, parent_fd, relative, name) from None
 
-    def parent(self, relative: str, *, create: bool = False) -> tuple[int, str]:
-        """The descriptor of ``relative``'s directory and its last component."""
-        directory, _, name = relative.rpartition("/")
-        _check_name(name, relative)
-        return self.directory(directory, create=create), name
-
     def lstat(self, relative: str) -> os.stat_result | None:
         """The entry itself (a link is not followed); None when nothing is there."""
         try:
-            fd, name = self.parent(relative)
-            return os.stat(name, dir_fd=fd, follow_symlinks=False)
+            with self.parent(relative) as (fd, name):
+                return os.stat(name, dir_fd=fd, follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
             return None
 
     def read(self, relative: str, limit: int) -> bytes:
         """The bytes of the regular file ``relative``; refuses links, special files and files
         over ``limit`` bytes without reading them."""
-        fd, name = self.parent(relative)
-        try:
-            return read_bounded(name, limit, follow_symlinks=False, dir_fd=fd)
-        except Unreadable as exc:
-            raise exc.error from None
-        except ReadRefused as exc:
-            raise UnsafePathError(errno.EINVAL, exc.reason, relative) from None
+        with self.parent(relative) as (fd, name):
+            try:
+                return read_bounded(name, limit, follow_symlinks=False, dir_fd=fd)
+            except Unreadable as exc:
+                raise exc.error from None
+            except ReadRefused as exc:
+                raise UnsafePathError(errno.EINVAL, exc.reason, relative) from None
 
     def write_new(self, relative: str, data: bytes) -> None:
         """Create ``relative`` (which must not exist) and write ``data``."""
-        fd, name = self.parent(relative, create=True)
-        handle = os.open(name, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+        with self.parent(relative, create=True) as (fd, name):
+            handle = os.open(name, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
         try:
             _write_all(handle, data)
         finally:
@@ -170,39 +228,45 @@ class ProjectTree:
 
     def write_atomic(self, relative: str, data: bytes, *, sync: bool = False) -> None:
         """Replace ``relative`` with ``data`` all at once (a temporary file renamed over it)."""
-        fd, name = self.parent(relative, create=True)
-        temporary = f".{name}.{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}.tmp"
-        handle = os.open(temporary, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
-        try:  # from here the temporary file is ours to remove if anything fails
-            try:
-                _write_all(handle, data)
-                if sync:
-                    os.fsync(handle)
-            finally:
-                os.close(handle)
-            os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=fd)
-            raise
+        with self.parent(relative, create=True) as (fd, name):
+            temporary = f".{name}.{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}.tmp"
+            handle = os.open(temporary, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+            try:  # from here the temporary file is ours to remove if anything fails
+                try:
+                    _write_all(handle, data)
+                    if sync:
+                        os.fsync(handle)
+                finally:
+                    os.close(handle)
+                os.replace(temporary, name, src_dir_fd=fd, dst_dir_fd=fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary, dir_fd=fd)
+                raise
 
     def rename(self, source: str, target: str, *, create_parent: bool = False) -> None:
         """Move ``source`` onto ``target`` (replacing a file there, never following a link)."""
-        source_fd, source_name = self.parent(source)
-        target_fd, target_name = self.parent(target, create=create_parent)
-        os.replace(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+        with (
+            self.parent(source) as (source_fd, source_name),
+            self.parent(target, create=create_parent) as (target_fd, target_name),
+        ):
+            os.replace(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
 
     def link(self, source: str, target: str) -> None:
         """Hard-link the entry ``source`` (not a link's target) as ``target``."""
-        source_fd, source_name = self.parent(source)
-        target_fd, target_name = self.parent(target, create=True)
-        os.link(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False)
+        with (
+            self.parent(source) as (source_fd, source_name),
+            self.parent(target, create=True) as (target_fd, target_name),
+        ):
+            os.link(
+                source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False
+            )
 
     def unlink(self, relative: str) -> bool:
         """Remove the entry ``relative`` (a link itself, never its target); False if absent."""
         try:
-            fd, name = self.parent(relative)
-            os.unlink(name, dir_fd=fd)
+            with self.parent(relative) as (fd, name):
+                os.unlink(name, dir_fd=fd)
         except (FileNotFoundError, NotADirectoryError):
             return False
         return True
@@ -213,8 +277,8 @@ class ProjectTree:
         while directory and directory != stop:
             parent, _, name = directory.rpartition("/")
             try:
-                fd = self.directory(parent)
-                os.rmdir(name, dir_fd=fd)
+                with self.leased(parent) as fd:
+                    os.rmdir(name, dir_fd=fd)
             except OSError:
                 return
             self._forget(directory)
@@ -223,18 +287,25 @@ class ProjectTree:
     def remove_tree(self, relative: str) -> None:
         """Delete the directory ``relative`` and everything in it; links are removed, not followed."""
         try:
-            fd = self.directory(relative)
+            with self.leased(relative) as fd:
+                _remove_contents(fd)
         except (FileNotFoundError, NotADirectoryError):
             return
-        _remove_contents(fd)
         self._forget(relative)
         parent, _, name = relative.rpartition("/")
-        os.rmdir(name, dir_fd=self.directory(parent))
+        with self.leased(parent) as fd:
+            os.rmdir(name, dir_fd=fd)
 
     def _forget(self, relative: str) -> None:
+        """Drop the cached descriptors of ``relative`` and below (removed directories); one
+        still leased is closed when its lease ends."""
         with self._lock:
             for key in [k for k in self._fds if k == relative or k.startswith(relative + "/")]:
-                os.close(self._fds.pop(key))
+                fd = self._fds.pop(key)
+                if fd in self._leases:
+                    self._retired.add(fd)
+                else:
+                    os.close(fd)
 
 
 def _check_reaches(top_fd: int, parts: list[str], project_fd: int, subdir: str) -> None:

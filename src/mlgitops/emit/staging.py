@@ -47,7 +47,7 @@ def staging_area(tree: ProjectTree) -> Iterator[None]:
     """An empty staging area for this compile, removed afterwards unless a journal (an
     interrupted commit, for the next compile's recovery) still needs it."""
     tree.remove_tree(TXN_DIR)  # a previous compile's leftovers (recovery already ran)
-    tree.directory(STAGING_DIR, create=True)  # opened here, so forked workers inherit it
+    tree.make_directories(STAGING_DIR)
     try:
         yield
     finally:

@@ -222,9 +222,9 @@ def project_lock(tree: ProjectTree) -> Iterator[None]:
     forked worker processes do not hold it, and it is released when this process dies,
     even if a worker outlives it.
     """
-    fd, name = tree.parent(LOCK, create=True)
     try:
-        handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=fd)
+        with tree.parent(LOCK, create=True) as (fd, name):
+            handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafePathError(errno.ELOOP, "is a symbolic link", LOCK) from None

@@ -61,7 +61,7 @@ def apply(plan: Plan, tree: ProjectTree) -> None:
     # Files that exist are backed up first. Backups are kept flat, numbered by position in the
     # journal: mirroring the output tree would cost a directory creation per output directory.
     existed: list[str] = []
-    tree.directory(f"{TXN_DIR}/old", create=True)
+    tree.make_directories(f"{TXN_DIR}/old")
     for index, relative in enumerate([*writes, *plan.deletes]):
         info = tree.lstat(relative)
         if info is not None and stat.S_ISREG(info.st_mode):

@@ -58,7 +58,7 @@ def move_new_files(
     def write_directory(directory: str) -> None:
         if stop.is_set():
             return
-        tree.directory(directory, create=True)
+        tree.make_directories(directory)
         for relative in by_directory[directory]:
             if stop.is_set():
                 return
