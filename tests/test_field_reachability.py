@@ -138,6 +138,7 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Policies": ("project", ("spec", "policies"), {}),
     "Defaults": ("project", ("spec", "defaults"), {}),
     "Environment": ("project", ("spec", "environments", 1), {}),
+    "EnvironmentGitOps": ("project", ("spec", "environments", 1, "gitops"), {}),
     "MlflowRegistry": ("project", ("spec", "registry"), {}),
     "ArtifactRegistry": ("project", ("spec", "registry"), {}),
     "SecretSource": ("model", ("spec", "training", "env", "TOKEN"), {}),
@@ -246,6 +247,13 @@ VALUES: dict[str | Field, Any] = {
     ("ModelMetadata", "name"): "sentinel-model",
     ("ModelMetadata", "owner"): "sentinel-team",
     ("Environment", "name"): "sentinelenv",
+    ("ArgoCD", "applicationName"): "sentinel-{project}-{environment}",
+    ("Flux", "retryInterval"): "7m",
+    ("Flux", "timeout"): "17m",
+    ("Flux", "dependsOn"): ["sentinel-dep"],
+    ("EnvironmentGitOps", "revision"): "sentinel-branch",
+    ("EnvironmentGitOps", "syncPolicy"): "manual",
+    ("EnvironmentGitOps", "dependsOn"): ["sentinel-dep"],
     ("Environment", "cluster"): "https://sentinel.example:6443",
     ("Environment", "namespace"): "sentinel-ns",
     ("ProjectBody", "repository"): "https://github.com/acme/sentinel.git",
@@ -512,11 +520,11 @@ STRAGGLERS: dict[tuple[Field, str], str] = {
 NOT_APPLICABLE: dict[tuple[Field, str], str] = (
     {
         (("ArgoCD", name), "kubernetes+flux+gitlab+artifact"): "Argo CD settings; this base uses Flux"
-        for name in ("namespace", "project", "applicationSet")
+        for name in ("namespace", "project", "applicationSet", "applicationName", "syncWaves")
     }
     | {
         (("Flux", name), "kserve+argocd+github+mlflow"): "Flux settings; this base uses Argo CD"
-        for name in ("namespace", "interval")
+        for name in ("namespace", "interval", "retryInterval", "timeout", "prune", "dependsOn")
     }
     | {
         (

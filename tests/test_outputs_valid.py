@@ -135,6 +135,27 @@ def _canary_in_prod(traffic: int) -> Callable[[Any], None]:
     return edit
 
 
+def _argocd_knobs(data: Any) -> None:
+    data["spec"].setdefault("argocd", {}).update(
+        {"applicationName": "ml-{environment}-{project}", "syncWaves": True}
+    )
+    data["spec"]["environments"][-1]["gitops"] = {"revision": "release", "syncPolicy": "manual"}
+
+
+def _application_set_knobs(data: Any) -> None:
+    data["spec"].setdefault("argocd", {}).update(
+        {"applicationSet": True, "applicationName": "ml-{environment}-{project}"}
+    )
+    data["spec"]["environments"][-1]["gitops"] = {"revision": "release", "syncPolicy": "manual"}
+
+
+def _flux_knobs(data: Any) -> None:
+    data["spec"].setdefault("flux", {}).update(
+        {"retryInterval": "1m", "timeout": None, "prune": False, "dependsOn": ["kserve"]}
+    )
+    data["spec"]["environments"][-1]["gitops"] = {"revision": "release", "dependsOn": ["prod-secrets"]}
+
+
 Edit = Callable[[Any], None]
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
@@ -167,6 +188,10 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
         {"mlgitops.yaml": _standard_gateway, "models/iris-classifier.yaml": _canary_in_prod(10)},
         "HTTPRoute",
     ),
+    # issue 11's GitOps knobs: per-environment revision and manual sync, names, waves, Flux timing
+    "platform-argocd-knobs": ("platform", _argocd_knobs, "Application"),
+    "quickstart-applicationset-knobs": ("quickstart", _application_set_knobs, "ApplicationSet"),
+    "gitlab-flux-k8s-knobs": ("gitlab-flux-k8s", _flux_knobs, "Kustomization"),
     "quickstart-kubernetes-istio-canary": (
         "quickstart",
         {"mlgitops.yaml": _kubernetes_istio, "models/iris-classifier.yaml": _canary_in_prod(0)},
@@ -411,3 +436,53 @@ def test_vendored_target_schemas_are_unmodified() -> None:
         )
         differing = sorted(name for name in ours if ours[name] != shared[name])
         assert not differing, f"copy ../shared/target-schemas again; these differ: {differing}"
+
+
+def test_the_gitops_knobs_reach_the_objects(compiled: dict[str, Path]) -> None:
+    def objects(variant: str, kind: str) -> list[Any]:
+        return [doc for _, doc in yaml_documents(compiled[variant]) if doc and doc.get("kind") == kind]
+
+    def wave(app: Any) -> int:
+        return int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+
+    apps = sorted(objects("platform-argocd-knobs", "Application"), key=wave)
+    assert len(apps) >= 2
+    assert [wave(app) for app in apps] == list(range(len(apps)))
+    assert all(app["metadata"]["name"].startswith("ml-") for app in apps)
+    assert all(app["metadata"]["name"].endswith("-acme-ml-platform") for app in apps)
+    *others, last = apps
+    assert last["spec"]["source"]["targetRevision"] == "release"
+    assert "automated" not in last["spec"]["syncPolicy"]
+    assert all("automated" in app["spec"]["syncPolicy"] for app in others)
+    assert all(app["spec"]["source"]["targetRevision"] == "main" for app in others)
+
+    (appset,) = objects("quickstart-applicationset-knobs", "ApplicationSet")
+    *first, final = appset["spec"]["generators"][0]["list"]["elements"]
+    assert final["syncPolicy"] == "manual"
+    assert {e["syncPolicy"] for e in first} == {"automated"}
+    assert final["revision"] == "release"
+    assert final["name"] == f"ml-{final['env']}-quickstart"
+    assert appset["spec"]["template"]["metadata"]["name"] == "{{.name}}"
+    assert "automated" not in appset["spec"]["template"]["spec"]["syncPolicy"]
+    assert 'eq .syncPolicy "automated"' in appset["spec"]["templatePatch"]
+
+    kustomizations = [
+        k
+        for k in objects("gitlab-flux-k8s-knobs", "Kustomization")
+        if k["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")
+    ]
+    assert len(kustomizations) >= 2
+    repositories = {r["metadata"]["name"]: r for r in objects("gitlab-flux-k8s-knobs", "GitRepository")}
+    assert len(repositories) == 2
+    for k in kustomizations:
+        assert k["spec"]["retryInterval"] == "1m"
+        assert "timeout" not in k["spec"]
+        assert k["spec"]["prune"] is False
+        assert {"name": "kserve"} in k["spec"]["dependsOn"]
+    (own,) = [k for k in kustomizations if "prod-secrets" in str(k["spec"]["dependsOn"])]
+    assert repositories[own["spec"]["sourceRef"]["name"]]["spec"]["ref"]["branch"] == "release"
+    assert all(
+        k["spec"]["sourceRef"]["name"] != own["spec"]["sourceRef"]["name"]
+        for k in kustomizations
+        if k is not own
+    )

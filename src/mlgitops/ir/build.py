@@ -31,7 +31,15 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
     ci = ci_settings(spec.ci)
     environments = tuple(
         ir.Environment(
-            env.name, env.namespace, env.cluster, env.approval == "required", order, env.monitoring.page
+            env.name,
+            env.namespace,
+            env.cluster,
+            env.approval == "required",
+            order,
+            env.monitoring.page,
+            revision=env.gitops.revision,
+            manual_sync=env.gitops.sync_policy == "manual",
+            depends_on=tuple(env.gitops.depends_on),
         )
         for order, env in enumerate(spec.environments)
     )
@@ -62,9 +70,20 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         repo_subdir=repo_subdir,
         labels=project_labels,
         argocd=ir.types.ArgoCDSettings(
-            spec.argocd.namespace, spec.argocd.project, spec.argocd.application_set
+            spec.argocd.namespace,
+            spec.argocd.project,
+            spec.argocd.application_set,
+            spec.argocd.application_name,
+            spec.argocd.sync_waves,
         ),
-        flux=ir.types.FluxSettings(spec.flux.namespace, spec.flux.interval),
+        flux=ir.types.FluxSettings(
+            spec.flux.namespace,
+            spec.flux.interval,
+            spec.flux.retry_interval,
+            spec.flux.timeout,
+            spec.flux.prune,
+            tuple(spec.flux.depends_on),
+        ),
         grafana=ir.types.GrafanaSettings(spec.grafana.per_model_dashboards),
         models=tuple(models),
         retired=tuple(retired),

@@ -236,6 +236,9 @@ class Environment:
     approval: bool
     order: int
     page: bool = True  # False: fast-burn alerts open tickets here instead of paging
+    revision: str | None = None  # the branch GitOps syncs this environment from; None: the project's
+    manual_sync: bool = False  # Argo CD: no automated sync
+    depends_on: tuple[str, ...] = ()  # Flux: Kustomizations outside mlgitops
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +407,8 @@ class ArgoCDSettings:
     namespace: str
     project: str
     application_set: bool
+    application_name: str = "{project}-{environment}"  # {project} and {environment} replaced
+    sync_waves: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +420,10 @@ class GrafanaSettings:
 class FluxSettings:
     namespace: str
     interval: str
+    retry_interval: str | None = None
+    timeout: str | None = "10m"
+    prune: bool = True
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

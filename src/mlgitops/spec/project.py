@@ -23,6 +23,29 @@ class EnvironmentMonitoring(SpecModel):
     )
 
 
+class EnvironmentGitOps(SpecModel):
+    """How the GitOps engine syncs one environment."""
+
+    revision: NonEmptyText | None = Field(
+        default=None,
+        description="Branch this environment is synced from, e.g. a release branch for prod; "
+        "default `spec.revision`. Argo CD: the Application's `source.targetRevision`; Flux: a "
+        "GitRepository of its own (`ref.branch`) that the environment's Kustomization reads.",
+    )
+    sync_policy: Literal["automated", "manual"] = Field(
+        default="automated",
+        description="Argo CD: `automated` syncs every change (`syncPolicy.automated` with prune "
+        "and self-heal); `manual` leaves it out, so a person syncs, as is common for prod. "
+        "Refused with Flux, which always reconciles.",
+    )
+    depends_on: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Flux: Kustomizations outside mlgitops (in the Flux namespace) that must be "
+        "ready before this environment is reconciled, added to the Kustomization's `dependsOn` "
+        "after the previous environment. Refused with Argo CD, which has no such dependency.",
+    )
+
+
 class Environment(SpecModel):
     """A deployment environment. The list order is the promotion order."""
 
@@ -46,6 +69,9 @@ class Environment(SpecModel):
     )
     monitoring: EnvironmentMonitoring = Field(
         default_factory=EnvironmentMonitoring, description="Alerting in this environment."
+    )
+    gitops: EnvironmentGitOps = Field(
+        default_factory=EnvironmentGitOps, description="How the GitOps engine syncs this environment."
     )
 
 
@@ -122,6 +148,17 @@ class ArgoCD(SpecModel):
     application_set: bool = Field(
         default=False, description="Generate one ApplicationSet instead of Applications."
     )
+    application_name: NonEmptyText = Field(
+        default="{project}-{environment}",
+        description="Name of each environment's Application (`metadata.name`): `{project}` and "
+        "`{environment}` are replaced; the result must be a DNS subdomain, unique per environment.",
+    )
+    sync_waves: bool = Field(
+        default=False,
+        description="Annotate each Application with `argocd.argoproj.io/sync-wave` set to its "
+        "environment's position (0 for the first), so an app-of-apps syncs the environments in "
+        "promotion order.",
+    )
 
 
 class Flux(SpecModel):
@@ -129,6 +166,25 @@ class Flux(SpecModel):
 
     namespace: DnsLabel = Field(default="flux-system", description="Namespace Flux runs in.")
     interval: Duration = Field(default="5m", description="Reconciliation interval.")
+    retry_interval: Duration | None = Field(
+        default=None,
+        description="Kustomization `retryInterval`: how soon a failed reconciliation is retried; "
+        "unset or `null`: Flux's default (the interval).",
+    )
+    timeout: Duration | None = Field(
+        default="10m",
+        description="Kustomization `timeout` for applying and waiting for health; `null`: Flux's "
+        "default (the interval).",
+    )
+    prune: bool = Field(
+        default=True,
+        description="Kustomization `prune`: delete from the cluster what disappears from git.",
+    )
+    depends_on: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Kustomizations outside mlgitops (in the Flux namespace) that every "
+        "environment's Kustomization waits for (`dependsOn`), e.g. the one installing KServe.",
+    )
 
 
 class Grafana(SpecModel):

@@ -400,6 +400,11 @@ def is_dns_label(value: str) -> bool:
     return _DNS_LABEL.match(value) is not None
 
 
+def is_dns_subdomain(value: str) -> bool:
+    """A Kubernetes object name (RFC 1123 subdomain): dot-separated DNS labels, ≤ 253 characters."""
+    return len(value) <= 253 and all(is_dns_label(part) for part in value.split("."))
+
+
 def is_immutable_image(image: str) -> bool:
     """Digest-pinned, or tagged with something that reads as a release version."""
     if "@sha256:" in image:

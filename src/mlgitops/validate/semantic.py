@@ -10,7 +10,7 @@ from mlgitops.outputs import PROJECT_DIRS
 from mlgitops.repourl import github_problem
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.model import Deployment
-from mlgitops.spec.types import is_dns_label
+from mlgitops.spec.types import is_dns_label, is_dns_subdomain
 from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.versions import is_older
 
@@ -18,6 +18,7 @@ from mlgitops.versions import is_older
 def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
     diagnostics = list(_environments(project))
     diagnostics += _shared_destinations(project)
+    diagnostics += _gitops(project)
     diagnostics += _output_path(project)
     diagnostics += _duplicate_models(project)
     names = frozenset(m.name for m in project.models)
@@ -80,6 +81,60 @@ def _environments(project: ValidatedProject) -> Iterator[Diagnostic]:
                     doc.locate(("spec", "policies", field, index)),
                     did_you_mean(name, seen) or f"declared environments: {', '.join(seen)}",
                 )
+
+
+def _gitops(project: ValidatedProject) -> Iterator[Diagnostic]:
+    """Per-environment GitOps settings one engine has no equivalent for, and the Argo CD
+    application name (a DNS subdomain, one per environment)."""
+    doc, spec = project.doc, project.spec.spec
+    for index, env in enumerate(spec.environments):
+        if spec.gitops == "flux" and env.gitops.sync_policy == "manual":
+            yield make(
+                "MLG370",
+                f"Flux reconciles every change; it cannot leave {env.name!r} to be synced by hand",
+                doc.locate(("spec", "environments", index, "gitops", "syncPolicy")),
+                "remove syncPolicy (with Flux, hold a change back by not merging it, or suspend "
+                "the Kustomization with `flux suspend`), or use gitops: argocd",
+            )
+        if spec.gitops == "argocd" and env.gitops.depends_on:
+            yield make(
+                "MLG370",
+                "Argo CD Applications have no dependencies on other Applications",
+                doc.locate(("spec", "environments", index, "gitops", "dependsOn")),
+                "remove dependsOn (Argo CD orders Applications by sync waves: spec.argocd.syncWaves), "
+                "or use gitops: flux",
+            )
+    if spec.gitops != "argocd":
+        return
+    if spec.argocd.application_set and spec.argocd.sync_waves:
+        yield make(
+            "MLG370",
+            "sync waves order the Applications of an app-of-apps; those an ApplicationSet "
+            "generates ignore them",
+            doc.locate(("spec", "argocd", "syncWaves")),
+            "remove syncWaves, or set applicationSet: false",
+        )
+    template = spec.argocd.application_name
+    names = [
+        template.replace("{project}", project.spec.metadata.name).replace("{environment}", env.name)
+        for env in spec.environments
+    ]
+    bad = next((name for name in names if not is_dns_subdomain(name)), None)
+    # without {environment} every environment gets the same name (twice-declared ones are MLG312)
+    shared = "{environment}" not in template and len(names) > 1
+    if bad is not None or shared:
+        problem = (
+            f"gives {bad!r}, not a DNS subdomain (lowercase letters, digits, '-' and '.', at most "
+            "253 characters)"
+            if bad is not None
+            else "gives the same name to several environments"
+        )
+        yield make(
+            "MLG371",
+            f"applicationName {template!r} {problem}",
+            doc.locate(("spec", "argocd", "applicationName")),
+            "use {project} and {environment}, e.g. 'ml-{project}-{environment}'",
+        )
 
 
 # Argo CD's names for the cluster it runs in (targets/gitops/__init__.py), which an unset cluster means.

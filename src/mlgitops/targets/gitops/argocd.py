@@ -1,7 +1,8 @@
 """Argo CD target: an Application per environment, or one ApplicationSet.
 
-Each Application syncs ``<output>/<env>`` of the repository automatically,
-with pruning and self-healing, and creates the namespace if missing.
+Each Application syncs ``<output>/<env>`` of the repository (from the environment's own
+revision if it names one) automatically, with pruning and self-healing, unless the
+environment asks for manual sync, and creates the namespace if missing.
 """
 
 from __future__ import annotations
@@ -17,8 +18,18 @@ from mlgitops.targets.gitops import (
     environment_path,
     gitops_source,
     labels,
-    object_name,
 )
+
+# One ApplicationSet template serves every environment; an environment synced by hand drops
+# the template's automated sync through this patch (Argo CD ≥ 2.10), keyed on its element.
+_AUTOMATED_ONLY_PATCH = """{{- if eq .syncPolicy "automated" }}
+spec:
+  syncPolicy:
+    automated:
+      prune: true
+      selfHeal: true
+{{- end }}
+"""
 
 
 class ArgoCD:
@@ -32,14 +43,18 @@ class ArgoCD:
             # Argo CD parses the template's strings as Go templates, but substitutes a generator
             # element's values without parsing them: every spec value travels in the elements,
             # so a '{{' in a repository URL or revision stays text.
+            some_manual = any(env.manual_sync for env in project.environments)
+            named = project.argocd.application_name != DEFAULT_APPLICATION_NAME
             elements = [
                 {
                     "repoURL": project.repository,
-                    "revision": project.revision,
+                    "revision": env.revision or project.revision,
                     "env": env.name,
                     "namespace": env.namespace,
                     "path": environment_path(project, env),
                     "cluster": _destination(env, by_name=by_name)["name" if by_name else "server"],
+                    **({"name": application_name(project, env)} if named else {}),
+                    **({"syncPolicy": _sync_policy(env)} if some_manual else {}),
                 }
                 for env in project.environments
             ]
@@ -48,6 +63,8 @@ class ArgoCD:
                 "labels": labels(project),
                 "elements": elements,
                 "cluster_key": "name" if by_name else "server",
+                "name_template": "{{.name}}" if named else project.name + "-{{.env}}",
+                "template_patch": _AUTOMATED_ONLY_PATCH if some_manual else None,
             }
             return [
                 ctx.yaml_file(
@@ -65,7 +82,7 @@ class ArgoCD:
                 {
                     "project": project,
                     "env": env,
-                    "name": object_name(project, env),
+                    "name": application_name(project, env),
                     "labels": labels(project, env),
                     "path": environment_path(project, env),
                     "destination": {**_destination(env), "namespace": env.namespace},
@@ -75,6 +92,19 @@ class ArgoCD:
             )
             for env in project.environments
         ]
+
+
+DEFAULT_APPLICATION_NAME = "{project}-{environment}"
+
+
+def application_name(project: ir.Project, env: ir.Environment) -> str:
+    """``spec.argocd.applicationName`` for one environment."""
+    template = project.argocd.application_name
+    return template.replace("{project}", project.name).replace("{environment}", env.name)
+
+
+def _sync_policy(env: ir.Environment) -> str:
+    return "manual" if env.manual_sync else "automated"
 
 
 def _destination(env: ir.Environment, *, by_name: bool = False) -> dict[str, Any]:
