@@ -73,7 +73,8 @@ SHAPES = {
     "canary-0": (
         "{version: 1.1.0}",
         "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}}",
-        "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}, waivePromotionOrder: true}",
+        "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}, waivePromotionOrder: true,"
+        " reason: pinned rollback}",
     ),
 }
 ROUTERS = {
@@ -284,7 +285,7 @@ def test_mutable_versions_are_refused_where_approval_is_required_by_default(tmp_
     model = tmp_path / "models/iris.yaml"
     model.write_text(
         model.read_text(encoding="utf-8").replace(
-            "prod: {version: 1.0.0}", "prod: {version: latest, waivePromotionOrder: true}"
+            "prod: {version: 1.0.0}", "prod: {version: latest, waivePromotionOrder: true, reason: test}"
         ),
         encoding="utf-8",
     )
@@ -324,5 +325,11 @@ def test_force_adds_a_waiver_only_when_a_version_moves_in(tmp_path: Path) -> Non
         "prod: {version: 1.0.0, canary: {version: 1.1.0, traffic: 60}}",
     )
     # a version prod never served, past the order: waived
-    cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.2.0", "--force")
-    assert "waivePromotionOrder: true" in model.read_text(encoding="utf-8")
+    # prod requires approval: the waiver must say why
+    refused = run_module(
+        ["promote", "iris", "--to", "prod", "--version", "1.2.0", "--force", "--project", str(tmp_path)]
+    )
+    assert refused.returncode == 1
+    assert "gives no reason" in refused.stderr
+    cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.2.0", "--force", "--reason", "CVE fix")
+    assert "waivePromotionOrder: true, reason: \"CVE fix\"}" in model.read_text(encoding="utf-8")
