@@ -349,7 +349,7 @@ def test_experiments_need_a_route_and_variants_deployed_here(tmp_path: Path) -> 
     model = MODEL.format(
         dev="{version: 1.1.0}",
         staging="{version: 1.1.0}",
-        prod="{version: 1.0.0, experiment: %s}" % experiment,
+        prod="{version: 1.0.0, experiment: " + experiment + "}",
     )
     (tmp_path / "models/iris.yaml").write_text(model, encoding="utf-8")
     (tmp_path / "models/iris-v2.yaml").write_text(

@@ -22,7 +22,6 @@ from mlgitops.ir.types import (
     Gate,
     MetricSelectors,
     Mirror,
-    Variant,
     Model,
     Monitoring,
     Port,
@@ -40,6 +39,7 @@ from mlgitops.ir.types import (
     Toleration,
     Traffic,
     Training,
+    Variant,
     Volume,
 )
 
@@ -61,7 +61,6 @@ __all__ = [
     "Gate",
     "MetricSelectors",
     "Mirror",
-    "Variant",
     "Model",
     "Monitoring",
     "Port",
@@ -79,5 +78,6 @@ __all__ = [
     "Toleration",
     "Traffic",
     "Training",
+    "Variant",
     "Volume",
 ]

@@ -38,7 +38,9 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
     by_name = {env.name: env for env in environments}
     project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
     # (model, environment) → its stable version: an experiment's variants are other models'
-    stable = {(item.model.name, item.environment.name): item.deployment.version for item in resolved.deployments}
+    stable = {
+        (item.model.name, item.environment.name): item.deployment.version for item in resolved.deployments
+    }
     models = []
     retired = []
     for model in sorted(validated.models, key=lambda m: m.name):

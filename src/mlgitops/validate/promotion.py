@@ -90,8 +90,7 @@ def _promotion_order(
                     + _history_note(guarded, history, env_name),
                     model.doc.locate((*path, *field)),
                     f"promote it to {prev_name!r} first, or set 'waivePromotionOrder: true' on this "
-                    "deployment for a hotfix"
-                    + (" with a 'reason:'" if guarded else ""),
+                    "deployment for a hotfix" + (" with a 'reason:'" if guarded else ""),
                 )
         previous = (env_name, deployment)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.ir.build import LABEL_PREFIX
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 
@@ -77,7 +78,9 @@ def rules(project: ir.Project, d: ir.Deployment) -> list[Rule]:
     weighted split (the versions of this model, or the experiment's variants)."""
     experiment = d.experiment
     if experiment is None:
-        split = tuple((service_name_of(project, b.name), b.weight) for b in backends(d) if b.track != "mirror")
+        split = tuple(
+            (service_name_of(project, b.name), b.weight) for b in backends(d) if b.track != "mirror"
+        )
         return [Rule(None, split, True)]
 
     def service(variant: ir.Variant) -> str:
@@ -90,8 +93,8 @@ def rules(project: ir.Project, d: ir.Deployment) -> list[Rule]:
 def route_annotations(d: ir.Deployment) -> dict[str, str]:
     annotations = dict(d.annotations)
     if d.experiment is not None:
-        annotations[f"{k8s.LABEL_PREFIX}/experiment-default"] = d.experiment.default
-        annotations[f"{k8s.LABEL_PREFIX}/experiment"] = ", ".join(
+        annotations[f"{LABEL_PREFIX}/experiment-default"] = d.experiment.default
+        annotations[f"{LABEL_PREFIX}/experiment"] = ", ".join(
             f"{v.model} {v.version} {v.weight}" for v in d.experiment.variants
         )
     return annotations
@@ -147,7 +150,9 @@ class GatewayRoutes(_Routes):
             "rules": [
                 {
                     "header": rule.header,
-                    "backends": [{"name": name, "port": SERVICE_PORT, "weight": w} for name, w in rule.backends],
+                    "backends": [
+                        {"name": name, "port": SERVICE_PORT, "weight": w} for name, w in rule.backends
+                    ],
                     "mirror": mirror_service(project, d) if rule.mirrored else None,
                 }
                 for rule in route_rules
@@ -175,7 +180,9 @@ class IstioRoutes(_Routes):
             # exposed: the host name the Gateway receives; else the mesh-internal name
             "hosts": [d.expose.hostname if d.expose else f"{d.model}.{namespace}.svc.cluster.local"],
             "gateways": (
-                [f"{traffic.gateway_namespace}/{traffic.gateway_name}", "mesh"] if traffic.gateway_name else None
+                [f"{traffic.gateway_namespace}/{traffic.gateway_name}", "mesh"]
+                if traffic.gateway_name
+                else None
             ),
             "rules": [
                 {
