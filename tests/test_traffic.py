@@ -501,3 +501,57 @@ def test_force_adds_a_waiver_only_when_a_version_moves_in(tmp_path: Path) -> Non
     assert "gives no reason" in refused.stderr
     cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.2.0", "--force", "--reason", "CVE fix")
     assert 'waivePromotionOrder: true, reason: "CVE fix"}' in model.read_text(encoding="utf-8")
+
+
+# --- what an environment served before, from git ----------------------------------------------
+
+
+def git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.test", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_history_decides_which_older_versions_an_approval_environment_may_take(tmp_path: Path) -> None:
+    from mlgitops.gitsource import SpecHistory
+
+    write_project(tmp_path, "kubernetes", "istio", "stable-only")  # prod 1.0.0, staging 1.1.0
+    model = tmp_path / "models/iris.yaml"
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "prod on 1.0.0")
+    model.write_text(
+        model.read_text(encoding="utf-8").replace("prod: {version: 1.0.0}", "prod: {version: 1.1.0}")
+    )
+    git(tmp_path, "commit", "-qam", "prod on 1.1.0")
+
+    def found(prod: str, *, with_history: bool) -> list[tuple[str, str]]:
+        head, _, rest = model.read_text(encoding="utf-8").partition("    prod: ")
+        model.write_text(head + "    prod: " + prod + "\n" + rest.split("\n", 1)[1], encoding="utf-8")
+        history = SpecHistory.at(tmp_path, "HEAD") if with_history else None
+        return [(d.code, d.message) for d in validate_project(tmp_path, history=history).diagnostics]
+
+    # a rollback to what prod served two commits ago: allowed, and exactly so with the history
+    assert found("{version: 1.0.0}", with_history=True) == []
+    # older than staging's, never served in prod: only the history can tell
+    assert found("{version: 0.9.0}", with_history=False) == []
+    assert found("{version: 0.9.0}", with_history=True) == [
+        (
+            "MLG306",
+            "version '0.9.0' in 'prod' has not been deployed to 'staging', the previous environment "
+            "(it serves 1.1.0), and the spec's git history shows 'prod' never served it",
+        )
+    ]
+    # a deprecated model: 1.0.0 and 1.1.0 were served, 1.2.0 never was
+    model.write_text(
+        model.read_text(encoding="utf-8") + "  lifecycle: {stage: deprecated}\n", encoding="utf-8"
+    )
+    assert found("{version: 1.0.0}", with_history=True) == []
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("dev: {version: 1.1.0}", "dev: {version: 1.2.0}"), encoding="utf-8")
+    assert [code for code, _ in found("{version: 1.0.0}", with_history=True)] == ["MLG344"]
+    assert found("{version: 1.0.0}", with_history=False) == []  # a stable version: only git knows
