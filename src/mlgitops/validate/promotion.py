@@ -77,9 +77,10 @@ def _promotion_order(
             for field, version in _candidates(deployment):
                 if version in available:
                     continue
-                if guarded and history is not None:
+                known = _known(history, model) if guarded else None
+                if known is not None:
                     # exact: a rollback to a version this environment served, per git
-                    if version in history.versions(model.doc.display).get(env_name, frozenset()):
+                    if version in known.get(env_name, frozenset()):
                         continue
                 elif is_older(version, prev.version):
                     continue  # promoted before the previous environment moved on
@@ -87,7 +88,11 @@ def _promotion_order(
                     "MLG306",
                     f"version {version!r} in {env_name!r} has not been deployed to {prev_name!r}, "
                     f"the previous environment (it serves {', '.join(sorted(available))})"
-                    + _history_note(guarded, history, env_name),
+                    + (
+                        f", and the spec's git history shows {env_name!r} never served it"
+                        if known is not None
+                        else ""
+                    ),
                     model.doc.locate((*path, *field)),
                     f"promote it to {prev_name!r} first, or set 'waivePromotionOrder: true' on this "
                     "deployment for a hotfix" + (" with a 'reason:'" if guarded else ""),
@@ -95,10 +100,13 @@ def _promotion_order(
         previous = (env_name, deployment)
 
 
-def _history_note(guarded: bool, history: ServedBefore | None, env_name: str) -> str:
-    if guarded and history is not None:
-        return f", and the spec's git history shows {env_name!r} never served it"
-    return ""
+def _known(history: ServedBefore | None, model: ValidatedModel) -> Mapping[str, frozenset[str]] | None:
+    """What the model's spec file deployed before, or None when git cannot say: no base, or
+    a file the base did not have (a model added by this change has no past to roll back to,
+    and the rules without a history apply)."""
+    if history is None:
+        return None
+    return history.versions(model.doc.display) or None
 
 
 def _deprecated(model: ValidatedModel, history: ServedBefore | None) -> Iterator[Diagnostic]:
@@ -108,9 +116,8 @@ def _deprecated(model: ValidatedModel, history: ServedBefore | None) -> Iterator
     is it); with one, every version the file's history never deployed is new."""
     deployments = model.spec.spec.deployments
     stable = {d.version for d in deployments.values()}
-    before: set[str] | None = None
-    if history is not None:
-        before = set().union(*history.versions(model.doc.display).values())
+    known = _known(history, model)
+    before = set().union(*known.values()) if known is not None else None
     for env_name, deployment in deployments.items():
         found = _candidates(deployment)
         if deployment.mirror is not None:
