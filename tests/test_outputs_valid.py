@@ -156,6 +156,24 @@ def _flux_knobs(data: Any) -> None:
     data["spec"]["environments"][-1]["gitops"] = {"revision": "release", "dependsOn": ["prod-secrets"]}
 
 
+def _experiment_in_prod(data: Any) -> None:
+    """A/B between two models behind one entry point, one variant also chosen by a header."""
+    prod = data["spec"]["deployments"]["prod"]
+    del prod["canary"]
+    prod["experiment"] = {
+        "variants": [
+            {"model": "fraud-detector", "weight": 70},
+            {"model": "churn-model", "weight": 30, "match": {"header": {"name": "x-variant", "value": "b"}}},
+        ],
+        "default": "fraud-detector",
+    }
+    prod["expose"] = {"hostname": "fraud.ml.acme.com", "path": "/score"}
+
+
+def _istio(data: Any) -> None:
+    data["spec"]["traffic"] = {"router": "istio"}
+
+
 Edit = Callable[[Any], None]
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
@@ -195,6 +213,17 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
     "quickstart-kubernetes-istio-canary": (
         "quickstart",
         {"mlgitops.yaml": _kubernetes_istio, "models/iris-classifier.yaml": _canary_in_prod(0)},
+        "VirtualService",
+    ),
+    # docs/traffic.md: A/B between two models, and a header match
+    "platform-experiment": (
+        "platform",
+        {"models/fraud-detector.yaml": _experiment_in_prod},
+        "HTTPRoute",
+    ),
+    "platform-istio-experiment": (
+        "platform",
+        {"mlgitops.yaml": _istio, "models/fraud-detector.yaml": _experiment_in_prod},
         "VirtualService",
     ),
 }

@@ -73,7 +73,8 @@ SHAPES = {
     "canary-0": (
         "{version: 1.1.0}",
         "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}}",
-        "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}, waivePromotionOrder: true}",
+        "{version: 1.1.0, canary: {version: 1.0.0, traffic: 0}, waivePromotionOrder: true,"
+        " reason: pinned rollback}",
     ),
 }
 ROUTERS = {
@@ -194,6 +195,174 @@ def test_the_effective_weights_equal_the_spec(tmp_path: Path, target: str, route
     assert effective_weights(root) == declared(shape)
 
 
+# --- A/B between two models, and a variant chosen by a header ------------------------------
+
+VARIANT = """\
+apiVersion: mlgitops/v1
+kind: Model
+metadata: {name: iris-v2, owner: data-science}
+spec:
+  serving:
+    runtime: sklearn
+    artifact: "s3://models/{model}/{version}/"
+  deployments:
+    dev: {version: 2.0.0}
+    staging: {version: 2.0.0}
+    prod: {version: 2.0.0}
+"""
+AB = "{variants: [{model: iris, weight: %d}, {model: iris-v2, weight: %d%s}], default: iris}"
+HEADER = ", match: {header: {name: x-variant, value: b}}"
+# shape → (dev, staging, prod) deployments of iris, the model that owns the endpoint
+EXPERIMENTS = {
+    "ab": (
+        "{version: 1.1.0, experiment: %s}" % (AB % (50, 50, "")),
+        "{version: 1.1.0, experiment: %s}" % (AB % (70, 30, "")),
+        "{version: 1.0.0, experiment: %s, expose: {hostname: iris.acme.test, path: /iris}}"
+        % (AB % (90, 10, "")),
+    ),
+    # everyone on iris; requests with x-variant: b on iris-v2 (and in staging also 20 % of the rest)
+    "header": (
+        "{version: 1.1.0, experiment: %s}" % (AB % (100, 0, HEADER)),
+        "{version: 1.1.0, experiment: %s}" % (AB % (80, 20, HEADER)),
+        "{version: 1.0.0, experiment: %s, expose: {hostname: iris.acme.test}}" % (AB % (100, 0, HEADER)),
+    ),
+}
+Split = dict[
+    str | None, dict[str, int]
+]  # request header ("x-variant: b", None for any) → "model version" → weight
+
+
+def declared_split(shape: str) -> dict[str, Split]:
+    stable = {
+        "iris": {"dev": "1.1.0", "staging": "1.1.0", "prod": "1.0.0"},
+        "iris-v2": dict.fromkeys(["dev", "staging", "prod"], "2.0.0"),
+    }
+    out: dict[str, Split] = {}
+    for env, text in zip(("dev", "staging", "prod"), EXPERIMENTS[shape], strict=True):
+        variants = yaml.safe_load(text)["experiment"]["variants"]
+        split: Split = {
+            None: {f"{v['model']} {stable[v['model']][env]}": v["weight"] for v in variants if v["weight"]}
+        }
+        for v in variants:
+            if "match" in v:
+                header = v["match"]["header"]
+                split[f"{header['name']}: {header['value']}"] = {
+                    f"{v['model']} {stable[v['model']][env]}": 100
+                }
+        out[env] = split
+    return out
+
+
+def route_rules(route: Any) -> Iterator[tuple[str | None, list[tuple[str, int]]]]:
+    """(header match or None, [(Service, weight)]) of each rule of an HTTPRoute or VirtualService."""
+    if route["kind"] == "HTTPRoute":
+        for rule in route["spec"]["rules"]:
+            headers = [h for m in rule.get("matches", []) for h in m.get("headers", [])]
+            assert all(h.get("type", "Exact") == "Exact" for h in headers)
+            key = ", ".join(f"{h['name']}: {h['value']}" for h in headers) or None
+            yield key, [(ref["name"], ref.get("weight", 1)) for ref in rule["backendRefs"]]
+    else:
+        for http in route["spec"]["http"]:
+            headers = [
+                (name, m["exact"])
+                for match in http.get("match", [])
+                for name, m in match.get("headers", {}).items()
+            ]
+            key = ", ".join(f"{name}: {value}" for name, value in headers) or None
+            yield key, [(d["destination"]["host"].split(".")[0], d.get("weight", 100)) for d in http["route"]]
+
+
+def model_version(objects: list[Any], service: str) -> str:
+    """ "<model> <version>" behind ``service``, from the objects of every model in the environment."""
+    text = served_version_text(objects, service)
+    model, version = text.split("s3://models/", 1)[1].split("/")[:2]
+    return f"{model} {version}"
+
+
+def served_version_text(objects: list[Any], service: str) -> str:
+    by_kind: dict[str, dict[str, Any]] = {}
+    for o in objects:
+        by_kind.setdefault(o["kind"], {})[o["metadata"]["name"]] = o
+    if "InferenceService" in by_kind:
+        return str(
+            by_kind["InferenceService"][service.removesuffix("-predictor")]["spec"]["predictor"]["model"][
+                "storageUri"
+            ]
+        )
+    selector = by_kind["Service"][service]["spec"]["selector"]
+    (deployment,) = [
+        d
+        for d in by_kind["Deployment"].values()
+        if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    (init,) = deployment["spec"]["template"]["spec"]["initContainers"]
+    return " ".join(init.get("args", []))
+
+
+def effective_split(root: Path, model: str) -> dict[str, Split]:
+    """Per environment, as a cluster routes ``model``'s entry point: the first rule whose header
+    matches a request takes it (the rules without a header take the rest)."""
+    out: dict[str, Split] = {}
+    for env in ("dev", "staging", "prod"):
+        objects = [d for _, d in yaml_documents(root, f"deploy/{env}") if "metadata" in d]
+        (route,) = [
+            o
+            for o in objects
+            if o["kind"] in ("HTTPRoute", "VirtualService") and o["metadata"]["name"] == model
+        ]
+        split: Split = {}
+        for header, refs in route_rules(route):
+            if header in split:
+                continue  # shadowed by an earlier rule
+            total = sum(w for _, w in refs)
+            weights: dict[str, int] = {}
+            for service, weight in refs:
+                if weight:
+                    key = model_version(objects, service)
+                    weights[key] = weights.get(key, 0) + weight * 100 // total
+            split[header] = weights
+        out[env] = split
+    return out
+
+
+@pytest.mark.parametrize("shape", list(EXPERIMENTS))
+@pytest.mark.parametrize("router", list(ROUTERS))
+@pytest.mark.parametrize("target", ["kserve-standard", "kubernetes"])
+def test_experiments_route_exactly_as_declared(tmp_path: Path, target: str, router: str, shape: str) -> None:
+    write_project(tmp_path, target, router, "stable-only")
+    dev, staging, prod = EXPERIMENTS[shape]
+    (tmp_path / "models/iris.yaml").write_text(
+        MODEL.format(dev=dev, staging=staging, prod=prod), encoding="utf-8"
+    )
+    (tmp_path / "models/iris-v2.yaml").write_text(VARIANT, encoding="utf-8")
+    root = compile_clean(tmp_path)
+    assert effective_split(root, "iris") == declared_split(shape)
+
+
+def test_experiments_need_a_route_and_variants_deployed_here(tmp_path: Path) -> None:
+    write_project(tmp_path, "kserve-serverless", "istio", "stable-only")
+    project = tmp_path / "mlgitops.yaml"
+    project.write_text(
+        project.read_text(encoding="utf-8").replace("{router: istio}", "{router: kserve-native}")
+    )
+    experiment = AB % (60, 30, "")
+    model = MODEL.format(
+        dev="{version: 1.1.0}",
+        staging="{version: 1.1.0}",
+        prod="{version: 1.0.0, experiment: " + experiment + "}",
+    )
+    (tmp_path / "models/iris.yaml").write_text(model, encoding="utf-8")
+    (tmp_path / "models/iris-v2.yaml").write_text(
+        VARIANT.replace("    prod: {version: 2.0.0}\n", ""), encoding="utf-8"
+    )
+    found = [(d.code, d.message) for d in validate_project(tmp_path).diagnostics]
+    assert found == [
+        ("MLG343", "experiment needs a route, which router kserve-native renders"),
+        ("MLG345", "the variants' weights in 'prod' sum to 90, not 100"),
+        ("MLG345", "variant 'iris-v2' is not deployed in 'prod'"),
+    ]
+
+
 # --- promotion sequences ----------------------------------------------------------------------
 
 
@@ -284,7 +453,7 @@ def test_mutable_versions_are_refused_where_approval_is_required_by_default(tmp_
     model = tmp_path / "models/iris.yaml"
     model.write_text(
         model.read_text(encoding="utf-8").replace(
-            "prod: {version: 1.0.0}", "prod: {version: latest, waivePromotionOrder: true}"
+            "prod: {version: 1.0.0}", "prod: {version: latest, waivePromotionOrder: true, reason: test}"
         ),
         encoding="utf-8",
     )
@@ -324,5 +493,65 @@ def test_force_adds_a_waiver_only_when_a_version_moves_in(tmp_path: Path) -> Non
         "prod: {version: 1.0.0, canary: {version: 1.1.0, traffic: 60}}",
     )
     # a version prod never served, past the order: waived
-    cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.2.0", "--force")
-    assert "waivePromotionOrder: true" in model.read_text(encoding="utf-8")
+    # prod requires approval: the waiver must say why
+    refused = run_module(
+        ["promote", "iris", "--to", "prod", "--version", "1.2.0", "--force", "--project", str(tmp_path)]
+    )
+    assert refused.returncode == 1
+    assert "gives no reason" in refused.stderr
+    cli(tmp_path, "promote", "iris", "--to", "prod", "--version", "1.2.0", "--force", "--reason", "CVE fix")
+    assert 'waivePromotionOrder: true, reason: "CVE fix"}' in model.read_text(encoding="utf-8")
+
+
+# --- what an environment served before, from git ----------------------------------------------
+
+
+def git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.test", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_history_decides_which_older_versions_an_approval_environment_may_take(tmp_path: Path) -> None:
+    from mlgitops.gitsource import SpecHistory
+
+    write_project(tmp_path, "kubernetes", "istio", "stable-only")  # prod 1.0.0, staging 1.1.0
+    model = tmp_path / "models/iris.yaml"
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "prod on 1.0.0")
+    model.write_text(
+        model.read_text(encoding="utf-8").replace("prod: {version: 1.0.0}", "prod: {version: 1.1.0}")
+    )
+    git(tmp_path, "commit", "-qam", "prod on 1.1.0")
+
+    def found(prod: str, *, with_history: bool) -> list[tuple[str, str]]:
+        head, _, rest = model.read_text(encoding="utf-8").partition("    prod: ")
+        model.write_text(head + "    prod: " + prod + "\n" + rest.split("\n", 1)[1], encoding="utf-8")
+        history = SpecHistory.at(tmp_path, "HEAD") if with_history else None
+        return [(d.code, d.message) for d in validate_project(tmp_path, history=history).diagnostics]
+
+    # a rollback to what prod served two commits ago: allowed, and exactly so with the history
+    assert found("{version: 1.0.0}", with_history=True) == []
+    # older than staging's, never served in prod: only the history can tell
+    assert found("{version: 0.9.0}", with_history=False) == []
+    assert found("{version: 0.9.0}", with_history=True) == [
+        (
+            "MLG306",
+            "version '0.9.0' in 'prod' has not been deployed to 'staging', the previous environment "
+            "(it serves 1.1.0), and the spec's git history shows 'prod' never served it",
+        )
+    ]
+    # a deprecated model: 1.0.0 and 1.1.0 were served, 1.2.0 never was
+    model.write_text(
+        model.read_text(encoding="utf-8") + "  lifecycle: {stage: deprecated}\n", encoding="utf-8"
+    )
+    assert found("{version: 1.0.0}", with_history=True) == []
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("dev: {version: 1.1.0}", "dev: {version: 1.2.0}"), encoding="utf-8")
+    assert [code for code, _ in found("{version: 1.0.0}", with_history=True)] == ["MLG344"]
+    assert found("{version: 1.0.0}", with_history=False) == []  # a stable version: only git knows

@@ -111,6 +111,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG341", "canary split not reproducible from git", _W),
         CodeInfo("MLG342", "traffic router unusable with the serving target", _E),
         CodeInfo("MLG343", "traffic setting needs a gateway-api or istio router", _E),
+        CodeInfo("MLG344", "deprecated model takes a new version", _E),
+        CodeInfo("MLG345", "experiment variants unusable", _E),
         CodeInfo("MLG370", "GitOps setting the GitOps engine cannot honour", _E),
         CodeInfo("MLG371", "Argo CD application name not usable", _E),
         # policies

@@ -24,9 +24,9 @@ import yaml
 
 from mlgitops import ir
 from mlgitops.compile import generate, same_models
-from mlgitops.discover import ProjectRef, repository_subdir
+from mlgitops.discover import ProjectRef, find_project, repository_subdir
 from mlgitops.errors import UserError
-from mlgitops.gitsource import materialize, repository
+from mlgitops.gitsource import SpecHistory, materialize, repository
 from mlgitops.ir.build import build_project
 from mlgitops.pipeline import CompileResult, ValidationResult, validate_project
 from mlgitops.resolve import ResolvedProject
@@ -71,7 +71,9 @@ class DiffResult:
 
 def diff_project(path: ProjectRef, base: str) -> DiffResult:
     today = datetime.date.today()
-    head = validate_project(path, today=today)
+    files, _ = find_project(path)
+    history = SpecHistory.at(files.root, base) if files is not None else None
+    head = validate_project(path, today=today, history=history)
     if not head.ok or head.resolved is None or head.root is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
     repo = repository(head.root)

@@ -9,7 +9,8 @@ compile them.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -33,8 +34,7 @@ def repository(project_root: Path) -> Repository:
     return Repository(top_path, "" if relative == "." else relative)
 
 
-def materialize(repo: Repository, ref: str, destination: Path) -> None:
-    """Write the project's files as they are at ``ref`` under ``destination``."""
+def _commit(repo: Repository, ref: str) -> str:
     commit = ""
     if ref and not ref.startswith("-"):  # never let REF be read as an option of git
         commit = _git(repo.top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
@@ -42,6 +42,84 @@ def materialize(repo: Repository, ref: str, destination: Path) -> None:
         raise UserError(
             f"git revision {ref!r} does not exist here (in CI, fetch it first: git fetch origin {ref})"
         )
+    return commit
+
+
+# A spec version larger than the loader's limit is not read: it could not have been compiled.
+_MAX_SPEC_BYTES = 1024 * 1024
+
+
+@dataclass
+class SpecHistory:
+    """The versions each spec file deployed, environment by environment, in every commit up to
+    a base revision (``validate --base``, ``diff --base``): what "served before" means for the
+    promotion order and for deprecated models (validate/promotion.py).
+
+    Asked lazily, per file, only for deployments the current spec cannot vouch for: one ``git
+    log`` and one ``git cat-file --batch`` per file asked about."""
+
+    repo: Repository
+    commit: str
+    _seen: dict[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def at(cls, project_root: Path, ref: str) -> SpecHistory:
+        repo = repository(project_root)
+        return cls(repo, _commit(repo, ref))
+
+    def versions(self, spec_file: str) -> Mapping[str, frozenset[str]]:
+        found = self._seen.get(spec_file)
+        if found is None:
+            found = self._seen[spec_file] = self._read(spec_file)
+        return found
+
+    def _read(self, spec_file: str) -> Mapping[str, frozenset[str]]:
+        path = f"{self.repo.subdir}/{spec_file}" if self.repo.subdir else spec_file
+        log = _git(
+            self.repo.top, "log", "--format=", "--raw", "--no-abbrev", "--no-renames", self.commit, "--", path
+        )
+        blobs = []
+        for line in log.splitlines():  # ":100644 100644 <old> <new> M\t<path>"
+            fields = line.split("\t", 1)[0].split()
+            if len(fields) >= 4 and fields[3].strip("0"):
+                blobs.append(fields[3])
+        served: dict[str, set[str]] = {}
+        for text in _cat_blobs(self.repo.top, list(dict.fromkeys(blobs))):
+            for env, versions in _deployed(text).items():
+                served.setdefault(env, set()).update(versions)
+        return {env: frozenset(versions) for env, versions in served.items()}
+
+
+def _deployed(text: bytes) -> dict[str, set[str]]:
+    """Environment → the stable and canary versions one old spec text deploys (best effort: a
+    text that is not a spec deploys nothing)."""
+    if len(text) > _MAX_SPEC_BYTES:
+        return {}
+    try:
+        data = yaml.load(text, Loader=yaml.CSafeLoader)  # the C safe loader
+    except yaml.YAMLError:
+        return {}
+    spec = data.get("spec") if isinstance(data, dict) else None
+    deployments = spec.get("deployments") if isinstance(spec, dict) else None
+    if not isinstance(deployments, dict):
+        return {}
+    out: dict[str, set[str]] = {}
+    for env, deployment in deployments.items():
+        if not isinstance(deployment, dict):
+            continue
+        canary = deployment.get("canary")
+        for version in (
+            deployment.get("version"),
+            canary.get("version") if isinstance(canary, dict) else None,
+        ):
+            if isinstance(version, (str, int, float)):
+                out.setdefault(str(env), set()).add(str(version))
+    return out
+
+
+def materialize(repo: Repository, ref: str, destination: Path) -> None:
+    """Write the project's files as they are at ``ref`` under ``destination``."""
+    commit = _commit(repo, ref)
     prefix = f"{repo.subdir}/" if repo.subdir else ""
     listing = _git(repo.top, "ls-tree", "-r", "-z", "--full-tree", commit, "--", repo.subdir or ".")
     blobs: list[tuple[str, str]] = []

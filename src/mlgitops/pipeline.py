@@ -33,6 +33,7 @@ from mlgitops.render.overrides import check_overrides
 if TYPE_CHECKING:
     from mlgitops.resolve import ResolvedProject
     from mlgitops.spec import ModelSpec, ProjectSpec
+    from mlgitops.validate.promotion import ServedBefore
     from mlgitops.validate.salvage import Distrust
 
     # display name, text, document, spec (whole or salvaged), what salvage dropped, diagnostics
@@ -70,6 +71,7 @@ def validate_project(
     overlay: Mapping[Path, bytes] | None = None,
     only: Sequence[Path] | None = None,
     progress: Observer = SILENT,
+    history: ServedBefore | None = None,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -77,7 +79,9 @@ def validate_project(
     ``overlay`` maps file paths to contents that replace what is on disk (``promote``
     validates its edit before writing it).  ``only``: model files named on the command
     line; the whole project is still validated, but only their diagnostics and the
-    project-level ones are returned (``selection.py``).
+    project-level ones are returned (``selection.py``).  ``history``: what the spec files
+    served before, from git up to a base revision (``gitsource.SpecHistory``), for the
+    promotion order and deprecated models.
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
@@ -113,7 +117,7 @@ def validate_project(
     if project is not None and project_doc is not None:
         validated = ValidatedProject(files, project_doc, project, tuple(models))
         progress.stage("check references, resolve, policies", len(models))
-        references = semantic.check_project(validated, today or datetime.date.today())
+        references = semantic.check_project(validated, today or datetime.date.today(), history)
         references += check_retrain_loops(validated)
         diagnostics += trusted(references, distrusted, merged=False)
         resolved, merged = resolve(validated)

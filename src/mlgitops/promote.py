@@ -36,6 +36,15 @@ class Request:
     force: bool = False
     weight: int | None = None  # move the current canary to this percentage
     abort_canary: bool = False  # remove the canary, the stable version stays
+    reason: str | None = None  # with force: why the order is waived
+
+    @property
+    def waiver(self) -> str:
+        """The flow entries a forced promotion adds to a new deployment mapping."""
+        if not self.force:
+            return ""
+        reason = f", reason: {textedit.scalar_text(self.reason)}" if self.reason else ""
+        return f", waivePromotionOrder: true{reason}"
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,7 @@ def _edit(model: ValidatedModel, request: Request, current: Deployment | None, v
         env = request.environment
         if found is None:
             _own(spec[1], shared, "spec")
-            waiver = ", waivePromotionOrder: true" if request.force else ""
+            waiver = request.waiver
             value = f"{{{env}: {{version: {textedit.scalar_text(version)}{waiver}}}}}"
             splices = [textedit.add_entry(text, spec[1], "deployments", value)]
         elif not isinstance(found[1], MappingNode):
@@ -225,7 +234,7 @@ def _deployment_edit(
     env = request.environment
     entry = textedit.child(deployments, env)
     if entry is None or current is None:
-        waiver = ", waivePromotionOrder: true" if request.force else ""
+        waiver = request.waiver
         return [
             textedit.add_entry(
                 text, deployments, env, f"{{version: {textedit.scalar_text(version)}{waiver}}}"
@@ -278,6 +287,9 @@ def _deployment_edit(
         ):
             splices.append(textedit.remove_entry(text, node, "canary"))
     if request.force and textedit.child(node, "waivePromotionOrder") is None:
+        # splices at one place apply last-listed first: the reason lands after the waiver
+        if request.reason and textedit.child(node, "reason") is None:
+            splices.append(textedit.add_entry(text, node, "reason", textedit.scalar_text(request.reason)))
         splices.append(textedit.add_entry(text, node, "waivePromotionOrder", "true"))
     return splices
 

@@ -52,6 +52,11 @@ if TYPE_CHECKING:
     help="Allow a version the previous environment never ran (marks the deployment "
     "waivePromotionOrder: true).",
 )
+@click.option(
+    "--reason",
+    help="With --force: why the order is waived (written as the deployment's reason:, which "
+    "environments with approval: required demand).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the edit without writing it.")
 @project_options(positional=False)
 @format_option(
@@ -68,6 +73,7 @@ def promote(
     finish_canary: bool,
     abort_canary: bool,
     force: bool,
+    reason: str | None,
     dry_run: bool,
     project: ProjectChoice,
     fmt: str,
@@ -98,8 +104,18 @@ def promote(
             f"{' and '.join(moves) if len(moves) > 1 else moves[0]}: pass one of --weight, "
             "--finish-canary, --abort-canary, and neither --canary nor --version with it"
         )
+    if reason is not None and not force:
+        raise UsageError("--reason explains a --force; pass it with --force")
     request = Request(
-        model, environment, version, canary, finish_canary, force, weight=weight, abort_canary=abort_canary
+        model,
+        environment,
+        version,
+        canary,
+        finish_canary,
+        force,
+        weight=weight,
+        abort_canary=abort_canary,
+        reason=reason,
     )
     return reported(fmt, lambda: _promote(request, dry_run, project, fmt))
 

@@ -35,6 +35,12 @@ Run = tuple["ProjectRef", list[Path] | None]
 @quiet_option
 @progress_options
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="The git revision the change is based on (in CI, the pull request's base): the spec "
+    "files' history up to it tells which versions an environment served before.",
+)
 def validate(
     paths: tuple[Path, ...],
     project: ProjectChoice,
@@ -42,6 +48,7 @@ def validate(
     quiet: bool,
     progress: TerminalProgress,
     strict: bool,
+    base: str | None,
 ) -> int:
     """Check a project and report every problem at once, each with its
     file:line:col and a hint.
@@ -58,13 +65,26 @@ def validate(
     files (environments, promotion order, duplicate names), secrets written
     as literals, and the project's policies.
 
+    With --base, a version entering an environment with approval: required
+    that the previous environment does not serve must be one this environment
+    served before in git; a deprecated model takes no version its spec never
+    deployed.
+
     Exits 0 when there are no errors, 1 when there are.
     """
     from mlgitops.codes import Severity
+    from mlgitops.discover import find_project
+    from mlgitops.gitsource import SpecHistory
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters import render
 
-    results = [validate_project(ref, only=named, progress=progress) for ref, named in _runs(paths, project)]
+    results = []
+    for ref, named in _runs(paths, project):
+        history = None
+        if base is not None:
+            files, _ = find_project(ref)
+            history = SpecHistory.at(files.root, base) if files is not None else None
+        results.append(validate_project(ref, only=named, progress=progress, history=history))
     report = merged_report(results)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     failed = any(d.severity in failing for d in report.diagnostics)

@@ -17,6 +17,7 @@ from mlgitops.ir.types import (
     Environment,
     EnvVar,
     Evaluation,
+    Experiment,
     Expose,
     Gate,
     MetricSelectors,
@@ -38,6 +39,7 @@ from mlgitops.ir.types import (
     Toleration,
     Traffic,
     Training,
+    Variant,
     Volume,
 )
 
@@ -54,6 +56,7 @@ __all__ = [
     "EnvVar",
     "Environment",
     "Evaluation",
+    "Experiment",
     "Expose",
     "Gate",
     "MetricSelectors",
@@ -75,5 +78,6 @@ __all__ = [
     "Toleration",
     "Traffic",
     "Training",
+    "Variant",
     "Volume",
 ]

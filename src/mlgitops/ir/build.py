@@ -45,6 +45,10 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
     )
     by_name = {env.name: env for env in environments}
     project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
+    # (model, environment) → its stable version: an experiment's variants are other models'
+    stable = {
+        (item.model.name, item.environment.name): item.deployment.version for item in resolved.deployments
+    }
     models = []
     retired = []
     for model in sorted(validated.models, key=lambda m: m.name):
@@ -52,7 +56,9 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
             retired.append(model.name)
             continue
         deployments = tuple(
-            _deployment(item, by_name[item.environment.name], project_labels, validated.spec.metadata.name)
+            _deployment(
+                item, by_name[item.environment.name], project_labels, validated.spec.metadata.name, stable
+            )
             for item in resolved.for_model(model.name)
         )
         default_artifact = spec.defaults.serving.artifact if spec.defaults.serving else None
@@ -118,7 +124,11 @@ def label_value(text: str) -> str:
 
 
 def _deployment(
-    item: ResolvedDeployment, env: ir.Environment, project_labels: tuple[tuple[str, str], ...], project: str
+    item: ResolvedDeployment,
+    env: ir.Environment,
+    project_labels: tuple[tuple[str, str], ...],
+    project: str,
+    stable: dict[tuple[str, str], str],
 ) -> ir.Deployment:
     spec: ModelSpec = item.model.spec
     name = spec.metadata.name
@@ -134,6 +144,7 @@ def _deployment(
         mirror = ir.Mirror(m.version, m.percent, fill_artifact(item.serving.get("artifact"), name, m.version))
     expose = item.deployment.expose
     exposed = ir.Expose(expose.hostname, expose.path) if expose else None
+    experiment = _experiment(item, stable)
     labels = {
         **dict(project_labels),
         **spec.metadata.labels,
@@ -169,11 +180,31 @@ def _deployment(
         canary=canary,
         mirror=mirror,
         expose=exposed,
+        experiment=experiment,
         serving=serving,
         labels=tuple(sorted(labels.items())),
         annotations=tuple(sorted(annotations.items())),
         source=item.model.doc.display,
     )
+
+
+def _experiment(item: ResolvedDeployment, stable: dict[tuple[str, str], str]) -> ir.Experiment | None:
+    """The variants by their stable versions here (validate made sure each is deployed here)."""
+    written = item.deployment.experiment
+    if written is None:
+        return None
+    env = item.environment.name
+    variants = [
+        ir.Variant(
+            v.model,
+            stable[(v.model, env)],
+            v.weight,
+            (v.match.header.name, v.match.header.value) if v.match else None,
+        )
+        for v in written.variants
+    ]
+    variants.sort(key=lambda v: v.model != written.default)  # stable sort: the default first
+    return ir.Experiment(tuple(variants), written.default)
 
 
 def _canary_serving(item: ResolvedDeployment, stable: ir.Serving, model: str) -> ir.Serving:

@@ -215,6 +215,22 @@ class Expose:
 
 
 @dataclass(frozen=True, slots=True)
+class Variant:
+    """One model of an A/B experiment, by its stable version in the experiment's environment."""
+
+    model: str
+    version: str
+    weight: int
+    header: tuple[str, str] | None  # (name, exact value) sent to this variant whatever the weights
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    variants: tuple[Variant, ...]  # the default first, then as written
+    default: str
+
+
+@dataclass(frozen=True, slots=True)
 class Traffic:
     """The project's traffic router (``spec.traffic``)."""
 
@@ -255,6 +271,7 @@ class Deployment:
     source: str
     mirror: Mirror | None = None
     expose: Expose | None = None
+    experiment: Experiment | None = None
 
     @property
     def object_annotations(self) -> dict[str, str]:

@@ -114,6 +114,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             diagnostics += _complete(item, spec.serving)
             diagnostics += traffic.check_deployment(project, item)
     diagnostics += traffic.check_project(project)
+    diagnostics += traffic.check_experiments(project)
     return ResolvedProject(project, tuple(resolved)), diagnostics
 
 

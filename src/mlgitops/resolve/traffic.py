@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from mlgitops.diagnostics import Diagnostic, make
+from mlgitops.diagnostics import Diagnostic, did_you_mean, make
 from mlgitops.spec.project import ProjectSpec
 from mlgitops.validate import ValidatedProject
 
@@ -61,7 +61,7 @@ def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Ite
             )
         return
     env = item.environment
-    for field in ("mirror", "expose"):
+    for field in ("mirror", "expose", "experiment"):
         if getattr(item.deployment, field) is not None:
             yield make(
                 "MLG343",
@@ -106,3 +106,76 @@ def check_deployment(project: ValidatedProject, item: ResolvedDeployment) -> Ite
             _ADD_ROUTER,
             environment=env.name,
         )
+
+
+def check_experiments(project: ValidatedProject) -> Iterator[Diagnostic]:
+    """An experiment's variants are models deployed in its environment, once each, with
+    weights summing to 100 and header matches that tell them apart."""
+    deployed = {m.name: frozenset(m.spec.spec.deployments) for m in project.models}
+    for model in project.models:
+        for env, deployment in model.spec.spec.deployments.items():
+            experiment = deployment.experiment
+            if experiment is None:
+                continue
+            path = ("spec", "deployments", env, "experiment")
+            locate = model.doc.locate
+            if deployment.canary is not None:
+                yield make(
+                    "MLG345",
+                    f"an experiment and a canary cannot share the route of {model.name!r} in {env!r}",
+                    locate((*path,), key=True),
+                    "finish or abort the canary first (promote --finish-canary / --abort-canary)",
+                )
+            total = sum(v.weight for v in experiment.variants)
+            if total != 100:
+                yield make(
+                    "MLG345",
+                    f"the variants' weights in {env!r} sum to {total}, not 100",
+                    locate((*path, "variants")),
+                    "make the weights add up to 100; a variant reached only by its header takes 0",
+                )
+            seen: dict[str, int] = {}
+            headers: dict[tuple[str, str], int] = {}
+            for index, variant in enumerate(experiment.variants):
+                where = (*path, "variants", index)
+                if variant.model in seen:
+                    yield make(
+                        "MLG345",
+                        f"model {variant.model!r} is a variant twice",
+                        locate((*where, "model")),
+                        "merge the two variants into one",
+                        related=[locate((*path, "variants", seen[variant.model], "model"))],
+                    )
+                seen.setdefault(variant.model, index)
+                if variant.model not in deployed:
+                    yield make(
+                        "MLG345",
+                        f"variant {variant.model!r} is not a model of this project",
+                        locate((*where, "model")),
+                        did_you_mean(variant.model, sorted(deployed)) or "add its spec under models/",
+                    )
+                elif env not in deployed[variant.model]:
+                    yield make(
+                        "MLG345",
+                        f"variant {variant.model!r} is not deployed in {env!r}",
+                        locate((*where, "model")),
+                        f"deploy {variant.model} to {env} (its stable version serves the variant)",
+                    )
+                if variant.match is not None:
+                    key = (variant.match.header.name, variant.match.header.value)
+                    if key in headers:
+                        yield make(
+                            "MLG345",
+                            f"header {key[0]}: {key[1]} selects two variants",
+                            locate((*where, "match", "header")),
+                            "give each variant its own header value",
+                            related=[locate((*path, "variants", headers[key], "match", "header"))],
+                        )
+                    headers.setdefault(key, index)
+            if experiment.default not in seen:
+                yield make(
+                    "MLG345",
+                    f"the experiment's default {experiment.default!r} is not one of its variants",
+                    locate((*path, "default")),
+                    did_you_mean(experiment.default, list(seen)) or f"name one of: {', '.join(seen)}",
+                )

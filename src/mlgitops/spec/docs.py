@@ -80,8 +80,11 @@ explicit null as "platform default (null in FILE:LINE, LAYER)".
 Environments are listed in promotion order. A version served in an environment (stable or
 canary) must be served in the previous environment that runs the model, or be older than the
 version that environment serves (it went through before that environment moved on).
-Versions that do not start with a number are only compared for equality. Set
-`waivePromotionOrder: true` on a deployment to allow a hotfix.
+Versions that do not start with a number are only compared for equality. In an environment
+with `approval: required`, `validate --base REF` and `diff --base REF` replace the "older"
+rule by the spec file's git history: the version must be one that environment served before.
+Set `waivePromotionOrder: true` on a deployment to allow a hotfix (with a `reason:` where
+approval is required). A `deprecated` model takes no new version (docs/traffic.md).
 
 ## Secrets
 

@@ -174,6 +174,48 @@ class Mirror(SpecModel):
     percent: Annotated[int, Field(ge=1, le=100)] = Field(description="Percentage of requests copied to it.")
 
 
+class HeaderMatch(SpecModel):
+    """An HTTP request header with an exact value."""
+
+    # Lower case with hyphens: Istio refuses other header keys; Gateway API matches any case.
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=256)] = Field(
+        description="Header name, lower case, e.g. `x-variant`."
+    )
+    value: Annotated[str, Field(min_length=1, max_length=4096)] = Field(
+        description="The exact value that selects the variant."
+    )
+
+
+class VariantMatch(SpecModel):
+    """Requests sent to a variant whatever the weights."""
+
+    header: HeaderMatch = Field(description="Requests carrying this header go to the variant.")
+
+
+class Variant(SpecModel):
+    """One model of an A/B experiment, served by its stable version in the same environment."""
+
+    model: DnsLabel = Field(description="A model of the project deployed in this environment.")
+    weight: Annotated[int, Field(ge=0, le=100)] = Field(
+        description="Percentage of the requests it receives; the variants' weights sum to 100."
+    )
+    match: VariantMatch | None = Field(
+        default=None, description="Requests routed to this variant regardless of the weights."
+    )
+
+
+class Experiment(SpecModel):
+    """A/B between models behind this model's route (a gateway-api or istio router)."""
+
+    variants: Annotated[list[Variant], Field(min_length=2)] = Field(
+        description="The models sharing the route and their weights (summing to 100)."
+    )
+    default: DnsLabel = Field(
+        description="The variant that owns the experiment's outcome until it ends: listed first "
+        "in the route and recorded in its `mlgitops.dev/experiment-default` annotation."
+    )
+
+
 class Deployment(ServingSpec):
     """The version deployed in one environment, plus overrides of any serving field."""
 
@@ -187,9 +229,19 @@ class Deployment(ServingSpec):
         description="Host name and path of the route, so it is an entry point (a gateway-api or "
         "istio router).",
     )
+    experiment: Experiment | None = Field(
+        default=None,
+        description="A/B between models behind this model's route, with exact weights and "
+        "header matches (a gateway-api or istio router).",
+    )
     waive_promotion_order: bool = Field(
         default=False,
         description="Allow a version that is not deployed in the previous environment (hotfixes).",
+    )
+    reason: Text | None = Field(
+        default=None,
+        description="Why the promotion order is waived; required beside `waivePromotionOrder` in "
+        "environments with `approval: required`.",
     )
 
 

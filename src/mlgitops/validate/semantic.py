@@ -9,13 +9,14 @@ from mlgitops.diagnostics import Diagnostic, did_you_mean, make
 from mlgitops.outputs import PROJECT_DIRS
 from mlgitops.repourl import github_problem
 from mlgitops.spec.ci import ci_settings
-from mlgitops.spec.model import Deployment
 from mlgitops.spec.types import is_dns_label, is_dns_subdomain
 from mlgitops.validate import ValidatedModel, ValidatedProject
-from mlgitops.versions import is_older
+from mlgitops.validate.promotion import ServedBefore, check_promotions
 
 
-def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagnostic]:
+def check_project(
+    project: ValidatedProject, today: datetime.date, history: ServedBefore | None = None
+) -> list[Diagnostic]:
     diagnostics = list(_environments(project))
     diagnostics += _shared_destinations(project)
     diagnostics += _gitops(project)
@@ -24,7 +25,7 @@ def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagn
     names = frozenset(m.name for m in project.models)
     for model in project.models:
         diagnostics += _deployments(project, model)
-        diagnostics += _promotion_order(project, model)
+        diagnostics += check_promotions(project, model, history)
         diagnostics += _gates(model)
         diagnostics += _lifecycle(project, model, today)
         diagnostics += _references(names, model)
@@ -243,39 +244,6 @@ def _deployments(project: ValidatedProject, model: ValidatedModel) -> Iterator[D
                 doc.locate((*path, "canary", "version")),
                 "remove the canary, or set it to the version under test",
             )
-
-
-def _promotion_order(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
-    """Each version must have passed through the previous environment that runs this model.
-
-    A version is fine when the previous environment serves it (stable or
-    canary), or when it is older than the previous environment's stable
-    version (it was promoted before the previous environment moved on).
-    """
-    deployments = model.spec.spec.deployments
-    previous: tuple[str, Deployment] | None = None
-    for env_name in dict.fromkeys(project.environment_names):
-        deployment = deployments.get(env_name)
-        if deployment is None:
-            continue
-        if previous is not None and not deployment.waive_promotion_order:
-            prev_name, prev = previous
-            available = {prev.version} | ({prev.canary.version} if prev.canary else set())
-            candidates: list[tuple[tuple[str, ...], str]] = [(("version",), deployment.version)]
-            if deployment.canary:
-                candidates.append((("canary", "version"), deployment.canary.version))
-            for field, version in candidates:
-                if version in available or is_older(version, prev.version):
-                    continue
-                yield make(
-                    "MLG306",
-                    f"version {version!r} in {env_name!r} has not been deployed to {prev_name!r}, "
-                    f"the previous environment (it serves {', '.join(sorted(available))})",
-                    model.doc.locate(("spec", "deployments", env_name, *field)),
-                    f"promote it to {prev_name!r} first, or set 'waivePromotionOrder: true' on this "
-                    "deployment for a hotfix",
-                )
-        previous = (env_name, deployment)
 
 
 def _gates(model: ValidatedModel) -> Iterator[Diagnostic]:

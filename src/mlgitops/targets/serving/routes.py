@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgitops import ir
+from mlgitops.ir.build import LABEL_PREFIX
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 
@@ -63,95 +64,132 @@ def service_name_of(project: ir.Project, workload: str) -> str:
     return f"{workload}-predictor" if project.serving == "kserve" else workload
 
 
-class GatewayRoutes:
-    """Gateway API ``HTTPRoute`` per model × environment."""
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of a route: the requests it matches and the weighted Services they go to."""
 
-    name = "gateway"
+    header: tuple[str, str] | None  # (name, exact value); None: every request of the route
+    backends: tuple[tuple[str, int], ...]  # (Service name, weight)
+    mirrored: bool  # the mirror's copies are taken from this rule's requests
+
+
+def rules(project: ir.Project, d: ir.Deployment) -> list[Rule]:
+    """The route's rules, most specific first: one per variant with a header match, then the
+    weighted split (the versions of this model, or the experiment's variants)."""
+    experiment = d.experiment
+    if experiment is None:
+        split = tuple(
+            (service_name_of(project, b.name), b.weight) for b in backends(d) if b.track != "mirror"
+        )
+        return [Rule(None, split, True)]
+
+    def service(variant: ir.Variant) -> str:
+        return service_name_of(project, k8s.workload_name(variant.model, variant.version))
+
+    matched = [Rule(v.header, ((service(v), 100),), False) for v in experiment.variants if v.header]
+    return [*matched, Rule(None, tuple((service(v), v.weight) for v in experiment.variants), True)]
+
+
+def route_annotations(d: ir.Deployment) -> dict[str, str]:
+    annotations = dict(d.annotations)
+    if d.experiment is not None:
+        annotations[f"{LABEL_PREFIX}/experiment-default"] = d.experiment.default
+        annotations[f"{LABEL_PREFIX}/experiment"] = ", ".join(
+            f"{v.model} {v.version} {v.weight}" for v in d.experiment.variants
+        )
+    return annotations
+
+
+class _Routes:
+    """A route target: one route object per model × environment, for one router."""
+
+    name: str
     scope = "model"
+    router: str
+    template: str
 
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         traffic = project.traffic
-        if traffic is None or traffic.router != "gateway-api":
+        if traffic is None or traffic.router != self.router:
             return []
         return [
             ctx.yaml_file(
                 self.name,
-                "httproute.yaml.j2",
+                self.template,
                 {
                     "d": d,
                     "labels": dict(d.labels),
-                    "annotations": dict(d.annotations),
-                    "traffic": traffic,
-                    "backends": _refs(project, d),
-                    "mirror": mirror_service(project, d),
+                    "annotations": route_annotations(d),
+                    **self.context(project, traffic, d, rules(project, d)),
                 },
-                path=f"{project.output}/{d.environment.name}/{d.model}/httproute.yaml",
+                path=f"{project.output}/{d.environment.name}/{d.model}/{self.template.removesuffix('.j2')}",
                 source=d.source,
                 environment=d.environment.name,
             )
             for d in project.deployments()
         ]
 
+    def context(
+        self, project: ir.Project, traffic: ir.Traffic, d: ir.Deployment, route_rules: list[Rule]
+    ) -> dict[str, Any]:
+        raise NotImplementedError
 
-class IstioRoutes:
+
+class GatewayRoutes(_Routes):
+    """Gateway API ``HTTPRoute`` per model × environment."""
+
+    name = "gateway"
+    router = "gateway-api"
+    template = "httproute.yaml.j2"
+
+    def context(
+        self, project: ir.Project, traffic: ir.Traffic, d: ir.Deployment, route_rules: list[Rule]
+    ) -> dict[str, Any]:
+        return {
+            "traffic": traffic,
+            "rules": [
+                {
+                    "header": rule.header,
+                    "backends": [
+                        {"name": name, "port": SERVICE_PORT, "weight": w} for name, w in rule.backends
+                    ],
+                    "mirror": mirror_service(project, d) if rule.mirrored else None,
+                }
+                for rule in route_rules
+            ],
+        }
+
+
+class IstioRoutes(_Routes):
     """Istio ``VirtualService`` per model × environment."""
 
     name = "istio"
-    scope = "model"
+    router = "istio"
+    template = "virtualservice.yaml.j2"
 
-    def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
-        traffic = project.traffic
-        if traffic is None or traffic.router != "istio":
-            return []
-        files = []
-        for d in project.deployments():
-            namespace = d.environment.namespace
-            destinations = [
-                {
-                    "destination": {
-                        "host": f"{ref['name']}.{namespace}.svc.cluster.local",
-                        "port": {"number": SERVICE_PORT},
-                    },
-                    "weight": ref["weight"],
-                }
-                for ref in _refs(project, d)
-            ]
-            gateways = (
+    def context(
+        self, project: ir.Project, traffic: ir.Traffic, d: ir.Deployment, route_rules: list[Rule]
+    ) -> dict[str, Any]:
+        namespace = d.environment.namespace
+
+        def destination(service: str) -> dict[str, Any]:
+            return {"host": f"{service}.{namespace}.svc.cluster.local", "port": {"number": SERVICE_PORT}}
+
+        mirror = mirror_service(project, d)
+        return {
+            # exposed: the host name the Gateway receives; else the mesh-internal name
+            "hosts": [d.expose.hostname if d.expose else f"{d.model}.{namespace}.svc.cluster.local"],
+            "gateways": (
                 [f"{traffic.gateway_namespace}/{traffic.gateway_name}", "mesh"]
                 if traffic.gateway_name
                 else None
-            )
-            mirror = mirror_service(project, d)
-            context = {
-                "d": d,
-                "labels": dict(d.labels),
-                "annotations": dict(d.annotations),
-                # exposed: the host name the Gateway receives; else the mesh-internal name
-                "hosts": [d.expose.hostname if d.expose else f"{d.model}.{namespace}.svc.cluster.local"],
-                "gateways": gateways,
-                "destinations": destinations,
-                "mirror": (
-                    {"host": f"{mirror}.{namespace}.svc.cluster.local", "port": {"number": SERVICE_PORT}}
-                    if mirror
-                    else None
-                ),
-            }
-            files.append(
-                ctx.yaml_file(
-                    self.name,
-                    "virtualservice.yaml.j2",
-                    context,
-                    path=f"{project.output}/{d.environment.name}/{d.model}/virtualservice.yaml",
-                    source=d.source,
-                    environment=d.environment.name,
-                )
-            )
-        return files
-
-
-def _refs(project: ir.Project, d: ir.Deployment) -> list[dict[str, Any]]:
-    return [
-        {"name": service_name_of(project, b.name), "port": SERVICE_PORT, "weight": b.weight}
-        for b in backends(d)
-        if b.track != "mirror"
-    ]
+            ),
+            "rules": [
+                {
+                    "header": rule.header,
+                    "route": [{"destination": destination(name), "weight": w} for name, w in rule.backends],
+                    "mirror": destination(mirror) if mirror and rule.mirrored else None,
+                }
+                for rule in route_rules
+            ],
+        }
