@@ -111,6 +111,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG341", "canary split not reproducible from git", _W),
         CodeInfo("MLG342", "traffic router unusable with the serving target", _E),
         CodeInfo("MLG343", "traffic setting needs a gateway-api or istio router", _E),
+        CodeInfo("MLG380", "serving runtime not built in nor declared in spec.runtimes", _E),
+        CodeInfo("MLG381", "protocol the model's declared serving runtime does not serve", _E),
+        CodeInfo("MLG382", "serving runtime setting the serving target cannot honour", _E),
+        CodeInfo("MLG383", "serving runtime declared twice or named like a built-in runtime", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -12,6 +12,7 @@ from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.types import is_dns_label
 from mlgitops.validate import ValidatedModel, ValidatedProject
+from mlgitops.validate.runtimes import check_runtimes
 from mlgitops.versions import is_older
 
 
@@ -20,6 +21,7 @@ def check_project(project: ValidatedProject, today: datetime.date) -> list[Diagn
     diagnostics += _shared_destinations(project)
     diagnostics += _output_path(project)
     diagnostics += _duplicate_models(project)
+    diagnostics += check_runtimes(project)
     names = frozenset(m.name for m in project.models)
     for model in project.models:
         diagnostics += _deployments(project, model)
