@@ -124,6 +124,8 @@ def _project(n: int) -> Spec:
                 },
             ],
             "include": ["models/**/*.yaml"],
+            # Declared serving runtimes (spec.runtimes): the TensorFlow models run on their own.
+            "runtimes": DECLARED_RUNTIMES,
             # Canaries split by an HTTPRoute: exact, and reproducible from git (docs/traffic.md).
             "traffic": {"router": "gateway-api", "gateway": {"name": "public", "namespace": "gateways"}},
             "policies": {
@@ -195,6 +197,28 @@ def evaluation(i: int, team: str) -> Spec:
     return spec
 
 
+DECLARED_RUNTIMES = [
+    {
+        "name": "tf-serving",
+        "kind": "ServingRuntime",
+        "image": "tensorflow/serving:2.14.1",
+        "args": ["--model_name={{.Name}}", "--model_base_path=/mnt/models", "--rest_api_port=8080"],
+        "protocolVersions": ["v1", "v2"],
+        "supportedModelFormats": [{"name": "tensorflow", "version": "2", "autoSelect": True, "priority": 1}],
+        "annotations": {"prometheus.kserve.io/port": "8080"},
+        "resources": {"limits": {"cpu": "2", "memory": "4Gi"}},
+    },
+    {
+        "name": "mlserver-shared",
+        "kind": "ClusterServingRuntime",
+        "image": "docker.io/seldonio/mlserver@sha256:" + hashlib.sha256(b"mlserver").hexdigest(),
+        "protocolVersions": ["grpc-v1", "grpc-v2"],
+        "supportedModelFormats": [{"name": "sklearn"}],
+        "port": 8081,
+    },
+]
+
+
 def serving(i: int, name: str, runtime: str) -> Spec:
     standard = runtime in STANDARD_METRICS
     folder = "{model}" if i % 2 else name  # the {model} placeholder, or the name spelled out
@@ -258,9 +282,24 @@ def serving(i: int, name: str, runtime: str) -> Spec:
             "env": {"FEATURE_STORE_TOKEN": {"fromSecret": {"name": "feature-store", "key": "token"}}},
             "resources": {"cpu": "250m", "memory": "256Mi"},
         }
+    if runtime == "onnx":  # scaled by KEDA on its queue: its transformer on a Prometheus query
+        spec["transformer"] = {
+            "image": image("feature-transformer", "2.0.3", i),
+            "autoscaling": {
+                "minReplicas": 1,
+                "maxReplicas": 3,
+                "metric": "prometheus",
+                "query": f'sum(rate(transformer_requests_total{{model="{name}"}}[1m]))',
+                "serverAddress": "http://prometheus-operated.monitoring.svc:9090",
+                "authenticationRef": "prometheus-auth",
+                "target": 50,
+            },
+        }
     if i % 4 == 2:
         spec["annotations"] = {"acme.com/cost-center": f"cc-{i % 17}"}
     spec |= pod_knobs(i, name, runtime)
+    if runtime == "tensorflow":
+        spec["runtime"] = "tf-serving"
     return spec
 
 

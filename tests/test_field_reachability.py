@@ -108,7 +108,47 @@ def _scheduling(docs: dict[str, Any]) -> None:
     ]
 
 
-DEFINITION_CONTEXT: dict[str, Callable[[dict[str, Any]], None]] = dict.fromkeys(
+_RUNTIME = "sentinel-rt"
+
+
+def _kserve_base(docs: dict[str, Any]) -> bool:
+    return bool(docs["project"]["spec"].get("serving", "kserve") == "kserve")
+
+
+def _declared_runtime(docs: dict[str, Any]) -> None:
+    """A declared runtime the model names; its formats only on KServe (the kubernetes target
+    refuses them, MLG382)."""
+    runtime: Doc = {"name": _RUNTIME, "image": "ghcr.io/acme/rt:1.0.0", "args": ["--name={{.Name}}"]}
+    if _kserve_base(docs):
+        runtime["supportedModelFormats"] = [{"name": "fmt"}]
+    docs["project"]["spec"]["runtimes"] = [runtime]
+    docs["model"]["spec"]["serving"]["runtime"] = _RUNTIME
+
+
+def _renamed_runtime(docs: dict[str, Any]) -> None:
+    docs["project"]["spec"]["runtimes"][0]["name"] = "sentinel"
+    docs["model"]["spec"]["serving"]["runtime"] = "sentinel"
+
+
+def _prometheus_metric(docs: dict[str, Any]) -> None:
+    """KServe scales on a query with KEDA in standard mode; the kubernetes target refuses the
+    metric (MLG332), so there the query's fields alone are refused (MLG317)."""
+    if _kserve_base(docs):
+        docs["model"]["spec"]["serving"].update(
+            deploymentMode="standard",
+            autoscaling={
+                "metric": "prometheus",
+                "query": "sum(up)",
+                "serverAddress": "http://prometheus.example:9090",
+                "target": 5,
+            },
+        )
+
+
+DEFINITION_CONTEXT: dict[str, Callable[[dict[str, Any]], None]] = {
+    "ServingRuntimeSpec": _declared_runtime,
+    "ModelFormat": _declared_runtime,
+} | dict.fromkeys(
     (
         "NodeSelectorRequirement",
         "PreferredSchedulingTerm",
@@ -156,6 +196,8 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Probes": ("model", ("spec", "serving", "probes"), {}),
     "Probe": ("model", ("spec", "serving", "probes", "readiness"), {}),
     "Rollout": ("model", ("spec", "serving", "rollout"), {}),
+    "ServingRuntimeSpec": ("project", ("spec", "runtimes", 0), {}),
+    "ModelFormat": ("project", ("spec", "runtimes", 0, "supportedModelFormats", 0), {"name": "fmt2"}),
     # Kubernetes' scheduling objects: DEFINITION_CONTEXT builds the structure around them
     "NodeSelectorRequirement": (
         "model",
@@ -281,6 +323,12 @@ VALUES: dict[str | Field, Any] = {
     ("ServingSpec", "priorityClassName"): "sentinel-priority",
     ("Autoscaling", "customMetric"): "sentinel_metric",
     ("Autoscaling", "prometheusUrl"): "http://sentinel.example:9090",
+    ("Autoscaling", "query"): "sum(sentinel)",
+    ("Autoscaling", "serverAddress"): "http://sentinel.example:9090",
+    ("Autoscaling", "authenticationRef"): "sentinel-auth",
+    ("ServingRuntimeSpec", "protocolVersions"): ["v2"],
+    ("ServingRuntimeSpec", "port"): 7777,
+    ("ModelFormat", "version"): "7",
     ("Autoscaling", "target"): 77,
     ("Autoscaling", "minReplicas"): 2,
     ("Resources", "gpu"): 7,
@@ -424,6 +472,9 @@ def _renamed_environment(docs: dict[str, Doc]) -> None:
 CONTEXT: dict[Field, Callable[[dict[str, Doc]], None]] = {
     ("Autoscaling", "customMetric"): _keda,
     ("Autoscaling", "prometheusUrl"): _keda,
+    ("Autoscaling", "query"): _prometheus_metric,
+    ("Autoscaling", "serverAddress"): _prometheus_metric,
+    ("Autoscaling", "authenticationRef"): _prometheus_metric,
     # a port to name: standard mode (KServe serves one port in serverless)
     ("Scrape", "port"): lambda docs: _serving(docs).update(
         deploymentMode="standard", ports=[{"name": "sentinel", "port": 9100}]
@@ -478,6 +529,7 @@ REPLACE: dict[Field, Callable[[dict[str, Doc]], None]] = {
         docs, mlgitops={"git": "https://github.com/acme/mlgitops.git", "commit": "f" * 40}
     ),
     ("Environment", "name"): _renamed_environment,
+    ("ServingRuntimeSpec", "name"): _renamed_runtime,
     # one source per volume: a PVC or ConfigMap volume replaces the placed Secret one
     ("Volume", "persistentVolumeClaim"): lambda docs: _serving(docs).update(
         volumes=[{"name": "data", "mountPath": "/data", "persistentVolumeClaim": "sentinel-claim"}]
@@ -534,6 +586,8 @@ NOT_APPLICABLE: dict[tuple[Field, str], str] = (
         (("ArtifactRegistry", "uri"), "kserve+argocd+github+mlflow"): "this base's registry is MLflow",
         # The spec model refuses it with GitHub (MLG206: GitHub reads only the root workflows).
         (("CiSettings", "includeFrom"), "kserve+argocd+github+mlflow"): "GitLab only; this base uses GitHub",
+        (("ServingRuntimeSpec", "name"), "kubernetes+flux+gitlab+artifact"): "only links serving.runtime "
+        "to the runtime, whose container this target runs; it renders no runtime object to name",
     }
 )
 

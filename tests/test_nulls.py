@@ -93,6 +93,17 @@ KEDA_CUSTOM = {
         "prometheusUrl": "http://prometheus.sentinel:9090",
     },
 }
+# A Prometheus query on KServe scales through KEDA too, in standard mode.
+KEDA_QUERY = {
+    "deploymentMode": "standard",
+    "autoscaling": {
+        "metric": "prometheus",
+        "query": "sum(sentinel_query)",
+        "serverAddress": "http://prometheus.sentinel:9090",
+        "authenticationRef": "sentinel-auth",
+        "target": 5,
+    },
+}
 SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
     ("protocol",): {t: ({"protocol": "grpc-v2"}, ("grpc-v2",)) for t in TARGETS},
     # KServe takes a port for a custom container only (a ServingRuntime fixes its own, MLG338)
@@ -161,6 +172,16 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
         ),
     },
     # KEDA's Prometheus on KServe; the plain target's HPA reads custom metrics through an adapter.
+    # the kubernetes target refuses the prometheus metric (MLG332): nothing to null there
+    ("autoscaling", "query"): {"kserve": (KEDA_QUERY, ("sentinel_query",)), "kubernetes": ({}, ())},
+    ("autoscaling", "serverAddress"): {
+        "kserve": (KEDA_QUERY, ("//prometheus.sentinel",)),
+        "kubernetes": ({}, ()),
+    },
+    ("autoscaling", "authenticationRef"): {
+        "kserve": (KEDA_QUERY, ("sentinel-auth",)),
+        "kubernetes": ({}, ()),
+    },
     ("autoscaling", "prometheusUrl"): {
         "kserve": (KEDA_CUSTOM, ("http://prometheus.sentinel:9090",)),
         "kubernetes": ({}, ()),

@@ -174,6 +174,60 @@ def _istio(data: Any) -> None:
     data["spec"]["traffic"] = {"router": "istio"}
 
 
+_RUNTIMES = [
+    {
+        "name": "vllm-runtime",
+        "image": "vllm/vllm-openai@sha256:" + "0" * 64,
+        "args": ["--port=8080", "--model=/mnt/models", "--served-model-name={{.Name}}"],
+        "protocolVersions": ["v2", "grpc-v2"],
+        "supportedModelFormats": [{"name": "vllm", "version": "1", "autoSelect": True, "priority": 1}],
+        "annotations": {"prometheus.kserve.io/port": "8080"},
+        "resources": {"limits": {"nvidia.com/gpu": "1"}},
+    },
+    {
+        "name": "triton-shared",
+        "kind": "ClusterServingRuntime",
+        "image": "nvcr.io/nvidia/tritonserver:24.08-py3",
+        "args": ["tritonserver", "--model-store=/mnt/models"],
+        "supportedModelFormats": [{"name": "onnx"}],
+    },
+]
+
+
+def _runtimes_standard(data: Any) -> None:
+    _standard_mode(data)
+    data["spec"]["runtimes"] = _RUNTIMES
+
+
+def _runtimes_kubernetes(data: Any) -> None:
+    _kubernetes(data)
+    data["spec"]["runtimes"] = [
+        {"name": "vllm-runtime", "image": _RUNTIMES[0]["image"], "args": _RUNTIMES[0]["args"]}
+    ]
+
+
+def _served_by_declared_runtime(data: Any) -> None:
+    data["spec"]["serving"]["runtime"] = "vllm-runtime"
+
+
+def _keda_prometheus(data: Any) -> None:
+    """A declared runtime, scaled by KEDA on a Prometheus query, and a transformer scaling on CPU."""
+    _served_by_declared_runtime(data)
+    data["spec"]["serving"]["autoscaling"] = {
+        "minReplicas": 1,
+        "maxReplicas": 4,
+        "metric": "prometheus",
+        "query": 'sum(vllm:num_requests_running{namespace="ml-prod"})',
+        "serverAddress": "http://prometheus-operated.monitoring.svc:9090",
+        "authenticationRef": "prometheus-auth",
+        "target": 8,
+    }
+    data["spec"]["serving"]["transformer"] = {
+        "image": "ghcr.io/acme/redact:1.0.0",
+        "autoscaling": {"minReplicas": 1, "maxReplicas": 3, "metric": "cpu", "target": 70},
+    }
+
+
 Edit = Callable[[Any], None]
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
@@ -210,6 +264,17 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
     "platform-argocd-knobs": ("platform", _argocd_knobs, "Application"),
     "quickstart-applicationset-knobs": ("quickstart", _application_set_knobs, "ApplicationSet"),
     "gitlab-flux-k8s-knobs": ("gitlab-flux-k8s", _flux_knobs, "Kustomization"),
+    # spec.runtimes: a ServingRuntime per environment, one ClusterServingRuntime; KEDA on a query
+    "quickstart-runtimes-keda": (
+        "quickstart",
+        {"mlgitops.yaml": _runtimes_standard, "models/iris-classifier.yaml": _keda_prometheus},
+        "ClusterServingRuntime",
+    ),
+    "quickstart-runtimes-kubernetes": (
+        "quickstart",
+        {"mlgitops.yaml": _runtimes_kubernetes, "models/iris-classifier.yaml": _served_by_declared_runtime},
+        "Application",
+    ),
     "quickstart-kubernetes-istio-canary": (
         "quickstart",
         {"mlgitops.yaml": _kubernetes_istio, "models/iris-classifier.yaml": _canary_in_prod(0)},

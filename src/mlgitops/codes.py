@@ -115,6 +115,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG345", "experiment variants unusable", _E),
         CodeInfo("MLG370", "GitOps setting the GitOps engine cannot honour", _E),
         CodeInfo("MLG371", "Argo CD application name not usable", _E),
+        CodeInfo("MLG380", "serving runtime not built in nor declared in spec.runtimes", _E),
+        CodeInfo("MLG381", "protocol the model's declared serving runtime does not serve", _E),
+        CodeInfo("MLG382", "serving runtime setting the serving target cannot honour", _E),
+        CodeInfo("MLG383", "serving runtime declared twice or named like a built-in runtime", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -18,6 +18,7 @@ from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
 from mlgitops.spec.project import Traffic
+from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.workload import Volume as VolumeSpec
 from mlgitops.validate import ValidatedModel
 
@@ -44,6 +45,8 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         for order, env in enumerate(spec.environments)
     )
     by_name = {env.name: env for env in environments}
+    runtimes = tuple(_runtime(r) for r in spec.runtimes)
+    declared = {r.name: r for r in runtimes}
     project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
     # (model, environment) → its stable version: an experiment's variants are other models'
     stable = {
@@ -57,7 +60,12 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
             continue
         deployments = tuple(
             _deployment(
-                item, by_name[item.environment.name], project_labels, validated.spec.metadata.name, stable
+                item,
+                by_name[item.environment.name],
+                project_labels,
+                validated.spec.metadata.name,
+                stable,
+                declared,
             )
             for item in resolved.for_model(model.name)
         )
@@ -99,6 +107,26 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
         ci_install=_ci_install(ci.mlgitops),
         ci_include_from=ci.include_from or "",
+        runtimes=runtimes,
+    )
+
+
+def _runtime(spec: ServingRuntimeSpec) -> ir.ServingRuntime:
+    return ir.ServingRuntime(
+        name=spec.name,
+        kind=spec.kind,
+        image=spec.image,
+        args=tuple(spec.args or ()),
+        port=spec.port,
+        protocol_versions=tuple(spec.protocol_versions or ()),
+        model_formats=tuple(
+            ir.ModelFormat(f.name, f.version, f.auto_select, f.priority)
+            for f in spec.supported_model_formats or ()
+        ),
+        annotations=tuple(sorted((spec.annotations or {}).items())),
+        resources=resources_from_tree(spec.resources.model_dump(by_alias=True, exclude_none=True))
+        if spec.resources
+        else None,
     )
 
 
@@ -129,10 +157,14 @@ def _deployment(
     project_labels: tuple[tuple[str, str], ...],
     project: str,
     stable: dict[tuple[str, str], str],
+    declared: Mapping[str, ir.ServingRuntime],
 ) -> ir.Deployment:
     spec: ModelSpec = item.model.spec
     name = spec.metadata.name
     serving = _serving(item.serving, name, item.deployment.version)
+    runtime = declared.get(serving.runtime)
+    if runtime is not None:
+        serving = dataclasses.replace(serving, declared_runtime=runtime)
     canary = None
     written = item.deployment.canary
     if written is not None:
@@ -358,6 +390,9 @@ def _autoscaling(values: Mapping[str, Any] | None) -> ir.Autoscaling | None:
         target=values.get("target"),
         custom_metric=values.get("customMetric"),
         prometheus_url=values.get("prometheusUrl"),
+        query=values.get("query"),
+        server_address=values.get("serverAddress"),
+        authentication_ref=values.get("authenticationRef"),
     )
 
 
@@ -383,6 +418,7 @@ def _transformer(values: Mapping[str, Any], serving: Merged) -> ir.Container:
         args=tuple(values.get("args") or ()),
         env=env_vars(values.get("env") or {}),
         resources=resources,
+        autoscaling=_autoscaling(values.get("autoscaling")),
     )
 
 

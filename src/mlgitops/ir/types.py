@@ -77,6 +77,9 @@ class Autoscaling:
     target: float | None
     custom_metric: str | None = None
     prometheus_url: str | None = None  # KEDA's Prometheus, for a custom metric on KServe
+    query: str | None = None  # metric "prometheus": KEDA's Prometheus scaler on KServe
+    server_address: str | None = None
+    authentication_ref: str | None = None  # a KEDA TriggerAuthentication's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,31 @@ class Container:
     args: tuple[str, ...]
     env: tuple[EnvVar, ...]
     resources: Resources | None
+    autoscaling: Autoscaling | None = None  # the transformer's own (None: KServe's defaults)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFormat:
+    name: str
+    version: str | None = None
+    auto_select: bool | None = None
+    priority: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServingRuntime:
+    """A runtime the project declares (``spec.runtimes``): a KServe ServingRuntime or
+    ClusterServingRuntime; on plain Kubernetes, the container a model naming it runs."""
+
+    name: str
+    kind: str  # "ServingRuntime" | "ClusterServingRuntime"
+    image: str
+    args: tuple[str, ...]  # KServe's {{.Name}} placeholders kept as written
+    port: int
+    protocol_versions: tuple[str, ...]
+    model_formats: tuple[ModelFormat, ...]
+    annotations: tuple[tuple[str, str], ...]
+    resources: Resources | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +217,8 @@ class Serving:
     # frozen and hashable; the targets parse them back.
     affinity: str | None = None
     topology_spread_constraints: str | None = None
+    # the declared runtime ``runtime`` names (None: a built-in runtime)
+    declared_runtime: ServingRuntime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +514,7 @@ class Project:
     ci_install: CiInstall | None = None
     # spec.ci.includeFrom: the user's root CI file that includes the project's ("" without one)
     ci_include_from: str = ""
+    runtimes: tuple[ServingRuntime, ...] = ()  # spec.runtimes, in the order written
 
     @property
     def routed(self) -> bool:

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
-from mlgitops.resolve import fit, traffic
+from mlgitops.resolve import fit, runtimes, traffic
 from mlgitops.resolve.builtin import builtin_serving
 from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
 from mlgitops.resolve.platform import refused_nulls, without_orphan_target
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.project import Environment
+from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.serving import ServingSpec
 from mlgitops.validate import ValidatedModel, ValidatedProject
 
@@ -73,6 +74,9 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
     )
     resolved: list[ResolvedDeployment] = []
     diagnostics: list[Diagnostic] = []
+    declared: dict[str, ServingRuntimeSpec] = {}
+    for declared_runtime in spec.runtimes:  # the first of a name counts (a second is MLG383)
+        declared.setdefault(declared_runtime.name, declared_runtime)
     shared_layers: dict[tuple[int, object, object], Merged] = {}
     for model in sorted(project.models, key=lambda m: (m.name, m.doc.display)):
         body = model.spec.spec
@@ -102,7 +106,10 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             shared_key = (order, runtime, mode)
             shared = shared_layers.get(shared_key)
             if shared is None:
-                builtin = Layer(builtin_serving(spec.serving, runtime, mode), Origin("mlgitops default"))
+                own = runtimes.defaults(declared.get(str(runtime)))
+                builtin = Layer(
+                    builtin_serving(spec.serving, runtime, mode, *own), Origin("mlgitops default")
+                )
                 shared = shared_layers[shared_key] = merge(
                     [builtin, defaults, env_layer], ServingSpec.model_fields
                 )
@@ -112,10 +119,17 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
             diagnostics += _complete(item, spec.serving)
+            diagnostics += runtimes.check(
+                serving, env.name, declared, spec.serving, _deployment_key(model, env.name)
+            )
             diagnostics += traffic.check_deployment(project, item)
     diagnostics += traffic.check_project(project)
     diagnostics += traffic.check_experiments(project)
     return ResolvedProject(project, tuple(resolved)), diagnostics
+
+
+def _deployment_key(model: ValidatedModel, env: str) -> Callable[[], Location]:
+    return lambda: model.doc.locate(("spec", "deployments", env), key=True)
 
 
 def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
@@ -165,22 +179,31 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
             environment=env,
         )
     yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"))
+    if transformer is not None and transformer.get("autoscaling") is not None:
+        base = ("transformer", "autoscaling")
+        yield from _autoscaling(serving, env, at, target, serving.get("deploymentMode"), base)
     yield from refused_nulls(serving, env, target, deployment_key)
     yield from fit.check(serving, target, env, item.model, deployment_key)
 
 
 def _autoscaling(
-    serving: Merged, env: str, at: Callable[..., Location], target: str, mode: object
+    serving: Merged,
+    env: str,
+    at: Callable[..., Location],
+    target: str,
+    mode: object,
+    base: tuple[str, ...] = ("autoscaling",),
 ) -> Iterator[Diagnostic]:
-    low = serving.get("autoscaling", "minReplicas")
-    high = serving.get("autoscaling", "maxReplicas")
-    to_zero = serving.get("autoscaling", "scaleToZero")
-    metric = serving.get("autoscaling", "metric")
+    """``base``: the predictor's ``autoscaling``, or the transformer's."""
+    low = serving.get(*base, "minReplicas")
+    high = serving.get(*base, "maxReplicas")
+    to_zero = serving.get(*base, "scaleToZero")
+    metric = serving.get(*base, "metric")
     if low is not None and high is not None and low > high:
         yield make(
             "MLG317",
             f"minReplicas {low} is above maxReplicas {high} in {ENVIRONMENT}",
-            at("autoscaling", "minReplicas"),
+            at(*base, "minReplicas"),
             "lower minReplicas or raise maxReplicas",
             environment=env,
         )
@@ -188,7 +211,7 @@ def _autoscaling(
         yield make(
             "MLG317",
             f"minReplicas 0 in {ENVIRONMENT} needs 'scaleToZero: true'",
-            at("autoscaling", "minReplicas"),
+            at(*base, "minReplicas"),
             "set scaleToZero: true, or minReplicas to 1 or more",
             environment=env,
         )
@@ -196,7 +219,7 @@ def _autoscaling(
         yield make(
             "MLG317",
             f"scaleToZero in {ENVIRONMENT} needs KServe in serverless mode",
-            at("autoscaling", "scaleToZero"),
+            at(*base, "scaleToZero"),
             "plain Kubernetes and KServe standard mode keep at least one replica",
             environment=env,
         )
@@ -204,16 +227,16 @@ def _autoscaling(
         yield make(
             "MLG317",
             f"scaleToZero in {ENVIRONMENT} contradicts minReplicas {low}",
-            at("autoscaling", "minReplicas"),
+            at(*base, "minReplicas"),
             "with scaleToZero, set minReplicas: 0",
             environment=env,
         )
-    if metric == "custom" and serving.get("autoscaling", "customMetric") is None:
-        cleared = serving.null("autoscaling", "customMetric")
+    if metric == "custom" and serving.get(*base, "customMetric") is None:
+        cleared = serving.null(*base, "customMetric")
         yield make(
             "MLG317",
             f"metric 'custom' in {ENVIRONMENT} needs 'customMetric'",
-            (cleared.location() if cleared else None) or at("autoscaling", "metric"),
+            (cleared.location() if cleared else None) or at(*base, "metric"),
             "name the Prometheus metric in customMetric",
             environment=env,
         )
@@ -221,7 +244,47 @@ def _autoscaling(
         yield make(
             "MLG317",
             f"scaling on {metric!r} in {ENVIRONMENT} needs KServe in serverless mode",
-            at("autoscaling", "metric"),
+            at(*base, "metric"),
             "use cpu, memory or a custom metric",
+            environment=env,
+        )
+    yield from _prometheus(serving, env, at, base, metric)
+
+
+def _prometheus(
+    serving: Merged, env: str, at: Callable[..., Location], base: tuple[str, ...], metric: object
+) -> Iterator[Diagnostic]:
+    """``metric: prometheus`` scales on the value of a query KEDA sends to a Prometheus server;
+    the query's fields mean nothing with another metric."""
+    fields = ("query", "serverAddress", "authenticationRef")
+    if metric != "prometheus":
+        for key in fields:
+            if serving.get(*base, key) is not None:
+                yield make(
+                    "MLG317",
+                    f"{key} in {ENVIRONMENT} applies only to 'metric: prometheus' (the metric is {metric!r})",
+                    at(*base, key),
+                    "set metric: prometheus, or remove it",
+                    environment=env,
+                )
+        return
+    for key in fields[:2]:
+        if serving.get(*base, key) is None:
+            cleared = serving.null(*base, key)
+            yield make(
+                "MLG317",
+                f"metric 'prometheus' in {ENVIRONMENT} needs {key!r}",
+                (cleared.location() if cleared else None) or at(*base, "metric"),
+                "KEDA's Prometheus scaler needs the query and the server it sends it to",
+                environment=env,
+            )
+    origin = serving.origin(*base, "target")
+    if origin is None or origin.layer == "mlgitops default":
+        yield make(
+            "MLG317",
+            f"metric 'prometheus' in {ENVIRONMENT} needs a target of its own: the query's value "
+            "per replica (mlgitops' default target is a CPU percentage)",
+            at(*base, "metric"),
+            "set autoscaling.target to the value of the query one replica should handle",
             environment=env,
         )

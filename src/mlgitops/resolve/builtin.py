@@ -13,8 +13,11 @@ from mlgitops.spec.serving import ServingSpec
 
 
 @functools.cache
-def builtin_serving(target: str, runtime: object, mode: object) -> ServingSpec:
-    """Pure function of its arguments, so memoized (a few dozen combinations at most)."""
+def builtin_serving(
+    target: str, runtime: object, mode: object, protocol: str | None = None, port: int = 8080
+) -> ServingSpec:
+    """Pure function of its arguments, so memoized (a few dozen combinations at most).
+    ``protocol`` and ``port``: a declared runtime's first protocol and its port."""
     request_driven = target == "kserve" and mode != "standard"
     # A Deployment rolls out one new pod at a time and keeps every old one until it is ready;
     # KServe's own defaults apply there unless the spec writes a rollout.
@@ -22,8 +25,8 @@ def builtin_serving(target: str, runtime: object, mode: object) -> ServingSpec:
     return ServingSpec.model_validate(
         {
             **rollout,
-            "protocol": "v2" if runtime == "triton" else "v1",
-            "port": 8080,
+            "protocol": protocol or ("v2" if runtime == "triton" else "v1"),
+            "port": port,
             "deploymentMode": "serverless",
             "resources": {"cpu": "500m", "memory": "1Gi"},
             "autoscaling": {

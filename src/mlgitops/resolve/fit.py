@@ -75,12 +75,13 @@ _MLFLOW = frozenset({"models", "runs", "mlflow"})
 
 def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocate) -> Iterator[Diagnostic]:
     metric, mode = serving.get("autoscaling", "metric"), serving.get("deploymentMode")
-    if metric != "custom":
+    yield from _transformer_autoscaling(serving, env, at, where)
+    if metric not in ("custom", "prometheus"):
         return
     if mode == "serverless":
         yield make(
             "MLG332",
-            f"KServe serverless mode cannot scale on a custom metric in {ENVIRONMENT}: Knative's "
+            f"KServe serverless mode cannot scale on a {metric} metric in {ENVIRONMENT}: Knative's "
             "autoscaler scales on concurrency and rps, its HPA class on cpu and memory",
             at("autoscaling", "metric"),
             "set deploymentMode: standard (KServe then scales on the metric with KEDA), or scale on "
@@ -89,7 +90,8 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
             environment=env,
         )
     elif (
-        serving.get("autoscaling", "customMetric") is not None
+        metric == "custom"
+        and serving.get("autoscaling", "customMetric") is not None
         and serving.get("autoscaling", "prometheusUrl") is None
     ):
         nulled = serving.null("autoscaling", "prometheusUrl")  # an explicit null: point at it
@@ -100,6 +102,48 @@ def _kserve_autoscaling(serving: Merged, env: str, at: Locate, where: MaybeLocat
             nulled.location() if nulled and nulled.location() else at("autoscaling", "metric"),
             "set autoscaling.prometheusUrl to the Prometheus that scrapes the predictor (per "
             "environment when clusters differ)",
+            environment=env,
+        )
+
+
+def _transformer_autoscaling(
+    serving: Merged, env: str, at: Locate, where: MaybeLocate
+) -> Iterator[Diagnostic]:
+    """The transformer scales on its own metric, but in standard mode under the one
+    ``serving.kserve.io/autoscalerClass`` of the InferenceService (the user's, or the one the
+    predictor's metric chooses); Knative scales it on concurrency, rps, cpu or memory only."""
+    metric, mode = serving.get("transformer", "autoscaling", "metric"), serving.get("deploymentMode")
+    if metric is None or mode is None:
+        return
+    if mode == "serverless":
+        if metric in ("custom", "prometheus"):
+            yield make(
+                "MLG332",
+                f"KServe serverless mode cannot scale the transformer on a {metric} metric in "
+                f"{ENVIRONMENT}: Knative scales on concurrency, rps, cpu and memory",
+                at("transformer", "autoscaling", "metric"),
+                "set deploymentMode: standard, or scale the transformer on concurrency, rps, cpu or memory",
+                environment=env,
+            )
+        return
+    if metric in ("concurrency", "rps"):
+        return  # refused as for the predictor (MLG317)
+    annotations = serving.get("annotations") or {}
+    chosen = annotations.get(
+        platforms.AUTOSCALER_CLASS,
+        platforms.default_autoscaler_class(mode, serving.get("autoscaling", "metric")),
+    )
+    classes = platforms.autoscaler_classes(mode, metric)
+    if chosen is not None and chosen not in classes:
+        yield make(
+            "MLG332",
+            f"the InferenceService scales with autoscalerClass {chosen!r} in {ENVIRONMENT}, which "
+            f"cannot scale the transformer on {metric!r}",
+            at("transformer", "autoscaling", "metric"),
+            "scale the transformer on a metric its class serves ("
+            + ("cpu or memory" if chosen == "hpa" else "cpu, memory, custom or prometheus")
+            + "), or change the predictor's metric",
+            related=_present(where("autoscaling", "metric")),
             environment=env,
         )
 
@@ -117,6 +161,17 @@ _KSERVE_ONLY = (
 
 
 def _kubernetes_unrendered(serving: Merged, env: str, at: Locate) -> Iterator[Diagnostic]:
+    if serving.get("autoscaling", "metric") == "prometheus":
+        yield make(
+            "MLG332",
+            f"the kubernetes serving target cannot scale on a prometheus query in {ENVIRONMENT}: its "
+            "HorizontalPodAutoscaler reads metrics from the cluster's metrics APIs, and it renders "
+            "no KEDA ScaledObject",
+            at("autoscaling", "metric"),
+            "use metric: custom (a per-pod metric served by a custom metrics adapter), or serving: "
+            "kserve in standard mode",
+            environment=env,
+        )
     for path, what, instead in _KSERVE_ONLY:
         if serving.get(*path) is not None:
             yield make(

@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.ci import Ci
 from mlgitops.spec.common import Metadata, SecretSource
+from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.serving import ServingSpec
 from mlgitops.spec.types import DnsLabel, Duration, GitUrl, HttpUrl, NonEmptyText, Text, Uri
 
@@ -263,6 +264,13 @@ class ProjectBody(SpecModel):
         default="kserve", description="Serving target: `kserve` or plain `kubernetes`."
     )
     registry: Registry = Field(description="Model registry: MLflow or plain artifacts.")
+    runtimes: list[ServingRuntimeSpec] = Field(
+        default_factory=list,
+        description="Serving runtimes a model's `serving.runtime` may name: KServe "
+        "`ServingRuntime`/`ClusterServingRuntime` objects (on the `kubernetes` target, the "
+        "container a model naming one runs).",
+        max_length=64,
+    )
     traffic: Traffic | None = Field(
         default=None,
         description="Traffic router for canaries. Without it a canary is possible only on KServe "

@@ -33,19 +33,8 @@ from mlgitops.spec.workload import (
     Volume,
 )
 
-Runtime = Literal[
-    "sklearn",
-    "xgboost",
-    "lightgbm",
-    "pytorch",
-    "tensorflow",
-    "onnx",
-    "triton",
-    "huggingface",
-    "custom",
-]
 Protocol = Literal["v1", "v2", "grpc-v2", "openai"]
-ScaleMetric = Literal["concurrency", "rps", "cpu", "memory", "custom"]
+ScaleMetric = Literal["concurrency", "rps", "cpu", "memory", "custom", "prometheus"]
 
 
 class Autoscaling(SpecModel):
@@ -69,7 +58,9 @@ class Autoscaling(SpecModel):
     metric: ScaleMetric | None = Field(
         default=None,
         description="What drives scaling: `concurrency` (in-flight requests per replica), `rps`, `cpu` "
-        "or `memory` (percent of request), or `custom` (a Prometheus metric named by `customMetric`). "
+        "or `memory` (percent of request), `custom` (a Prometheus metric named by `customMetric`), "
+        "or `prometheus` (the value of `query`, KServe standard mode: KEDA's Prometheus scaler, "
+        "annotation `serving.kserve.io/autoscalerClass: keda`). "
         "Default `concurrency` on KServe serverless, `cpu` otherwise. `null`: omitted, so KServe's "
         "default metric (or the HPA's, 80 % CPU, with mlgitops' default target dropped) applies; "
         "on the `kubernetes` target a `target` of your own then is an error.",
@@ -91,6 +82,22 @@ class Autoscaling(SpecModel):
         description="Prometheus server KEDA queries for `customMetric` on KServe, e.g. "
         "`http://prometheus-operated.monitoring.svc:9090`; set it per environment for several clusters.",
     )
+    query: NonEmptyText | None = Field(
+        default=None,
+        description="PromQL query whose value drives scaling when `metric: prometheus` (KServe: "
+        "`autoScaling.metrics[].external.metric.query`, scaled by KEDA, standard mode only), e.g. "
+        "`sum(rate(vllm:num_requests_running[1m]))`; `target` is the value per replica.",
+    )
+    server_address: HttpUrl | None = Field(
+        default=None,
+        description="Prometheus server KEDA queries when `metric: prometheus` "
+        "(`external.metric.serverAddress`).",
+    )
+    authentication_ref: DnsSubdomain | None = Field(
+        default=None,
+        description="Name of the KEDA `TriggerAuthentication` in the model's namespace that "
+        "authenticates to `serverAddress` (`external.authenticationRef.authenticationRef.name`).",
+    )
 
 
 class Transformer(SpecModel):
@@ -103,15 +110,22 @@ class Transformer(SpecModel):
         default=None, description="Environment variables (literals or secret references)."
     )
     resources: Resources | None = Field(default=None, description="Resources of the transformer.")
+    autoscaling: Autoscaling | None = Field(
+        default=None,
+        description="The transformer's own replica bounds and metric (KServe `transformer.minReplicas`, "
+        "`maxReplicas`, `scaleMetric`/`scaleTarget` or `autoScaling.metrics`); unset: KServe's "
+        "defaults. Its metric must suit the autoscaler class the predictor's metric chooses.",
+    )
 
 
 class ServingSpec(SpecModel):
     """Serving settings. Mappings merge across layers; lists and scalars replace."""
 
-    runtime: Runtime | None = Field(
+    runtime: DnsLabel | None = Field(
         default=None,
         description="Model server: `sklearn`, `xgboost`, `lightgbm`, `pytorch`, `tensorflow`, `onnx`, "
-        "`triton`, `huggingface`, or `custom` (your own container in `image`).",
+        "`triton`, `huggingface`, `custom` (your own container in `image`), or the name of a "
+        "runtime declared in the project's `spec.runtimes` (KServe: `predictor.model.runtime`).",
     )
     runtime_version: Text | None = Field(
         default=None,

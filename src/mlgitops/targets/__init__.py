@@ -36,11 +36,13 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.monitoring.grafana import Grafana, GrafanaModels
     from mlgitops.targets.monitoring.prometheus import Prometheus, PrometheusSLO
     from mlgitops.targets.serving.kserve import KServe
+    from mlgitops.targets.serving.kserve_runtimes import KServeRuntimes
     from mlgitops.targets.serving.kubernetes import Kubernetes
     from mlgitops.targets.serving.routes import GatewayRoutes, IstioRoutes
 
     targets: list[Target] = [
         KServe(),
+        KServeRuntimes(),
         Kubernetes(),
         GatewayRoutes(),
         IstioRoutes(),
@@ -67,6 +69,7 @@ def selected(project: ir.Project) -> list[str]:
     ``-train`` target (``github-train``, ``gitlab-train``) each model's own small file.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
+    ``kserve-runtimes`` writes the runtimes of ``spec.runtimes`` on KServe (nothing without any).
     ``gateway`` or ``istio`` renders the routes when ``spec.traffic`` chooses that router.
     ``prometheus`` scrapes every deployment and adds alerts for models with SLOs or drift monitoring;
     ``prometheus-slo`` writes each environment's shared SLI recording rules and SLO metadata.
@@ -78,7 +81,8 @@ def selected(project: ir.Project) -> list[str]:
         project.traffic.router if project.traffic else "", []
     )
     monitoring = [*dashboards, "prometheus", "prometheus-slo"]
-    return [project.serving, *routes, "training", project.gitops, *ci, "drift", *monitoring]
+    serving = [project.serving, "kserve-runtimes"] if project.serving == "kserve" else [project.serving]
+    return [*serving, *routes, "training", project.gitops, *ci, "drift", *monitoring]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

@@ -32,7 +32,30 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
     for items in pinned_envs.values():
         diagnostics += _model_images(items)
         diagnostics += _drift_digest(items)
+    diagnostics += _runtime_images(resolved)
     return diagnostics
+
+
+def _runtime_images(resolved: ResolvedProject) -> Iterator[Diagnostic]:
+    """A declared runtime's image serves every model naming it: checked where the policy applies
+    and the runtime is used (KServe also writes the unused ones: then every covered environment)."""
+    project = resolved.validated
+    covered = project.spec.spec.policies.forbid_mutable_image_tags
+    if not covered:
+        return
+    for index, runtime in enumerate(project.spec.spec.runtimes):
+        if is_immutable_image(runtime.image):
+            continue
+        used = {
+            item.environment.name
+            for item in resolved.deployments
+            if item.serving.get("runtime") == runtime.name
+        }
+        rendered = project.spec.spec.serving == "kserve"
+        envs = [env for env in covered if env in used or rendered]
+        if envs:
+            location = project.doc.locate(("spec", "runtimes", index, "image"))
+            yield _mutable("serving runtime image", runtime.image, runtime.name, names_list(envs), location)
 
 
 def _approval(resolved: ResolvedProject) -> Iterator[Diagnostic]:

@@ -102,19 +102,23 @@ class KServe:
         labels = dict(d.labels)
         labels["app.kubernetes.io/version"] = version
         keda = platforms.uses_keda(mode, metric, annotations)
+        name = backend.name if backend else d.model
         return {
-            "name": backend.name if backend else d.model,
+            "name": name,
             # Only without a route: KServe splits between this revision and the previous one.
             "native_canary": d.canary if backend is None else None,
             "labels": dict(sorted(labels.items())),
             "predictor_labels": predictor_labels(d),
             "annotations": dict(sorted(annotations.items())),
-            "model_format": MODEL_FORMATS.get(s.runtime),
+            "model_format": model_format(s),
+            # a declared runtime (spec.runtimes) is named; KServe picks a built-in one by format
+            "runtime": s.declared_runtime.name if s.declared_runtime else None,
             # None (a null protocol): no protocolVersion, KServe's default applies
             "protocol_version": PROTOCOLS.get(s.protocol) if s.protocol else None,
             "storage_uri": storage_uri,
             "scale_target": _scale_target(s.autoscaling),
-            "keda_metrics": keda_metrics(d, backend.name if backend else d.model) if keda else None,
+            "keda_metrics": keda_metrics(s.autoscaling, d, name, "predictor") if keda else None,
+            "transformer_scaling": _transformer_scaling(d, s, name, keda),
             "probes": written_probes(s),
             # serverless mode refuses a rollout (MLG338): Knative rolls out revisions itself
             "deployment_strategy": k8s.rolling_update(s.rollout)
@@ -123,21 +127,64 @@ class KServe:
         }
 
 
-def keda_metrics(d: ir.Deployment, name: str) -> list[dict[str, Any]] | None:
-    """``spec.predictor.autoScaling.metrics``, which KServe turns into a KEDA ScaledObject.
+def model_format(s: ir.Serving) -> dict[str, str] | None:
+    """``predictor.model.modelFormat``: a declared runtime's first format, or the built-in
+    runtime's; None for a custom container."""
+    if s.declared_runtime is not None:
+        first = s.declared_runtime.model_formats[0]  # KServe requires one (MLG382)
+        return {"name": first.name, **({"version": first.version} if first.version else {})}
+    name = MODEL_FORMATS.get(s.runtime)
+    return {"name": name} if name else None
 
-    A custom metric is KEDA's Prometheus trigger on the sum of the predictor pods' series
-    (raw-deployment pods are ``<name>-predictor-<replica set>-<pod>``, ``name`` the
-    InferenceService's).  KServe hands KEDA
+
+def _transformer_scaling(d: ir.Deployment, s: ir.Serving, name: str, keda: bool) -> dict[str, Any]:
+    """The transformer's own replica bounds and metric, under the InferenceService's autoscaler
+    class (validate made sure the class can scale on it, MLG332)."""
+    a = s.transformer.autoscaling if s.transformer else None
+    if a is None:
+        return {}
+    out: dict[str, Any] = {}
+    if a.min_replicas is not None:
+        out["minReplicas"] = a.min_replicas
+    if a.max_replicas is not None:
+        out["maxReplicas"] = a.max_replicas
+    if keda:
+        metrics = keda_metrics(a, d, name, "transformer")
+        if metrics:
+            out["autoScaling"] = {"metrics": metrics}
+        return out
+    if a.metric is not None:
+        out["scaleMetric"] = a.metric
+    target = _scale_target(a)
+    if target is not None:
+        out["scaleTarget"] = target
+    return out
+
+
+def keda_metrics(
+    a: ir.Autoscaling | None, d: ir.Deployment, name: str, component: str
+) -> list[dict[str, Any]] | None:
+    """``spec.<component>.autoScaling.metrics``, which KServe turns into a KEDA ScaledObject.
+
+    A custom metric is KEDA's Prometheus trigger on the sum of the component's pods' series
+    (raw-deployment pods are ``<name>-<component>-<replica set>-<pod>``, ``name`` the
+    InferenceService's); a prometheus metric is the spec's own query.  KServe hands KEDA
     only ``target.value`` as the threshold and leaves the trigger's metric type to KEDA's
-    default, AverageValue: the sum is divided by the replicas, so the target is per replica,
+    default, AverageValue: the value is divided by the replicas, so the target is per replica,
     as the spec says.
     """
-    a = d.serving.autoscaling
     if a is None or a.metric is None or a.target is None:
         return None  # nulls leave the metric to KServe's and KEDA's defaults
+    if a.metric == "prometheus":
+        external: dict[str, Any] = {
+            "metric": {"backend": "prometheus", "serverAddress": a.server_address, "query": a.query},
+            "target": {"type": "Value", "value": k8s.quantity(a.target)},
+        }
+        if a.authentication_ref:
+            external["authenticationRef"] = {"authenticationRef": {"name": a.authentication_ref}}
+        return [{"type": "External", "external": external}]
     if a.metric == "custom":
-        pods = f'namespace="{d.environment.namespace}", pod=~"{name}-predictor-[a-z0-9]+-[a-z0-9]+"'
+        pods = f'namespace="{d.environment.namespace}", pod=~"{name}-{component}-[a-z0-9]+-[a-z0-9]+"'
         return [
             {
                 "type": "External",

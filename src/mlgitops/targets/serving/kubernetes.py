@@ -23,7 +23,7 @@ from mlgitops import ir
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.serving import routes
-from mlgitops.targets.serving.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, fill
+from mlgitops.targets.serving.runtimes import MODEL_DIR, RUNTIMES, STORAGE_INITIALIZER, declared, fill
 
 TRACK_LABEL = "mlgitops.dev/track"
 VERSION_LABEL = "app.kubernetes.io/version"
@@ -134,7 +134,11 @@ class Kubernetes:
         version and not by a track, which changes when a canary finishes; ``serving``: its
         settings (a canary's overrides applied)."""
         s = serving or d.serving
-        runtime = RUNTIMES[s.runtime]
+        runtime = (
+            declared(s.declared_runtime, d.model, d.environment.namespace)
+            if s.declared_runtime
+            else RUNTIMES[s.runtime]
+        )
         name = pinned_name or (d.model if track == "stable" else f"{d.model}-canary")
         pod_selector = (
             {**selector, VERSION_LABEL: version} if pinned_name else {**selector, TRACK_LABEL: track}
@@ -149,7 +153,9 @@ class Kubernetes:
         if s.protocol == "v2" and s.runtime in ("sklearn", "xgboost", "lightgbm", "huggingface"):
             ready, live = "/v2/health/ready", "/v2/health/live"
         port = s.port or 0  # never 0: resolve refuses a null port on this target (MLG330)
-        args = [fill(a, d.model, port) for a in runtime.args] + list(s.args)
+        # a declared runtime's args are filled in already, KServe's way
+        filled = runtime.args if s.declared_runtime else [fill(a, d.model, port) for a in runtime.args]
+        args = [*filled, *s.args]
         env = k8s.env(s.env)
         if s.runtime == "custom" and storage_uri:
             env.append({"name": "STORAGE_URI", "value": storage_uri})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlgitops import ir
+
 MODEL_DIR = "/mnt/models"
 STORAGE_INITIALIZER = "kserve/storage-initializer:v0.16.0"
 
@@ -63,3 +65,12 @@ RUNTIMES: dict[str, Runtime] = {
 
 def fill(text: str, model: str, port: int) -> str:
     return text.replace("{model}", model).replace("{port}", str(port)).replace("{model_dir}", MODEL_DIR)
+
+
+def declared(runtime: ir.ServingRuntime, model: str, namespace: str) -> Runtime:
+    """A runtime of ``spec.runtimes`` as KServe would run it for an InferenceService named after
+    the model: its image, its args with ``{{.Name}}`` and ``{{.Namespace}}`` filled in (validate
+    refuses any other placeholder on this target, MLG382), a TCP probe (its health endpoints are
+    not known)."""
+    args = tuple(a.replace("{{.Name}}", model).replace("{{.Namespace}}", namespace) for a in runtime.args)
+    return Runtime(runtime.image, args, None, None)
