@@ -145,9 +145,32 @@ def _prometheus_metric(docs: dict[str, Any]) -> None:
         )
 
 
+def _experiment(docs: dict[str, Any]) -> None:
+    """A/B between the base's model and a second one, behind a gateway-api route, the second
+    variant also chosen by a header."""
+    docs["project"]["spec"].setdefault(
+        "traffic", {"router": "gateway-api", "gateway": {"name": "gw", "namespace": "gw"}}
+    )
+    for name in ("iris-b", "iris-c"):  # iris-c: what a variant's model is changed to
+        other = copy.deepcopy(docs["model"])
+        other["metadata"]["name"] = name
+        docs[f"model:{name}"] = other
+    docs["model"]["spec"]["deployments"]["prod"]["experiment"] = {
+        "variants": [
+            {"model": "iris", "weight": 50},
+            {"model": "iris-b", "weight": 50, "match": {"header": {"name": "x-variant", "value": "b"}}},
+        ],
+        "default": "iris",
+    }
+
+
 DEFINITION_CONTEXT: dict[str, Callable[[dict[str, Any]], None]] = {
     "ServingRuntimeSpec": _declared_runtime,
     "ModelFormat": _declared_runtime,
+    "Experiment": _experiment,
+    "Variant": _experiment,
+    "VariantMatch": _experiment,
+    "HeaderMatch": _experiment,
 } | dict.fromkeys(
     (
         "NodeSelectorRequirement",
@@ -248,6 +271,14 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     ),
     "GatewayRef": ("project", ("spec", "traffic", "gateway"), {"name": "gw", "namespace": "gw"}),
     "Mirror": ("model", ("spec", "deployments", "prod", "mirror"), {"version": "1.1.0", "percent": 10}),
+    "Experiment": ("model", ("spec", "deployments", "prod", "experiment"), {}),
+    "Variant": ("model", ("spec", "deployments", "prod", "experiment", "variants", 1), {}),
+    "VariantMatch": ("model", ("spec", "deployments", "prod", "experiment", "variants", 1, "match"), {}),
+    "HeaderMatch": (
+        "model",
+        ("spec", "deployments", "prod", "experiment", "variants", 1, "match", "header"),
+        {},
+    ),
     "Expose": ("model", ("spec", "deployments", "prod", "expose"), {"hostname": "iris.example.com"}),
     "Scrape": ("model", ("spec", "monitoring", "scrape"), {}),
     "Prometheus": ("project", ("spec", "prometheus"), {}),
@@ -403,6 +434,9 @@ VALUES: dict[str | Field, Any] = {
     ("GatewayRef", "name"): "sentinel-gw",
     ("GatewayRef", "namespace"): "sentinel-ns",
     ("Mirror", "version"): "1.1.0",
+    ("Experiment", "default"): "iris-b",
+    ("Variant", "model"): "iris-c",
+    ("HeaderMatch", "name"): "x-sentinel",
     ("Mirror", "percent"): 37,
     ("Expose", "hostname"): "sentinel.example.com",
     ("Expose", "path"): "/sentinel",
@@ -426,6 +460,10 @@ DOCUMENTATION_ONLY: dict[Field, str] = {
     ("ProjectBody", "include"): "which files are models; the base's single model matches either way",
     ("ProjectBody", "templates"): "override templates; tests/test_template_overrides.py covers them",
     ("Deployment", "waivePromotionOrder"): "lifts a validate check the base does not trip",
+    (
+        "Deployment",
+        "reason",
+    ): "the waiver's justification, for reviewers; validate requires it beside a waiver",
     ("Gate", "metric"): "read from the spec by `mlgitops gate` in CI; the pipeline names the model only",
     ("Gate", "min"): "read from the spec by `mlgitops gate` in CI; the pipeline names the model only",
     ("Gate", "max"): "read from the spec by `mlgitops gate` in CI; the pipeline names the model only",
@@ -513,7 +551,15 @@ def _ci(docs: dict[str, Doc], **settings: Any) -> None:
 
 _MLGITOPS_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
+
+def _reweighted(docs: dict[str, Doc]) -> None:
+    """Weights change together: they sum to 100."""
+    variants = docs["model"]["spec"]["deployments"]["prod"]["experiment"]["variants"]
+    variants[0]["weight"], variants[1]["weight"] = 30, 70
+
+
 REPLACE: dict[Field, Callable[[dict[str, Doc]], None]] = {
+    ("Variant", "weight"): _reweighted,
     ("CiSettings", "system"): lambda docs: _ci(
         docs, system="gitlab" if docs["project"]["spec"].get("ci", "github") == "github" else "github"
     ),
@@ -683,6 +729,9 @@ def _write(root: Path, docs: dict[str, Doc]) -> Path:
     (root / "models").mkdir(parents=True)
     (root / "mlgitops.yaml").write_text(yaml.safe_dump(docs["project"]), encoding="utf-8")
     (root / "models" / "iris.yaml").write_text(yaml.safe_dump(docs["model"]), encoding="utf-8")
+    for key, doc in docs.items():  # further models a context adds, as "model:<name>"
+        if key.startswith("model:"):
+            (root / "models" / f"{key[6:]}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     return root
 
 
