@@ -82,6 +82,7 @@ def validate_project(
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
+    from mlgitops.validate.ci_stores import check_upload_schemes
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
     from mlgitops.validate.retrain_loops import check_retrain_loops
@@ -115,6 +116,7 @@ def validate_project(
         progress.stage("check references, resolve, policies", len(models))
         references = semantic.check_project(validated, today or datetime.date.today())
         references += check_retrain_loops(validated)
+        references += check_upload_schemes(validated)
         diagnostics += trusted(references, distrusted, merged=False)
         resolved, merged = resolve(validated)
         merged += check_kubernetes_limits(resolved)

@@ -264,6 +264,38 @@ class FluxSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AwsLogin:
+    role_arn: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class GcpLogin:
+    workload_identity_provider: str
+    service_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class AzureLogin:
+    client_id_var: str
+    tenant_id_var: str
+    subscription_id_var: str
+    storage_account_var: str
+
+
+@dataclass(frozen=True, slots=True)
+class CiSettings:
+    """spec.ci beyond the system's name: cloud logins for uploads, the promotion token."""
+
+    aws: AwsLogin | None = None
+    gcp: GcpLogin | None = None
+    azure: AzureLogin | None = None
+    github_app: tuple[str, str] | None = None  # (variable with the App ID, secret with its key)
+    github_token_secret: str | None = None  # a secret holding a personal access token
+    gitlab_token_var: str = "MLGITOPS_GITLAB_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     name: str
     repository: str
@@ -283,6 +315,7 @@ class Project:
     retired: tuple[str, ...] = field(default=())
     include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
+    ci_settings: CiSettings = CiSettings()
 
     def deployments(self) -> tuple[Deployment, ...]:
         return tuple(d for m in self.models for d in m.deployments)

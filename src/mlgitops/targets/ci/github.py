@@ -23,7 +23,7 @@ from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import contract
+from mlgitops.targets.ci import cloud, contract, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
@@ -32,6 +32,7 @@ ACTIONS = {
     "actions/setup-python": ("0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
     "actions/upload-artifact": ("b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882", "v4.4.3"),
     "actions/download-artifact": ("fa0a91b85d4f404e444e00e005971372dc801d16", "v4.1.8"),
+    **cloud.ACTIONS,
 }
 RUNNER = "ubuntu-24.04"
 WORKFLOWS = ".github/workflows"
@@ -96,7 +97,11 @@ class GitHub:
 
     @staticmethod
     def _common(project: ir.Project) -> dict[str, Any]:
+        token_steps, pr_token = cloud.github_pr_token(project.ci_settings)
         return {
+            # Extra steps before the promotion pull request is opened, and its token.
+            "token_steps": token_steps,
+            "pr_token": pr_token,
             "project": project,
             "runner": RUNNER,
             "checkout": uses("actions/checkout"),
@@ -123,6 +128,7 @@ class GitHub:
             f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
         )
         kubernetes = training.runner == "kubernetes"
+        upload = stores.uploads(model)
         ci_secrets = {v.name: secret(v.ci_secret) for v in training.env if v.ci_secret}
         literal_env = {v.name: v.value for v in training.env if v.value is not None}
         contract_env = {
@@ -183,8 +189,18 @@ class GitHub:
                 "VERSION": _TRAINED_VERSION,
             },
             "registry_kind": registry.kind,
+            # Cloud login before the upload (id-token: write on that job only).
+            "login_steps": cloud.github_login_steps(project.ci_settings, model.artifact) if upload else [],
+            "register_id_token": upload and cloud.github_needs_id_token(project.ci_settings, model.artifact),
+            "upload_env": {
+                **contract_env,
+                **registry_env,
+                **ci_secrets,
+                **cloud.github_upload_env(project.ci_settings, registry, model.artifact),
+                "VERSION": _TRAINED_VERSION,
+            },
             "registry_env": {**contract_env, **registry_env, **ci_secrets, "VERSION": _TRAINED_VERSION},
-            "upload": not kubernetes,
+            "upload": upload,
             "scripts": {
                 "choose_version": contract.CHOOSE_VERSION,
                 "model_uri": contract.RESOLVE_MODEL_URI,
@@ -193,7 +209,7 @@ class GitHub:
                     'export KUBECONFIG="$RUNNER_TEMP/kubeconfig"\n'
                     'printf \'%s\' "$KUBECONFIG_DATA" > "$KUBECONFIG"\n' + contract.RUN_CLUSTER_JOB
                 ),
-                "upload": contract.UPLOAD_MODEL,
+                "upload": stores.UPLOAD_MODEL,
                 "register": contract.REGISTER_MLFLOW,
             },
         }

@@ -25,7 +25,7 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import contract
+from mlgitops.targets.ci import cloud, contract, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 PYTHON_IMAGE = "python:3.12-bookworm"
@@ -57,6 +57,12 @@ class GitLab:
             "environments": project.environments,
             "first_env": project.environments[0].name,
             "model_names": [m.name for m in project.models],
+            # The CI/CD variable with the project access token, when not the default name.
+            "gitlab_token_alias": (
+                Trusted("$" + project.ci_settings.gitlab_token_var)
+                if project.ci_settings.gitlab_token_var != "MLGITOPS_GITLAB_TOKEN"
+                else None
+            ),
         }
         return [
             ctx.yaml_file(
@@ -97,13 +103,19 @@ class GitLab:
         secrets = {v.name: v.ci_secret for v in training.env if v.ci_secret and v.ci_secret != v.name}
         if registry.kind == "mlflow" and registry.credentials is not None and registry.credentials.ci_secret:
             secrets["MLFLOW_TRACKING_TOKEN"] = registry.credentials.ci_secret
+        login, login_variables, id_tokens = (
+            cloud.gitlab_login(project.ci_settings, registry, model.artifact)
+            if stores.uploads(model)
+            else ("", {}, {})
+        )
         return {
             "model": model,
             "training": training,
             "job_margin_minutes": contract.TRAIN_JOB_MARGIN_MINUTES,
             "kubernetes": training.runner == "kubernetes",
             "variables": variables,
-            "registry_variables": {**variables, **registry_variables},
+            "registry_variables": {**variables, **registry_variables, **login_variables},
+            "id_tokens": id_tokens,
             "schedule": training.schedule,
             "push_paths": [
                 contract.escape_literal(prefix + fingerprint_path(project, model), contract.GITLAB_SPECIAL),
@@ -113,7 +125,7 @@ class GitLab:
                     for p in training.paths
                 ),
             ],
-            "scripts": _scripts(model, training, secrets, first, prefix, project.output),
+            "scripts": _scripts(model, training, secrets, login),
             # Rule expressions are GitLab syntax written here (model names are DNS labels).
             "rules": {
                 "scheduled": Trusted(
@@ -133,12 +145,7 @@ class GitLab:
 
 
 def _scripts(
-    model: ir.Model,
-    training: ir.Training,
-    secrets: dict[str, str],
-    first: ir.Environment,
-    prefix: str,
-    output: str,
+    model: ir.Model, training: ir.Training, secrets: dict[str, str], login: str
 ) -> dict[str, Trusted]:
     """Job scripts. GitLab does not expand variables in scripts (the shell does), so they are
     not $-escaped; the only spec values in them are shell-quoted command arguments."""
@@ -176,7 +183,7 @@ def _scripts(
             'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
         ),
         "upload": Trusted(
-            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n" + contract.UPLOAD_MODEL
+            aliases + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n" + login + stores.UPLOAD_MODEL
         ),
         "register": Trusted(aliases + version + contract.REGISTER_MLFLOW),
     }
