@@ -7,7 +7,8 @@ only environment variables (``MLGITOPS_MODEL_URI``, ``MLGITOPS_MODEL_DIR``, ``ML
 ``REGISTRY_CREDENTIALS`` is, per scheme: an AWS shared credentials file (``s3://``), a service
 account key (``gs://``), a SAS token (``az://``, ``abfss://``), the registry password
 (``oci://``, user ``REGISTRY_USERNAME``) or a Hugging Face token (``hf://``). A cloud login from
-``spec.ci.cloud`` (OpenID Connect) needs none of them and is preferred.
+``spec.ci.cloud`` (OpenID Connect) needs none of them and is preferred: AWS takes its web
+identity before a shared credentials file, and a Google login's credentials are kept.
 A CLI missing from the job's image is installed at an exact version.
 """
 
@@ -56,7 +57,7 @@ case "$dest" in
     aws s3 cp --recursive --only-show-errors "$MLGITOPS_MODEL_DIR" "$dest" ;;
   gs://*|gcs://*)
     dest="gs://${{dest#*://}}"
-    if [ -n "${{REGISTRY_CREDENTIALS:-}}" ]; then
+    if [ -n "${{REGISTRY_CREDENTIALS:-}}" ] && [ -z "${{GOOGLE_APPLICATION_CREDENTIALS:-}}" ]; then
       GOOGLE_APPLICATION_CREDENTIALS="$(mktemp)"
       printf '%s' "$REGISTRY_CREDENTIALS" > "$GOOGLE_APPLICATION_CREDENTIALS"
       CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE="$GOOGLE_APPLICATION_CREDENTIALS"
