@@ -105,6 +105,9 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG335", "latency SLO without a latency histogram", _E),
         CodeInfo("MLG336", "training paths include files promotions edit (retraining loop)", _W),
         CodeInfo("MLG350", "artifact store the CI system has no uploader for", _E),
+        CodeInfo(
+            "MLG351", "promotion pull requests opened with github.token start no workflow", Severity.NOTE
+        ),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -229,9 +229,19 @@ def _compile_in(
             tuple(sorted(emit.writes)),
             emit.deletes,
             recovered=recovered,
-            extra=emit.diagnostics,
+            extra=[*emit.diagnostics, *_notes(validation, emit.writes)],
             vanished=emit.vanished,
         )
+
+
+def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:
+    """What a compile says once, when it first writes the file the note is about."""
+    from mlgitops.validate.ci_stores import default_token_note
+
+    if validation.resolved is None:
+        return []
+    note = default_token_note(validation.resolved.validated, written)
+    return [note] if note else []
 
 
 def recover_interrupted(path: ProjectRef) -> bool:

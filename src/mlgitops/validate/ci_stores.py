@@ -8,7 +8,7 @@ model itself and is not checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.spec.ci import ci_settings
@@ -54,3 +54,22 @@ def _artifact(project: ValidatedProject, model: ValidatedModel) -> tuple[str, Lo
     if spec.defaults.serving is not None and spec.defaults.serving.artifact:
         return spec.defaults.serving.artifact, project.doc.locate(("spec", "defaults", "serving", "artifact"))
     return None
+
+
+def default_token_note(project: ValidatedProject, written: Iterable[str]) -> Diagnostic | None:
+    """MLG351, when compile writes the GitHub promotion workflow and no token is named: its pull
+    requests get no CI, and opening them needs a repository setting."""
+    settings = ci_settings(project.spec.spec.ci)
+    if settings.system != "github" or (settings.github is not None and settings.github.token is not None):
+        return None
+    if not any(path.endswith(".github/workflows/mlgitops-promote.yml") for path in written):
+        return None
+    return make(
+        "MLG351",
+        "promotion pull requests are opened with the workflow's github.token: GitHub starts no "
+        "workflow for them, so mlgitops-validate does not run on them, and the repository must "
+        "allow GitHub Actions to create pull requests (see SETTINGS.md)",
+        project.doc.locate(("spec", "ci")),
+        "name a GitHub App (spec.ci.github.token.app: {idVar, keySecret}) or a secret holding a "
+        "token (spec.ci.github.token.secret)",
+    )
