@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
 
 from compile_helpers import MINIMAL_PROJECT
+from mlgitops.cli import cli
 from mlgitops.pipeline import compile_project
 
 MODEL = """\
@@ -68,3 +70,52 @@ def test_gitlab_pushes_with_the_named_variable(tmp_path: Path) -> None:
     assert _codes(root) == []
     config = yaml.safe_load((root / ".gitlab-ci.yml").read_text())
     assert config["variables"]["MLGITOPS_GITLAB_TOKEN"] == "$BOT_TOKEN"
+
+
+def _settings(root: Path, fmt: str) -> str:
+    result = CliRunner().invoke(cli, ["ci", "settings", "--project", str(root), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_ci_settings_lists_what_the_repository_needs(tmp_path: Path) -> None:
+    root = _project(tmp_path, "\n    github:\n      token: {secret: PROMOTION_PAT}")
+    text = (
+        (root / "mlgitops.yaml")
+        .read_text()
+        .replace(
+            "      namespace: ml-dev\n",
+            "      namespace: ml-dev\n    - {name: prod, namespace: ml-prod, approval: required}\n",
+        )
+    )
+    (root / "mlgitops.yaml").write_text(text)
+    checklist = _settings(root, "text")
+    assert "- [ ] environment `prod`: required reviewers" in checklist
+    assert "- [ ] environment `dev`: no protection rule" in checklist
+    assert "- [ ] `PROMOTION_PAT`: token that opens promotion pull requests" in checklist
+    assert "create and approve pull requests" not in checklist  # a named token needs no such switch
+    calls = _settings(root, "gh")
+    assert "gh api --method PUT repos/{owner}/{repo}/environments/prod -F 'reviewers[][type]=User'" in calls
+    assert "gh secret set PROMOTION_PAT" in calls
+
+
+def test_ci_settings_default_token_needs_the_switch(tmp_path: Path) -> None:
+    root = _project(tmp_path, " github")
+    assert "allow GitHub Actions to create and approve pull requests" in _settings(root, "text")
+    assert "can_approve_pull_request_reviews=true" in _settings(root, "gh")
+
+
+def test_ci_settings_gitlab_schedules_and_token(tmp_path: Path) -> None:
+    root = _project(tmp_path, "\n    system: gitlab\n    gitlab: {tokenVar: BOT_TOKEN}")
+    model = (root / "models" / "iris.yaml").read_text()
+    model += (
+        '  training: {image: "ghcr.io/acme/t:1.0.0", schedule: "0 4 * * 1", env: {K: {fromCiSecret: KEY}}}\n'
+    )
+    (root / "models" / "iris.yaml").write_text(model)
+    calls = _settings(root, "gitlab")
+    assert (
+        "glab schedule create --cron '0 4 * * 1' --ref main --description 'mlgitops train iris' "
+        "--variable MLGITOPS_TRAIN:iris"
+    ) in calls
+    assert "glab variable set BOT_TOKEN --masked --protected" in calls
+    assert "glab variable set KEY --masked --protected" in calls
