@@ -119,3 +119,20 @@ def test_ci_settings_gitlab_schedules_and_token(tmp_path: Path) -> None:
     ) in calls
     assert "glab variable set BOT_TOKEN --masked --protected" in calls
     assert "glab variable set KEY --masked --protected" in calls
+
+
+def test_spec_text_cannot_add_lines_to_the_checklist(tmp_path: Path) -> None:
+    root = _project(tmp_path, "\n    system: gitlab")
+    text = (
+        (root / "mlgitops.yaml")
+        .read_text()
+        .replace("  repositoryRoot: .", '  repositoryRoot: .\n  revision: "main`\\n- [x] all done"')
+    )
+    (root / "mlgitops.yaml").write_text(text)
+    model = (root / "models" / "iris.yaml").read_text()
+    (root / "models" / "iris.yaml").write_text(
+        model + '  training: {image: "a/t:1.0.0", schedule: "0 4 * * 1"}\n'
+    )
+    checklist = _settings(root, "text")
+    assert not [line for line in checklist.splitlines() if line.startswith("- [x]")]
+    assert "on `main  - [x] all done`" in checklist

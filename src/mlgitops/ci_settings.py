@@ -34,9 +34,15 @@ class Settings:
     trust: list[str] = field(default_factory=list)  # cloud identities to set up, one sentence each
 
 
+def one_line(text: str) -> str:
+    """Spec text made safe inside Markdown code spans and one-line lists: no control characters
+    (a line break would start a list item of its own), no backticks."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 or c == "`" else c for c in text)
+
+
 def collect(project: ir.Project) -> Settings:
     ci = project.ci_settings
-    out = Settings(system=project.ci, revision=project.revision)
+    out = Settings(system=project.ci, revision=one_line(project.revision))
     out.environments = [e.name for e in project.environments]
     out.protected = [e.name for e in project.environments if e.approval]
     secrets: dict[str, str] = {}
@@ -55,9 +61,9 @@ def collect(project: ir.Project) -> Settings:
         if credentials is not None and credentials.ci_secret:
             secrets.setdefault(credentials.ci_secret, "registry credentials of the register jobs")
     subject = (
-        f"repo:<owner>/<repo>:ref:refs/heads/{project.revision}"
+        f"repo:<owner>/<repo>:ref:refs/heads/{out.revision}"
         if project.ci == "github"
-        else f"project_path:<group>/<project>:ref_type:branch:ref:{project.revision}"
+        else f"project_path:<group>/<project>:ref_type:branch:ref:{out.revision}"
     )
     if ci.aws:
         out.trust.append(f"AWS: role {ci.aws.role_arn} trusts the CI's OpenID Connect provider for {subject}")

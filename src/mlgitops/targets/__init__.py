@@ -29,6 +29,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.ci.fingerprint import TrainingFingerprint
     from mlgitops.targets.ci.github import GitHub, GitHubTraining
     from mlgitops.targets.ci.gitlab import GitLab
+    from mlgitops.targets.ci.settings_file import SettingsChecklist
     from mlgitops.targets.ci.training import Training
     from mlgitops.targets.gitops.argocd import ArgoCD
     from mlgitops.targets.gitops.flux import Flux
@@ -48,6 +49,7 @@ def registry() -> dict[str, Target]:
         GitLab(),
         Training(),
         TrainingFingerprint(),
+        SettingsChecklist(),
     ]
     targets += [Drift(), Grafana(), GrafanaModels()]
     targets.append(Prometheus())
@@ -58,13 +60,14 @@ def selected(project: ir.Project) -> list[str]:
     """Names of the targets that run for ``project``, in a fixed order.
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``;
-    ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training.
+    ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training;
+    ``ci-settings`` (``<output>/ci/SETTINGS.md``, the repository settings the pipelines need) always.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``prometheus`` scrapes every deployment and adds rules for models with SLOs or drift monitoring.
     """
     ci = [project.ci, "github-train"] if project.ci == "github" else [project.ci]
-    ci.append("training-inputs")
+    ci += ["training-inputs", "ci-settings"]
     dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
     return [project.serving, "training", project.gitops, *ci, "drift", *dashboards, "prometheus"]
 
