@@ -171,6 +171,9 @@ def test_workflows_are_hardened(projects: dict[str, Path], project: str) -> None
                     st.get("uses", "") for st in job["steps"] if st.get("uses", "").startswith(CLOUD_LOGINS)
                 ]
                 widened = job_id != "register" or not logins
+            if job_id == "comment" and permissions == {"pull-requests": "write"}:
+                # The sticky plan comment: a job that checks out nothing and runs no pull request code.
+                widened = any("actions/checkout@" in st.get("uses", "") for st in job["steps"])
             if widened and job_id != "promote":
                 problem(f"job {job_id} widens permissions to {job['permissions']!r}")
         for job_id, step in _steps(workflow):

@@ -23,7 +23,7 @@ from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import cloud, contract, stores
+from mlgitops.targets.ci import cloud, contract, plan, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
@@ -73,7 +73,12 @@ class GitHub:
             self._file(
                 ctx,
                 "validate.yml.j2",
-                {**common, "paths": self._pr_paths(project)},
+                {
+                    **common,
+                    "paths": self._pr_paths(project),
+                    # The plan job and the sticky comment (hook: a template may drop them).
+                    "plan": {"compute": plan.GITHUB_PLAN, "comment": plan.GITHUB_COMMENT},
+                },
                 f"{WORKFLOWS}/mlgitops-validate.yml",
                 "mlgitops.yaml",
             ),

@@ -25,7 +25,7 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import cloud, contract, stores
+from mlgitops.targets.ci import cloud, contract, plan, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 PYTHON_IMAGE = "python:3.12-bookworm"
@@ -57,6 +57,7 @@ class GitLab:
             "environments": project.environments,
             "first_env": project.environments[0].name,
             "model_names": [m.name for m in project.models],
+            "plan": Trusted(plan.GITLAB_PLAN),
             # The CI/CD variable with the project access token, when not the default name.
             "gitlab_token_alias": (
                 Trusted("$" + project.ci_settings.gitlab_token_var)
