@@ -38,6 +38,8 @@ env = {k: v for k, v in os.environ.items() if k.startswith(keep)}
 with open(os.environ["STUB_CALLS"], "a") as out:
     out.write(json.dumps({"tool": sys.argv[1], "args": sys.argv[2:], "cwd": os.getcwd(), "env": env}) + "\\n")
 PY
+# What the fake prints (STUB_STDOUT, e.g. an id that gh api finds).
+if [ -n "${STUB_STDOUT:-}" ]; then printf '%s\\n' "$STUB_STDOUT"; fi
 """
 _FAKE_GIT = _FAKE.replace("PY\n", 'PY\nif [ "$1" != push ]; then exec "$REAL_GIT" "$@"; fi\n', 1)
 _FAKE_MLGITOPS = '#!/bin/sh\nexec "$STUB_PYTHON" -m mlgitops "$@"\n'

@@ -298,3 +298,56 @@ def test_a_failed_gate_stops_the_pipeline(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="gate/Apply the gates in the spec failed"):
         run.job(workflow, "gate")
     assert stub.calls("aws") == []
+
+
+def _plan_run(tmp_path: Path, stdout: str) -> tuple[Stub, GitHubRun]:
+    """The validate workflow of a pull request that moves iris to 7.0.1 in dev."""
+    workspace = _project(tmp_path / "repo", "github", "s3")
+    env = {**os.environ, **GIT_ENV}
+    base = subprocess.run(
+        ["git", "rev-parse", "HEAD"], check=True, cwd=workspace, env=env, capture_output=True, text=True
+    )
+    subprocess.run(
+        ["git", "update-ref", "refs/remotes/origin/main", base.stdout.strip()], cwd=workspace, check=True
+    )
+    model = workspace / "models" / "iris.yaml"
+    model.write_text(model.read_text().replace("version: 1.0.0", f"version: {VERSION}"))
+    (tmp_path / "stub").mkdir()
+    stub = Stub.create(workspace, tmp_path / "stub")
+    subprocess.run(
+        ["mlgitops", "compile"], cwd=workspace, env={**env, **stub.env}, check=True, capture_output=True
+    )
+    subprocess.run(["git", "commit", "-qam", "promote"], cwd=workspace, env=env, check=True)
+    stub.env.update({"GITHUB_BASE_REF": "main", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    run = GitHubRun(
+        stub,
+        {
+            "github.token": "workflow-token",
+            "github.repository": "acme/ml",
+            "github.event.pull_request.number": "12",
+        },
+    )
+    workflow = load(workspace / ".github/workflows/mlgitops-validate.yml")
+    run.job(workflow, "plan")
+    stub.env["STUB_STDOUT"] = stdout
+    run.job(workflow, "comment")
+    return stub, run
+
+
+def test_the_plan_comment_is_created(tmp_path: Path) -> None:
+    stub, _run = _plan_run(tmp_path, "")
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("<!-- mlgitops-plan -->\n")
+    assert "7.0.1" in summary
+    find, post = stub.calls("gh")
+    assert find["args"][:2] == ["api", "repos/acme/ml/issues/12/comments"]
+    assert "github-actions[bot]" in find["args"][find["args"].index("--jq") + 1]
+    assert post["args"][:4] == ["api", "--method", "POST", "repos/acme/ml/issues/12/comments"]
+    assert post["args"][-1] == "body=" + summary.rstrip("\n")
+    assert post["env"]["GH_TOKEN"] == "workflow-token"
+
+
+def test_the_plan_comment_is_updated(tmp_path: Path) -> None:
+    stub, _run = _plan_run(tmp_path, "4242")
+    _find, patch = stub.calls("gh")
+    assert patch["args"][:4] == ["api", "--method", "PATCH", "repos/acme/ml/issues/comments/4242"]
