@@ -67,7 +67,9 @@ spec:
         tenantIdVar: AZ_TENANT
         subscriptionIdVar: AZ_SUBSCRIPTION
         storageAccountVar: AZ_ACCOUNT
-{token}  serving: kubernetes
+{token}    tests:
+      - {{name: unit, image: "python:3.12.8-slim", command: [sh, test.sh, --fast], paths: [src/]}}
+  serving: kubernetes
   registry:
     kind: artifact
     uri: {base}
@@ -108,6 +110,7 @@ spec:
         encoding="utf-8",
     )
     (root / "train.sh").write_text(TRAIN, encoding="utf-8")
+    (root / "test.sh").write_text("printf '%s\\n' \"$@\" > tests-ran\n", encoding="utf-8")
     env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT / "src")}
     compiled = subprocess.run(
         [sys.executable, "-m", "mlgitops", "compile"],
@@ -351,3 +354,21 @@ def test_the_plan_comment_is_updated(tmp_path: Path) -> None:
     stub, _run = _plan_run(tmp_path, "4242")
     _find, patch = stub.calls("gh")
     assert patch["args"][:4] == ["api", "--method", "PATCH", "repos/acme/ml/issues/comments/4242"]
+
+
+def test_the_test_jobs_run_before_validation(tmp_path: Path) -> None:
+    for system in ("github", "gitlab"):
+        workspace = _project(tmp_path / system / "repo", system, "s3")
+        (tmp_path / system / "stub").mkdir()
+        stub = Stub.create(workspace, tmp_path / system / "stub")
+        if system == "github":
+            workflow = load(workspace / ".github/workflows/mlgitops-validate.yml")
+            assert workflow["jobs"]["validate"]["needs"] == ["test-unit"]
+            assert workflow["jobs"]["test-unit"]["container"]["image"] == "python:3.12.8-slim"
+            GitHubRun(stub, {}).job(workflow, "test-unit")
+        else:
+            config = load(workspace / ".gitlab-ci.yml")
+            assert config["stages"][:2] == ["test", "validate"]
+            assert config["mlgitops-test-unit"]["rules"][0]["changes"] == ["src/**/*"]
+            GitLabRun(stub, config, {}).job("mlgitops-test-unit")
+        assert (workspace / "tests-ran").read_text() == "--fast\n"

@@ -88,6 +88,7 @@ def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
         github_app=(token.app.id_var, token.app.key_secret) if token and token.app else None,
         github_token_secret=token.secret if token else None,
         gitlab_token_var=spec.gitlab.token_var if spec.gitlab else "MLGITOPS_GITLAB_TOKEN",
+        tests=tuple(ir.types.CiTest(t.name, t.image, tuple(t.command), tuple(t.paths)) for t in spec.tests),
     )
 
 

@@ -284,6 +284,14 @@ class AzureLogin:
 
 
 @dataclass(frozen=True, slots=True)
+class CiTest:
+    name: str
+    image: str
+    command: tuple[str, ...]
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CiSettings:
     """spec.ci beyond the system's name: cloud logins for uploads, the promotion token."""
 
@@ -293,6 +301,7 @@ class CiSettings:
     github_app: tuple[str, str] | None = None  # (variable with the App ID, secret with its key)
     github_token_secret: str | None = None  # a secret holding a personal access token
     gitlab_token_var: str = "MLGITOPS_GITLAB_TOKEN"
+    tests: tuple[CiTest, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from mlgitops.spec.base import SpecModel
-from mlgitops.spec.types import EnvName
+from mlgitops.spec.types import DnsLabel, EnvName, Image, NonEmptyText
 
 CiSystem = Literal["github", "gitlab"]
 _ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
@@ -111,6 +111,22 @@ class GitLabSettings(SpecModel):
     )
 
 
+class CiTest(SpecModel):
+    """A test job that runs before validation on pull requests."""
+
+    name: DnsLabel = Field(description="Job name (the job is `test-<name>`).")
+    image: Image = Field(description="Container image the job runs in.")
+    command: Annotated[list[NonEmptyText], Field(min_length=1)] = Field(
+        description="Command and its arguments, run from the project directory without a shell."
+    )
+    paths: list[NonEmptyText] = Field(
+        default_factory=list,
+        description="Paths relative to the project (a trailing `/`: everything below) whose changes "
+        "run the job (GitLab: only then; GitHub: they also start the validation workflow, whose "
+        "tests always run); empty: every pull request that runs validation.",
+    )
+
+
 class CiSettings(SpecModel):
     """The CI system and its settings."""
 
@@ -118,6 +134,9 @@ class CiSettings(SpecModel):
     cloud: Cloud | None = Field(default=None, description="Cloud logins for artifact uploads.")
     github: GitHubSettings | None = Field(default=None, description="GitHub Actions settings.")
     gitlab: GitLabSettings | None = Field(default=None, description="GitLab CI settings.")
+    tests: list[CiTest] = Field(
+        default_factory=list, description="Test jobs that run on pull requests before validation."
+    )
 
 
 def _ci_form(value: Any) -> str:

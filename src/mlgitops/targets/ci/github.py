@@ -78,6 +78,7 @@ class GitHub:
                     "paths": self._pr_paths(project),
                     # The plan job and the sticky comment (hook: a template may drop them).
                     "plan": {"compute": plan.GITHUB_PLAN, "comment": plan.GITHUB_COMMENT},
+                    "tests": self._tests(project),
                 },
                 f"{WORKFLOWS}/mlgitops-validate.yml",
                 "mlgitops.yaml",
@@ -125,7 +126,24 @@ class GitHub:
         prefix = contract.escape_literal(
             f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
         )
-        return [*contract.spec_input_patterns(project, "**"), f"{prefix}{WORKFLOWS}/mlgitops-*.yml"]
+        test_paths = [
+            prefix + contract.glob_path(p, "**") for t in project.ci_settings.tests for p in t.paths
+        ]
+        patterns = [*contract.spec_input_patterns(project, "**"), f"{prefix}{WORKFLOWS}/mlgitops-*.yml"]
+        return list(dict.fromkeys([*patterns, *test_paths]))
+
+    @staticmethod
+    def _tests(project: ir.Project) -> list[dict[str, Any]]:
+        """spec.ci.tests: a job each, its command passed word by word in variables."""
+        return [
+            {
+                "job": f"test-{test.name}",
+                "test": test,
+                "env": contract.command_variables("MLGITOPS_TEST_CMD", test.command, ()),
+                "run": "set -eu\n" + contract.run_variables("MLGITOPS_TEST_CMD", len(test.command)),
+            }
+            for test in project.ci_settings.tests
+        ]
 
     @staticmethod
     def _training(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[str, Any]:

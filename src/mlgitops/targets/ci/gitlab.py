@@ -58,6 +58,20 @@ class GitLab:
             "first_env": project.environments[0].name,
             "model_names": [m.name for m in project.models],
             "plan": Trusted(plan.GITLAB_PLAN),
+            "tests": [
+                {
+                    "job": f"mlgitops-test-{test.name}",
+                    "test": test,
+                    "variables": contract.command_variables("MLGITOPS_TEST_CMD", test.command, ()),
+                    "script": Trusted(contract.run_variables("MLGITOPS_TEST_CMD", len(test.command))),
+                    "changes": [
+                        contract.escape_literal(prefix, contract.GITLAB_SPECIAL)
+                        + contract.glob_path(p, "**/*", contract.GITLAB_SPECIAL)
+                        for p in test.paths
+                    ],
+                }
+                for test in project.ci_settings.tests
+            ],
             # The CI/CD variable with the project access token, when not the default name.
             "gitlab_token_alias": (
                 Trusted("$" + project.ci_settings.gitlab_token_var)
