@@ -229,6 +229,10 @@ def test_github_pipeline_runs(tmp_path: Path, kind: str) -> None:
     (pr,) = [c for c in stub.calls("gh") if c["args"][:2] == ["pr", "create"]]
     assert pr["env"]["GH_TOKEN"] == "app-token-for-vars-PROMOTER_APP_ID"
     assert pr["args"][pr["args"].index("--base") + 1] == "main"
+    body = Path(pr["args"][pr["args"].index("--body-file") + 1]).read_text()
+    assert "### Evaluation" in body
+    assert "| accuracy | 0.95 | >= 0.9 | pass |" in body
+    assert "### What the promotion changes" in body and VERSION in body.split("### What the promotion")[1]
 
 
 @pytest.mark.parametrize("kind", GITLAB_SCHEMES)

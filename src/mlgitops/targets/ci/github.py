@@ -23,7 +23,7 @@ from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import cloud, contract, plan, stores
+from mlgitops.targets.ci import cloud, contract, plan, promotion, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
@@ -108,6 +108,8 @@ class GitHub:
             # Extra steps before the promotion pull request is opened, and its token.
             "token_steps": token_steps,
             "pr_token": pr_token,
+            "pr_body": promotion.PR_BODY,
+            "gate_report": promotion.GATE_REPORT,
             "project": project,
             "runner": RUNNER,
             "checkout": uses("actions/checkout"),
