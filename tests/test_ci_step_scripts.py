@@ -9,7 +9,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -376,3 +380,80 @@ def test_the_test_jobs_run_before_validation(tmp_path: Path) -> None:
             assert config["mlgitops-test-unit"]["rules"][0]["changes"] == ["src/**/*"]
             GitLabRun(stub, config, {}).job("mlgitops-test-unit")
         assert (workspace / "tests-ran").read_text() == "--fast\n"
+
+
+class _GitLabApi(BaseHTTPRequestHandler):
+    """The two GitLab API calls the plan note needs, on loopback; notes live in ``notes``."""
+
+    notes: ClassVar[list[dict[str, object]]] = []
+    calls: ClassVar[list[tuple[str, str, str]]] = []
+
+    def _reply(self, data: object) -> None:
+        body = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        assert self.headers["PRIVATE-TOKEN"] == "bot-token"
+        self.calls.append(("GET", self.path, ""))
+        self._reply({"id": 7} if self.path == "/api/v4/user" else self.notes)
+
+    def _write(self) -> None:
+        length = int(self.headers["Content-Length"])
+        body = parse_qs(self.rfile.read(length).decode())["body"][0]
+        self.calls.append((self.command, self.path, body))
+        self._reply({"id": 1})
+
+    do_POST = do_PUT = _write
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_the_gitlab_plan_note(tmp_path: Path, existing: bool) -> None:
+    workspace = _project(tmp_path / "repo", "gitlab", "s3")
+    env = {**os.environ, **GIT_ENV}
+    base = subprocess.run(
+        ["git", "rev-parse", "HEAD"], check=True, cwd=workspace, env=env, capture_output=True, text=True
+    ).stdout.strip()
+    model = workspace / "models" / "iris.yaml"
+    model.write_text(model.read_text().replace("version: 1.0.0", f"version: {VERSION}"))
+    (tmp_path / "stub").mkdir()
+    stub = Stub.create(workspace, tmp_path / "stub")
+    subprocess.run(
+        ["mlgitops", "compile"], cwd=workspace, env={**env, **stub.env}, check=True, capture_output=True
+    )
+    subprocess.run(["git", "commit", "-qam", "promote"], cwd=workspace, env=env, check=True)
+    theirs = {"id": 90, "author": {"id": 8}, "body": "<!-- mlgitops-plan -->\nsomeone else's"}
+    _GitLabApi.notes = [theirs, {"id": 91, "author": {"id": 7}, "body": "<!-- mlgitops-plan -->\nold"}][
+        : 2 if existing else 1
+    ]
+    _GitLabApi.calls = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitLabApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        run = GitLabRun(
+            stub,
+            load(workspace / ".gitlab-ci.yml"),
+            {
+                "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+                "CI_MERGE_REQUEST_IID": "3",
+                "CI_PROJECT_ID": "5",
+                "CI_API_V4_URL": f"http://127.0.0.1:{server.server_address[1]}/api/v4",
+                "ML_BOT_TOKEN": "bot-token",
+            },
+        )
+        run.job("mlgitops-validate")
+    finally:
+        server.shutdown()
+        server.server_close()
+    (method, path, body) = _GitLabApi.calls[-1]
+    notes = "/api/v4/projects/5/merge_requests/3/notes"
+    assert (method, path) == (("PUT", notes + "/91") if existing else ("POST", notes))
+    assert body.startswith("<!-- mlgitops-plan -->\n") and VERSION in body
+    assert len([c for c in _GitLabApi.calls if c[0] != "GET"]) == 1
