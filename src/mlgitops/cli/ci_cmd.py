@@ -11,7 +11,8 @@ from mlgitops.cli.output import echo
 
 @click.group()
 def ci() -> None:
-    """Commands about the generated CI pipelines."""
+    """Commands about the generated CI pipelines: `ci settings` prints the one-time
+    repository settings (environments, secrets, variables, token permissions) they need."""
 
 
 @ci.command()
