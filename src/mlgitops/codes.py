@@ -111,6 +111,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG341", "canary split not reproducible from git", _W),
         CodeInfo("MLG342", "traffic router unusable with the serving target", _E),
         CodeInfo("MLG343", "traffic setting needs a gateway-api or istio router", _E),
+        CodeInfo("MLG350", "artifact store the CI system has no uploader for", _E),
+        CodeInfo(
+            "MLG351", "promotion pull requests opened with github.token start no workflow", Severity.NOTE
+        ),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -14,6 +14,8 @@ from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
 from mlgitops.spec.base import SpecModel
+from mlgitops.spec.ci import CiSettings as CiSpec
+from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.model import ModelSpec
 from mlgitops.spec.project import Traffic
 from mlgitops.spec.workload import Volume as VolumeSpec
@@ -50,7 +52,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         name=validated.spec.metadata.name,
         repository=spec.repository,
         revision=spec.revision,
-        ci=spec.ci,
+        ci=ci_settings(spec.ci).system,
         gitops=spec.gitops,
         serving=spec.serving,
         registry_kind=spec.registry.kind,
@@ -69,6 +71,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         templates=(spec.templates or "").strip("/"),
         traffic=_traffic(spec.traffic),
         prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
+        ci_settings=_ci_settings(ci_settings(spec.ci)),
     )
 
 
@@ -78,6 +81,32 @@ def _traffic(traffic: Traffic | None) -> ir.Traffic | None:
     gateway = traffic.gateway
     return ir.Traffic(
         traffic.router, gateway.name if gateway else None, gateway.namespace if gateway else None
+    )
+
+
+def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
+    cloud = spec.cloud
+    aws = cloud.aws if cloud else None
+    gcp = cloud.gcp if cloud else None
+    azure = cloud.azure if cloud else None
+    token = spec.github.token if spec.github else None
+    return ir.types.CiSettings(
+        aws=ir.types.AwsLogin(aws.role_arn, aws.region) if aws else None,
+        gcp=ir.types.GcpLogin(gcp.workload_identity_provider, gcp.service_account) if gcp else None,
+        azure=(
+            ir.types.AzureLogin(
+                azure.client_id_var,
+                azure.tenant_id_var,
+                azure.subscription_id_var,
+                azure.storage_account_var or "AZURE_STORAGE_ACCOUNT",
+            )
+            if azure
+            else None
+        ),
+        github_app=(token.app.id_var, token.app.key_secret) if token and token.app else None,
+        github_token_secret=token.secret if token else None,
+        gitlab_token_var=spec.gitlab.token_var if spec.gitlab else "MLGITOPS_GITLAB_TOKEN",
+        tests=tuple(ir.types.CiTest(t.name, t.image, tuple(t.command), tuple(t.paths)) for t in spec.tests),
     )
 
 

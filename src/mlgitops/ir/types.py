@@ -424,6 +424,47 @@ class PrometheusSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AwsLogin:
+    role_arn: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class GcpLogin:
+    workload_identity_provider: str
+    service_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class AzureLogin:
+    client_id_var: str
+    tenant_id_var: str
+    subscription_id_var: str
+    storage_account_var: str
+
+
+@dataclass(frozen=True, slots=True)
+class CiTest:
+    name: str
+    image: str
+    command: tuple[str, ...]
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CiSettings:
+    """spec.ci beyond the system's name: cloud logins for uploads, the promotion token."""
+
+    aws: AwsLogin | None = None
+    gcp: GcpLogin | None = None
+    azure: AzureLogin | None = None
+    github_app: tuple[str, str] | None = None  # (variable with the App ID, secret with its key)
+    github_token_secret: str | None = None  # a secret holding a personal access token
+    gitlab_token_var: str = "MLGITOPS_GITLAB_TOKEN"
+    tests: tuple[CiTest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     name: str
     repository: str
@@ -445,6 +486,7 @@ class Project:
     include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
     traffic: Traffic | None = None
+    ci_settings: CiSettings = CiSettings()
 
     @property
     def routed(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Discriminator, Field
 
 from mlgitops.spec.base import SpecModel
+from mlgitops.spec.ci import Ci
 from mlgitops.spec.common import Metadata, SecretSource
 from mlgitops.spec.serving import ServingSpec
 from mlgitops.spec.types import DnsLabel, Duration, GitUrl, HttpUrl, NonEmptyText, Text, Uri
@@ -195,7 +196,11 @@ class ProjectBody(SpecModel):
             "project. Unset: mlgitops finds the git top level above the project."
         ),
     )
-    ci: Literal["github", "gitlab"] = Field(default="github", description="CI system: `github` or `gitlab`.")
+    ci: Ci = Field(
+        default="github",
+        description="CI system, `github` or `gitlab`, or a mapping with the system (`system`) and "
+        "its settings: cloud login for uploads, the promotion token.",
+    )
     gitops: Literal["argocd", "flux"] = Field(
         default="argocd", description="GitOps engine: `argocd` or `flux`."
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from mlgitops.diagnostics import Diagnostic, did_you_mean, make
 from mlgitops.outputs import PROJECT_DIRS
 from mlgitops.repourl import github_problem
+from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.types import is_dns_label
 from mlgitops.validate import ValidatedModel, ValidatedProject
@@ -325,7 +326,8 @@ def _retrain_repository(project: ValidatedProject) -> Iterator[Diagnostic]:
         for m in project.models
         if m.spec.spec.monitoring and m.spec.spec.monitoring.drift and m.spec.spec.monitoring.drift.retrain
     ]
-    problem = github_problem(spec.repository) if spec.ci == "github" and retraining else None
+    github = ci_settings(spec.ci).system == "github"
+    problem = github_problem(spec.repository) if github and retraining else None
     if problem is not None:
         yield make(
             "MLG322",
