@@ -83,11 +83,21 @@ def _project(n: int) -> Spec:
             "repository": "https://github.com/acme/ml-synthetic.git",
             "revision": "main",
             "repositoryRoot": ".",  # a repository of its own wherever it is generated
-            "ci": "github",
+            # CI installs mlgitops from a pinned commit (there is no release to pin by hash yet)
+            "ci": {
+                "system": "github",
+                "mlgitops": {
+                    "git": "https://github.com/acme/mlgitops.git",
+                    "commit": "0123456789abcdef0123456789abcdef01234567",
+                },
+            },
             "gitops": "argocd",
             "serving": "kserve",
             # One generic dashboard pair per project; per-model dashboards would add a file per model.
             "grafana": {"perModelDashboards": False},
+            # The defaults, spelled out: PrometheusRule objects. `files` (rule files and their
+            # promtool tests instead) would change what the benchmark measures.
+            "prometheus": {"format": "operator", "apiGroup": "monitoring.coreos.com"},
             "registry": {
                 "kind": "mlflow",
                 "trackingUri": "https://mlflow.acme.internal",
@@ -98,6 +108,8 @@ def _project(n: int) -> Spec:
                     "name": "dev",
                     "namespace": "ml-dev",
                     "serving": {"autoscaling": {"maxReplicas": 2}, "annotations": {"acme.com/tier": "dev"}},
+                    # dev's fast burns open tickets: nobody is woken for dev
+                    "monitoring": {"page": False},
                 },
                 {"name": "staging", "namespace": "ml-staging", "cluster": "nonprod", "approval": "none"},
                 {
@@ -439,6 +451,14 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
         }
     if i % 10 == 8:
         spec["metrics"] = {"latency": "request_latency_ms_bucket", "latencyUnit": "milliseconds"}
+    if i % 10 == 5:  # availability as good / all requests
+        spec["metrics"] = {
+            "requests": f'http_requests_total{{service="{name}"}}',
+            "good": f'http_requests_total{{service="{name}", code!~"5.."}}',
+        }
+    if i % 10 == 4:  # time-based availability from a blackbox probe
+        spec["metrics"] = {"gauge": f'probe_success{{instance="https://{name}.ml.acme.internal"}}'}
+    spec["slos"] |= slo_alerting(i, team, spec["slos"])
     if runtime in STANDARD_METRICS:  # the extra `stats` port serving() gives these
         spec["scrape"] = {"port": "stats", "path": "/stats"}
     if runtime == "onnx" and "latency" in spec["slos"] and "latency" not in spec.get("metrics", {}):
@@ -448,6 +468,25 @@ def monitoring(i: int, name: str, team: str, runtime: str) -> Spec:
             f'nginx_ingress_controller_request_duration_seconds_bucket{{ingress="{name}"}}'
         )
     return spec
+
+
+def slo_alerting(i: int, team: str, slos: Spec) -> Spec:
+    """The burn-rate alerts of some SLOs, as their users write them (the others keep the defaults)."""
+    out: Spec = {}
+    if i % 4 == 0:
+        out["availability"] = slos["availability"] | {
+            "alerting": {
+                "name": f"{team.capitalize()}ModelUnavailable",
+                "labels": {"component": "serving"},
+                "annotations": {"dashboard": f"https://grafana.acme.internal/d/{team}"},
+                "runbookUrl": f"https://runbooks.acme.internal/slo/{team}/availability",
+                "page": {"labels": {"severity": "critical"}, "for": "2m"},
+                "ticket": {"labels": {"severity": "warning"}, "for": "1h"},
+            }
+        }
+    if i % 4 == 2 and "latency" in slos:
+        out["latency"] = slos["latency"] | {"alerting": {"disable": True}}
+    return out
 
 
 def model(i: int, serving_only: bool = False) -> tuple[str, Spec]:

@@ -13,7 +13,15 @@ import pytest
 
 from compile_helpers import EXAMPLE_IDS, EXAMPLES, SCRATCH, as_subproject, copy_specs, run_module
 
-MOVED = "the project moved: generated files name {old} but it now sits at {new}; run mlgitops compile"
+MOVED = (
+    "the project moved or was copied: generated files name {old} but it now sits at {new}; "
+    "run mlgitops compile"
+)
+# What follows when the CI files sit at the repository root, named after the project's place.
+CI_ELSEWHERE = (
+    ", which writes its CI files for {new} (those for {old} stay: delete them if the project "
+    "moved rather than was copied)"
+)
 
 
 def _git_init(directory: Path) -> None:
@@ -61,6 +69,7 @@ def test_a_moved_project_is_reported_as_moved_in_one_line(tmp_path: Path, exampl
     run = _check(new)
     assert run.returncode == 1, run.stdout + run.stderr
     moved = MOVED.format(old="teams/risk/", new="platform/models/")
+    moved += CI_ELSEWHERE.format(old="teams/risk/", new="platform/models/")
     assert run.stdout.splitlines() == [
         f"{new / 'mlgitops.yaml'}: {moved}".replace(f"{tmp_path}/", _shown_prefix(tmp_path)),
         "1 file out of date; run 'mlgitops compile'",

@@ -14,7 +14,7 @@ from mlgitops.cli.progress import SHOW_AFTER_SECONDS, TerminalProgress
 from mlgitops.pipeline import check_project, compile_project
 from test_cli_formats import _in_terminal, _piped
 
-STAGES = ["discover", "load and check the schema", "check references, resolve, policies", "render"]
+STAGES = ["discover", "load and check the schema", "check references, resolve, policies"]
 
 
 @pytest.fixture
@@ -41,12 +41,13 @@ class Recorder:
 def test_the_pipeline_reports_its_stages_to_the_observer(quickstart: Path) -> None:
     seen = Recorder()
     assert compile_project(quickstart, progress=seen).ok
-    assert [name for name, _ in seen.stages] == [*STAGES, "write"]
+    # a compile writes each file as it is rendered (emit/staging.py): one stage
+    assert [name for name, _ in seen.stages] == [*STAGES, "render and write"]
     assert seen.stages[1] == ("load and check the schema", 2)  # the project file and one model
     assert seen.stages[-1][1] > 0
     checked = Recorder()
     assert check_project(quickstart, progress=checked).ok
-    assert [name for name, _ in checked.stages] == [*STAGES, "compare with the tree"]
+    assert [name for name, _ in checked.stages] == [*STAGES, "render", "compare with the tree"]
 
 
 class FakeTerminal(io.StringIO):
@@ -133,5 +134,5 @@ def test_verbose_times_go_to_stderr(quickstart: Path) -> None:
     run = _piped(["check", "--verbose", "--no-diff", "."], quickstart)
     lines = run.stderr.decode().splitlines()
     assert run.returncode == 1  # never compiled: every file is missing
-    assert [line.split("  ")[0] for line in lines] == [*STAGES, "compare with the tree", "total"]
+    assert [line.split("  ")[0] for line in lines] == [*STAGES, "render", "compare with the tree", "total"]
     assert all(re.fullmatch(r"[a-z ,]+ +\d+\.\d{3} s(  \(\d+\))?", line) for line in lines), lines

@@ -20,10 +20,14 @@ GENERATOR = ROOT / "benchmarks" / "generate.py"
 # One value per project: the generator writes GitHub + Argo CD + KServe + MLflow; the
 # alternatives are covered by examples/gitlab-flux-k8s. `templates` names a directory of
 # override templates, which a synthetic project has no use for.
-# service: the plain-Kubernetes Service, refused on the generated (KServe) project
-NOT_GENERATED_KEYS = {"templates", "artifactUri", "service"}
+# service: the plain-Kubernetes Service, refused on the generated (KServe) project; includeFrom:
+# GitLab only; requirements: the other install source than the git commit the generator pins
+# (tests/test_ci_install.py covers both)
+NOT_GENERATED_KEYS = {"templates", "artifactUri", "service", "includeFrom", "requirements"}
 # istio and kserve-native: the other routers (tests/targets/serving/test_routes.py covers them)
-NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact", "istio", "kserve-native"}
+# files: rule files and promtool tests instead of PrometheusRule objects, another output than the
+# benchmark measures (tests/test_prometheus_rules.py covers it)
+NOT_GENERATED_VALUES = {"gitlab", "flux", "artifact", "istio", "kserve-native", "files"}
 
 
 def generate(n: int, outdir: Path, *options: str) -> None:

@@ -58,6 +58,8 @@ def _compile(example: Path, serving: str, mode: str | None) -> Objects:
         if (serving, mode) != ("kserve", "serverless"):
             for model in sorted((root / "models").glob("*.yaml")):
                 edit_yaml(model, _without_knative_scaling)
+                if serving == "kubernetes":  # only KServe renders a transformer (MLG338)
+                    edit_yaml(model, _without_transformer)
         result = generate_files(root)
     assert result.ok, [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
     objects: Objects = {}
@@ -68,6 +70,13 @@ def _compile(example: Path, serving: str, mode: str | None) -> Objects:
             metadata = document["metadata"]
             objects[f"{document['kind']}/{metadata.get('namespace')}/{metadata['name']}"] = document
     return objects
+
+
+def _without_transformer(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("transformer", None)
+        for value in node.values():
+            _without_transformer(value)
 
 
 def _without_knative_scaling(node: Any) -> None:

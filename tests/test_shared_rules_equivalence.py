@@ -247,8 +247,14 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "deploy" / "prometheus" / "prod"
 
 
+# The drift check's own alerts (stale, failed, missing run: drift_rules.py) came after the
+# per-model rules and have no counterpart there; with no drift series in these scenarios the
+# "missing" one fires. They are tested in the environments' promtool suites.
+NEW_ALERTS = 'alertname!~"ModelDriftCheck(Stale|Failed|Missing)"'
+
+
 def _comparisons(scenario: Scenario, step: int) -> list[dict[str, Any]]:
-    firing = 'ALERTS{{ruleset="{}", alertstate="firing", severity="{}"}}'
+    firing = 'ALERTS{{ruleset="{}", alertstate="firing", severity="{}", ' + NEW_ALERTS + "}}"
     bound = f"[{2 * TICKET_BOUND}m] offset -{TICKET_BOUND}m"
     checks = []
     for minute in range(0, scenario.minutes + 1, step):
@@ -276,7 +282,11 @@ def _comparisons(scenario: Scenario, step: int) -> list[dict[str, Any]]:
     else:
         for minute in range(0, scenario.minutes + 1, step):
             checks.append(
-                {"expr": 'ALERTS{alertstate="firing"}', "eval_time": f"{minute}m", "exp_samples": []}
+                {
+                    "expr": 'ALERTS{alertstate="firing", ' + NEW_ALERTS + "}",
+                    "eval_time": f"{minute}m",
+                    "exp_samples": [],
+                }
             )
     return checks
 

@@ -352,7 +352,10 @@ def check_tree(
     hashes = file_hashes(generated.files)
     # Validation has read the specs: the territory comes from them, not from reading them again.
     spec = resolved.validated.spec.spec
-    territory = Territory.of(spec.output.path, sources, [spec.templates] if spec.templates else [])
+    territory = Territory.of(
+        spec.output.path, sources, [spec.templates] if spec.templates else [], repo_subdir=repo_subdir
+    )
+    tree.attach_repository(repo_subdir)
     previous = state.read_manifest(tree)
     drift = find_drift(tree, generated.files, hashes, previous, territory)
     drift = explain_move(tree, drift, files_at, repo_subdir, previous, territory)

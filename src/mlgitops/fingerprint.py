@@ -25,6 +25,7 @@ from mlgitops.emit.manifest import Manifest
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.territory import path_syntax_problem
 from mlgitops.load import MAX_FILE_BYTES
+from mlgitops.repoplace import strip_root_prefix
 
 _PACKAGE_DIR = Path(mlgitops.__file__).resolve().parent
 CACHE_PATH = ".mlgitops/cache.json"
@@ -121,7 +122,9 @@ def is_up_to_date(tree: ProjectTree, manifest: Manifest | None, key: str) -> boo
     for path in manifest.files:
         recorded = stats.get(path)
         try:
-            info = tree.lstat(path) if path_syntax_problem(path) is None else None
+            # A project below its repository root owns CI files above it, reached by ../ (safefs).
+            plain = strip_root_prefix(tree.repo_subdir, path) or path
+            info = tree.lstat(path) if path_syntax_problem(plain) is None else None
         except OSError:
             return False
         if info is None or not stat.S_ISREG(info.st_mode) or recorded != [info.st_size, info.st_mtime_ns]:

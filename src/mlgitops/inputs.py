@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors
-from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models
+from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, project_subdir
 from mlgitops.emit.territory import Territory
 from mlgitops.load import SourceDocument, load_document
 from mlgitops.render.overrides import check_overrides
@@ -36,16 +36,19 @@ def read_inputs(files: ProjectFiles) -> CompileInputs:
     project_display = files.display(files.project_file)
     doc, _problems = load_document(files.project_file, project_display)
     if doc is None:
-        return CompileInputs(None, Territory.of(DEFAULT_OUTPUT, [project_display]))
+        subdir = project_subdir(None, files.root)
+        return CompileInputs(None, Territory.of(DEFAULT_OUTPUT, [project_display], repo_subdir=subdir))
     models, problems = find_model_files(files, doc)
     spec: Any = doc.data.get("spec")
     override = spec.get("templates") if isinstance(spec, dict) else None
     output = spec.get("output") if isinstance(spec, dict) else None
     output_path = output.get("path") if isinstance(output, dict) else None
+    declared_root = spec.get("repositoryRoot") if isinstance(spec, dict) else None
     territory = Territory.of(
         output_path if isinstance(output_path, str) else DEFAULT_OUTPUT,
         [files.display(p) for p in [files.project_file, *models]],
         [override] if isinstance(override, str) else [],
+        repo_subdir=project_subdir("." if declared_root == "." else None, files.root),
     )
     if has_errors(problems) or (override is not None and not isinstance(override, str)):
         return CompileInputs(None, territory)

@@ -22,7 +22,6 @@ from mlgitops.discover import (
     ProjectRef,
     find_project,
     project_subdir,
-    repository_subdir,
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
@@ -206,7 +205,7 @@ def _compile_in(
     with _prepared_state(tree, files) as (inputs, recovered):
         previous = state.read_manifest(tree)
         spec_hash = inputs.input_hash
-        subdir = repository_subdir(files.root)
+        subdir = inputs.territory.repo_subdir
         key = fingerprint.cache_key(spec_hash, templates_dir(), day, subdir) if spec_hash else None
         if use_cache and key is not None and fingerprint.is_up_to_date(tree, previous, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
@@ -274,6 +273,8 @@ def _prepared_state(tree: ProjectTree, files: ProjectFiles) -> Iterator[tuple[Co
     with state.project_lock(tree):
         state.ensure_gitignore(tree)
         inputs = read_inputs(files)
+        # CI files of a project below the repository root live above it: reach them.
+        tree.attach_repository(inputs.territory.repo_subdir)
         yield inputs, transaction.recover(tree, inputs.territory)
 
 
@@ -286,7 +287,7 @@ def check_project(
     ``has_gitignore`` below), so a ``diff`` after it in the same CI job renders only
     the models a change touches."""
     from mlgitops.emit.safefs import ProjectTree
-    from mlgitops.emit.state import StateError
+    from mlgitops.emit.state import StateError, cannot_write
 
     validation = validate_project(path, today=today, progress=progress)
     generated = _generate(validation, progress=progress)
@@ -299,6 +300,8 @@ def check_project(
             return _check_in(tree, validation, generated)
     except StateError as exc:
         return CompileResult(validation, generated.files, extra=exc.diagnostics)
+    except OSError as exc:  # the repository root above the project cannot be reached safely
+        return CompileResult(validation, generated.files, extra=[cannot_write(exc)])
 
 
 def _check_in(
@@ -397,10 +400,18 @@ def _model_files(
             if salvaged is not None:
                 spec, distrust = salvaged.spec, salvaged.distrust
         if doc is not None:
-            doc = doc.without_tree()  # as a worker's document comes back: see SourceDocument
+            # as a worker's document comes back (see SourceDocument), with the locations of
+            # what validate reports in a valid project: hardening relaxations (validate/hardening.py)
+            doc = doc.without_tree(keep=_reported_when_valid)
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
     return outcomes
+
+
+def _reported_when_valid(path: tuple[str | int, ...]) -> bool:
+    """Data paths a valid model's diagnostics may point at: its securityContext settings and
+    volumes, each a note (MLG337)."""
+    return "securityContext" in path or (bool(path) and path[-1] == "volumes")
 
 
 def _load(

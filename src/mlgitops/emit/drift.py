@@ -11,6 +11,7 @@ from mlgitops.emit.manifest import MANIFEST_PATH, Manifest
 from mlgitops.emit.plan import file_hashes, read_output
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.territory import Territory, has_generated_header
+from mlgitops.repoplace import is_ci_entry_point
 from mlgitops.targets.base import OutputFile
 
 # A repository sub-path no project sits at, rendered in place of the real one to see where the
@@ -26,15 +27,23 @@ class Drift:
     status: str
     diff: str
     moved: tuple[str, str] | None = None  # the sub-path the files name, the one the project has
+    # A move: the CI files where the CI system reads them are not the ones for the new place.
+    ci_elsewhere: bool = False
 
     @property
     def message(self) -> str:
         if self.moved is not None:
             old, new = (f"{path}/" if path else "the repository root" for path in self.moved)
-            return (
-                f"the project moved: generated files name {old} but it now sits at {new}; "
+            text = (
+                f"the project moved or was copied: generated files name {old} but it now sits at {new}; "
                 "run mlgitops compile"
             )
+            if self.ci_elsewhere:
+                text += (
+                    f", which writes its CI files for {new} (those for {old} stay: delete them if "
+                    "the project moved rather than was copied)"
+                )
+            return text
         return {
             "changed": "differs from what mlgitops generates "
             "(edited by hand, or specs changed without a compile)",
@@ -57,8 +66,12 @@ def explain_move(
     ``render``: the project's files for a sub-path (None when that fails); ``current``: the
     sub-path the project has now.  Renders only when files changed and none is missing or stale.
     """
-    changed = [d.path for d in drifts if d.status == "changed" and d.path != MANIFEST_PATH]
-    if not changed or any(d.status != "changed" for d in drifts):
+    # The CI files where the CI system reads them (the repository root, for a project below it)
+    # are named after the project's place: after a move they are missing or another's, so only
+    # the project's own tree tells whether everything else is the move.
+    inside = [d for d in drifts if not is_ci_entry_point(d.path)]
+    changed = [d.path for d in inside if d.status == "changed" and d.path != MANIFEST_PATH]
+    if not changed or any(d.status != "changed" for d in inside):
         return drifts
     probe = render(SUBDIR_PROBE)
     if probe is None:
@@ -66,8 +79,13 @@ def explain_move(
     probed = {f.path: f.content for f in probe}
     for old in subdir_candidates(tree, changed, probed, current):
         files = render(old)
-        if files is not None and not find_drift(tree, files, file_hashes(files), previous, territory):
-            return [Drift(PROJECT_FILE, "moved", "", (old, current))]
+        if files is None:
+            continue
+        kept = [f for f in files if not is_ci_entry_point(f.path)]
+        left = find_drift(tree, kept, file_hashes(kept), previous, territory)
+        if not [d for d in left if d.path != MANIFEST_PATH and not is_ci_entry_point(d.path)]:
+            elsewhere = len(inside) != len(drifts)
+            return [Drift(PROJECT_FILE, "moved", "", (old, current), ci_elsewhere=elsewhere)]
     return drifts
 
 

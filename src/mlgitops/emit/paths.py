@@ -1,8 +1,15 @@
-"""Output paths may only land inside the project, never through a symlink."""
+"""Output paths may only land inside the project (or, for its CI files, the repository root
+above it: :mod:`mlgitops.repoplace`), never through a symlink."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlgitops.repoplace import strip_root_prefix
+
+if TYPE_CHECKING:
+    from mlgitops.emit.safefs import ProjectTree
 
 
 class PathGuard:
@@ -13,13 +20,23 @@ class PathGuard:
     checks themselves.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, repo_subdir: str = "", repo_top: Path | None = None) -> None:
         self.root = root
         self.real_root = root.resolve()
         self._safe_dirs: set[str] = set()
+        self._repo_subdir = repo_subdir
+        self._top = PathGuard(repo_top) if repo_subdir and repo_top is not None else None
+
+    @classmethod
+    def of(cls, tree: ProjectTree) -> PathGuard:
+        """The guard for the tree's project and, when attached, its repository's top level."""
+        return cls(tree.root, tree.repo_subdir, tree.repo_top)
 
     def unsafe_reason(self, relative: str) -> str | None:
         """Why writing ``relative`` is unsafe, or None when it is fine."""
+        rooted = strip_root_prefix(self._repo_subdir, relative)
+        if rooted is not None and self._top is not None:
+            return self._top.unsafe_reason(rooted)
         parts = relative.split("/")
         if relative.startswith("/") or any(p in ("..", ".", "") for p in parts):
             return "the path is absolute or leaves the project"

@@ -49,7 +49,11 @@ def load(
 ) -> dict[str, tuple[F, ...]]:
     """The files of each model whose IR and files are as the cache recorded them, each passed
     through ``keep`` as it is read."""
-    with ProjectTree(root) as tree:
+    try:
+        opened = ProjectTree(root, project.repo_subdir)
+    except OSError:  # the repository root above cannot be reached safely: render everything
+        return {}
+    with opened as tree:
         data = read_sealed(tree, CACHE_PATH)
         if data is None:
             return {}
@@ -59,7 +63,7 @@ def load(
                 return {}
             entries: Mapping[str, Any] = document["models"]
             reusable: dict[str, tuple[F, ...]] = {}
-            territory = Territory.of(project.output)
+            territory = Territory.of(project.output, repo_subdir=project.repo_subdir)
             for model in project.models:
                 entry = entries.get(model.name)
                 if not isinstance(entry, dict) or entry.get("ir") != _digest(model):

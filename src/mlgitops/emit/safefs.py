@@ -8,6 +8,12 @@ with ``O_NOFOLLOW``, ``renameat``, ``unlinkat``, all of which act on a link itse
 never on its target).  A symlink planted anywhere on a path — by a pull request, or
 swapped in while the compile runs — therefore makes the operation fail instead of
 reaching outside the project.
+
+A project in a subdirectory of its repository also writes CI files at the repository
+root (:mod:`mlgitops.repoplace`).  Those paths start with ``../`` once per level; the
+tree then holds a second descriptor, of the repository's top level, under exactly that
+prefix (:meth:`ProjectTree.attach_repository`), so ``..`` itself is never opened: any
+other path with ``..`` in it is refused as before.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import threading
 from pathlib import Path
 
 from mlgitops.boundedread import ReadRefused, Unreadable, describe_mode, read_bounded
+from mlgitops.repoplace import root_prefix
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -34,10 +41,43 @@ class UnsafePathError(OSError):
 class ProjectTree:
     """Descriptor-relative access to the files under one project root."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, repo_subdir: str = "") -> None:
         self.root = root
         self._fds: dict[str, int] = {"": os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)}
         self._lock = threading.Lock()  # the writer threads share the descriptor cache
+        self.repo_subdir = ""
+        self.repo_top: Path | None = None
+        if repo_subdir:
+            try:
+                self.attach_repository(repo_subdir)
+            except BaseException:
+                self.close()
+                raise
+
+    def attach_repository(self, subdir: str) -> None:
+        """Reach the repository's top level, ``subdir`` above the project, through the prefix
+        ``../``×depth.  The top is opened without following a link, and walking ``subdir``
+        down from it, each directory opened without following links, must arrive at the very
+        project directory this tree was opened on; otherwise UnsafePathError."""
+        if subdir == self.repo_subdir:
+            return
+        if self.repo_subdir:
+            raise ValueError("the tree is attached to its repository already")
+        parts = subdir.split("/")
+        if any(part in ("", ".", "..") or "\x00" in part for part in parts):
+            raise UnsafePathError(errno.EINVAL, "is not a plain sub-path of the repository", subdir)
+        top = self.root.resolve()
+        for _part in parts:
+            top = top.parent
+        top_fd = os.open(top, _DIR_FLAGS)
+        try:
+            _check_reaches(top_fd, parts, self._fds[""], subdir)
+        except BaseException:
+            os.close(top_fd)
+            raise
+        with self._lock:
+            self._fds[root_prefix(subdir).rstrip("/")] = top_fd
+        self.repo_subdir, self.repo_top = subdir, top
 
     def close(self) -> None:
         with self._lock:
@@ -195,6 +235,29 @@ class ProjectTree:
         with self._lock:
             for key in [k for k in self._fds if k == relative or k.startswith(relative + "/")]:
                 os.close(self._fds.pop(key))
+
+
+def _check_reaches(top_fd: int, parts: list[str], project_fd: int, subdir: str) -> None:
+    """Walk ``parts`` down from ``top_fd`` without following links; the end must be the project."""
+    fd = top_fd
+    try:
+        for part in parts:
+            child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            if fd != top_fd:
+                os.close(fd)
+            fd = child
+        reached, project = os.fstat(fd), os.fstat(project_fd)
+    except OSError:
+        raise UnsafePathError(
+            errno.ELOOP, "does not lead from the repository's top level to the project without links", subdir
+        ) from None
+    finally:
+        if fd != top_fd:
+            os.close(fd)
+    if (reached.st_dev, reached.st_ino) != (project.st_dev, project.st_ino):
+        raise UnsafePathError(
+            errno.EXDEV, "does not lead from the repository's top level to the project", subdir
+        )
 
 
 def _check_name(name: str, relative: str) -> None:

@@ -73,4 +73,11 @@ class Stager:
             staged = f"{STAGING_DIR}/{os.getpid()}-{next(self._numbers)}"
             self._tree.write_new(staged, data)
         problems = (problem,) if problem is not None else ()
-        return PlannedFile(file.path, sha256(data), file.environment, header_source(data), staged, problems)
+        return PlannedFile(
+            file.path,
+            sha256(data),
+            file.environment,
+            header_source(data, self._planner.territory.repo_subdir),
+            staged,
+            problems,
+        )

@@ -162,7 +162,7 @@ def _read_journal(tree: ProjectTree, territory: Territory) -> tuple[list[str], l
         raise _refused(
             "the journal of an interrupted compile lists a path twice or backs up one it does not name"
         )
-    guard = PathGuard(tree.root)
+    guard = PathGuard.of(tree)
     for relative in paths:
         reason = territory.refusal(relative) or guard.unsafe_reason(relative)
         if reason is not None:

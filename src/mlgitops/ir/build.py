@@ -16,6 +16,7 @@ from mlgitops.resolve.layers import Merged
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.ci import CiSettings as CiSpec
 from mlgitops.spec.ci import ci_settings
+from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
 from mlgitops.spec.project import Traffic
 from mlgitops.spec.workload import Volume as VolumeSpec
@@ -28,6 +29,7 @@ _NOT_LABEL_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
 def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Project:
     validated = resolved.validated
     spec = validated.spec.spec
+    ci = ci_settings(spec.ci)
     environments = tuple(
         ir.Environment(
             env.name, env.namespace, env.cluster, env.approval == "required", order, env.monitoring.page
@@ -52,7 +54,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         name=validated.spec.metadata.name,
         repository=spec.repository,
         revision=spec.revision,
-        ci=ci_settings(spec.ci).system,
+        ci=ci.system,
         gitops=spec.gitops,
         serving=spec.serving,
         registry_kind=spec.registry.kind,
@@ -71,7 +73,9 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         templates=(spec.templates or "").strip("/"),
         traffic=_traffic(spec.traffic),
         prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
-        ci_settings=_ci_settings(ci_settings(spec.ci)),
+        ci_settings=_ci_settings(ci),
+        ci_install=_ci_install(ci.mlgitops),
+        ci_include_from=ci.include_from or "",
     )
 
 
@@ -108,6 +112,12 @@ def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
         gitlab_token_var=spec.gitlab.token_var if spec.gitlab else "MLGITOPS_GITLAB_TOKEN",
         tests=tuple(ir.types.CiTest(t.name, t.image, tuple(t.command), tuple(t.paths)) for t in spec.tests),
     )
+
+
+def _ci_install(install: MlgitopsInstall | None) -> ir.types.CiInstall | None:
+    if install is None:
+        return None
+    return ir.types.CiInstall(install.requirements or "", install.git or "", install.commit or "")
 
 
 def label_value(text: str) -> str:

@@ -465,6 +465,15 @@ class CiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CiInstall:
+    """How CI installs mlgitops: a requirements file, or a git URL with its commit."""
+
+    requirements: str = ""  # a requirements file with hashes, relative to the project
+    git: str = ""  # a git URL, with ``commit``
+    commit: str = ""  # 40 hex digits
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     name: str
     repository: str
@@ -487,6 +496,10 @@ class Project:
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
     traffic: Traffic | None = None
     ci_settings: CiSettings = CiSettings()
+    # How CI installs mlgitops (spec.ci.mlgitops); None: the default, see targets/ci/contract.py
+    ci_install: CiInstall | None = None
+    # spec.ci.includeFrom: the user's root CI file that includes the project's ("" without one)
+    ci_include_from: str = ""
 
     @property
     def routed(self) -> bool:

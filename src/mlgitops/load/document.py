@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -27,6 +28,12 @@ class SourceDocument:
     text: str
     data: dict[str, JsonValue]
     node_tree: Node | None = field(default=None, repr=False, compare=False)
+    # Locations worked out before the tree was dropped: (data path, key) → location. Paths a
+    # valid project is reported at anyway (each securityContext relaxation is a note), so
+    # that reporting them does not compose the whole file again.
+    located: dict[tuple[tuple[str | int, ...], bool], Location] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def root(self) -> Node:
@@ -35,14 +42,25 @@ class SourceDocument:
         assert self.node_tree is not None
         return self.node_tree
 
-    def without_tree(self) -> SourceDocument:
+    def without_tree(
+        self, keep: Callable[[tuple[str | int, ...]], bool] = lambda path: False
+    ) -> SourceDocument:
         """The same document, its node tree dropped (composed again if a location is asked
         for): kept for thousands of model files, node trees were most of a large compile's
-        memory, and a valid project asks for no location."""
-        return SourceDocument(self.path, self.display, self.text, self.data)
+        memory, and a valid project asks for few locations. Those of the data paths ``keep``
+        accepts (and their keys) are worked out now and kept."""
+        located = {
+            (path, key): self.locate(path, key=key)
+            for path in _data_paths(self.data, ())
+            if keep(path)
+            for key in (False, True)
+        }
+        return SourceDocument(self.path, self.display, self.text, self.data, located=located)
 
-    def __reduce__(self) -> tuple[type[SourceDocument], tuple[Path, str, str, dict[str, JsonValue]]]:
-        return (SourceDocument, (self.path, self.display, self.text, self.data))
+    def __reduce__(
+        self,
+    ) -> tuple[type[SourceDocument], tuple[Path, str, str, dict[str, JsonValue], None, dict[Any, Location]]]:
+        return (SourceDocument, (self.path, self.display, self.text, self.data, None, self.located))
 
     def locate(self, data_path: Sequence[str | int], *, key: bool = False) -> Location:
         """Location of the value at ``data_path`` (or of its key when ``key``).
@@ -51,6 +69,10 @@ class SourceDocument:
         that does (its value when it has no key), which is where a missing field
         belongs.
         """
+        if self.node_tree is None and self.located:
+            known = self.located.get((tuple(data_path), key))
+            if known is not None:
+                return known
         node: Node = self.root
         mark = node.start_mark
         key_mark = None
@@ -81,6 +103,17 @@ class SourceDocument:
 
     def location(self) -> Location:
         return Location(self.display, 1, 1)
+
+
+def _data_paths(value: JsonValue, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    """Every path into ``value``, containers before their contents."""
+    yield path
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _data_paths(item, (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _data_paths(item, (*path, index))
 
 
 def _child(node: Node, step: str | int) -> tuple[Node | None, Node] | None:

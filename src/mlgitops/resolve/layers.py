@@ -136,7 +136,9 @@ def _merge_model(
     prefix: Path,
     fields: Mapping[str, FieldInfo] | None = None,
 ) -> None:
-    known = fields or type(model).model_fields
+    # The class's own field dict: ``model_fields`` is a property computed on every access,
+    # and this runs for every spec object of every layer.
+    known = fields or type(model).__pydantic_fields__
     # Only what the user wrote counts; sorted, so merge order never depends on set iteration.
     for name in sorted(model.model_fields_set):
         field = known.get(name)

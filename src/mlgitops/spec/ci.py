@@ -1,7 +1,8 @@
 """`spec.ci`: the CI system and what its pipelines need from the repository's settings.
 
-`ci: github` (or `gitlab`) stays the short form; the mapping form adds cloud login for
-artifact uploads and the token promotion pull requests are opened with.
+`ci: github` (or `gitlab`) stays the short form; the mapping form adds how CI installs
+mlgitops, the GitLab root include, cloud login for artifact uploads, the token promotion
+pull requests are opened with, and test jobs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from mlgitops.spec.base import SpecModel
+from mlgitops.spec.ci_install import IncludeFrom, MlgitopsInstall
 from mlgitops.spec.types import DnsLabel, EnvName, Image, NonEmptyText
 
 CiSystem = Literal["github", "gitlab"]
@@ -137,6 +139,29 @@ class CiSettings(SpecModel):
     tests: list[CiTest] = Field(
         default_factory=list, description="Test jobs that run on pull requests before validation."
     )
+    mlgitops: MlgitopsInstall | None = Field(
+        default=None,
+        description="How CI installs mlgitops (pinned); unset: `mlgitops==<this version>` from the "
+        "package index, which has no release yet (see docs/ci.md).",
+    )
+    include_from: IncludeFrom | None = Field(
+        default=None,
+        description=(
+            "GitLab, for a project below the repository root: your root CI file (a path from the "
+            "repository root, e.g. `.gitlab-ci.yml`) that includes this project's "
+            "`<project>/.gitlab-ci.yml`; mlgitops then writes no root file of its own."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _include_on_gitlab(self) -> CiSettings:
+        if self.include_from is not None and self.system != "gitlab":
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError(
+                "MLG206", "includeFrom is for GitLab: GitHub reads only the root .github/workflows/", {}
+            )
+        return self
 
 
 def _ci_form(value: Any) -> str:

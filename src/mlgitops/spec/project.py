@@ -199,7 +199,7 @@ class ProjectBody(SpecModel):
     ci: Ci = Field(
         default="github",
         description="CI system, `github` or `gitlab`, or a mapping with the system (`system`) and "
-        "its settings: cloud login for uploads, the promotion token.",
+        "its settings: how CI installs mlgitops, cloud login for uploads, the promotion token, tests.",
     )
     gitops: Literal["argocd", "flux"] = Field(
         default="argocd", description="GitOps engine: `argocd` or `flux`."

@@ -10,8 +10,9 @@ training-relevant part of the spec, so the spec need not be listed.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from mlgitops.diagnostics import Diagnostic, make
 from mlgitops.validate import ValidatedProject
@@ -21,13 +22,14 @@ def check_retrain_loops(project: ValidatedProject) -> Iterator[Diagnostic]:
     root = project.files.root
     output = posixpath.normpath(project.spec.spec.output.path).strip("/")
     edited_by_promotions = {m.doc.path.relative_to(root).as_posix(): m.name for m in project.models}
+    in_order = sorted(edited_by_promotions)  # for the specs below a directory: a range of it
     for model in project.models:
         training = model.spec.spec.training
         if training is None:
             continue
         own = model.doc.path.relative_to(root).as_posix()
         for index, path in enumerate(training.paths):
-            what = _edited(path, own, output, edited_by_promotions)
+            what = _edited(path, own, output, edited_by_promotions, in_order)
             if what is not None:
                 yield make(
                     "MLG336",
@@ -39,20 +41,25 @@ def check_retrain_loops(project: ValidatedProject) -> Iterator[Diagnostic]:
                 )
 
 
-def _edited(path: str, own: str, output: str, specs: dict[str, str]) -> str | None:
+def _edited(path: str, own: str, output: str, specs: dict[str, str], in_order: Sequence[str]) -> str | None:
     """What a promotion edits that the training path ``path`` (a file, or a directory ending
-    in ``/``) covers, or None."""
+    in ``/``) covers, or None. ``in_order``: the keys of ``specs``, sorted."""
     normal = posixpath.normpath(path.strip()).strip("/")
-    below = normal in ("", ".") or path.endswith("/")
+    everything = normal in ("", ".")
+    below = everything or path.endswith("/")
 
     def covers(target: str) -> bool:
-        if normal in ("", "."):
-            return True
-        return target == normal or (below and target.startswith(normal + "/"))
+        return everything or target == normal or (below and target.startswith(normal + "/"))
 
     if covers(own):
         return f"the model's own spec {own}"
-    covered = sorted(spec for spec in specs if covers(spec))
+    covered = [normal] if normal in specs else []
+    if everything:
+        covered = list(in_order[:1])
+    elif below:  # the sorted specs that start with the directory's prefix are one range
+        start = bisect.bisect_left(in_order, normal + "/")
+        if start < len(in_order) and in_order[start].startswith(normal + "/"):
+            covered = sorted([*covered, in_order[start]])
     if covered:
         return f"the spec of {specs[covered[0]]!r} ({covered[0]})"
     inside_output = normal == output or normal.startswith(output + "/")

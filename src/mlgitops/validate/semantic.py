@@ -326,8 +326,9 @@ def _retrain_repository(project: ValidatedProject) -> Iterator[Diagnostic]:
         for m in project.models
         if m.spec.spec.monitoring and m.spec.spec.monitoring.drift and m.spec.spec.monitoring.drift.retrain
     ]
-    github = ci_settings(spec.ci).system == "github"
-    problem = github_problem(spec.repository) if github and retraining else None
+    problem = (
+        github_problem(spec.repository) if ci_settings(spec.ci).system == "github" and retraining else None
+    )
     if problem is not None:
         yield make(
             "MLG322",

@@ -21,6 +21,7 @@ can be injected through a spec.
 from __future__ import annotations
 
 import re
+import shlex
 
 from mlgitops import __version__, ir
 
@@ -34,9 +35,31 @@ GITLAB_SPECIAL = "*?[]{}\\"
 _LITERAL_SPECIAL = {False: GITHUB_SPECIAL, True: GITLAB_SPECIAL}
 
 
-def install_command() -> str:
-    """Install this very mlgitops version, so CI validates with what compiled the tree."""
-    return f'python -m pip install --disable-pip-version-check "mlgitops=={__version__}"'
+PIP_INSTALL = "python -m pip install --disable-pip-version-check"
+_SCP_LIKE = re.compile(r"^([^@/:]+@)([^/:]+):(?!//)(.+)$")
+
+
+def install_command(install: ir.CiInstall | None = None) -> str:
+    """The shell line CI installs mlgitops with (``spec.ci.mlgitops``), run in the project
+    directory: a requirements file with hashes, or a git URL at a commit; without one, this
+    very version from the package index (docs/ci.md says why that is not yet enough)."""
+    if install is not None and install.requirements:
+        return f"{PIP_INSTALL} --require-hashes -r {shlex.quote(install.requirements)}"
+    if install is not None and install.git:
+        url = _SCP_LIKE.sub(r"ssh://\1\2/\3", install.git)  # pip takes ssh:// URLs, not git@host:path
+        return f"{PIP_INSTALL} {shlex.quote(f'mlgitops @ git+{url}@{install.commit}')}"
+    return f'{PIP_INSTALL} "mlgitops=={__version__}"'
+
+
+def install_inputs(project: ir.Project, *, gitlab: bool = False) -> list[str]:
+    """Path filters for the requirements file CI installs mlgitops from: changing it must run
+    validation, which installs from it."""
+    install = project.ci_install
+    if install is None or not install.requirements:
+        return []
+    literal = _LITERAL_SPECIAL[gitlab]
+    prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
+    return [escape_literal(prefix + install.requirements, literal)]
 
 
 def data_variables(model: ir.Model) -> dict[str, str]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
+from mlgitops.repoplace import root_source, workflow_path, workflow_prefix, workflow_ref
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import cloud, contract, plan, promotion, stores
@@ -44,11 +45,13 @@ ACTIONS = {
 }
 RUNNER = "ubuntu-24.04"
 WORKFLOWS = ".github/workflows"
-REUSABLE_TRAIN = "mlgitops-reusable-train.yml"
-PROMOTE = "mlgitops-promote.yml"
+# Workflow kinds (repoplace.workflow_path names the files after the project's place).
+REUSABLE_TRAIN = "reusable-train"
+PROMOTE = "promote"
 # Secrets every project's training workflow declares (the callers pass those they use).
 KUBECONFIG_SECRET = "MLGITOPS_KUBECONFIG"
 REGISTRY_TOKEN_SECRET = "MLGITOPS_REGISTRY_TOKEN"
+_PR_OR_REF = "${{ github.event.pull_request.number || github.ref }}"
 _VERSION = Trusted("${{ needs.version.outputs.version }}")
 _USES = re.compile(r'^(\s*(?:- )?uses: )"?([^"@\s]+)@([0-9a-f]{40})"?$', re.MULTILINE)
 
@@ -95,16 +98,21 @@ class GitHub:
                     # The plan job and the sticky comment (hook: a template may drop them).
                     "plan": {"compute": plan.GITHUB_PLAN, "comment": plan.GITHUB_COMMENT},
                     "tests": self._tests(project),
+                    "concurrency_group": _group(project, "validate-", _PR_OR_REF),
                 },
-                workflow_path("mlgitops-validate.yml"),
-                "mlgitops.yaml",
+                workflow_path(project.repo_subdir, "validate"),
+                root_source(project.repo_subdir, "mlgitops.yaml"),
             ),
             self._file(
                 ctx,
                 "promote.yml.j2",
-                {**common, "models": [m.name for m in project.models]},
-                workflow_path(PROMOTE),
-                "mlgitops.yaml",
+                {
+                    **common,
+                    "models": [m.name for m in project.models],
+                    "concurrency_group": _group(project, "promote-", "${{ inputs.model }}"),
+                },
+                workflow_path(project.repo_subdir, PROMOTE),
+                root_source(project.repo_subdir, "mlgitops.yaml"),
             ),
         ]
         if any(m.training is not None for m in project.models):
@@ -113,8 +121,8 @@ class GitHub:
                     ctx,
                     "reusable-train.yml.j2",
                     {**common, **self._reusable_training(project)},
-                    workflow_path(REUSABLE_TRAIN),
-                    "mlgitops.yaml",
+                    workflow_path(project.repo_subdir, REUSABLE_TRAIN),
+                    root_source(project.repo_subdir, "mlgitops.yaml"),
                 )
             )
         return files
@@ -144,21 +152,31 @@ class GitHub:
             "upload_artifact": uses("actions/upload-artifact"),
             "download_artifact": uses("actions/download-artifact"),
             "python_version": contract.PYTHON_VERSION,
-            "install": contract.install_command(),
+            "install": contract.install_command(project.ci_install),
             "workdir": project.repo_subdir or ".",
+            # Workflow files and concurrency groups of projects sharing a repository must differ.
+            "workflow_prefix": workflow_prefix(project.repo_subdir),
             "environments": [e.name for e in project.environments],
             "first_env": project.environments[0].name,
         }
 
     @staticmethod
     def _pr_paths(project: ir.Project) -> list[str]:
-        prefix = contract.escape_literal(
+        # The workflows sit at the repository root, named after the project's place in it.
+        workflows = contract.escape_literal(
+            f"{WORKFLOWS}/{workflow_prefix(project.repo_subdir)}", contract.GITHUB_SPECIAL
+        )
+        project_dir = contract.escape_literal(
             f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
         )
         test_paths = [
-            prefix + contract.glob_path(p, "**") for t in project.ci_settings.tests for p in t.paths
+            project_dir + contract.glob_path(p, "**") for t in project.ci_settings.tests for p in t.paths
         ]
-        patterns = [*contract.spec_input_patterns(project, "**"), f"{prefix}{WORKFLOWS}/mlgitops-*.yml"]
+        patterns = [
+            *contract.spec_input_patterns(project, "**"),
+            *contract.install_inputs(project),
+            f"{workflows}*.yml",
+        ]
         return list(dict.fromkeys([*patterns, *test_paths]))
 
     @staticmethod
@@ -241,7 +259,7 @@ class GitHub:
             # A model's training Job is <this directory>/<model>/training-job.yaml.
             "job_directory": "/".join(p for p in (project.repo_subdir, project.output, first.name) if p),
             "job_namespace": first.namespace,
-            "reusable_promote": "./" + workflow_path(PROMOTE),
+            "reusable_promote": workflow_ref(project.repo_subdir, PROMOTE),
             # Hook: steps (action or run mappings) that log in to clouds and artifact stores,
             # run before the upload and registration.
             "login_steps": cloud.github_reusable_login_steps(settings),
@@ -320,7 +338,7 @@ class GitHub:
                 *(prefix + contract.glob_path(p, "**") for p in training.paths),
             ],
             "branch": project.revision,
-            "reusable_train": "./" + workflow_path(REUSABLE_TRAIN),
+            "reusable_train": workflow_ref(project.repo_subdir, REUSABLE_TRAIN),
             "train_inputs": inputs,
             # The called register job asks for id-token: write; a caller must grant it.
             "id_token": id_token_needed(project),
@@ -336,9 +354,10 @@ def id_token_needed(project: ir.Project) -> bool:
     )
 
 
-def workflow_path(name: str) -> str:
-    """Where a workflow file goes (relative to the repository root, where GitHub reads them)."""
-    return f"{WORKFLOWS}/{name}"
+def _group(project: ir.Project, kind: str, expression: str) -> Trusted:
+    """A concurrency group: the workflow prefix keeps those of projects sharing a repository
+    apart (it holds only [A-Za-z0-9_.-], so the text is safe unescaped)."""
+    return Trusted(f"{workflow_prefix(project.repo_subdir)}{kind}{expression}")
 
 
 def _json(values: dict[str, str]) -> str:
@@ -360,8 +379,8 @@ class GitHubTraining(GitHub):
                 ctx,
                 "train.yml.j2",
                 {**common, **self._training(project, model, model.training)},
-                workflow_path(f"mlgitops-train-{model.name}.yml"),
-                model.source,
+                workflow_path(project.repo_subdir, f"train-{model.name}"),
+                root_source(project.repo_subdir, model.source),
             )
             for model in project.models
             if model.training is not None

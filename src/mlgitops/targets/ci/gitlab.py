@@ -34,6 +34,7 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.outputs import CI_DIR
 from mlgitops.render.engine import Trusted
+from mlgitops.repoplace import GITLAB_CI_FILE, root_prefix, root_source, workflow_prefix
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.ci import cloud, contract, plan, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
@@ -64,7 +65,9 @@ class GitLab:
             ],
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
-                contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + ".gitlab-ci.yml",
+                contract.escape_literal(prefix, contract.GITLAB_SPECIAL) + GITLAB_CI_FILE,
+                *contract.install_inputs(project, gitlab=True),
+                *self._root_paths(project),
             ],
             "environments": project.environments,
             # Hook: jobs (name → job mapping, stage validate) that must pass before validation.
@@ -91,12 +94,37 @@ class GitLab:
             "token_variables": _token_variables(project),
         }
         trained = [m for m in project.models if m.training is not None]
-        triggers = {"models": [_trigger(project, m, m.training) for m in trained if m.training is not None]}
-        return [
-            self._file(ctx, "gitlab-ci.yml.j2", root, ".gitlab-ci.yml"),
+        triggers = {
+            **common,
+            "models": [_trigger(project, m, m.training) for m in trained if m.training is not None],
+        }
+        files = [
+            self._file(ctx, "gitlab-ci.yml.j2", root, GITLAB_CI_FILE),
             self._file(ctx, "templates.yml.j2", {**common, **_templates(project)}, templates_path(project)),
             self._file(ctx, "triggers.yml.j2", triggers, triggers_path(project)),
         ]
+        if project.repo_subdir and not project.ci_include_from:
+            # GitLab reads only the root file: one that includes the project's. A repository with
+            # several projects keeps its own root file instead (spec.ci.includeFrom).
+            files.append(
+                ctx.yaml_file(
+                    self.name,
+                    "root-include.yml.j2",
+                    {"include": f"/{prefix}{GITLAB_CI_FILE}"},
+                    path=root_prefix(project.repo_subdir) + GITLAB_CI_FILE,
+                    source=root_source(project.repo_subdir, "mlgitops.yaml"),
+                    escape=escape,
+                )
+            )
+        return files
+
+    @staticmethod
+    def _root_paths(project: ir.Project) -> list[str]:
+        """The root file GitLab starts from, when it is not the project's own."""
+        if not project.repo_subdir and not project.ci_include_from:
+            return []
+        root_file = project.ci_include_from or GITLAB_CI_FILE
+        return [contract.escape_literal(root_file, contract.GITLAB_SPECIAL)]
 
     def _file(self, ctx: RenderContext, template: str, context: dict[str, Any], path: str) -> OutputFile:
         return ctx.yaml_file(self.name, template, context, path=path, source="mlgitops.yaml", escape=escape)
@@ -116,7 +144,11 @@ class GitLabTraining:
             ctx.yaml_file(
                 "gitlab",
                 "child.yml.j2",
-                {**_child(project, model, model.training), "includes": include},
+                {
+                    **_child(project, model, model.training),
+                    "includes": include,
+                    "job_prefix": job_prefix(project.repo_subdir),
+                },
                 path=child_path(project, model),
                 source=model.source,
                 escape=escape,
@@ -124,6 +156,13 @@ class GitLabTraining:
             for model in project.models
             if model.training is not None
         ]
+
+
+def job_prefix(repo_subdir: str) -> str:
+    """What starts the name of every job (and hidden job) of the project at ``repo_subdir``:
+    several projects' pipelines included into one root file must not share job names ("" at
+    the root, so a project there keeps the plain names)."""
+    return workflow_prefix(repo_subdir).removeprefix("mlgitops-") if repo_subdir else ""
 
 
 def templates_path(project: ir.Project) -> str:
@@ -143,8 +182,9 @@ def _common(project: ir.Project) -> dict[str, Any]:
         "project": project,
         "python_image": PYTHON_IMAGE,
         "kubectl_image": KUBECTL_IMAGE,
-        "install": contract.install_command(),
+        "install": contract.install_command(project.ci_install),
         "workdir": project.repo_subdir or ".",
+        "job_prefix": job_prefix(project.repo_subdir),
     }
 
 
@@ -276,7 +316,7 @@ def _templates(project: ir.Project) -> dict[str, Any]:
                 )
             ),
             "gate": Trusted(
-                contract.install_command() + "\n"
+                contract.install_command(project.ci_install) + "\n"
                 'mlgitops gate "$MLGITOPS_MODEL" --env "$FIRST_ENV" \\\n'
                 '  --metrics "$CI_PROJECT_DIR/$METRICS_FILE"\n'
             ),

@@ -42,51 +42,7 @@ class Kubernetes:
                 "app.kubernetes.io/instance": f"{d.model}-{d.environment.name}",
                 "app.kubernetes.io/name": d.model,
             }
-            labels = dict(d.labels)
-            if project.routed:
-                for template, filename, values in self._routed(d, selector):
-                    files.append(
-                        ctx.yaml_file(
-                            self.name,
-                            template,
-                            {**common, **values},
-                            path=f"{base}/{filename}",
-                            source=d.source,
-                            environment=d.environment.name,
-                        )
-                    )
-                continue
-            stable = self._workload(d, d.version, d.serving.storage_uri, "stable", selector)
-            renders: list[tuple[str, str, dict[str, Any]]] = [
-                ("deployment.yaml.j2", "deployment.yaml", stable),
-                (
-                    "service.yaml.j2",
-                    "service.yaml",
-                    {
-                        "name": d.serving.service_name or d.model,
-                        "labels": labels,
-                        "selector": selector,
-                        "metrics_port": k8s.metrics_port(d.serving),
-                    },
-                ),
-                (
-                    "pdb.yaml.j2",
-                    "pdb.yaml",
-                    {"labels": labels, "selector": {**selector, TRACK_LABEL: "stable"}},
-                ),
-            ]
-            autoscaling = d.serving.autoscaling
-            if autoscaling is not None:  # `autoscaling: null`: no HPA, the Deployment's 1 replica
-                hpa = {
-                    "name": d.model,
-                    "labels": labels,
-                    "a": autoscaling,
-                    "metric": self._hpa_metric(autoscaling),
-                }
-                renders.insert(2, ("hpa.yaml.j2", "hpa.yaml", hpa))
-            if d.canary is not None:
-                canary = self._workload(d, d.canary.version, d.canary.storage_uri, "canary", selector)
-                renders.append(("deployment.yaml.j2", "deployment-canary.yaml", canary))
+            renders = self._routed(d, selector) if project.routed else self._single(d, selector)
             for template, filename, values in renders:
                 files.append(
                     ctx.yaml_file(
@@ -99,6 +55,37 @@ class Kubernetes:
                     )
                 )
         return files
+
+    def _single(self, d: ir.Deployment, selector: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """One Deployment, Service, PodDisruptionBudget and HPA: the model without a traffic router
+        (which has no canary: a split by pod count is refused, MLG340)."""
+        assert d.canary is None, "a canary without a router is refused in validate (MLG340)"
+        labels = dict(d.labels)
+        stable = self._workload(d, d.version, d.serving.storage_uri, "stable", selector)
+        renders: list[tuple[str, str, dict[str, Any]]] = [
+            ("deployment.yaml.j2", "deployment.yaml", stable),
+            (
+                "service.yaml.j2",
+                "service.yaml",
+                {
+                    "name": d.serving.service_name or d.model,
+                    "labels": labels,
+                    "selector": selector,
+                    "metrics_port": k8s.metrics_port(d.serving),
+                },
+            ),
+            (
+                "pdb.yaml.j2",
+                "pdb.yaml",
+                {"labels": labels, "selector": {**selector, TRACK_LABEL: "stable"}},
+            ),
+        ]
+        autoscaling = d.serving.autoscaling
+        if autoscaling is not None:  # `autoscaling: null`: no HPA, the Deployment's 1 replica
+            metric = self._hpa_metric(autoscaling)
+            hpa = {"name": d.model, "labels": labels, "a": autoscaling, "metric": metric}
+            renders.insert(2, ("hpa.yaml.j2", "hpa.yaml", hpa))
+        return renders
 
     def _routed(self, d: ir.Deployment, selector: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
         """One Deployment, Service and HPA per version, each named and selecting by its version
