@@ -24,8 +24,11 @@ from typing import Any
 
 import yaml
 
+from github_expressions import as_text, condition, evaluate
+
 SRC = Path(__file__).resolve().parent.parent / "src"
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+_FROM_JSON = re.compile(r"\$\{\{\s*fromJSON\(([\w.-]+)\)\s*\}\}")
 _GITLAB_VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 # Each fake CLI appends one JSON line {tool, args, cwd, env} to $STUB_CALLS.
@@ -121,7 +124,10 @@ class Stub:
 
 
 class GitHubRun:
-    """One run of a workflow's jobs, in order, in one workspace."""
+    """One run of a workflow's jobs, in ``needs`` order, in one workspace; a job that calls a local
+    reusable workflow (``uses: ./.github/workflows/x.yml``) runs that workflow's jobs with its
+    ``with:`` values as ``inputs`` and its ``secrets:`` as the only secrets, as on GitHub. ``if:``
+    conditions of jobs and steps are evaluated (tests/github_expressions.py)."""
 
     def __init__(self, stub: Stub, expressions: dict[str, str]) -> None:
         self.stub = stub
@@ -131,23 +137,49 @@ class GitHubRun:
         self.runner_temp = stub.scratch / "runner-temp"
         self.runner_temp.mkdir(exist_ok=True)
         self.expressions.setdefault("runner.temp", str(self.runner_temp))
+        # The called workflow's secrets (None: the repository's, stubbed as "secrets-NAME").
+        self.secrets: dict[str, str] | None = None
 
     def value(self, expression: str) -> str:
         if expression in self.expressions:
             return self.expressions[expression]
         kind, _, name = expression.partition(".")
+        if kind == "secrets" and self.secrets is not None:
+            return self.secrets.get(name, "")  # a secret the caller does not pass is empty
         if kind in ("secrets", "vars"):
             return f"{kind}-{name}"
         raise AssertionError(f"no stub value for the expression {expression!r}")
 
-    def substitute(self, text: str) -> str:
-        return _EXPRESSION.sub(lambda m: self.value(m.group(1)), text)
+    def evaluate(self, expression: str) -> str:
+        return as_text(evaluate(expression, self.value))
 
-    def job(self, workflow: dict[str, Any], job_id: str) -> None:
+    def substitute(self, written: str) -> str:
+        return _EXPRESSION.sub(lambda m: self.evaluate(m.group(1)), written)
+
+    def workflow(self, workflow: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """Run every job whose ``if:`` holds; returns each job's outputs."""
+        outputs: dict[str, dict[str, str]] = {}
+        for job_id in _needs_order(workflow["jobs"]):
+            job = workflow["jobs"][job_id]
+            if not condition(job.get("if"), self.value):
+                outputs[job_id] = {}
+                continue
+            outputs[job_id] = self.job(workflow, job_id)
+            for key, value in outputs[job_id].items():
+                self.expressions[f"needs.{job_id}.outputs.{key}"] = value
+        return outputs
+
+    def job(self, workflow: dict[str, Any], job_id: str) -> dict[str, str]:
+        """Run one job (its ``if:`` is the caller's business); returns its outputs."""
         job = workflow["jobs"][job_id]
+        if isinstance(job.get("uses"), str):
+            return self._call(job)
         workdir = job.get("defaults", {}).get("run", {}).get("working-directory", ".")
+        job_env = self._env(job.get("env"))
         for step in job["steps"]:
-            env = {k: self.substitute(str(v)) for k, v in (step.get("env") or {}).items()}
+            if not condition(step.get("if"), self.value):
+                continue
+            env = {**job_env, **self._env(step.get("env"))}
             env["RUNNER_TEMP"] = str(self.runner_temp)
             if "uses" in step:
                 self._uses(step)
@@ -164,6 +196,42 @@ class GitHubRun:
                 for line in output.read_text().splitlines():
                     key, _, value = line.partition("=")
                     self.expressions[f"steps.{step['id']}.outputs.{key}"] = value
+        return {k: self.substitute(str(v)) for k, v in (job.get("outputs") or {}).items()}
+
+    def _env(self, declared: Any) -> dict[str, str]:
+        """A job's or step's ``env``: a mapping, or ``${{ fromJSON(inputs.X) }}``."""
+        if declared is None:
+            return {}
+        if isinstance(declared, str):
+            match = _FROM_JSON.fullmatch(declared.strip())
+            assert match is not None, f"cannot read env {declared!r}"
+            return {str(k): str(v) for k, v in json.loads(self.value(match.group(1)) or "{}").items()}
+        return {k: self.substitute(str(v)) for k, v in declared.items()}
+
+    def _call(self, job: dict[str, Any]) -> dict[str, str]:
+        uses: str = job["uses"]
+        assert uses.startswith("./"), f"a remote reusable workflow: {uses}"
+        callee = load(self.stub.workspace / uses)
+        declared = (callee.get("on") or callee.get(True) or {}).get("workflow_call") or {}
+        inputs = {name: str(spec.get("default", "")) for name, spec in (declared.get("inputs") or {}).items()}
+        inputs.update({k: self.substitute(str(v)) for k, v in (job.get("with") or {}).items()})
+        secrets = {k: self.substitute(str(v)) for k, v in (job.get("secrets") or {}).items()}
+        # The callee sees its own inputs, secrets, needs and steps, and the caller's again after.
+        caller = (dict(self.expressions), self.secrets)
+        scoped = ("inputs.", "needs.", "steps.", "jobs.")
+        self.expressions = {k: v for k, v in self.expressions.items() if not k.startswith(scoped)}
+        self.expressions.update({f"inputs.{k}": v for k, v in inputs.items()})
+        self.secrets = secrets
+        try:
+            outputs = self.workflow(callee)
+            for job_id, values in outputs.items():
+                self.expressions.update({f"jobs.{job_id}.outputs.{k}": v for k, v in values.items()})
+            return {
+                name: self.substitute(str(spec["value"]))
+                for name, spec in (declared.get("outputs") or {}).items()
+            }
+        finally:
+            self.expressions, self.secrets = caller
 
     def _uses(self, step: dict[str, Any]) -> None:
         action = step["uses"].split("@")[0]
@@ -230,6 +298,71 @@ class GitLabRun:
                 self.dotenv[key] = value
 
 
+def gitlab_config(workspace: Path, path: str) -> dict[str, Any]:
+    """A GitLab configuration as GitLab reads it: its ``include: local`` files merged in (the
+    including file wins) and every job's ``extends`` resolved (hashes merged deeply, anything
+    else replaced by the extending job)."""
+    config = _with_includes(workspace, path, ())
+    return {
+        name: _extended(config, name, ()) if isinstance(job, dict) else job for name, job in config.items()
+    }
+
+
+def gitlab_child(workspace: Path, config: dict[str, Any], trigger_job: str) -> dict[str, Any]:
+    """The child pipeline a trigger job starts (``trigger: include: local``)."""
+    (include,) = config[trigger_job]["trigger"]["include"]
+    return gitlab_config(workspace, include["local"])
+
+
+def _with_includes(workspace: Path, path: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    assert path not in seen, f"include cycle: {seen}"
+    own = load(workspace / path)
+    # GitLab refuses a file that holds no configuration (one of only comments is such a file).
+    assert isinstance(own, dict) and own, f"{path} holds no configuration"
+    includes = own.pop("include", [])
+    merged: dict[str, Any] = {}
+    for include in [includes] if isinstance(includes, str | dict) else includes:
+        local = include if isinstance(include, str) else include["local"]
+        merged = _deep_merge(merged, _with_includes(workspace, local.lstrip("/"), (*seen, path)))
+    return _deep_merge(merged, own)
+
+
+def _extended(config: dict[str, Any], name: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    assert name not in seen, f"extends cycle: {seen}"
+    job: dict[str, Any] = config[name]
+    parents = job.get("extends", [])
+    merged: dict[str, Any] = {}
+    for parent in [parents] if isinstance(parents, str) else parents:
+        merged = _deep_merge(merged, _extended(config, parent, (*seen, name)))
+    return _deep_merge(merged, {k: v for k, v in job.items() if k != "extends"})
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load(path: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return loaded
+
+
+def _needs_order(jobs: dict[str, Any]) -> list[str]:
+    """Job ids so that every job comes after the jobs it needs (file order otherwise)."""
+    ordered: list[str] = []
+
+    def visit(job_id: str) -> None:
+        if job_id not in ordered:
+            needs = jobs[job_id].get("needs") or []
+            for needed in [needs] if isinstance(needs, str) else needs:
+                visit(str(needed))
+            ordered.append(job_id)
+
+    for job_id in jobs:
+        visit(job_id)
+    return ordered

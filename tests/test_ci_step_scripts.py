@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ci_stub_runner import GitHubRun, GitLabRun, Stub, load
+from ci_stub_runner import GitHubRun, GitLabRun, Stub, gitlab_child, gitlab_config, load
 from compile_helpers import GIT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,13 +202,10 @@ def test_github_pipeline_runs(tmp_path: Path, kind: str) -> None:
             "github.actor": "octocat",
         },
     )
-    run.job(workflow, "train")
-    run.expressions["needs.train.outputs.version"] = run.expressions["steps.version.outputs.version"]
-    for job in ("evaluate", "gate", "register", "promote"):
-        run.job(workflow, job)
+    run.workflow(workflow)  # the model's caller runs the reusable pipeline, which calls promote
 
     assert sorted({what.split("/")[0] for what in stub.ran}) == sorted(
-        ["train", "evaluate", "gate", "register", "promote"]
+        ["version", "train", "evaluate", "gate", "register", "promote"]
     )
     _assert_upload(stub, kind, "secrets-STORE_CREDENTIALS", "vars-AZ_ACCOUNT")
     logins = {login["action"]: login for login in run.logins}
@@ -227,7 +224,10 @@ def test_github_pipeline_runs(tmp_path: Path, kind: str) -> None:
         assert logins[expected]["role-to-assume"] == "arn:aws:iam::123456789012:role/uploader"
     if kind in ("az", "abfss"):
         assert logins[expected]["client-id"] == "vars-AZ_CLIENT"
-    register = workflow["jobs"]["register"]
+    assert ("id-token" in workflow["jobs"]["train"].get("permissions", {})) == (
+        kind in ("s3", "gs", "az", "abfss")
+    )  # a caller grants what the called jobs ask for
+    register = load(workspace / ".github/workflows/mlgitops-reusable-train.yml")["jobs"]["register"]
     assert ("id-token" in register.get("permissions", {})) == (kind in ("s3", "gs", "az", "abfss"))
     _promoted(stub)
     (pr,) = [c for c in stub.calls("gh") if c["args"][:2] == ["pr", "create"]]
@@ -244,7 +244,9 @@ def test_gitlab_pipeline_runs(tmp_path: Path, kind: str) -> None:
     workspace = _project(tmp_path / "repo", "gitlab", kind)
     (tmp_path / "stub").mkdir()
     stub = Stub.create(workspace, tmp_path / "stub")
-    config = load(workspace / ".gitlab-ci.yml")
+    root = gitlab_config(workspace, ".gitlab-ci.yml")
+    assert root["train-iris"]["trigger"]["forward"] == {"yaml_variables": False, "pipeline_variables": True}
+    config = gitlab_child(workspace, root, "train-iris")  # the model's child pipeline
     run = GitLabRun(
         stub,
         config,
@@ -265,11 +267,11 @@ def test_gitlab_pipeline_runs(tmp_path: Path, kind: str) -> None:
             "AZ_ACCOUNT": "acmeaccount",
         },
     )
-    for job in ("train-iris", "evaluate-iris", "gate-iris", "register-iris", "propose-iris"):
+    for job in ("train", "evaluate", "gate", "register", "propose"):
         run.job(job)
 
     _assert_upload(stub, kind, "store-secret", "acmeaccount")
-    register = config["register-iris"]
+    register = config["register"]
     if kind == "s3":
         assert register["id_tokens"] == {"MLGITOPS_AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
         (call,) = stub.calls("aws")
@@ -303,11 +305,9 @@ def test_a_failed_gate_stops_the_pipeline(tmp_path: Path) -> None:
     stub = Stub.create(workspace, tmp_path / "stub")
     workflow = load(workspace / ".github/workflows/mlgitops-train-iris.yml")
     run = GitHubRun(stub, {"inputs.version": VERSION, "github.run_number": "7"})
-    run.job(workflow, "train")
-    run.expressions["needs.train.outputs.version"] = run.expressions["steps.version.outputs.version"]
-    run.job(workflow, "evaluate")
     with pytest.raises(AssertionError, match="gate/Apply the gates in the spec failed"):
-        run.job(workflow, "gate")
+        run.workflow(workflow)
+    assert {what.split("/")[0] for what in stub.ran} == {"version", "train", "evaluate", "gate"}
     assert stub.calls("aws") == []
 
 
@@ -375,7 +375,7 @@ def test_the_test_jobs_run_before_validation(tmp_path: Path) -> None:
             assert workflow["jobs"]["test-unit"]["container"]["image"] == "python:3.12.8-slim"
             GitHubRun(stub, {}).job(workflow, "test-unit")
         else:
-            config = load(workspace / ".gitlab-ci.yml")
+            config = gitlab_config(workspace, ".gitlab-ci.yml")
             assert config["stages"][:2] == ["test", "validate"]
             assert config["mlgitops-test-unit"]["rules"][0]["changes"] == ["src/**/*"]
             GitLabRun(stub, config, {}).job("mlgitops-test-unit")
@@ -439,7 +439,7 @@ def test_the_gitlab_plan_note(tmp_path: Path, existing: bool) -> None:
     try:
         run = GitLabRun(
             stub,
-            load(workspace / ".gitlab-ci.yml"),
+            gitlab_config(workspace, ".gitlab-ci.yml"),
             {
                 "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
                 "CI_MERGE_REQUEST_IID": "3",

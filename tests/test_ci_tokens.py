@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from ci_stub_runner import gitlab_config
 from compile_helpers import MINIMAL_PROJECT
 from mlgitops.cli import cli
 from mlgitops.pipeline import compile_project
@@ -68,8 +69,18 @@ def test_a_token_secret_opens_the_pull_requests(tmp_path: Path) -> None:
 def test_gitlab_pushes_with_the_named_variable(tmp_path: Path) -> None:
     root = _project(tmp_path, "\n    system: gitlab\n    gitlab: {tokenVar: BOT_TOKEN}")
     assert _codes(root) == []
-    config = yaml.safe_load((root / ".gitlab-ci.yml").read_text())
-    assert config["variables"]["MLGITOPS_GITLAB_TOKEN"] == "$BOT_TOKEN"
+    config = gitlab_config(root, ".gitlab-ci.yml")  # its hidden jobs included and extended
+    pushing = {
+        name
+        for name, job in config.items()
+        if isinstance(job, dict) and "MLGITOPS_GITLAB_TOKEN" in str(job.get("script", ""))
+    }
+    assert {"mlgitops-validate", "promote-to-dev"} <= pushing  # the plan note, the promotion
+    for name in pushing:  # only the jobs that push or comment see the token
+        assert config[name]["variables"]["MLGITOPS_GITLAB_TOKEN"] == "$BOT_TOKEN", name
+    assert "MLGITOPS_GITLAB_TOKEN" not in config.get("variables", {})
+    # No model trains: no trigger jobs' file (GitLab refuses an include holding no configuration).
+    assert not (root / "deploy/ci/gitlab-triggers.yml").exists()
 
 
 def _settings(root: Path, fmt: str) -> str:

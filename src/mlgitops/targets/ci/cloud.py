@@ -217,22 +217,28 @@ def gitlab_login(
     return script, variables, id_tokens
 
 
-def gitlab_shared_login(settings: ir.types.CiSettings) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def gitlab_shared_login(settings: ir.types.CiSettings) -> tuple[str, dict[str, Any]]:
     """The hidden register job's login, written once for every model: for each cloud the
-    project names, its ID token, variables and script lines, run only when the model's artifact
-    (``ARTIFACT_TEMPLATE``) is in that cloud's store."""
+    project names, its variables and script lines, run only when the model's artifact
+    (``ARTIFACT_TEMPLATE``) is in that cloud's store. The ID tokens are each model's own
+    (`gitlab_id_tokens`): a job gets only the token of the cloud it uploads to."""
     samples = {"s3://x": stores.AWS_SCHEMES, "gs://x": stores.GCP_SCHEMES, "az://x": stores.AZURE_SCHEMES}
-    no_credentials = ir.Registry("mlflow", None, "", None, None, None)
     script = ""
     variables: dict[str, Any] = {}
-    id_tokens: dict[str, Any] = {}
     for uri, schemes in samples.items():
-        lines, cloud_variables, cloud_tokens = gitlab_login(settings, no_credentials, uri)
+        lines, cloud_variables, _tokens = gitlab_login(settings, _NO_CREDENTIALS, uri)
         if not lines:
             continue
         patterns = "|".join(f"{s}://*" for s in sorted(schemes))
         # Not indented: a here-document's terminator must start its line.
         script += f'case "${{ARTIFACT_TEMPLATE:-}}" in\n  {patterns})\n{lines};;\nesac\n'
         variables |= cloud_variables
-        id_tokens |= cloud_tokens
-    return script, variables, id_tokens
+    return script, variables
+
+
+def gitlab_id_tokens(settings: ir.types.CiSettings, uri: str | None) -> dict[str, Any]:
+    """The ``id_tokens`` of a model's register job: its artifact's cloud's, when the spec names it."""
+    return gitlab_login(settings, _NO_CREDENTIALS, uri)[2]
+
+
+_NO_CREDENTIALS = ir.Registry("mlflow", None, "", None, None, None)

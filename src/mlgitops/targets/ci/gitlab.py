@@ -57,11 +57,14 @@ class GitLab:
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
         common = _common(project)
+        trained = [m for m in project.models if m.training is not None]
         root = {
             **common,
+            # GitLab refuses an included file that holds no configuration: the trigger jobs'
+            # file exists only when some model trains.
             "includes": [
                 {"local": prefix + templates_path(project)},
-                {"local": prefix + triggers_path(project)},
+                *([{"local": prefix + triggers_path(project)}] if trained else []),
             ],
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
@@ -93,7 +96,6 @@ class GitLab:
             ],
             "token_variables": _token_variables(project),
         }
-        trained = [m for m in project.models if m.training is not None]
         triggers = {
             **common,
             "models": [_trigger(project, m, m.training) for m in trained if m.training is not None],
@@ -101,8 +103,9 @@ class GitLab:
         files = [
             self._file(ctx, "gitlab-ci.yml.j2", root, GITLAB_CI_FILE),
             self._file(ctx, "templates.yml.j2", {**common, **_templates(project)}, templates_path(project)),
-            self._file(ctx, "triggers.yml.j2", triggers, triggers_path(project)),
         ]
+        if trained:
+            files.append(self._file(ctx, "triggers.yml.j2", triggers, triggers_path(project)))
         if project.repo_subdir and not project.ci_include_from:
             # GitLab reads only the root file: one that includes the project's. A repository with
             # several projects keeps its own root file instead (spec.ci.includeFrom).
@@ -252,6 +255,9 @@ def _child(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[
         "kubernetes": training.runner == "kubernetes",
         "variables": variables,
         "eval_image": evaluation.image if evaluation and evaluation.image else training.image,
+        "id_tokens": (
+            cloud.gitlab_id_tokens(project.ci_settings, model.artifact) if stores.uploads(model) else {}
+        ),
     }
 
 
@@ -288,14 +294,13 @@ def _templates(project: ir.Project) -> dict[str, Any]:
         + _SECRET_ALIASES
         + version
     )
-    login, login_variables, id_tokens = cloud.gitlab_shared_login(project.ci_settings)
+    login, login_variables = cloud.gitlab_shared_login(project.ci_settings)
     return {
         # Hook: script lines that log in to clouds and artifact stores, run before the upload.
         "login_steps": [Trusted('if [ "$MLGITOPS_UPLOAD" = true ]; then\n' + login + "fi\n")]
         if login
         else [],
         "login_variables": login_variables,
-        "id_tokens": id_tokens,
         "token_variables": _token_variables(project),
         "scripts": {
             "train": Trusted(
