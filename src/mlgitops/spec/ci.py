@@ -154,12 +154,17 @@ class CiSettings(SpecModel):
     )
 
     @model_validator(mode="after")
-    def _include_on_gitlab(self) -> CiSettings:
-        if self.include_from is not None and self.system != "gitlab":
-            from pydantic_core import PydanticCustomError
+    def _settings_of_the_system(self) -> CiSettings:
+        from pydantic_core import PydanticCustomError
 
+        if self.include_from is not None and self.system != "gitlab":
             raise PydanticCustomError(
                 "MLG206", "includeFrom is for GitLab: GitHub reads only the root .github/workflows/", {}
+            )
+        other = "gitlab" if self.system == "github" else "github"
+        if getattr(self, other) is not None:
+            raise PydanticCustomError(
+                "MLG206", "{other} settings with system {system}", {"other": other, "system": self.system}
             )
         return self
 
