@@ -54,8 +54,20 @@ BENCHMARK_MODELS = 12
 ESCAPED = "${{ '${{' }}"  # GitHub evaluates this expression to the text "${{"
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 PIN_COMMENT = re.compile(r"uses: (\S+)  # v\d+\.\d+\.\d+$")
+
+
+CLOUD_LOGINS = ("aws-actions/configure-aws-credentials@", "google-github-actions/auth@", "azure/login@")
+
+
+def _ci_system(ci: object) -> object:
+    """``spec.ci`` is a system's name or a mapping with ``system``."""
+    return ci.get("system", "github") if isinstance(ci, dict) else ci
+
+
 GITHUB_EXAMPLES = [
-    p for p in EXAMPLES if yaml.safe_load((p / "mlgitops.yaml").read_text())["spec"]["ci"] == "github"
+    p
+    for p in EXAMPLES
+    if _ci_system(yaml.safe_load((p / "mlgitops.yaml").read_text())["spec"]["ci"]) == "github"
 ]
 
 
@@ -169,7 +181,17 @@ def test_workflows_are_hardened(projects: dict[str, Path], project: str) -> None
                 or job.get("timeout-minutes") == "${{ inputs.timeout-minutes }}"
             ):
                 problem(f"job {job_id} has no timeout-minutes")
-            widened = job.get("permissions", {"contents": "read"}) != {"contents": "read"}
+            permissions = job.get("permissions", {"contents": "read"})
+            widened = permissions != {"contents": "read"}
+            if permissions == {"contents": "read", "id-token": "write"}:
+                # OpenID Connect, only for the job that logs in to a cloud to upload.
+                logins = [
+                    st.get("uses", "") for st in job["steps"] if st.get("uses", "").startswith(CLOUD_LOGINS)
+                ]
+                widened = job_id != "register" or not logins
+            if job_id == "comment" and permissions == {"pull-requests": "write"}:
+                # The sticky plan comment: a job that checks out nothing and runs no pull request code.
+                widened = any("actions/checkout@" in st.get("uses", "") for st in job["steps"])
             if widened and job_id != "promote" and calls is None:
                 problem(f"job {job_id} widens permissions to {job['permissions']!r}")
         for job_id, step in _steps(workflow):

@@ -32,8 +32,16 @@ from mlgitops.pipeline import compile_project
 
 pytestmark = pytest.mark.external
 
+
+def _ci_system(ci: object) -> object:
+    """``spec.ci`` is a system's name or a mapping with ``system``."""
+    return ci.get("system", "github") if isinstance(ci, dict) else ci
+
+
 GITLAB_EXAMPLES = [
-    p for p in EXAMPLES if yaml.safe_load((p / "mlgitops.yaml").read_text())["spec"]["ci"] == "gitlab"
+    p
+    for p in EXAMPLES
+    if _ci_system(yaml.safe_load((p / "mlgitops.yaml").read_text())["spec"]["ci"]) == "gitlab"
 ]
 SIZES = (3, 12)
 

@@ -275,7 +275,7 @@ def test_retraining_gets_its_secret_and_trigger(projects: dict[str, Path], proje
         )
         assert int(env_vars["MLGITOPS_RETRAIN_COOLDOWN_SECONDS"]) > 0
         ci = settings.get("ci", "github")
-        ci = ci["system"] if isinstance(ci, dict) else ci  # spec.ci: a name, or a mapping with one
+        ci = ci.get("system", "github") if isinstance(ci, dict) else ci  # the mapping form of spec.ci
         assert env_vars["MLGITOPS_RETRAIN_PROVIDER"] == ci
         if ci == "github":
             assert env_vars["MLGITOPS_RETRAIN_URL"] == github_dispatch_url(settings["repository"])

@@ -197,6 +197,14 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Flux": ("project", ("spec", "flux"), {}),
     "CiSettings": ("project", ("spec", "ci"), {}),  # REPLACE sets its fields (ci may be a string)
     "MlgitopsInstall": ("project", ("spec", "ci", "mlgitops"), {}),
+    # REPLACE sets every field of these (each goes with others it needs)
+    "AwsCloud": ("project", ("spec", "ci", "cloud", "aws"), {}),
+    "GcpCloud": ("project", ("spec", "ci", "cloud", "gcp"), {}),
+    "AzureCloud": ("project", ("spec", "ci", "cloud", "azure"), {}),
+    "GitHubApp": ("project", ("spec", "ci", "github", "token", "app"), {}),
+    "GitHubToken": ("project", ("spec", "ci", "github", "token"), {}),
+    "GitLabSettings": ("project", ("spec", "ci", "gitlab"), {}),
+    "CiTest": ("project", ("spec", "ci", "tests", 0), {}),
     "Output": ("project", ("spec", "output"), {}),
     "Policies": ("project", ("spec", "policies"), {}),
     "Defaults": ("project", ("spec", "defaults"), {}),
@@ -550,6 +558,11 @@ def _ci(docs: dict[str, Doc], **settings: Any) -> None:
 
 
 _MLGITOPS_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+_ROLE = "arn:aws:iam::123456789012:role/sentinel"
+_PROVIDER = "projects/42/locations/global/workloadIdentityPools/ci/providers/"
+_ACCOUNT = "uploader@acme.iam.gserviceaccount.com"
+_AZURE = {"clientIdVar": "AZ_CLIENT", "tenantIdVar": "AZ_TENANT", "subscriptionIdVar": "AZ_SUB"}
+_TEST = {"name": "unit", "image": "python:3.12.8-slim", "command": ["pytest"], "paths": ["src/"]}
 
 
 def _reweighted(docs: dict[str, Doc]) -> None:
@@ -574,6 +587,47 @@ REPLACE: dict[Field, Callable[[dict[str, Doc]], None]] = {
     ("MlgitopsInstall", "commit"): lambda docs: _ci(
         docs, mlgitops={"git": "https://github.com/acme/mlgitops.git", "commit": "f" * 40}
     ),
+    ("AwsCloud", "roleArn"): lambda docs: _ci(docs, cloud={"aws": {"roleArn": _ROLE, "region": "eu-west-1"}}),
+    ("AwsCloud", "region"): lambda docs: _ci(
+        docs, cloud={"aws": {"roleArn": "arn:aws:iam::123456789012:role/x", "region": "eu-north-7"}}
+    ),
+    ("GcpCloud", "workloadIdentityProvider"): lambda docs: _ci(
+        docs, cloud={"gcp": {"workloadIdentityProvider": _PROVIDER + "sentinel", "serviceAccount": _ACCOUNT}}
+    ),
+    ("GcpCloud", "serviceAccount"): lambda docs: _ci(
+        docs,
+        cloud={
+            "gcp": {
+                "workloadIdentityProvider": _PROVIDER + "p",
+                "serviceAccount": "sentinel@acme.iam.gserviceaccount.com",
+            }
+        },
+    ),
+    **{
+        ("AzureCloud", name): lambda docs, name=name: _ci(  # type: ignore[misc]
+            docs, cloud={"azure": {**_AZURE, name: "SENTINEL_VAR"}}
+        )
+        for name in ("clientIdVar", "tenantIdVar", "subscriptionIdVar", "storageAccountVar")
+    },
+    ("GitHubApp", "idVar"): lambda docs: _ci(
+        docs, github={"token": {"app": {"idVar": "SENTINEL_VAR", "keySecret": "APP_KEY"}}}
+    ),
+    ("GitHubApp", "keySecret"): lambda docs: _ci(
+        docs, github={"token": {"app": {"idVar": "APP_ID", "keySecret": "SENTINEL_VAR"}}}
+    ),
+    ("GitHubToken", "secret"): lambda docs: _ci(docs, github={"token": {"secret": "SENTINEL_VAR"}}),
+    ("GitLabSettings", "tokenVar"): lambda docs: _ci(docs, gitlab={"tokenVar": "SENTINEL_VAR"}),
+    **{
+        ("CiTest", name): lambda docs, value=value: _ci(  # type: ignore[misc]
+            docs, tests=[{**_TEST, **value}]
+        )
+        for name, value in (
+            ("name", {"name": "sentinel"}),
+            ("image", {"image": "ghcr.io/acme/sentinel:1.0.0"}),
+            ("command", {"command": ["sentinel-command"]}),
+            ("paths", {"paths": ["sentinel/"]}),
+        )
+    },
     ("Environment", "name"): _renamed_environment,
     ("ServingRuntimeSpec", "name"): _renamed_runtime,
     # one source per volume: a PVC or ConfigMap volume replaces the placed Secret one
@@ -605,8 +659,6 @@ STRAGGLERS: dict[tuple[Field, str], str] = {
     (("Metadata", "description"), "kserve+argocd+github+mlflow"): "the project's is never rendered",
     (("Metadata", "description"), "kubernetes+flux+gitlab+artifact"): "the project's is never rendered",
     (("ModelRegistry", "alias"), "kubernetes+flux+gitlab+artifact"): "MLflow only; not refused",
-    (("Environment", "approval"), "kserve+argocd+github+mlflow"): "the workflow names the environment "
-    "either way; GitHub's protection rule is set in the repository",
     (("Lifecycle", "reason"), "kserve+argocd+github+mlflow"): "never rendered",
     (("Lifecycle", "reason"), "kubernetes+flux+gitlab+artifact"): "never rendered",
     (("MetricSelectors", "latencyUnit"), "kserve+argocd+github+mlflow"): "not seen in any output",
@@ -634,6 +686,15 @@ NOT_APPLICABLE: dict[tuple[Field, str], str] = (
         (("CiSettings", "includeFrom"), "kserve+argocd+github+mlflow"): "GitLab only; this base uses GitHub",
         (("ServingRuntimeSpec", "name"), "kubernetes+flux+gitlab+artifact"): "only links serving.runtime "
         "to the runtime, whose container this target runs; it renders no runtime object to name",
+        # The spec model refuses the other system's settings (MLG206).
+        (("GitLabSettings", "tokenVar"), "kserve+argocd+github+mlflow"): "GitLab only; this base uses GitHub",
+    }
+    | {
+        (("GitHubApp", name), "kubernetes+flux+gitlab+artifact"): "GitHub only; this base uses GitLab"
+        for name in ("idVar", "keySecret")
+    }
+    | {
+        (("GitHubToken", "secret"), "kubernetes+flux+gitlab+artifact"): "GitHub only; this base uses GitLab",
     }
 )
 

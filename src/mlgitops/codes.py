@@ -113,6 +113,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG343", "traffic setting needs a gateway-api or istio router", _E),
         CodeInfo("MLG344", "deprecated model takes a new version", _E),
         CodeInfo("MLG345", "experiment variants unusable", _E),
+        CodeInfo("MLG350", "artifact store the CI system has no uploader for", _E),
+        CodeInfo(
+            "MLG351", "promotion pull requests opened with github.token start no workflow", Severity.NOTE
+        ),
         CodeInfo("MLG370", "GitOps setting the GitOps engine cannot honour", _E),
         CodeInfo("MLG371", "Argo CD application name not usable", _E),
         CodeInfo("MLG380", "serving runtime not built in nor declared in spec.runtimes", _E),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -85,6 +85,7 @@ def validate_project(
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
+    from mlgitops.validate.ci_stores import check_upload_schemes
     from mlgitops.validate.hardening import check_hardening
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
@@ -119,6 +120,7 @@ def validate_project(
         progress.stage("check references, resolve, policies", len(models))
         references = semantic.check_project(validated, today or datetime.date.today(), history)
         references += check_retrain_loops(validated)
+        references += check_upload_schemes(validated)
         diagnostics += trusted(references, distrusted, merged=False)
         resolved, merged = resolve(validated)
         merged += check_kubernetes_limits(resolved)
@@ -234,9 +236,19 @@ def _compile_in(
             written=written.plan.written,
             pruned=written.plan.deletes,
             recovered=recovered,
-            extra=written.diagnostics,
+            extra=[*written.diagnostics, *_notes(validation, written.plan.written)],
             vanished=written.plan.vanished,
         )
+
+
+def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:
+    """What a compile says once, when it first writes the file the note is about."""
+    from mlgitops.validate.ci_stores import default_token_note
+
+    if validation.resolved is None:
+        return []
+    note = default_token_note(validation.resolved.validated, written)
+    return [note] if note else []
 
 
 def recover_interrupted(path: ProjectRef) -> bool:

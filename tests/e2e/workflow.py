@@ -29,8 +29,9 @@ from typing import Any
 import pytest
 import yaml
 
+from github_expressions import condition
+
 FROM_JSON = re.compile(r"\$\{\{\s*fromJSON\(([\w.-]+)\)\s*\}\}")
-STATUS = {"cancelled()": False, "failure()": False, "success()": True, "always()": True}
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INSTALLS_MLGITOPS = re.compile(r"pip install\b.*\bmlgitops\b")
 STEP_TIMEOUT_SECONDS = 180
@@ -184,24 +185,9 @@ class LocalRunner:
         return {k: self.resolve(str(v), context) for k, v in declared.items()}
 
     def condition(self, text: Any, context: Mapping[str, Any]) -> bool:
-        """An ``if:`` of the generated workflows: ``&&`` of terms, each maybe negated, each a status
-        function or a context value (true unless empty or "false"). Nothing has failed when a job
-        or step is reached here (a failure stops the run)."""
-        if text is None:
-            return True
-        expression = str(text).strip()
-        if expression.startswith("${{") and expression.endswith("}}"):
-            expression = expression[3:-2]
-        result = True
-        for written in (t.strip() for t in expression.split("&&")):
-            negated = written.startswith("!")
-            term = written.lstrip("!").strip()
-            if term in STATUS:
-                value = STATUS[term]
-            else:  # YAML's false comes through with: as Python's "False"
-                value = self._lookup(term, context).lower() not in ("", "false")
-            result = result and (value != negated)
-        return result
+        """An ``if:`` of the generated workflows (tests/github_expressions.py); nothing has failed
+        when a job or step is reached here (a failure stops the run)."""
+        return condition(text, lambda name: self._lookup(name, context))
 
     def resolve(self, text: str, context: Mapping[str, Any]) -> str:
         """``text`` with every ``${{ expression }}`` replaced by its value."""

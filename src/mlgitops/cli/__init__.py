@@ -36,6 +36,7 @@ COMMANDS = {
     "schema": "mlgitops.cli.schema_cmd:schema",
     "templates": "mlgitops.cli.templates_cmd:templates",
     "completion": "mlgitops.cli.completion_cmd:completion",
+    "ci": "mlgitops.cli.ci_cmd:ci",
 }
 SHORT_HELP = {
     "init": "Scaffold a new project that validates and compiles.",
@@ -49,6 +50,7 @@ SHORT_HELP = {
     "schema": "Print the JSON Schema of the spec for editors.",
     "templates": "List, show or export the built-in templates to override them.",
     "completion": "Print the shell completion script (bash, zsh, fish).",
+    "ci": "Print the repository settings the generated CI needs.",
 }
 
 

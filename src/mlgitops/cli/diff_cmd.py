@@ -14,9 +14,10 @@ from mlgitops.cli.output import echo
 @click.option(
     "--base",
     "base",
-    required=True,
+    default=None,
     metavar="REF",
-    help="Git revision to compare with (a branch, tag or commit; in CI, fetch it first).",
+    help="Git revision to compare with (a branch, tag or commit; in CI, fetch it first). Default "
+    "in a pull request's CI job: its merge base with the target branch.",
 )
 @click.option(
     "--format",
@@ -31,7 +32,7 @@ from mlgitops.cli.output import echo
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when the generated files differ (like git diff --exit-code)."
 )
-def diff(project: ProjectChoice, base: str, fmt: str, exit_code: bool) -> int:
+def diff(project: ProjectChoice, base: str | None, fmt: str, exit_code: bool) -> int:
     """Show what the change since REF does to the generated output.
 
     Compiles the project as it is at REF (read from git objects: the work tree
@@ -43,10 +44,16 @@ def diff(project: ProjectChoice, base: str, fmt: str, exit_code: bool) -> int:
     return reported(fmt, lambda: _diff(project, base, fmt, exit_code))
 
 
-def _diff(project: ProjectChoice, base: str, fmt: str, exit_code: bool) -> int:
+def _diff(project: ProjectChoice, base: str | None, fmt: str, exit_code: bool) -> int:
+    import os
+
     from mlgitops.diffing import diff_project
     from mlgitops.reporters.diff_report import render
 
+    if base is None:
+        from mlgitops.ci_base import default_base
+
+        base = default_base(project.base.resolve(), os.environ)
     result = diff_project(project.ref(), base)
     echo(render(result, fmt), nl=False)
     return 1 if exit_code and not result.empty else 0

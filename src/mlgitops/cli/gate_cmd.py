@@ -30,9 +30,10 @@ from mlgitops.cli.output import echo
 )
 @project_options(positional=False)
 @format_option(
-    ("text", "json", "github"),
+    ("text", "json", "github", "markdown"),
     "text: a table; json: a document for machines (the diagnostics document when the gates "
-    "cannot be applied); github: the table and an annotation per failed gate.",
+    "cannot be applied); github: the table and an annotation per failed gate; markdown: the "
+    "table for a pull request's description.",
 )
 def gate(model: str, metrics_path: Path, environment: str | None, project: ProjectChoice, fmt: str) -> int:
     """Check an evaluated version of MODEL against the evaluation gates in its spec.

@@ -14,6 +14,7 @@ from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.resolve.layers import Merged
 from mlgitops.spec.base import SpecModel
+from mlgitops.spec.ci import CiSettings as CiSpec
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
@@ -105,6 +106,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         templates=(spec.templates or "").strip("/"),
         traffic=_traffic(spec.traffic),
         prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
+        ci_settings=_ci_settings(ci),
         ci_install=_ci_install(ci.mlgitops),
         ci_include_from=ci.include_from or "",
         runtimes=runtimes,
@@ -136,6 +138,32 @@ def _traffic(traffic: Traffic | None) -> ir.Traffic | None:
     gateway = traffic.gateway
     return ir.Traffic(
         traffic.router, gateway.name if gateway else None, gateway.namespace if gateway else None
+    )
+
+
+def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
+    cloud = spec.cloud
+    aws = cloud.aws if cloud else None
+    gcp = cloud.gcp if cloud else None
+    azure = cloud.azure if cloud else None
+    token = spec.github.token if spec.github else None
+    return ir.types.CiSettings(
+        aws=ir.types.AwsLogin(aws.role_arn, aws.region) if aws else None,
+        gcp=ir.types.GcpLogin(gcp.workload_identity_provider, gcp.service_account) if gcp else None,
+        azure=(
+            ir.types.AzureLogin(
+                azure.client_id_var,
+                azure.tenant_id_var,
+                azure.subscription_id_var,
+                azure.storage_account_var or "AZURE_STORAGE_ACCOUNT",
+            )
+            if azure
+            else None
+        ),
+        github_app=(token.app.id_var, token.app.key_secret) if token and token.app else None,
+        github_token_secret=token.secret if token else None,
+        gitlab_token_var=spec.gitlab.token_var if spec.gitlab else "MLGITOPS_GITLAB_TOKEN",
+        tests=tuple(ir.types.CiTest(t.name, t.image, tuple(t.command), tuple(t.paths)) for t in spec.tests),
     )
 
 

@@ -480,6 +480,47 @@ class PrometheusSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AwsLogin:
+    role_arn: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class GcpLogin:
+    workload_identity_provider: str
+    service_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class AzureLogin:
+    client_id_var: str
+    tenant_id_var: str
+    subscription_id_var: str
+    storage_account_var: str
+
+
+@dataclass(frozen=True, slots=True)
+class CiTest:
+    name: str
+    image: str
+    command: tuple[str, ...]
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CiSettings:
+    """spec.ci beyond the system's name: cloud logins for uploads, the promotion token."""
+
+    aws: AwsLogin | None = None
+    gcp: GcpLogin | None = None
+    azure: AzureLogin | None = None
+    github_app: tuple[str, str] | None = None  # (variable with the App ID, secret with its key)
+    github_token_secret: str | None = None  # a secret holding a personal access token
+    gitlab_token_var: str = "MLGITOPS_GITLAB_TOKEN"
+    tests: tuple[CiTest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CiInstall:
     """How CI installs mlgitops: a requirements file, or a git URL with its commit."""
 
@@ -510,6 +551,7 @@ class Project:
     include: tuple[str, ...] = ("models/**/*.yaml",)  # spec.include: the model spec patterns
     templates: str = ""  # spec.templates, the override templates directory ("" without one)
     traffic: Traffic | None = None
+    ci_settings: CiSettings = CiSettings()
     # How CI installs mlgitops (spec.ci.mlgitops); None: the default, see targets/ci/contract.py
     ci_install: CiInstall | None = None
     # spec.ci.includeFrom: the user's root CI file that includes the project's ("" without one)

@@ -24,7 +24,29 @@ def render(model: str, outcomes: list[GateOutcome], fmt: str) -> str:
         return json.dumps(document, indent=2) + "\n"
     if fmt == "github":
         return _table(model, outcomes, passed) + "".join(map(_annotation, outcomes))
+    if fmt == "markdown":
+        return _markdown(model, outcomes, passed)
     return _table(model, outcomes, passed)
+
+
+def _markdown(model: str, outcomes: list[GateOutcome], passed: bool) -> str:
+    """The gates as a Markdown table; metric names are spec text, so ``|`` and line breaks in
+    them are escaped."""
+    if not outcomes:
+        return f"{_cell(model)}: no evaluation gates are defined\n"
+    lines = ["| metric | value | threshold | result |", "| --- | --- | --- | --- |"]
+    for o in outcomes:
+        value = "missing" if o.value is None else f"{o.value:g}"
+        lines.append(
+            f"| {_cell(o.metric)} | {value} | {_cell(o.threshold)} | {'pass' if o.passed else 'FAIL'} |"
+        )
+    failed = sum(not o.passed for o in outcomes)
+    verdict = "all gates passed" if passed else f"{failed} of {len(outcomes)} gates failed"
+    return "\n".join(lines) + f"\n\n{_cell(model)}: {verdict}\n"
+
+
+def _cell(text: str) -> str:
+    return "".join(" " if ord(c) < 32 else c for c in text).replace("|", "\\|")
 
 
 def _annotation(outcome: GateOutcome) -> str:

@@ -255,7 +255,8 @@ class ProjectBody(SpecModel):
     )
     ci: Ci = Field(
         default="github",
-        description="CI system, `github` or `gitlab`, or a mapping: `system` and its settings.",
+        description="CI system, `github` or `gitlab`, or a mapping with the system (`system`) and "
+        "its settings: how CI installs mlgitops, cloud login for uploads, the promotion token, tests.",
     )
     gitops: Literal["argocd", "flux"] = Field(
         default="argocd", description="GitOps engine: `argocd` or `flux`."

@@ -29,6 +29,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.ci.fingerprint import TrainingFingerprint
     from mlgitops.targets.ci.github import GitHub, GitHubTraining
     from mlgitops.targets.ci.gitlab import GitLab, GitLabTraining
+    from mlgitops.targets.ci.settings_file import SettingsChecklist
     from mlgitops.targets.ci.training import Training
     from mlgitops.targets.gitops.argocd import ArgoCD
     from mlgitops.targets.gitops.flux import Flux
@@ -54,6 +55,7 @@ def registry() -> dict[str, Target]:
         GitLabTraining(),
         Training(),
         TrainingFingerprint(),
+        SettingsChecklist(),
     ]
     targets += [Drift(), Grafana(), GrafanaModels()]
     targets += [Prometheus(), PrometheusSLO()]
@@ -64,7 +66,8 @@ def selected(project: ir.Project) -> list[str]:
     """Names of the targets that run for ``project``, in a fixed order.
 
     ``training`` runs for every project: it renders only for models trained by ``runner: kubernetes``;
-    ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training.
+    ``training-inputs`` (the training fingerprints the CI pipelines start on) for models with training;
+    ``ci-settings`` (``<output>/ci/SETTINGS.md``, the repository settings the pipelines need) always.
     The CI system's project target (``github``, ``gitlab``) writes the shared pipelines, its
     ``-train`` target (``github-train``, ``gitlab-train``) each model's own small file.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
@@ -74,8 +77,7 @@ def selected(project: ir.Project) -> list[str]:
     ``prometheus`` scrapes every deployment and adds alerts for models with SLOs or drift monitoring;
     ``prometheus-slo`` writes each environment's shared SLI recording rules and SLO metadata.
     """
-    ci = [project.ci, f"{project.ci}-train"]
-    ci.append("training-inputs")
+    ci = [project.ci, f"{project.ci}-train", "training-inputs", "ci-settings"]
     dashboards = ["grafana", "grafana-models"] if project.grafana.per_model_dashboards else ["grafana"]
     routes = {"gateway-api": ["gateway"], "istio": ["istio"]}.get(
         project.traffic.router if project.traffic else "", []

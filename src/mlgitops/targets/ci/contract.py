@@ -185,28 +185,6 @@ while :; do
 done
 """
 
-UPLOAD_MODEL = """\
-set -eu
-case "$MLGITOPS_MODEL_URI" in
-  s3://*)
-    command -v aws >/dev/null || python3 -m pip install --quiet --disable-pip-version-check awscli
-    aws s3 cp --recursive --only-show-errors "$MLGITOPS_MODEL_DIR" "$MLGITOPS_MODEL_URI" ;;
-  gs://*)
-    if command -v gcloud >/dev/null; then
-      gcloud storage cp --recursive "$MLGITOPS_MODEL_DIR/*" "$MLGITOPS_MODEL_URI"
-    else
-      command -v gsutil >/dev/null || python3 -m pip install --quiet --disable-pip-version-check gsutil
-      gsutil -m cp -r "$MLGITOPS_MODEL_DIR/*" "$MLGITOPS_MODEL_URI"
-    fi ;;
-  file:///*)
-    # A directory the runner can write (a self-hosted runner's shared volume; the e2e test).
-    destination="${MLGITOPS_MODEL_URI#file://}"
-    mkdir -p "$destination"
-    cp -R "$MLGITOPS_MODEL_DIR/." "$destination" ;;
-  *) echo "no uploader for $MLGITOPS_MODEL_URI; write the model there from the training job" >&2; exit 1 ;;
-esac
-"""
-
 REGISTER_MLFLOW = """\
 set -eu
 python3 - <<'PY'

@@ -32,7 +32,7 @@ from mlgitops.render.engine import Trusted
 from mlgitops.repoplace import root_source, workflow_path, workflow_prefix, workflow_ref
 from mlgitops.targets import retrain
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import contract
+from mlgitops.targets.ci import cloud, contract, plan, promotion, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 # action → (full commit SHA, release): pinned, reviewed by hand when bumped.
@@ -41,6 +41,7 @@ ACTIONS = {
     "actions/setup-python": ("0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
     "actions/upload-artifact": ("b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882", "v4.4.3"),
     "actions/download-artifact": ("fa0a91b85d4f404e444e00e005971372dc801d16", "v4.1.8"),
+    **cloud.ACTIONS,
 }
 RUNNER = "ubuntu-24.04"
 WORKFLOWS = ".github/workflows"
@@ -89,11 +90,14 @@ class GitHub:
             self._file(
                 ctx,
                 "validate.yml.j2",
-                # Hook: jobs (name → job mapping) that must pass before validation.
                 {
                     **common,
                     "paths": self._pr_paths(project),
+                    # Hook: jobs (name → job mapping) that must pass before validation.
                     "pre_validate_jobs": {},
+                    # The plan job and the sticky comment (hook: a template may drop them).
+                    "plan": {"compute": plan.GITHUB_PLAN, "comment": plan.GITHUB_COMMENT},
+                    "tests": self._tests(project),
                     "concurrency_group": _group(project, "validate-", _PR_OR_REF),
                 },
                 workflow_path(project.repo_subdir, "validate"),
@@ -133,7 +137,14 @@ class GitHub:
 
     @staticmethod
     def _common(project: ir.Project) -> dict[str, Any]:
+        token_steps, pr_token = cloud.github_pr_token(project.ci_settings)
         return {
+            # Extra steps before the promotion pull request is opened, and its token.
+            "token_steps": token_steps,
+            "pr_token": pr_token,
+            "pr_body": promotion.PR_BODY,
+            "gate_report": promotion.GATE_REPORT,
+            "token_secret": cloud.github_pr_token_secret(project.ci_settings),
             "project": project,
             "runner": RUNNER,
             "checkout": uses("actions/checkout"),
@@ -155,10 +166,30 @@ class GitHub:
         workflows = contract.escape_literal(
             f"{WORKFLOWS}/{workflow_prefix(project.repo_subdir)}", contract.GITHUB_SPECIAL
         )
-        return [
+        project_dir = contract.escape_literal(
+            f"{project.repo_subdir}/" if project.repo_subdir else "", contract.GITHUB_SPECIAL
+        )
+        test_paths = [
+            project_dir + contract.glob_path(p, "**") for t in project.ci_settings.tests for p in t.paths
+        ]
+        patterns = [
             *contract.spec_input_patterns(project, "**"),
             *contract.install_inputs(project),
             f"{workflows}*.yml",
+        ]
+        return list(dict.fromkeys([*patterns, *test_paths]))
+
+    @staticmethod
+    def _tests(project: ir.Project) -> list[dict[str, Any]]:
+        """spec.ci.tests: a job each, its command passed word by word in variables."""
+        return [
+            {
+                "job": f"test-{test.name}",
+                "test": test,
+                "env": contract.command_variables("MLGITOPS_TEST_CMD", test.command, ()),
+                "run": "set -eu\n" + contract.run_variables("MLGITOPS_TEST_CMD", len(test.command)),
+            }
+            for test in project.ci_settings.tests
         ]
 
     @staticmethod
@@ -178,8 +209,23 @@ class GitHub:
             "ARTIFACT_TEMPLATE": Trusted("${{ inputs.artifact }}"),
         }
         first = project.environments[0]
+        settings = project.ci_settings
+        token_secret = cloud.github_pr_token_secret(settings)
+        store_secret = cloud.STORE_CREDENTIALS_SECRET
         return {
-            "secret_names": sorted({*names, KUBECONFIG_SECRET, REGISTRY_TOKEN_SECRET}),
+            "secret_names": sorted(
+                {
+                    *names,
+                    KUBECONFIG_SECRET,
+                    REGISTRY_TOKEN_SECRET,
+                    store_secret,
+                    *filter(None, [token_secret]),
+                }
+            ),
+            # The promotion token's secret, passed on to the called promotion workflow.
+            "promote_secrets": {token_secret: secret(token_secret)} if token_secret else {},
+            # The register job may get an OpenID Connect token when some model logs in to a cloud.
+            "register_id_token": id_token_needed(project),
             # Per step: the model's JSON env is the job's; these are added (and win).
             "step_env": {
                 "train": {
@@ -203,6 +249,12 @@ class GitHub:
                     "MLFLOW_TRACKING_TOKEN": registry_token,
                     "VERSION": _VERSION,
                 },
+                "upload": {
+                    **secret_env,
+                    **model_env,
+                    **cloud.github_reusable_upload_env(settings),
+                    "VERSION": _VERSION,
+                },
             },
             # A model's training Job is <this directory>/<model>/training-job.yaml.
             "job_directory": "/".join(p for p in (project.repo_subdir, project.output, first.name) if p),
@@ -210,7 +262,7 @@ class GitHub:
             "reusable_promote": workflow_ref(project.repo_subdir, PROMOTE),
             # Hook: steps (action or run mappings) that log in to clouds and artifact stores,
             # run before the upload and registration.
-            "login_steps": [],
+            "login_steps": cloud.github_reusable_login_steps(settings),
             "scripts": {
                 "choose_version": contract.CHOOSE_VERSION,
                 "model_uri": contract.RESOLVE_MODEL_URI,
@@ -225,7 +277,7 @@ class GitHub:
                     "MLGITOPS_EVAL_CMD",
                     otherwise='cp "$MLGITOPS_MODEL_DIR/$MLGITOPS_METRICS_FILE" "$MLGITOPS_METRICS_FILE"',
                 ),
-                "upload": contract.UPLOAD_MODEL,
+                "upload": stores.UPLOAD_MODEL,
                 "register": contract.REGISTER_MLFLOW,
             },
         }
@@ -270,6 +322,12 @@ class GitHub:
                 inputs["registry-alias"] = registry.alias
             if registry.credentials is not None and registry.credentials.ci_secret:
                 caller_secrets[REGISTRY_TOKEN_SECRET] = secret(registry.credentials.ci_secret)
+        store_secret = cloud.store_secret(registry)
+        if store_secret and stores.uploads(model):
+            caller_secrets[cloud.STORE_CREDENTIALS_SECRET] = secret(store_secret)
+        token_secret = cloud.github_pr_token_secret(project.ci_settings)
+        if token_secret:
+            caller_secrets[token_secret] = secret(token_secret)
         return {
             "model": model,
             "schedule": training.schedule,
@@ -282,8 +340,18 @@ class GitHub:
             "branch": project.revision,
             "reusable_train": workflow_ref(project.repo_subdir, REUSABLE_TRAIN),
             "train_inputs": inputs,
+            # The called register job asks for id-token: write; a caller must grant it.
+            "id_token": id_token_needed(project),
             "caller_secrets": caller_secrets,
         }
+
+
+def id_token_needed(project: ir.Project) -> bool:
+    """Whether some model trained in CI logs in to a cloud before its upload (OpenID Connect)."""
+    return any(
+        stores.uploads(m) and cloud.github_needs_id_token(project.ci_settings, m.artifact)
+        for m in project.models
+    )
 
 
 def _group(project: ir.Project, kind: str, expression: str) -> Trusted:

@@ -36,7 +36,7 @@ from mlgitops.outputs import CI_DIR
 from mlgitops.render.engine import Trusted
 from mlgitops.repoplace import GITLAB_CI_FILE, root_prefix, root_source, workflow_prefix
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import contract
+from mlgitops.targets.ci import cloud, contract, plan, stores
 from mlgitops.targets.ci.fingerprint import fingerprint_path
 
 PYTHON_IMAGE = "python:3.12-bookworm"
@@ -57,11 +57,14 @@ class GitLab:
     def render(self, project: ir.Project, ctx: RenderContext) -> list[OutputFile]:
         prefix = f"{project.repo_subdir}/" if project.repo_subdir else ""
         common = _common(project)
+        trained = [m for m in project.models if m.training is not None]
         root = {
             **common,
+            # GitLab refuses an included file that holds no configuration: the trigger jobs'
+            # file exists only when some model trains.
             "includes": [
                 {"local": prefix + templates_path(project)},
-                {"local": prefix + triggers_path(project)},
+                *([{"local": prefix + triggers_path(project)}] if trained else []),
             ],
             "mr_paths": [
                 *contract.spec_input_patterns(project, "**/*", gitlab=True),
@@ -72,8 +75,27 @@ class GitLab:
             "environments": project.environments,
             # Hook: jobs (name → job mapping, stage validate) that must pass before validation.
             "pre_validate_jobs": {},
+            "plan": Trusted(plan.GITLAB_PLAN),
+            "tests": [
+                {
+                    "job": f"mlgitops-test-{test.name}",
+                    "test": test,
+                    "variables": contract.command_variables("MLGITOPS_TEST_CMD", test.command, ()),
+                    "script": Trusted(contract.run_variables("MLGITOPS_TEST_CMD", len(test.command))),
+                    "changes": [
+                        contract.escape_literal(prefix, contract.GITLAB_SPECIAL)
+                        + contract.glob_path(p, "**/*", contract.GITLAB_SPECIAL)
+                        for p in test.paths
+                    ],
+                }
+                for test in project.ci_settings.tests
+            ],
+            # The tests run before validation; a test whose paths did not change is not there.
+            "test_needs": [
+                {"job": f"mlgitops-test-{t.name}", "optional": True} for t in project.ci_settings.tests
+            ],
+            "token_variables": _token_variables(project),
         }
-        trained = [m for m in project.models if m.training is not None]
         triggers = {
             **common,
             "models": [_trigger(project, m, m.training) for m in trained if m.training is not None],
@@ -81,8 +103,9 @@ class GitLab:
         files = [
             self._file(ctx, "gitlab-ci.yml.j2", root, GITLAB_CI_FILE),
             self._file(ctx, "templates.yml.j2", {**common, **_templates(project)}, templates_path(project)),
-            self._file(ctx, "triggers.yml.j2", triggers, triggers_path(project)),
         ]
+        if trained:
+            files.append(self._file(ctx, "triggers.yml.j2", triggers, triggers_path(project)))
         if project.repo_subdir and not project.ci_include_from:
             # GitLab reads only the root file: one that includes the project's. A repository with
             # several projects keeps its own root file instead (spec.ci.includeFrom).
@@ -200,6 +223,9 @@ def _child(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[
     secrets = {v.name: v.ci_secret for v in training.env if v.ci_secret and v.ci_secret != v.name}
     if registry.kind == "mlflow" and registry.credentials is not None and registry.credentials.ci_secret:
         secrets["MLFLOW_TRACKING_TOKEN"] = registry.credentials.ci_secret
+    store_secret = cloud.store_secret(registry)
+    if store_secret and stores.uploads(model):
+        secrets["REGISTRY_CREDENTIALS"] = store_secret  # the upload script reads it (stores.py)
     variables: dict[str, str] = {
         "MLGITOPS_MODEL": model.name,
         "ARTIFACT_TEMPLATE": model.artifact or "",
@@ -229,6 +255,9 @@ def _child(project: ir.Project, model: ir.Model, training: ir.Training) -> dict[
         "kubernetes": training.runner == "kubernetes",
         "variables": variables,
         "eval_image": evaluation.image if evaluation and evaluation.image else training.image,
+        "id_tokens": (
+            cloud.gitlab_id_tokens(project.ci_settings, model.artifact) if stores.uploads(model) else {}
+        ),
     }
 
 
@@ -247,6 +276,13 @@ done
 """
 
 
+def _token_variables(project: ir.Project) -> dict[str, Trusted]:
+    """The CI/CD variable with the project access token under the name the scripts read, when
+    the spec names another (spec.ci.gitlab.tokenVar)."""
+    name = project.ci_settings.gitlab_token_var
+    return {"MLGITOPS_GITLAB_TOKEN": Trusted("$" + name)} if name != "MLGITOPS_GITLAB_TOKEN" else {}
+
+
 def _templates(project: ir.Project) -> dict[str, Any]:
     """The hidden jobs' scripts. GitLab does not expand variables in scripts (the shell does),
     so they are not $-escaped, and they hold no spec value."""
@@ -258,9 +294,14 @@ def _templates(project: ir.Project) -> dict[str, Any]:
         + _SECRET_ALIASES
         + version
     )
+    login, login_variables = cloud.gitlab_shared_login(project.ci_settings)
     return {
         # Hook: script lines that log in to clouds and artifact stores, run before the upload.
-        "login_steps": [],
+        "login_steps": [Trusted('if [ "$MLGITOPS_UPLOAD" = true ]; then\n' + login + "fi\n")]
+        if login
+        else [],
+        "login_variables": login_variables,
+        "token_variables": _token_variables(project),
         "scripts": {
             "train": Trusted(
                 choose
@@ -286,7 +327,7 @@ def _templates(project: ir.Project) -> dict[str, Any]:
             ),
             "register": Trusted(
                 _SECRET_ALIASES + version + "export MLGITOPS_MODEL_DIR=mlgitops-model\n"
-                'if [ "$MLGITOPS_UPLOAD" = true ]; then\n' + contract.UPLOAD_MODEL + "fi\n"
+                'if [ "$MLGITOPS_UPLOAD" = true ]; then\n' + stores.UPLOAD_MODEL + "fi\n"
                 'if [ "$MLGITOPS_REGISTRY_KIND" = mlflow ]; then\n' + contract.REGISTER_MLFLOW + "fi\n"
             ),
             "open_merge_request": Trusted(OPEN_MERGE_REQUEST),

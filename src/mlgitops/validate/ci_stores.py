@@ -1,0 +1,75 @@
+"""Artifact stores the chosen CI system cannot upload to (MLG350).
+
+A model trained in CI (``training.runner: ci``) is uploaded by the register job to its
+artifact location; a scheme without an uploader on that CI system would fail there, after
+training, so validate refuses it here. In-cluster training (``runner: kubernetes``) writes the
+model itself and is not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.spec.ci import ci_settings
+from mlgitops.spec.project import ArtifactRegistry
+from mlgitops.targets.ci.stores import UPLOADERS, scheme
+from mlgitops.validate import ValidatedModel, ValidatedProject
+
+
+def check_upload_schemes(project: ValidatedProject) -> Iterator[Diagnostic]:
+    system = ci_settings(project.spec.spec.ci).system
+    supported = UPLOADERS[system]
+    for model in project.models:
+        training = model.spec.spec.training
+        if training is None or training.runner != "ci":
+            continue
+        found = _artifact(project, model)
+        if found is None:
+            continue
+        uri, location = found
+        kind = scheme(uri)
+        if kind and kind not in supported:
+            yield make(
+                "MLG350",
+                f"model {model.name!r} is trained in {system} CI, which has no uploader for "
+                f"{kind}:// artifacts ({uri!r})",
+                location,
+                "use one of " + ", ".join(f"{s}://" for s in sorted(supported)) + ", or train with "
+                "'runner: kubernetes' and write the model from the training job",
+            )
+
+
+def _artifact(project: ValidatedProject, model: ValidatedModel) -> tuple[str, Location] | None:
+    """Where the register job uploads the model's versions, as the IR computes it, and where
+    the spec says so."""
+    spec = project.spec.spec
+    body = model.spec.spec
+    if body.registry is not None and body.registry.artifact_uri:
+        return body.registry.artifact_uri, model.doc.locate(("spec", "registry", "artifactUri"))
+    if isinstance(spec.registry, ArtifactRegistry):
+        return spec.registry.uri, project.doc.locate(("spec", "registry", "uri"))
+    if body.serving is not None and body.serving.artifact:
+        return body.serving.artifact, model.doc.locate(("spec", "serving", "artifact"))
+    if spec.defaults.serving is not None and spec.defaults.serving.artifact:
+        return spec.defaults.serving.artifact, project.doc.locate(("spec", "defaults", "serving", "artifact"))
+    return None
+
+
+def default_token_note(project: ValidatedProject, written: Iterable[str]) -> Diagnostic | None:
+    """MLG351, when compile writes the GitHub promotion workflow and no token is named: its pull
+    requests get no CI, and opening them needs a repository setting."""
+    settings = ci_settings(project.spec.spec.ci)
+    if settings.system != "github" or (settings.github is not None and settings.github.token is not None):
+        return None
+    if not any(path.endswith(".github/workflows/mlgitops-promote.yml") for path in written):
+        return None
+    return make(
+        "MLG351",
+        "promotion pull requests are opened with the workflow's github.token: GitHub starts no "
+        "workflow for them, so mlgitops-validate does not run on them, and the repository must "
+        "allow GitHub Actions to create pull requests (see SETTINGS.md)",
+        project.doc.locate(("spec", "ci")),
+        "name a GitHub App (spec.ci.github.token.app: {idVar, keySecret}) or a secret holding a "
+        "token (spec.ci.github.token.secret)",
+    )
