@@ -90,6 +90,31 @@ def _project(n: int) -> Spec:
                     "git": "https://github.com/acme/mlgitops.git",
                     "commit": "0123456789abcdef0123456789abcdef01234567",
                 },
+                # OIDC logins for the artifact stores the register jobs upload to
+                "cloud": {
+                    "aws": {"roleArn": "arn:aws:iam::123456789012:role/ml-uploader", "region": "eu-west-1"},
+                    "gcp": {
+                        "workloadIdentityProvider": "projects/42/locations/global/"
+                        "workloadIdentityPools/ci/providers/github",
+                        "serviceAccount": "uploader@acme-ml.iam.gserviceaccount.com",
+                    },
+                    "azure": {
+                        "clientIdVar": "AZURE_CLIENT_ID",
+                        "tenantIdVar": "AZURE_TENANT_ID",
+                        "subscriptionIdVar": "AZURE_SUBSCRIPTION_ID",
+                        "storageAccountVar": "AZURE_STORAGE_ACCOUNT",
+                    },
+                },
+                # promotion pull requests opened by an App, so that their CI runs
+                "github": {"token": {"app": {"idVar": "PROMOTER_APP_ID", "keySecret": "PROMOTER_APP_KEY"}}},
+                "tests": [
+                    {
+                        "name": "features",
+                        "image": "python:3.12.8-slim",
+                        "command": ["python", "-m", "pytest", "features/"],
+                        "paths": ["features/**"],
+                    }
+                ],
             },
             "gitops": "argocd",
             "serving": "kserve",
@@ -111,12 +136,20 @@ def _project(n: int) -> Spec:
                     # dev's fast burns open tickets: nobody is woken for dev
                     "monitoring": {"page": False},
                 },
-                {"name": "staging", "namespace": "ml-staging", "cluster": "nonprod", "approval": "none"},
+                {
+                    "name": "staging",
+                    "namespace": "ml-staging",
+                    "cluster": "nonprod",
+                    "approval": "none",
+                    "gitops": {"syncPolicy": "automated"},
+                },
                 {
                     "name": "prod",
                     "namespace": "ml-prod",
                     "cluster": "https://prod.k8s.acme.internal:6443",
                     "approval": "required",
+                    # prod follows a release branch and is synced by hand
+                    "gitops": {"revision": "release", "syncPolicy": "manual"},
                     "serving": {
                         "autoscaling": {"minReplicas": 2, "maxReplicas": 6},
                         "nodeSelector": {"acme.com/node-pool": "serving"},
@@ -146,8 +179,22 @@ def _project(n: int) -> Spec:
                 }
             },
             "output": {"path": "deploy"},
-            "argocd": {"namespace": "argocd", "project": "ml-models", "applicationSet": False},
-            "flux": {"namespace": "flux-system", "interval": "5m"},
+            "argocd": {
+                "namespace": "argocd",
+                "project": "ml-models",
+                "applicationSet": False,
+                "applicationName": "ml-{project}-{environment}",
+                "syncWaves": True,
+            },
+            # Not used with Argo CD; spelled out so that every field appears (tests/test_generate.py).
+            "flux": {
+                "namespace": "flux-system",
+                "interval": "5m",
+                "retryInterval": "1m",
+                "timeout": "10m",
+                "prune": True,
+                "dependsOn": ["kserve"],
+            },
         },
     }
 
@@ -443,10 +490,24 @@ def deployments(i: int, runtime: str) -> Spec:
     if i % 5 == 1:
         prod["mirror"] = {"version": new, "percent": 5}
     prod["expose"] = {"hostname": f"m{i:04d}.ml.acme.com", "path": f"/models/{i:04d}"}
+    if i % 9 == 7 and i > 0:
+        # A/B against the previous model behind this one's host name; testers pick it by header.
+        prod["experiment"] = {
+            "variants": [
+                {"model": model_name(i), "weight": 80},
+                {
+                    "model": model_name(i - 1),
+                    "weight": 20,
+                    "match": {"header": {"name": "x-variant", "value": "b"}},
+                },
+            ],
+            "default": model_name(i),
+        }
     if i % 9 == 8:
         # A hotfix that has not gone through staging.
         prod["version"] = f"1.{minor}.1"
         prod["waivePromotionOrder"] = True
+        prod["reason"] = f"hotfix 1.{minor}.1 for a production incident, staging follows"
     if i % 2 == 0 and runtime not in GPU_RUNTIMES:
         prod["resources"] = {"cpu": "1", "memory": "2Gi"}
     if runtime in GPU_RUNTIMES:

@@ -23,7 +23,17 @@ GENERATOR = ROOT / "benchmarks" / "generate.py"
 # service: the plain-Kubernetes Service, refused on the generated (KServe) project; includeFrom:
 # GitLab only; requirements: the other install source than the git commit the generator pins
 # (tests/test_ci_install.py covers both)
-NOT_GENERATED_KEYS = {"templates", "artifactUri", "service", "includeFrom", "requirements"}
+# gitlab/tokenVar: GitLab's settings, refused with GitHub (MLG206); the environments' dependsOn
+# is Flux's (the key itself appears under flux)
+NOT_GENERATED_KEYS = {
+    "templates",
+    "artifactUri",
+    "service",
+    "includeFrom",
+    "requirements",
+    "gitlab",
+    "tokenVar",
+}
 # istio and kserve-native: the other routers (tests/targets/serving/test_routes.py covers them)
 # files: rule files and promtool tests instead of PrometheusRule objects, another output than the
 # benchmark measures (tests/test_prometheus_rules.py covers it)
