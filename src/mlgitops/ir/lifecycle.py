@@ -35,10 +35,15 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         node_selector=tuple(sorted((spec.node_selector or {}).items())),
         tolerations=tolerations(spec.tolerations or ()),
         security=_security(spec),
-        distributed=None
-        if spec.distributed is None
-        else ir.Distributed(spec.distributed.engine, spec.distributed.workers, spec.distributed.gpus_per_worker),
+        distributed=_distributed(spec),
     )
+
+
+def _distributed(spec: TrainingSpec) -> ir.Distributed | None:
+    written = spec.distributed
+    if written is None:
+        return None
+    return ir.Distributed(written.engine, written.workers, written.gpus_per_worker)
 
 
 def _resources(spec: TrainingSpec) -> ir.Resources | None:

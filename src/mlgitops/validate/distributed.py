@@ -6,8 +6,9 @@ schedules the CI training pipeline, which then submits the distributed job as on
 single-machine Job also gets a ready-made, suspended in-cluster CronJob, but a CronJob runs a
 pod and cannot create a custom resource without a kubectl image and RBAC of its own, so none
 is written for distributed training, and a note says so (MLG391). ``gpusPerWorker`` and
-``resources.gpu`` say the same thing; two different numbers are refused (MLG392). A RayJob runs the training command as
-its Ray job's ``entrypoint`` (the containers start Ray), so Ray needs a ``command`` (MLG393).
+``resources.gpu`` say the same thing; two different numbers are refused (MLG392). A RayJob
+runs the training command as its Ray job's ``entrypoint`` (the containers start Ray), so Ray
+needs a ``command`` (MLG393).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def check_distributed_training(project: ValidatedProject) -> Iterator[Diagnostic
                 f"model {model.name!r} trains on several machines (training.distributed) but "
                 f"with runner {training.runner!r}",
                 model.doc.locate(place),
-                "set 'training.runner: kubernetes': the CI pipeline creates the "
-                f"{training.distributed.engine} job in the cluster and waits for it",
+                "set 'training.runner: kubernetes': the CI pipeline creates the distributed job in "
+                "the cluster and waits for it",
             )
         if training.schedule is not None:
             yield make(
