@@ -114,8 +114,10 @@ class Training(SpecModel):
     )
     distributed: Distributed | None = Field(
         default=None,
-        description="Train on several machines with a training operator (`runner: kubernetes` "
-        "only, and without `schedule`: CI schedules the runs).",
+        description="Train on several machines with a training operator already in the cluster "
+        "(`runner: kubernetes` only): `training-job.yaml` is then the engine's object, which the "
+        "CI pipeline creates and waits for. A `schedule` still starts the CI pipeline, but no "
+        "in-cluster CronJob is written (MLG391).",
     )
 
 
