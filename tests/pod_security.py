@@ -4,7 +4,8 @@ policies and their allowed values as of Kubernetes 1.30).
 
 ``violations(document)`` lists what each pod template of a workload object breaks; an
 InferenceService's predictor and transformer are pod specs (KServe inlines PodSpec), with the
-predictor's ``model`` as one more container.
+predictor's ``model`` as one more container; a PyTorchJob's replicas, a RayJob's head, worker
+groups and submitter, and a TrainJob's runtime patches of its pods are pod templates too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,29 @@ def pod_specs(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], l
     elif kind == "CronJob":
         pod = spec["jobTemplate"]["spec"]["template"]["spec"]
         yield "spec.jobTemplate.spec.template.spec", pod, _containers(pod)
+    elif kind == "PyTorchJob":
+        for role, replica in sorted(spec["pytorchReplicaSpecs"].items()):
+            pod = replica["template"]["spec"]
+            yield f"spec.pytorchReplicaSpecs.{role}.template.spec", pod, _containers(pod)
+    elif kind == "RayJob":
+        cluster = spec["rayClusterSpec"]
+        pod = cluster["headGroupSpec"]["template"]["spec"]
+        yield "spec.rayClusterSpec.headGroupSpec.template.spec", pod, _containers(pod)
+        for index, group in enumerate(cluster.get("workerGroupSpecs", [])):
+            pod = group["template"]["spec"]
+            yield f"spec.rayClusterSpec.workerGroupSpecs[{index}].template.spec", pod, _containers(pod)
+        if "submitterPodTemplate" in spec:
+            pod = spec["submitterPodTemplate"]["spec"]
+            yield "spec.submitterPodTemplate.spec", pod, _containers(pod)
+    elif kind == "TrainJob":
+        # The runtime (torch-distributed) defines the pods; the TrainJob's runtime patches are
+        # what it sets on them, and must keep them restricted.
+        for index, patch in enumerate(spec.get("runtimePatches", [])):
+            jobs = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
+            for job in jobs:
+                pod = job["template"]["spec"]["template"]["spec"]
+                where = f"spec.runtimePatches[{index}]...replicatedJobs[{job['name']}]...spec"
+                yield where, pod, _containers(pod)
     elif kind == "InferenceService":
         for component in ("predictor", "transformer", "explainer"):
             pod = spec.get(component)
@@ -56,7 +80,15 @@ def pod_specs(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], l
 
 
 def is_workload(document: dict[str, Any]) -> bool:
-    return document.get("kind") in {*_WORKLOADS, "Pod", "CronJob", "InferenceService"}
+    return document.get("kind") in {
+        *_WORKLOADS,
+        "Pod",
+        "CronJob",
+        "InferenceService",
+        "PyTorchJob",
+        "RayJob",
+        "TrainJob",
+    }
 
 
 def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:

@@ -21,15 +21,16 @@ from compile_helpers import ROOT
 WORKFLOW = ROOT / "examples/platform/.github/workflows/mlgitops-reusable-train.yml"
 STUB = """#!/bin/sh
 case "$*" in
-  *create*) cat >/dev/null; echo job.batch/support-llm-train-x7k2p ;;
+  *create*) cat >/dev/null; echo "${STUB_CREATED:-job.batch/support-llm-train-x7k2p}" ;;
   *" get "*|get*)
+    echo "$*" >> "$STUB_CONDITIONS.gets"
     # The first $STUB_GET_FAILURES reads fail, as an API server blip would.
     echo x >> "$STUB_CONDITIONS.reads"
     if [ "$(wc -l < "$STUB_CONDITIONS.reads")" -le "${STUB_GET_FAILURES:-0}" ]; then
       echo "Unable to connect to the server" >&2; exit 1
     fi
     cat "$STUB_CONDITIONS" ;;
-  *logs*) echo "Traceback: CUDA out of memory" ;;
+  *logs*) echo "logs of: $*" >> "$STUB_CONDITIONS.logs"; echo "Traceback: CUDA out of memory" ;;
 esac
 """
 
@@ -54,7 +55,11 @@ def cluster_step() -> dict[str, object]:
 
 
 def run_step(
-    tmp_path: Path, conditions: str, timeout_minutes: str = "720", get_failures: int = 0
+    tmp_path: Path,
+    conditions: str,
+    timeout_minutes: str = "720",
+    get_failures: int = 0,
+    created: str = "job.batch/support-llm-train-x7k2p",
 ) -> subprocess.CompletedProcess[str]:
     step = cluster_step()
     bin_dir = tmp_path / "bin"
@@ -76,6 +81,7 @@ def run_step(
         "TIMEOUT_MINUTES": timeout_minutes,
         "STUB_CONDITIONS": str(tmp_path / "conditions"),
         "STUB_GET_FAILURES": str(get_failures),
+        "STUB_CREATED": created,
     }
     needed = {"JOB_DIRECTORY", "MLGITOPS_MODEL", "JOB_NAMESPACE", "TIMEOUT_MINUTES", "MLGITOPS_VERSION"}
     assert set(step["env"]) >= needed
@@ -119,3 +125,56 @@ def test_a_cluster_that_stays_unreachable_fails_the_step(tmp_path: Path) -> None
         "cannot read job.batch/support-llm-train-x7k2p from the cluster (10 attempts in a row)"
         in result.stderr
     )
+
+
+# training.distributed: each kind's outcome, as the API server reports it for the jsonpath the
+# step asks for (true conditions, or a RayJob's job and deployment status), and where its logs are.
+TRAINJOB = "trainjob.trainer.kubeflow.org/support-llm-training-q8x2v"
+PYTORCHJOB = "pytorchjob.kubeflow.org/support-llm-training-q8x2v"
+RAYJOB = "rayjob.ray.io/support-llm-training-q8x2v"
+LOGS = {
+    TRAINJOB: "--selector=jobset.sigs.k8s.io/jobset-name=support-llm-training-q8x2v",
+    PYTORCHJOB: "--selector=training.kubeflow.org/job-name=support-llm-training-q8x2v",
+    RAYJOB: "job.batch/support-llm-training-q8x2v",
+}
+
+
+@pytest.mark.parametrize(
+    ("created", "status"),
+    [(TRAINJOB, "Created Complete "), (PYTORCHJOB, "Created Succeeded "), (RAYJOB, "SUCCEEDED Complete ")],
+)
+def test_a_distributed_run_that_succeeds_passes_the_step(tmp_path: Path, created: str, status: str) -> None:
+    result = run_step(tmp_path, status, created=created)
+    assert result.returncode == 0, result.stderr
+    gets = (tmp_path / "conditions.gets").read_text(encoding="utf-8")
+    if created == RAYJOB:
+        assert "{.status.jobStatus} {.status.jobDeploymentStatus}" in gets
+    else:
+        assert '.status.conditions[?(@.status=="True")]' in gets
+
+
+@pytest.mark.parametrize(
+    ("created", "status"),
+    [
+        (TRAINJOB, "Created Failed "),
+        (PYTORCHJOB, "Created Restarting Failed "),
+        (RAYJOB, "FAILED Complete "),  # the RayJob is done ("Complete"), its Ray job failed
+        (RAYJOB, "STOPPED Complete "),
+        (RAYJOB, " Failed "),  # the Ray cluster never ran the job
+    ],
+)
+def test_a_distributed_run_that_fails_fails_the_step_with_its_pods_logs(
+    tmp_path: Path, created: str, status: str
+) -> None:
+    result = run_step(tmp_path, status, created=created)
+    assert result.returncode == 1
+    assert f"training job {created} failed" in result.stderr
+    assert "CUDA out of memory" in result.stderr
+    assert LOGS[created] in (tmp_path / "conditions.logs").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("status", ["RUNNING Running ", "PENDING Initializing ", " "])
+def test_a_ray_job_still_running_is_waited_for(tmp_path: Path, status: str) -> None:
+    result = run_step(tmp_path, status, timeout_minutes="20", created=RAYJOB)
+    assert result.returncode == 1
+    assert "did not finish within 20 minutes" in result.stderr

@@ -164,7 +164,17 @@ def _experiment(docs: dict[str, Any]) -> None:
     }
 
 
+def _distributed(docs: dict[str, Any]) -> None:
+    """Training on two machines with Kubeflow Trainer; no schedule (which would only add a note,
+    MLG391), and a command, which Ray needs."""
+    training = docs["model"]["spec"]["training"]
+    training.pop("schedule", None)
+    training["command"] = ["python", "train.py"]
+    training["distributed"] = {"engine": "pytorch", "workers": 2}
+
+
 DEFINITION_CONTEXT: dict[str, Callable[[dict[str, Any]], None]] = {
+    "Distributed": _distributed,
     "ServingRuntimeSpec": _declared_runtime,
     "ModelFormat": _declared_runtime,
     "Experiment": _experiment,
@@ -261,6 +271,7 @@ PLACES: dict[str, tuple[str, tuple[str | int, ...], Doc]] = {
     "Canary": ("model", ("spec", "deployments", "prod", "canary"), {"version": "1.1.0", "traffic": 10}),
     "DataSource": ("model", ("spec", "data", 0), {}),
     "Training": ("model", ("spec", "training"), {}),
+    "Distributed": ("model", ("spec", "training", "distributed"), {}),
     "Evaluation": ("model", ("spec", "evaluation"), {}),
     "Gate": ("model", ("spec", "evaluation", "gates", 0), {}),
     "ModelRegistry": ("model", ("spec", "registry"), {}),
@@ -407,6 +418,9 @@ VALUES: dict[str | Field, Any] = {
     ("DataSource", "version"): "sentinel-snapshot",
     ("Training", "params"): {"sentinel": 7},
     ("Training", "timeoutMinutes"): 77,
+    ("Distributed", "engine"): "ray",
+    ("Distributed", "workers"): 7,
+    ("Distributed", "gpusPerWorker"): 3,
     ("Evaluation", "gates"): [{"metric": "sentinel", "min": 0.5}],
     ("Evaluation", "metricsFile"): "sentinel.json",
     ("Gate", "metric"): "sentinel",

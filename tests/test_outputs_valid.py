@@ -229,6 +229,21 @@ def _keda_prometheus(data: Any) -> None:
 
 
 Edit = Callable[[Any], None]
+
+
+def _distributed(engine: str) -> Edit:
+    """support-llm trains on three machines, two GPUs each; relaxed (a fixed UID and a writable
+    cache), to see the relaxations reach every pod of the engine's object."""
+
+    def edit(data: Any) -> None:
+        training = data["spec"]["training"]
+        training["distributed"] = {"engine": engine, "workers": 3, "gpusPerWorker": 2}
+        training["resources"].pop("gpu")
+        training["securityContext"] = {"runAsUser": 1001, "writablePaths": ["/home/app/.cache"]}
+
+    return edit
+
+
 # variant id → (example, edit of its mlgitops.yaml (or of each file named), what the variant must contain)
 VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
     "quickstart": ("quickstart", None, "Application"),
@@ -291,6 +306,14 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
         {"mlgitops.yaml": _istio, "models/fraud-detector.yaml": _experiment_in_prod},
         "VirtualService",
     ),
+    # training.distributed: the CI pipeline's training-job.yaml is the engine's own kind
+    "platform-trainjob": ("platform", {"models/support-llm.yaml": _distributed("pytorch")}, "TrainJob"),
+    "platform-pytorchjob": (
+        "platform",
+        {"models/support-llm.yaml": _distributed("pytorchjob")},
+        "PyTorchJob",
+    ),
+    "platform-rayjob": ("platform", {"models/support-llm.yaml": _distributed("ray")}, "RayJob"),
 }
 
 

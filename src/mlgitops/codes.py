@@ -123,6 +123,12 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG381", "protocol the model's declared serving runtime does not serve", _E),
         CodeInfo("MLG382", "serving runtime setting the serving target cannot honour", _E),
         CodeInfo("MLG383", "serving runtime declared twice or named like a built-in runtime", _E),
+        CodeInfo("MLG390", "distributed training without runner: kubernetes", _E),
+        CodeInfo(
+            "MLG391", "distributed training scheduled by CI only (no in-cluster CronJob)", Severity.NOTE
+        ),
+        CodeInfo("MLG392", "GPUs per worker contradict the training resources", _E),
+        CodeInfo("MLG393", "Ray training without a command (the Ray job's entrypoint)", _E),
         # policies
         CodeInfo("MLG401", "policy: evaluation gate required", _E),
         CodeInfo("MLG402", "policy: SLO required", _E),

@@ -33,8 +33,9 @@ def resources_from_tree(
         if value is not None:
             requests[key] = value
     gpu = values.get("gpu") or 0
+    gpu_resource = values.get("gpuResource") or "nvidia.com/gpu"
     if gpu:
-        requests[values.get("gpuResource") or "nvidia.com/gpu"] = str(gpu)
+        requests[gpu_resource] = str(gpu)
     native = values.get("requests") or {}
     for key in sorted(native):
         if native[key] is None:
@@ -55,7 +56,7 @@ def resources_from_tree(
 
     limits = {key: value for key in requests if (value := limit(key)) is not None}
     limits.update({key: value for key in sorted(written) if key not in limits and (value := written[key])})
-    return ir.Resources(_ordered(requests), _ordered(limits), gpu)
+    return ir.Resources(_ordered(requests), _ordered(limits), gpu, gpu_resource)
 
 
 def _ordered(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mlgitops import ir
 from mlgitops.ir.convert import env_var, env_vars, resources, security_context, tolerations
+from mlgitops.spec.common import Resources as ResourcesSpec
 from mlgitops.spec.model import Evaluation as EvaluationSpec
 from mlgitops.spec.model import ModelRegistry
 from mlgitops.spec.model import Training as TrainingSpec
@@ -11,6 +12,8 @@ from mlgitops.spec.monitoring import Monitoring as MonitoringSpec
 from mlgitops.spec.monitoring import SeverityAlert as SeverityAlertSpec
 from mlgitops.spec.monitoring import SLOAlerting as SLOAlertingSpec
 from mlgitops.spec.project import ArtifactRegistry, MlflowRegistry
+
+GPU_RESOURCE = "nvidia.com/gpu"  # with `resources: null` there is no gpuResource: NVIDIA's name
 
 
 def training(spec: TrainingSpec | None) -> ir.Training | None:
@@ -23,10 +26,7 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         args=(*spec.args, *(f"--{name}={value}" for name, value in params)),
         params=params,
         env=env_vars(spec.env),
-        # an explicit `resources: null` leaves them all to the platform (a LimitRange, or none)
-        resources=None
-        if spec.resources is None and "resources" in spec.model_fields_set
-        else resources(spec.resources, "1", "2Gi"),
+        resources=_resources(spec),
         schedule=spec.schedule,
         runner=spec.runner,
         timeout_minutes=spec.timeout_minutes,
@@ -35,7 +35,33 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         node_selector=tuple(sorted((spec.node_selector or {}).items())),
         tolerations=tolerations(spec.tolerations or ()),
         security=_security(spec),
+        distributed=_distributed(spec),
     )
+
+
+def _distributed(spec: TrainingSpec) -> ir.Distributed | None:
+    written = spec.distributed
+    if written is None:
+        return None
+    return ir.Distributed(written.engine, written.workers, written.gpus_per_worker)
+
+
+def _resources(spec: TrainingSpec) -> ir.Resources | None:
+    """One training pod's resources (each worker's, when distributed: ``gpusPerWorker`` is its
+    GPUs, in the spec's GPU resource). An explicit ``resources: null`` leaves them all to the
+    platform (a LimitRange, or none), but for the GPUs per worker."""
+    gpus = spec.distributed.gpus_per_worker if spec.distributed is not None else None
+    if spec.resources is None and "resources" in spec.model_fields_set:
+        if gpus is None:
+            return None
+        gpu = ((GPU_RESOURCE, str(gpus)),)
+        return ir.Resources(gpu, gpu, gpus, GPU_RESOURCE)
+    written = spec.resources
+    if gpus is not None:
+        written = (written or ResourcesSpec()).model_copy(update={"gpu": gpus})
+        # model_copy does not mark the field as set; the conversion reads the fields set
+        written.model_fields_set.add("gpu")
+    return resources(written, "1", "2Gi")
 
 
 def _security(spec: TrainingSpec) -> ir.SecurityContext:

@@ -35,6 +35,7 @@ class Resources:
     requests: tuple[tuple[str, str], ...]
     limits: tuple[tuple[str, str], ...]
     gpu: int = 0  # accelerators requested through the `gpu` shorthand (training adds /dev/shm)
+    gpu_resource: str = "nvidia.com/gpu"  # the resource name those are requested by
 
     @property
     def cpu(self) -> str | None:
@@ -319,6 +320,13 @@ class DataSource:
 
 
 @dataclass(frozen=True, slots=True)
+class Distributed:
+    engine: str  # "pytorch" (TrainJob) | "pytorchjob" (PyTorchJob) | "ray" (RayJob)
+    workers: int
+    gpus_per_worker: int | None  # None: the training resources' own GPUs
+
+
+@dataclass(frozen=True, slots=True)
 class Training:
     image: str
     command: tuple[str, ...]
@@ -334,6 +342,7 @@ class Training:
     node_selector: tuple[tuple[str, str], ...]
     tolerations: tuple[Toleration, ...]
     security: SecurityContext = SecurityContext()
+    distributed: Distributed | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,31 @@ class DataSource(SpecModel):
 ParamValue = ScalarValue
 
 
+class Distributed(SpecModel):
+    """Training on several machines, by a training operator already installed in the cluster
+    (with `runner: kubernetes`). Each worker runs the training container with the training's
+    image, command, environment, resources and hardening."""
+
+    engine: Literal["pytorch", "pytorchjob", "ray"] = Field(
+        description="`pytorch`: a Kubeflow Trainer `TrainJob` (`trainer.kubeflow.org/v1alpha1`) on "
+        "the `torch-distributed` ClusterTrainingRuntime, `numNodes` = `workers`; `pytorchjob`: a "
+        "training-operator `PyTorchJob` (`kubeflow.org/v1`), one `Master` and `workers - 1` "
+        "`Worker` replicas; `ray`: a KubeRay `RayJob` (`ray.io/v1`) whose `entrypoint` is the "
+        "command and arguments, on a Ray cluster of one head and a worker group of `workers` "
+        "replicas, shut down when the job ends."
+    )
+    workers: Annotated[int, Field(ge=1, le=1000)] = Field(
+        description="Number of training machines (pods): `TrainJob` `numNodes`, `PyTorchJob` "
+        "Master + Worker replicas, RayJob worker-group `replicas`."
+    )
+    gpus_per_worker: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None,
+        description="GPUs of each worker (`resources.limits` and `requests` of the GPU resource: "
+        "`nvidia.com/gpu`, or `resources.gpuResource`); instead of `resources.gpu`, which it "
+        "must not contradict. Unset: `resources.gpu`.",
+    )
+
+
 class Training(SpecModel):
     """How the model is (re)trained."""
 
@@ -86,6 +111,13 @@ class Training(SpecModel):
         default=None,
         description="Relaxations of the training pod's hardening (its pod and container "
         "`securityContext`). `null`: the image's user and a writable root.",
+    )
+    distributed: Distributed | None = Field(
+        default=None,
+        description="Train on several machines with a training operator already in the cluster "
+        "(`runner: kubernetes` only): `training-job.yaml` is then the engine's object, which the "
+        "CI pipeline creates and waits for. A `schedule` still starts the CI pipeline, but no "
+        "in-cluster CronJob is written (MLG391).",
     )
 
 

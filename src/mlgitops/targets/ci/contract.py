@@ -152,14 +152,30 @@ TRAIN_JOB_MARGIN_MINUTES = 15
 # alone would sit out the whole timeout after the Job failed. A failed read (an API server
 # blip) is retried; ten in a row end the step. The step waits five minutes past the training
 # limit, so that the Job's own deadline (activeDeadlineSeconds) fails it first, with its logs.
+# The manifest may hold a distributed run instead (training.distributed), each kind with its own
+# outcome: a Job or a Kubeflow TrainJob has a true `Complete` or `Failed` condition, a
+# PyTorchJob `Succeeded` or `Failed`; a RayJob has `.status.jobStatus` SUCCEEDED, FAILED or
+# STOPPED, and `.status.jobDeploymentStatus` Failed when its Ray cluster never ran the job.
+# Failure is matched first, since a finished RayJob is `Complete` whatever its job's outcome.
+# The logs are the pods' of the run: a Job's own, the JobSet's of a TrainJob, a PyTorchJob's
+# replicas', and a RayJob's submitter Job (which follows the Ray job's output).
 RUN_CLUSTER_JOB = """\
 job="$(sed "s/__MLGITOPS_VERSION__/${MLGITOPS_VERSION}/g" "$JOB_MANIFEST" \\
   | kubectl create --namespace "$JOB_NAMESPACE" -f - -o name)"
+name="${job#*/}"
+status='{range .status.conditions[?(@.status=="True")]}{.type} {end}'
+case "$job" in
+  trainjob.*) logs="--selector=jobset.sigs.k8s.io/jobset-name=$name" ;;
+  pytorchjob.*) logs="--selector=training.kubeflow.org/job-name=$name" ;;
+  rayjob.*)
+    status='{.status.jobStatus} {.status.jobDeploymentStatus} '
+    logs="job.batch/$name" ;;
+  *) logs="$job" ;;
+esac
 deadline=$(( $(date +%s) + TIMEOUT_MINUTES * 60 + 300 ))
 unreadable=0
 while :; do
-  if conditions="$(kubectl get --namespace "$JOB_NAMESPACE" "$job" \\
-    -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type} {end}')"; then
+  if conditions="$(kubectl get --namespace "$JOB_NAMESPACE" "$job" -o jsonpath="$status")"; then
     unreadable=0
   else
     unreadable=$((unreadable + 1))
@@ -170,14 +186,14 @@ while :; do
     conditions=""
   fi
   case " $conditions" in
-    *" Complete "*) break ;;
-    *" Failed "*)
-      kubectl logs --namespace "$JOB_NAMESPACE" "$job" --all-containers --tail=200 >&2 || true
+    *" Failed "*|*" FAILED "*|*" STOPPED "*)
+      kubectl logs --namespace "$JOB_NAMESPACE" "$logs" --all-containers --tail=200 >&2 || true
       echo "training job $job failed" >&2
       exit 1 ;;
+    *" Complete "*|*" Succeeded "*|*" SUCCEEDED "*) break ;;
   esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    kubectl logs --namespace "$JOB_NAMESPACE" "$job" --all-containers --tail=200 >&2 || true
+    kubectl logs --namespace "$JOB_NAMESPACE" "$logs" --all-containers --tail=200 >&2 || true
     echo "training job $job did not finish within $TIMEOUT_MINUTES minutes" >&2
     exit 1
   fi

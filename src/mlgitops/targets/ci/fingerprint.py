@@ -29,6 +29,13 @@ def fingerprint_path(project: ir.Project, model: ir.Model) -> str:
 
 def training_inputs(model: ir.Model, training: ir.Training) -> dict[str, Any]:
     plain: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(training)))
+    # Fields added since fingerprints were first written, left out where they change nothing, so
+    # that an upgrade of mlgitops retrains no model: no distribution, and the GPU resource's name
+    # (which reaches the requests anyway when GPUs are requested).
+    if plain["distributed"] is None:
+        del plain["distributed"]
+    if plain["resources"] is not None:
+        del plain["resources"]["gpu_resource"]
     data = {source.name: {"uri": source.uri, "version": source.version} for source in model.data}
     return {"training": plain, "data": data}
 

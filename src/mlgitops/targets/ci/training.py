@@ -44,7 +44,7 @@ from mlgitops.ir.build import LABEL_PREFIX, label_value
 from mlgitops.render.yamlout import quote
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.ci import contract
+from mlgitops.targets.ci import contract, distributed
 
 VERSION_PLACEHOLDER = "__MLGITOPS_VERSION__"
 BACKOFF_LIMIT = 1  # one retry for a real failure; evictions and preemptions are not counted
@@ -77,15 +77,20 @@ class Training:
                 continue
             base = f"{project.output}/{first.name}/{model.name}"
             common = {"t": training, "namespace": first.namespace, **self._common(project, model, first)}
+            template, extra = "job.yaml.j2", {}
+            if training.distributed is not None:
+                template = distributed.TEMPLATES[training.distributed.engine]
+                extra = distributed.context(training, training.distributed)
             job = ctx.yaml_file(
                 self.name,
-                "job.yaml.j2",
-                {**common, **self._run(model, training, on_demand=True)},
+                template,
+                {**common, **self._run(model, training, on_demand=True), **extra},
                 path=f"{base}/training-job.yaml",
                 source=model.source,
             )
             files.append(OutputFile(job.path, quote_placeholder(job.content), job.source, None))
-            if training.schedule:
+            # A CronJob cannot create a distributed job: CI's schedule starts it (MLG391).
+            if training.schedule and training.distributed is None:
                 files.append(
                     ctx.yaml_file(
                         self.name,
@@ -113,6 +118,9 @@ class Training:
             "starting_deadline_seconds": STARTING_DEADLINE_SECONDS,
             "backoff_limit": BACKOFF_LIMIT,
             "ttl_seconds": TTL_SECONDS,
+            "restart_policy": "Never",
+            "container_name": "train",
+            "ray": False,
         }
 
     @staticmethod
