@@ -72,7 +72,7 @@ def test_user_errors_exit_1_and_all_are_reported(cli: CliRunner, tmp_path: Path)
     result = cli("validate", "proj", cwd=tmp_path)
     assert result.exit_code == 1
     assert "error[MLG201]" in result.stdout
-    assert "error[MLG204]" in result.stdout
+    assert "error[MLG380]" in result.stdout  # a runtime neither built in nor declared
     assert "did you mean 'sklearn'?" in result.stdout
     assert result.stdout.rstrip().endswith("2 errors in 2 files")
     assert project.is_dir()

@@ -1,8 +1,8 @@
 """The Kubernetes training runner: a Job on demand and a suspended CronJob on schedule (issue 4).
 
 Compiled into temporary copies of the platform example (``support-llm`` trains on a GPU
-with ``runner: kubernetes``, no schedule) and of the benchmark generator's project with 12
-models (Kubernetes-runner models with and without a schedule):
+with ``runner: kubernetes``, no schedule) and of the benchmark generator's project with 24
+models (Kubernetes-runner models with and without a schedule, some on the distributed engines):
 
 * the Job and the CronJob validate strictly against the Kubernetes 1.30 schemas, the Job
   also after CI's ``sed`` has put a version in (and the version stays a string);
@@ -57,7 +57,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("training")
     bench = base / "benchmark"
     subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks/generate.py"), "12", str(bench)],
+        [sys.executable, str(ROOT / "benchmarks/generate.py"), "24", str(bench)],
         check=True,
         capture_output=True,
         timeout=120,
@@ -88,7 +88,16 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
+# The distributed engines' kinds (training.distributed): their own schemas and pod layout,
+# checked by tests/test_distributed_training.py and the outputs-valid variants.
+DISTRIBUTED_KINDS = frozenset({"TrainJob", "PyTorchJob", "RayJob"})
+
+
 def kubernetes_errors(document: dict[str, Any]) -> list[str]:
+    if document["kind"] in DISTRIBUTED_KINDS:
+        from test_outputs_valid import schema_errors  # the vendored CRD schemas
+
+        return schema_errors(document)
     try:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as exc:
@@ -145,6 +154,9 @@ def test_the_manifests_validate_strictly(projects: dict[str, Path], project: str
             problems += [f"{path.relative_to(root)}: {e}" for e in kubernetes_errors(document)]
         if path.name == "training-job.yaml":
             substituted = yaml.safe_load(variants[1])
+            assert substituted["metadata"]["annotations"]["mlgitops.dev/version"] == "1.10"
+            if substituted["kind"] in DISTRIBUTED_KINDS:
+                continue
             assert env_of(substituted)["MLGITOPS_VERSION"]["value"] == "1.10"
             assert substituted["metadata"]["annotations"]["mlgitops.dev/version"] == "1.10"
     assert not problems, "\n".join(problems)
@@ -235,6 +247,9 @@ def test_every_training_manifest_matches_its_spec(projects: dict[str, Path]) -> 
         if t.get("schedule"):
             manifests.append(load(directory / "training-cronjob.yaml"))
         for document in manifests:
+            if document["kind"] in DISTRIBUTED_KINDS:
+                assert "distributed" in t, f"{name}: a {document['kind']} without training.distributed"
+                continue
             checked += 1
             where = f"{name} {document['kind']}"
             pod = pod_spec(document)

@@ -45,6 +45,8 @@ _READS: dict[str, frozenset[str]] = {
         ("MLG316", "MLG317", "MLG320", "MLG330", "MLG331", "MLG332", "MLG333", "MLG334", "MLG335"),
         frozenset({"serving", "monitoring"}),
     ),
+    # a runtime's name and its protocols: the serving settings, and their per-environment overrides
+    **dict.fromkeys(("MLG380", "MLG381"), frozenset({"serving", "deployments"})),
     "MLG401": frozenset({"evaluation"}),
     "MLG402": frozenset({"monitoring"}),
     "MLG403": frozenset({"serving", "training", "evaluation"}),
