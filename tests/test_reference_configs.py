@@ -99,12 +99,6 @@ REFERENCES = [
         "kserve-sklearn-runtime",
         "deploy/dev/clusterservingruntime-kserve-sklearnserver.yaml",
         {
-            "spec.containers[kserve-container].securityContext": (
-                "FINDING: the generated runtime container has no securityContext (upstream's is "
-                "non-root, no privilege escalation, every capability dropped); our pods get the "
-                "hardening from each InferenceService's predictor, which KServe merges over it, but "
-                "an InferenceService mlgitops does not write would run the runtime unhardened"
-            ),
         },
     ),
     Reference(
