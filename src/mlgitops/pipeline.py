@@ -25,6 +25,7 @@ from mlgitops.discover import (
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
+from mlgitops.load.document import data_paths
 from mlgitops.load.header import check_header
 from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
@@ -389,17 +390,36 @@ def _model_files(
                 spec, distrust = salvaged.spec, salvaged.distrust
         if doc is not None:
             # as a worker's document comes back (see SourceDocument), with the locations of
-            # what validate reports in a valid project: hardening relaxations (validate/hardening.py)
-            doc = doc.without_tree(keep=_reported_when_valid)
+            # what validate reports in a valid project: hardening relaxations (validate/hardening.py).
+            # Most files name neither key; one spelt with escapes ("securit\x79Context") is
+            # located from the text when asked for, so the test on the text only saves time.
+            named = "securityContext" in doc.text or "volumes" in doc.text
+            doc = doc.without_tree(keep=_reported_when_valid(doc.data) if named else ())
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
     return outcomes
 
 
-def _reported_when_valid(path: tuple[str | int, ...]) -> bool:
+def _reported_when_valid(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
     """Data paths a valid model's diagnostics may point at: its securityContext settings and
-    volumes, each a note (MLG337)."""
-    return "securityContext" in path or (bool(path) and path[-1] == "volumes")
+    volumes, each a note (MLG337). Only collections are descended into: a model holds
+    hundreds of scalars, and this runs for every model file."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = (*path, key)
+            if key == "securityContext":
+                found += data_paths(item, here)
+                continue
+            if key == "volumes":
+                found.append(here)
+            if isinstance(item, (dict, list)):
+                found += _reported_when_valid(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                found += _reported_when_valid(item, (*path, index))
+    return found
 
 
 def _load(
