@@ -98,8 +98,7 @@ REFERENCES = [
         "kserve-sklearn-runtime.yaml",
         "kserve-sklearn-runtime",
         "deploy/dev/clusterservingruntime-kserve-sklearnserver.yaml",
-        {
-        },
+        {},
     ),
     Reference(
         "training-pytorchjob-simple.yaml",

@@ -50,14 +50,22 @@ def available_cores() -> int:
 
 
 def map_chunks(
-    work: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_items: int = MIN_ITEMS
+    work: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    min_items: int = MIN_ITEMS,
+    *,
+    parent_share: float = 1.0,
 ) -> list[R]:
-    """``work(items)``, computed in contiguous chunks across processes."""
+    """``work(items)``, computed in contiguous chunks across processes.
+
+    ``parent_share``: the parent's chunk as a multiple of a child's, above 1 when a child's
+    results cost it much to pickle (the parent takes its own results as they are)."""
     count = jobs()
     if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return work(items)
-    size = -(-len(items) // count)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    first = round(len(items) * parent_share / (parent_share + count - 1))
+    size = -(-(len(items) - first) // (count - 1))
+    chunks = [items[:first], *(items[i : i + size] for i in range(first, len(items), size))]
     context = multiprocessing.get_context("fork")
     children = []
     for chunk in chunks[1:]:

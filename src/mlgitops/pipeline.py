@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,22 +24,10 @@ from mlgitops.discover import (
     project_subdir,
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
-from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
-from mlgitops.load.header import check_header
 from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
-from mlgitops.render.overrides import check_overrides
 
 if TYPE_CHECKING:
-    from mlgitops.resolve import ResolvedProject
-    from mlgitops.spec import ModelSpec, ProjectSpec
-    from mlgitops.validate.promotion import ServedBefore
-    from mlgitops.validate.salvage import Distrust
-
-    # display name, text, document, spec (whole or salvaged), what salvage dropped, diagnostics
-    _ModelOutcome = tuple[
-        str, str, SourceDocument | None, ModelSpec | None, Distrust | None, list[Diagnostic]
-    ]
     # The validation stages (pydantic) are imported when validation runs, so that a compile
     # answered from the cache starts fast; likewise the render and emit stages, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
@@ -47,7 +35,10 @@ if TYPE_CHECKING:
     from mlgitops import ir
     from mlgitops.emit.drift import Drift
     from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.resolve import ResolvedProject
     from mlgitops.targets.base import OutputFile
+    from mlgitops.validate.promotion import ServedBefore
+    from mlgitops.validate.salvage import Distrust
 
 
 @dataclass(frozen=True)
@@ -84,7 +75,7 @@ def validate_project(
     promotion order and deprecated models.
     """
     from mlgitops.resolve import resolve
-    from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
+    from mlgitops.validate import ValidatedModel, ValidatedProject, semantic, specfiles
     from mlgitops.validate.ci_stores import check_upload_schemes
     from mlgitops.validate.distributed import check_distributed_training
     from mlgitops.validate.hardening import check_hardening
@@ -99,15 +90,17 @@ def validate_project(
         return ValidationResult(diagnostics)
     sources: dict[str, str] = {}
     overlay = overlay or {}
-    project_doc = _load(files, files.project_file, sources, diagnostics, overlay)
+    project_doc = specfiles.load_spec(files, files.project_file, sources, diagnostics, overlay)
     distrusted: dict[str, Distrust] = {}  # salvaged files: see validate/salvage.py
-    project = _project_spec(files, project_doc, diagnostics, distrusted)
+    project = specfiles.project_spec(files, project_doc, diagnostics, distrusted)
     model_paths, problems = find_model_files(files, project_doc)
     diagnostics += problems
     progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
+    # A worker pickles what it found (its spec objects above all) for about a quarter of the
+    # time it took to find it: the parent, which does not, takes a larger chunk.
     for display, text, doc, spec, distrust, problems in map_chunks(
-        partial(_model_files, files, overlay), model_paths
+        partial(specfiles.model_files, files, overlay), model_paths, parent_share=1.25
     ):
         sources[display] = text
         diagnostics += problems
@@ -360,84 +353,3 @@ def _generate(
     declared = validation.resolved.validated.spec.spec.repository_root
     subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
     return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
-
-
-def _project_spec(
-    files: ProjectFiles,
-    doc: SourceDocument | None,
-    diagnostics: list[Diagnostic],
-    distrusted: dict[str, Distrust],
-) -> ProjectSpec | None:
-    """The project file's spec, whole or salvaged (then distrusted everywhere), its
-    template overrides checked."""
-    from mlgitops.spec import ProjectSpec
-    from mlgitops.validate.schema import validate_salvaging
-
-    if doc is None or not check_header(doc, "Project", diagnostics):
-        return None
-    project, problems, salvaged = validate_salvaging(doc, ProjectSpec)
-    diagnostics += problems
-    if salvaged is not None:
-        project = salvaged.spec
-        distrusted[doc.display] = replace(salvaged.distrust, everywhere=True)
-    if project is not None and project.spec.templates is not None:
-        where = doc.locate(("spec", "templates"))
-        diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
-    return project
-
-
-def _model_files(
-    files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path]
-) -> list[_ModelOutcome]:
-    """Load and schema-check model files (runs in worker processes for large projects)."""
-    from mlgitops.spec import ModelSpec
-    from mlgitops.validate.schema import validate_salvaging
-
-    outcomes: list[_ModelOutcome] = []
-    for path in paths:
-        sources: dict[str, str] = {}
-        diagnostics: list[Diagnostic] = []
-        doc = _load(files, path, sources, diagnostics, overlay)
-        spec = None
-        distrust = None
-        if doc is not None and check_header(doc, "Model", diagnostics):
-            spec, problems, salvaged = validate_salvaging(doc, ModelSpec)
-            diagnostics += problems
-            if salvaged is not None:
-                spec, distrust = salvaged.spec, salvaged.distrust
-        if doc is not None:
-            # as a worker's document comes back (see SourceDocument), with the locations of
-            # what validate reports in a valid project: hardening relaxations (validate/hardening.py)
-            doc = doc.without_tree(keep=_reported_when_valid)
-        display = files.display(path)
-        outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
-    return outcomes
-
-
-def _reported_when_valid(path: tuple[str | int, ...]) -> bool:
-    """Data paths a valid model's diagnostics may point at: its securityContext settings and
-    volumes, each a note (MLG337)."""
-    return "securityContext" in path or (bool(path) and path[-1] == "volumes")
-
-
-def _load(
-    files: ProjectFiles,
-    path: Path,
-    sources: dict[str, str],
-    diagnostics: list[Diagnostic],
-    overlay: Mapping[Path, bytes] | None = None,
-) -> SourceDocument | None:
-    from mlgitops.validate.secrets import find_secrets
-
-    display = files.display(path)
-    if overlay and path in overlay:
-        doc, problems = load_text(overlay[path], path, display)
-    else:
-        doc, problems = load_document(path, display)
-    if doc is not None:
-        sources[display] = doc.text
-        diagnostics += find_secrets(doc)
-    else:
-        diagnostics += problems
-        sources[display] = best_effort_text(path)
-    return doc

@@ -5,20 +5,14 @@ from __future__ import annotations
 import click
 
 from mlgitops.cli.failures import reported
-from mlgitops.cli.names import complete_environments, complete_models
-from mlgitops.cli.options import ProjectChoice, format_option, project_options, report_for
+from mlgitops.cli.names import complete_models
+from mlgitops.cli.options import ProjectChoice, environment_option, format_option, project_options, report_for
 from mlgitops.cli.output import echo
 
 
 @click.command()
 @click.argument("model", shell_complete=complete_models)
-@click.option(
-    "--env",
-    "environment",
-    shell_complete=complete_environments,
-    metavar="ENV",
-    help="Only this environment (default: every one).",
-)
+@environment_option("--env", "Only this environment (default: every one).")
 @project_options(positional=False)
 @format_option(
     ("text", "json"),

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from mlgitops.cli.failures import reported
-from mlgitops.cli.names import complete_environments, complete_models
-from mlgitops.cli.options import ProjectChoice, format_option, project_options
+from mlgitops.cli.names import complete_models
+from mlgitops.cli.options import ProjectChoice, environment_option, format_option, project_options
 from mlgitops.cli.output import echo
 
 
@@ -21,12 +21,8 @@ from mlgitops.cli.output import echo
     type=click.Path(path_type=Path, readable=False),  # read_metrics says what is wrong with it
     help="JSON file of metric name → number written by the evaluation step.",
 )
-@click.option(
-    "--env",
-    "environment",
-    shell_complete=complete_environments,
-    metavar="ENV",
-    help="The environment the version is headed for (checked to exist; the gates are the model's).",
+@environment_option(
+    "--env", "The environment the version is headed for (checked to exist; the gates are the model's)."
 )
 @project_options(positional=False)
 @format_option(

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from mlgitops.cli.names import complete_environments
+
 if TYPE_CHECKING:
     from mlgitops.diagnostics import Diagnostic, Location
     from mlgitops.discover import ProjectRef
@@ -111,6 +113,19 @@ def format_option(choices: tuple[str, ...], help_text: str | None = None) -> Cal
         default="text",
         show_default=True,
         help=help_text or generic,
+    )
+
+
+def environment_option(flag: str, help_text: str, *, required: bool = False) -> Callable[[F], F]:
+    """An environment of the project named by ``flag`` (``--env``, ``--to``), passed as
+    ``environment`` and completed from the project's environments on the shell."""
+    return click.option(
+        flag,
+        "environment",
+        shell_complete=complete_environments,
+        required=required,
+        metavar="ENV",
+        help=help_text,
     )
 
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from mlgitops.cli.failures import reported
-from mlgitops.cli.names import complete_environments, complete_models
-from mlgitops.cli.options import ProjectChoice, format_option, project_options
+from mlgitops.cli.names import complete_models
+from mlgitops.cli.options import ProjectChoice, environment_option, format_option, project_options
 from mlgitops.cli.output import echo
 
 if TYPE_CHECKING:
@@ -17,14 +17,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("model", shell_complete=complete_models)
-@click.option(
-    "--to",
-    "environment",
-    shell_complete=complete_environments,
-    required=True,
-    metavar="ENV",
-    help="Environment to promote to.",
-)
+@environment_option("--to", "Environment to promote to.", required=True)
 @click.option("--version", help="Version to promote (default: the one in the previous environment).")
 @click.option(
     "--canary",

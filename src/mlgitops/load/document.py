@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,19 +42,12 @@ class SourceDocument:
         assert self.node_tree is not None
         return self.node_tree
 
-    def without_tree(
-        self, keep: Callable[[tuple[str | int, ...]], bool] = lambda path: False
-    ) -> SourceDocument:
+    def without_tree(self, keep: Iterable[tuple[str | int, ...]] = ()) -> SourceDocument:
         """The same document, its node tree dropped (composed again if a location is asked
         for): kept for thousands of model files, node trees were most of a large compile's
-        memory, and a valid project asks for few locations. Those of the data paths ``keep``
-        accepts (and their keys) are worked out now and kept."""
-        located = {
-            (path, key): self.locate(path, key=key)
-            for path in _data_paths(self.data, ())
-            if keep(path)
-            for key in (False, True)
-        }
+        memory, and a valid project asks for few locations. Those of the data paths in
+        ``keep`` (and their keys) are worked out now and kept."""
+        located = {(path, key): self.locate(path, key=key) for path in keep for key in (False, True)}
         return SourceDocument(self.path, self.display, self.text, self.data, located=located)
 
     def __reduce__(
@@ -105,15 +98,15 @@ class SourceDocument:
         return Location(self.display, 1, 1)
 
 
-def _data_paths(value: JsonValue, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+def data_paths(value: JsonValue, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
     """Every path into ``value``, containers before their contents."""
     yield path
     if isinstance(value, dict):
         for name, item in value.items():
-            yield from _data_paths(item, (*path, name))
+            yield from data_paths(item, (*path, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _data_paths(item, (*path, index))
+            yield from data_paths(item, (*path, index))
 
 
 def _child(node: Node, step: str | int) -> tuple[Node | None, Node] | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
 from mlgitops.resolve import fit, runtimes, traffic
 from mlgitops.resolve.builtin import builtin_serving
-from mlgitops.resolve.layers import Layer, Merged, Origin, merge, top_value
+from mlgitops.resolve.layers import Layer, Merged, Origin, flatten, merge, top_value
 from mlgitops.resolve.platform import refused_nulls, without_orphan_target
 from mlgitops.spec.model import Deployment
 from mlgitops.spec.project import Environment
@@ -83,6 +83,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
         if body.lifecycle.stage == "retired":
             continue
         model_layer = Layer(body.serving, Origin("model", model.doc, ("spec", "serving")))
+        model_steps = flatten(model_layer, ServingSpec.model_fields)  # merged into each environment
         for order, env in enumerate(spec.environments):
             deployment = body.deployments.get(env.name)
             if deployment is None:
@@ -114,7 +115,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
                     [builtin, defaults, env_layer], ServingSpec.model_fields
                 )
             serving = without_orphan_target(
-                merge([model_layer, override], ServingSpec.model_fields, onto=shared)
+                merge([model_steps, override], ServingSpec.model_fields, onto=shared)
             )
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)

@@ -105,20 +105,47 @@ def top_value(layers: Sequence[Layer], field: str) -> Any:
     return None
 
 
+# How one layer changes the merged values, worked out from its spec objects once (a model's
+# own layer is merged into every environment it is deployed to): (kind, key, data path,
+# value, origin) in merge order. The value of a NESTED step is the steps below it; of a
+# MAPPING step, its (key, value, data path, origin) items.
+NESTED, MAPPING, NULL, VALUE = range(4)
+_PLAIN = (str, int, float, list)  # the leaves most fields hold (bool is an int)
+Step = tuple[int, str, Path, Any, Origin]
+
+
+@dataclass(frozen=True, slots=True)
+class FlatLayer:
+    """A layer as the steps that merge it (see :func:`flatten`)."""
+
+    steps: tuple[Step, ...]
+
+
+def flatten(layer: Layer, fields: Mapping[str, FieldInfo] | None = None) -> FlatLayer:
+    """``layer`` as the steps that merge it, to merge it into several results without
+    reading its spec objects again; ``fields`` as for :func:`merge`."""
+    if layer.spec is None:
+        return FlatLayer(())
+    return FlatLayer(_steps(layer.spec, layer.origin, (), fields))
+
+
 def merge(
-    layers: Iterable[Layer], fields: Mapping[str, FieldInfo] | None = None, onto: Merged | None = None
+    layers: Iterable[Layer | FlatLayer],
+    fields: Mapping[str, FieldInfo] | None = None,
+    onto: Merged | None = None,
 ) -> Merged:
     """Merge ``layers`` lowest first, on top of a copy of ``onto`` when given.
 
-    ``fields`` limits the top-level fields taken.  ``onto`` lets a caller merge
-    the layers shared by many models once and reuse the result.
+    ``fields`` limits the top-level fields taken (a flattened layer was limited when
+    flattened).  ``onto`` lets a caller merge the layers shared by many models once and
+    reuse the result.
     """
     values: dict[str, Any] = _copy_tree(onto.values) if onto else {}
     origins: dict[Path, Origin] = dict(onto.origins) if onto else {}
     nulls: dict[Path, Origin] = dict(onto.nulls) if onto else {}
     for layer in layers:
-        if layer.spec is not None:
-            _merge_model(values, origins, nulls, layer.spec, layer.origin, (), fields)
+        flat = layer if isinstance(layer, FlatLayer) else flatten(layer, fields)
+        _apply(flat.steps, values, origins, nulls)
     return Merged(values, origins, nulls)
 
 
@@ -127,18 +154,13 @@ def _copy_tree(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _copy_tree(v) if isinstance(v, dict) else v for k, v in values.items()}
 
 
-def _merge_model(
-    values: dict[str, Any],
-    origins: dict[Path, Origin],
-    nulls: dict[Path, Origin],
-    model: SpecModel,
-    origin: Origin,
-    prefix: Path,
-    fields: Mapping[str, FieldInfo] | None = None,
-) -> None:
+def _steps(
+    model: SpecModel, origin: Origin, prefix: Path, fields: Mapping[str, FieldInfo] | None = None
+) -> tuple[Step, ...]:
     # The class's own field dict: ``model_fields`` is a property computed on every access,
     # and this runs for every spec object of every layer.
     known = fields or type(model).__pydantic_fields__
+    steps: list[Step] = []
     # Only what the user wrote counts; sorted, so merge order never depends on set iteration.
     for name in sorted(model.model_fields_set):
         field = known.get(name)
@@ -148,30 +170,44 @@ def _merge_model(
         value = getattr(model, name)
         path = (*prefix, key)
         here = origin.child(key)
-        previous = values.get(key)
-        if isinstance(value, SpecModel) and not isinstance(value, SecretSource):
-            if not isinstance(previous, dict):
-                _replace(values, origins, key, path, previous)
-                previous = values[key] = {}
-            _merge_model(previous, origins, nulls, value, here, path)
+        if value is None:
+            steps.append((NULL, key, path, value, here))
+        elif isinstance(value, _PLAIN):  # asked first: a spec class's isinstance goes through abc
+            steps.append((VALUE, key, path, value, here))
         elif isinstance(value, dict):
+            items = tuple((k, item, (*path, k), here.child(k)) for k, item in value.items())
+            steps.append((MAPPING, key, path, items, here))
+        elif isinstance(value, SpecModel) and not isinstance(value, SecretSource):
+            steps.append((NESTED, key, path, _steps(value, here, path), here))
+        else:
+            steps.append((VALUE, key, path, value, here))
+    return tuple(steps)
+
+
+def _apply(
+    steps: Sequence[Step], values: dict[str, Any], origins: dict[Path, Origin], nulls: dict[Path, Origin]
+) -> None:
+    for kind, key, path, value, here in steps:
+        previous = values.get(key)
+        if kind in (NESTED, MAPPING):
             if not isinstance(previous, dict):
                 _replace(values, origins, key, path, previous)
                 previous = values[key] = {}
-            for item_key, item in value.items():
-                previous[item_key] = item
-                origins[(*path, item_key)] = here.child(item_key)
-        elif value is None:
-            _replace(values, origins, key, path, previous)
-            if nulls:
-                _forget(nulls, path)
-            nulls[path] = here
+            if kind == NESTED:
+                _apply(value, previous, origins, nulls)
+            else:
+                for item_key, item, item_path, item_origin in value:
+                    previous[item_key] = item
+                    origins[item_path] = item_origin
         else:
             _replace(values, origins, key, path, previous)
             if nulls:
                 _forget(nulls, path)
-            values[key] = value
-            origins[path] = here
+            if kind == NULL:
+                nulls[path] = here
+            else:
+                values[key] = value
+                origins[path] = here
 
 
 def _replace(

@@ -42,12 +42,29 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a storage account key", r"(?i:AccountKey)=[A-Za-z0-9+/=]{20,}"),
     )
 )
-# The literal part every shape starts with (or, for URLs, contains). Scanning for these is
-# cheap; the full shapes above only run on text that holds one of them.
-_ANY_SHAPE = re.compile(
-    r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|[sr]k[-_]|hf_|PRIVATE KEY|eyJ"
-    r"|://[^/\s:@]*:[^/\s@]+@|(?i:accountkey=|(?:passwd|password|pwd)[ \t]*=)"
+# The literal part every shape starts with (or, for URLs, contains), in pieces: each piece
+# but the last two starts with a literal, which the regex engine looks for first, where the
+# alternation of them all would be tried at every position of the text (the whole file is
+# scanned, so this counts); the full shapes above only run on text that holds one of them.
+_SHAPE_PIECES = tuple(
+    re.compile(piece)
+    for piece in (
+        r"A(?:KIA|SIA|Iza)",
+        r"g(?:h[pousr]_|ithub_pat_)",
+        r"glpat-",
+        r"xox[abprs]-",
+        r"hf_",
+        r"PRIVATE KEY",
+        r"eyJ",
+        r"://[^/\s:@]*:[^/\s@]+@",
+    )
 )
+_KEY_PREFIX = re.compile(r"[sr]k[-_]")  # searched for where "k-" or "k_" is
+# searched for where the casefolded text holds one of _FOLDED_WORDS (the regex ignores case,
+# so "ſ" and the Kelvin sign count as s and k, as they do in the casefolded text)
+_FOLDED_PIECE = re.compile(r"(?i:accountkey=|(?:passwd|password|pwd)[ \t]*=)")
+_FOLDED_WORDS = ("accountkey=", "passw", "pwd")
+_ANY_SHAPE = re.compile("|".join(piece.pattern for piece in (*_SHAPE_PIECES, _KEY_PREFIX, _FOLDED_PIECE)))
 # A variable or parameter is secret when a word of its name says so: DB_PASSWORD,
 # apiKey, client-secret; not TOKENIZERS_PARALLELISM, max_tokens or SECRET_NAME.
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -82,7 +99,7 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
     diagnostics = []
     # One scan of the whole file answers "could any value have a secret's shape?";
     # escape sequences in quoted scalars are the only way a shape could hide from it.
-    shapes = _ANY_SHAPE.search(doc.text) is not None or "\\" in doc.text
+    shapes = _holds_shape(doc.text) or "\\" in doc.text
     for path, key_name, free_map, value in _strings(doc.data, (), None, every_string=shapes):
         what = _looks_like_secret(key_name, value, free_map, shapes=shapes)
         if what:
@@ -95,6 +112,16 @@ def find_secrets(doc: SourceDocument) -> list[Diagnostic]:
                 )
             )
     return diagnostics
+
+
+def _holds_shape(text: str) -> bool:
+    """``_ANY_SHAPE.search(text) is not None``, a piece at a time (see _SHAPE_PIECES)."""
+    if any(piece.search(text) for piece in _SHAPE_PIECES):
+        return True
+    if ("k-" in text or "k_" in text) and _KEY_PREFIX.search(text):
+        return True
+    folded = text.casefold()
+    return any(word in folded for word in _FOLDED_WORDS) and _FOLDED_PIECE.search(text) is not None
 
 
 def _hint(path: tuple[str | int, ...], free_map: str | None) -> str:

@@ -1,0 +1,116 @@
+"""Loading and schema-checking the spec files: the project file, and the model files in
+chunks that the pipeline may hand to worker processes (``parallel.py``). Each file's
+diagnostics (loading, secrets, header, schema) and text are collected for the report; a
+file whose schema failed still takes part through what ``salvage.py`` keeps of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from mlgitops.diagnostics import Diagnostic
+from mlgitops.discover import ProjectFiles
+from mlgitops.load import SourceDocument, best_effort_text, load_document, load_text
+from mlgitops.load.document import data_paths
+from mlgitops.load.header import check_header
+from mlgitops.render.overrides import check_overrides
+from mlgitops.spec import ModelSpec, ProjectSpec
+from mlgitops.validate.salvage import Distrust
+from mlgitops.validate.schema import validate_salvaging
+from mlgitops.validate.secrets import find_secrets
+
+# display name, text, document, spec (whole or salvaged), what salvage dropped, diagnostics
+ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, Distrust | None, list[Diagnostic]]
+
+
+def project_spec(
+    files: ProjectFiles,
+    doc: SourceDocument | None,
+    diagnostics: list[Diagnostic],
+    distrusted: dict[str, Distrust],
+) -> ProjectSpec | None:
+    """The project file's spec, whole or salvaged (then distrusted everywhere), its
+    template overrides checked."""
+    if doc is None or not check_header(doc, "Project", diagnostics):
+        return None
+    project, problems, salvaged = validate_salvaging(doc, ProjectSpec)
+    diagnostics += problems
+    if salvaged is not None:
+        project = salvaged.spec
+        distrusted[doc.display] = replace(salvaged.distrust, everywhere=True)
+    if project is not None and project.spec.templates is not None:
+        where = doc.locate(("spec", "templates"))
+        diagnostics += check_overrides(files.root, project.spec.templates, where)[1]
+    return project
+
+
+def model_files(
+    files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path]
+) -> list[ModelOutcome]:
+    """Load and schema-check model files (runs in worker processes for large projects)."""
+    outcomes: list[ModelOutcome] = []
+    for path in paths:
+        sources: dict[str, str] = {}
+        diagnostics: list[Diagnostic] = []
+        doc = load_spec(files, path, sources, diagnostics, overlay)
+        spec = None
+        distrust = None
+        if doc is not None and check_header(doc, "Model", diagnostics):
+            spec, problems, salvaged = validate_salvaging(doc, ModelSpec)
+            diagnostics += problems
+            if salvaged is not None:
+                spec, distrust = salvaged.spec, salvaged.distrust
+        if doc is not None:
+            # as a worker's document comes back (see SourceDocument), with the locations of
+            # what validate reports in a valid project: hardening relaxations (validate/hardening.py).
+            # Most files name neither key; one spelt with escapes ("securit\x79Context") is
+            # located from the text when asked for, so the test on the text only saves time.
+            named = "securityContext" in doc.text or "volumes" in doc.text
+            doc = doc.without_tree(keep=_reported_when_valid(doc.data) if named else ())
+        display = files.display(path)
+        outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
+    return outcomes
+
+
+def _reported_when_valid(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Data paths a valid model's diagnostics may point at: its securityContext settings and
+    volumes, each a note (MLG337). Only collections are descended into: a model holds
+    hundreds of scalars, and this runs for every model file."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = (*path, key)
+            if key == "securityContext":
+                found += data_paths(item, here)
+                continue
+            if key == "volumes":
+                found.append(here)
+            if isinstance(item, (dict, list)):
+                found += _reported_when_valid(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                found += _reported_when_valid(item, (*path, index))
+    return found
+
+
+def load_spec(
+    files: ProjectFiles,
+    path: Path,
+    sources: dict[str, str],
+    diagnostics: list[Diagnostic],
+    overlay: Mapping[Path, bytes] | None = None,
+) -> SourceDocument | None:
+    display = files.display(path)
+    if overlay and path in overlay:
+        doc, problems = load_text(overlay[path], path, display)
+    else:
+        doc, problems = load_document(path, display)
+    if doc is not None:
+        sources[display] = doc.text
+        diagnostics += find_secrets(doc)
+    else:
+        diagnostics += problems
+        sources[display] = best_effort_text(path)
+    return doc

@@ -1,0 +1,74 @@
+"""Spec objects cross process boundaries pickled (parallel.py): SpecModel.__reduce__ must give
+back what pydantic's own pickling would."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from mlgitops.load import load_document
+from mlgitops.spec import ModelSpec, ProjectSpec
+from mlgitops.spec.base import SpecModel
+from mlgitops.validate.schema import validate_salvaging
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*/mlgitops.yaml")) + sorted(
+    (ROOT / "examples").glob("*/models/**/*.yaml")
+)
+
+
+def _spec(path: Path) -> SpecModel:
+    doc, problems = load_document(path, path.name)
+    assert doc is not None, problems
+    kind = ProjectSpec if path.name == "mlgitops.yaml" else ModelSpec
+    spec, problems, _ = validate_salvaging(doc, kind)
+    assert spec is not None, problems
+    return spec
+
+
+def _fields_written(value: object, path: str = "") -> dict[str, set[str]]:
+    """The fields written of every spec object in ``value``, by where it is."""
+    found: dict[str, set[str]] = {}
+    if isinstance(value, SpecModel):
+        found[path] = set(value.model_fields_set)
+        for name in type(value).model_fields:
+            found |= _fields_written(getattr(value, name), f"{path}.{name}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found |= _fields_written(item, f"{path}[{key}]")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found |= _fields_written(item, f"{path}[{index}]")
+    return found
+
+
+def _assert_round_trip(spec: SpecModel) -> None:
+    back = pickle.loads(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+    by_pydantic = type(spec).__new__(type(spec))
+    by_pydantic.__setstate__(spec.__getstate__())  # what pickling did before __reduce__
+    assert back == spec == by_pydantic
+    assert back.__getstate__() == by_pydantic.__getstate__()
+    # resolve merges only what was written, at every depth (pydantic's == does not compare it)
+    assert _fields_written(back) == _fields_written(spec) == _fields_written(by_pydantic)
+    with pytest.raises(pydantic.ValidationError):
+        back.metadata = spec.metadata  # type: ignore[misc]  # still frozen
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_pickled_example_spec_comes_back_as_pydantic_would_unpickle_it(path: Path) -> None:
+    _assert_round_trip(_spec(path))
+
+
+def test_pickled_synthetic_specs_come_back_as_pydantic_would_unpickle_them(tmp_path: Path) -> None:
+    """The synthetic project uses every field and enum value of the language once N >= 9."""
+    generator = ROOT / "benchmarks" / "generate.py"
+    subprocess.run([sys.executable, str(generator), "12", str(tmp_path)], check=True, capture_output=True)
+    paths = [tmp_path / "mlgitops.yaml", *sorted((tmp_path / "models").glob("**/*.yaml"))]
+    assert len(paths) == 14
+    for path in paths:
+        _assert_round_trip(_spec(path))
