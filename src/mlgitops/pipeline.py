@@ -243,12 +243,14 @@ def _compile_in(
 
 def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:
     """What a compile says once, when it first writes the file the note is about."""
-    from mlgitops.validate.ci_stores import default_token_note
+    from mlgitops.validate.ci_stores import default_token_note, unpinned_install_warning
 
     if validation.resolved is None:
         return []
-    note = default_token_note(validation.resolved.validated, written)
-    return [note] if note else []
+    written = list(written)
+    project = validation.resolved.validated
+    notes = (default_token_note(project, written), unpinned_install_warning(project, written))
+    return [note for note in notes if note is not None]
 
 
 def recover_interrupted(path: ProjectRef) -> bool:

@@ -170,7 +170,9 @@ def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
 def _ci_install(install: MlgitopsInstall | None) -> ir.types.CiInstall | None:
     if install is None:
         return None
-    return ir.types.CiInstall(install.requirements or "", install.git or "", install.commit or "")
+    return ir.types.CiInstall(
+        install.requirements or "", install.git or "", install.commit or "", install.image or ""
+    )
 
 
 def label_value(text: str) -> str:

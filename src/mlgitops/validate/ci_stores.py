@@ -73,3 +73,35 @@ def default_token_note(project: ValidatedProject, written: Iterable[str]) -> Dia
         "name a GitHub App (spec.ci.github.token.app: {idVar, keySecret}) or a secret holding a "
         "token (spec.ci.github.token.secret)",
     )
+
+
+def unpinned_install_warning(project: ValidatedProject, written: Iterable[str]) -> Diagnostic | None:
+    """MLG352, when compile writes the pipeline whose install steps stop because
+    ``spec.ci.mlgitops`` names nothing (targets/ci/contract.py says why there is no default)."""
+    if ci_settings(project.spec.spec.ci).mlgitops is not None:
+        return None
+    if not any(_installs(path) for path in written):
+        return None
+    from mlgitops.install_source import running_git_source
+
+    found = running_git_source()
+    hint = (
+        f"the mlgitops running now came from {found[0]} at {found[1]}: set spec.ci.mlgitops: "
+        f"{{git: {found[0]}, commit: {found[1]}}}"
+        if found
+        else "set spec.ci.mlgitops to {git: <URL>, commit: <40-hex SHA>} (the README's pinned install), "
+        "{requirements: <file with hashes>} or {image: <name>@sha256:<digest>}"
+    )
+    return make(
+        "MLG352",
+        "spec.ci.mlgitops is not set, so the generated CI jobs that run mlgitops stop at their "
+        "install step: nothing is installed by name from a package index (docs/ci.md)",
+        project.doc.locate(("spec", "ci")),
+        hint,
+    )
+
+
+def _installs(path: str) -> bool:
+    """A file whose jobs install mlgitops: the validation workflow, or the GitLab pipeline."""
+    name = path.rsplit("/", 1)[-1]
+    return ("/.github/workflows/" in f"/{path}" and name.endswith("validate.yml")) or name == ".gitlab-ci.yml"
