@@ -85,7 +85,7 @@ def validate_project(
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic
-    from mlgitops.validate.ci_stores import check_upload_schemes
+    from mlgitops.validate.ci_stores import check_ci_secret_names, check_upload_schemes
     from mlgitops.validate.hardening import check_hardening
     from mlgitops.validate.k8slimits import check_kubernetes_limits
     from mlgitops.validate.policies import check_policies
@@ -121,6 +121,7 @@ def validate_project(
         references = semantic.check_project(validated, today or datetime.date.today(), history)
         references += check_retrain_loops(validated)
         references += check_upload_schemes(validated)
+        references += check_ci_secret_names(validated)
         diagnostics += trusted(references, distrusted, merged=False)
         resolved, merged = resolve(validated)
         merged += check_kubernetes_limits(resolved)

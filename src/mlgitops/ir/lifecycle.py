@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mlgitops import ir
 from mlgitops.ir.convert import env_var, env_vars, resources, security_context, tolerations
 from mlgitops.spec.model import Evaluation as EvaluationSpec
@@ -13,7 +15,8 @@ from mlgitops.spec.monitoring import SLOAlerting as SLOAlertingSpec
 from mlgitops.spec.project import ArtifactRegistry, MlflowRegistry
 
 
-def training(spec: TrainingSpec | None) -> ir.Training | None:
+def training(spec: TrainingSpec | None, ci_names: Mapping[str, str] | None = None) -> ir.Training | None:
+    """``ci_names``: the first environment's ``ciSecrets`` (CI trains for the first environment)."""
     if spec is None:
         return None
     params = tuple(sorted((name, _param(value)) for name, value in spec.params.items()))
@@ -22,7 +25,7 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         command=tuple(spec.command or ()),
         args=(*spec.args, *(f"--{name}={value}" for name, value in params)),
         params=params,
-        env=env_vars(spec.env),
+        env=env_vars(spec.env, ci_names),
         # an explicit `resources: null` leaves them all to the platform (a LimitRange, or none)
         resources=None
         if spec.resources is None and "resources" in spec.model_fields_set
@@ -67,9 +70,14 @@ def evaluation(spec: EvaluationSpec | None) -> ir.Evaluation | None:
 
 
 def registry(
-    project: MlflowRegistry | ArtifactRegistry, model: ModelRegistry | None, name: str
+    project: MlflowRegistry | ArtifactRegistry,
+    model: ModelRegistry | None,
+    name: str,
+    ci_names: Mapping[str, str] | None = None,
 ) -> ir.Registry:
-    credentials = env_var("REGISTRY_CREDENTIALS", project.credentials) if project.credentials else None
+    credentials = (
+        env_var("REGISTRY_CREDENTIALS", project.credentials, ci_names) if project.credentials else None
+    )
     if isinstance(project, MlflowRegistry):
         return ir.Registry(
             kind="mlflow",
