@@ -331,4 +331,15 @@ def test_the_git_line_installs_the_pinned_commit(tmp_path: Path) -> None:
     # The line runs unchanged; git, which pip runs, fetches that URL from the local repository.
     git_config = tmp_path / "gitconfig"
     git_config.write_text(f'[url "file://{source}"]\n\tinsteadOf = {url}\n', encoding="utf-8")
-    _run_install_line(line, _fresh_venv(tmp_path / "venv"), project, {"GIT_CONFIG_GLOBAL": str(git_config)})
+    bin_dir = _fresh_venv(tmp_path / "venv")
+    _run_install_line(line, bin_dir, project, {"GIT_CONFIG_GLOBAL": str(git_config)})
+    # That install is the README's pinned one: pip recorded the URL and commit, and init, run from
+    # it, pins CI to the same (the default that works before any release).
+    created = _run(
+        [bin_dir / "mlgitops", "init", "--repository", "https://github.com/acme/shop.git", "shop"], tmp_path
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    spec = yaml.safe_load((tmp_path / "shop/mlgitops.yaml").read_text(encoding="utf-8"))
+    assert spec["spec"]["ci"] == {"system": "github", "mlgitops": {"git": url, "commit": commit}}
+    assert "MLG352" not in created.stdout + created.stderr
+    assert f"git+{url}@{commit}" in _workflow_install_line(tmp_path / "shop")
