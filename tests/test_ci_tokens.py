@@ -148,3 +148,17 @@ def test_spec_text_cannot_add_lines_to_the_checklist(tmp_path: Path) -> None:
     checklist = _settings(root, "text")
     assert not [line for line in checklist.splitlines() if line.startswith("- [x]")]
     assert "on `main  - [x] all done`" in checklist
+
+
+def test_ci_settings_say_when_ci_cannot_install_mlgitops(tmp_path: Path) -> None:
+    unset = _project(tmp_path / "unset", " github")
+    assert "set spec.ci.mlgitops" in _settings(unset, "text")
+    assert "# set spec.ci.mlgitops" in _settings(unset, "gh")
+    pinned = _project(
+        tmp_path / "pinned",
+        "\n    system: gitlab\n    mlgitops: {git: https://github.com/acme/mlgitops.git, commit: "
+        + "a" * 40
+        + "}",
+    )
+    assert "installed from spec.ci.mlgitops (git)" in _settings(pinned, "text")
+    assert "spec.ci.mlgitops" not in _settings(pinned, "gitlab")
