@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from github_expressions import as_text, condition, evaluate
+from mlgitops.targets.ci.contract import UNPINNED_INSTALL
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
@@ -284,18 +285,19 @@ class GitLabRun:
         for token in job.get("id_tokens", {}):
             variables[token] = (id_tokens or {}).get(token, "id-token-" + token)
         env = {**variables, **known}  # pipeline, project and inherited (dotenv) variables win over YAML
-        lines = [
-            line
-            for item in job["script"]
-            for line in item.splitlines()
-            if "pip install" not in line or "mlgitops" not in line
-        ]
+        lines = [line for item in job["script"] for line in item.splitlines() if not _installs_mlgitops(line)]
         self.stub.run("bash", "\n".join(lines) + "\n", env, name)
         report = job.get("artifacts", {}).get("reports", {}).get("dotenv")
         if report:
             for line in (self.stub.workspace / report).read_text().splitlines():
                 key, _, value = line.partition("=")
                 self.dotenv[key] = value
+
+
+def _installs_mlgitops(line: str) -> bool:
+    """The install line of mlgitops (any form of spec.ci.mlgitops, or the one that stops without
+    it): not run, the stub ``mlgitops`` on PATH is this checkout's."""
+    return line == UNPINNED_INSTALL or ("pip install" in line and "mlgitops" in line)
 
 
 def gitlab_config(workspace: Path, path: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ installs a working mlgitops into a fresh virtualenv (issue 13)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -85,15 +86,17 @@ def test_gitlab_installs_what_the_spec_names(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("ci", "message"),
     [
-        ({"system": "github", "mlgitops": {}}, "set exactly one of requirements and git"),
+        ({"system": "github", "mlgitops": {}}, "set exactly one of requirements, git and image"),
         (
             {"mlgitops": {"requirements": "r.txt", "git": "https://x.invalid/m.git", "commit": COMMIT}},
-            "set exactly one of requirements and git",
+            "set exactly one of requirements, git and image",
         ),
         ({"mlgitops": {"git": "https://x.invalid/m.git"}}, "git and commit go together"),
         ({"mlgitops": {"git": "https://x.invalid/m.git", "commit": "main"}}, "pattern ^[0-9a-f]{40}$"),
         ({"mlgitops": {"requirements": "../outside.txt"}}, "is not a plain relative path"),
         ({"mlgitops": {"requirements": "/etc/passwd"}}, "is not a plain relative path"),
+        ({"mlgitops": {"image": "ghcr.io/acme/mlgitops:0.1.0"}}, "is not pinned by digest"),
+        ({"mlgitops": {"image": "ghcr.io/acme/mlgitops:latest"}}, "is not pinned by digest"),
         ({"system": "github", "includeFrom": ".gitlab-ci.yml"}, "includeFrom is for GitLab"),
         ({"system": "gitlab", "includeFrom": "../x.yml"}, "is not a plain relative path"),
     ],
@@ -103,6 +106,114 @@ def test_unpinned_or_misplaced_sources_are_refused(tmp_path: Path, ci: Any, mess
     run = run_module(["validate", str(project)])
     assert run.returncode == 1, run.stdout + run.stderr
     assert "MLG2" in run.stdout and message in run.stdout, run.stdout
+
+
+DIGEST = "ghcr.io/acme/mlgitops@sha256:" + "ab" * 32
+
+
+def test_a_tag_for_the_image_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"system": "github", "mlgitops": {"image": "ghcr.io/acme/mlgitops:1.0"}})
+    run = run_module(["validate", str(project), "--format", "json"])
+    assert run.returncode == 1
+    (problem,) = [d for d in json.loads(run.stdout)["diagnostics"] if d["code"] == "MLG206"]
+    assert "'ghcr.io/acme/mlgitops:1.0' is not pinned by digest" in problem["message"]
+    line = (project / "mlgitops.yaml").read_text(encoding="utf-8").splitlines()[problem["line"] - 1]
+    assert "ghcr.io/acme/mlgitops:1.0" in line
+
+
+def test_github_jobs_that_run_mlgitops_run_in_the_image(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"system": "github", "mlgitops": {"image": DIGEST}})
+    run = run_module(["compile", str(project)])
+    assert run.returncode == 0, run.stdout + run.stderr
+    workflows = project / ".github/workflows"
+    seen = set()
+    for name in ("mlgitops-validate.yml", "mlgitops-promote.yml", "mlgitops-reusable-train.yml"):
+        jobs = yaml.safe_load((workflows / name).read_text(encoding="utf-8"))["jobs"]
+        for job_name, job in jobs.items():
+            runs = [step.get("run", "") for step in job.get("steps", [])]
+            if not any(r.startswith("mlgitops ") for r in runs):
+                assert job.get("container", {}).get("image") != DIGEST, (name, job_name)
+                continue
+            seen.add(job_name)
+            assert job["container"] == {"image": DIGEST}, (name, job_name)
+            assert "mlgitops --version" in runs  # says which mlgitops runs; installs nothing
+            assert not any("setup-python" in step.get("uses", "") for step in job["steps"])
+            assert not any("pip install" in r for r in runs)
+    assert {"validate", "plan", "gate", "promote"} <= seen
+
+
+def test_gitlab_jobs_that_run_mlgitops_run_in_the_image(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"system": "gitlab", "mlgitops": {"image": DIGEST}}, "gitlab-flux-k8s")
+    run = run_module(["compile", str(project)])
+    assert run.returncode == 0, run.stdout + run.stderr
+    files = [project / ".gitlab-ci.yml", *project.glob("deploy/ci/gitlab-templates.yml")]
+    seen = set()
+    for path in files:
+        for name, job in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+            if not isinstance(job, dict) or "script" not in job:
+                continue
+            if any(line.startswith("mlgitops ") for line in job["script"]):
+                seen.add(name)
+                assert job["image"] == DIGEST, name
+                assert not any("pip install" in line for line in job["script"]), name
+    assert {"mlgitops-validate", ".mlgitops-gate", ".mlgitops-propose", ".mlgitops-promote"} <= seen
+
+
+def test_unset_the_install_step_stops_and_says_what_to_set(tmp_path: Path) -> None:
+    """No spec.ci.mlgitops: nothing is fetched by name from an index; the step fails naming the
+    field, and compile warns (MLG352) when it writes the pipeline."""
+    project = _project(tmp_path, "github")
+    run = run_module(["compile", str(project), "--format", "json"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "MLG352" in [d["code"] for d in json.loads(run.stdout)["diagnostics"]]
+    for workflow in (project / ".github/workflows").glob("*.yml"):
+        text = workflow.read_text(encoding="utf-8")
+        assert "mlgitops==" not in text and "install --disable-pip-version-check" not in text, workflow.name
+    line = _workflow_install_line(project, "spec.ci.mlgitops")
+    result = _run(["bash", "-euo", "pipefail", "-c", line], project)
+    assert result.returncode == 1 and "spec.ci.mlgitops is not set" in result.stderr
+    again = run_module(["compile", str(project), "--format", "json"])  # said when it writes the file
+    assert "MLG352" not in [d["code"] for d in json.loads(again.stdout)["diagnostics"]]
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (
+            {"url": "https://github.com/acme/mlgitops.git", "vcs_info": {"vcs": "git", "commit_id": COMMIT}},
+            ("https://github.com/acme/mlgitops.git", COMMIT),
+        ),
+        ({"url": "https://github.com/a/m.git", "vcs_info": {"vcs": "git", "commit_id": "main"}}, None),
+        ({"url": "file:///home/me/mlgitops", "vcs_info": {"vcs": "git", "commit_id": COMMIT}}, None),
+        (
+            {
+                "url": "https://x:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/a/b.git",
+                "vcs_info": {"vcs": "git", "commit_id": COMMIT},
+            },
+            None,
+        ),
+        ({"url": "file:///tmp/mlgitops-0.1.0-py3-none-any.whl", "archive_info": {}}, None),
+        ("not json", None),
+    ],
+)
+def test_the_git_source_pip_recorded_names_a_url_and_commit(direct_url: Any, expected: Any) -> None:
+    from mlgitops.install_source import git_source
+
+    text = direct_url if isinstance(direct_url, str) else json.dumps(direct_url)
+    assert git_source(text) == expected
+
+
+def test_init_pins_the_recorded_source(tmp_path: Path) -> None:
+    from mlgitops.scaffold import Scaffold, write_scaffold
+
+    url = "https://github.com/acme/mlgitops.git"
+    scaffold = Scaffold("shop", "https://github.com/acme/shop.git", mlgitops_git=(url, COMMIT))
+    write_scaffold(tmp_path / "shop", scaffold)
+    spec = yaml.safe_load((tmp_path / "shop/mlgitops.yaml").read_text(encoding="utf-8"))
+    assert spec["spec"]["ci"] == {"system": "github", "mlgitops": {"git": url, "commit": COMMIT}}
+    run = run_module(["compile", str(tmp_path / "shop")])
+    assert run.returncode == 0 and "MLG352" not in run.stdout + run.stderr, run.stdout + run.stderr
+    assert f"git+{url}@{COMMIT}" in _workflow_install_line(tmp_path / "shop")
 
 
 def test_include_from_replaces_the_root_file(tmp_path: Path) -> None:
@@ -160,13 +271,11 @@ def _run_install_line(line: str, bin_dir: Path, cwd: Path, extra_env: dict[str, 
     assert version.stdout.strip() == f"mlgitops, version {__version__}", version.stdout + version.stderr
 
 
-def _workflow_install_line(project: Path) -> str:
+def _workflow_install_line(project: Path, marker: str = "pip install") -> str:
     workflow = yaml.safe_load(
         (project / ".github/workflows/mlgitops-validate.yml").read_text(encoding="utf-8")
     )
-    (line,) = {
-        step["run"] for step in workflow["jobs"]["validate"]["steps"] if "pip install" in step.get("run", "")
-    }
+    (line,) = {step["run"] for step in workflow["jobs"]["validate"]["steps"] if marker in step.get("run", "")}
     return str(line)
 
 
@@ -222,4 +331,15 @@ def test_the_git_line_installs_the_pinned_commit(tmp_path: Path) -> None:
     # The line runs unchanged; git, which pip runs, fetches that URL from the local repository.
     git_config = tmp_path / "gitconfig"
     git_config.write_text(f'[url "file://{source}"]\n\tinsteadOf = {url}\n', encoding="utf-8")
-    _run_install_line(line, _fresh_venv(tmp_path / "venv"), project, {"GIT_CONFIG_GLOBAL": str(git_config)})
+    bin_dir = _fresh_venv(tmp_path / "venv")
+    _run_install_line(line, bin_dir, project, {"GIT_CONFIG_GLOBAL": str(git_config)})
+    # That install is the README's pinned one: pip recorded the URL and commit, and init, run from
+    # it, pins CI to the same (the default that works before any release).
+    created = _run(
+        [bin_dir / "mlgitops", "init", "--repository", "https://github.com/acme/shop.git", "shop"], tmp_path
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    spec = yaml.safe_load((tmp_path / "shop/mlgitops.yaml").read_text(encoding="utf-8"))
+    assert spec["spec"]["ci"] == {"system": "github", "mlgitops": {"git": url, "commit": commit}}
+    assert "MLG352" not in created.stdout + created.stderr
+    assert f"git+{url}@{commit}" in _workflow_install_line(tmp_path / "shop")

@@ -345,6 +345,50 @@ def _plan_run(tmp_path: Path, stdout: str) -> tuple[Stub, GitHubRun]:
     return stub, run
 
 
+def _rollback_pull_request(tmp_path: Path, system: str) -> tuple[Stub, Path, str]:
+    """A pull request that puts prod (approval required) on 1.5.0, which prod never served: older
+    than dev's version, so only the spec's git history up to the merge base can tell (MLG306)."""
+    workspace = _project(tmp_path / "repo", system, "s3")
+    env = {**os.environ, **GIT_ENV}
+    model = workspace / "models" / "iris.yaml"
+    (tmp_path / "stub").mkdir()
+    stub = Stub.create(workspace, tmp_path / "stub")
+
+    def commit(old: str, new: str) -> str:
+        model.write_text(model.read_text().replace(old, new))
+        subprocess.run(["mlgitops", "compile"], cwd=workspace, env={**env, **stub.env}, check=True)
+        subprocess.run(["git", "commit", "-qam", new], cwd=workspace, env=env, check=True)
+        head = ["git", "rev-parse", "HEAD"]
+        return subprocess.run(head, cwd=workspace, env=env, check=True, capture_output=True, text=True).stdout
+
+    both = "    dev: {version: 2.0.0}\n    prod: {version: 2.0.0}"
+    base = commit("    dev: {version: 1.0.0}", both).strip()
+    subprocess.run(["git", "update-ref", "refs/remotes/origin/main", base], cwd=workspace, check=True)
+    commit("    prod: {version: 2.0.0}", "    prod: {version: 1.5.0}")
+    return stub, workspace, base
+
+
+def test_github_validation_reads_history_up_to_the_merge_base(tmp_path: Path) -> None:
+    stub, workspace, _base = _rollback_pull_request(tmp_path, "github")
+    workflow = load(workspace / ".github/workflows/mlgitops-validate.yml")
+    checkout = workflow["jobs"]["validate"]["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["fetch-depth"] == 0
+    stub.env["GITHUB_EVENT_NAME"] = "workflow_dispatch"  # no pull request: no merge base, no history
+    GitHubRun(stub, {}).job(workflow, "validate")
+    stub.env.update({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"})
+    with pytest.raises(AssertionError, match=r"(?s)validate/Validate specs failed.*MLG306.*never served it"):
+        GitHubRun(stub, {}).job(workflow, "validate")
+
+
+def test_gitlab_validation_reads_history_up_to_the_merge_base(tmp_path: Path) -> None:
+    stub, workspace, base = _rollback_pull_request(tmp_path, "gitlab")
+    config = gitlab_config(workspace, ".gitlab-ci.yml")
+    assert config["mlgitops-validate"]["variables"]["GIT_DEPTH"] == "0"
+    predefined = {"CI_MERGE_REQUEST_DIFF_BASE_SHA": base, "CI_MERGE_REQUEST_IID": "3"}
+    with pytest.raises(AssertionError, match=r"(?s)mlgitops-validate failed.*MLG306.*never served it"):
+        GitLabRun(stub, config, predefined).job("mlgitops-validate")
+
+
 def test_the_plan_comment_is_created(tmp_path: Path) -> None:
     stub, _run = _plan_run(tmp_path, "")
     summary = (tmp_path / "summary.md").read_text()

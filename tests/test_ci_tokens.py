@@ -39,13 +39,14 @@ def _codes(root: Path) -> list[str]:
 
 def test_the_default_token_is_explained_once(tmp_path: Path) -> None:
     root = _project(tmp_path, " github")
-    assert _codes(root) == ["MLG351"]
+    # MLG352: spec.ci.mlgitops is not set either (tests/test_ci_install.py)
+    assert _codes(root) == ["MLG351", "MLG352"]
     assert _codes(root) == []  # the promotion workflow is written already
 
 
 def test_a_github_app_token_opens_the_pull_requests(tmp_path: Path) -> None:
     root = _project(tmp_path, "\n    github:\n      token: {app: {idVar: APP_ID, keySecret: APP_KEY}}")
-    assert _codes(root) == []
+    assert _codes(root) == ["MLG352"]  # no spec.ci.mlgitops (tests/test_ci_install.py), no MLG351
     workflow = yaml.safe_load((root / ".github/workflows/mlgitops-promote.yml").read_text())
     steps = workflow["jobs"]["promote"]["steps"]
     names = [s["name"] for s in steps]
@@ -60,7 +61,7 @@ def test_a_github_app_token_opens_the_pull_requests(tmp_path: Path) -> None:
 
 def test_a_token_secret_opens_the_pull_requests(tmp_path: Path) -> None:
     root = _project(tmp_path, "\n    github:\n      token: {secret: PROMOTION_PAT}")
-    assert _codes(root) == []
+    assert _codes(root) == ["MLG352"]  # no spec.ci.mlgitops (tests/test_ci_install.py), no MLG351
     workflow = yaml.safe_load((root / ".github/workflows/mlgitops-promote.yml").read_text())
     (opened,) = [s for s in workflow["jobs"]["promote"]["steps"] if s["name"] == "Open the pull request"]
     assert opened["env"]["GH_TOKEN"] == "${{ secrets.PROMOTION_PAT }}"
@@ -68,7 +69,7 @@ def test_a_token_secret_opens_the_pull_requests(tmp_path: Path) -> None:
 
 def test_gitlab_pushes_with_the_named_variable(tmp_path: Path) -> None:
     root = _project(tmp_path, "\n    system: gitlab\n    gitlab: {tokenVar: BOT_TOKEN}")
-    assert _codes(root) == []
+    assert _codes(root) == ["MLG352"]  # no spec.ci.mlgitops (tests/test_ci_install.py), no MLG351
     config = gitlab_config(root, ".gitlab-ci.yml")  # its hidden jobs included and extended
     pushing = {
         name
@@ -147,3 +148,17 @@ def test_spec_text_cannot_add_lines_to_the_checklist(tmp_path: Path) -> None:
     checklist = _settings(root, "text")
     assert not [line for line in checklist.splitlines() if line.startswith("- [x]")]
     assert "on `main  - [x] all done`" in checklist
+
+
+def test_ci_settings_say_when_ci_cannot_install_mlgitops(tmp_path: Path) -> None:
+    unset = _project(tmp_path / "unset", " github")
+    assert "set spec.ci.mlgitops" in _settings(unset, "text")
+    assert "# set spec.ci.mlgitops" in _settings(unset, "gh")
+    pinned = _project(
+        tmp_path / "pinned",
+        "\n    system: gitlab\n    mlgitops: {git: https://github.com/acme/mlgitops.git, commit: "
+        + "a" * 40
+        + "}",
+    )
+    assert "installed from spec.ci.mlgitops (git)" in _settings(pinned, "text")
+    assert "spec.ci.mlgitops" not in _settings(pinned, "gitlab")

@@ -175,9 +175,10 @@ def test_compile_json_summarises_a_successful_compile(tmp_path: Path, cli: CliRu
     assert set(summary["written_files"]) <= set(on_disk)
     assert ISVC in summary["written_files"]
     assert (summary["written"], summary["pruned"], summary["unchanged"]) == (summary["files"], 0, 0)
-    assert (summary["up_to_date"], summary["recovered"], summary["warnings"]) == (False, False, 0)
-    # The one note: promotion pull requests opened with github.token (said once, when written).
-    assert document["ok"] is True and [d["code"] for d in document["diagnostics"]] == ["MLG351"]
+    assert (summary["up_to_date"], summary["recovered"], summary["warnings"]) == (False, False, 1)
+    # Said once, when written: promotion pull requests opened with github.token (a note), and CI
+    # not knowing which mlgitops to install (a warning: no spec.ci.mlgitops).
+    assert document["ok"] is True and [d["code"] for d in document["diagnostics"]] == ["MLG351", "MLG352"]
 
     again = json.loads(cli("compile", "--format", "json", ".", cwd=root).stdout)["compile"]
     assert again["up_to_date"] is True
@@ -193,8 +194,8 @@ def test_compile_json_counts_warnings(warned: Path, cli: CliRunner) -> None:
     result = cli("compile", "--format", "json", ".", cwd=warned)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["compile"]["warnings"] == 1
-    assert [d["code"] for d in document["diagnostics"]] == ["MLG351", "MLG318"]
+    assert document["compile"]["warnings"] == 2
+    assert [d["code"] for d in document["diagnostics"]] == ["MLG351", "MLG352", "MLG318"]
 
 
 def test_compile_json_failure_is_the_diagnostics_document(broken: Path, cli: CliRunner) -> None:
@@ -222,7 +223,7 @@ def test_compile_sarif_is_a_log_even_when_clean(tmp_path: Path, cli: CliRunner, 
     result = cli("compile", "--format", "sarif", ".", cwd=root)
     assert result.exit_code == 0
     results = assert_valid_sarif(sarif_validator, result.stdout)["runs"][0]["results"]
-    assert [r["ruleId"] for r in results] == ["MLG351"]  # a note, said once
+    assert [r["ruleId"] for r in results] == ["MLG351", "MLG352"]  # said once
 
 
 # --- quiet ---------------------------------------------------------------------------------------

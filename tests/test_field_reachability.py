@@ -51,6 +51,7 @@ MODEL: Doc = {
             "image": "ghcr.io/acme/iris-train:1.0.0",
             "runner": "kubernetes",
             "schedule": "0 3 * * 1",
+            "env": {"DB_PASSWORD": {"fromCiSecret": "DB_PASSWORD"}},  # Environment.ciSecrets maps it
         },
         "evaluation": {"gates": [{"metric": "accuracy", "min": 0.9}]},
         "serving": {"runtime": "sklearn", "artifact": "s3://models/{model}/{version}/"},
@@ -600,6 +601,14 @@ REPLACE: dict[Field, Callable[[dict[str, Doc]], None]] = {
     ),
     ("MlgitopsInstall", "commit"): lambda docs: _ci(
         docs, mlgitops={"git": "https://github.com/acme/mlgitops.git", "commit": "f" * 40}
+    ),
+    # the first environment's: the CI jobs that read fromCiSecret act for it (a later one's is
+    # refused, MLG353)
+    ("Environment", "ciSecrets"): lambda docs: docs["project"]["spec"]["environments"][0].update(
+        ciSecrets={"DB_PASSWORD": "SENTINEL_DB_PASSWORD"}
+    ),
+    ("MlgitopsInstall", "image"): lambda docs: _ci(
+        docs, mlgitops={"image": "ghcr.io/acme/sentinel@sha256:" + "ab" * 32}
     ),
     ("AwsCloud", "roleArn"): lambda docs: _ci(docs, cloud={"aws": {"roleArn": _ROLE, "region": "eu-west-1"}}),
     ("AwsCloud", "region"): lambda docs: _ci(

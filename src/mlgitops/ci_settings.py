@@ -32,6 +32,7 @@ class Settings:
     schedules: list[tuple[str, str]] = field(default_factory=list)  # (model, cron)
     default_token: bool = True
     trust: list[str] = field(default_factory=list)  # cloud identities to set up, one sentence each
+    install: str = ""  # spec.ci.mlgitops: "" unset, else "requirements", "git" or "image"
 
 
 def one_line(text: str) -> str:
@@ -44,6 +45,9 @@ def collect(project: ir.Project) -> Settings:
     ci = project.ci_settings
     out = Settings(system=project.ci, revision=one_line(project.revision))
     out.environments = [e.name for e in project.environments]
+    install = project.ci_install
+    if install is not None:
+        out.install = "image" if install.image else "git" if install.git else "requirements"
     out.protected = [e.name for e in project.environments if e.approval]
     secrets: dict[str, str] = {}
     for model in project.models:
@@ -122,6 +126,16 @@ def markdown(settings: Settings) -> str:
     if settings.variables:
         lines += ["", "## Variables", ""]
         lines += [f"- [ ] `{v.name}`: {v.why}" for v in settings.variables]
+    lines += ["", "## mlgitops in CI", ""]
+    if not settings.install:
+        lines.append(
+            "- [ ] set spec.ci.mlgitops (a git URL at a commit, a requirements file with hashes or an "
+            "image by digest): until then the jobs that run mlgitops stop at their install step"
+        )
+    elif settings.install == "image":
+        lines.append("- [ ] the runners can pull the image spec.ci.mlgitops names (registry access)")
+    else:
+        lines.append(f"- installed from spec.ci.mlgitops ({settings.install}); nothing to do")
     lines += ["", "## Token permissions", ""]
     if github:
         lines.append(
@@ -168,6 +182,7 @@ def gh_commands(settings: Settings) -> str:
         permissions + f" -F can_approve_pull_request_reviews={'true' if settings.default_token else 'false'}"
     )
     lines += [f"# {t}" for t in settings.trust]
+    lines += _install_comment(settings)
     return "\n".join(lines) + "\n"
 
 
@@ -190,4 +205,12 @@ def glab_commands(settings: Settings) -> str:
             f"--description {q('mlgitops train ' + model)} --variable {q('MLGITOPS_TRAIN:' + model)}"
         )
     lines += [f"# {t}" for t in settings.trust]
+    lines += _install_comment(settings)
     return "\n".join(lines) + "\n"
+
+
+def _install_comment(settings: Settings) -> list[str]:
+    """No command sets spec.ci.mlgitops: it is said as a comment, as the checklist says it."""
+    if settings.install:
+        return []
+    return ["# set spec.ci.mlgitops: until then the jobs that run mlgitops stop at their install step"]

@@ -76,7 +76,7 @@ def validate_project(
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic, specfiles
-    from mlgitops.validate.ci_stores import check_upload_schemes
+    from mlgitops.validate.ci_stores import check_ci_secret_names, check_upload_schemes
     from mlgitops.validate.distributed import check_distributed_training
     from mlgitops.validate.hardening import check_hardening
     from mlgitops.validate.k8slimits import check_kubernetes_limits
@@ -116,6 +116,7 @@ def validate_project(
         references += check_retrain_loops(validated)
         references += check_upload_schemes(validated)
         references += check_distributed_training(validated)
+        references += check_ci_secret_names(validated)
         diagnostics += trusted(references, distrusted, merged=False)
         resolved, merged = resolve(validated)
         merged += check_kubernetes_limits(resolved)
@@ -238,12 +239,14 @@ def _compile_in(
 
 def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:
     """What a compile says once, when it first writes the file the note is about."""
-    from mlgitops.validate.ci_stores import default_token_note
+    from mlgitops.validate.ci_stores import default_token_note, unpinned_install_warning
 
     if validation.resolved is None:
         return []
-    note = default_token_note(validation.resolved.validated, written)
-    return [note] if note else []
+    written = list(written)
+    project = validation.resolved.validated
+    notes = (default_token_note(project, written), unpinned_install_warning(project, written))
+    return [note for note in notes if note is not None]
 
 
 def recover_interrupted(path: ProjectRef) -> bool:

@@ -30,6 +30,8 @@ class Scaffold:
     serving: str = "kserve"
     model: str = "example-model"
     owner: str = "ml-team"
+    # (git URL, commit) CI installs mlgitops from (spec.ci.mlgitops), when known
+    mlgitops_git: tuple[str, str] | None = None
 
 
 def check_scaffold(directory: Path, scaffold: Scaffold) -> None:
@@ -89,6 +91,7 @@ def write_scaffold(directory: Path, scaffold: Scaffold) -> list[Path]:
         "serving": scaffold.serving,
         "model": scaffold.model,
         "owner": scaffold.owner,
+        "mlgitops_git": scaffold.mlgitops_git,
     }
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,10 @@ def init(directory: Path, name: str | None, repository: str, ci: str, gitops: st
     from mlgitops.scaffold import Scaffold, check_scaffold, write_scaffold
 
     project_name = name or directory.resolve().name.lower().replace("_", "-")
-    scaffold = Scaffold(project_name, repository, ci, gitops, serving)
+    from mlgitops.install_source import running_git_source
+
+    # CI installs the mlgitops running now when it came from a git URL at a commit (README).
+    scaffold = Scaffold(project_name, repository, ci, gitops, serving, mlgitops_git=running_git_source())
     check_scaffold(directory, scaffold)  # before anything is created
     # What init creates is removed again if the project cannot be made: the outermost
     # directory that does not exist yet, or else the new folders inside DIR.

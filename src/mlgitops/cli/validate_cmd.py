@@ -41,6 +41,12 @@ Run = tuple["ProjectRef", list[Path] | None]
     help="The git revision the change is based on (in CI, the pull request's base): the spec "
     "files' history up to it tells which versions an environment served before.",
 )
+@click.option(
+    "--merge-base",
+    is_flag=True,
+    help="In a pull (merge) request's CI job: --base is its merge base with the target branch, "
+    "as diff takes without --base (GitHub: check out with fetch-depth: 0).",
+)
 def validate(
     paths: tuple[Path, ...],
     project: ProjectChoice,
@@ -49,6 +55,7 @@ def validate(
     progress: TerminalProgress,
     strict: bool,
     base: str | None,
+    merge_base: bool,
 ) -> int:
     """Check a project and report every problem at once, each with its
     file:line:col and a hint.
@@ -65,7 +72,7 @@ def validate(
     files (environments, promotion order, duplicate names), secrets written
     as literals, and the project's policies.
 
-    With --base, a version entering an environment with approval: required
+    With --base (or --merge-base, in CI), a version entering an environment with approval: required
     that the previous environment does not serve must be one this environment
     served before in git; a deprecated model takes no version its spec never
     deployed.
@@ -78,6 +85,13 @@ def validate(
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters import render
 
+    if merge_base:
+        from mlgitops.ci_base import default_base
+        from mlgitops.errors import UsageError
+
+        if base is not None:
+            raise UsageError("give --base or --merge-base, not both")
+        base = default_base(project.base.resolve(), os.environ)
     results = []
     for ref, named in _runs(paths, project):
         history = None

@@ -71,7 +71,9 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
             for item in resolved.for_model(model.name)
         )
         default_artifact = spec.defaults.serving.artifact if spec.defaults.serving else None
-        models.append(_model(model, spec.registry, deployments, default_artifact))
+        models.append(
+            _model(model, spec.registry, deployments, default_artifact, spec.environments[0].ci_secrets)
+        )
     return ir.Project(
         name=validated.spec.metadata.name,
         repository=spec.repository,
@@ -170,7 +172,9 @@ def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
 def _ci_install(install: MlgitopsInstall | None) -> ir.types.CiInstall | None:
     if install is None:
         return None
-    return ir.types.CiInstall(install.requirements or "", install.git or "", install.commit or "")
+    return ir.types.CiInstall(
+        install.requirements or "", install.git or "", install.commit or "", install.image or ""
+    )
 
 
 def label_value(text: str) -> str:
@@ -455,10 +459,13 @@ def _model(
     registry_spec: Any,
     deployments: tuple[ir.Deployment, ...],
     default_artifact: str | None,
+    ci_names: Mapping[str, str],
 ) -> ir.Model:
+    """``ci_names``: the first environment's ``ciSecrets``, for the CI jobs that train, evaluate
+    and register (they act for the first environment)."""
     spec = model.spec
     body = spec.spec
-    registered = registry(registry_spec, body.registry, spec.metadata.name)
+    registered = registry(registry_spec, body.registry, spec.metadata.name, ci_names)
     artifact = (
         registered.artifact_uri or (body.serving.artifact if body.serving else None) or default_artifact
     )
@@ -472,7 +479,7 @@ def _model(
         sunset=body.lifecycle.sunset,
         replaced_by=body.lifecycle.replaced_by,
         data=tuple(ir.DataSource(d.name, d.uri, d.version) for d in body.data),
-        training=training(body.training),
+        training=training(body.training, ci_names),
         evaluation=evaluation(body.evaluation),
         registry=registered,
         monitoring=monitoring(body.monitoring),

@@ -104,18 +104,20 @@ def security_context(values: Mapping[str, Any], cleared: Callable[..., bool]) ->
     return ir.SecurityContext(**settings, writable_paths=tuple(values.get("writablePaths") or ()))
 
 
-def env_vars(values: Mapping[str, Any]) -> tuple[ir.EnvVar, ...]:
+def env_vars(values: Mapping[str, Any], ci_names: Mapping[str, str] | None = None) -> tuple[ir.EnvVar, ...]:
     out = []
     for name in sorted(values):
-        out.append(env_var(name, values[name]))
+        out.append(env_var(name, values[name], ci_names))
     return tuple(out)
 
 
-def env_var(name: str, value: object) -> ir.EnvVar:
+def env_var(name: str, value: object, ci_names: Mapping[str, str] | None = None) -> ir.EnvVar:
+    """``ci_names``: the acting environment's ``ciSecrets``, which ``fromCiSecret`` names go through."""
     if isinstance(value, SecretSource):
         if value.from_secret is not None:
             return ir.EnvVar(name, secret=ir.SecretKeyRef(value.from_secret.name, value.from_secret.key))
-        return ir.EnvVar(name, ci_secret=value.from_ci_secret)
+        source = value.from_ci_secret or ""
+        return ir.EnvVar(name, ci_secret=(ci_names or {}).get(source, source))
     return ir.EnvVar(name, value=str(value))
 
 

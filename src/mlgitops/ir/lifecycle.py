@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mlgitops import ir
 from mlgitops.ir.convert import env_var, env_vars, resources, security_context, tolerations
 from mlgitops.spec.common import Resources as ResourcesSpec
@@ -16,7 +18,8 @@ from mlgitops.spec.project import ArtifactRegistry, MlflowRegistry
 GPU_RESOURCE = "nvidia.com/gpu"  # with `resources: null` there is no gpuResource: NVIDIA's name
 
 
-def training(spec: TrainingSpec | None) -> ir.Training | None:
+def training(spec: TrainingSpec | None, ci_names: Mapping[str, str] | None = None) -> ir.Training | None:
+    """``ci_names``: the first environment's ``ciSecrets`` (CI trains for the first environment)."""
     if spec is None:
         return None
     params = tuple(sorted((name, _param(value)) for name, value in spec.params.items()))
@@ -25,7 +28,7 @@ def training(spec: TrainingSpec | None) -> ir.Training | None:
         command=tuple(spec.command or ()),
         args=(*spec.args, *(f"--{name}={value}" for name, value in params)),
         params=params,
-        env=env_vars(spec.env),
+        env=env_vars(spec.env, ci_names),
         resources=_resources(spec),
         schedule=spec.schedule,
         runner=spec.runner,
@@ -93,9 +96,14 @@ def evaluation(spec: EvaluationSpec | None) -> ir.Evaluation | None:
 
 
 def registry(
-    project: MlflowRegistry | ArtifactRegistry, model: ModelRegistry | None, name: str
+    project: MlflowRegistry | ArtifactRegistry,
+    model: ModelRegistry | None,
+    name: str,
+    ci_names: Mapping[str, str] | None = None,
 ) -> ir.Registry:
-    credentials = env_var("REGISTRY_CREDENTIALS", project.credentials) if project.credentials else None
+    credentials = (
+        env_var("REGISTRY_CREDENTIALS", project.credentials, ci_names) if project.credentials else None
+    )
     if isinstance(project, MlflowRegistry):
         return ir.Registry(
             kind="mlflow",

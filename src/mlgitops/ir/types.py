@@ -531,11 +531,12 @@ class CiSettings:
 
 @dataclass(frozen=True, slots=True)
 class CiInstall:
-    """How CI installs mlgitops: a requirements file, or a git URL with its commit."""
+    """How CI installs mlgitops: a requirements file, a git URL with its commit, or an image."""
 
     requirements: str = ""  # a requirements file with hashes, relative to the project
     git: str = ""  # a git URL, with ``commit``
     commit: str = ""  # 40 hex digits
+    image: str = ""  # a container image holding mlgitops, pinned by digest
 
 
 @dataclass(frozen=True, slots=True)

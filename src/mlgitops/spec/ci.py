@@ -141,8 +141,9 @@ class CiSettings(SpecModel):
     )
     mlgitops: MlgitopsInstall | None = Field(
         default=None,
-        description="How CI installs mlgitops (pinned); unset: `mlgitops==<this version>` from the "
-        "package index, which has no release yet (see docs/ci.md).",
+        description="How CI installs mlgitops, pinned: a requirements file with hashes, a git URL at "
+        "a commit, or an image by digest; unset: the install steps stop and say so (no release "
+        "exists to install by name; `init` fills in the commit it was installed from; docs/ci.md).",
     )
     include_from: IncludeFrom | None = Field(
         default=None,

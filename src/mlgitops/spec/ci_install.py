@@ -2,8 +2,9 @@
 file includes the project's pipeline.
 
 CI runs mlgitops with the repository's secrets, so what it installs is named exactly: a
-requirements file with hashes the user keeps, or a git URL pinned to a commit.  A bare
-`mlgitops==<version>` from the package index is what happens without it (docs/ci.md).
+requirements file with hashes the user keeps, a git URL pinned to a commit, or a container
+image pinned by digest.  Without one, the generated install steps refuse to run (nothing is
+fetched by name from a package index; docs/ci.md says why).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from mlgitops.spec.base import SpecModel
-from mlgitops.spec.types import GitUrl
+from mlgitops.spec.types import IMAGE_PATTERN, GitUrl, Image
 
 _COMMIT = r"^[0-9a-f]{40}$"
 _RELATIVE = re.compile(r"^[^/\\\x00]+(?:/[^/\\\x00]+)*$")
@@ -36,8 +37,25 @@ RelativePath = Annotated[
 ]
 
 
+def _digest_pinned(value: str) -> str:
+    """A tag can be moved to other contents; only a digest names one image."""
+    if "@sha256:" not in value:
+        from pydantic_core import PydanticCustomError
+
+        # The value passed the image pattern first: it holds no braces to confuse the template.
+        raise PydanticCustomError("MLG206", f"{value!r} is not pinned by digest (name@sha256:<64 hex>)")
+    return value
+
+
+DigestImage = Annotated[
+    Image,
+    AfterValidator(_digest_pinned),
+    WithJsonSchema({"type": "string", "pattern": IMAGE_PATTERN.removesuffix(")?$") + ")$"}),
+]
+
+
 class MlgitopsInstall(SpecModel):
-    """How CI installs mlgitops: `requirements`, or `git` with `commit`."""
+    """How CI installs mlgitops: `requirements`, `git` with `commit`, or `image`."""
 
     requirements: RelativePath | None = Field(
         default=None,
@@ -52,13 +70,18 @@ class MlgitopsInstall(SpecModel):
     commit: Annotated[str, Field(pattern=_COMMIT)] | None = Field(
         default=None, description="The full 40-hex commit of `git` to install (a branch or tag can move)."
     )
+    image: DigestImage | None = Field(
+        default=None,
+        description="Container image holding mlgitops, pinned by digest (`name@sha256:<64 hex>`): "
+        "the jobs that run mlgitops run in it (GitHub `container:`, GitLab `image:`) and install nothing.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> MlgitopsInstall:
         from pydantic_core import PydanticCustomError
 
-        if (self.requirements is None) == (self.git is None):
-            raise PydanticCustomError("MLG206", "set exactly one of requirements and git", {})
+        if [self.requirements, self.git, self.image].count(None) != 2:
+            raise PydanticCustomError("MLG206", "set exactly one of requirements, git and image", {})
         if (self.git is None) != (self.commit is None):
             raise PydanticCustomError("MLG206", "git and commit go together", {})
         return self

@@ -4,14 +4,43 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field
+from pydantic import AfterValidator, Discriminator, Field, WithJsonSchema
 
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.ci import Ci
 from mlgitops.spec.common import Metadata, SecretSource
 from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.serving import ServingSpec
-from mlgitops.spec.types import DnsLabel, Duration, GitUrl, HttpUrl, NonEmptyText, Text, Uri
+from mlgitops.spec.types import (
+    ENV_NAME_PATTERN,
+    DnsLabel,
+    Duration,
+    EnvName,
+    GitUrl,
+    HttpUrl,
+    NonEmptyText,
+    Text,
+    Uri,
+)
+
+
+def _not_github_reserved(value: str) -> str:
+    if value.upper().startswith("GITHUB_"):
+        from pydantic_core import PydanticCustomError
+
+        raise PydanticCustomError("MLG206", f"{value!r}: secret names cannot start with GITHUB_")
+    return value
+
+
+# A CI secret (GitHub) or CI/CD variable (GitLab) name: letters, digits and `_`, not starting with
+# a digit; GitHub reserves the `GITHUB_` prefix (in any case).
+CiSecretName = Annotated[
+    EnvName,
+    AfterValidator(_not_github_reserved),
+    WithJsonSchema(
+        {"type": "string", "pattern": ENV_NAME_PATTERN, "not": {"pattern": "^[Gg][Ii][Tt][Hh][Uu][Bb]_"}}
+    ),
+]
 
 
 class EnvironmentMonitoring(SpecModel):
@@ -73,6 +102,13 @@ class Environment(SpecModel):
     )
     gitops: EnvironmentGitOps = Field(
         default_factory=EnvironmentGitOps, description="How the GitOps engine syncs this environment."
+    )
+    ci_secrets: dict[EnvName, CiSecretName] = Field(
+        default_factory=dict,
+        description="CI secret names for this environment: `fromCiSecret: NAME` reads the secret "
+        "this maps `NAME` to (e.g. `{DB_PASSWORD: DB_PASSWORD_DEV}`), else `NAME` itself. The jobs "
+        "that read `fromCiSecret` (training, evaluation, registration) act for the first "
+        "environment, so only its map is used; on a later environment it is refused (MLG353).",
     )
 
 

@@ -73,3 +73,75 @@ def default_token_note(project: ValidatedProject, written: Iterable[str]) -> Dia
         "name a GitHub App (spec.ci.github.token.app: {idVar, keySecret}) or a secret holding a "
         "token (spec.ci.github.token.secret)",
     )
+
+
+def unpinned_install_warning(project: ValidatedProject, written: Iterable[str]) -> Diagnostic | None:
+    """MLG352, when compile writes the pipeline whose install steps stop because
+    ``spec.ci.mlgitops`` names nothing (targets/ci/contract.py says why there is no default)."""
+    if ci_settings(project.spec.spec.ci).mlgitops is not None:
+        return None
+    if not any(_installs(path) for path in written):
+        return None
+    from mlgitops.install_source import running_git_source
+
+    found = running_git_source()
+    hint = (
+        f"the mlgitops running now came from {found[0]} at {found[1]}: set spec.ci.mlgitops: "
+        f"{{git: {found[0]}, commit: {found[1]}}}"
+        if found
+        else "set spec.ci.mlgitops to {git: <URL>, commit: <40-hex SHA>} (the README's pinned install), "
+        "{requirements: <file with hashes>} or {image: <name>@sha256:<digest>}"
+    )
+    return make(
+        "MLG352",
+        "spec.ci.mlgitops is not set, so the generated CI jobs that run mlgitops stop at their "
+        "install step: nothing is installed by name from a package index (docs/ci.md)",
+        project.doc.locate(("spec", "ci")),
+        hint,
+    )
+
+
+def _installs(path: str) -> bool:
+    """A file whose jobs install mlgitops: the validation workflow, or the GitLab pipeline."""
+    name = path.rsplit("/", 1)[-1]
+    return ("/.github/workflows/" in f"/{path}" and name.endswith("validate.yml")) or name == ".gitlab-ci.yml"
+
+
+def check_ci_secret_names(project: ValidatedProject) -> Iterator[Diagnostic]:
+    """MLG353: ``environments[].ciSecrets`` that no CI job would read. The jobs that read
+    ``fromCiSecret`` (training, evaluation, registration) act for the first environment, whose
+    version they propose; and a name that no ``fromCiSecret`` gives maps nothing."""
+    from mlgitops.spec.common import SecretSource
+
+    spec = project.spec.spec
+    read = {
+        value.from_ci_secret
+        for model in project.models
+        if model.spec.spec.training is not None
+        for value in model.spec.spec.training.env.values()
+        if isinstance(value, SecretSource) and value.from_ci_secret
+    }
+    credentials = spec.registry.credentials
+    if credentials is not None and credentials.from_ci_secret:
+        read.add(credentials.from_ci_secret)
+    for index, environment in enumerate(spec.environments):
+        path = ("spec", "environments", index, "ciSecrets")
+        if index > 0 and environment.ci_secrets:
+            yield make(
+                "MLG353",
+                f"ciSecrets of {environment.name!r} is never read: the CI jobs that read "
+                f"fromCiSecret (training, evaluation, registration) act for "
+                f"{spec.environments[0].name!r}, the first environment",
+                project.doc.locate(path),
+                f"move the names to the ciSecrets of {spec.environments[0].name!r}, or remove them",
+            )
+            continue
+        for name in environment.ci_secrets:
+            if name not in read:
+                yield make(
+                    "MLG353",
+                    f"ciSecrets of {environment.name!r} maps {name!r}, which no fromCiSecret names",
+                    project.doc.locate((*path, name)),
+                    "name it in a training env value ({fromCiSecret: " + name + "}) or in the "
+                    "registry's credentials, or remove it",
+                )

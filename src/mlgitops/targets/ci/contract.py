@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from mlgitops import __version__, ir
+from mlgitops import ir
 
 OUTPUT_DIR = "mlgitops-model"
 METRICS_DIR = "mlgitops-metrics"
@@ -39,16 +39,33 @@ PIP_INSTALL = "python -m pip install --disable-pip-version-check"
 _SCP_LIKE = re.compile(r"^([^@/:]+@)([^/:]+):(?!//)(.+)$")
 
 
+# Without spec.ci.mlgitops CI has no way to name the mlgitops it runs: it must not fetch a name
+# from a package index (no release exists, and whoever publishes that name first would run with
+# the repository's secrets), so the install step stops with what to do (docs/ci.md).
+UNPINNED_INSTALL = (
+    "echo 'mlgitops is not installed: spec.ci.mlgitops is not set. Name what CI runs there: a "
+    "requirements file with hashes, a git URL at a commit, or an image by digest (docs/ci.md, "
+    "Installing mlgitops in CI), then run mlgitops compile.' >&2; exit 1"
+)
+
+
 def install_command(install: ir.CiInstall | None = None) -> str:
     """The shell line CI installs mlgitops with (``spec.ci.mlgitops``), run in the project
-    directory: a requirements file with hashes, or a git URL at a commit; without one, this
-    very version from the package index (docs/ci.md says why that is not yet enough)."""
-    if install is not None and install.requirements:
+    directory: a requirements file with hashes, or a git URL at a commit; in an image that holds
+    mlgitops, a check that it does; without any, a line that stops the job."""
+    if install is None:
+        return UNPINNED_INSTALL
+    if install.requirements:
         return f"{PIP_INSTALL} --require-hashes -r {shlex.quote(install.requirements)}"
-    if install is not None and install.git:
+    if install.git:
         url = _SCP_LIKE.sub(r"ssh://\1\2/\3", install.git)  # pip takes ssh:// URLs, not git@host:path
         return f"{PIP_INSTALL} {shlex.quote(f'mlgitops @ git+{url}@{install.commit}')}"
-    return f'{PIP_INSTALL} "mlgitops=={__version__}"'
+    return "mlgitops --version"  # the job runs in install.image, which holds it
+
+
+def mlgitops_image(install: ir.CiInstall | None) -> str:
+    """The image the jobs that run mlgitops run in (``spec.ci.mlgitops.image``), or ""."""
+    return install.image if install is not None else ""
 
 
 def install_inputs(project: ir.Project, *, gitlab: bool = False) -> list[str]:

@@ -153,6 +153,8 @@ class GitHub:
             "download_artifact": uses("actions/download-artifact"),
             "python_version": contract.PYTHON_VERSION,
             "install": contract.install_command(project.ci_install),
+            # spec.ci.mlgitops.image: the jobs that run mlgitops run in it, with no Python set-up.
+            "mlgitops_image": contract.mlgitops_image(project.ci_install),
             "workdir": project.repo_subdir or ".",
             # Workflow files and concurrency groups of projects sharing a repository must differ.
             "workflow_prefix": workflow_prefix(project.repo_subdir),

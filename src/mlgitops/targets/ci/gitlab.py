@@ -186,6 +186,8 @@ def _common(project: ir.Project) -> dict[str, Any]:
         "python_image": PYTHON_IMAGE,
         "kubectl_image": KUBECTL_IMAGE,
         "install": contract.install_command(project.ci_install),
+        # The jobs that run mlgitops: spec.ci.mlgitops.image when named, else Python to install it in.
+        "mlgitops_image": contract.mlgitops_image(project.ci_install) or PYTHON_IMAGE,
         "workdir": project.repo_subdir or ".",
         "job_prefix": job_prefix(project.repo_subdir),
     }
