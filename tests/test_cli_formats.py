@@ -42,7 +42,7 @@ def synced(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
-    """The quickstart with one error (MLG204, runtime misspelt)."""
+    """The quickstart with one error (MLG380, runtime misspelt: neither built in nor declared)."""
     root = copy_specs(example("quickstart"), tmp_path / "broken")
     model = next((root / "models").glob("*.yaml"))
     text = model.read_text(encoding="utf-8")
@@ -116,7 +116,7 @@ def test_check_sarif_of_an_invalid_project_reports_the_diagnostics(
     result = cli("check", "--format", "sarif", ".", cwd=broken)
     assert result.exit_code == 1
     log = assert_valid_sarif(sarif_validator, result.stdout)
-    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["MLG204"]
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["MLG380"]
 
 
 def test_check_json_and_github_carry_the_changed_line(synced: Path, cli: CliRunner) -> None:
@@ -203,7 +203,7 @@ def test_compile_json_failure_is_the_diagnostics_document(broken: Path, cli: Cli
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["ok"] is False and "compile" not in document
-    assert [d["code"] for d in document["diagnostics"]] == ["MLG204"]
+    assert [d["code"] for d in document["diagnostics"]] == ["MLG380"]
     assert "nothing was written" in result.stderr
     assert not (broken / "deploy").exists()
 
@@ -253,7 +253,7 @@ def test_quiet_validate_prints_errors_only(broken: Path, cli: CliRunner) -> None
     assert quiet.exit_code == loud.exit_code == 1
     assert loud.stdout.endswith("\n1 error in 2 files\n")
     assert quiet.stdout == loud.stdout.removesuffix("\n1 error in 2 files\n")
-    assert "error[MLG204]" in quiet.stdout
+    assert "error[MLG380]" in quiet.stdout
 
 
 def test_quiet_compile_prints_nothing_on_success(warned: Path, cli: CliRunner) -> None:
@@ -265,7 +265,7 @@ def test_quiet_compile_prints_nothing_on_success(warned: Path, cli: CliRunner) -
 def test_quiet_compile_prints_the_errors(broken: Path, cli: CliRunner) -> None:
     result = cli("compile", "-q", ".", cwd=broken)
     assert result.exit_code == 1
-    assert "error[MLG204]" in result.stdout and "1 error in" not in result.stdout
+    assert "error[MLG380]" in result.stdout and "1 error in" not in result.stdout
 
 
 def test_quiet_check(synced: Path, cli: CliRunner) -> None:
@@ -340,7 +340,7 @@ def test_a_terminal_gets_colour(broken: Path) -> None:
     assert code == 1
     text = output.decode("utf-8")
     assert re.search(r"\x1b\[1mmodels/[\w.-]+\.yaml:\d+:\d+:\x1b\[0m \x1b\[1;31merror\x1b\[0m", text), text
-    assert "\x1b[1m[MLG204]\x1b[0m" in text
+    assert "\x1b[1m[MLG380]\x1b[0m" in text
     assert "\x1b[1;31m1 error\x1b[0m in 2 files" in text
 
 
@@ -353,26 +353,26 @@ def test_a_terminal_gets_warnings_in_yellow(warned: Path) -> None:
 def test_a_pipe_gets_no_colour(broken: Path) -> None:
     result = _piped(["validate", "."], broken)
     assert result.returncode == 1
-    assert b"error[MLG204]" in result.stdout
+    assert b"error[MLG380]" in result.stdout
     assert b"\x1b" not in result.stdout + result.stderr
 
 
 def test_no_color_turns_colour_off_on_a_terminal(broken: Path) -> None:
     code, output = _in_terminal(["validate", "."], broken, NO_COLOR="1")
     assert code == 1
-    assert b"error[MLG204]" in output
+    assert b"error[MLG380]" in output
     assert b"\x1b" not in output
 
 
 def test_no_color_wins_over_force_color(broken: Path) -> None:
     result = _piped(["validate", "."], broken, NO_COLOR="yes", FORCE_COLOR="1")
-    assert b"error[MLG204]" in result.stdout and b"\x1b" not in result.stdout
+    assert b"error[MLG380]" in result.stdout and b"\x1b" not in result.stdout
 
 
 def test_force_color_colours_a_pipe(broken: Path) -> None:
     result = _piped(["validate", "."], broken, FORCE_COLOR="1")
     assert result.returncode == 1
-    assert b"\x1b[1;31merror\x1b[0m\x1b[1m[MLG204]\x1b[0m" in result.stdout
+    assert b"\x1b[1;31merror\x1b[0m\x1b[1m[MLG380]\x1b[0m" in result.stdout
 
 
 def test_an_empty_no_color_does_not_count(broken: Path) -> None:
