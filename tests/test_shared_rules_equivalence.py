@@ -59,9 +59,14 @@ def counter(segments: Segments) -> str:
 def knative(model: str, revision: str, code: str, segments: Segments) -> dict[str, str]:
     labels = (
         f'namespace_name="{NS}", configuration_name="{model}-predictor", '
-        f'revision_name="{model}-predictor-{revision}", response_code_class="{code}"'
+        f'revision_name="{model}-predictor-{revision}", response_code_class="{code}", {scraped(model)}'
     )
     return {"series": f"revision_request_count{{{labels}}}", "values": counter(segments)}
+
+
+def scraped(model: str) -> str:
+    """The label the generated PodMonitor adds to every series it scrapes (the old rules ignore it)."""
+    return f'mlgitops_model="{model}"'
 
 
 def requests(model: str, total: Segments, bad_share: list[float], rev: str = "00001") -> list[dict[str, str]]:
@@ -145,7 +150,10 @@ def scenarios() -> list[Scenario]:
         )
     )
     total, slow = _steps(0, (2 * HOUR, 0.0), (3 * HOUR, 0.8))
-    labels = f'namespace_name="{NS}", configuration_name="{f}-predictor", revision_name="{f}-predictor-00001"'
+    labels = (
+        f'namespace_name="{NS}", configuration_name="{f}-predictor", revision_name="{f}-predictor-00001", '
+        + scraped(f)
+    )
     out.append(
         Scenario(
             "latency fast burn: 80% of requests slower than the 150ms threshold (95% objective)",
@@ -179,7 +187,7 @@ def scenarios() -> list[Scenario]:
         )
     )
     g = "growth-model-0008"
-    pod = f'namespace="{NS}", pod="{g}-predictor-5d8f7-x2x9k"'
+    pod = f'namespace="{NS}", pod="{g}-predictor-5d8f7-x2x9k", {scraped(g)}'
     total, share = _steps(0, (2 * HOUR, 0.0), (2 * HOUR, 0.3))
     series = [
         {

@@ -2,14 +2,14 @@
 
 Instead of every SLO re-computing its ratios from raw series, each environment gets:
 
-* one group per SLI *family*: the models whose SLO of one kind is counted from the same
+* one group of the SLI *families*: the models whose SLO of one kind is counted from the same
   selectors once the model's name is taken out (``revision_request_count{namespace_name="ml-prod",
-  configuration_name="{model}-predictor"}``).  Its rules compute the bad and total request rates
+  mlgitops_model="{model}"}``) form a family.  Its terms compute the bad and total request rates
   of all those models at the short windows, ``sum by (model)`` after reading the model's name back
   from the label that holds it (``label_replace``); a selector that does not depend on the model
-  is summed once and copied to each model of the family.  Each rule joins
+  is summed once and copied to each model of the family.  Each term joins
   ``mlgitops_slo:sli:info`` so that it records only the family's models (two families may read the
-  same metric: none records a series twice);
+  same metric: none records a series twice), and each rule is the ``or`` of every family's term;
 * one group of the windows beyond 6h (every window up to 6h is read from raw series) derived
   from the 5m rates: ``avg_over_time`` of the numerator and of the denominator apart (both series
   have the same samples, so their quotient is the request-weighted ratio ``sum_over_time`` gives);
@@ -32,7 +32,6 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.targets import k8s
 from mlgitops.targets.monitoring import slo
 from mlgitops.targets.monitoring.metricmap import SLOSeries, slo_series
 from mlgitops.targets.monitoring.promql import Matcher, Selector, quote
@@ -80,12 +79,8 @@ class SLIMember:
     family: Family
 
 
-def members(
-    model: ir.Model, d: ir.Deployment, serving: str, workloads: tuple[str, ...] = ()
-) -> list[SLIMember]:
-    """``workloads``: the per-version workload names when a route splits the traffic
-    (``k8s.workload_names``); their series are the model's."""
-    series = slo_series(serving, d, model.monitoring.metrics, workloads)
+def members(model: ir.Model, d: ir.Deployment, serving: str) -> list[SLIMember]:
+    series = slo_series(serving, d, model.monitoring.metrics)
     out = []
     for spec in model.monitoring.slos:
         source, chosen = "errors", [series.requests, series.errors]
@@ -106,7 +101,7 @@ def environment_members(project: ir.Project, env: ir.Environment) -> list[SLIMem
         for model in project.models
         for d in model.deployments
         if d.environment.name == env.name
-        for member in members(model, d, project.serving, k8s.workload_names(project, d))
+        for member in members(model, d, project.serving)
     ]
 
 
@@ -166,10 +161,11 @@ def _scoped(shape: _Shape, per_model: str, info: str) -> str:
     return f"{per_model} * on (model) group_left (slo) {info}"
 
 
-def _family_rules(family: Family, env: ir.Environment) -> list[dict[str, Any]]:
+def _family_terms(family: Family, env: ir.Environment) -> dict[str, str]:
+    """The family's expression of each recorded name (bad and total at each raw window)."""
     info = f'{SLI_INFO}{{environment="{env.name}", family="{family.name}"}}'
     threshold = f'{THRESHOLD_INFO}{{environment="{env.name}"}}'
-    rules = []
+    terms = {}
     for window_ms in RAW_WINDOWS_MS:
         window = slo.format_duration(window_ms)
         if family.source == "gauge":
@@ -199,8 +195,20 @@ def _family_rules(family: Family, env: ir.Environment) -> list[dict[str, Any]]:
                 good = f"sum by (model) (\n  {buckets}\n  * on (model, le) group_left () {threshold}\n)"
             # Without the threshold bucket there is no bad series (not 1): ModelLatencyBucketMissing says so.
             bad = f"(\n  {total}\n)\n- on (model) group_left ()\n{good}"
-        rules += [_record(f"{BAD}{window}", bad, env), _record(f"{TOTAL}{window}", total, env)]
-    return rules
+        terms[f"{BAD}{window}"], terms[f"{TOTAL}{window}"] = bad, total
+    return terms
+
+
+def sli_rules(env: ir.Environment, families: list[Family]) -> list[dict[str, Any]]:
+    """One rule per recorded name for every family at once: the ``or`` of each family's term
+    (each records only its own models, so no two terms share a series).  A rule per family and
+    name would grow with the number of families (ten rules each, times each environment)."""
+    by_family = [(family, _family_terms(family, env)) for family in families]
+    names = list(by_family[0][1]) if by_family else []
+    return [
+        _record(name, "\nor\n".join(f"# family {f.name}\n(\n{terms[name]}\n)" for f, terms in by_family), env)
+        for name in names
+    ]
 
 
 def _record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
@@ -306,7 +314,6 @@ def budget_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, A
 class SharedGroup:
     name: str
     rules: list[dict[str, Any]]
-    family: Family | None = None
 
 
 def shared_groups(env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
@@ -316,9 +323,11 @@ def shared_groups(env: ir.Environment, slis: list[SLIMember]) -> list[SharedGrou
     if not slis:
         return []
     prefix = f"mlgitops-slo/{env.name}"
-    groups = [SharedGroup(f"{prefix}/1-metadata", metadata_rules(env, slis))]
-    for family in sorted({m.family for m in slis}, key=lambda f: f.name):
-        groups.append(SharedGroup(f"{prefix}/2-sli/{family.name}", _family_rules(family, env), family))
+    families = sorted({m.family for m in slis}, key=lambda f: f.name)
+    groups = [
+        SharedGroup(f"{prefix}/1-metadata", metadata_rules(env, slis)),
+        SharedGroup(f"{prefix}/2-sli", sli_rules(env, families)),
+    ]
     groups.append(SharedGroup(f"{prefix}/3-long-windows", long_window_rules(env, slis)))
     groups.append(SharedGroup(f"{prefix}/4-budget", budget_rules(env, slis)))
     return groups

@@ -38,7 +38,6 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.targets import k8s
 from mlgitops.targets.monitoring import drift_rules, promql, slo
 from mlgitops.targets.monitoring import prometheus_rules as pr
 from mlgitops.targets.monitoring import prometheus_sli as sli
@@ -101,7 +100,7 @@ def environment_suite(
             if drift_shape in drifts:
                 continue
             drifts.add(drift_shape)
-            series = slo_series(project.serving, d, model.monitoring.metrics, k8s.workload_names(project, d))
+            series = slo_series(project.serving, d, model.monitoring.metrics)
             group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
             assert group.drift is not None
             files[f"{d.model}.rules.yml"] = None
