@@ -108,11 +108,18 @@ def selects(selector: Mapping[str, str], labels: Mapping[str, str] | None) -> bo
     return bool(selector) and all((labels or {}).get(k) == v for k, v in selector.items())
 
 
-def rule_expressions(objects: Objects, namespace: str, name: str) -> str:
-    rule = objects.get(f"PrometheusRule/{namespace}/{name}")
-    if rule is None:
-        return ""
-    return "\n".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r)
+def check_model_label(endpoint: dict[str, Any], role: str, labels: Mapping[str, str], model: str) -> None:
+    """The endpoint's last relabelling copies the model's name, from a label of the scraped
+    ``role`` (pod or service) that holds it, into ``mlgitops_model``, which the shared SLI rules
+    read (``metricmap.MODEL_LABEL``)."""
+    last = endpoint["relabelings"][-1]
+    assert last["action"] == "replace" and last["targetLabel"] == "mlgitops_model"
+    (source,) = last["sourceLabels"]
+    holding = [
+        k for k in labels if source == f"__meta_kubernetes_{role}_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", k)
+    ]
+    assert holding and labels[holding[0]] == model, f"{model}: {source} does not hold the model's name"
+    assert last.get("regex", "(.*)") == "(.*)" and last.get("replacement", "$1") == "$1"
 
 
 def model_of(o: dict[str, Any]) -> str:
@@ -182,11 +189,8 @@ def check_service(objects: Objects, meta: dict[str, Any], monitor: dict[str, Any
                 for p in c["ports"]
             ]
             assert target in container_ports, f"{deployment['metadata']['name']} has no port {target!r}"
-    # the SLO series come from that Service, in that namespace
-    expressions = rule_expressions(objects, meta["namespace"], meta["name"])
-    found = re.findall(r'namespace="([^"]*)", service=~?"([^"]*)"', expressions)
-    assert all(f[0] == meta["namespace"] and re.fullmatch(f[1], own) for f in found)
-    assert found or not expressions
+        # the SLO series of that Service carry the model's name (the shared rules read it)
+        check_model_label(endpoint, "service", service["metadata"]["labels"], meta["name"])
 
 
 def check_pod_monitors(serving_id: str, objects: Objects) -> None:
@@ -216,14 +220,12 @@ def check_inference_service(
     serving_id: str, objects: Objects, meta: dict[str, Any], monitor: dict[str, Any], service: Any
 ) -> None:
     selector = monitor["spec"]["selector"]["matchLabels"]
-    own = service["metadata"]["name"]
     transformer = service["spec"].get("transformer")
     if transformer is not None:
         assert not selects(selector, transformer.get("labels")), "the transformer pods are selected too"
     (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
     standard = service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
     assert standard == (serving_id == "kserve-standard")
-    expressions = rule_expressions(objects, meta["namespace"], meta["name"])
     if standard:
         keep, *rewrites = endpoint["relabelings"]
         assert keep == {
@@ -237,14 +239,9 @@ def check_inference_service(
             "__meta_kubernetes_pod_ip",
         ) in sources
         assert "port" not in endpoint
-        found = re.findall(r'namespace="([^"]*)", pod=~"([^"]*)"', expressions)
-        assert found or not expressions
-        for namespace, pods in found:
-            assert namespace == meta["namespace"]
-            assert re.fullmatch(pods, f"{own}-predictor-6d4b8f7c9-x2k4q")
-            assert not re.fullmatch(pods, f"{own}-transformer-6d4b8f7c9-x2k4q")
     else:
-        assert endpoint == {"port": QUEUE_PROXY_USER_METRICS, "path": "/metrics"}
-        found = re.findall(r'namespace_name="([^"]*)", configuration_name=~?"([^"]*)"', expressions)
-        assert all(f[0] == meta["namespace"] and re.fullmatch(f[1], f"{own}-predictor") for f in found)
-        assert found or not expressions
+        assert {k: endpoint[k] for k in ("port", "path")} == {
+            "port": QUEUE_PROXY_USER_METRICS,
+            "path": "/metrics",
+        }
+    check_model_label(endpoint, "pod", service["spec"]["predictor"]["labels"], meta["name"])

@@ -17,8 +17,7 @@ by serving target, KServe deployment mode and runtime family:
   whose ratio is the mean latency, for the dashboard.
 
 Label matchers scope each series to one model in one environment; ``{namespace}``
-and ``{workload}`` (the model's workload, or each version's with a traffic router) are
-filled in.
+and ``{model}`` are filled in.
 """
 
 from __future__ import annotations
@@ -47,17 +46,15 @@ class Defaults:
     mean: tuple[Template, Template, float] | None = None
 
 
-# {workload}: the InferenceService or Service name, the model's own; with a traffic router, one
-# per version served (k8s.workload_name), matched together by a regular expression.
-_KNATIVE = (("namespace_name", "=", "{namespace}"), ("configuration_name", "=", "{workload}-predictor"))
-# Raw-deployment predictor pods are "<workload>-predictor-<replicaset hash>-<pod hash>".
-_PREDICTOR_POD = (
-    ("namespace", "=", "{namespace}"),
-    ("pod", "=~", "{workload}-predictor-[a-z0-9]+-[a-z0-9]+"),
-)
-_SERVICE = (("namespace", "=", "{namespace}"), ("service", "=", "{workload}"))
+# The monitors mlgitops writes (prometheus.py) label every series they scrape with the model's
+# name: one matcher selects every version of the model (each its own workload with a traffic
+# router), and one shared rule reads all models.  Not ``model``: Triton exports one of its own.
+MODEL_LABEL = "mlgitops_model"
+_OWN = (MODEL_LABEL, "=", "{model}")
+_KNATIVE = (("namespace_name", "=", "{namespace}"), _OWN)
+_PREDICTOR_POD = (("namespace", "=", "{namespace}"), _OWN)
+_SERVICE = (("namespace", "=", "{namespace}"), _OWN)
 _SERVER_ERROR = ("code", "=~", "5..")
-_MODEL_NAME = ("model_name", "=", "{workload}")
 _TRITON_MEAN = (
     ("nv_inference_request_duration_us", _SERVICE),
     ("nv_inference_request_success", _SERVICE),
@@ -75,7 +72,7 @@ DEFAULTS: dict[tuple[str, str, str], Defaults] = {
     ("kserve", "standard", "kserve-python"): Defaults(
         ("http_requests_total", _PREDICTOR_POD),
         ("http_requests_total", (*_PREDICTOR_POD, _SERVER_ERROR)),
-        ("request_predict_seconds_bucket", (_PREDICTOR_POD[0], _MODEL_NAME)),
+        ("request_predict_seconds_bucket", _PREDICTOR_POD),
         "seconds",
     ),
     ("kserve", "standard", "triton"): Defaults(
@@ -98,7 +95,7 @@ DEFAULTS: dict[tuple[str, str, str], Defaults] = {
     ("kubernetes", ANY, "kserve-python"): Defaults(
         ("http_requests_total", _SERVICE),
         ("http_requests_total", (*_SERVICE, _SERVER_ERROR)),
-        ("request_predict_seconds_bucket", (*_SERVICE, _MODEL_NAME)),
+        ("request_predict_seconds_bucket", _SERVICE),
         "seconds",
     ),
     ("kubernetes", ANY, "triton"): Defaults(
@@ -147,21 +144,15 @@ def defaults_for(serving: str, mode: str, runtime: str) -> Defaults:
     raise KeyError((serving, mode, runtime))
 
 
-def slo_series(
-    serving: str, d: ir.Deployment, overrides: ir.MetricSelectors, workloads: tuple[str, ...] = ()
-) -> SLOSeries:
-    """Defaults for ``d`` on the ``serving`` target, each replaced by the spec's override when set.
-    ``workloads``: the per-version workload names when a route splits the traffic (else the
-    model's name is the workload's)."""
+def slo_series(serving: str, d: ir.Deployment, overrides: ir.MetricSelectors) -> SLOSeries:
+    """Defaults for ``d`` on the ``serving`` target, each replaced by the spec's override when set."""
     # KServe always has a mode here: resolve refuses `deploymentMode: null` on it (MLG330).
     mode = (d.serving.deployment_mode or ANY) if serving == "kserve" else ANY
     defaults = defaults_for(serving, mode, d.serving.runtime)
-    names = workloads or (d.model,)
     values = {
         "namespace": d.environment.namespace,
         "environment": d.environment.name,
         "model": d.model,
-        "workload": names[0] if len(names) == 1 else f"({'|'.join(names)})",
     }
     latency_unit = overrides.latency_unit or (
         _unit_of(overrides.latency) if overrides.latency else defaults.latency_unit
@@ -186,13 +177,9 @@ def slo_series(
 
 def _build(template: Template, values: dict[str, str]) -> Selector:
     metric, matchers = template
-    several = values["workload"].startswith("(")  # several versions: an alternation
     return Selector(
         metric,
-        tuple(
-            Matcher(label, "=~" if several and "{workload}" in value else op, value.format(**values))
-            for label, op, value in matchers
-        ),
+        tuple(Matcher(label, op, value.format(**values)) for label, op, value in matchers),
     )
 
 

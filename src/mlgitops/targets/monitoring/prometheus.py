@@ -37,10 +37,22 @@ from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
-from mlgitops.targets.monitoring import drift_rules, prometheus_rules, prometheus_sli, prometheus_tests
-from mlgitops.targets.monitoring.metricmap import slo_series
+from mlgitops.targets.monitoring import (
+    drift_rules,
+    prometheus_rules,
+    prometheus_shapes,
+    prometheus_sli,
+    prometheus_tests,
+)
+from mlgitops.targets.monitoring.metricmap import MODEL_LABEL, slo_series
 
 SLO_RULES = "_slo"  # file stem of the shared rules; "_" keeps it apart from model names
+# The relabelling that gives every scraped series metricmap.MODEL_LABEL, from the label mlgitops
+# puts on each workload's pods and Services.
+_MODEL_SOURCE = {
+    "pod": "__meta_kubernetes_pod_label_mlgitops_dev_model",
+    "service": "__meta_kubernetes_service_label_mlgitops_dev_model",
+}
 QUEUE_PROXY_METRICS_PORT = "http-usermetric"  # Knative queue-proxy's user metrics, containerPort 9091
 METRICS_PATH = "/metrics"
 # Raw deployment: scrape the model server container on the port its ServingRuntime announces.
@@ -94,12 +106,10 @@ class Prometheus:
         for model in project.models:
             for d in model.deployments:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
-                series = slo_series(
-                    project.serving, d, model.monitoring.metrics, k8s.workload_names(project, d)
-                )
+                series = slo_series(project.serving, d, model.monitoring.metrics)
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
-                if groups:
-                    data = [{"name": g.name, "rules": g.rules} for g in groups]
+                data = [{"name": g.name, "rules": g.rules} for g in groups if g.rules]
+                if data:
                     files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))
         return files
 
@@ -125,6 +135,12 @@ class Prometheus:
             endpoints = [{"port": monitoring.scrape_port, "path": METRICS_PATH}]
         if monitoring.scrape_path is not None:
             endpoints = [{**endpoint, "path": monitoring.scrape_path} for endpoint in endpoints]
+        source = _MODEL_SOURCE["service" if project.serving == "kubernetes" else "pod"]
+        model_label = {"action": "replace", "sourceLabels": [source], "targetLabel": MODEL_LABEL}
+        endpoints = [
+            {**endpoint, "relabelings": [*endpoint.get("relabelings", []), model_label]}
+            for endpoint in endpoints
+        ]
         context = {
             "api_version": api_version(project),
             "d": d,
@@ -155,7 +171,7 @@ class PrometheusSLO:
         source = "mlgitops.yaml"
         for env in project.environments:
             slis = prometheus_sli.environment_members(project, env)
-            shared = prometheus_sli.shared_groups(env, slis)
+            shared = prometheus_sli.shared_groups(env, slis) + prometheus_shapes.groups(project, env, slis)
             if not shared:
                 continue
             data = [{"name": g.name, "rules": g.rules} for g in shared]

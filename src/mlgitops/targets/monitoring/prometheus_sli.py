@@ -2,14 +2,14 @@
 
 Instead of every SLO re-computing its ratios from raw series, each environment gets:
 
-* one group per SLI *family*: the models whose SLO of one kind is counted from the same
+* one group of the SLI *families*: the models whose SLO of one kind is counted from the same
   selectors once the model's name is taken out (``revision_request_count{namespace_name="ml-prod",
-  configuration_name="{model}-predictor"}``).  Its rules compute the bad and total request rates
+  mlgitops_model="{model}"}``) form a family.  Its terms compute the bad and total request rates
   of all those models at the short windows, ``sum by (model)`` after reading the model's name back
   from the label that holds it (``label_replace``); a selector that does not depend on the model
-  is summed once and copied to each model of the family.  Each rule joins
+  is summed once and copied to each model of the family.  Each term joins
   ``mlgitops_slo:sli:info`` so that it records only the family's models (two families may read the
-  same metric: none records a series twice);
+  same metric: none records a series twice), and each rule is the ``or`` of every family's term;
 * one group of the windows beyond 6h (every window up to 6h is read from raw series) derived
   from the 5m rates: ``avg_over_time`` of the numerator and of the denominator apart (both series
   have the same samples, so their quotient is the request-weighted ratio ``sum_over_time`` gives);
@@ -32,7 +32,6 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
-from mlgitops.targets import k8s
 from mlgitops.targets.monitoring import slo
 from mlgitops.targets.monitoring.metricmap import SLOSeries, slo_series
 from mlgitops.targets.monitoring.promql import Matcher, Selector, quote
@@ -80,12 +79,8 @@ class SLIMember:
     family: Family
 
 
-def members(
-    model: ir.Model, d: ir.Deployment, serving: str, workloads: tuple[str, ...] = ()
-) -> list[SLIMember]:
-    """``workloads``: the per-version workload names when a route splits the traffic
-    (``k8s.workload_names``); their series are the model's."""
-    series = slo_series(serving, d, model.monitoring.metrics, workloads)
+def members(model: ir.Model, d: ir.Deployment, serving: str) -> list[SLIMember]:
+    series = slo_series(serving, d, model.monitoring.metrics)
     out = []
     for spec in model.monitoring.slos:
         source, chosen = "errors", [series.requests, series.errors]
@@ -106,7 +101,7 @@ def environment_members(project: ir.Project, env: ir.Environment) -> list[SLIMem
         for model in project.models
         for d in model.deployments
         if d.environment.name == env.name
-        for member in members(model, d, project.serving, k8s.workload_names(project, d))
+        for member in members(model, d, project.serving)
     ]
 
 
@@ -166,10 +161,11 @@ def _scoped(shape: _Shape, per_model: str, info: str) -> str:
     return f"{per_model} * on (model) group_left (slo) {info}"
 
 
-def _family_rules(family: Family, env: ir.Environment) -> list[dict[str, Any]]:
+def _family_terms(family: Family, env: ir.Environment) -> dict[str, str]:
+    """The family's expression of each recorded name (bad and total at each raw window)."""
     info = f'{SLI_INFO}{{environment="{env.name}", family="{family.name}"}}'
     threshold = f'{THRESHOLD_INFO}{{environment="{env.name}"}}'
-    rules = []
+    terms = {}
     for window_ms in RAW_WINDOWS_MS:
         window = slo.format_duration(window_ms)
         if family.source == "gauge":
@@ -199,11 +195,23 @@ def _family_rules(family: Family, env: ir.Environment) -> list[dict[str, Any]]:
                 good = f"sum by (model) (\n  {buckets}\n  * on (model, le) group_left () {threshold}\n)"
             # Without the threshold bucket there is no bad series (not 1): ModelLatencyBucketMissing says so.
             bad = f"(\n  {total}\n)\n- on (model) group_left ()\n{good}"
-        rules += [_record(f"{BAD}{window}", bad, env), _record(f"{TOTAL}{window}", total, env)]
-    return rules
+        terms[f"{BAD}{window}"], terms[f"{TOTAL}{window}"] = bad, total
+    return terms
 
 
-def _record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
+def sli_rules(env: ir.Environment, families: list[Family]) -> list[dict[str, Any]]:
+    """One rule per recorded name for every family at once: the ``or`` of each family's term
+    (each records only its own models, so no two terms share a series).  A rule per family and
+    name would grow with the number of families (ten rules each, times each environment)."""
+    by_family = [(family, _family_terms(family, env)) for family in families]
+    names = list(by_family[0][1]) if by_family else []
+    return [
+        record(name, "\nor\n".join(f"# family {f.name}\n(\n{terms[name]}\n)" for f, terms in by_family), env)
+        for name in names
+    ]
+
+
+def record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
     return {
         "record": name,
         "expr": Trusted(expr),
@@ -211,14 +219,16 @@ def _record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
     }
 
 
-def _packed(terms: Iterable[str]) -> str:
+def packed(terms: Iterable[str]) -> str:
     return "\nor\n".join(terms)
 
 
-def _term(value: str, model: str, **labels: str) -> str:
+def term(value: str, model: str, **labels: str) -> str:
+    """``vector(value)`` labelled ``model`` and ``labels``.  ``label_replace`` expands ``$`` in its
+    replacement (a group reference), so each value's ``$`` is written ``$$``."""
     text = f'label_replace(vector({value}), "model", {quote(model)}, "", "")'
     for label, label_value in labels.items():
-        text = f'label_replace({text}, "{label}", {quote(label_value)}, "", "")'
+        text = f'label_replace({text}, "{label}", {quote(label_value.replace("$", "$$"))}, "", "")'
     return text
 
 
@@ -231,25 +241,25 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
     if not slis:
         return []
     info = [
-        _term("1", m.deployment.model, slo=m.slo.kind, family=m.family.name)
+        term("1", m.deployment.model, slo=m.slo.kind, family=m.family.name)
         for m in sorted(slis, key=lambda m: (m.family.name, m.deployment.model))
     ]
-    rules = [_record(SLI_INFO, _packed(info), env)]
+    rules = [record(SLI_INFO, packed(info), env)]
     thresholds = [
-        _term("1", m.deployment.model, le=le)
+        term("1", m.deployment.model, le=le)
         for m in slis
         if m.slo.kind == "latency" and m.slo.threshold
         for le in slo.le_spellings(slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold)))
     ]
     if thresholds:
-        rule = _record(THRESHOLD_INFO, _packed(thresholds), env)
+        rule = record(THRESHOLD_INFO, packed(thresholds), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
     objective = {m: slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis}
     window = {m: _days(slo.duration_ms(m.slo.window)) for m in slis}
-    rules.append(_record(OBJECTIVE, _by_value(env, slis, objective), env))
-    rules.append(_record(WINDOW, _by_value(env, slis, window), env))
-    rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
+    rules.append(record(OBJECTIVE, _by_value(env, slis, objective), env))
+    rules.append(record(WINDOW, _by_value(env, slis, window), env))
+    rules.append(record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
     return rules
 
 
@@ -265,7 +275,7 @@ def _by_value(env: ir.Environment, slis: list[SLIMember], value: dict[SLIMember,
         names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
         selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~"{names}"}}'
         terms.append(f"sum without (family) ({selector}) * 0 + {constant}")
-    return _packed(terms)
+    return packed(terms)
 
 
 def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
@@ -283,7 +293,7 @@ def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[s
             keep = f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
         for name in (BAD, TOTAL):
             rules.append(
-                _record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env)
+                record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env)
             )
     return rules
 
@@ -299,14 +309,13 @@ def budget_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, A
             f"(\n  1 - ({BAD}{window}{scope} / {TOTAL}{window}{scope}) / {ERROR_BUDGET}{scope}\n)"
             f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
         )
-    return [_record(BURN_RATE, burn, env), _record(BUDGET_REMAINING, "\nor\n".join(remaining), env)]
+    return [record(BURN_RATE, burn, env), record(BUDGET_REMAINING, "\nor\n".join(remaining), env)]
 
 
 @dataclass(frozen=True, slots=True)
 class SharedGroup:
     name: str
     rules: list[dict[str, Any]]
-    family: Family | None = None
 
 
 def shared_groups(env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
@@ -316,9 +325,11 @@ def shared_groups(env: ir.Environment, slis: list[SLIMember]) -> list[SharedGrou
     if not slis:
         return []
     prefix = f"mlgitops-slo/{env.name}"
-    groups = [SharedGroup(f"{prefix}/1-metadata", metadata_rules(env, slis))]
-    for family in sorted({m.family for m in slis}, key=lambda f: f.name):
-        groups.append(SharedGroup(f"{prefix}/2-sli/{family.name}", _family_rules(family, env), family))
+    families = sorted({m.family for m in slis}, key=lambda f: f.name)
+    groups = [
+        SharedGroup(f"{prefix}/1-metadata", metadata_rules(env, slis)),
+        SharedGroup(f"{prefix}/2-sli", sli_rules(env, families)),
+    ]
     groups.append(SharedGroup(f"{prefix}/3-long-windows", long_window_rules(env, slis)))
     groups.append(SharedGroup(f"{prefix}/4-budget", budget_rules(env, slis)))
     return groups

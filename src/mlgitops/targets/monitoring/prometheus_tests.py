@@ -33,27 +33,31 @@ first model: not per model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.targets import k8s
 from mlgitops.targets.monitoring import drift_rules, promql, slo
 from mlgitops.targets.monitoring import prometheus_rules as pr
 from mlgitops.targets.monitoring import prometheus_sli as sli
 from mlgitops.targets.monitoring.metricmap import slo_series
 from mlgitops.targets.monitoring.prometheus_sli import SLIMember
+from mlgitops.targets.monitoring.prometheus_test_series import (
+    PER_SAMPLE,
+    availability_series,
+    counter,
+    latency_series,
+    le_value,
+    series_text,
+)
 
 MINUTE = slo.MINUTE_MS
 EVALUATION_MS = 30 * MINUTE
 INTERVAL_MS = {"page": MINUTE, "ticket": 2 * MINUTE}  # ≥ 2 samples in every 5m window
-PER_SAMPLE = Decimal(1000)  # requests between two input samples
 MARGIN = Decimal("1.25")
 SILENT, FIRING = Decimal("0.8"), Decimal("1.1")  # checks before and after the detection time
 STEADY = Decimal("0.95")
 DRIFTING, STABLE = "drifting-feature", "stable-feature"
-SeriesMaker = Callable[[int, int, Decimal], list[dict[str, str]]]  # baseline samples, burn samples, bad ratio
 
 
 def environment_suite(
@@ -82,8 +86,10 @@ def environment_suite(
         shape = (member.slo.kind, member.slo.objective, member.slo.window, member.slo.alerting)
         if shape not in shapes:
             shapes.add(shape)
-            files[f"{d.model}.rules.yml"] = None
-            order += [g.name for g in pr.groups(model, d, member.series) if g.name not in order]
+            own = [g.name for g in pr.groups(model, d, member.series) if g.rules]
+            if own:
+                files[f"{d.model}.rules.yml"] = None
+            order += [name for name in own if name not in order]
             tests += _slo_tests(group.slo)
     drifts: set[tuple[str, float, bool, int]] = set()
     checked: list[tuple[ir.Model, ir.Deployment]] = []
@@ -101,11 +107,11 @@ def environment_suite(
             if drift_shape in drifts:
                 continue
             drifts.add(drift_shape)
-            series = slo_series(project.serving, d, model.monitoring.metrics, k8s.workload_names(project, d))
+            series = slo_series(project.serving, d, model.monitoring.metrics)
             group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
             assert group.drift is not None
             files[f"{d.model}.rules.yml"] = None
-            order += [g.name for g in pr.groups(model, d, series) if g.name not in order]
+            order += [g.name for g in pr.groups(model, d, series) if g.rules and g.name not in order]
             order += [g.name for g in drift_rules.groups(model, d)]
             tests.append(_drift_test(group.drift))
             checked.append((model, d))
@@ -133,7 +139,7 @@ FAMILY_RATIO = Decimal("0.25")  # exact in binary, so promtool compares it exact
 def _family_test(member: SLIMember, s: pr.SLORules) -> list[dict[str, Any]]:
     """The family's rules record this SLO's bad and total rates (their ratio after an hour of a
     steady bad ratio), its metadata and its burn rate."""
-    maker = _availability_series(s) if s.kind == "availability" else _latency_series(s)
+    maker = availability_series(s) if s.kind == "availability" else latency_series(s)
     if maker is None:
         return []
     d = member.deployment
@@ -206,7 +212,7 @@ def _check(at_ms: int, alert: pr.Alert, firing: bool) -> dict[str, Any]:
 
 
 def _slo_tests(s: pr.SLORules) -> list[dict[str, Any]]:
-    maker = _availability_series(s) if s.kind == "availability" else _latency_series(s)
+    maker = availability_series(s) if s.kind == "availability" else latency_series(s)
     if maker is None:
         return []  # no series satisfies the selectors (documented in docs/monitoring.md)
     tests: list[dict[str, Any]] = []
@@ -308,98 +314,6 @@ def _history(ratio: Decimal, target: Pair, pairs: list[Pair]) -> int | None:
     return _grid(history, ROUND_CEILING)
 
 
-def counter(base_samples: int, base_step: Decimal, burn_samples: int, burn_step: Decimal) -> str:
-    """promtool values of a counter growing by ``base_step`` per sample, then by ``burn_step``."""
-    if burn_samples == 0 or base_step == burn_step:
-        return f"0+{slo.number(base_step)}x{base_samples + burn_samples}"
-    start = base_step * base_samples + burn_step
-    head = f"0+{slo.number(base_step)}x{base_samples} " if base_samples else "0 "
-    return f"{head}{slo.number(start)}+{slo.number(burn_step)}x{burn_samples - 1}"
-
-
-def series_text(metric: str, labels: dict[str, str]) -> str:
-    return promql.Selector(metric, tuple(promql.Matcher(k, "=", v) for k, v in labels.items())).render()
-
-
-def _gauge_series(gauge: promql.Selector) -> SeriesMaker | None:
-    """A 0..1 gauge (metrics.gauge) at 1, then at 1 − the bad ratio."""
-    labels = promql.series(gauge)
-    if labels is None:
-        return None
-
-    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
-        low = slo.number(1 - ratio)
-        values = f"1x{base - 1} {low}x{burn}" if base else f"{low}x{burn}"
-        return [{"series": series_text(gauge.metric, labels), "values": values}]
-
-    return make
-
-
-def _availability_series(s: pr.SLORules) -> SeriesMaker | None:
-    if s.series.gauge is not None:
-        return _gauge_series(s.series.gauge)
-    # metrics.good: the good counter plays the part of the errors counter, the other way round
-    good = s.series.good
-    requests, errors = s.series.requests, good if good is not None else s.series.errors
-    bad_labels = promql.series(errors)
-    good_labels = promql.series(requests, avoid=[errors])
-    if bad_labels is None or good_labels is None:
-        return None
-    counted = requests.matches(errors.metric, bad_labels)  # is an error also a request of `requests`?
-
-    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
-        bad = PER_SAMPLE * ratio
-        if good is None:  # `errors` counts the bad requests
-            steps = ((PER_SAMPLE, PER_SAMPLE - bad if counted else PER_SAMPLE), (Decimal(0), bad))
-        else:  # `errors` is the good counter: the other series counts the rest, or all requests
-            steps = (
-                (Decimal(0), bad) if counted else (PER_SAMPLE, PER_SAMPLE),
-                (PER_SAMPLE, PER_SAMPLE - bad),
-            )
-        (other_base, other_burn), (own_base, own_burn) = steps
-        return [
-            {
-                "series": series_text(requests.metric, good_labels),
-                "values": counter(base, other_base, burn, other_burn),
-            },
-            {
-                "series": series_text(errors.metric, bad_labels),
-                "values": counter(base, own_base, burn, own_burn),
-            },
-        ]
-
-    return make
-
-
-def _latency_series(s: pr.SLORules) -> SeriesMaker | None:
-    histogram = promql.Selector(
-        s.series.histogram().metric, tuple(m for m in s.series.histogram().matchers if m.label != "le")
-    )
-    labels = promql.series(histogram)
-    if labels is None:
-        return None
-    metric, threshold = histogram.metric, _le(s)
-
-    def make(base: int, burn: int, ratio: Decimal) -> list[dict[str, str]]:
-        slow = PER_SAMPLE * ratio
-        return [
-            {
-                "series": series_text(metric, {**labels, "le": "+Inf"}),
-                "values": counter(base, PER_SAMPLE, burn, PER_SAMPLE),
-            },
-            {
-                "series": series_text(metric, {**labels, "le": threshold}),
-                "values": counter(base, PER_SAMPLE, burn, PER_SAMPLE - slow),
-            },
-        ]
-
-    return make
-
-
-def _le(s: pr.SLORules) -> str:
-    return slo.le_spellings(slo.threshold_in(s.series.latency_unit, s.threshold_ms))[0]
-
-
 def _bucket_missing_test(s: pr.SLORules, alert: pr.Alert) -> dict[str, Any]:
     histogram = promql.Selector(
         s.series.histogram().metric, tuple(m for m in s.series.histogram().matchers if m.label != "le")
@@ -407,7 +321,7 @@ def _bucket_missing_test(s: pr.SLORules, alert: pr.Alert) -> dict[str, Any]:
     labels = promql.series(histogram) or {}
     other = slo.go_float(float(slo.threshold_in(s.series.latency_unit, s.threshold_ms) * 10))
     return {
-        "name": f"latency: a histogram without the le={_le(s)} bucket fires {alert.name} "
+        "name": f"latency: a histogram without the le={le_value(s)} bucket fires {alert.name} "
         f"after {pr.BUCKET_MISSING_FOR}",
         "interval": slo.format_duration(MINUTE),
         "input_series": [
