@@ -16,6 +16,7 @@ from mlgitops.spec.types import (
     ArtifactUri,
     Cron,
     DnsLabel,
+    FixedArtifactUri,
     Image,
     LabelKey,
     MetricName,
@@ -143,8 +144,10 @@ class Canary(SpecModel):
     node_selector: dict[LabelKey, Text] | None = Field(
         default=None, description="The canary's node labels (e.g. a new instance type)."
     )
-    artifact: ArtifactUri | None = Field(
-        default=None, description="The canary's artifact URI (`{model}` and `{version}` are filled in)."
+    artifact: FixedArtifactUri | None = Field(
+        default=None,
+        description="The canary's artifact URI (`{model}` and `{version}` are filled in); a literal "
+        "URI without `{version}` is allowed, since the canary's version is fixed.",
     )
     env: EnvMap | None = Field(
         default=None, description="Environment variables added to (or replacing) the stable version's."
@@ -220,6 +223,19 @@ class Deployment(ServingSpec):
     """The version deployed in one environment, plus overrides of any serving field."""
 
     version: Version = Field(description="Stable version served in this environment.")
+    name: ModelName | None = Field(
+        default=None,
+        description="The name of the model's workloads in this environment, default the model's "
+        "name: the InferenceService (KServe `metadata.name`) or the Deployment and Service, and "
+        "everything that refers to them (routes, monitors, dashboards, the drift job). Unique "
+        "among the models of a namespace.",
+    )
+    artifact: FixedArtifactUri | None = Field(
+        default=None,
+        description="Where this environment's artifact lives; the version is fixed here, so a "
+        "literal URI without `{version}` is allowed (e.g. `oci://registry/models/fraud@sha256:…` "
+        "or `pvc://models/fraud/1.4.2`).",
+    )
     canary: Canary | None = Field(default=None, description="Canary version and its traffic share.")
     mirror: Mirror | None = Field(
         default=None, description="Shadow traffic to another version (a gateway-api or istio router)."
@@ -257,7 +273,11 @@ class Lifecycle(SpecModel):
         default=None, description="Date (YYYY-MM-DD) after which a deprecated model should be gone."
     )
     replaced_by: DnsLabel | None = Field(default=None, description="The model that replaces this one.")
-    reason: Text | None = Field(default=None, description="Why the model is deprecated or retired.")
+    reason: Text | None = Field(
+        default=None,
+        description="Why the model is deprecated or retired; a deprecated model's workloads carry it in "
+        "the annotation `mlgitops.dev/lifecycle-reason`.",
+    )
 
     @field_validator("sunset", mode="before")
     @classmethod

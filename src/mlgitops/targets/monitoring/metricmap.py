@@ -156,7 +156,7 @@ def slo_series(
     # KServe always has a mode here: resolve refuses `deploymentMode: null` on it (MLG330).
     mode = (d.serving.deployment_mode or ANY) if serving == "kserve" else ANY
     defaults = defaults_for(serving, mode, d.serving.runtime)
-    names = workloads or (d.model,)
+    names = workloads or (d.name,)
     values = {
         "namespace": d.environment.namespace,
         "environment": d.environment.name,
