@@ -119,6 +119,7 @@ CODES: dict[str, CodeInfo] = {
         ),
         CodeInfo("MLG360", "registry setting the project's registry kind cannot honour", _E),
         CodeInfo("MLG361", "two models serve under one name in a namespace", _E),
+        CodeInfo("MLG362", "placeholder in the registered model name", _E),
         CodeInfo("MLG370", "GitOps setting the GitOps engine cannot honour", _E),
         CodeInfo("MLG371", "Argo CD application name not usable", _E),
         CodeInfo("MLG380", "serving runtime not built in nor declared in spec.runtimes", _E),

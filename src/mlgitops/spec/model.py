@@ -115,11 +115,15 @@ class ModelRegistry(SpecModel):
     """Where a trained version is registered (the project chooses MLflow or plain artifacts)."""
 
     model_name: NonEmptyText | None = Field(
-        default=None, description="MLflow registered-model name; default the model name."
+        default=None,
+        description="MLflow registered-model name; default the model name. One name for every "
+        "environment: CI registers a version once, when it trains it (a placeholder such as "
+        "`{environment}` is refused, MLG362).",
     )
     alias: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")] | None = Field(
         default=None,
-        description="MLflow alias set on a version that passes its gates, e.g. `champion`.",
+        description="MLflow alias set on a version that passes its gates, e.g. `champion` "
+        "(refused with an artifact registry, which has no aliases: MLG360).",
     )
     artifact_uri: ArtifactUri | None = Field(
         default=None,

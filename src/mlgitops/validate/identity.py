@@ -4,10 +4,14 @@ and the registry settings the project's registry kind can give a meaning to."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.validate import ValidatedModel, ValidatedProject
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
 def check_identity(project: ValidatedProject) -> Iterator[Diagnostic]:
@@ -51,7 +55,22 @@ def _name_location(model: ValidatedModel, env: str, own: bool) -> Location:
 
 def _registry(project: ValidatedProject, model: ValidatedModel) -> Iterator[Diagnostic]:
     registry = model.spec.spec.registry
-    if registry is None or project.spec.spec.registry.kind == "mlflow":
+    if registry is None:
+        return
+    placeholders = _PLACEHOLDER.findall(registry.model_name or "")
+    if placeholders:
+        # Registering a version under each environment's name would take a registration at each
+        # promotion; CI registers a version once, when it trains it.
+        yield make(
+            "MLG362",
+            f"registry.modelName {registry.model_name!r} has the placeholder "
+            f"{placeholders[0]}, and mlgitops registers each version once, when CI trains it, "
+            "under one name: per-environment registered models are not rendered",
+            model.doc.locate(("spec", "registry", "modelName")),
+            "write the registered name without placeholders (the environments share the "
+            "registered model; deployments.<env>.version says what each serves)",
+        )
+    if project.spec.spec.registry.kind == "mlflow":
         return
     if registry.alias is not None:
         yield make(
