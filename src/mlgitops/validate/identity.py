@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.validate import ValidatedModel, ValidatedProject
 
-
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
