@@ -632,10 +632,12 @@ def test_removing_a_key_never_cuts_into_the_previous_value() -> None:
 def test_a_literal_artifact_does_not_follow_a_new_version(cli: CliRunner, tmp_path: Path) -> None:
     """The stable version's artifact written without {version} (an image by digest) would stay
     the old version's: promote refuses rather than serve it under the new version's name."""
+    image = "oci://ghcr.io/acme/fraud@sha256:" + "a" * 64
     spec = CANARY.replace(
-        "      version: 2.0.0  # stable\n",
-        '      version: 2.0.0  # stable\n      artifact: "oci://ghcr.io/acme/fraud@sha256:' + "a" * 64 + '"\n',
-    ).replace("        version: 2.1.0\n", '        version: 2.1.0\n        artifact: "s3://acme/fraud/2.1.0/"\n')
+        "      version: 2.0.0  # stable\n", f'      version: 2.0.0  # stable\n      artifact: "{image}"\n'
+    ).replace(
+        "        version: 2.1.0\n", '        version: 2.1.0\n        artifact: "s3://acme/fraud/2.1.0/"\n'
+    )
     path = write_project(tmp_path, spec)
     code, out, err = promote(cli, tmp_path, "--to", "prod", "--finish-canary")
     assert code == 1 and out == ""
