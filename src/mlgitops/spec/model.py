@@ -231,8 +231,9 @@ class Deployment(ServingSpec):
         default=None,
         description="The name of the model's workloads in this environment, default the model's "
         "name: the InferenceService (KServe `metadata.name`) or the Deployment and Service, and "
-        "everything that refers to them (routes, monitors, dashboards, the drift job). Unique "
-        "among the models of a namespace.",
+        "everything that names or selects them (PodDisruptionBudget, HPA, routes, monitors, the "
+        "series SLO rules and dashboards read). Labels, output paths and the drift check keep "
+        "the model's name. Unique among the models of a namespace (MLG361).",
     )
     artifact: FixedArtifactUri | None = Field(
         default=None,
