@@ -111,7 +111,8 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
         "kserve": ({"runtime": "custom", "image": "ghcr.io/acme/server:1.0.0", "port": 7777}, ("7777",)),
         "kubernetes": ({"port": 7777}, ("7777",)),
     },
-    ("deploymentMode",): dict.fromkeys(TARGETS, (_STANDARD, ("Standard",))),
+    # the kubernetes target refuses a deploymentMode (MLG338): its null is the only spelling there
+    ("deploymentMode",): {"kserve": (_STANDARD, ("Standard",)), "kubernetes": ({}, ())},
     ("resources",): {
         t: ({"resources": {"cpu": "777m", "memory": "777Mi"}}, ("777m", "777Mi")) for t in TARGETS
     },
@@ -141,13 +142,18 @@ SENTINELS: dict[Field, dict[str, tuple[dict[str, Any], tuple[str, ...]]]] = {
         t: ({"resources": {"limits": {"memory": "1777Mi"}}}, ("1777Mi",)) for t in TARGETS
     },
     # KServe writes a deploymentStrategy in standard mode only (serverless refuses it, MLG338)
-    ("rollout",): dict.fromkeys(
-        TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43, "maxUnavailable": 41}}, ("43", "41"))
-    ),
-    ("rollout", "maxSurge"): dict.fromkeys(TARGETS, ({**_STANDARD, "rollout": {"maxSurge": 43}}, ("43",))),
-    ("rollout", "maxUnavailable"): dict.fromkeys(
-        TARGETS, ({**_STANDARD, "rollout": {"maxUnavailable": 41}}, ("41",))
-    ),
+    ("rollout",): {
+        "kserve": ({**_STANDARD, "rollout": {"maxSurge": 43, "maxUnavailable": 41}}, ("43", "41")),
+        "kubernetes": ({"rollout": {"maxSurge": 43, "maxUnavailable": 41}}, ("43", "41")),
+    },
+    ("rollout", "maxSurge"): {
+        "kserve": ({**_STANDARD, "rollout": {"maxSurge": 43}}, ("43",)),
+        "kubernetes": ({"rollout": {"maxSurge": 43}}, ("43",)),
+    },
+    ("rollout", "maxUnavailable"): {
+        "kserve": ({**_STANDARD, "rollout": {"maxUnavailable": 41}}, ("41",)),
+        "kubernetes": ({"rollout": {"maxUnavailable": 41}}, ("41",)),
+    },
     ("autoscaling",): {
         t: ({"autoscaling": {"minReplicas": 19, "maxReplicas": 77, "target": 71}}, ("19", "77", "71"))
         for t in TARGETS

@@ -228,6 +228,32 @@ def _keda_prometheus(data: Any) -> None:
     }
 
 
+def _artifacts_kubernetes(data: Any) -> None:
+    """A literal pvc:// artifact (a read-only claim at the model directory), a renamed workload,
+    and a Hugging Face model fetched by its server (no artifact, no storage initializer)."""
+    deployments = data["spec"]["deployments"]
+    deployments["dev"]["artifact"] = "pvc://models/iris/1.3.0"
+    deployments["staging"]["name"] = "iris"
+    deployments["prod"].update(
+        artifact=None, runtime="huggingface", args=["--model_id=acme/iris", "--backend=huggingface"]
+    )
+
+
+def _artifacts_kserve(data: Any) -> None:
+    """A modelcar by digest (oci://) in prod, a claim in staging, Hugging Face fetching its model
+    in dev, renamed there."""
+    deployments = data["spec"]["deployments"]
+    deployments["prod"]["artifact"] = "oci://ghcr.io/acme/iris-model@sha256:" + "1" * 64
+    deployments["staging"]["artifact"] = "pvc://models/iris/{version}"
+    deployments["dev"].update(
+        name="iris", artifact=None, runtime="huggingface", args=["--model_id=acme/iris"]
+    )
+
+
+def _renamed_variant(data: Any) -> None:
+    data["spec"]["deployments"]["prod"]["name"] = "churn"
+
+
 Edit = Callable[[Any], None]
 
 
@@ -299,6 +325,22 @@ VARIANTS: dict[str, tuple[str, Edit | dict[str, Edit] | None, str | None]] = {
     "platform-experiment": (
         "platform",
         {"models/fraud-detector.yaml": _experiment_in_prod},
+        "HTTPRoute",
+    ),
+    # issue 11: literal, pvc:// and oci:// artifacts, none (the server fetches it), renamed workloads
+    "quickstart-artifacts-kubernetes": (
+        "quickstart",
+        {"mlgitops.yaml": _kubernetes, "models/iris-classifier.yaml": _artifacts_kubernetes},
+        "Application",
+    ),
+    "quickstart-artifacts-kserve": (
+        "quickstart",
+        {"models/iris-classifier.yaml": _artifacts_kserve},
+        "InferenceService",
+    ),
+    "platform-experiment-renamed": (
+        "platform",
+        {"models/fraud-detector.yaml": _experiment_in_prod, "models/churn-model.yaml": _renamed_variant},
         "HTTPRoute",
     ),
     "platform-istio-experiment": (

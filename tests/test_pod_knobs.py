@@ -34,9 +34,14 @@ def _pod_and_container(objects: dict[str, Any], target: str) -> tuple[dict[str, 
     return pod, pod["containers"][0]
 
 
+def _standard(target: str) -> dict[str, str]:
+    """KServe's standard mode (what the knobs need there); the kubernetes target has no modes."""
+    return {"deploymentMode": "standard"} if target == "kserve" else {}
+
+
 @pytest.mark.parametrize("target", ["kserve", "kubernetes"])
 def test_pod_knobs_reach_the_pod(tmp_path: Path, target: str) -> None:
-    serving = {**SKLEARN, **KNOBS, "deploymentMode": "standard", "rollout": {"maxSurge": "50%"}}
+    serving = {**SKLEARN, **KNOBS, **_standard(target), "rollout": {"maxSurge": "50%"}}
     objects, _ = _compile(_project(tmp_path, target, serving))
     pod, container = _pod_and_container(objects, target)
     assert pod["priorityClassName"] == "ml-serving.high"
@@ -93,7 +98,7 @@ VOLUMES = [
 def test_ports_and_volumes_reach_the_pod(tmp_path: Path, target: str) -> None:
     serving = {
         **SKLEARN,
-        "deploymentMode": "standard",
+        **_standard(target),
         "ports": [{"name": "grpc", "port": 8001}],
         "volumes": VOLUMES,
     }
@@ -178,7 +183,7 @@ def test_affinity_is_checked_as_kubernetes_defines_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["kserve", "kubernetes"])
 def test_the_monitor_scrapes_the_port_and_path_written(tmp_path: Path, target: str) -> None:
-    serving = {**SKLEARN, "deploymentMode": "standard", "ports": [{"name": "stats", "port": 9100}]}
+    serving = {**SKLEARN, **_standard(target), "ports": [{"name": "stats", "port": 9100}]}
     monitoring = {"scrape": {"port": "stats", "path": "/stats"}}
     objects, _ = _compile(_project(tmp_path, target, serving, monitoring))
     if target == "kserve":

@@ -627,3 +627,22 @@ def test_removing_a_key_keeps_comments_that_head_the_mapping() -> None:
 def test_removing_a_key_never_cuts_into_the_previous_value() -> None:
     text = 'prod:\n  note: "first line\n  #second line"\n  # about the canary\n  canary: {version: 1.3.0}\n'
     assert _without(text, "canary") == 'prod:\n  note: "first line\n  #second line"\n'
+
+
+def test_a_literal_artifact_does_not_follow_a_new_version(cli: CliRunner, tmp_path: Path) -> None:
+    """The stable version's artifact written without {version} (an image by digest) would stay
+    the old version's: promote refuses rather than serve it under the new version's name."""
+    image = "oci://ghcr.io/acme/fraud@sha256:" + "a" * 64
+    spec = CANARY.replace(
+        "      version: 2.0.0  # stable\n", f'      version: 2.0.0  # stable\n      artifact: "{image}"\n'
+    ).replace(
+        "        version: 2.1.0\n", '        version: 2.1.0\n        artifact: "s3://acme/fraud/2.1.0/"\n'
+    )
+    path = write_project(tmp_path, spec)
+    code, out, err = promote(cli, tmp_path, "--to", "prod", "--finish-canary")
+    assert code == 1 and out == ""
+    assert "would not follow version 2.1.0" in err
+    assert path.read_text(encoding="utf-8") == spec
+    # the canary's weight moves: the stable version stays, so does its artifact
+    code, _, err = promote(cli, tmp_path, "--to", "prod", "--weight", "20")
+    assert code == 0, err

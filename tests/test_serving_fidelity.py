@@ -146,7 +146,7 @@ def test_spec_implied_annotations_fill_in_what_the_user_left_out(tmp_path: Path)
         ("kserve", "models:/iris/{version}", False),
         ("kserve", "runs:/{version}/model", False),
         ("kubernetes", "gs://models/{model}/{version}/", True),
-        ("kubernetes", "pvc://models/{model}/{version}/", False),
+        ("kubernetes", "pvc://models/{model}/{version}/", True),
         ("kubernetes", "oci://registry.acme.test/models/{model}:{version}", False),
         ("kubernetes", "models:/iris/{version}", False),
     ],

@@ -10,6 +10,13 @@ render by, kept in one place so the two cannot disagree.
   (``targets/serving/runtimes.py``), without KServe's controller: nothing mounts a PVC or pulls a
   modelcar there, so ``pvc://`` and ``oci://`` cannot be fetched.  No initializer understands
   MLflow's ``models:/``/``runs:/`` URIs: point the artifact at the run's storage instead.
+  On the ``kubernetes`` target a ``pvc://claim/path`` becomes what KServe makes of it, the claim
+  mounted read-only at the model directory with ``path`` as its sub-path; an ``oci://`` modelcar
+  has no honest rendering there (an image volume needs Kubernetes 1.31+ and its ImageVolume
+  feature gate), so it stays refused.
+* Models without an artifact. Hugging Face's server and the runtimes a project declares can
+  fetch the model themselves, from an argument naming it (``--model_id``, vLLM's ``--model``);
+  with such an argument the artifact may be left out.  Nothing would fetch a model anywhere else.
 * KServe annotations (``serving.kserve.io/*``). The spec decides the deployment mode and the
   autoscaler class; a user's own annotation is written as it is, and must agree with them.
 * Triton. ``triton`` and ``onnx`` (KServe serves ONNX with its Triton runtime; the plain
@@ -23,8 +30,25 @@ from mlgitops import __version__
 # Scheme → what fetches it, per serving target.
 ARTIFACT_SCHEMES: dict[str, tuple[str, ...]] = {
     "kserve": ("gs", "s3", "pvc", "hdfs", "webhdfs", "http", "https", "hf", "oci"),
-    "kubernetes": ("gs", "s3", "hdfs", "webhdfs", "http", "https", "hf"),
+    "kubernetes": ("gs", "s3", "hdfs", "webhdfs", "http", "https", "hf", "pvc"),
 }
+# The flags by which a model server fetches its model itself, as ``--flag=value`` or ``--flag value``.
+MODEL_SOURCE_FLAGS = frozenset({"--model_id", "--model-id", "--model"})
+SELF_FETCHING_RUNTIMES = frozenset({"huggingface"})  # and every runtime of spec.runtimes
+
+
+def names_model_source(args: object) -> bool:
+    """Whether container ``args`` tell the model server which model to fetch."""
+    if not isinstance(args, list | tuple):
+        return False
+    return any(isinstance(a, str) and a.split("=", 1)[0] in MODEL_SOURCE_FLAGS for a in args)
+
+
+def pvc_source(uri: str) -> tuple[str, str]:
+    """``pvc://claim/sub/path`` → (claim, sub-path, "" for the whole claim), as KServe parses it."""
+    claim, _, path = uri.split("://", 1)[1].partition("/")
+    return claim, path.strip("/")
+
 
 KSERVE_PREFIX = "serving.kserve.io/"
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"

@@ -143,6 +143,8 @@ def plan_promotion(project_path: ProjectRef, request: Request) -> tuple[Promotio
         raise UserError(
             f"a canary needs a stable version: {request.model} is not in {request.environment} yet"
         )
+    if kind in ("promote", "finish-canary"):  # the stable version changes
+        _check_literal_artifact(request, current, version)
     # A waiver is for a version that moves into the environment, never for one it already serves.
     served = {current.version} | ({current.canary.version} if current.canary else set()) if current else set()
     if request.force and (moves_canary or version in served):
@@ -176,6 +178,19 @@ def _previous(
         if name in deployments:
             return name, deployments[name]
     return None
+
+
+def _check_literal_artifact(request: Request, current: Deployment | None, version: str) -> None:
+    """A deployment's literal artifact (no ``{version}``) is its stable version's: it cannot
+    follow a new stable version."""
+    literal = current.artifact if current is not None else None
+    if current is None or not literal or "{version}" in literal or version == current.version:
+        return
+    raise UserError(
+        f"the artifact of {request.model} in {request.environment} is written without "
+        f"{{version}} ({literal}), so it would not follow version {version}: edit "
+        f"deployments.{request.environment}.version and its artifact by hand"
+    )
 
 
 def _check_order(request: Request, version: str, previous_name: str, previous: Deployment) -> None:

@@ -49,9 +49,10 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
     runtimes = tuple(_runtime(r) for r in spec.runtimes)
     declared = {r.name: r for r in runtimes}
     project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
-    # (model, environment) → its stable version: an experiment's variants are other models'
+    # (model, environment) → its stable version and workload name: an experiment's variants are other models'
     stable = {
-        (item.model.name, item.environment.name): item.deployment.version for item in resolved.deployments
+        (item.model.name, item.environment.name): (item.deployment.version, item.deployment.name or "")
+        for item in resolved.deployments
     }
     models = []
     retired = []
@@ -76,6 +77,7 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         )
     return ir.Project(
         name=validated.spec.metadata.name,
+        description=validated.spec.metadata.description,
         repository=spec.repository,
         revision=spec.revision,
         ci=ci.system,
@@ -188,7 +190,7 @@ def _deployment(
     env: ir.Environment,
     project_labels: tuple[tuple[str, str], ...],
     project: str,
-    stable: dict[tuple[str, str], str],
+    stable: dict[tuple[str, str], tuple[str, str]],
     declared: Mapping[str, ir.ServingRuntime],
 ) -> ir.Deployment:
     spec: ModelSpec = item.model.spec
@@ -235,6 +237,8 @@ def _deployment(
             annotations[f"{LABEL_PREFIX}/sunset"] = lifecycle.sunset.isoformat()
         if lifecycle.replaced_by is not None:
             annotations[f"{LABEL_PREFIX}/replaced-by"] = lifecycle.replaced_by
+        if lifecycle.reason is not None:
+            annotations[f"{LABEL_PREFIX}/lifecycle-reason"] = lifecycle.reason
     if spec.metadata.description:
         annotations[f"{LABEL_PREFIX}/description"] = spec.metadata.description
     return ir.Deployment(
@@ -249,10 +253,13 @@ def _deployment(
         labels=tuple(sorted(labels.items())),
         annotations=tuple(sorted(annotations.items())),
         source=item.model.doc.display,
+        workload=item.deployment.name or "",
     )
 
 
-def _experiment(item: ResolvedDeployment, stable: dict[tuple[str, str], str]) -> ir.Experiment | None:
+def _experiment(
+    item: ResolvedDeployment, stable: dict[tuple[str, str], tuple[str, str]]
+) -> ir.Experiment | None:
     """The variants by their stable versions here (validate made sure each is deployed here)."""
     written = item.deployment.experiment
     if written is None:
@@ -261,9 +268,10 @@ def _experiment(item: ResolvedDeployment, stable: dict[tuple[str, str], str]) ->
     variants = [
         ir.Variant(
             v.model,
-            stable[(v.model, env)],
+            stable[(v.model, env)][0],
             v.weight,
             (v.match.header.name, v.match.header.value) if v.match else None,
+            stable[(v.model, env)][1],
         )
         for v in written.variants
     ]

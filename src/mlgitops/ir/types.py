@@ -253,6 +253,11 @@ class Variant:
     version: str
     weight: int
     header: tuple[str, str] | None  # (name, exact value) sent to this variant whatever the weights
+    workload: str = ""  # the variant model's workload name here ("": the model's name)
+
+    @property
+    def name(self) -> str:
+        return self.workload or self.model
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +308,14 @@ class Deployment:
     mirror: Mirror | None = None
     expose: Expose | None = None
     experiment: Experiment | None = None
+    # the workload's name here (deployments.<env>.name): the InferenceService or Deployment and
+    # Service, and what monitors them; "" means the model's name (see ``name``)
+    workload: str = ""
+
+    @property
+    def name(self) -> str:
+        """The name of the model's workload in this environment."""
+        return self.workload or self.model
 
     @property
     def object_annotations(self) -> dict[str, str]:
@@ -567,6 +580,7 @@ class Project:
     # spec.ci.includeFrom: the user's root CI file that includes the project's ("" without one)
     ci_include_from: str = ""
     runtimes: tuple[ServingRuntime, ...] = ()  # spec.runtimes, in the order written
+    description: str | None = None  # metadata.description: annotates the GitOps objects
 
     @property
     def routed(self) -> bool:

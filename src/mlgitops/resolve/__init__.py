@@ -14,9 +14,10 @@ Retired models and environments a model is not deployed to produce nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from mlgitops import platforms
 from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make
 from mlgitops.resolve import fit, runtimes, traffic
 from mlgitops.resolve.builtin import builtin_serving
@@ -119,7 +120,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
             )
             item = ResolvedDeployment(model, env, order, deployment, serving)
             resolved.append(item)
-            diagnostics += _complete(item, spec.serving)
+            diagnostics += _complete(item, spec.serving, declared)
             diagnostics += runtimes.check(
                 serving, env.name, declared, spec.serving, _deployment_key(model, env.name)
             )
@@ -133,7 +134,49 @@ def _deployment_key(model: ValidatedModel, env: str) -> Callable[[], Location]:
     return lambda: model.doc.locate(("spec", "deployments", env), key=True)
 
 
-def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
+def _fetches_itself(serving: Merged, declared: Mapping[str, ServingRuntimeSpec]) -> bool:
+    """A custom container fetches its model as it likes; Hugging Face's server and a declared
+    runtime do when an argument names the model (platforms.MODEL_SOURCE_FLAGS)."""
+    runtime = serving.get("runtime")
+    if runtime == "custom":
+        return True
+    own = declared.get(runtime) if isinstance(runtime, str) else None
+    if own is None and runtime not in platforms.SELF_FETCHING_RUNTIMES:
+        return False
+    return platforms.names_model_source([*(serving.get("args") or ()), *((own.args or ()) if own else ())])
+
+
+def _literal_artifact(item: ResolvedDeployment) -> Iterator[Diagnostic]:
+    """A deployment's literal artifact (no ``{version}``) is its stable version's alone: a canary
+    or mirror of another version beside it needs an artifact of its own."""
+    artifact = item.serving.get("artifact")
+    if not isinstance(artifact, str) or "{version}" in artifact:
+        return
+    deployment = item.deployment
+    others = []
+    if deployment.canary is not None and deployment.canary.artifact is None:
+        others.append(("canary", deployment.canary.version))
+    if deployment.mirror is not None and deployment.mirror.version != deployment.version:
+        others.append(("mirror", deployment.mirror.version))
+    origin = item.serving.origin("artifact")
+    written = origin.location() if origin else None
+    for what, version in others:
+        yield make(
+            "MLG313",
+            f"the {what} of {item.model.name!r} in {ENVIRONMENT} would serve the stable version's "
+            f"artifact {artifact!r}, which has no {{version}} to make it version {version}'s",
+            item.model.doc.locate(("spec", "deployments", item.environment.name, what)),
+            "give the canary its own artifact (canary.artifact), or write {version} in the artifact"
+            if what == "canary"
+            else "write {version} in the artifact, so the mirrored version gets its own",
+            related=[written] if written else [],
+            environment=item.environment.name,
+        )
+
+
+def _complete(
+    item: ResolvedDeployment, target: str, declared: Mapping[str, ServingRuntimeSpec]
+) -> Iterator[Diagnostic]:
     """What only the merged result can tell: required fields and consistency."""
     serving, env = item.serving, item.environment.name
 
@@ -162,14 +205,17 @@ def _complete(item: ResolvedDeployment, target: str) -> Iterator[Diagnostic]:
             "set spec.serving.image to your model server's image",
             environment=env,
         )
-    if runtime != "custom" and serving.get("artifact") is None:
+    if serving.get("artifact") is None and not _fetches_itself(serving, declared):
         yield make(
             "MLG320",
-            f"no serving artifact is set for {ENVIRONMENT} in any layer",
+            f"no serving artifact is set for {ENVIRONMENT} in any layer, and nothing else would "
+            "fetch the model",
             deployment_key(),
-            "set spec.serving.artifact, e.g. s3://models/{model}/{version}/",
+            "set spec.serving.artifact, e.g. s3://models/{model}/{version}/ (a Hugging Face or "
+            "declared runtime may fetch it itself instead: name it in args, e.g. --model_id=org/name)",
             environment=env,
         )
+    yield from _literal_artifact(item)
     transformer = serving.get("transformer")
     if transformer is not None and transformer.get("image") is None:
         yield make(

@@ -19,8 +19,6 @@ _UNFETCHABLE = {
     "models": "models:/ is an MLflow registry URI, which no storage initializer resolves",
     "runs": "runs:/ is an MLflow run URI, which no storage initializer resolves",
     "mlflow": "mlflow:// is an MLflow URI, which no storage initializer resolves",
-    "pvc": "only KServe's controller mounts a pvc:// claim; the storage initializer the kubernetes "
-    "target runs cannot",
     "oci": "only KServe's controller runs an oci:// modelcar image; the storage initializer the "
     "kubernetes target runs cannot",
     "file": "file:// names a path inside the pod, where no artifact store is",
@@ -66,8 +64,17 @@ def _artifact(serving: Merged, target: str, at: Locate) -> Iterator[Diagnostic]:
         f"the {target} serving target cannot fetch the artifact {artifact!r}: {reason}",
         at("artifact"),
         f"the {target} target fetches {', '.join(s + '://' for s in accepted)}"
-        + (" (an MLflow model's files live in its run's artifact store)" if scheme in _MLFLOW else ""),
+        + (" (an MLflow model's files live in its run's artifact store)" if scheme in _MLFLOW else "")
+        + (_OCI_HINT if scheme == "oci" and target == "kubernetes" else ""),
     )
+
+
+# A modelcar could be an image volume, but only on Kubernetes 1.31+ with the ImageVolume feature
+# gate (beta, off by default): too rare a cluster to render it for.
+_OCI_HINT = (
+    "; serve an oci:// modelcar with serving: kserve (mounting the image as a volume needs "
+    "Kubernetes 1.31+ with the ImageVolume feature gate, which this target does not assume)"
+)
 
 
 _MLFLOW = frozenset({"models", "runs", "mlflow"})
@@ -170,6 +177,16 @@ def _kubernetes_unrendered(serving: Merged, env: str, at: Locate) -> Iterator[Di
             at("autoscaling", "metric"),
             "use metric: custom (a per-pod metric served by a custom metrics adapter), or serving: "
             "kserve in standard mode",
+            environment=env,
+        )
+    mode = serving.origin("deploymentMode")
+    if serving.get("deploymentMode") is not None and mode is not None and mode.layer != "mlgitops default":
+        yield make(
+            "MLG338",
+            f"the kubernetes serving target cannot honour deploymentMode in {ENVIRONMENT}: it always "
+            "renders a Deployment (with a HorizontalPodAutoscaler), KServe's modes do not apply",
+            at("deploymentMode"),
+            "remove deploymentMode, or use serving: kserve",
             environment=env,
         )
     for path, what, instead in _KSERVE_ONLY:

@@ -66,7 +66,10 @@ class Metadata(SpecModel):
 
     name: DnsLabel = Field(description="Name; becomes part of Kubernetes object names, so a DNS-1123 label.")
     description: Text | None = Field(
-        default=None, description="Free text shown in generated annotations and docs."
+        default=None,
+        description="Free text, in the annotation `mlgitops.dev/description`: a model's on its "
+        "objects, the project's on its GitOps objects (Argo CD Applications or ApplicationSet, "
+        "Flux GitRepositories and Kustomizations).",
     )
     labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Kubernetes labels added to every generated object."

@@ -16,6 +16,7 @@ from mlgitops.spec.types import (
     ArtifactUri,
     Cron,
     DnsLabel,
+    FixedArtifactUri,
     Image,
     LabelKey,
     MetricName,
@@ -146,11 +147,15 @@ class ModelRegistry(SpecModel):
     """Where a trained version is registered (the project chooses MLflow or plain artifacts)."""
 
     model_name: NonEmptyText | None = Field(
-        default=None, description="MLflow registered-model name; default the model name."
+        default=None,
+        description="MLflow registered-model name; default the model name. One name for every "
+        "environment: CI registers a version once, when it trains it (a placeholder such as "
+        "`{environment}` is refused, MLG362).",
     )
     alias: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")] | None = Field(
         default=None,
-        description="MLflow alias set on a version that passes its gates, e.g. `champion`.",
+        description="MLflow alias set on a version that passes its gates, e.g. `champion` "
+        "(refused with an artifact registry, which has no aliases: MLG360).",
     )
     artifact_uri: ArtifactUri | None = Field(
         default=None,
@@ -175,8 +180,10 @@ class Canary(SpecModel):
     node_selector: dict[LabelKey, Text] | None = Field(
         default=None, description="The canary's node labels (e.g. a new instance type)."
     )
-    artifact: ArtifactUri | None = Field(
-        default=None, description="The canary's artifact URI (`{model}` and `{version}` are filled in)."
+    artifact: FixedArtifactUri | None = Field(
+        default=None,
+        description="The canary's artifact URI (`{model}` and `{version}` are filled in); a literal "
+        "URI without `{version}` is allowed, since the canary's version is fixed.",
     )
     env: EnvMap | None = Field(
         default=None, description="Environment variables added to (or replacing) the stable version's."
@@ -252,6 +259,20 @@ class Deployment(ServingSpec):
     """The version deployed in one environment, plus overrides of any serving field."""
 
     version: Version = Field(description="Stable version served in this environment.")
+    name: ModelName | None = Field(
+        default=None,
+        description="The name of the model's workloads in this environment, default the model's "
+        "name: the InferenceService (KServe `metadata.name`) or the Deployment and Service, and "
+        "everything that names or selects them (PodDisruptionBudget, HPA, routes, monitors, the "
+        "series SLO rules and dashboards read). Labels, output paths and the drift check keep "
+        "the model's name. Unique among the models of a namespace (MLG361).",
+    )
+    artifact: FixedArtifactUri | None = Field(
+        default=None,
+        description="Where this environment's artifact lives; the version is fixed here, so a "
+        "literal URI without `{version}` is allowed (e.g. `oci://registry/models/fraud@sha256:…` "
+        "or `pvc://models/fraud/1.4.2`).",
+    )
     canary: Canary | None = Field(default=None, description="Canary version and its traffic share.")
     mirror: Mirror | None = Field(
         default=None, description="Shadow traffic to another version (a gateway-api or istio router)."
@@ -289,7 +310,11 @@ class Lifecycle(SpecModel):
         default=None, description="Date (YYYY-MM-DD) after which a deprecated model should be gone."
     )
     replaced_by: DnsLabel | None = Field(default=None, description="The model that replaces this one.")
-    reason: Text | None = Field(default=None, description="Why the model is deprecated or retired.")
+    reason: Text | None = Field(
+        default=None,
+        description="Why the model is deprecated or retired; a deprecated model's workloads carry it in "
+        "the annotation `mlgitops.dev/lifecycle-reason`.",
+    )
 
     @field_validator("sunset", mode="before")
     @classmethod

@@ -206,6 +206,19 @@ ARTIFACT_PLACEHOLDERS = ("model", "version")
 
 
 def _artifact(value: str) -> str:
+    _fixed_artifact(value)
+    _check(
+        "MLG313",
+        "artifact {value!r} has no {{version}} placeholder, so every version would share one location",
+        "version" in _PLACEHOLDER.findall(value),
+        value=value,
+    )
+    return value
+
+
+def _fixed_artifact(value: str) -> str:
+    """Where the version is already fixed (an environment's deployment, a canary), the URI may
+    be literal: an artifact that names no version, e.g. a modelcar image by digest."""
     names = _PLACEHOLDER.findall(value)
     unknown = sorted(set(names) - set(ARTIFACT_PLACEHOLDERS))
     _check(
@@ -214,12 +227,6 @@ def _artifact(value: str) -> str:
         not unknown,
         value=value,
         unknown=", ".join("{" + n + "}" for n in unknown),
-    )
-    _check(
-        "MLG313",
-        "artifact {value!r} has no {{version}} placeholder, so every version would share one location",
-        "version" in names,
-        value=value,
     )
     _uri(_PLACEHOLDER.sub("x", value))
     return value
@@ -369,6 +376,12 @@ ArtifactUri = Annotated[
     BeforeValidator(_text_only),
     AfterValidator(_artifact),
     WithJsonSchema({"type": "string", "pattern": ".*\\{version\\}.*"}),
+]
+FixedArtifactUri = Annotated[
+    str,
+    BeforeValidator(_text_only),
+    AfterValidator(_fixed_artifact),
+    WithJsonSchema({"type": "string"}),
 ]
 EnvLiteral = Annotated[
     str, BeforeValidator(_scalar_text), WithJsonSchema({"type": ["string", "integer", "boolean"]})

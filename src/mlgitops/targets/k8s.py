@@ -219,11 +219,11 @@ def workload_name(model: str, version: str) -> str:
 
 
 def workload_names(project: ir.Project, d: ir.Deployment) -> tuple[str, ...]:
-    """The workloads of ``d``: one per version with a traffic router, else none (the model's)."""
+    """The workloads of ``d``: one per version with a traffic router, else none (``d.name``)."""
     if not project.routed:
         return ()
     versions = (d.version, d.canary.version) if d.canary else (d.version,)
-    return tuple(workload_name(d.model, v) for v in versions)
+    return tuple(workload_name(d.name, v) for v in versions)
 
 
 def training_annotations(model: ir.Model) -> dict[str, str]:

@@ -11,6 +11,7 @@ from mlgitops.repourl import github_problem
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.types import is_dns_label, is_dns_subdomain
 from mlgitops.validate import ValidatedModel, ValidatedProject
+from mlgitops.validate.identity import check_identity
 from mlgitops.validate.promotion import ServedBefore, check_promotions
 from mlgitops.validate.runtimes import check_runtimes
 
@@ -24,6 +25,7 @@ def check_project(
     diagnostics += _output_path(project)
     diagnostics += _duplicate_models(project)
     diagnostics += check_runtimes(project)
+    diagnostics += check_identity(project)
     names = frozenset(m.name for m in project.models)
     for model in project.models:
         diagnostics += _deployments(project, model)

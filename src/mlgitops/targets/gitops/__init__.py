@@ -29,6 +29,12 @@ def labels(project: ir.Project, env: ir.Environment | None = None) -> dict[str, 
     return dict(sorted(out.items()))
 
 
+def object_annotations(project: ir.Project) -> dict[str, str]:
+    """The project's description, on every GitOps object (never inside an ApplicationSet's
+    template, whose strings Argo CD parses as Go templates)."""
+    return {"mlgitops.dev/description": project.description} if project.description else {}
+
+
 def gitops_source(project: ir.Project) -> str:
     """The spec file GitOps objects come from (they describe the whole project)."""
     return "mlgitops.yaml"

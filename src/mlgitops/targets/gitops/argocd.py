@@ -18,6 +18,7 @@ from mlgitops.targets.gitops import (
     environment_path,
     gitops_source,
     labels,
+    object_annotations,
 )
 
 # One ApplicationSet template serves every environment; an environment synced by hand drops
@@ -61,6 +62,7 @@ class ArgoCD:
             context = {
                 "project": project,
                 "labels": labels(project),
+                "annotations": object_annotations(project),
                 "elements": elements,
                 "cluster_key": "name" if by_name else "server",
                 "name_template": "{{.name}}" if named else project.name + "-{{.env}}",
@@ -84,6 +86,7 @@ class ArgoCD:
                     "env": env,
                     "name": application_name(project, env),
                     "labels": labels(project, env),
+                    "annotations": _annotations(project, env),
                     "path": environment_path(project, env),
                     "destination": {**_destination(env), "namespace": env.namespace},
                 },
@@ -101,6 +104,11 @@ def application_name(project: ir.Project, env: ir.Environment) -> str:
     """``spec.argocd.applicationName`` for one environment."""
     template = project.argocd.application_name
     return template.replace("{project}", project.name).replace("{environment}", env.name)
+
+
+def _annotations(project: ir.Project, env: ir.Environment) -> dict[str, str]:
+    waves = {"argocd.argoproj.io/sync-wave": str(env.order)} if project.argocd.sync_waves else {}
+    return dict(sorted({**object_annotations(project), **waves}.items()))
 
 
 def _sync_policy(env: ir.Environment) -> str:

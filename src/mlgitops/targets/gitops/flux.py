@@ -11,7 +11,7 @@ from __future__ import annotations
 from mlgitops import ir
 from mlgitops.outputs import GITOPS_DIR
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.gitops import environment_path, gitops_source, labels, object_name
+from mlgitops.targets.gitops import environment_path, gitops_source, labels, object_annotations, object_name
 
 
 class Flux:
@@ -27,6 +27,7 @@ class Flux:
                 {
                     "project": project,
                     "labels": labels(project),
+                    "annotations": object_annotations(project),
                     "name": project.name,
                     "branch": project.revision,
                 },
@@ -46,6 +47,7 @@ class Flux:
                         {
                             "project": project,
                             "labels": labels(project, env),
+                            "annotations": object_annotations(project),
                             "name": source,
                             "branch": env.revision,
                         },
@@ -59,6 +61,7 @@ class Flux:
                 "env": env,
                 "name": object_name(project, env),
                 "labels": labels(project, env),
+                "annotations": object_annotations(project),
                 "path": "./" + environment_path(project, env),
                 "source": source,
                 # in order, each once: a name the spec repeats would only be noise

@@ -205,7 +205,7 @@ def rule_file(
     """A PrometheusRule in ``env`` (format ``operator``), or the plain rule file of its groups."""
     context = {
         "api_version": api_version(project),
-        "name": d.model if d is not None else "mlgitops-slo",
+        "name": d.name if d is not None else "mlgitops-slo",
         "namespace": env.namespace,
         "labels": dict(labels),
         "annotations": d.object_annotations if d is not None else {},

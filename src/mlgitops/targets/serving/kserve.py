@@ -102,7 +102,7 @@ class KServe:
         labels = dict(d.labels)
         labels["app.kubernetes.io/version"] = version
         keda = platforms.uses_keda(mode, metric, annotations)
-        name = backend.name if backend else d.model
+        name = backend.name if backend else d.name
         return {
             "name": name,
             # Only without a route: KServe splits between this revision and the previous one.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import ir
+from mlgitops import ir, platforms
 from mlgitops.targets import k8s
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.serving import routes
@@ -68,7 +68,7 @@ class Kubernetes:
                 "service.yaml.j2",
                 "service.yaml",
                 {
-                    "name": d.serving.service_name or d.model,
+                    "name": d.serving.service_name or d.name,
                     "labels": labels,
                     "selector": selector,
                     "metrics_port": k8s.metrics_port(d.serving),
@@ -83,7 +83,7 @@ class Kubernetes:
         autoscaling = d.serving.autoscaling
         if autoscaling is not None:  # `autoscaling: null`: no HPA, the Deployment's 1 replica
             metric = self._hpa_metric(autoscaling)
-            hpa = {"name": d.model, "labels": labels, "a": autoscaling, "metric": metric}
+            hpa = {"name": d.name, "labels": labels, "a": autoscaling, "metric": metric}
             renders.insert(2, ("hpa.yaml.j2", "hpa.yaml", hpa))
         return renders
 
@@ -135,11 +135,11 @@ class Kubernetes:
         settings (a canary's overrides applied)."""
         s = serving or d.serving
         runtime = (
-            declared(s.declared_runtime, d.model, d.environment.namespace)
+            declared(s.declared_runtime, d.name, d.environment.namespace)
             if s.declared_runtime
             else RUNTIMES[s.runtime]
         )
-        name = pinned_name or (d.model if track == "stable" else f"{d.model}-canary")
+        name = pinned_name or (d.name if track == "stable" else f"{d.name}-canary")
         pod_selector = (
             {**selector, VERSION_LABEL: version} if pinned_name else {**selector, TRACK_LABEL: track}
         )
@@ -154,7 +154,9 @@ class Kubernetes:
             ready, live = "/v2/health/ready", "/v2/health/live"
         port = s.port or 0  # never 0: resolve refuses a null port on this target (MLG330)
         # a declared runtime's args are filled in already, KServe's way
-        filled = runtime.args if s.declared_runtime else [fill(a, d.model, port) for a in runtime.args]
+        filled = runtime.args if s.declared_runtime else [fill(a, d.name, port) for a in runtime.args]
+        if storage_uri is None:  # the server fetches the model itself (platforms.MODEL_SOURCE_FLAGS)
+            filled = [a for a in filled if not a.startswith("--model_dir=")]
         args = [*filled, *s.args]
         env = k8s.env(s.env)
         if s.runtime == "custom" and storage_uri:
@@ -181,10 +183,11 @@ class Kubernetes:
             "model_dir": MODEL_DIR,
             "storage_uri": storage_uri if s.runtime != "custom" else None,
             "storage_initializer": STORAGE_INITIALIZER,
+            **_model_volume(storage_uri if s.runtime != "custom" else None),
             "probes": _probes(
                 s.probes,
-                fill(ready, d.model, port) if ready else None,
-                fill(live, d.model, port) if live else None,
+                fill(ready, d.name, port) if ready else None,
+                fill(live, d.name, port) if live else None,
             ),
             "metrics_port": k8s.metrics_port(s),
         }
@@ -210,6 +213,20 @@ class Kubernetes:
                 "target": {"type": "Utilization", "averageUtilization": int(a.target)},
             },
         }
+
+
+def _model_volume(storage_uri: str | None) -> dict[str, Any]:
+    """The model directory: an ``emptyDir`` the storage initializer fills, or, for a
+    ``pvc://claim/path``, the claim mounted read-only with ``path`` as its sub-path (as KServe
+    mounts one), so nothing is copied."""
+    mount: dict[str, Any] = {"name": "model", "mountPath": MODEL_DIR}
+    if storage_uri is None or platforms.artifact_scheme(storage_uri) != "pvc":
+        return {"model_volume": {"name": "model", "emptyDir": {}}, "model_mount": mount}
+    claim, path = platforms.pvc_source(storage_uri)
+    return {
+        "model_volume": {"name": "model", "persistentVolumeClaim": {"claimName": claim, "readOnly": True}},
+        "model_mount": {**mount, **({"subPath": path} if path else {}), "readOnly": True},
+    }
 
 
 def _probes(written: ir.Probes, ready: str | None, live: str | None) -> dict[str, Any]:

@@ -41,22 +41,22 @@ def backends(d: ir.Deployment) -> list[Backend]:
     """Every workload of ``d``: the versions of the split, whose weights sum to 100, then a
     mirrored version that is neither (reached only by the copies)."""
     stable_weight = 100 - d.canary.traffic if d.canary else 100
-    out = [Backend(d.version, stable_weight, "stable", k8s.workload_name(d.model, d.version), d.serving)]
+    out = [Backend(d.version, stable_weight, "stable", k8s.workload_name(d.name, d.version), d.serving)]
     if d.canary is not None:
         c = d.canary
-        name = k8s.workload_name(d.model, c.version)
+        name = k8s.workload_name(d.name, c.version)
         out.append(Backend(c.version, c.traffic, "canary", name, c.serving or d.serving))
     mirror = d.mirror
     if mirror is not None and mirror.version not in {b.version for b in out}:
         serving = dataclasses.replace(d.serving, storage_uri=mirror.storage_uri)
-        out.append(Backend(mirror.version, 0, "mirror", k8s.workload_name(d.model, mirror.version), serving))
+        out.append(Backend(mirror.version, 0, "mirror", k8s.workload_name(d.name, mirror.version), serving))
     return out
 
 
 def mirror_service(project: ir.Project, d: ir.Deployment) -> str | None:
     if d.mirror is None:
         return None
-    return service_name_of(project, k8s.workload_name(d.model, d.mirror.version))
+    return service_name_of(project, k8s.workload_name(d.name, d.mirror.version))
 
 
 def service_name_of(project: ir.Project, workload: str) -> str:
@@ -84,7 +84,7 @@ def rules(project: ir.Project, d: ir.Deployment) -> list[Rule]:
         return [Rule(None, split, True)]
 
     def service(variant: ir.Variant) -> str:
-        return service_name_of(project, k8s.workload_name(variant.model, variant.version))
+        return service_name_of(project, k8s.workload_name(variant.name, variant.version))
 
     matched = [Rule(v.header, ((service(v), 100),), False) for v in experiment.variants if v.header]
     return [*matched, Rule(None, tuple((service(v), v.weight) for v in experiment.variants), True)]
@@ -178,7 +178,7 @@ class IstioRoutes(_Routes):
         mirror = mirror_service(project, d)
         return {
             # exposed: the host name the Gateway receives; else the mesh-internal name
-            "hosts": [d.expose.hostname if d.expose else f"{d.model}.{namespace}.svc.cluster.local"],
+            "hosts": [d.expose.hostname if d.expose else f"{d.name}.{namespace}.svc.cluster.local"],
             "gateways": (
                 [f"{traffic.gateway_namespace}/{traffic.gateway_name}", "mesh"]
                 if traffic.gateway_name
