@@ -113,13 +113,18 @@ def test_a_deployment_name_renames_the_workload_and_what_follows_it(tmp_path: Pa
     assert "Deployment/iris" not in objects
     (container,) = _pod(objects, "fleur")["containers"]
     assert "--model_name=fleur" in container["args"]  # KServe's server names the model as KServe does
-    assert 'service="fleur"' in "".join(texts.values())  # the SLI rules' series
+    # The SLI rules select a model's series by the label each monitor copies from the model's
+    # mlgitops.dev/model label, which a rename leaves alone.
+    assert objects["Service/fleur"]["metadata"]["labels"]["mlgitops.dev/model"] == "iris"
+    (endpoint,) = objects["ServiceMonitor/fleur"]["spec"]["endpoints"]
+    assert endpoint["relabelings"][0]["targetLabel"] == "mlgitops_model"
     # the model keeps its identity: labels and its directory
     assert objects["Deployment/fleur"]["metadata"]["labels"]["app.kubernetes.io/name"] == "iris"
     assert any(path.startswith("deploy/dev/iris/") for path in texts)
     kserve, kserve_texts = _compile(_project(tmp_path / "kserve", "kserve", serving, {"name": "fleur"}))
     assert "InferenceService/fleur" in kserve
-    assert 'configuration_name="fleur-predictor"' in "".join(kserve_texts.values())
+    assert "PodMonitor/fleur" in kserve
+    assert kserve["InferenceService/fleur"]["metadata"]["labels"]["mlgitops.dev/model"] == "iris"
 
 
 def test_a_routed_deployment_name_names_each_version_and_the_route(tmp_path: Path) -> None:

@@ -192,4 +192,6 @@ def test_the_monitor_scrapes_the_port_and_path_written(tmp_path: Path, target: s
         endpoints = objects["ServiceMonitor/iris"]["spec"]["endpoints"]
         service_ports = objects["Service/iris"]["spec"]["ports"]
         assert {"name": "stats", "port": 9100, "targetPort": "stats", "protocol": "TCP"} in service_ports
-    assert endpoints == [{"port": "stats", "path": "/stats"}]
+    assert [{k: v for k, v in e.items() if k != "relabelings"} for e in endpoints] == [
+        {"port": "stats", "path": "/stats"}
+    ]
