@@ -121,7 +121,7 @@ def test_a_deployment_name_renames_the_workload_and_what_follows_it(tmp_path: Pa
     # the model keeps its identity: labels and its directory
     assert objects["Deployment/fleur"]["metadata"]["labels"]["app.kubernetes.io/name"] == "iris"
     assert any(path.startswith("deploy/dev/iris/") for path in texts)
-    kserve, kserve_texts = _compile(_project(tmp_path / "kserve", "kserve", serving, {"name": "fleur"}))
+    kserve, _ = _compile(_project(tmp_path / "kserve", "kserve", serving, {"name": "fleur"}))
     assert "InferenceService/fleur" in kserve
     assert "PodMonitor/fleur" in kserve
     assert kserve["InferenceService/fleur"]["metadata"]["labels"]["mlgitops.dev/model"] == "iris"
