@@ -23,7 +23,7 @@ def quickstart(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def broken(quickstart: Path) -> Path:
-    """The quickstart with one error (MLG204, runtime misspelt)."""
+    """The quickstart with one error (MLG380, runtime misspelt)."""
     model = quickstart / "models" / f"{MODEL}.yaml"
     text = model.read_text(encoding="utf-8")
     assert "runtime: sklearn\n" in text
@@ -47,7 +47,7 @@ def _refusal(stdout: str) -> dict[str, object]:
 def _mlg204(document: dict[str, object]) -> None:
     diagnostics = document["diagnostics"]
     assert isinstance(diagnostics, list)
-    assert [(d["code"], d["file"]) for d in diagnostics] == [("MLG204", f"models/{MODEL}.yaml")]
+    assert [(d["code"], d["file"]) for d in diagnostics] == [("MLG380", f"models/{MODEL}.yaml")]
 
 
 # --- gate ---------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_gate_github_on_an_invalid_project_annotates_the_diagnostics(broken: Pat
     lines = run.stdout.splitlines()
     assert lines[0] == "::error title=mlgitops::the project has errors; run 'mlgitops validate' to see them"
     assert lines[1].startswith(f"::error file=models/{MODEL}.yaml,line=")
-    assert "MLG204" in lines[1]
+    assert "MLG380" in lines[1]
 
 
 # --- promote ------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_explain_text_on_an_invalid_project_is_unchanged(broken: Path, cli: CliR
     run = cli("explain", MODEL, "-C", broken)
     assert run.exit_code == 1
     assert run.stdout == ""
-    assert "error[MLG204]" in run.stderr and "error: the project has errors; fix them first" in run.stderr
+    assert "error[MLG380]" in run.stderr and "error: the project has errors; fix them first" in run.stderr
 
 
 def test_explain_json_unknown_model_is_a_refusal_document(quickstart: Path, cli: CliRunner) -> None:

@@ -404,12 +404,12 @@ def test_every_format_through_the_cli(
         "output must be stable"
     )
     if fmt == "json":
-        assert json.loads(result.stdout)["diagnostics"][0]["code"] == "MLG204"
+        assert json.loads(result.stdout)["diagnostics"][0]["code"] == "MLG380"
     elif fmt == "sarif":
         assert_valid_sarif(request.getfixturevalue("sarif_validator"), result.stdout)
     elif fmt == "github":
         assert re.match(
-            r"::error file=proj/models/[\w.-]+\.yaml,line=\d+,col=14,title=MLG204 ", result.stdout
+            r"::error file=proj/models/[\w.-]+\.yaml,line=\d+,col=14,title=MLG380 ", result.stdout
         )
     else:
         assert re.search(r"\^\n  = hint: did you mean 'sklearn'\?", result.stdout)
