@@ -224,11 +224,9 @@ def packed(terms: Iterable[str]) -> str:
 
 
 def term(value: str, model: str, **labels: str) -> str:
-    """``vector(value)`` labelled ``model`` and ``labels``.  ``label_replace`` expands ``$`` in its
-    replacement (a group reference), so each value's ``$`` is written ``$$``."""
     text = f'label_replace(vector({value}), "model", {quote(model)}, "", "")'
     for label, label_value in labels.items():
-        text = f'label_replace({text}, "{label}", {quote(label_value.replace("$", "$$"))}, "", "")'
+        text = f'label_replace({text}, "{label}", {quote(label_value)}, "", "")'
     return text
 
 
