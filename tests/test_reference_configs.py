@@ -42,6 +42,8 @@ _KSERVE_FRAMEWORKS = (
 # Generated names of our own, where upstream names differ for a reason.
 NAMING = "mlgitops names the object itself"
 
+_TRITON_CONTAINER = "spec.template.spec.containers[flower]"
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -49,6 +51,9 @@ class Reference:
     project: str  # folder under examples/reference/
     output: str  # the generated file holding the object compared
     differences: dict[str, str] = field(default_factory=dict)  # path → why it differs
+    # A keyed element (container, port) we name otherwise: its path → our name. The name itself
+    # is a difference (listed above with its reason); the rest of the element is still compared.
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 REFERENCES = [
@@ -91,6 +96,52 @@ REFERENCES = [
         {
             "metadata.annotations.serving.kserve.io/deploymentMode": (
                 "we write `Standard`, KServe 0.15's name for `RawDeployment` (the same mode)"
+            ),
+        },
+    ),
+    Reference(
+        "triton-nfs-deployment.yaml",
+        "triton-nfs-custom-metrics",
+        "deploy/dev/flower/deployment.yaml",
+        {
+            "spec.replicas": (
+                "the HorizontalPodAutoscaler owns the replica count (upstream's 3 is the count "
+                "before its HPA, flower-hpa.yml, takes over); a Deployment beside an HPA leaves "
+                "`replicas` out so that a GitOps sync does not reset it"
+            ),
+            "spec.selector.matchLabels.app": (
+                "the selector is mlgitops' own (instance, name, track), which the canary and the "
+                "PodDisruptionBudget rely on; `app: flower` is still on the Deployment and its pods "
+                "(metadata.labels)"
+            ),
+            _TRITON_CONTAINER: (
+                "GAP: the serving container is always named `model`; its fields are compared with "
+                "upstream's `flower`"
+            ),
+            _TRITON_CONTAINER + ".ports[http-triton]": (
+                "GAP: the serving port is always named `http` (the Service, probes and "
+                "ServiceMonitor refer to it by that name); its containerPort 8000 is compared"
+            ),
+            "spec.template.spec.volumes[models].nfs.readOnly": (
+                "`readOnly: false` is Kubernetes' default and is left out; the spec's "
+                "`volumes[].readOnly: false` mounts it writable as upstream does"
+            ),
+        },
+        renamed={_TRITON_CONTAINER: "model", _TRITON_CONTAINER + ".ports[http-triton]": "http"},
+    ),
+    Reference(
+        "triton-nfs-hpa.yaml",
+        "triton-nfs-custom-metrics",
+        "deploy/dev/flower/hpa.yaml",
+        {
+            "apiVersion": (
+                "autoscaling/v2beta1 was removed in Kubernetes 1.25; we write autoscaling/v2 (its "
+                "Pods metric is compared in the v2 spelling the API server converts it to)"
+            ),
+            "metadata.name": NAMING + " (the model's name, as its Deployment)",
+            "spec.scaleTargetRef.apiVersion": (
+                "upstream's `apps/v1beta1` (removed in Kubernetes 1.16) names the same Deployment, "
+                "which is `apps/v1` in both files"
             ),
         },
     ),
@@ -188,8 +239,26 @@ REFERENCES = [
 ]
 
 
+def _hpa_v2_metric(metric: dict[str, Any]) -> dict[str, Any]:
+    """An autoscaling/v2beta1 Pods metric in the autoscaling/v2 form the API server converts it to."""
+    pods = metric.get("pods")
+    if metric.get("type") != "Pods" or not isinstance(pods, dict) or "metricName" not in pods:
+        return metric
+    return {
+        **metric,
+        "pods": {
+            "metric": {"name": pods["metricName"]},
+            "target": {"type": "AverageValue", "averageValue": pods["targetAverageValue"]},
+        },
+    }
+
+
 def normalised(obj: dict[str, Any]) -> dict[str, Any]:
-    """KServe's framework shorthand rewritten into the `predictor.model` form it stands for."""
+    """KServe's framework shorthand rewritten into the `predictor.model` form it stands for; an
+    autoscaling/v2beta1 HPA's Pods metrics in their autoscaling/v2 spelling (its apiVersion is
+    left as it is, so a reference lists that difference)."""
+    if obj.get("kind") == "HorizontalPodAutoscaler" and obj.get("apiVersion") == "autoscaling/v2beta1":
+        obj["spec"]["metrics"] = [_hpa_v2_metric(m) for m in obj["spec"].get("metrics", [])]
     predictor = obj.get("spec", {}).get("predictor") if obj.get("kind") == "InferenceService" else None
     if isinstance(predictor, dict):
         for framework in _KSERVE_FRAMEWORKS:
@@ -229,8 +298,12 @@ def _same_scalar(upstream: Any, ours: Any) -> bool:
     return str(upstream) == str(ours)  # quantities and ports: 1 == "1"
 
 
-def differences(upstream: Any, ours: Any, path: str = "") -> Iterator[str]:
-    """Paths where a field upstream sets is missing from ours or has another value."""
+def differences(
+    upstream: Any, ours: Any, path: str = "", renamed: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Paths where a field upstream sets is missing from ours or has another value; an element
+    in `renamed` is reported once for its name and compared with ours of the new name."""
+    renamed = renamed or {}
     if isinstance(upstream, dict):
         if not isinstance(ours, dict):
             yield path
@@ -240,7 +313,7 @@ def differences(upstream: Any, ours: Any, path: str = "") -> Iterator[str]:
             if key not in ours:
                 yield where
             else:
-                yield from differences(value, ours[key], where)
+                yield from differences(value, ours[key], where, renamed)
     elif isinstance(upstream, list):
         if not isinstance(ours, list):
             yield path
@@ -249,15 +322,19 @@ def differences(upstream: Any, ours: Any, path: str = "") -> Iterator[str]:
             by_name = {e.get("name"): e for e in ours if isinstance(e, dict)}
             for element in upstream:
                 where = f"{path}[{element['name']}]"
-                if element["name"] not in by_name:
+                if where in renamed and renamed[where] in by_name:
+                    yield where
+                    rest = {k: v for k, v in element.items() if k != "name"}
+                    yield from differences(rest, by_name[renamed[where]], where, renamed)
+                elif element["name"] not in by_name:
                     yield where
                 else:
-                    yield from differences(element, by_name[element["name"]], where)
+                    yield from differences(element, by_name[element["name"]], where, renamed)
         elif len(upstream) != len(ours):
             yield path
         else:
             for index, (a, b) in enumerate(zip(upstream, ours, strict=True)):
-                yield from differences(a, b, f"{path}[{index}]")
+                yield from differences(a, b, f"{path}[{index}]", renamed)
     elif not _same_scalar(upstream, ours):
         yield path
 
@@ -283,7 +360,7 @@ def test_compiled_object_matches_the_upstream_file(ref: Reference) -> None:
     assert ours["kind"] == upstream["kind"]
     if upstream["kind"] == "ApplicationSet":
         upstream, ours = generated_applications(upstream), generated_applications(ours)
-    found = sorted(differences(upstream, ours))
+    found = sorted(differences(upstream, ours, renamed=ref.renamed))
     unexplained = [p for p in found if p not in ref.differences]
     assert unexplained == [], f"fields upstream sets that we do not reproduce: {unexplained}"
     stale = sorted(set(ref.differences) - set(found))
@@ -316,3 +393,8 @@ def test_the_comparison_catches_a_changed_value() -> None:
     )
     ours = {"spec": {"a": "2", "env": [{"name": "Y", "value": "1"}], "args": ["--x", "--y"]}}
     assert sorted(differences(upstream, ours)) == ["spec.a", "spec.args", "spec.env[X]"]
+    # a renamed element is one difference for its name, and its other fields are still compared
+    renamed = {"spec.env[X]": "Y"}
+    assert sorted(differences(upstream, ours, renamed=renamed)) == ["spec.a", "spec.args", "spec.env[X]"]
+    ours["spec"]["env"][0]["value"] = "2"
+    assert "spec.env[X].value" in differences(upstream, ours, renamed=renamed)
