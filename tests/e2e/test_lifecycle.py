@@ -200,7 +200,7 @@ def test_training_pipeline_registers_and_promotes(tmp_path: Path) -> None:
             repo=repo,
             temp=runner_temp,
             base_env=step_environment(repo),
-            github={"run_number": "7", "sha": head_commit(repo), "token": "unused"},
+            github={"run_number": "7", "sha": head_commit(repo), "token": "unused", "actor": "mlgitops-e2e"},
             overrides=lambda script: {"ARTIFACT_TEMPLATE": model_location(script)},
         )
         workflow = repo / PROJECT / ".github" / "workflows" / f"mlgitops-train-{MODEL}.yml"

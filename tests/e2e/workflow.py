@@ -11,8 +11,9 @@ files. What GitHub's runner would provide is stood in for:
 * ``actions/upload-artifact`` / ``download-artifact`` copy through a directory;
 * ``${{ … }}`` expressions are resolved from step outputs (``$GITHUB_OUTPUT``), job outputs,
   ``inputs`` and a few ``github.*``/``runner.*`` values; any other expression fails the test;
-* steps that install mlgitops from PyPI or open a pull request are skipped: mlgitops comes
-  from the checkout under test, and there is no GitHub to push to.
+* steps that install mlgitops (or, without ``spec.ci.mlgitops``, stop because nothing pins
+  it) or open a pull request are skipped: mlgitops comes from the checkout under test, and
+  there is no GitHub to push to.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from github_expressions import condition
 
 FROM_JSON = re.compile(r"\$\{\{\s*fromJSON\(([\w.-]+)\)\s*\}\}")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-INSTALLS_MLGITOPS = re.compile(r"pip install\b.*\bmlgitops\b")
+INSTALLS_MLGITOPS = re.compile(r"pip install\b.*\bmlgitops\b|mlgitops is not installed: spec\.ci\.mlgitops")
 STEP_TIMEOUT_SECONDS = 180
 
 
