@@ -8,7 +8,7 @@ model itself and is not checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.spec.ci import ci_settings
@@ -27,32 +27,34 @@ def check_upload_schemes(project: ValidatedProject) -> Iterator[Diagnostic]:
         found = _artifact(project, model)
         if found is None:
             continue
-        uri, location = found
+        uri, where = found
         kind = scheme(uri)
         if kind and kind not in supported:
             yield make(
                 "MLG350",
                 f"model {model.name!r} is trained in {system} CI, which has no uploader for "
                 f"{kind}:// artifacts ({uri!r})",
-                location,
+                where(),
                 "use one of " + ", ".join(f"{s}://" for s in sorted(supported)) + ", or train with "
                 "'runner: kubernetes' and write the model from the training job",
             )
 
 
-def _artifact(project: ValidatedProject, model: ValidatedModel) -> tuple[str, Location] | None:
-    """Where the register job uploads the model's versions, as the IR computes it, and where
-    the spec says so."""
+def _artifact(project: ValidatedProject, model: ValidatedModel) -> tuple[str, Callable[[], Location]] | None:
+    """Where the register job uploads the model's versions, as the IR computes it, and how to
+    find where the spec says so (located only for a diagnostic: locating may re-read the file)."""
     spec = project.spec.spec
     body = model.spec.spec
     if body.registry is not None and body.registry.artifact_uri:
-        return body.registry.artifact_uri, model.doc.locate(("spec", "registry", "artifactUri"))
+        return body.registry.artifact_uri, lambda: model.doc.locate(("spec", "registry", "artifactUri"))
     if isinstance(spec.registry, ArtifactRegistry):
-        return spec.registry.uri, project.doc.locate(("spec", "registry", "uri"))
+        return spec.registry.uri, lambda: project.doc.locate(("spec", "registry", "uri"))
     if body.serving is not None and body.serving.artifact:
-        return body.serving.artifact, model.doc.locate(("spec", "serving", "artifact"))
+        return body.serving.artifact, lambda: model.doc.locate(("spec", "serving", "artifact"))
     if spec.defaults.serving is not None and spec.defaults.serving.artifact:
-        return spec.defaults.serving.artifact, project.doc.locate(("spec", "defaults", "serving", "artifact"))
+        return spec.defaults.serving.artifact, lambda: project.doc.locate(
+            ("spec", "defaults", "serving", "artifact")
+        )
     return None
 
 
