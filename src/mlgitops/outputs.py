@@ -1,4 +1,6 @@
-"""Directories under the output path that hold the whole project's files, not one environment's.
+"""Names the targets write and validation checks alike: the directories under the output
+path that hold the whole project's files, not one environment's, and the Argo CD
+Applications' names.
 
 Each environment owns ``<output>/<env>/``; these names sit beside them, so targets write
 here and validation keeps an environment from being named like one of them (MLG325).
@@ -18,3 +20,13 @@ PROJECT_DIRS = {
     DASHBOARDS_DIR: "Grafana dashboard files",
     CI_DIR: "CI pipeline inputs (training fingerprints)",
 }
+
+
+# spec.argocd.applicationName: the Applications' names, {project} and {environment} replaced.
+DEFAULT_APPLICATION_NAME = "{project}-{environment}"
+
+
+def application_name(template: str, project: str, environment: str) -> str:
+    """An Argo CD Application's name from ``spec.argocd.applicationName`` (validate checks the
+    result, the Argo CD target writes it)."""
+    return template.replace("{project}", project).replace("{environment}", environment)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from mlgitops.outputs import DEFAULT_APPLICATION_NAME
+
 _VERSION_ANNOTATIONS = frozenset(
     {"mlgitops.dev/stable-version", "mlgitops.dev/canary-version", "mlgitops.dev/canary-traffic"}
 )
@@ -476,7 +478,7 @@ class ArgoCDSettings:
     namespace: str
     project: str
     application_set: bool
-    application_name: str = "{project}-{environment}"  # {project} and {environment} replaced
+    application_name: str = DEFAULT_APPLICATION_NAME  # {project} and {environment} replaced
     sync_waves: bool = False
 
 

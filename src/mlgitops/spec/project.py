@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, WithJsonSchema
 
+from mlgitops.outputs import DEFAULT_APPLICATION_NAME
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.ci import Ci
 from mlgitops.spec.common import Metadata, SecretSource
@@ -186,7 +187,7 @@ class ArgoCD(SpecModel):
         default=False, description="Generate one ApplicationSet instead of Applications."
     )
     application_name: NonEmptyText = Field(
-        default="{project}-{environment}",
+        default=DEFAULT_APPLICATION_NAME,
         description="Name of each environment's Application (`metadata.name`): `{project}` and "
         "`{environment}` are replaced; the result must be a DNS subdomain, unique per environment.",
     )

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterator
 
 from mlgitops.diagnostics import Diagnostic, did_you_mean, make
-from mlgitops.outputs import PROJECT_DIRS
+from mlgitops.outputs import PROJECT_DIRS, application_name
 from mlgitops.repourl import github_problem
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.types import is_dns_label, is_dns_subdomain
@@ -120,10 +120,7 @@ def _gitops(project: ValidatedProject) -> Iterator[Diagnostic]:
             "remove syncWaves, or set applicationSet: false",
         )
     template = spec.argocd.application_name
-    names = [
-        template.replace("{project}", project.spec.metadata.name).replace("{environment}", env.name)
-        for env in spec.environments
-    ]
+    names = [application_name(template, project.spec.metadata.name, env.name) for env in spec.environments]
     bad = next((name for name in names if not is_dns_subdomain(name)), None)
     # without {environment} every environment gets the same name (twice-declared ones are MLG312)
     shared = "{environment}" not in template and len(names) > 1

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import ir
-from mlgitops.outputs import GITOPS_DIR
+from mlgitops import ir, outputs
+from mlgitops.outputs import DEFAULT_APPLICATION_NAME, GITOPS_DIR
 from mlgitops.targets.base import OutputFile, RenderContext
 from mlgitops.targets.gitops import (
     IN_CLUSTER,
@@ -97,13 +97,9 @@ class ArgoCD:
         ]
 
 
-DEFAULT_APPLICATION_NAME = "{project}-{environment}"
-
-
 def application_name(project: ir.Project, env: ir.Environment) -> str:
     """``spec.argocd.applicationName`` for one environment."""
-    template = project.argocd.application_name
-    return template.replace("{project}", project.name).replace("{environment}", env.name)
+    return outputs.application_name(project.argocd.application_name, project.name, env.name)
 
 
 def _annotations(project: ir.Project, env: ir.Environment) -> dict[str, str]:
