@@ -124,3 +124,40 @@ def test_a_value_validate_accepts_the_schema_accepts(
     diagnostics = validate_project(tmp_path / "project", today=TODAY).diagnostics
     assert not [d for d in diagnostics if d.severity.value == "error"], diagnostics
     assert _validator(file).is_valid(document)
+
+
+def _key_paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every mapping key below ``spec``, depth first: the places where a user may write ``null``."""
+    paths: list[tuple[str | int, ...]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            paths.append((*prefix, key))
+            paths.extend(_key_paths(value, (*prefix, key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            paths.extend(_key_paths(value, (*prefix, index)))
+    return paths
+
+
+def _null_cases() -> list[tuple[str, tuple[str | int, ...]]]:
+    source = example("quickstart")
+    cases: list[tuple[str, tuple[str | int, ...]]] = []
+    for file in ("mlgitops.yaml", MODEL_FILE):
+        document = yaml.safe_load((source / file).read_text(encoding="utf-8"))
+        cases.extend((file, ("spec", *path)) for path in _key_paths(document["spec"]))
+    return cases
+
+
+@pytest.mark.parametrize(("file", "path"), _null_cases(), ids=lambda v: repr(v)[:60])
+def test_an_explicit_null_validate_accepts_the_schema_accepts(
+    tmp_path: Path, file: str, path: tuple[str | int, ...]
+) -> None:
+    """``null`` means "the platform's default" (or unset): wherever ``validate`` takes it, an
+    editor must not flag it. (Where ``validate`` refuses it, the reason is mostly one a single
+    file's schema cannot see, such as a value no layer sets or a policy: not asserted here.)"""
+    document = _write_with(tmp_path, file, path, None)
+    diagnostics = validate_project(tmp_path / "project", today=TODAY).diagnostics
+    if [d for d in diagnostics if d.severity.value == "error"]:
+        return
+    errors = [e.message for e in _validator(file).iter_errors(document)]
+    assert not errors, f"validate accepts null at {'.'.join(map(str, path))}: {errors}"

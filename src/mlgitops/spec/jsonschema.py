@@ -17,10 +17,14 @@ KINDS: dict[str, type[BaseModel]] = {"project": ProjectSpec, "model": ModelSpec}
 
 
 class _EditorSchema(GenerateJsonSchema):
-    """Optional fields are shown as their type: ``null`` means "unset" and editors need not offer it."""
+    """An optional field accepts ``null`` as ``validate`` does: written out, it means "the
+    platform's default" (or unset), so an editor must not flag it. The type comes first so
+    editors still offer it."""
 
     def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
-        return self.generate_inner(schema["schema"])
+        inner = self.generate_inner(schema["schema"])
+        options = inner["anyOf"] if list(inner) == ["anyOf"] else [inner]
+        return {"anyOf": [*options, {"type": "null"}]}
 
 
 def kind_schema(kind: str) -> dict[str, Any]:
