@@ -218,3 +218,22 @@ def kustomize_build(kubectl: str, directory: Path) -> list[Any]:
     )
     assert run.returncode == 0, f"kubectl kustomize {directory} failed:\n{run.stderr}"
     return [d for d in yaml.safe_load_all(run.stdout) if d is not None]
+
+
+def container_environment(env_dir: Path, namespace: str, container: Any) -> dict[str, Any]:
+    """A container's variables as the kubelet gives them: each ``envFrom`` ConfigMap's data (the
+    ConfigMaps compiled into ``env_dir``, the environment's directory; a missing one fails, as
+    the pod would not start), then ``env`` over them (a ``valueFrom`` stays its reference)."""
+    config_maps = {
+        document["metadata"]["name"]: document["data"]
+        for path in sorted(env_dir.glob("*.yaml"))
+        for document in [yaml.safe_load(path.read_text(encoding="utf-8"))]
+        if document.get("kind") == "ConfigMap" and document["metadata"]["namespace"] == namespace
+    }
+    variables: dict[str, Any] = {}
+    for source in container.get("envFrom", []):
+        assert set(source) == {"configMapRef"}, f"unexpected envFrom source {source}"
+        variables.update(config_maps[source["configMapRef"]["name"]])
+    for item in container.get("env", []):
+        variables[item["name"]] = item.get("value", item.get("valueFrom"))
+    return variables

@@ -35,6 +35,7 @@ from compile_helpers import (
     EXAMPLES,
     ROOT,
     compile_clean,
+    container_environment,
     copy_specs,
     edit_yaml,
     example,
@@ -127,8 +128,9 @@ def _container(cronjob: Any) -> Any:
     return container
 
 
-def _env(cronjob: Any) -> dict[str, Any]:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in _container(cronjob)["env"]}
+def _env(root: Path, env: str, cronjob: Any) -> dict[str, Any]:
+    """The container's variables: the environment's shared ConfigMaps (envFrom), then its own."""
+    return container_environment(root / "deploy" / env, cronjob["metadata"]["namespace"], _container(cronjob))
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
@@ -209,7 +211,7 @@ def test_cronjobs_follow_the_spec(projects: dict[str, Path], project: str) -> No
         container = _container(cronjob)
         image = drift.get("image", f"ghcr.io/mlgitops/mlgitops-drift:{_version()}")
         assert container["image"] == image, where
-        env_vars = _env(cronjob)
+        env_vars = _env(root, env, cronjob)
         assert set(CONTRACT) <= set(env_vars), where
         assert env_vars["MLGITOPS_MODEL"] == name
         assert env_vars["MLGITOPS_ENVIRONMENT"] == env
@@ -262,7 +264,7 @@ def test_retraining_gets_its_secret_and_trigger(projects: dict[str, Path], proje
     models = _models(root)
     for (name, env), cronjob in _cronjobs(root).items():
         drift = models[name]["spec"]["monitoring"]["drift"]
-        env_vars = _env(cronjob)
+        env_vars = _env(root, env, cronjob)
         if not drift.get("retrain"):
             assert not [k for k in env_vars if k.startswith("MLGITOPS_RETRAIN")], f"{env}/{name}"
             continue
@@ -288,13 +290,15 @@ def test_retraining_gets_its_secret_and_trigger(projects: dict[str, Path], proje
 
 
 def test_the_trigger_urls_of_the_examples(projects: dict[str, Path]) -> None:
-    platform = _env(_cronjobs(projects["platform"])["fraud-detector", "prod"])
+    platform = _env(projects["platform"], "prod", _cronjobs(projects["platform"])["fraud-detector", "prod"])
     assert platform["MLGITOPS_RETRAIN_URL"] == "https://api.github.com/repos/acme/ml-platform/dispatches"
-    enterprise = _env(_cronjobs(projects[ENTERPRISE])["fraud-detector", "prod"])
+    enterprise = _env(projects[ENTERPRISE], "prod", _cronjobs(projects[ENTERPRISE])["fraud-detector", "prod"])
     assert enterprise["MLGITOPS_RETRAIN_URL"] == (
         "https://github.acme.internal/api/v3/repos/acme/ml-platform/dispatches"
     )
-    gitlab = _env(_cronjobs(projects[GITLAB_RETRAIN])["product-ranker", "prod"])
+    gitlab = _env(
+        projects[GITLAB_RETRAIN], "prod", _cronjobs(projects[GITLAB_RETRAIN])["product-ranker", "prod"]
+    )
     assert gitlab["MLGITOPS_RETRAIN_URL"] == (
         "https://gitlab.com/api/v4/projects/acme-shop%2Frecsys/trigger/pipeline"
     )
@@ -310,12 +314,15 @@ def test_cronjobs_are_in_their_environments_kustomize_build(projects: dict[str, 
         built = {
             (d["kind"], d["metadata"]["name"], d["metadata"]["namespace"])
             for d in kustomize_build(kubectl, root / "deploy" / env)
-            if d["kind"] == "CronJob"
+            if d["kind"] in ("CronJob", "ConfigMap")
         }
         for (_, cron_env), document in cronjobs.items():
             if cron_env == env:
                 metadata = document["metadata"]
                 assert ("CronJob", metadata["name"], metadata["namespace"]) in built
+                for source in _container(document)["envFrom"]:
+                    read = ("ConfigMap", source["configMapRef"]["name"], metadata["namespace"])
+                    assert read in built, f"{env}/{metadata['name']} reads {read}, not in the build"
 
 
 # --- retraining in CI -----------------------------------------------------------------------------
@@ -336,9 +343,12 @@ def test_github_training_workflows_accept_the_dispatch(projects: dict[str, Path]
         if (_drift(spec) or {}).get("retrain"):
             retraining += 1
             assert triggers["repository_dispatch"] == {"types": [f"mlgitops-retrain-{name}"]}
-            for (model, _), cronjob in _cronjobs(root).items():
+            for (model, env), cronjob in _cronjobs(root).items():
                 if model == name:
-                    assert _env(cronjob)["MLGITOPS_RETRAIN_EVENT"] in triggers["repository_dispatch"]["types"]
+                    assert (
+                        _env(root, env, cronjob)["MLGITOPS_RETRAIN_EVENT"]
+                        in triggers["repository_dispatch"]["types"]
+                    )
         else:
             assert "repository_dispatch" not in triggers, name
     assert retraining, f"{project} has no model with drift.retrain"

@@ -37,6 +37,7 @@ from typing import Any
 import pytest
 import yaml
 
+from compile_helpers import container_environment
 from conftest import QUICKSTART, TOOLS, VENV_BIN, require_file, require_tool, run_mlgitops
 from e2e.servers import HOST, free_port, http_json, running, wait_for
 from e2e.workflow import LocalRunner
@@ -299,11 +300,13 @@ def write_iris_csv(path: Path, shift: dict[str, float]) -> None:
 
 
 def drift_job_environment(repo: Path, environment: str) -> dict[str, str]:
-    """The drift CronJob's container environment, as compiled (secret references left out)."""
-    manifest = repo / PROJECT / "deploy" / environment / MODEL / "drift-cronjob.yaml"
-    cronjob = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    """The drift CronJob's container environment, as compiled: the environment's shared
+    ConfigMaps (envFrom) and the container's own variables (secret references left out)."""
+    env_dir = repo / PROJECT / "deploy" / environment
+    cronjob = yaml.safe_load((env_dir / MODEL / "drift-cronjob.yaml").read_text(encoding="utf-8"))
     (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    return {item["name"]: item["value"] for item in container["env"] if "value" in item}
+    variables = container_environment(env_dir, cronjob["metadata"]["namespace"], container)
+    return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
 def prometheus_config(path: Path, pushgateway: str, rules: list[Path]) -> None:
