@@ -232,6 +232,48 @@ def test_cronjobs_follow_the_spec(projects: dict[str, Path], project: str) -> No
         _assert_secure(cronjob, where)
 
 
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_spec_labels_on_the_cronjob_selection_labels_on_its_jobs(
+    projects: dict[str, Path], project: str
+) -> None:
+    """The spec's labels and the annotations are on the CronJob object, once; the Jobs and pods it
+    creates carry the labels that select them, nothing else."""
+    root = projects[project]
+    models = _models(root)
+    project_labels = _project(root)["metadata"].get("labels", {})
+    for (name, env), cronjob in _cronjobs(root).items():
+        where = f"{project}: {env}/{name}"
+        labels = cronjob["metadata"]["labels"]
+        spec_labels = {**project_labels, **models[name]["metadata"].get("labels", {})}
+        assert spec_labels.items() <= labels.items(), where
+        assert cronjob["metadata"]["annotations"]["mlgitops.dev/source"].startswith("models/"), where
+        selection = {key: value for key, value in labels.items() if key in drift_target.SELECTION_LABELS}
+        assert selection["mlgitops.dev/model"] == name and selection["mlgitops.dev/environment"] == env
+        template = cronjob["spec"]["jobTemplate"]
+        assert template["metadata"] == {"labels": selection}, where
+        assert template["spec"]["template"]["metadata"] == {"labels": selection}, where
+
+
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_shared_variables_are_written_once_per_environment(projects: dict[str, Path], project: str) -> None:
+    """No CronJob sets a variable of its environment's ConfigMaps itself; each environment with a
+    drift check has exactly the ConfigMaps its checks read."""
+    root = projects[project]
+    written = {
+        env_dir.name: {document["metadata"]["name"]: document["data"] for document in map(_load, files)}
+        for env_dir in sorted((root / "deploy").iterdir())
+        if (files := sorted(env_dir.glob("drift-*.yaml")))
+    }
+    read: dict[str, set[str]] = {}
+    for (name, env), cronjob in _cronjobs(root).items():
+        container = _container(cronjob)
+        names = [source["configMapRef"]["name"] for source in container["envFrom"]]
+        shared = {variable for config in names for variable in written[env][config]}
+        assert not {item["name"] for item in container["env"]} & shared, f"{env}/{name}"
+        read.setdefault(env, set()).update(names)
+    assert {env: set(config_maps) for env, config_maps in written.items()} == read
+
+
 def _version() -> str:
     return mlgitops.__version__
 
