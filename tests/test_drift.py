@@ -29,6 +29,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from mlgitops_drift import settings
 
 import mlgitops
 from compile_helpers import (
@@ -46,7 +47,7 @@ from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
 from mlgitops.targets.monitoring import drift as drift_target
 from mlgitops.targets.monitoring import prometheus_rules
-from mlgitops.targets.monitoring.schedule import duration, longest_gap_minutes
+from mlgitops.targets.monitoring.schedule import MINUTES_PER_DAY, longest_gap_minutes
 from mlgitops.targets.retrain import github_dispatch_url, gitlab_trigger_url
 
 pytestmark = pytest.mark.external
@@ -64,7 +65,7 @@ CONTRACT = (
     "MLGITOPS_DRIFT_METHOD",
     "MLGITOPS_DRIFT_THRESHOLD",
     "MLGITOPS_REFERENCE_URI",
-    "MLGITOPS_LIVE_WINDOW",
+    "MLGITOPS_LIVE_WINDOW_SECONDS",
     "MLGITOPS_PUSHGATEWAY_URL",
 )
 
@@ -269,7 +270,9 @@ def test_shared_variables_are_written_once_per_environment(projects: dict[str, P
         container = _container(cronjob)
         names = [source["configMapRef"]["name"] for source in container["envFrom"]]
         shared = {variable for config in names for variable in written[env][config]}
-        assert not {item["name"] for item in container["env"]} & shared, f"{env}/{name}"
+        own = {item["name"] for item in container.get("env", [])}
+        own |= {settings.ARGUMENTS[arg.removeprefix("--").split("=", 1)[0]] for arg in container["args"]}
+        assert not own & shared, f"{env}/{name}"
         read.setdefault(env, set()).update(names)
     assert {env: set(config_maps) for env, config_maps in written.items()} == read
 
@@ -502,6 +505,11 @@ def test_a_github_repository_needs_owner_and_name() -> None:
     ],
 )
 def test_live_window_is_the_longest_gap(schedule: str, window: str) -> None:
+    def duration(minutes: int) -> str:  # 90 → 1h30m, as the table reads
+        days, rest = divmod(minutes, MINUTES_PER_DAY)
+        hours, mins = divmod(rest, 60)
+        return "".join(f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n)
+
     gap = longest_gap_minutes(schedule)
     assert gap is not None and duration(gap) == window
 

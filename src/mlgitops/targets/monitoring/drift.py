@@ -12,8 +12,9 @@ The variables every check of an environment shares (environment, namespace, metr
 Pushgateway; the CI trigger of the retraining ones) are written once per environment, by
 the ``drift-settings`` target, as the ConfigMaps ``mlgitops-drift`` and
 ``mlgitops-drift-retrain`` that each container reads with ``envFrom``: at 1,000 models a
-CronJob per model × environment repeating them was most of its bytes.  The container
-sees the same variables either way.  The spec's labels and the annotations are on the
+CronJob per model × environment repeating them was most of its bytes.  The model's own
+settings are the container's arguments (``--model=iris``, one line each), which the
+checker takes in place of their variables.  The spec's labels and the annotations are on the
 CronJob object; the Jobs and pods it creates carry only the labels that select them
 (name, instance, component, model, environment, part-of, managed-by).
 
@@ -21,8 +22,8 @@ The live window is the longest gap the schedule leaves between two runs
 (targets/monitoring/schedule.py), so no live request goes unchecked.
 
 With ``drift.retrain`` the container also gets the token (a ``secretKeyRef``,
-never a value) and the CI trigger to call when a feature drifts
-(targets/retrain.py).
+never a value), its event and the environment's CI trigger to call when a feature
+drifts (targets/retrain.py).
 
 The pod runs under the serving Deployment's secure defaults: non-root,
 read-only root filesystem with a writable ``/tmp``, no privilege escalation,
@@ -39,7 +40,7 @@ from mlgitops import ir
 from mlgitops.platforms import DEFAULT_DRIFT_IMAGE
 from mlgitops.targets import k8s, retrain
 from mlgitops.targets.base import OutputFile, RenderContext
-from mlgitops.targets.monitoring.schedule import duration, longest_gap_minutes
+from mlgitops.targets.monitoring.schedule import longest_gap_minutes
 
 METRIC = "mlgitops_feature_drift"  # the PrometheusRule and the dashboard read exactly this gauge
 # A check reads at most a few windows of data: an hour is generous, and a hung one must not
@@ -109,8 +110,11 @@ def cronjob_context(
         "retrain_settings": RETRAIN_SETTINGS,
         "schedule": drift.schedule,
         "image": drift.image or DEFAULT_DRIFT_IMAGE,
-        "env": contract(model, drift, d, window),
-        "retrain": retrain_settings(project, model, drift),
+        "args": [
+            f"--{name}={k8s.literal(value)}"
+            for name, value in contract(project, model, drift, d, window).items()
+        ],
+        "retrain_token": retrain_token(drift),
         "starting_deadline_seconds": min(STARTING_DEADLINE_SECONDS, window * 60),
         "deadline_seconds": DEADLINE_SECONDS,
         "backoff_limit": BACKOFF_LIMIT,
@@ -127,37 +131,37 @@ def reference(model: ir.Model, drift: ir.Drift) -> ir.DataSource | None:
     return model.data[0] if model.data else None
 
 
-def contract(model: ir.Model, drift: ir.Drift, d: ir.Deployment, window_minutes: int) -> dict[str, str]:
-    """The model's own plain variables of the container's contract (docs/drift.md), in a fixed
-    order; the environment's shared ones are in :func:`shared_settings`."""
-    env = {
-        "MLGITOPS_MODEL": model.name,
-        "MLGITOPS_MODEL_VERSION": d.version,
-        "MLGITOPS_FEATURES": ",".join(drift.features),
-        "MLGITOPS_DRIFT_METHOD": drift.method,
-        "MLGITOPS_DRIFT_THRESHOLD": repr(float(drift.threshold)),
-        "MLGITOPS_LIVE_WINDOW": duration(window_minutes),
-        "MLGITOPS_LIVE_WINDOW_SECONDS": str(window_minutes * 60),
+def contract(
+    project: ir.Project, model: ir.Model, drift: ir.Drift, d: ir.Deployment, window_minutes: int
+) -> dict[str, str]:
+    """The model's own settings of the container's contract (docs/drift.md), passed as arguments
+    (``--name=value``, each standing for its ``MLGITOPS_*`` variable: one line each instead of a
+    variable's two), in a fixed order; the environment's shared ones are in :func:`shared_settings`."""
+    args = {
+        "model": model.name,
+        "model-version": d.version,
+        "features": ",".join(drift.features),
+        "method": drift.method,
+        "threshold": repr(float(drift.threshold)),
+        "live-window-seconds": str(window_minutes * 60),
     }
     if drift.current is not None:
-        env["MLGITOPS_CURRENT_URI"] = drift.current
+        args["current"] = drift.current
     source = reference(model, drift)
     if source is not None:
-        env["MLGITOPS_REFERENCE_NAME"] = source.name
-        env["MLGITOPS_REFERENCE_URI"] = source.uri
+        args["reference-name"] = source.name
+        args["reference"] = source.uri
         if source.version is not None:
-            env["MLGITOPS_REFERENCE_VERSION"] = source.version
-    return env
+            args["reference-version"] = source.version
+    if retrains(drift) and project.ci != "gitlab":
+        args["retrain-event"] = retrain.event_type(model.name)
+    return args
 
 
-def retrain_settings(project: ir.Project, model: ir.Model, drift: ir.Drift) -> dict[str, Any] | None:
-    """The model's part of the CI trigger (the rest is the environment's ``mlgitops-drift-retrain``)."""
-    if not retrains(drift):
-        return None
-    return {
-        "event": None if project.ci == "gitlab" else retrain.event_type(model.name),
-        "token": drift.retrain_token,
-    }
+def retrain_token(drift: ir.Drift) -> ir.SecretKeyRef | None:
+    """The model's part of the CI trigger besides its event: the token's Secret (the rest is the
+    environment's ``mlgitops-drift-retrain``)."""
+    return drift.retrain_token if retrains(drift) else None
 
 
 def retrains(drift: ir.Drift) -> bool:
