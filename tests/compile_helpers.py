@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from mlgitops_drift.settings import with_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
@@ -218,3 +219,30 @@ def kustomize_build(kubectl: str, directory: Path) -> list[Any]:
     )
     assert run.returncode == 0, f"kubectl kustomize {directory} failed:\n{run.stderr}"
     return [d for d in yaml.safe_load_all(run.stdout) if d is not None]
+
+
+def container_environment(env_dir: Path, namespace: str, container: Any) -> dict[str, Any]:
+    """A drift-check container's settings as the checker reads them: each ``envFrom`` ConfigMap's
+    data (the ConfigMaps compiled into ``env_dir``, the environment's directory; a missing one
+    fails, as the pod would not start), then ``env`` over them (a ``valueFrom`` stays its
+    reference), then each ``--name=value`` argument in its variable's place, as the kubelet
+    passes it."""
+    config_maps = {
+        document["metadata"]["name"]: document["data"]
+        for path in sorted(env_dir.glob("*.yaml"))
+        for document in [yaml.safe_load(path.read_text(encoding="utf-8"))]
+        if document.get("kind") == "ConfigMap" and document["metadata"]["namespace"] == namespace
+    }
+    variables: dict[str, Any] = {}
+    for source in container.get("envFrom", []):
+        assert set(source) == {"configMapRef"}, f"unexpected envFrom source {source}"
+        variables.update(config_maps[source["configMapRef"]["name"]])
+    for item in container.get("env", []):
+        variables[item["name"]] = item.get("value", item.get("valueFrom"))
+    given = {}
+    for arg in container.get("args", []):
+        # the kubelet expands $(VAR) in args and reads $$ as $: every $ must come escaped
+        assert "$" not in arg.replace("$$", ""), f"{arg!r} would expand a variable"
+        name, value = arg.removeprefix("--").split("=", 1)
+        given[name] = value.replace("$$", "$")
+    return with_arguments(variables, given)

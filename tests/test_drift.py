@@ -29,12 +29,14 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from mlgitops_drift import settings
 
 import mlgitops
 from compile_helpers import (
     EXAMPLES,
     ROOT,
     compile_clean,
+    container_environment,
     copy_specs,
     edit_yaml,
     example,
@@ -45,7 +47,7 @@ from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
 from mlgitops.targets.monitoring import drift as drift_target
 from mlgitops.targets.monitoring import prometheus_rules
-from mlgitops.targets.monitoring.schedule import duration, longest_gap_minutes
+from mlgitops.targets.monitoring.schedule import MINUTES_PER_DAY, longest_gap_minutes
 from mlgitops.targets.retrain import github_dispatch_url, gitlab_trigger_url
 
 pytestmark = pytest.mark.external
@@ -63,7 +65,7 @@ CONTRACT = (
     "MLGITOPS_DRIFT_METHOD",
     "MLGITOPS_DRIFT_THRESHOLD",
     "MLGITOPS_REFERENCE_URI",
-    "MLGITOPS_LIVE_WINDOW",
+    "MLGITOPS_LIVE_WINDOW_SECONDS",
     "MLGITOPS_PUSHGATEWAY_URL",
 )
 
@@ -127,8 +129,9 @@ def _container(cronjob: Any) -> Any:
     return container
 
 
-def _env(cronjob: Any) -> dict[str, Any]:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in _container(cronjob)["env"]}
+def _env(root: Path, env: str, cronjob: Any) -> dict[str, Any]:
+    """The container's variables: the environment's shared ConfigMaps (envFrom), then its own."""
+    return container_environment(root / "deploy" / env, cronjob["metadata"]["namespace"], _container(cronjob))
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)
@@ -209,7 +212,7 @@ def test_cronjobs_follow_the_spec(projects: dict[str, Path], project: str) -> No
         container = _container(cronjob)
         image = drift.get("image", f"ghcr.io/mlgitops/mlgitops-drift:{_version()}")
         assert container["image"] == image, where
-        env_vars = _env(cronjob)
+        env_vars = _env(root, env, cronjob)
         assert set(CONTRACT) <= set(env_vars), where
         assert env_vars["MLGITOPS_MODEL"] == name
         assert env_vars["MLGITOPS_ENVIRONMENT"] == env
@@ -228,6 +231,50 @@ def test_cronjobs_follow_the_spec(projects: dict[str, Path], project: str) -> No
         assert int(env_vars["MLGITOPS_LIVE_WINDOW_SECONDS"]) == gap, where
         assert env_vars["MLGITOPS_PUSHGATEWAY_URL"].startswith("http")
         _assert_secure(cronjob, where)
+
+
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_spec_labels_on_the_cronjob_selection_labels_on_its_jobs(
+    projects: dict[str, Path], project: str
+) -> None:
+    """The spec's labels and the annotations are on the CronJob object, once; the Jobs and pods it
+    creates carry the labels that select them, nothing else."""
+    root = projects[project]
+    models = _models(root)
+    project_labels = _project(root)["metadata"].get("labels", {})
+    for (name, env), cronjob in _cronjobs(root).items():
+        where = f"{project}: {env}/{name}"
+        labels = cronjob["metadata"]["labels"]
+        spec_labels = {**project_labels, **models[name]["metadata"].get("labels", {})}
+        assert spec_labels.items() <= labels.items(), where
+        assert cronjob["metadata"]["annotations"]["mlgitops.dev/source"].startswith("models/"), where
+        selection = {key: value for key, value in labels.items() if key in drift_target.SELECTION_LABELS}
+        assert selection["mlgitops.dev/model"] == name and selection["mlgitops.dev/environment"] == env
+        template = cronjob["spec"]["jobTemplate"]
+        assert template["metadata"] == {"labels": selection}, where
+        assert template["spec"]["template"]["metadata"] == {"labels": selection}, where
+
+
+@pytest.mark.parametrize("project", PROJECT_IDS)
+def test_shared_variables_are_written_once_per_environment(projects: dict[str, Path], project: str) -> None:
+    """No CronJob sets a variable of its environment's ConfigMaps itself; each environment with a
+    drift check has exactly the ConfigMaps its checks read."""
+    root = projects[project]
+    written = {
+        env_dir.name: {document["metadata"]["name"]: document["data"] for document in map(_load, files)}
+        for env_dir in sorted((root / "deploy").iterdir())
+        if (files := sorted(env_dir.glob("drift-*.yaml")))
+    }
+    read: dict[str, set[str]] = {}
+    for (name, env), cronjob in _cronjobs(root).items():
+        container = _container(cronjob)
+        names = [source["configMapRef"]["name"] for source in container["envFrom"]]
+        shared = {variable for config in names for variable in written[env][config]}
+        own = {item["name"] for item in container.get("env", [])}
+        own |= {settings.ARGUMENTS[arg.removeprefix("--").split("=", 1)[0]] for arg in container["args"]}
+        assert not own & shared, f"{env}/{name}"
+        read.setdefault(env, set()).update(names)
+    assert {env: set(config_maps) for env, config_maps in written.items()} == read
 
 
 def _version() -> str:
@@ -262,7 +309,7 @@ def test_retraining_gets_its_secret_and_trigger(projects: dict[str, Path], proje
     models = _models(root)
     for (name, env), cronjob in _cronjobs(root).items():
         drift = models[name]["spec"]["monitoring"]["drift"]
-        env_vars = _env(cronjob)
+        env_vars = _env(root, env, cronjob)
         if not drift.get("retrain"):
             assert not [k for k in env_vars if k.startswith("MLGITOPS_RETRAIN")], f"{env}/{name}"
             continue
@@ -288,13 +335,15 @@ def test_retraining_gets_its_secret_and_trigger(projects: dict[str, Path], proje
 
 
 def test_the_trigger_urls_of_the_examples(projects: dict[str, Path]) -> None:
-    platform = _env(_cronjobs(projects["platform"])["fraud-detector", "prod"])
+    platform = _env(projects["platform"], "prod", _cronjobs(projects["platform"])["fraud-detector", "prod"])
     assert platform["MLGITOPS_RETRAIN_URL"] == "https://api.github.com/repos/acme/ml-platform/dispatches"
-    enterprise = _env(_cronjobs(projects[ENTERPRISE])["fraud-detector", "prod"])
+    enterprise = _env(projects[ENTERPRISE], "prod", _cronjobs(projects[ENTERPRISE])["fraud-detector", "prod"])
     assert enterprise["MLGITOPS_RETRAIN_URL"] == (
         "https://github.acme.internal/api/v3/repos/acme/ml-platform/dispatches"
     )
-    gitlab = _env(_cronjobs(projects[GITLAB_RETRAIN])["product-ranker", "prod"])
+    gitlab = _env(
+        projects[GITLAB_RETRAIN], "prod", _cronjobs(projects[GITLAB_RETRAIN])["product-ranker", "prod"]
+    )
     assert gitlab["MLGITOPS_RETRAIN_URL"] == (
         "https://gitlab.com/api/v4/projects/acme-shop%2Frecsys/trigger/pipeline"
     )
@@ -310,12 +359,15 @@ def test_cronjobs_are_in_their_environments_kustomize_build(projects: dict[str, 
         built = {
             (d["kind"], d["metadata"]["name"], d["metadata"]["namespace"])
             for d in kustomize_build(kubectl, root / "deploy" / env)
-            if d["kind"] == "CronJob"
+            if d["kind"] in ("CronJob", "ConfigMap")
         }
         for (_, cron_env), document in cronjobs.items():
             if cron_env == env:
                 metadata = document["metadata"]
                 assert ("CronJob", metadata["name"], metadata["namespace"]) in built
+                for source in _container(document)["envFrom"]:
+                    read = ("ConfigMap", source["configMapRef"]["name"], metadata["namespace"])
+                    assert read in built, f"{env}/{metadata['name']} reads {read}, not in the build"
 
 
 # --- retraining in CI -----------------------------------------------------------------------------
@@ -336,9 +388,12 @@ def test_github_training_workflows_accept_the_dispatch(projects: dict[str, Path]
         if (_drift(spec) or {}).get("retrain"):
             retraining += 1
             assert triggers["repository_dispatch"] == {"types": [f"mlgitops-retrain-{name}"]}
-            for (model, _), cronjob in _cronjobs(root).items():
+            for (model, env), cronjob in _cronjobs(root).items():
                 if model == name:
-                    assert _env(cronjob)["MLGITOPS_RETRAIN_EVENT"] in triggers["repository_dispatch"]["types"]
+                    assert (
+                        _env(root, env, cronjob)["MLGITOPS_RETRAIN_EVENT"]
+                        in triggers["repository_dispatch"]["types"]
+                    )
         else:
             assert "repository_dispatch" not in triggers, name
     assert retraining, f"{project} has no model with drift.retrain"
@@ -450,6 +505,11 @@ def test_a_github_repository_needs_owner_and_name() -> None:
     ],
 )
 def test_live_window_is_the_longest_gap(schedule: str, window: str) -> None:
+    def duration(minutes: int) -> str:  # 90 → 1h30m, as the table reads
+        days, rest = divmod(minutes, MINUTES_PER_DAY)
+        hours, mins = divmod(rest, 60)
+        return "".join(f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n)
+
     gap = longest_gap_minutes(schedule)
     assert gap is not None and duration(gap) == window
 

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from mlgitops_drift import settings as drift_settings
 
 from mlgitops.ir.build import label_value
 from mlgitops.pipeline import CompileResult, generate_files
@@ -252,6 +253,10 @@ def substitute(
     if isinstance(node, str) and node.startswith(PARAM_FLAG) and node[len(PARAM_FLAG) :] in replacements:
         # Hyper-parameters reach training as one "--name=value" word (the documented contract).
         return PARAM_FLAG + replacements[node[len(PARAM_FLAG) :]]
+    flag = drift_flag(node)
+    if flag and node[len(flag) :] in replacements:
+        # The drift check's settings are "--name=value" arguments, where the kubelet reads $$ as $.
+        return flag + replacements[node[len(flag) :]].replace("$", "$$")
     return node
 
 
@@ -269,6 +274,13 @@ def ci_escape(path: str, value: str) -> str:
 
 
 PARAM_FLAG = "--note="  # the training parameter "note" becomes the argument --note=<value>
+# the drift check's arguments: --features=<drift feature>, --reference-version=<data version>, ...
+DRIFT_FLAGS = tuple(f"--{name}=" for name in drift_settings.ARGUMENTS)
+
+
+def drift_flag(node: Any) -> str:
+    """The drift check's ``--name=`` that ``node`` starts with, else ``""``."""
+    return next((f for f in DRIFT_FLAGS if node.startswith(f)), "") if isinstance(node, str) else ""
 
 
 def strings(node: Any) -> list[str]:
@@ -291,13 +303,17 @@ BASELINES = {serving: baseline(serving) for serving in ("kserve", "kubernetes")}
 def test_the_placeholders_reach_the_output_as_whole_scalars() -> None:
     for serving, documents in BASELINES.items():
         found = {s for docs in documents.values() for s in strings(docs)}
+        found |= {s[len(drift_flag(s)) :] for s in found if drift_flag(s)}
         missing = {f for f in RENDERED[serving] if placeholder(f) not in found}
         assert not missing, f"{serving}: these fields no longer reach the output: {sorted(missing)}"
         whole = {placeholder(f) for f in FIELDS}
         embedded = sorted(
             s
             for s in found
-            if "zzplaceholder-" in s and s not in whole and s.removeprefix(PARAM_FLAG) not in whole
+            if "zzplaceholder-" in s
+            and s not in whole
+            and s.removeprefix(PARAM_FLAG) not in whole
+            and s[len(drift_flag(s)) :] not in whole
         )
         assert not embedded, f"{serving}: spec text embedded inside a larger value: {embedded}"
 

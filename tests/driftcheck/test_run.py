@@ -220,3 +220,18 @@ def test_window_spanning_days_reads_each_day() -> None:
         "s3://b/iris/2026-05-03/",
         "s3://b/iris/2026-05-04/",
     ]
+
+
+def test_the_models_settings_as_arguments_win_over_the_variables(
+    tmp_path: Path, fake_server: FakeServer
+) -> None:
+    """The generated CronJob passes the model's own settings as ``--name=value`` arguments and the
+    environment's shared ones as variables; an argument takes its variable's place."""
+    write_data(tmp_path)
+    env = contract(tmp_path, fake_server, MLGITOPS_MODEL="other", MLGITOPS_DRIFT_THRESHOLD="not a number")
+    del env["MLGITOPS_FEATURES"]
+    args = ["--model=iris", "--features=width", "--threshold=0.2", "--method=ks"]
+    assert cli.main(["--now", str(NOW), *args], env) == 0
+    (body,) = fake_server.bodies("PUT", GROUP)
+    scored = [line for line in body.splitlines() if line.startswith("mlgitops_feature_drift{")]
+    assert scored and all('feature="width",method="ks"' in line for line in scored), body

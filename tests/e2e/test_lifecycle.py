@@ -37,6 +37,7 @@ from typing import Any
 import pytest
 import yaml
 
+from compile_helpers import container_environment
 from conftest import QUICKSTART, TOOLS, VENV_BIN, require_file, require_tool, run_mlgitops
 from e2e.servers import HOST, free_port, http_json, running, wait_for
 from e2e.workflow import LocalRunner
@@ -298,12 +299,14 @@ def write_iris_csv(path: Path, shift: dict[str, float]) -> None:
             writer.writerow([value + shift.get(name, 0.0) for name, value in zip(FEATURES, row, strict=True)])
 
 
-def drift_job_environment(repo: Path, environment: str) -> dict[str, str]:
-    """The drift CronJob's container environment, as compiled (secret references left out)."""
-    manifest = repo / PROJECT / "deploy" / environment / MODEL / "drift-cronjob.yaml"
-    cronjob = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+def drift_job(repo: Path, environment: str) -> tuple[list[str], dict[str, str]]:
+    """The drift CronJob's container arguments and environment, as compiled: the environment's
+    shared ConfigMaps (envFrom) and the container's own variables (secret references left out)."""
+    env_dir = repo / PROJECT / "deploy" / environment
+    cronjob = yaml.safe_load((env_dir / MODEL / "drift-cronjob.yaml").read_text(encoding="utf-8"))
     (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    return {item["name"]: item["value"] for item in container["env"] if "value" in item}
+    variables = container_environment(env_dir, cronjob["metadata"]["namespace"], {**container, "args": []})
+    return container["args"], {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
 def prometheus_config(path: Path, pushgateway: str, rules: list[Path]) -> None:
@@ -334,7 +337,7 @@ def test_drift_fires_the_alert_and_starts_retraining(
     drift_bin = require_file(VENV_BIN / "mlgitops-drift", "the drift checker (make install)")
     repo = scratch_repository(tmp_path, "https://mlflow.acme.internal")
     environment = "dev"
-    env = drift_job_environment(repo, environment)
+    args, env = drift_job(repo, environment)
     # the model's alerts and the environment's shared SLI rules
     rules = sorted((repo / PROJECT / "deploy" / "prometheus" / environment).glob("*.rules.yml"))
     assert repo / PROJECT / "deploy" / "prometheus" / environment / f"{MODEL}.rules.yml" in rules
@@ -372,13 +375,15 @@ def test_drift_fires_the_alert_and_starts_retraining(
             **env,
             "PATH": os.environ["PATH"],
             "MLGITOPS_PUSHGATEWAY_URL": pushgateway,
-            "MLGITOPS_REFERENCE_URI": str(reference.parent) + "/",
-            "MLGITOPS_CURRENT_URI": current_template,
             "MLGITOPS_RETRAIN_URL": receiver_url + "/repos/acme/ml-quickstart/dispatches",
             "MLGITOPS_RETRAIN_TOKEN": "test-token",
         }
+        # The data on local disk, in the compiled arguments' place (an argument wins over a variable).
+        local = {"--reference": str(reference.parent) + "/", "--current": current_template}
+        args = [arg for arg in args if arg.split("=", 1)[0] not in local]
+        args += [f"{name}={value}" for name, value in local.items()]
         done = subprocess.run(
-            [str(drift_bin)], env=check_env, capture_output=True, text=True, timeout=120, check=False
+            [str(drift_bin), *args], env=check_env, capture_output=True, text=True, timeout=120, check=False
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "petal_length" in done.stdout and "DRIFT" in done.stdout, done.stdout

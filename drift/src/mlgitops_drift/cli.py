@@ -1,4 +1,5 @@
-"""``mlgitops-drift``: one drift check, configured by the CronJob's environment variables.
+"""``mlgitops-drift``: one drift check, configured by the CronJob's environment variables and,
+for the model's own settings, its arguments (``--model=iris``: each stands for a variable).
 
 Exit status: 0 when every feature was scored and pushed (drifted or not: the alert and the
 retraining trigger report drift, not the exit status); 1 when the data could not be read or
@@ -130,14 +131,18 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     parser = argparse.ArgumentParser(
         prog="mlgitops-drift",
         description="Score live inputs against the reference and push the scores "
-        "(configured by the MLGITOPS_* variables in docs/drift.md).",
+        "(configured by the MLGITOPS_* variables in docs/drift.md, or for the model's own "
+        "settings by the arguments below, which win over them).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--now", type=float, default=None, help="Unix time of the run (default: now); the window ends there"
     )
+    for name, variable in settings.ARGUMENTS.items():
+        parser.add_argument(f"--{name}", metavar="VALUE", help=f"instead of {variable}")
     args = parser.parse_args(argv)
-    environ = os.environ if env is None else env
+    given = {name: getattr(args, name.replace("-", "_")) for name in settings.ARGUMENTS}
+    environ = settings.with_arguments(os.environ if env is None else env, given)
     now = time.time() if args.now is None else args.now
     try:
         config = settings.from_environment(environ)

@@ -12,6 +12,31 @@ DEFAULT_METRIC = "mlgitops_feature_drift"
 DEFAULT_COOLDOWN_SECONDS = 86400
 
 
+# The model's own settings, which the generated CronJob passes as arguments (``--model=iris``)
+# and its environment's ConfigMaps do not hold: each argument stands for its variable and wins
+# over it, so the checker reads one set of names (docs/drift.md).
+ARGUMENTS = {
+    "model": "MLGITOPS_MODEL",
+    "model-version": "MLGITOPS_MODEL_VERSION",
+    "features": "MLGITOPS_FEATURES",
+    "method": "MLGITOPS_DRIFT_METHOD",
+    "threshold": "MLGITOPS_DRIFT_THRESHOLD",
+    "live-window-seconds": "MLGITOPS_LIVE_WINDOW_SECONDS",
+    "current": "MLGITOPS_CURRENT_URI",
+    "reference-name": "MLGITOPS_REFERENCE_NAME",
+    "reference": "MLGITOPS_REFERENCE_URI",
+    "reference-version": "MLGITOPS_REFERENCE_VERSION",
+    "retrain-event": "MLGITOPS_RETRAIN_EVENT",
+}
+
+
+def with_arguments(env: Mapping[str, str], given: Mapping[str, str | None]) -> dict[str, str]:
+    """The variables, with each argument given (by its name in :data:`ARGUMENTS`) in its place."""
+    merged = dict(env)
+    merged.update({ARGUMENTS[name]: value for name, value in given.items() if value is not None})
+    return merged
+
+
 class SettingsError(Exception):
     """A variable of the contract is missing or malformed."""
 

@@ -33,7 +33,7 @@ def registry() -> dict[str, Target]:
     from mlgitops.targets.ci.training import Training
     from mlgitops.targets.gitops.argocd import ArgoCD
     from mlgitops.targets.gitops.flux import Flux
-    from mlgitops.targets.monitoring.drift import Drift
+    from mlgitops.targets.monitoring.drift import Drift, DriftSettings
     from mlgitops.targets.monitoring.grafana import Grafana, GrafanaModels
     from mlgitops.targets.monitoring.prometheus import Prometheus, PrometheusSLO
     from mlgitops.targets.serving.kserve import KServe
@@ -57,7 +57,7 @@ def registry() -> dict[str, Target]:
         TrainingFingerprint(),
         SettingsChecklist(),
     ]
-    targets += [Drift(), Grafana(), GrafanaModels()]
+    targets += [Drift(), DriftSettings(), Grafana(), GrafanaModels()]
     targets += [Prometheus(), PrometheusSLO()]
     return {target.name: target for target in targets}
 
@@ -71,6 +71,7 @@ def selected(project: ir.Project) -> list[str]:
     The CI system's project target (``github``, ``gitlab``) writes the shared pipelines, its
     ``-train`` target (``github-train``, ``gitlab-train``) each model's own small file.
     ``drift`` and ``grafana`` too: they render only for models with drift monitoring, or any monitoring;
+    ``drift-settings`` (each environment's ConfigMaps of the variables its drift checks share) likewise;
     ``grafana-models`` (a dashboard per model) only when ``spec.grafana.perModelDashboards`` asks.
     ``kserve-runtimes`` writes the runtimes of ``spec.runtimes`` on KServe (nothing without any).
     ``gateway`` or ``istio`` renders the routes when ``spec.traffic`` chooses that router.
@@ -84,7 +85,7 @@ def selected(project: ir.Project) -> list[str]:
     )
     monitoring = [*dashboards, "prometheus", "prometheus-slo"]
     serving = [project.serving, "kserve-runtimes"] if project.serving == "kserve" else [project.serving]
-    return [*serving, *routes, "training", project.gitops, *ci, "drift", *monitoring]
+    return [*serving, *routes, "training", project.gitops, *ci, "drift", "drift-settings", *monitoring]
 
 
 __all__ = ["OutputFile", "RenderContext", "Target", "registry", "selected"]

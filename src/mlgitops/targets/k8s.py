@@ -148,6 +148,13 @@ def quantity(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{round(value * 1000)}m"
 
 
+def literal(text: str) -> str:
+    """``text`` as Kubernetes passes it to a container in ``command``, ``args`` or an ``env``
+    value, where it expands ``$(VAR)`` from the container's variables (a spec string naming the
+    retraining token would carry it out): ``$$`` is one literal ``$``."""
+    return text.replace("$", "$$")
+
+
 def pairs(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return dict(items)
 

@@ -89,11 +89,3 @@ def _run_days(days_text: str, months_text: str, weekdays_text: str) -> tuple[int
         if (by_date or by_weekday) if either else (by_date and by_weekday):
             run_days.append(offset)
     return tuple(run_days)
-
-
-def duration(minutes: int) -> str:
-    """``90`` → ``1h30m``, ``1440`` → ``1d``: days, hours and minutes, largest first."""
-    days, rest = divmod(minutes, MINUTES_PER_DAY)
-    hours, mins = divmod(rest, 60)
-    text = "".join(f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n)
-    return text or "0m"
