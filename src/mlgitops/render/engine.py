@@ -1,4 +1,4 @@
-"""The template engine: Jinja2 (sandboxed for override templates), strict about undefined names, safe by default.
+"""The template engine: Jinja2 (sandboxed for overrides), strict about undefined names, safe by default.
 
 Templates use ``{= expression =}`` for values (not ``{{ }}``), because the
 files we generate are full of other tools' ``{{ }}``: GitHub expressions,
