@@ -20,6 +20,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+B = TypeVar("B")
 
 MIN_ITEMS = 200
 
@@ -60,9 +61,25 @@ def map_chunks(
 
     ``parent_share``: the parent's chunk as a multiple of a child's, above 1 when a child's
     results cost it much to pickle (the parent takes its own results as they are)."""
+    return map_chunks_beside(work, items, _nothing, min_items, parent_share=parent_share)[0]
+
+
+def map_chunks_beside(
+    work: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    beside: Callable[[], B],
+    min_items: int = MIN_ITEMS,
+    *,
+    parent_share: float = 1.0,
+) -> tuple[list[R], B]:
+    """``map_chunks``, and ``beside()``: work that does not depend on ``items``, which the
+    parent does while the children work on their chunks (first, before its own chunk; below 1,
+    ``parent_share`` leaves the parent room for it). Without children, ``beside()`` runs first
+    too, so what it does happens in the same order either way."""
     count = jobs()
     if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
-        return work(items)
+        aside = beside()
+        return work(items), aside
     first = round(len(items) * parent_share / (parent_share + count - 1))
     size = -(-(len(items) - first) // (count - 1))
     chunks = [items[:first], *(items[i : i + size] for i in range(first, len(items), size))]
@@ -75,6 +92,7 @@ def map_chunks(
         sender.close()
         children.append((child, receiver))
     try:
+        aside = beside()
         results = work(chunks[0])  # the parent takes the first chunk itself
         for child, receiver in children:
             try:
@@ -91,7 +109,11 @@ def map_chunks(
             if child.is_alive():
                 child.kill()
                 child.join()  # gone before the caller cleans up what it may have been writing
-    return results
+    return results, aside
+
+
+def _nothing() -> None:
+    return None
 
 
 def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], sender: Connection) -> None:

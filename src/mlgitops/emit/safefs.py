@@ -121,6 +121,16 @@ class ProjectTree:
         """A descriptor of the directory ``relative`` ("" for the root), opened without
         following links (missing directories are created when ``create`` is set), which
         stays open until the block ends."""
+        fd = self._lease(relative, create)
+        try:
+            yield fd
+        finally:
+            self._release(fd)
+
+    def _lease(self, relative: str, create: bool) -> int:
+        """:meth:`leased` without a context manager, for the calls made once per generated file
+        (a generator-based one costs more than the system call it guards); pair with
+        :meth:`_release` in a ``finally``."""
         with self._lock:
             fd = self._fds.get(relative)
             if fd is None:
@@ -128,19 +138,19 @@ class ProjectTree:
             else:
                 self._fds.move_to_end(relative)
             self._leases[fd] = self._leases.get(fd, 0) + 1
-        try:
-            yield fd
-        finally:
-            with self._lock:
-                left = self._leases[fd] - 1
-                if left:
-                    self._leases[fd] = left
-                else:
-                    del self._leases[fd]
-                    if fd in self._retired:
-                        self._retired.discard(fd)
-                        os.close(fd)
-                self._close_unused_locked()
+        return fd
+
+    def _release(self, fd: int) -> None:
+        with self._lock:
+            left = self._leases[fd] - 1
+            if left:
+                self._leases[fd] = left
+            else:
+                del self._leases[fd]
+                if fd in self._retired:
+                    self._retired.discard(fd)
+                    os.close(fd)
+            self._close_unused_locked()
 
     @contextlib.contextmanager
     def parent(self, relative: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
@@ -200,11 +210,18 @@ class ProjectTree:
 
     def lstat(self, relative: str) -> os.stat_result | None:
         """The entry itself (a link is not followed); None when nothing is there."""
+        directory, _, name = relative.rpartition("/")
+        _check_name(name, relative)
         try:
-            with self.parent(relative) as (fd, name):
-                return os.stat(name, dir_fd=fd, follow_symlinks=False)
+            fd = self._lease(directory, False)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        try:
+            return os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        finally:
+            self._release(fd)
 
     def read(self, relative: str, limit: int) -> bytes:
         """The bytes of the regular file ``relative``; refuses links, special files and files
@@ -219,8 +236,13 @@ class ProjectTree:
 
     def write_new(self, relative: str, data: bytes) -> None:
         """Create ``relative`` (which must not exist) and write ``data``."""
-        with self.parent(relative, create=True) as (fd, name):
+        directory, _, name = relative.rpartition("/")
+        _check_name(name, relative)
+        fd = self._lease(directory, True)
+        try:
             handle = os.open(name, _NEW_FILE_FLAGS, FILE_MODE, dir_fd=fd)
+        finally:
+            self._release(fd)
         try:
             _write_all(handle, data)
         finally:

@@ -134,6 +134,17 @@ def _is_mapping(value: Any) -> bool:
     return kind is dict or (kind not in _SCALAR_TYPES and kind is not list and isinstance(value, Mapping))
 
 
+def _text(value: str) -> str:
+    """A one-line string's spelling (short ones memoized: namespaces, labels, images repeat in
+    every file; long ones rarely do, and would only fill the cache)."""
+    return _short_text(value) if len(value) <= 80 else value if is_plain(value) else quote(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _short_text(value: str) -> str:
+    return value if is_plain(value) else quote(value)
+
+
 def _node(value: Any, indent: int, lines: list[str]) -> None:
     pad = " " * indent
     kind = type(value)
@@ -142,11 +153,21 @@ def _node(value: Any, indent: int, lines: list[str]) -> None:
             lines.append(pad + "[]")
         for item in value:
             _item(item, indent, lines)
-    elif _is_mapping(value):
+    elif kind is dict or _is_mapping(value):
         if not value:
             lines.append(pad + "{}")
+        append = lines.append
         for key, item in value.items():
-            _entry(pad + _key(str(key)) + ":", item, indent, lines)
+            head = pad + _key(key if type(key) is str else str(key)) + ":"
+            # The commonest entries (a one-line string, an integer) written here, not in _entry:
+            # a call per entry is a fifth of the emitter's time.
+            item_kind = type(item)
+            if item_kind is str and "\n" not in item:
+                append(head + " " + (_short_text(item) if len(item) <= 80 else _text(item)))
+            elif item_kind is int:
+                append(f"{head} {item}")
+            else:
+                _entry(head, item, indent, lines)
     elif kind is str and _literal_ok(value):
         _literal(pad, value, indent + 2, lines)  # a root block scalar's content must be indented too
     else:
@@ -159,14 +180,14 @@ def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
         if "\n" in value and _literal_ok(value):
             _literal(head + " ", value, indent + 2, lines)
         else:
-            lines.append(head + " " + (value if is_plain(value) else quote(value)))
+            lines.append(head + " " + _text(value))
     elif kind is list or kind is tuple:
         if value:
             lines.append(head)
             _node(value, indent + 2, lines)
         else:
             lines.append(head + " []")
-    elif _is_mapping(value):
+    elif kind is dict or _is_mapping(value):
         if value:
             lines.append(head)
             _node(value, indent + 2, lines)
@@ -183,7 +204,7 @@ def _item(value: Any, indent: int, lines: list[str]) -> None:
         if "\n" in value and _literal_ok(value):
             _literal(pad + "- ", value, indent + 2, lines)
         else:
-            lines.append(pad + "- " + (value if is_plain(value) else quote(value)))
+            lines.append(pad + "- " + _text(value))
     elif (kind is list or kind is tuple or _is_mapping(value)) and value:
         start = len(lines)
         _node(value, indent + 2, lines)
