@@ -55,13 +55,18 @@ def map_chunks(
     min_items: int = MIN_ITEMS,
     *,
     parent_share: float = 1.0,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[R]:
     """``work(items)``, computed in contiguous chunks across processes.
 
     ``parent_share``: the parent's chunk as a multiple of a child's, above 1 when a child's
-    results cost it much to pickle (the parent takes its own results as they are)."""
+    results cost it much to pickle (the parent takes its own results as they are), below 1
+    when the parent has other work: ``meanwhile``, called in the parent once the children
+    have started (or first, when everything runs in-process)."""
     count = jobs()
     if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         return work(items)
     first = round(len(items) * parent_share / (parent_share + count - 1))
     size = -(-(len(items) - first) // (count - 1))
@@ -75,6 +80,8 @@ def map_chunks(
         sender.close()
         children.append((child, receiver))
     try:
+        if meanwhile is not None:
+            meanwhile()
         results = work(chunks[0])  # the parent takes the first chunk itself
         for child, receiver in children:
             try:
