@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors
 from mlgitops.discover import DEFAULT_INCLUDE, ProjectFiles, find_models, project_subdir
-from mlgitops.emit.territory import Territory
 from mlgitops.load import SourceDocument, load_document
 from mlgitops.render.overrides import check_overrides
+
+if TYPE_CHECKING:  # compile's alone: validate, which finds the model files here, does without
+    from mlgitops.emit.territory import Territory
 
 DEFAULT_OUTPUT = "deploy"
 
@@ -31,6 +33,7 @@ class CompileInputs:
 
 def read_inputs(files: ProjectFiles) -> CompileInputs:
     """Hash the spec files and accepted override templates; work out where output may go."""
+    from mlgitops.emit.territory import Territory
     from mlgitops.fingerprint import input_hash
 
     project_display = files.display(files.project_file)

@@ -56,12 +56,16 @@ def map_chunks(
     min_items: int = MIN_ITEMS,
     *,
     parent_share: float = 1.0,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[R]:
     """``work(items)``, computed in contiguous chunks across processes.
 
     ``parent_share``: the parent's chunk as a multiple of a child's, above 1 when a child's
-    results cost it much to pickle (the parent takes its own results as they are)."""
-    return map_chunks_beside(work, items, _nothing, min_items, parent_share=parent_share)[0]
+    results cost it much to pickle (the parent takes its own results as they are), below 1
+    when the parent has other work: ``meanwhile``, called in the parent once the children
+    have started (or first, when everything runs in-process)."""
+    beside = _nothing if meanwhile is None else meanwhile
+    return map_chunks_beside(work, items, beside, min_items, parent_share=parent_share)[0]
 
 
 def map_chunks_beside(

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.resolve import ResolvedProject
     from mlgitops.targets.base import OutputFile
+    from mlgitops.validate import ValidatedProject
     from mlgitops.validate.promotion import ServedBefore
     from mlgitops.validate.salvage import Distrust
 
@@ -49,6 +50,9 @@ class ValidationResult:
     sources: Mapping[str, str] = field(default_factory=dict)
     resolved: ResolvedProject | None = None
     root: Path | None = None
+    # The validated project, also when it was not resolved. Kept by the result: a large project's
+    # objects take tens of milliseconds to free one by one, for nothing when the CLI exits next.
+    validated: ValidatedProject | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,6 +67,7 @@ def validate_project(
     only: Sequence[Path] | None = None,
     progress: Observer = SILENT,
     history: ServedBefore | None = None,
+    keep_resolved: bool = True,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -72,16 +77,11 @@ def validate_project(
     line; the whole project is still validated, but only their diagnostics and the
     project-level ones are returned (``selection.py``).  ``history``: what the spec files
     served before, from git up to a base revision (``gitsource.SpecHistory``), for the
-    promotion order and deprecated models.
+    promotion order and deprecated models.  ``keep_resolved`` false (``validate``, which wants
+    the diagnostics only): the result has no resolved project, and a large project's models
+    are resolved and checked in several processes (``validate/deployments.py``).
     """
-    from mlgitops.resolve import resolve
-    from mlgitops.validate import ValidatedModel, ValidatedProject, semantic, specfiles
-    from mlgitops.validate.ci_stores import check_ci_secret_names, check_upload_schemes
-    from mlgitops.validate.distributed import check_distributed_training
-    from mlgitops.validate.hardening import check_hardening
-    from mlgitops.validate.k8slimits import check_kubernetes_limits
-    from mlgitops.validate.policies import check_policies
-    from mlgitops.validate.retrain_loops import check_retrain_loops
+    from mlgitops.validate import ValidatedModel, ValidatedProject, specfiles
     from mlgitops.validate.salvage import trusted
 
     progress.stage("discover", 1)
@@ -108,21 +108,32 @@ def validate_project(
             models.append(ValidatedModel(doc, spec))
         if distrust is not None:
             distrusted[display] = distrust
-    resolved = None
+    resolved = validated = None
     if project is not None and project_doc is not None:
+        # Imported here, after the workers loading the files have started without it.
+        from mlgitops.validate import deployments
+
         validated = ValidatedProject(files, project_doc, project, tuple(models))
         progress.stage("check references, resolve, policies", len(models))
-        references = semantic.check_project(validated, today or datetime.date.today(), history)
-        references += check_retrain_loops(validated)
-        references += check_upload_schemes(validated)
-        references += check_distributed_training(validated)
-        references += check_ci_secret_names(validated)
+        references: list[Diagnostic] = []
+        check_references = partial(_check_references, validated, today, history, references)
+        groups = deployments.name_groups(validated.models)
+        if keep_resolved:
+            check_references()
+            slices = deployments.check_slice(validated, groups, keep=True)
+        else:
+            # The workers send their diagnostics only; the parent checks the references across
+            # models meanwhile, which takes about a sixth of the resolution: a smaller share.
+            slices = map_chunks(
+                partial(deployments.check_slice, validated, keep=False),
+                groups,
+                parent_share=0.75,
+                meanwhile=check_references,
+            )
         diagnostics += trusted(references, distrusted, merged=False)
-        resolved, merged = resolve(validated)
-        merged += check_kubernetes_limits(resolved)
-        merged += check_policies(resolved)
-        merged += check_hardening(resolved)
+        whole, merged = deployments.combine(validated, slices)
         diagnostics += trusted(merged, distrusted, merged=True)
+        resolved = whole if keep_resolved else None
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
     if only is not None:
         from mlgitops.selection import select_files
@@ -130,7 +141,26 @@ def validate_project(
         include = project_doc.locate(("spec", "include")) if project_doc else Location(PROJECT_FILE)
         model_files = {files.display(p) for p in model_paths}
         diagnostics = select_files(diagnostics, files, model_files, only, include)
-    return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root)
+    return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root, validated)
+
+
+def _check_references(
+    validated: ValidatedProject,
+    today: datetime.date | None,
+    history: ServedBefore | None,
+    found: list[Diagnostic],
+) -> None:
+    """What the model specs say of each other and of the project (appended to ``found``)."""
+    from mlgitops.validate import semantic
+    from mlgitops.validate.ci_stores import check_ci_secret_names, check_upload_schemes
+    from mlgitops.validate.distributed import check_distributed_training
+    from mlgitops.validate.retrain_loops import check_retrain_loops
+
+    found += semantic.check_project(validated, today or datetime.date.today(), history)
+    found += check_retrain_loops(validated)
+    found += check_upload_schemes(validated)
+    found += check_distributed_training(validated)
+    found += check_ci_secret_names(validated)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,21 @@ def artifact_scheme(uri: str) -> str:
     return uri.split("://", 1)[0].lower() if "://" in uri else uri.split(":", 1)[0].lower()
 
 
+# Artifact stores a CI system's register job can upload a trained model to, by URI scheme
+# (targets/ci/stores.py writes the upload script; validate refuses the others, MLG350). GitLab
+# jobs run in a plain Python image: no ORAS there (no pinned installer we could vouch for), so
+# oci:// is refused on GitLab.
+CI_UPLOAD_SCHEMES: dict[str, frozenset[str]] = {
+    "github": frozenset({"s3", "gs", "gcs", "az", "abfs", "abfss", "oci", "hf"}),
+    "gitlab": frozenset({"s3", "gs", "gcs", "az", "abfs", "abfss", "hf"}),
+}
+
+
+def store_scheme(uri: str | None) -> str:
+    """The scheme of an artifact store URI, "" when it has none."""
+    return uri.split("://", 1)[0].lower() if uri and "://" in uri else ""
+
+
 def autoscaler_classes(mode: str, metric: str) -> tuple[str, ...]:
     """The ``serving.kserve.io/autoscalerClass`` values that scale on ``metric`` in ``mode``
     (none: the annotation must be left out).

@@ -104,7 +104,8 @@ def cli(debug: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    code = run(args)
+    left_for_exit: list[object] = []  # see options.leave_for_exit
+    code = run(args, left_for_exit)
     # Skip the interpreter's teardown, which would free every object of a large
     # project one by one (tens of milliseconds for nothing); flush what we printed.
     for stream in (sys.stdout, sys.stderr):
@@ -113,8 +114,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     os._exit(code)
 
 
-def run(args: list[str]) -> int:
-    """Run the CLI and return the exit code; never lets an exception escape."""
+def run(args: list[str], left_for_exit: list[object] | None = None) -> int:
+    """Run the CLI and return the exit code; never lets an exception escape.
+
+    ``left_for_exit``: where a command may leave what it no longer needs, for the process's
+    exit to drop (``options.leave_for_exit``)."""
     from mlgitops.errors import MlgitopsError, UserError
 
     # A run builds hundreds of thousands of long-lived objects (YAML nodes, spec
@@ -124,7 +128,7 @@ def run(args: list[str]) -> int:
     gc.disable()
     debug = "--debug" in args or os.environ.get("MLGITOPS_DEBUG") == "1"
     try:
-        result: Any = cli.main(args=args, prog_name="mlgitops", standalone_mode=False)
+        result: Any = cli.main(args=args, prog_name="mlgitops", standalone_mode=False, obj=left_for_exit)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:

@@ -153,6 +153,15 @@ def path_prefix(root: Path | None) -> str:
     return "" if relative in ("", ".") else relative.rstrip("/") + "/"
 
 
+def leave_for_exit(value: object) -> None:
+    """Keep ``value`` until the process ends. ``main`` ends with ``os._exit``, which frees
+    nothing, while dropping a large project's objects one by one on the way out of a command
+    takes tens of milliseconds (a tenth of a ``validate`` of 1,000 models)."""
+    context = click.get_current_context(silent=True)
+    if context is not None and isinstance(context.obj, list):
+        context.obj.append(value)
+
+
 def report_for(diagnostics: Sequence[Diagnostic], validation: ValidationResult) -> Report:
     """The reporter input for a command's diagnostics over the validated project's sources."""
     from mlgitops.reporters import Report

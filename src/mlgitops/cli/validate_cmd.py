@@ -13,6 +13,7 @@ import click
 from mlgitops.cli.options import (
     ProjectChoice,
     format_option,
+    leave_for_exit,
     merged_report,
     progress_options,
     project_options,
@@ -81,7 +82,6 @@ def validate(
     """
     from mlgitops.codes import Severity
     from mlgitops.discover import find_project
-    from mlgitops.gitsource import SpecHistory
     from mlgitops.pipeline import validate_project
     from mlgitops.reporters import render
 
@@ -96,9 +96,14 @@ def validate(
     for ref, named in _runs(paths, project):
         history = None
         if base is not None:
+            from mlgitops.gitsource import SpecHistory  # git: only with --base
+
             files, _ = find_project(ref)
             history = SpecHistory.at(files.root, base) if files is not None else None
-        results.append(validate_project(ref, only=named, progress=progress, history=history))
+        results.append(
+            validate_project(ref, only=named, progress=progress, history=history, keep_resolved=False)
+        )
+    leave_for_exit(results)
     report = merged_report(results)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     failed = any(d.severity in failing for d in report.diagnostics)

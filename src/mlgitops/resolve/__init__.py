@@ -14,7 +14,7 @@ Retired models and environments a model is not deployed to produce nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from mlgitops import platforms
@@ -29,7 +29,15 @@ from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.serving import ServingSpec
 from mlgitops.validate import ValidatedModel, ValidatedProject
 
-__all__ = ["Origin", "ResolvedDeployment", "ResolvedProject", "resolve"]
+__all__ = [
+    "Origin",
+    "ResolvedDeployment",
+    "ResolvedProject",
+    "check_project",
+    "model_order",
+    "resolve",
+    "resolve_models",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,22 @@ class ResolvedProject:
 
 
 def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic]]:
+    deployments, diagnostics = resolve_models(project, project.models)
+    diagnostics += check_project(project)
+    return ResolvedProject(project, deployments), diagnostics
+
+
+def check_project(project: ValidatedProject) -> list[Diagnostic]:
+    """What resolution checks across models: the traffic router and experiments."""
+    return [*traffic.check_project(project), *traffic.check_experiments(project)]
+
+
+def resolve_models(
+    project: ValidatedProject, models: Iterable[ValidatedModel]
+) -> tuple[tuple[ResolvedDeployment, ...], list[Diagnostic]]:
+    """The deployments of ``models`` (some or all of the project's), in the order of their names,
+    with what each one's merged settings tell (validate may resolve a large project's models in
+    slices, in several processes: see ``validate/deployments.py``)."""
     spec = project.spec.spec
     defaults = Layer(
         spec.defaults.serving,
@@ -79,7 +103,7 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
     for declared_runtime in spec.runtimes:  # the first of a name counts (a second is MLG383)
         declared.setdefault(declared_runtime.name, declared_runtime)
     shared_layers: dict[tuple[int, object, object], Merged] = {}
-    for model in sorted(project.models, key=lambda m: (m.name, m.doc.display)):
+    for model in sorted(models, key=model_order):
         body = model.spec.spec
         if body.lifecycle.stage == "retired":
             continue
@@ -125,9 +149,12 @@ def resolve(project: ValidatedProject) -> tuple[ResolvedProject, list[Diagnostic
                 serving, env.name, declared, spec.serving, _deployment_key(model, env.name)
             )
             diagnostics += traffic.check_deployment(project, item)
-    diagnostics += traffic.check_project(project)
-    diagnostics += traffic.check_experiments(project)
-    return ResolvedProject(project, tuple(resolved)), diagnostics
+    return tuple(resolved), diagnostics
+
+
+def model_order(model: ValidatedModel) -> tuple[str, str]:
+    """The order deployments are resolved in: by model name, then file."""
+    return (model.name, model.doc.display)
 
 
 def _deployment_key(model: ValidatedModel, env: str) -> Callable[[], Location]:

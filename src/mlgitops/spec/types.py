@@ -73,13 +73,16 @@ _URI_SCHEMES = (
 )
 
 
+_NUMBERS = (bool, int, float)  # a tuple: ``bool | int | float`` would be built on every call
+
+
 def _text_only(value: Any) -> Any:
     """Refuse numbers and booleans where text is expected, with the reason.
 
     YAML reads ``version: 1.10`` as the number 1.1; silently converting it
     would deploy the wrong version, so the user is asked to quote it.
     """
-    if isinstance(value, bool | int | float):
+    if isinstance(value, _NUMBERS):
         if isinstance(value, bool):
             shown = "the boolean " + ("true" if value else "false")
         else:

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from mlgitops.diagnostics import Diagnostic, Location, make
+from mlgitops.platforms import CI_UPLOAD_SCHEMES, store_scheme
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.project import ArtifactRegistry
-from mlgitops.targets.ci.stores import UPLOADERS, scheme
 from mlgitops.validate import ValidatedModel, ValidatedProject
 
 
 def check_upload_schemes(project: ValidatedProject) -> Iterator[Diagnostic]:
     system = ci_settings(project.spec.spec.ci).system
-    supported = UPLOADERS[system]
+    supported = CI_UPLOAD_SCHEMES[system]
     for model in project.models:
         training = model.spec.spec.training
         if training is None or training.runner != "ci":
@@ -28,7 +28,7 @@ def check_upload_schemes(project: ValidatedProject) -> Iterator[Diagnostic]:
         if found is None:
             continue
         uri, where = found
-        kind = scheme(uri)
+        kind = store_scheme(uri)
         if kind and kind not in supported:
             yield make(
                 "MLG350",

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 
 from mlgitops.diagnostics import ENVIRONMENT, Diagnostic, Location, make, names_list
 from mlgitops.platforms import DEFAULT_DRIFT_IMAGE
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject
 from mlgitops.spec.types import is_immutable_image
+from mlgitops.validate import ValidatedProject
+
+
+def check_project_policies(project: ValidatedProject, used: Set[tuple[str, str]]) -> list[Diagnostic]:
+    """The policies on the project file itself; ``used``: the (runtime, environment) pairs its
+    deployments serve with (:func:`runtimes_used`)."""
+    return [*_approval(project), *_runtime_images(project, used)]
+
+
+def runtimes_used(resolved: ResolvedProject) -> frozenset[tuple[str, str]]:
+    """The (runtime, environment) pairs the deployments of ``resolved`` serve with."""
+    return frozenset(
+        (runtime, item.environment.name)
+        for item in resolved.deployments
+        if isinstance(runtime := item.serving.get("runtime"), str)
+    )
 
 
 def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
+    """The policies on each deployment of ``resolved``: the whole project's, or those of a slice
+    of its models (every model of a name in the same slice: images are compared per model)."""
     project = resolved.validated
     policies = project.spec.spec.policies
-    diagnostics = list(_approval(resolved))
+    diagnostics: list[Diagnostic] = []
     fixed_versions = policies.forbid_mutable_versions
     if fixed_versions is None:
         fixed_versions = [e.name for e in project.spec.spec.environments if e.approval == "required"]
@@ -32,25 +50,19 @@ def check_policies(resolved: ResolvedProject) -> list[Diagnostic]:
     for items in pinned_envs.values():
         diagnostics += _model_images(items)
         diagnostics += _drift_digest(items)
-    diagnostics += _runtime_images(resolved)
     return diagnostics
 
 
-def _runtime_images(resolved: ResolvedProject) -> Iterator[Diagnostic]:
+def _runtime_images(project: ValidatedProject, used_pairs: Set[tuple[str, str]]) -> Iterator[Diagnostic]:
     """A declared runtime's image serves every model naming it: checked where the policy applies
     and the runtime is used (KServe also writes the unused ones: then every covered environment)."""
-    project = resolved.validated
     covered = project.spec.spec.policies.forbid_mutable_image_tags
     if not covered:
         return
     for index, runtime in enumerate(project.spec.spec.runtimes):
         if is_immutable_image(runtime.image):
             continue
-        used = {
-            item.environment.name
-            for item in resolved.deployments
-            if item.serving.get("runtime") == runtime.name
-        }
+        used = {env for name, env in used_pairs if name == runtime.name}
         rendered = project.spec.spec.serving == "kserve"
         envs = [env for env in covered if env in used or rendered]
         if envs:
@@ -58,8 +70,7 @@ def _runtime_images(resolved: ResolvedProject) -> Iterator[Diagnostic]:
             yield _mutable("serving runtime image", runtime.image, runtime.name, names_list(envs), location)
 
 
-def _approval(resolved: ResolvedProject) -> Iterator[Diagnostic]:
-    project = resolved.validated
+def _approval(project: ValidatedProject) -> Iterator[Diagnostic]:
     required = project.spec.spec.policies.require_approval
     for index, env in enumerate(project.spec.spec.environments):
         if env.name in required and env.approval != "required":

@@ -187,19 +187,23 @@ def _collect(
     found: list[tuple[tuple[str | int, ...], str | None, str | None, str]],
     every_string: bool,
 ) -> None:
-    if isinstance(node, dict):
+    # type() rather than isinstance: the loader builds plain dicts, lists and strings, and this
+    # runs over every value of every spec file (as numbers.py's walk does).
+    if type(node) is dict:
         for key, value in node.items():
-            if free_map is not None and isinstance(value, str):
+            kind = type(value)
+            if free_map is not None and kind is str:
                 # Inside env and params the key is the user's name for this value.
                 found.append(((*path, key), key, free_map, value))
-            elif isinstance(value, dict | list):
+            elif kind is dict or kind is list:
                 inner = key if free_map is None and key in _FREE_MAPS else None
                 _collect(value, (*path, key), inner, found, every_string)
-            elif every_string and isinstance(value, str):
+            elif every_string and kind is str:
                 found.append(((*path, key), None, None, value))
-    elif isinstance(node, list):
+    elif type(node) is list:
         for index, item in enumerate(node):
-            if isinstance(item, dict | list):
+            kind = type(item)
+            if kind is dict or kind is list:
                 _collect(item, (*path, index), None, found, every_string)
-            elif every_string and isinstance(item, str):
+            elif every_string and kind is str:
                 found.append(((*path, index), None, None, item))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops import ir
+from mlgitops import ir, platforms
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.ci import stores
 
@@ -41,7 +41,7 @@ def _secret(name: str) -> Trusted:
 
 def github_login_steps(settings: ir.types.CiSettings, uri: str | None) -> list[dict[str, Any]]:
     """Steps before the upload: the cloud login the artifact's scheme needs, or ORAS."""
-    kind = stores.scheme(uri)
+    kind = platforms.store_scheme(uri)
     steps: list[dict[str, Any]] = []
     if kind in stores.AWS_SCHEMES and settings.aws:
         steps.append(
@@ -153,9 +153,9 @@ def github_upload_env(
     env: dict[str, Any] = {}
     if registry.kind == "artifact" and registry.credentials is not None and registry.credentials.ci_secret:
         env["REGISTRY_CREDENTIALS"] = _secret(registry.credentials.ci_secret)
-    if stores.scheme(uri) == "az" and settings.azure:
+    if platforms.store_scheme(uri) == "az" and settings.azure:
         env["AZURE_STORAGE_ACCOUNT"] = _var(settings.azure.storage_account_var)
-    if stores.scheme(uri) == "oci":
+    if platforms.store_scheme(uri) == "oci":
         env["REGISTRY_USERNAME"] = Trusted("${{ github.actor }}")
     return env
 
@@ -187,7 +187,7 @@ def gitlab_login(
     settings: ir.types.CiSettings, registry: ir.Registry, uri: str | None
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """The register job's login: script lines, variables and ``id_tokens``."""
-    kind = stores.scheme(uri)
+    kind = platforms.store_scheme(uri)
     script = ""
     variables: dict[str, Any] = {}
     id_tokens: dict[str, Any] = {}

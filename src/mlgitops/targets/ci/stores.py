@@ -1,5 +1,5 @@
-"""Artifact stores: which URI schemes each CI system can upload a trained model to, the upload
-script, and the cloud login (OpenID Connect, no long-lived keys) each scheme needs.
+"""Artifact stores: the upload script, and the cloud login (OpenID Connect, no long-lived keys)
+each scheme needs (which schemes each CI system uploads to: ``platforms.CI_UPLOAD_SCHEMES``).
 
 The upload script is one ``case`` over the URI's scheme, shared by GitHub and GitLab; it reads
 only environment variables (``MLGITOPS_MODEL_URI``, ``MLGITOPS_MODEL_DIR``, ``MLGITOPS_VERSION``,
@@ -16,12 +16,6 @@ from __future__ import annotations
 
 from mlgitops import ir
 
-# Scheme → what writes there. GitLab jobs run in a plain Python image: no ORAS there (no
-# pinned installer we could vouch for), so oci:// is refused on GitLab by validate (MLG350).
-UPLOADERS: dict[str, frozenset[str]] = {
-    "github": frozenset({"s3", "gs", "gcs", "az", "abfs", "abfss", "oci", "hf"}),
-    "gitlab": frozenset({"s3", "gs", "gcs", "az", "abfs", "abfss", "hf"}),
-}
 AWS_SCHEMES = frozenset({"s3"})
 GCP_SCHEMES = frozenset({"gs", "gcs"})
 AZURE_SCHEMES = frozenset({"az", "abfs", "abfss"})
@@ -32,10 +26,6 @@ GSUTIL = "gsutil==5.38"
 AZURE_CLI = "azure-cli==2.91.0"
 HUGGINGFACE_HUB = "huggingface_hub==1.33.0"
 _PIP = "python3 -m pip install --quiet --disable-pip-version-check"
-
-
-def scheme(uri: str | None) -> str:
-    return uri.split("://", 1)[0].lower() if uri and "://" in uri else ""
 
 
 def uploads(model: ir.Model) -> bool:
