@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,13 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
         before_ir = build_project(earlier.resolved, _place(earlier.resolved, repo.subdir))
         builtin = all(v.validated.spec.spec.templates is None for v in (head.resolved, earlier.resolved))
         same = same_models(before_ir, after_ir) if builtin else set()
-        after = _rendered(head, after_ir, same)
+        after, outlined = _rendered(head, after_ir, same)
         if not after.ok:
             raise UserError("the project has errors; fix them before diffing", after.diagnostics)
-        before = _rendered(earlier, before_ir, same)
+        # the same models have the same per-model files on both sides: worked out once
+        before, _ = _rendered(
+            earlier, before_ir, same, {name: outlined[name] for name in same & outlined.keys()}
+        )
     if not before.ok:
         raise UserError(
             f"the project at {base!r} does not validate, so there is nothing to compare with",
@@ -106,13 +110,27 @@ def _place(resolved: ResolvedProject, subdir: str) -> str:
     return "" if resolved.validated.spec.spec.repository_root == "." else subdir
 
 
-def _rendered(validation: ValidationResult, project: ir.Project, outline: set[str]) -> CompileResult:
-    """``validation``'s files, those of the models in ``outline`` with paths only."""
+def _rendered(
+    validation: ValidationResult,
+    project: ir.Project,
+    outline: set[str],
+    reuse: Mapping[str, tuple[OutputFile, ...]] | None = None,
+) -> tuple[CompileResult, Mapping[str, tuple[OutputFile, ...]]]:
+    """``validation``'s files, those of the models in ``outline`` with paths only (or as in
+    ``reuse``), and each model's per-model files."""
     assert validation.resolved is not None and validation.root is not None
     generated = generate(
-        validation.resolved, validation.root, project.repo_subdir, project=project, outline=outline
+        validation.resolved,
+        validation.root,
+        project.repo_subdir,
+        project=project,
+        outline=outline,
+        reuse=reuse,
     )
-    return CompileResult(validation, generated.files, extra=generated.diagnostics, project=generated.project)
+    result = CompileResult(
+        validation, generated.files, extra=generated.diagnostics, project=generated.project
+    )
+    return result, generated.by_model
 
 
 def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResult:
