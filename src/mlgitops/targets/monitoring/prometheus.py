@@ -100,6 +100,12 @@ class Prometheus:
         for model in project.models:
             for d in model.deployments:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
+                if ctx.paths_only:  # the rule file's path alone: whether it has groups, not which
+                    if model.monitoring.slos or model.monitoring.drift is not None:
+                        outline = rule_file(project, ctx, d.environment, d.model, [], d.source, d.labels, d)
+                        files.append(outline)
+                    continue
+                # one group per SLO, and the drift ones (tests/test_diff.py: outlines have the same paths)
                 series = slo_series(project.serving, d, model.monitoring.metrics)
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
                 if groups:
