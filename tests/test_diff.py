@@ -869,3 +869,26 @@ def test_an_outline_gives_every_model_the_paths_its_rendering_has(name: str, tmp
     per_model = {f.path for files in outlined.by_model.values() for f in files}
     assert any(path.endswith(("prometheusrule.yaml", ".rules.yml")) for path in per_model)
     assert {f.content for f in outlined.files if f.path in per_model and f.path.endswith(".yaml")} == {""}
+
+
+def test_the_base_loads_only_the_model_files_the_change_touched(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A base file with the head's name and bytes was loaded and schema-checked cleanly by the
+    head's validation: it is taken as it is (validate/specfiles.py KnownModels)."""
+    from mlgitops.diffing import diff_project
+    from mlgitops.validate import specfiles
+
+    loaded: list[list[str]] = []
+    original = specfiles.model_files
+
+    def counting(files: Any, overlay: Any, paths: Any) -> Any:
+        loaded.append(sorted(p.name for p in paths))
+        return original(files, overlay, paths)
+
+    monkeypatch.setattr(specfiles, "model_files", counting)
+    before = diff_project(history.worktrees["canary"], "HEAD~1")
+    head, base = loaded
+    assert len(head) > 1 and base == ["fraud-detector.yaml"]
+    monkeypatch.setattr(specfiles, "model_files", original)
+    assert diff_project(history.worktrees["canary"], "HEAD~1") == before

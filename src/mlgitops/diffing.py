@@ -32,6 +32,7 @@ from mlgitops.ir.build import build_project
 from mlgitops.pipeline import CompileResult, ValidationResult, validate_project
 from mlgitops.resolve import ResolvedProject
 from mlgitops.targets.base import OutputFile
+from mlgitops.validate.specfiles import KnownModels
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -74,13 +75,14 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
     today = datetime.date.today()
     files, _ = find_project(path)
     history = SpecHistory.at(files.root, base) if files is not None else None
-    head = validate_project(path, today=today, history=history)
+    known = KnownModels()  # the base's model files that are the head's are not loaded again
+    head = validate_project(path, today=today, history=history, known=known)
     if not head.ok or head.resolved is None or head.root is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
     repo = repository(head.root)
     with tempfile.TemporaryDirectory(prefix="mlgitops-base-") as scratch:
         materialize(repo, base, Path(scratch))
-        earlier = validate_project(Path(scratch), today=today)
+        earlier = validate_project(Path(scratch), today=today, known=known)
         if not earlier.ok or earlier.resolved is None:
             raise UserError(
                 f"the project at {base!r} does not validate, so there is nothing to compare with",

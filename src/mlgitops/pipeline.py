@@ -24,7 +24,6 @@ from mlgitops.discover import (
     project_subdir,
 )
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
-from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
 
 if TYPE_CHECKING:
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from mlgitops.targets.base import OutputFile
     from mlgitops.validate.promotion import ServedBefore
     from mlgitops.validate.salvage import Distrust
+    from mlgitops.validate.specfiles import KnownModels
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ def validate_project(
     only: Sequence[Path] | None = None,
     progress: Observer = SILENT,
     history: ServedBefore | None = None,
+    known: KnownModels | None = None,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -72,7 +73,9 @@ def validate_project(
     line; the whole project is still validated, but only their diagnostics and the
     project-level ones are returned (``selection.py``).  ``history``: what the spec files
     served before, from git up to a base revision (``gitsource.SpecHistory``), for the
-    promotion order and deprecated models.
+    promotion order and deprecated models.  ``known``: model files another validation in this
+    process loaded cleanly (``diff``'s two revisions), taken as they are where their bytes are
+    the same, and filled with this one's.
     """
     from mlgitops.resolve import resolve
     from mlgitops.validate import ValidatedModel, ValidatedProject, semantic, specfiles
@@ -97,10 +100,8 @@ def validate_project(
     diagnostics += problems
     progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
-    # A worker pickles what it found (its spec objects above all) for about a quarter of the
-    # time it took to find it: the parent, which does not, takes a larger chunk.
-    for display, text, doc, spec, distrust, problems in map_chunks(
-        partial(specfiles.model_files, files, overlay), model_paths, parent_share=1.25
+    for display, text, doc, spec, distrust, problems in specfiles.load_models(
+        files, overlay, model_paths, known
     ):
         sources[display] = text
         diagnostics += problems
