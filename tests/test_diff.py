@@ -842,3 +842,53 @@ def test_diff_renders_only_the_models_that_differ_between_the_revisions(
     assert sorted(rendered) == ["fraud-detector", "fraud-detector"]  # head and base, that model alone
     assert sorted(set(outlined)) == ["churn-model", "support-llm"]
     assert {f.path.split("/")[2] for f in result.files if f.path.count("/") >= 3} == {"fraud-detector"}
+
+
+@pytest.mark.parametrize("name", ["quickstart", "platform", "gitlab-flux-k8s", "synthetic"])
+def test_an_outline_gives_every_model_the_paths_its_rendering_has(name: str, tmp_path: Path) -> None:
+    """What ``diff`` relies on for the models the same on both sides: the outline's files (the
+    monitoring rule files too, which it does not render) are exactly the rendered ones' paths."""
+    import sys
+
+    from mlgitops.compile import generate
+    from mlgitops.pipeline import validate_project
+
+    if name == "synthetic":  # every feature, and SLOs and drift rules in many combinations
+        generator = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
+        subprocess.run([sys.executable, str(generator), "12", str(tmp_path)], check=True, capture_output=True)
+        root = tmp_path
+    else:
+        root = example(name)
+    validation = validate_project(root)
+    assert validation.resolved is not None and validation.root is not None
+    rendered = generate(validation.resolved, validation.root, "")
+    assert rendered.project is not None
+    names = {m.name for m in rendered.project.models}
+    outlined = generate(validation.resolved, validation.root, "", outline=names)
+    assert [f.path for f in outlined.files] == [f.path for f in rendered.files]
+    per_model = {f.path for files in outlined.by_model.values() for f in files}
+    assert any(path.endswith(("prometheusrule.yaml", ".rules.yml")) for path in per_model)
+    assert {f.content for f in outlined.files if f.path in per_model and f.path.endswith(".yaml")} == {""}
+
+
+def test_the_base_loads_only_the_model_files_the_change_touched(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A base file with the head's name and bytes was loaded and schema-checked cleanly by the
+    head's validation: it is taken as it is (validate/specfiles.py KnownModels)."""
+    from mlgitops.diffing import diff_project
+    from mlgitops.validate import specfiles
+
+    loaded: list[list[str]] = []
+    original = specfiles.model_files
+
+    def counting(files: Any, overlay: Any, paths: Any) -> Any:
+        loaded.append(sorted(p.name for p in paths))
+        return original(files, overlay, paths)
+
+    monkeypatch.setattr(specfiles, "model_files", counting)
+    before = diff_project(history.worktrees["canary"], "HEAD~1")
+    head, base = loaded
+    assert len(head) > 1 and base == ["fraud-detector.yaml"]
+    monkeypatch.setattr(specfiles, "model_files", original)
+    assert diff_project(history.worktrees["canary"], "HEAD~1") == before

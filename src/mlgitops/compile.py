@@ -77,6 +77,7 @@ def generate(
     cache: bool = False,
     project: ir.Project | None = None,
     outline: Collection[str] = (),
+    reuse: Mapping[str, tuple[OutputFile, ...]] | None = None,
 ) -> Generated[OutputFile]:
     """Build the IR and run every selected target; nothing touches the disk.
 
@@ -84,9 +85,13 @@ def generate(
     compile on disk (:mod:`mlgitops.emit.rendercache`).  ``project``: the IR, when the caller
     has built it already.  ``outline``: models whose per-model files are only wanted for their
     paths (``diff`` of two revisions where they are the same, :func:`same_models`): those
-    files come with empty content, their YAML templates not rendered.
+    files come with empty content, their YAML templates not rendered.  ``reuse``: per-model
+    files already worked out for these models (the other side of that ``diff``, where they
+    are the same), taken as they are.
     """
-    return _generate(resolved, root, repo_subdir, _whole, cache=cache, project=project, outline=outline)
+    return _generate(
+        resolved, root, repo_subdir, _whole, cache=cache, project=project, outline=outline, reuse=reuse
+    )
 
 
 def generate_staged(
@@ -111,6 +116,7 @@ def _generate(
     cache: bool = False,
     project: ir.Project | None = None,
     outline: Collection[str] = (),
+    reuse: Mapping[str, tuple[F, ...]] | None = None,
 ) -> Generated[F]:
     spec = resolved.validated.spec.spec
     where = resolved.validated.doc.locate(("spec", "templates"))
@@ -129,6 +135,7 @@ def _generate(
 
         renderer = renderer_fingerprint(templates_dir())
         kept.update(rendercache.load(root, project, renderer, keep))
+    kept.update(reuse or {})
     todo = [m for m in project.models if m.name not in kept and m.name not in outline]
     sketch = [m for m in project.models if m.name not in kept and m.name in outline]
     ctx = RenderContext(source)
@@ -179,6 +186,8 @@ def same_models(before: ir.Project, after: ir.Project) -> set[str]:
 class Outline(RenderContext):
     """A render context that gives each YAML file its path and no content: for the models
     whose files are the same on both sides of a diff, whose paths the kustomizations list."""
+
+    paths_only = True
 
     def yaml_file(
         self,

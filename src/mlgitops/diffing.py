@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from mlgitops.ir.build import build_project
 from mlgitops.pipeline import CompileResult, ValidationResult, validate_project
 from mlgitops.resolve import ResolvedProject
 from mlgitops.targets.base import OutputFile
+from mlgitops.validate.specfiles import KnownModels
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -73,13 +75,14 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
     today = datetime.date.today()
     files, _ = find_project(path)
     history = SpecHistory.at(files.root, base) if files is not None else None
-    head = validate_project(path, today=today, history=history)
+    known = KnownModels()  # the base's model files that are the head's are not loaded again
+    head = validate_project(path, today=today, history=history, known=known)
     if not head.ok or head.resolved is None or head.root is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
     repo = repository(head.root)
     with tempfile.TemporaryDirectory(prefix="mlgitops-base-") as scratch:
         materialize(repo, base, Path(scratch))
-        earlier = validate_project(Path(scratch), today=today)
+        earlier = validate_project(Path(scratch), today=today, known=known)
         if not earlier.ok or earlier.resolved is None:
             raise UserError(
                 f"the project at {base!r} does not validate, so there is nothing to compare with",
@@ -89,10 +92,13 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
         before_ir = build_project(earlier.resolved, _place(earlier.resolved, repo.subdir))
         builtin = all(v.validated.spec.spec.templates is None for v in (head.resolved, earlier.resolved))
         same = same_models(before_ir, after_ir) if builtin else set()
-        after = _rendered(head, after_ir, same)
+        after, outlined = _rendered(head, after_ir, same)
         if not after.ok:
             raise UserError("the project has errors; fix them before diffing", after.diagnostics)
-        before = _rendered(earlier, before_ir, same)
+        # the same models have the same per-model files on both sides: worked out once
+        before, _ = _rendered(
+            earlier, before_ir, same, {name: outlined[name] for name in same & outlined.keys()}
+        )
     if not before.ok:
         raise UserError(
             f"the project at {base!r} does not validate, so there is nothing to compare with",
@@ -106,13 +112,27 @@ def _place(resolved: ResolvedProject, subdir: str) -> str:
     return "" if resolved.validated.spec.spec.repository_root == "." else subdir
 
 
-def _rendered(validation: ValidationResult, project: ir.Project, outline: set[str]) -> CompileResult:
-    """``validation``'s files, those of the models in ``outline`` with paths only."""
+def _rendered(
+    validation: ValidationResult,
+    project: ir.Project,
+    outline: set[str],
+    reuse: Mapping[str, tuple[OutputFile, ...]] | None = None,
+) -> tuple[CompileResult, Mapping[str, tuple[OutputFile, ...]]]:
+    """``validation``'s files, those of the models in ``outline`` with paths only (or as in
+    ``reuse``), and each model's per-model files."""
     assert validation.resolved is not None and validation.root is not None
     generated = generate(
-        validation.resolved, validation.root, project.repo_subdir, project=project, outline=outline
+        validation.resolved,
+        validation.root,
+        project.repo_subdir,
+        project=project,
+        outline=outline,
+        reuse=reuse,
     )
-    return CompileResult(validation, generated.files, extra=generated.diagnostics, project=generated.project)
+    result = CompileResult(
+        validation, generated.files, extra=generated.diagnostics, project=generated.project
+    )
+    return result, generated.by_model
 
 
 def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResult:

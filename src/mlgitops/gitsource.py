@@ -9,7 +9,7 @@ compile them.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -47,47 +47,154 @@ def _commit(repo: Repository, ref: str) -> str:
 
 # A spec version larger than the loader's limit is not read: it could not have been compiled.
 _MAX_SPEC_BYTES = 1024 * 1024
+# Paths per git command line and blobs per ``git cat-file`` run: bounded argument lists and memory.
+_PATHS_PER_COMMAND = 500
+_BLOBS_PER_READ = 500
+
+# environment → the stable and canary versions a spec text deploys there
+Deployed = Mapping[str, frozenset[str]]
 
 
 @dataclass
 class SpecHistory:
-    """The versions each spec file deployed, environment by environment, in every commit up to
-    a base revision (``validate --base``, ``diff --base``): what "served before" means for the
-    promotion order and for deprecated models (validate/promotion.py).
+    """The versions each spec file deployed, environment by environment, up to a base revision
+    (``validate --base``, ``diff --base``): what "served before" means for the promotion order
+    and for deprecated models (validate/promotion.py).
 
-    Asked lazily, per file, only for deployments the current spec cannot vouch for: one ``git
-    log`` and one ``git cat-file --batch`` per file asked about."""
+    Asked in batches, only about the files whose deployments the current spec cannot vouch
+    for: :meth:`changed` (one ``git ls-tree``, one ``git cat-file``) tells which of them the
+    change edited, and what the base revision deployed; :meth:`versions` reads whole histories
+    (one ``git log`` over all the files asked, one ``git cat-file``).  Each blob is parsed once.
+    Paths go to git after ``--`` as literal pathspecs and come back NUL-separated: they are
+    data, never options or patterns."""
 
     repo: Repository
     commit: str
-    _seen: dict[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    _blob_deploys: dict[str, Deployed] = field(default_factory=dict)  # blob id → what it deploys
+    _histories: dict[str, Deployed] = field(default_factory=dict)  # spec file → its whole history
 
     @classmethod
     def at(cls, project_root: Path, ref: str) -> SpecHistory:
         repo = repository(project_root)
         return cls(repo, _commit(repo, ref))
 
-    def versions(self, spec_file: str) -> Mapping[str, frozenset[str]]:
-        found = self._seen.get(spec_file)
-        if found is None:
-            found = self._seen[spec_file] = self._read(spec_file)
+    def _in_repository(self, spec_file: str) -> str:
+        return f"{self.repo.subdir}/{spec_file}" if self.repo.subdir else spec_file
+
+    def changed(self, texts: Mapping[str, str]) -> dict[str, Deployed]:
+        """Of these spec files (path relative to the project → current text), those whose text
+        at the base revision differs, each with what it deployed there (empty: the base has no
+        such file).  A file left out deploys at the base exactly what its text deploys now."""
+        paths = {self._in_repository(spec_file): spec_file for spec_file in texts}
+        at_base = self._blobs_at_base(paths)
+        before = dict(_cat_blobs_chunked(self.repo.top, list(dict.fromkeys(at_base.values()))))
+        out: dict[str, Deployed] = {}
+        for path, spec_file in paths.items():
+            sha = at_base.get(path)
+            if sha is None:
+                out[spec_file] = {}
+            elif _text(before[sha]) != texts[spec_file]:
+                out[spec_file] = self._deploys(sha, before[sha])
+        return out
+
+    def _blobs_at_base(self, paths: Mapping[str, str]) -> dict[str, str]:
+        """Path → blob id at the base revision, for those of ``paths`` that are regular files there."""
+        # their directories as pathspecs: a few arguments, and git skips the output tree
+        folders = sorted({path.rpartition("/")[0] or path for path in paths})
+        found: dict[str, str] = {}
+        for chunk in _chunks(folders, _PATHS_PER_COMMAND):
+            listing = _git(
+                self.repo.top,
+                "--literal-pathspecs",
+                "ls-tree",
+                "-r",
+                "-z",
+                "--full-tree",
+                self.commit,
+                "--",
+                *chunk,
+            )
+            for entry in filter(None, listing.split("\0")):
+                meta, _, path = entry.partition("\t")
+                mode, kind, sha = meta.split()
+                if kind == "blob" and mode != "120000" and path in paths:
+                    found[path] = sha
         return found
 
-    def _read(self, spec_file: str) -> Mapping[str, frozenset[str]]:
-        path = f"{self.repo.subdir}/{spec_file}" if self.repo.subdir else spec_file
-        log = _git(
-            self.repo.top, "log", "--format=", "--raw", "--no-abbrev", "--no-renames", self.commit, "--", path
+    def versions(self, spec_files: Collection[str]) -> dict[str, Deployed]:
+        """For each file, environment → every version (stable or canary) it deployed in the
+        first-parent history of the base revision, the states of the branch that was deployed
+        (empty: the file has no history)."""
+        todo = {self._in_repository(f): f for f in spec_files if f not in self._histories}
+        blobs: dict[str, list[str]] = {spec_file: [] for spec_file in todo.values()}
+        for chunk in _chunks(sorted(todo), _PATHS_PER_COMMAND):
+            log = _git(
+                self.repo.top,
+                "--literal-pathspecs",
+                "log",
+                "--first-parent",
+                "--diff-merges=first-parent",
+                "--format=",
+                "--raw",
+                "-z",
+                "--no-abbrev",
+                "--no-renames",
+                self.commit,
+                "--",
+                *chunk,
+            )
+            for path, sha in _raw_changes(log):
+                if path in todo and sha.strip("0"):  # all zeros: the file was deleted
+                    blobs[todo[path]].append(sha)
+        unread = list(
+            dict.fromkeys(sha for shas in blobs.values() for sha in shas if sha not in self._blob_deploys)
         )
-        blobs = []
-        for line in log.splitlines():  # ":100644 100644 <old> <new> M\t<path>"
-            fields = line.split("\t", 1)[0].split()
-            if len(fields) >= 4 and fields[3].strip("0"):
-                blobs.append(fields[3])
-        served: dict[str, set[str]] = {}
-        for text in _cat_blobs(self.repo.top, list(dict.fromkeys(blobs))):
-            for env, versions in _deployed(text).items():
-                served.setdefault(env, set()).update(versions)
-        return {env: frozenset(versions) for env, versions in served.items()}
+        for sha, data in _cat_blobs_chunked(self.repo.top, unread):
+            self._deploys(sha, data)
+        for spec_file, shas in blobs.items():
+            served: dict[str, set[str]] = {}
+            for sha in shas:
+                for env, versions in self._blob_deploys[sha].items():
+                    served.setdefault(env, set()).update(versions)
+            self._histories[spec_file] = {env: frozenset(v) for env, v in served.items()}
+        return {spec_file: self._histories[spec_file] for spec_file in spec_files}
+
+    def _deploys(self, sha: str, data: bytes) -> Deployed:
+        found = self._blob_deploys.get(sha)
+        if found is None:
+            found = self._blob_deploys[sha] = {
+                env: frozenset(versions) for env, versions in _deployed(data).items()
+            }
+        return found
+
+
+def _raw_changes(log: str) -> Iterator[tuple[str, str]]:
+    """(path, new blob id) of each entry of ``git log --raw -z --format=``: ``:<modes> <old> <new>
+    <status>`` NUL ``<path>`` NUL, entry after entry."""
+    tokens = log.split("\0")
+    index = 0
+    while index + 1 < len(tokens):
+        meta = tokens[index].lstrip("\n")
+        if not meta.startswith(":"):
+            index += 1  # a separator between commits
+            continue
+        fields = meta.split()
+        if len(fields) >= 4:
+            yield tokens[index + 1], fields[3]
+        index += 2
+
+
+def _text(data: bytes) -> str | None:
+    """A blob as the loader reads a spec file (UTF-8, without a byte-order mark)."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return None
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _deployed(text: bytes) -> dict[str, set[str]]:
@@ -160,6 +267,12 @@ def _is_input(relative: str, output: str) -> bool:
     if top in (".mlgitops", ".github") or relative == ".gitlab-ci.yml":
         return False
     return not (relative == output or relative.startswith(output + "/"))
+
+
+def _cat_blobs_chunked(top: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
+    """(blob id, content), reading a bounded number of blobs per ``git cat-file`` run."""
+    for chunk in _chunks(shas, _BLOBS_PER_READ):
+        yield from zip(chunk, _cat_blobs(top, chunk), strict=True)
 
 
 def _cat_blobs(top: Path, shas: list[str]) -> list[bytes]:

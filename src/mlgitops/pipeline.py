@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from mlgitops.validate import ValidatedProject
     from mlgitops.validate.promotion import ServedBefore
     from mlgitops.validate.salvage import Distrust
+    from mlgitops.validate.specfiles import KnownModels
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def validate_project(
     progress: Observer = SILENT,
     history: ServedBefore | None = None,
     keep_resolved: bool = True,
+    known: KnownModels | None = None,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -79,7 +81,9 @@ def validate_project(
     served before, from git up to a base revision (``gitsource.SpecHistory``), for the
     promotion order and deprecated models.  ``keep_resolved`` false (``validate``, which wants
     the diagnostics only): the result has no resolved project, and a large project's models
-    are resolved and checked in several processes (``validate/deployments.py``).
+    are resolved and checked in several processes (``validate/deployments.py``).  ``known``:
+    model files another validation in this process loaded cleanly (``diff``'s two revisions),
+    taken as they are where their bytes are the same, and filled with this one's.
     """
     from mlgitops.validate import ValidatedModel, ValidatedProject, specfiles
     from mlgitops.validate.salvage import trusted
@@ -97,10 +101,8 @@ def validate_project(
     diagnostics += problems
     progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
-    # A worker pickles what it found (its spec objects above all) for about a quarter of the
-    # time it took to find it: the parent, which does not, takes a larger chunk.
-    for display, text, doc, spec, distrust, problems in map_chunks(
-        partial(specfiles.model_files, files, overlay), model_paths, parent_share=1.25
+    for display, text, doc, spec, distrust, problems in specfiles.load_models(
+        files, overlay, model_paths, known
     ):
         sources[display] = text
         diagnostics += problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import Engine, RenderError, TemplateSource, TextEscape
@@ -42,6 +42,9 @@ class RenderContext:
 
     templates: TemplateSource
     _engines: dict[tuple[str, int], Engine] = field(default_factory=dict)
+    # True where only the files' paths are wanted (``compile.Outline``): a target that writes a
+    # file without ``yaml_file`` may then skip its content.
+    paths_only: ClassVar[bool] = False
 
     def engine(self, target: str, escape: TextEscape | None = None) -> Engine:
         key = (target, id(escape))

@@ -12,7 +12,7 @@ from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.types import is_dns_label, is_dns_subdomain
 from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.validate.identity import check_identity
-from mlgitops.validate.promotion import ServedBefore, check_promotions
+from mlgitops.validate.promotion import ServedBefore, ask_git, check_promotions
 from mlgitops.validate.runtimes import check_runtimes
 
 
@@ -27,9 +27,10 @@ def check_project(
     diagnostics += check_runtimes(project)
     diagnostics += check_identity(project)
     names = frozenset(m.name for m in project.models)
+    git = ask_git(project, history)  # for the whole project at once: a few git commands, not one per file
     for model in project.models:
         diagnostics += _deployments(project, model)
-        diagnostics += check_promotions(project, model, history)
+        diagnostics += check_promotions(project, model, git)
         diagnostics += _gates(model)
         diagnostics += _lifecycle(project, model, today)
         diagnostics += _references(names, model)

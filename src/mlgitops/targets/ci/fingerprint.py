@@ -49,9 +49,11 @@ class TrainingFingerprint:
         for model in project.models:
             if model.training is None:
                 continue
-            inputs = training_inputs(model, model.training)
-            digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-            context = {"model": model.name, "digest": digest, **inputs}
+            context: dict[str, Any] = {}  # under compile.Outline, the path alone
+            if not ctx.paths_only:
+                inputs = training_inputs(model, model.training)
+                digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+                context = {"model": model.name, "digest": digest, **inputs}
             files.append(
                 ctx.yaml_file(
                     self.name,

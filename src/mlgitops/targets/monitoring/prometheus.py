@@ -100,6 +100,12 @@ class Prometheus:
         for model in project.models:
             for d in model.deployments:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
+                if ctx.paths_only:  # the rule file's path alone: whether it has groups, not which
+                    if model.monitoring.slos or model.monitoring.drift is not None:
+                        outline = rule_file(project, ctx, d.environment, d.model, [], d.source, d.labels, d)
+                        files.append(outline)
+                    continue
+                # one group per SLO, and the drift ones (tests/test_diff.py: outlines have the same paths)
                 series = slo_series(project.serving, d, model.monitoring.metrics)
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
                 if groups:
@@ -197,6 +203,16 @@ def rule_file(
     d: ir.Deployment | None,
 ) -> OutputFile:
     """A PrometheusRule in ``env`` (format ``operator``), or the plain rule file of its groups."""
+    plain = project.prometheus.format == "files"
+    if plain:
+        path = f"{project.output}/{PROMETHEUS_DIR}/{env.name}/{stem}.rules.yml"
+    elif d is not None:
+        path = f"{project.output}/{env.name}/{stem}/prometheusrule.yaml"
+    else:
+        path = f"{project.output}/{env.name}/prometheusrule-slo.yaml"
+    environment = None if plain else env.name
+    if ctx.paths_only:
+        return OutputFile(path, "", source, environment)
     context = {
         "api_version": api_version(project),
         "name": d.name if d is not None else "mlgitops-slo",
@@ -213,15 +229,8 @@ def rule_file(
     manifest = documents[0]
     header = HEADER.format(source=source)
     manifest_text = canonical_yaml([manifest])
-    if project.prometheus.format == "files":
-        plain = f"{project.output}/{PROMETHEUS_DIR}/{env.name}/{stem}.rules.yml"
-        return OutputFile(plain, header + _plain_rules(manifest, manifest_text), source)
-    path = (
-        f"{project.output}/{env.name}/{stem}/prometheusrule.yaml"
-        if d is not None
-        else f"{project.output}/{env.name}/prometheusrule-slo.yaml"
-    )
-    return OutputFile(path, header + manifest_text, source, env.name)
+    text = _plain_rules(manifest, manifest_text) if plain else manifest_text
+    return OutputFile(path, header + text, source, environment)
 
 
 def _plain_rules(manifest: dict[str, Any], manifest_text: str) -> str:

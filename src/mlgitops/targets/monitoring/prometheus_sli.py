@@ -238,9 +238,11 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
     """The constant series of every SLO in ``env``: one rule per metadata name."""
     if not slis:
         return []
+    # a family's name hashes its selectors: once per family, not per SLO and comparison
+    family = {f: f.name for f in {m.family for m in slis}}
     info = [
-        _term("1", m.deployment.model, slo=m.slo.kind, family=m.family.name)
-        for m in sorted(slis, key=lambda m: (m.family.name, m.deployment.model))
+        _term("1", m.deployment.model, slo=m.slo.kind, family=family[m.family])
+        for m in sorted(slis, key=lambda m: (family[m.family], m.deployment.model))
     ]
     rules = [_record(SLI_INFO, _packed(info), env)]
     thresholds = [
@@ -253,21 +255,23 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
         rule = _record(THRESHOLD_INFO, _packed(thresholds), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
-    objective = {m: slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis}
-    window = {m: _days(slo.duration_ms(m.slo.window)) for m in slis}
+    objective = [slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis]
+    window = [_days(slo.duration_ms(m.slo.window)) for m in slis]
     rules.append(_record(OBJECTIVE, _by_value(env, slis, objective), env))
     rules.append(_record(WINDOW, _by_value(env, slis, window), env))
     rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
     return rules
 
 
-def _by_value(env: ir.Environment, slis: list[SLIMember], value: dict[SLIMember, str]) -> str:
-    """A constant per SLO, as one term per (SLO kind, value) that reads the SLOs having it from
-    ``mlgitops_slo:sli:info`` (recorded just before in the same group): far shorter than a
-    ``label_replace`` term per SLO, since many SLOs share an objective or a window."""
+def _by_value(env: ir.Environment, slis: list[SLIMember], values: list[str]) -> str:
+    """A constant per SLO (``values``, in the order of ``slis``; not a dict keyed by member,
+    whose hash would walk each whole deployment), as one term per (SLO kind, value) that reads
+    the SLOs having it from ``mlgitops_slo:sli:info`` (recorded just before in the same group):
+    far shorter than a ``label_replace`` term per SLO, since many SLOs share an objective or a
+    window."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for m in slis:
-        groups.setdefault((m.slo.kind, value[m]), []).append(m.deployment.model)
+    for m, value in zip(slis, values, strict=True):
+        groups.setdefault((m.slo.kind, value), []).append(m.deployment.model)
     terms = []
     for (kind, constant), models in sorted(groups.items()):
         names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
@@ -323,7 +327,8 @@ def shared_groups(env: ir.Environment, slis: list[SLIMember]) -> list[SharedGrou
     if not slis:
         return []
     prefix = f"mlgitops-slo/{env.name}"
-    families = sorted({m.family for m in slis}, key=lambda f: f.name)
+    names = {f: f.name for f in {m.family for m in slis}}
+    families = sorted(names, key=names.__getitem__)
     groups = [
         SharedGroup(f"{prefix}/1-metadata", metadata_rules(env, slis)),
         SharedGroup(f"{prefix}/2-sli", sli_rules(env, families)),
