@@ -11,6 +11,9 @@ Usage: python benchmarks/bench_compile.py [N] [--cold-runs R] [--warm-runs W] [-
   plain single-threaded Python loop (mkdir, open, write, close; nothing else),
   best of R: what this machine's file system costs for that output when written
   one file after another (compile's four writer threads can beat it);
+* output: the bytes of the files compile owns (those its manifest lists: the
+  generated tree and CI files, directory entries not counted), against issue 14's
+  40 MB, and the size of its `.mlgitops/` state beside it;
 * CPU: user + system seconds of each cold compile (all its processes), against
   the cores there are: a compile cannot finish faster than CPU / cores.
 
@@ -38,6 +41,7 @@ from generate import generate
 from timing import console_script, measured, report, report_median, timed
 
 COLD_TARGET_S = 3.0
+OUTPUT_TARGET_MB = 40.0
 UNCHANGED_TARGET_S = 0.5
 
 
@@ -134,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{'bare single-threaded writes, same files':<40} best {min(bare):6.3f} s  "
             f"median {statistics.median(bare):6.3f} s  ({files} files, {size / 1e6:.0f} MB)"
+        )
+        state = sum(p.stat().st_size for p in (compiled / ".mlgitops").rglob("*") if p.is_file())
+        verdict = "met" if size / 1e6 <= OUTPUT_TARGET_MB else "MISSED"
+        print(
+            f"{'generated output (the files compile owns)':<40} {size / 1e6:6.1f} MB in {files} "
+            f"files, target <= {OUTPUT_TARGET_MB:.0f} MB: {verdict}; .mlgitops/ state "
+            f"{state / 1e6:.1f} MB"
         )
     return 0
 
