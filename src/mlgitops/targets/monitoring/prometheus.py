@@ -37,7 +37,13 @@ from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
-from mlgitops.targets.monitoring import drift_rules, prometheus_rules, prometheus_sli, prometheus_tests
+from mlgitops.targets.monitoring import (
+    drift_rules,
+    prometheus_rules,
+    prometheus_shapes,
+    prometheus_sli,
+    prometheus_tests,
+)
 from mlgitops.targets.monitoring.metricmap import MODEL_LABEL, slo_series
 
 SLO_RULES = "_slo"  # file stem of the shared rules; "_" keeps it apart from model names
@@ -102,8 +108,8 @@ class Prometheus:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
                 series = slo_series(project.serving, d, model.monitoring.metrics)
                 groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
-                if groups:
-                    data = [{"name": g.name, "rules": g.rules} for g in groups]
+                data = [{"name": g.name, "rules": g.rules} for g in groups if g.rules]
+                if data:
                     files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))
         return files
 
@@ -165,7 +171,7 @@ class PrometheusSLO:
         source = "mlgitops.yaml"
         for env in project.environments:
             slis = prometheus_sli.environment_members(project, env)
-            shared = prometheus_sli.shared_groups(env, slis)
+            shared = prometheus_sli.shared_groups(env, slis) + prometheus_shapes.groups(project, env, slis)
             if not shared:
                 continue
             data = [{"name": g.name, "rules": g.rules} for g in shared]

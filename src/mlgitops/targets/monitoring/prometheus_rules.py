@@ -1,5 +1,7 @@
-"""Prometheus rule groups for one model in one environment: multiwindow multi-burn-rate alerts
-(see :mod:`mlgitops.targets.monitoring.slo`) and the drift alert.
+"""Prometheus rule groups for one model in one environment: the multiwindow multi-burn-rate alerts
+(see :mod:`mlgitops.targets.monitoring.slo`) of SLOs with an ``alerting`` of their own (the others'
+come from the shared rules of :mod:`.prometheus_shapes`, which fire the very alerts described
+here), the latency bucket check and the drift alert.
 
 The alerts read the bad and total request rates that the environment's shared recording
 rules (:mod:`mlgitops.targets.monitoring.prometheus_sli`) keep for every model, by the
@@ -151,11 +153,19 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
         if not spec.alerting.disable
     }
     missing = _bucket_missing(model, d, base) if spec.kind == "latency" else None
-    rules += [a.rule() for a in alerts.values()]
+    if not shared_alerts(spec.alerting):
+        rules += [a.rule() for a in alerts.values()]
     if missing is not None:
         rules.append(missing.rule())
     full = dataclasses.replace(base, alerts=alerts, bucket_missing=missing)
     return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
+
+
+def shared_alerts(spec: ir.SLOAlerting) -> bool:
+    """Whether the SLO's burn-rate alerts come from the environment's shared rule of their shape
+    (:mod:`.prometheus_shapes`): its ``alerting`` is the default.  Else the model's rule file
+    holds them.  Either way ``SLORules.alerts`` describes them as they fire."""
+    return spec == ir.SLOAlerting()
 
 
 def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment) -> Alert:
@@ -173,6 +183,8 @@ def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment)
     if spec.runbook_url is not None:
         annotations["runbook_url"] = spec.runbook_url
     annotations |= dict(spec.annotations)
+    if shared_alerts(spec):
+        annotations.setdefault("runbook_url", "")  # the shared rule's template prints one for every SLO
     return dataclasses.replace(
         alert, name=spec.name or alert.name, labels=labels, annotations=annotations, for_=own.for_
     )

@@ -86,8 +86,10 @@ def environment_suite(
         shape = (member.slo.kind, member.slo.objective, member.slo.window, member.slo.alerting)
         if shape not in shapes:
             shapes.add(shape)
-            files[f"{d.model}.rules.yml"] = None
-            order += [g.name for g in pr.groups(model, d, member.series) if g.name not in order]
+            own = [g.name for g in pr.groups(model, d, member.series) if g.rules]
+            if own:
+                files[f"{d.model}.rules.yml"] = None
+            order += [name for name in own if name not in order]
             tests += _slo_tests(group.slo)
     drifts: set[tuple[str, float, bool, int]] = set()
     checked: list[tuple[ir.Model, ir.Deployment]] = []
@@ -109,7 +111,7 @@ def environment_suite(
             group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
             assert group.drift is not None
             files[f"{d.model}.rules.yml"] = None
-            order += [g.name for g in pr.groups(model, d, series) if g.name not in order]
+            order += [g.name for g in pr.groups(model, d, series) if g.rules and g.name not in order]
             order += [g.name for g in drift_rules.groups(model, d)]
             tests.append(_drift_test(group.drift))
             checked.append((model, d))

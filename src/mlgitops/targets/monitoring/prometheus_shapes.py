@@ -1,0 +1,143 @@
+"""The burn-rate alerts of one environment, shared by all SLOs (docs/monitoring.md).
+
+Every SLO whose ``alerting`` is mlgitops' default fires the same alert as before (name, labels,
+annotations: what :func:`prometheus_rules._burn_alert` describes, and the promtool tests expect),
+but from a rule shared by all SLOs of one kind and severity, with one condition per window pair
+and SLO window (the burn factors scale with it).  The per-SLO values come from one metadata
+series per SLO, ``mlgitops_slo:alert:info`` (value: the error budget; labels: ``model``, ``slo``,
+``window``, ``owner`` and ``route`` for the alert's labels, the objective, threshold, budget,
+burn factors and runbook for its annotations):
+
+* the alert's labels: the ratio series' own (``model``, ``environment``, ``namespace``, ``slo``),
+  ``owner`` and ``route`` joined from the metadata (``group_left``), ``severity`` from the rule
+  (``ticket`` for a page in an environment with ``monitoring.page: false``);
+* its annotations: templates reading the metadata series with ``query``.  Spec text (a runbook
+  URL) is printed by the template from a label value, never expanded as a template itself.
+
+An SLO with an ``alerting`` of its own keeps its own rules in the model's rule file.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.engine import Trusted
+from mlgitops.targets.monitoring import slo
+from mlgitops.targets.monitoring.prometheus_rules import ALERTS, shared_alerts
+from mlgitops.targets.monitoring.prometheus_sli import (
+    BAD,
+    TOTAL,
+    SharedGroup,
+    SLIMember,
+    packed,
+    record,
+    term,
+)
+
+ALERT_INFO = "mlgitops_slo:alert:info"
+# Labels of the metadata series that the alerts carry (the others only feed the annotations).
+JOINED = ("owner", "route")
+
+
+def _factor_label(window: slo.BurnWindow) -> str:
+    return f"factor_{window.long}"
+
+
+def _info_labels(model: ir.Model, m: SLIMember) -> dict[str, str]:
+    window_ms = slo.duration_ms(m.slo.window)
+    labels = {"slo": m.slo.kind, "window": slo.format_duration(window_ms), "owner": model.owner}
+    if model.monitoring.alerts.route is not None:
+        labels["route"] = model.monitoring.alerts.route
+    if model.monitoring.alerts.runbook_url is not None:
+        labels["runbook_url"] = model.monitoring.alerts.runbook_url
+    labels["objective"] = slo.number(Decimal(repr(m.slo.objective)))
+    labels["budget_percent"] = slo.number(slo.error_budget(m.slo.objective) * 100)
+    if m.slo.kind == "latency" and m.slo.threshold:
+        labels["threshold"] = slo.format_duration(slo.duration_ms(m.slo.threshold))
+    for w in slo.BURN_WINDOWS:
+        labels[_factor_label(w)] = slo.number(slo.burn_factor(w, window_ms))
+    return labels
+
+
+def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
+    """The metadata of the SLOs with default alerting and one alert per kind and severity (promtool
+    refuses two rules of one alert name with the same labels)."""
+    models = {model.name: model for model in project.models}
+    chosen = sorted(
+        (m for m in slis if shared_alerts(m.slo.alerting)), key=lambda m: (m.deployment.model, m.slo.kind)
+    )
+    if not chosen:
+        return []
+    terms = []
+    windows: dict[str, set[int]] = {}
+    for m in chosen:
+        budget = slo.number(slo.error_budget(m.slo.objective))
+        terms.append(term(budget, m.deployment.model, **_info_labels(models[m.deployment.model], m)))
+        windows.setdefault(m.slo.kind, set()).add(slo.duration_ms(m.slo.window))
+    rules = [record(ALERT_INFO, packed(terms), env)]
+    for kind, kind_windows in sorted(windows.items()):
+        rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
+    return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
+
+
+def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment) -> dict[str, Any]:
+    """One window pair's condition per SLO window: each compares with its own factors."""
+    sel = f'{{environment="{env.name}", slo="{kind}"}}'
+    pairs = [w for w in slo.BURN_WINDOWS if w.severity == severity]
+    conditions = []
+    for window_ms in windows_ms:
+        window = slo.format_duration(window_ms)
+        info = f'{ALERT_INFO}{{environment="{env.name}", slo="{kind}", window="{window}"}}'
+        for w in pairs:
+            factor = slo.number(slo.burn_factor(w, window_ms))
+            long, short = (f"({BAD}{x}{sel} / {TOTAL}{x}{sel})" for x in (w.long, w.short))
+            conditions.append(
+                f"(\n  {long}\n  > on (model, slo) group_left ({', '.join(JOINED)}) ({factor} * {info})\n"
+                f"  and on (model, slo)\n  {short}\n  > on (model, slo) ({factor} * {info})\n)"
+            )
+    return {
+        "alert": ALERTS[(kind, severity)],
+        "expr": Trusted("\nor\n".join(conditions)),
+        "labels": {"severity": "ticket" if severity == "page" and not env.page else severity},
+        "annotations": _annotations(kind, severity),
+    }
+
+
+def _annotations(kind: str, severity: str) -> dict[str, str]:
+    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``; an
+    SLO without a runbook gets an empty ``runbook_url``."""
+    model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
+    lookup = (
+        f'{{{{ with printf "{ALERT_INFO}{{environment=%q, model=%q, slo=%q}}" '
+        "$labels.environment $labels.model $labels.slo | query }}{{ with first . }}"
+    )
+    done = "{{ end }}{{ end }}"
+
+    def label(name: str) -> str:
+        return f'{{{{ label "{name}" . }}}}'
+
+    what = (
+        f"error ratio of {model} in {environment}"
+        if kind == "availability"
+        else f"share of requests to {model} in {environment} slower than {label('threshold')}"
+    )
+    over = f"over {label('window')}."
+    goal = (
+        f"SLO: {label('objective')}% of requests succeed {over}"
+        if kind == "availability"
+        else f"SLO: {label('objective')}% of requests faster than {label('threshold')} {over}"
+    )
+    first, second = (w for w in slo.BURN_WINDOWS if w.severity == severity)
+    pace = "fast" if severity == "page" else "slowly"
+    description = (
+        f"{lookup}The {what} is above {label(_factor_label(first))}× its error budget "
+        f"({label('budget_percent')}% of requests) over {first.long} and {first.short}, "
+        f"or {label(_factor_label(second))}× over {second.long} and {second.short}. {goal}{done}"
+    )
+    return {
+        "summary": Trusted(f"{model} ({environment}) is burning its {kind} error budget {pace}"),
+        "description": Trusted(description),
+        "runbook_url": Trusted(f"{lookup}{label('runbook_url')}{done}"),
+    }
