@@ -88,8 +88,9 @@ def test_page_and_ticket_labels_and_for(shaped: Path) -> None:
 
 def test_environment_without_paging_opens_tickets(tmp_path: Path) -> None:
     root = _compile(tmp_path, None, lambda p: p["spec"]["environments"][0].update(monitoring={"page": False}))
-    dev = yaml.safe_load((root / "deploy/prometheus/dev/iris-classifier.rules.yml").read_text())
-    prod = yaml.safe_load((root / "deploy/prometheus/prod/iris-classifier.rules.yml").read_text())
+    # default alerting: the alerts are the environment's shared rules
+    dev = yaml.safe_load((root / "deploy/prometheus/dev/_slo.rules.yml").read_text())
+    prod = yaml.safe_load((root / "deploy/prometheus/prod/_slo.rules.yml").read_text())
 
     def severities(data: Any) -> dict[str, str]:
         return {
@@ -107,9 +108,14 @@ def test_disable(tmp_path: Path) -> None:
     root = _compile(tmp_path, change)
     data = yaml.safe_load((root / "deploy/prometheus/prod/iris-classifier.rules.yml").read_text())
     names = {r["alert"] for g in data["groups"] for r in g["rules"] if "alert" in r}
-    assert "ModelAvailabilityFastBurn" not in names and "ModelLatencyFastBurn" in names
-    shared = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text()
-    assert 'model", "iris-classifier", "", ""), "slo", "availability"' in shared  # still recorded
+    assert names == {"ModelLatencyBucketMissing"}  # the burn-rate alerts are shared ones
+    shared = yaml.safe_load((root / "deploy/prometheus/prod/_slo.rules.yml").read_text())
+    rules = [r for g in shared["groups"] for r in g["rules"]]
+    assert {r["alert"] for r in rules if "alert" in r} == {"ModelLatencyFastBurn", "ModelLatencySlowBurn"}
+    (alert_info,) = [r["expr"] for r in rules if r.get("record") == "mlgitops_slo:alert:info"]
+    assert '"slo", "latency"' in alert_info and '"slo", "availability"' not in alert_info
+    text = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text()
+    assert 'model", "iris-classifier", "", ""), "slo", "availability"' in text  # still recorded
 
 
 def test_api_group_and_operator_format(tmp_path: Path) -> None:

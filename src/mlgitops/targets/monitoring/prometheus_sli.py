@@ -224,9 +224,11 @@ def packed(terms: Iterable[str]) -> str:
 
 
 def term(value: str, model: str, **labels: str) -> str:
+    """``vector(value)`` labelled ``model`` and ``labels``.  ``label_replace`` expands ``$`` in its
+    replacement (a group reference), so each value's ``$`` is written ``$$``."""
     text = f'label_replace(vector({value}), "model", {quote(model)}, "", "")'
     for label, label_value in labels.items():
-        text = f'label_replace({text}, "{label}", {quote(label_value)}, "", "")'
+        text = f'label_replace({text}, "{label}", {quote(label_value.replace("$", "$$"))}, "", "")'
     return text
 
 
