@@ -5,12 +5,14 @@ annotations: what :func:`prometheus_rules._burn_alert` describes, and the promto
 but from a rule shared by all SLOs of one kind and severity, with one condition per window pair
 and SLO window (the burn factors scale with it).  The per-SLO values come from one metadata
 series per SLO, ``mlgitops_slo:alert:info`` (value: the error budget; labels: ``model``, ``slo``,
-``window``, ``owner`` and ``route`` for the alert's labels, the objective, threshold, budget,
-burn factors and runbook for its annotations):
+``window``, the objective, threshold, budget, burn factors and runbook for its annotations), and
+the models' alert routing, ``mlgitops_slo:alert_route:info`` (one recording rule per distinct
+owner and route, whose ``labels`` carry them: Prometheus copies a recording rule's labels as they
+are, so spec text is neither a PromQL string nor a template there):
 
 * the alert's labels: the ratio series' own (``model``, ``environment``, ``namespace``, ``slo``),
-  ``owner`` and ``route`` joined from the metadata (``group_left``), ``severity`` from the rule
-  (``ticket`` for a page in an environment with ``monitoring.page: false``);
+  ``owner`` and ``route`` joined from the routing series (``group_left``), ``severity`` from the
+  rule (``ticket`` for a page in an environment with ``monitoring.page: false``);
 * its annotations: templates reading the metadata series with ``query``.  Spec text (a runbook
   URL) is printed by the template from a label value, never expanded as a template itself.
 
@@ -23,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.render.engine import Trusted
+from mlgitops.render.engine import Trusted, Unexpanded
 from mlgitops.targets.monitoring import slo
 from mlgitops.targets.monitoring.prometheus_rules import ALERTS, shared_alerts
 from mlgitops.targets.monitoring.prometheus_sli import (
@@ -37,7 +39,8 @@ from mlgitops.targets.monitoring.prometheus_sli import (
 )
 
 ALERT_INFO = "mlgitops_slo:alert:info"
-# Labels of the metadata series that the alerts carry (the others only feed the annotations).
+ROUTE_INFO = "mlgitops_slo:alert_route:info"
+# Labels of the routing series that the alerts carry.
 JOINED = ("owner", "route")
 
 
@@ -47,9 +50,7 @@ def _factor_label(window: slo.BurnWindow) -> str:
 
 def _info_labels(model: ir.Model, m: SLIMember) -> dict[str, str]:
     window_ms = slo.duration_ms(m.slo.window)
-    labels = {"slo": m.slo.kind, "window": slo.format_duration(window_ms), "owner": model.owner}
-    if model.monitoring.alerts.route is not None:
-        labels["route"] = model.monitoring.alerts.route
+    labels = {"slo": m.slo.kind, "window": slo.format_duration(window_ms)}
     if model.monitoring.alerts.runbook_url is not None:
         labels["runbook_url"] = model.monitoring.alerts.runbook_url
     labels["objective"] = slo.number(Decimal(repr(m.slo.objective)))
@@ -72,14 +73,34 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
         return []
     terms = []
     windows: dict[str, set[int]] = {}
+    routes: dict[tuple[str, str | None], set[str]] = {}
     for m in chosen:
+        model = models[m.deployment.model]
         budget = slo.number(slo.error_budget(m.slo.objective))
-        terms.append(term(budget, m.deployment.model, **_info_labels(models[m.deployment.model], m)))
+        terms.append(term(budget, model.name, **_info_labels(model, m)))
         windows.setdefault(m.slo.kind, set()).add(slo.duration_ms(m.slo.window))
+        routes.setdefault((model.owner, model.monitoring.alerts.route), set()).add(model.name)
     rules = [record(ALERT_INFO, packed(terms), env)]
+    rules += [
+        _route_rule(owner, route, names, env)
+        for (owner, route), names in sorted(routes.items(), key=lambda r: (r[0][0], r[0][1] or ""))
+    ]
     for kind, kind_windows in sorted(windows.items()):
         rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
     return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
+
+
+def _route_rule(owner: str, route: str | None, names: set[str], env: ir.Environment) -> dict[str, Any]:
+    """The routing series of the models with this owner and route: one rule per distinct pair (a
+    handful of teams), not per model."""
+    selected = "|".join(sorted(names))  # model names need no escaping (DNS labels)
+    rule = record(
+        ROUTE_INFO, f'group by (model) ({ALERT_INFO}{{environment="{env.name}", model=~"{selected}"}})', env
+    )
+    rule["labels"]["owner"] = Unexpanded(owner)
+    if route is not None:
+        rule["labels"]["route"] = Unexpanded(route)
+    return rule
 
 
 def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment) -> dict[str, Any]:
@@ -94,12 +115,17 @@ def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment)
             factor = slo.number(slo.burn_factor(w, window_ms))
             long, short = (f"({BAD}{x}{sel} / {TOTAL}{x}{sel})" for x in (w.long, w.short))
             conditions.append(
-                f"(\n  {long}\n  > on (model, slo) group_left ({', '.join(JOINED)}) ({factor} * {info})\n"
+                # group_left () keeps the ratio's labels (a one-to-one "on" keeps only model, slo)
+                f"(\n  {long}\n  > on (model, slo) group_left () ({factor} * {info})\n"
                 f"  and on (model, slo)\n  {short}\n  > on (model, slo) ({factor} * {info})\n)"
             )
+    # the routing series is 1: the alert's value stays the long-window ratio
+    route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
+    either = "\nor\n".join(conditions)
+    expr = f"(\n{either}\n)\n* on (model) group_left ({', '.join(JOINED)})\n{route}"
     return {
         "alert": ALERTS[(kind, severity)],
-        "expr": Trusted("\nor\n".join(conditions)),
+        "expr": Trusted(expr),
         "labels": {"severity": "ticket" if severity == "page" and not env.page else severity},
         "annotations": _annotations(kind, severity),
     }
