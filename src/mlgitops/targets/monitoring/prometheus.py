@@ -12,10 +12,12 @@
   metrics port, which KServe's ServingRuntimes announce in the pod annotation
   ``prometheus.kserve.io/port`` (8080 for KServe's Python servers, 8082
   TorchServe, 8002 Triton), falling back to the container's declared port;
-* the model's alerts (burn rate, drift) when it has SLOs or drift monitoring.
+* the model's own alerts: the latency bucket check, the burn-rate alerts of an SLO with its own
+  ``alerting`` (the others, and the drift alerts, are the environment's shared rules).
 
 :class:`PrometheusSLO` (per project): each environment's shared SLI recording rules
-and SLO metadata (:mod:`.prometheus_sli`).
+and SLO metadata (:mod:`.prometheus_sli`), its shared burn-rate alerts (:mod:`.prometheus_shapes`)
+and drift alerts (:mod:`.drift_shapes`).
 
 ``spec.prometheus.format`` picks one delivery: ``operator`` writes PrometheusRule objects
 (``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo.yaml``); ``files`` writes
@@ -38,7 +40,6 @@ from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
 from mlgitops.targets.monitoring import (
-    drift_rules,
     prometheus_rules,
     prometheus_shapes,
     prometheus_sli,
@@ -107,7 +108,7 @@ class Prometheus:
             for d in model.deployments:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
                 series = slo_series(project.serving, d, model.monitoring.metrics)
-                groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
+                groups = prometheus_rules.groups(model, d, series)
                 data = [{"name": g.name, "rules": g.rules} for g in groups if g.rules]
                 if data:
                     files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))

@@ -1,7 +1,8 @@
 """Prometheus rule groups for one model in one environment: the multiwindow multi-burn-rate alerts
 (see :mod:`mlgitops.targets.monitoring.slo`) of SLOs with an ``alerting`` of their own (the others'
 come from the shared rules of :mod:`.prometheus_shapes`, which fire the very alerts described
-here), the latency bucket check and the drift alert.
+here), the latency bucket check, and a description of the drift alert as it fires (its rule is
+the environment's shared one, :mod:`.drift_shapes`).
 
 The alerts read the bad and total request rates that the environment's shared recording
 rules (:mod:`mlgitops.targets.monitoring.prometheus_sli`) keep for every model, by the
@@ -43,6 +44,7 @@ DRIFT = "ModelFeatureDrift"
 BUCKET_MISSING_FOR = "1h"
 FEATURE = "{{ $labels.feature }}"
 VALUE = "{{ $value }}"
+RETRAIN = " The drift check starts a retraining run (drift.retrain)."
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ def groups(model: ir.Model, d: ir.Deployment, series: SLOSeries) -> list[Group]:
         drift = model.monitoring.drift
         alert = drift_alert(model, d, drift)
         rules = DriftRules(alert, Decimal(repr(drift.threshold)), drift.method)
-        out.append(Group(f"mlgitops/{d.environment.name}/{d.model}/drift", [alert.rule()], drift=rules))
+        # the rule is the environment's shared one (drift_shapes.py): none of the model's own
+        out.append(Group(f"mlgitops/{d.environment.name}/{d.model}/drift", [], drift=rules))
     return out
 
 
@@ -152,11 +155,10 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
         for severity in slo.SEVERITIES
         if not spec.alerting.disable
     }
+    # the bucket check is the environment's shared rule (prometheus_shapes.py): described here
     missing = _bucket_missing(model, d, base) if spec.kind == "latency" else None
     if not shared_alerts(spec.alerting):
         rules += [a.rule() for a in alerts.values()]
-    if missing is not None:
-        rules.append(missing.rule())
     full = dataclasses.replace(base, alerts=alerts, bucket_missing=missing)
     return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
 
@@ -239,18 +241,26 @@ def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
     good = histogram.with_matchers(s.le)
     unit = s.series.latency_unit
     value = slo.number(slo.threshold_in(unit, s.threshold_ms))
+    annotations = _annotations(
+        model,
+        f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
+        bucket_missing_description(histogram.metric, value, _threshold(s), unit),
+    )
+    annotations.setdefault("runbook_url", "")  # the shared rule prints one for every SLO
     return Alert(
         BUCKET_MISSING,
         f"count({total.render()})\nunless\ncount({good.render()})",
         alert_labels(model, d, "ticket", s.kind),
-        _annotations(
-            model,
-            f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
-            f"The histogram {histogram.metric} has no bucket le={value} ({_threshold(s)} in {unit}), "
-            "so the latency burn-rate alerts cannot fire. Make the threshold a bucket boundary, or point "
-            "spec.monitoring.metrics.latency at a histogram that has it.",
-        ),
+        annotations,
         BUCKET_MISSING_FOR,
+    )
+
+
+def bucket_missing_description(metric: str, le: str, threshold: str, unit: str) -> str:
+    return (
+        f"The histogram {metric} has no bucket le={le} ({threshold} in {unit}), "
+        "so the latency burn-rate alerts cannot fire. Make the threshold a bucket boundary, or point "
+        "spec.monitoring.metrics.latency at a histogram that has it."
     )
 
 
@@ -259,15 +269,18 @@ def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
         DRIFT_METRIC, (Matcher("model", "=", d.model), Matcher("environment", "=", d.environment.name))
     )
     threshold = slo.number(Decimal(repr(drift.threshold)))
-    retrain = " The drift check starts a retraining run (drift.retrain)." if drift.retrain else ""
+    retrain = RETRAIN if drift.retrain else ""
     summary = f"Feature {FEATURE} of {d.model} ({d.environment.name}) has drifted"
     description = (
         f"Its {drift.method} drift score is {VALUE}, above the threshold {threshold}: live inputs no longer "
         f"look like the reference data.{retrain}"
     )
-    annotations: dict[str, str] = {"summary": Trusted(summary), "description": Trusted(description)}
-    if model.monitoring.alerts.runbook_url is not None:
-        annotations["runbook_url"] = model.monitoring.alerts.runbook_url
+    annotations: dict[str, str] = {
+        "summary": Trusted(summary),
+        "description": Trusted(description),
+        "runbook_url": model.monitoring.alerts.runbook_url
+        or "",  # the shared rule prints one for every model
+    }
     return Alert(
         DRIFT,
         f"max by (model, environment, feature) ({selector.render()}) > {threshold}",

@@ -26,8 +26,14 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.render.engine import Trusted, Unexpanded
-from mlgitops.targets.monitoring import slo
-from mlgitops.targets.monitoring.prometheus_rules import ALERTS, shared_alerts
+from mlgitops.targets.monitoring import drift_shapes, slo
+from mlgitops.targets.monitoring.prometheus_rules import (
+    ALERTS,
+    BUCKET_MISSING,
+    BUCKET_MISSING_FOR,
+    bucket_missing_description,
+    shared_alerts,
+)
 from mlgitops.targets.monitoring.prometheus_sli import (
     BAD,
     TOTAL,
@@ -40,6 +46,7 @@ from mlgitops.targets.monitoring.prometheus_sli import (
 
 ALERT_INFO = "mlgitops_slo:alert:info"
 ROUTE_INFO = "mlgitops_slo:alert_route:info"
+BUCKET_INFO = "mlgitops_slo:latency_bucket:info"
 # Labels of the routing series that the alerts carry.
 JOINED = ("owner", "route")
 
@@ -63,44 +70,106 @@ def _info_labels(model: ir.Model, m: SLIMember) -> dict[str, str]:
 
 
 def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
-    """The metadata of the SLOs with default alerting and one alert per kind and severity (promtool
-    refuses two rules of one alert name with the same labels)."""
+    """The metadata of the SLOs with default alerting and of the drift-monitored models, their
+    routing, one alert per kind and severity (promtool refuses two rules of one alert name with
+    the same labels) and the drift alerts (:mod:`.drift_shapes`)."""
     models = {model.name: model for model in project.models}
     chosen = sorted(
         (m for m in slis if shared_alerts(m.slo.alerting)), key=lambda m: (m.deployment.model, m.slo.kind)
     )
-    if not chosen:
+    drifts = [
+        (model, model.monitoring.drift)
+        for model in project.models
+        if model.monitoring.drift is not None
+        and any(d.environment.name == env.name for d in model.deployments)
+    ]
+    latency = sorted((m for m in slis if m.slo.kind == "latency"), key=lambda m: m.deployment.model)
+    if not chosen and not drifts and not latency:
         return []
     terms = []
     windows: dict[str, set[int]] = {}
-    routes: dict[tuple[str, str | None], set[str]] = {}
     for m in chosen:
-        model = models[m.deployment.model]
         budget = slo.number(slo.error_budget(m.slo.objective))
-        terms.append(term(budget, model.name, **_info_labels(model, m)))
+        terms.append(term(budget, m.deployment.model, **_info_labels(models[m.deployment.model], m)))
         windows.setdefault(m.slo.kind, set()).add(slo.duration_ms(m.slo.window))
+    rules = [record(ALERT_INFO, packed(terms), env)] if terms else []
+    rules += drift_shapes.metadata(env, drifts)
+    if latency:
+        rules.append(
+            record(BUCKET_INFO, packed(_bucket_term(models[m.deployment.model], m) for m in latency), env)
+        )
+    routes: dict[tuple[str, str | None], set[str]] = {}
+    routed = [models[m.deployment.model] for m in chosen + latency] + [model for model, _ in drifts]
+    for model in routed:
         routes.setdefault((model.owner, model.monitoring.alerts.route), set()).add(model.name)
-    rules = [record(ALERT_INFO, packed(terms), env)]
     rules += [
         _route_rule(owner, route, names, env)
         for (owner, route), names in sorted(routes.items(), key=lambda r: (r[0][0], r[0][1] or ""))
     ]
     for kind, kind_windows in sorted(windows.items()):
         rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
+    route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
+    if latency:
+        rules.append(_bucket_missing(env, route))
+    rules += drift_shapes.alerts(env, drifts, route)
     return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
 
 
 def _route_rule(owner: str, route: str | None, names: set[str], env: ir.Environment) -> dict[str, Any]:
-    """The routing series of the models with this owner and route: one rule per distinct pair (a
-    handful of teams), not per model."""
+    """The routing series of the models with this owner and route (value 1): one rule per distinct
+    pair (a handful of teams), not per model."""
     selected = "|".join(sorted(names))  # model names need no escaping (DNS labels)
-    rule = record(
-        ROUTE_INFO, f'group by (model) ({ALERT_INFO}{{environment="{env.name}", model=~"{selected}"}})', env
-    )
+    names_re = f"{ALERT_INFO}|{BUCKET_INFO}|{drift_shapes.THRESHOLD}"  # every alerted model's metadata
+    metadata = f'{{__name__=~"{names_re}", environment="{env.name}", model=~"{selected}"}}'
+    rule = record(ROUTE_INFO, f"group by (model) ({metadata})", env)
     rule["labels"]["owner"] = Unexpanded(owner)
     if route is not None:
         rule["labels"]["route"] = Unexpanded(route)
     return rule
+
+
+def _bucket_term(model: ir.Model, m: SLIMember) -> str:
+    unit = m.series.latency_unit
+    threshold_ms = slo.duration_ms(m.slo.threshold) if m.slo.threshold else 0
+    labels = {
+        "slo": "latency",
+        "histogram": m.series.histogram().metric,
+        "le": slo.number(slo.threshold_in(unit, threshold_ms)),
+        "threshold": slo.format_duration(threshold_ms),
+        "unit": unit,
+    }
+    if model.monitoring.alerts.runbook_url is not None:
+        labels["runbook_url"] = model.monitoring.alerts.runbook_url
+    return term("1", model.name, **labels)
+
+
+def _bucket_missing(env: ir.Environment, route: str) -> dict[str, Any]:
+    """Every latency SLO whose histogram lacks the threshold's bucket: its family records the total
+    (the ``+Inf`` bucket) but no bad rate, which needs that bucket (:mod:`.prometheus_sli`)."""
+    sel = f'{{environment="{env.name}", slo="latency"}}'
+    missing = f"{TOTAL}5m{sel}\nunless on (model, slo)\n{BAD}5m{sel}"
+    expr = f"(\n{missing}\n)\n* on (model) group_left (owner, route)\n{route}"
+    query = f'printf "{BUCKET_INFO}{{environment=%q, model=%q}}" $labels.environment $labels.model | query'
+    lookup, done = f"{{{{ with {query} }}}}{{{{ with first . }}}}", "{{ end }}{{ end }}"
+    description = bucket_missing_description(
+        _label("histogram"), _label("le"), _label("threshold"), _label("unit")
+    )
+    summary = "The latency SLO of {{ $labels.model }} ({{ $labels.environment }}) cannot be computed"
+    return {
+        "alert": BUCKET_MISSING,
+        "expr": Trusted(expr),
+        "for": BUCKET_MISSING_FOR,
+        "labels": {"severity": "ticket"},
+        "annotations": {
+            "summary": Trusted(summary),
+            "description": Trusted(f"{lookup}{description}{done}"),
+            "runbook_url": Trusted(f"{lookup}{_label('runbook_url')}{done}"),
+        },
+    }
+
+
+def _label(name: str) -> str:
+    return f'{{{{ label "{name}" . }}}}'
 
 
 def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment) -> dict[str, Any]:
@@ -140,30 +209,26 @@ def _annotations(kind: str, severity: str) -> dict[str, str]:
         "$labels.environment $labels.model $labels.slo | query }}{{ with first . }}"
     )
     done = "{{ end }}{{ end }}"
-
-    def label(name: str) -> str:
-        return f'{{{{ label "{name}" . }}}}'
-
     what = (
         f"error ratio of {model} in {environment}"
         if kind == "availability"
-        else f"share of requests to {model} in {environment} slower than {label('threshold')}"
+        else f"share of requests to {model} in {environment} slower than {_label('threshold')}"
     )
-    over = f"over {label('window')}."
+    over = f"over {_label('window')}."
     goal = (
-        f"SLO: {label('objective')}% of requests succeed {over}"
+        f"SLO: {_label('objective')}% of requests succeed {over}"
         if kind == "availability"
-        else f"SLO: {label('objective')}% of requests faster than {label('threshold')} {over}"
+        else f"SLO: {_label('objective')}% of requests faster than {_label('threshold')} {over}"
     )
     first, second = (w for w in slo.BURN_WINDOWS if w.severity == severity)
     pace = "fast" if severity == "page" else "slowly"
     description = (
-        f"{lookup}The {what} is above {label(_factor_label(first))}× its error budget "
-        f"({label('budget_percent')}% of requests) over {first.long} and {first.short}, "
-        f"or {label(_factor_label(second))}× over {second.long} and {second.short}. {goal}{done}"
+        f"{lookup}The {what} is above {_label(_factor_label(first))}× its error budget "
+        f"({_label('budget_percent')}% of requests) over {first.long} and {first.short}, "
+        f"or {_label(_factor_label(second))}× over {second.long} and {second.short}. {goal}{done}"
     )
     return {
         "summary": Trusted(f"{model} ({environment}) is burning its {kind} error budget {pace}"),
         "description": Trusted(description),
-        "runbook_url": Trusted(f"{lookup}{label('runbook_url')}{done}"),
+        "runbook_url": Trusted(f"{lookup}{_label('runbook_url')}{done}"),
     }
