@@ -220,9 +220,9 @@ def test_removing_a_model_prunes_its_files_but_keeps_the_users(tmp_path: Path) -
         or "/churn-model.rules." in p
     )
     # its training workflow and training fingerprint; per environment an InferenceService (one per
-    # version, routed), an HTTPRoute, a PodMonitor and a PrometheusRule (its SLIs are in the shared
-    # rules, which stay)
-    assert len(churn) == 2 + 3 * 4
+    # version, routed), an HTTPRoute and a PodMonitor (its SLIs and its burn-rate alerts, its only
+    # alerts, are in the shared rules, which stay)
+    assert len(churn) == 2 + 3 * 3
 
     # deleted while deployed: refused (MLG517), nothing pruned
     spec = (root / "models/churn-model.yaml").read_text(encoding="utf-8")

@@ -365,7 +365,9 @@ class Expected:
 
 
 def committed_alerts(repo: Path, commit: str) -> set[str]:
-    """``path: alert (severity)`` of every alerting rule in the PrometheusRules committed at ``commit``."""
+    """``path: alert (severity)`` of every alerting rule in the PrometheusRules committed at ``commit``;
+    a shared burn-rate alert once per model it serves, ``… for <model>``: the models whose SLO of
+    the alert's kind (its ``slo="…"`` matcher) has a term in ``mlgitops_slo:alert:info``."""
     manifest = json.loads(git(repo, "show", f"{commit}:.mlgitops/manifest.json"))
     found = set()
     for path in manifest["files"]:
@@ -373,11 +375,24 @@ def committed_alerts(repo: Path, commit: str) -> set[str]:
             continue
         for document in yaml.safe_load_all(git(repo, "show", f"{commit}:{path}")):
             if isinstance(document, dict) and document.get("kind") == "PrometheusRule":
-                for group in document["spec"]["groups"]:
-                    for rule in group["rules"]:
-                        if "alert" in rule:
-                            severity = rule.get("labels", {}).get("severity")
-                            found.add(f"{path}: {rule['alert']}" + (f" ({severity})" if severity else ""))
+                rules = [rule for group in document["spec"]["groups"] for rule in group["rules"]]
+                served: dict[str, set[str]] = {}
+                for rule in rules:
+                    if rule.get("record") == "mlgitops_slo:alert:info":
+                        for term in rule["expr"].split("\nor\n"):
+                            model = re.search(r'"model", "([^"]+)"', term)
+                            kind = re.search(r'"slo", "([^"]+)"', term)
+                            assert model and kind, term
+                            served.setdefault(kind[1], set()).add(model[1])
+                for rule in rules:
+                    if "alert" in rule:
+                        severity = rule.get("labels", {}).get("severity")
+                        key = f"{path}: {rule['alert']}" + (f" ({severity})" if severity else "")
+                        shared = re.search(r'mlgitops_slo:alert:info\{[^}]*slo="(\w+)"', rule["expr"])
+                        if shared:
+                            found.update(f"{key} for {model}" for model in served.get(shared[1], ()))
+                        else:
+                            found.add(key)
     return found
 
 
@@ -637,7 +652,7 @@ def test_slo_changes_show_the_alerts_they_add_and_remove(history: History, tmp_p
     root = tmp_path / "wt"
     git(history.repo, "worktree", "add", "--quiet", "--detach", str(root), history.commits["new-model"])
     before = committed_alerts(history.repo, history.commits["new-model"])
-    assert any("/price-model/" in alert for alert in before), "the platform example has no PrometheusRule"
+    assert any(alert.endswith(" for price-model") for alert in before), "price-model has no alerts"
 
     def add_latency_slo(data: Any) -> None:
         data["spec"]["monitoring"]["slos"]["latency"] = {
@@ -657,10 +672,22 @@ def test_slo_changes_show_the_alerts_they_add_and_remove(history: History, tmp_p
     after = committed_alerts(root, "HEAD")  # the worktree's new commit
     # exactly the difference between the rules compile writes for each side
     assert document["alerts"] == {"added": sorted(after - before), "removed": sorted(before - after)}
-    assert document["alerts"]["added"], "a new latency SLO must add alerts"
+    assert any(
+        "ModelLatencyFastBurn" in alert and alert.endswith(" for price-model")
+        for alert in document["alerts"]["added"]
+    ), "a new latency SLO must add the model's latency alerts"
+    assert any(
+        "ModelAvailability" in alert and "fraud-detector" in alert for alert in document["alerts"]["removed"]
+    )
     assert document["alerts"]["removed"], "dropping an SLO must remove alerts"
-    assert all("/price-model/" in alert for alert in document["alerts"]["added"])
-    assert all("/fraud-detector/" in alert for alert in document["alerts"]["removed"])
+    assert all(
+        "/price-model/" in alert or alert.endswith(" for price-model")
+        for alert in document["alerts"]["added"]
+    )
+    assert all(
+        "/fraud-detector/" in alert or alert.endswith(" for fraud-detector")
+        for alert in document["alerts"]["removed"]
+    )
     text = ok("diff", root, "--base", "HEAD~1").split("\n")
     assert [line for line in text if line.startswith("alert")] == [
         *(f"alert +   {alert}" for alert in document["alerts"]["added"]),

@@ -241,6 +241,10 @@ def substitute(
     key: str | None = None,
     raw: dict[str, str] | None = None,
 ) -> Any:
+    if isinstance(node, dict) and "record" in node and raw is not None:
+        # Prometheus copies a recording rule's labels as they are (it expands only an alert's
+        # labels and annotations as templates): the spec's text, unescaped
+        return {k: substitute(v, raw, key, k, raw) for k, v in node.items()}
     if isinstance(node, dict):
         return {k: substitute(v, replacements, key, k, raw) for k, v in node.items()}
     if isinstance(node, list):

@@ -88,8 +88,9 @@ def test_page_and_ticket_labels_and_for(shaped: Path) -> None:
 
 def test_environment_without_paging_opens_tickets(tmp_path: Path) -> None:
     root = _compile(tmp_path, None, lambda p: p["spec"]["environments"][0].update(monitoring={"page": False}))
-    dev = yaml.safe_load((root / "deploy/prometheus/dev/iris-classifier.rules.yml").read_text())
-    prod = yaml.safe_load((root / "deploy/prometheus/prod/iris-classifier.rules.yml").read_text())
+    # default alerting: the alerts are the environment's shared rules
+    dev = yaml.safe_load((root / "deploy/prometheus/dev/_slo.rules.yml").read_text())
+    prod = yaml.safe_load((root / "deploy/prometheus/prod/_slo.rules.yml").read_text())
 
     def severities(data: Any) -> dict[str, str]:
         return {
@@ -105,17 +106,26 @@ def test_disable(tmp_path: Path) -> None:
         model["spec"]["monitoring"]["slos"]["availability"]["alerting"] = {"disable": True}
 
     root = _compile(tmp_path, change)
-    data = yaml.safe_load((root / "deploy/prometheus/prod/iris-classifier.rules.yml").read_text())
-    names = {r["alert"] for g in data["groups"] for r in g["rules"] if "alert" in r}
-    assert "ModelAvailabilityFastBurn" not in names and "ModelLatencyFastBurn" in names
-    shared = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text()
-    assert 'model", "iris-classifier", "", ""), "slo", "availability"' in shared  # still recorded
+    # no rule of its own: the latency burn-rate and bucket alerts are shared ones
+    assert not (root / "deploy/prometheus/prod/iris-classifier.rules.yml").exists()
+    shared = yaml.safe_load((root / "deploy/prometheus/prod/_slo.rules.yml").read_text())
+    rules = [r for g in shared["groups"] for r in g["rules"]]
+    alerts = {r["alert"] for r in rules if "alert" in r}
+    assert {"ModelLatencyFastBurn", "ModelLatencySlowBurn", "ModelLatencyBucketMissing"} <= alerts
+    assert not alerts & {"ModelAvailabilityFastBurn", "ModelAvailabilitySlowBurn"}
+    (alert_info,) = [r["expr"] for r in rules if r.get("record") == "mlgitops_slo:alert:info"]
+    assert '"slo", "latency"' in alert_info and '"slo", "availability"' not in alert_info
+    text = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text()
+    assert 'model", "iris-classifier", "", ""), "slo", "availability"' in text  # still recorded
 
 
 def test_api_group_and_operator_format(tmp_path: Path) -> None:
+    def own_alerting(model: Any) -> None:  # so that the model has a rule file of its own
+        model["spec"]["monitoring"]["slos"]["availability"]["alerting"] = {"name": "IrisDown"}
+
     root = _compile(
         tmp_path,
-        None,
+        own_alerting,
         lambda p: p["spec"].update(prometheus={"format": "operator", "apiGroup": "monitoring.rhobs"}),
     )
     assert not (root / "deploy/prometheus").exists()

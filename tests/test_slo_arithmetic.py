@@ -89,20 +89,68 @@ def project(root: Path) -> None:
             path.write_text(yaml.safe_dump(model), encoding="utf-8")
 
 
+# The shared burn-rate alerts (docs/monitoring.md): one rule per kind and severity, whose
+# conditions compare a ratio with "<factor> * mlgitops_slo:alert:info{…, slo, window}", the
+# metadata series whose value is the SLO's error budget.
+SHARED_CONDITION = re.compile(
+    r"(?P<ratio>\(mlgitops_sli:bad:rate(?P<w>\w+)\{[^}]*\} / mlgitops_sli:total:rate(?P=w)\{[^}]*\}\))"
+    r"\s*> on \(model, slo\) (?:group_left \(\) )?"
+    r"\((?P<factor>[0-9.]+) \* mlgitops_slo:alert:info"
+    r'\{environment="prod", slo="(?P<slo>\w+)", window="(?P<window>\w+)"\}\)'
+)
+INFO_TERM = re.compile(
+    r'vector\((?P<budget>[0-9.]+)\), "model", "(?P<model>[^"]+)", "", ""\), "slo", "(?P<slo>\w+)", "", ""\), '
+    r'"window", "(?P<window>\w+)"'
+)
+
+
+def instantiated(shared: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """model → the shared alerts as they apply to it: each condition of its SLO's kind and window,
+    written ``ratio > (factor * budget)`` with the budget its metadata series holds (what promtool
+    evaluates; tests/test_shared_rules_equivalence.py runs them)."""
+    (info,) = [r["expr"] for r in shared if r.get("record") == "mlgitops_slo:alert:info"]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for term in info.split("\nor\n"):
+        found = INFO_TERM.search(term)
+        assert found, term
+        for rule in (r for r in shared if "alert" in r):
+            matches = [
+                c
+                for c in SHARED_CONDITION.finditer(rule["expr"])
+                if (c["slo"], c["window"]) == (found["slo"], found["window"])
+            ]
+            conditions = [f"{c['ratio']} > ({c['factor']} * {found['budget']})" for c in matches]
+            for long in matches[0::2]:
+                # the annotations print the factors from the metadata: the expression's numbers
+                assert f'"factor_{long["w"]}", "{long["factor"]}"' in term, (rule["alert"], term)
+            if conditions:
+                text = "\nor\n".join(
+                    " and ".join(conditions[i : i + 2]) for i in range(0, len(conditions), 2)
+                )
+                out.setdefault(found["model"], []).append({**rule, "expr": text})
+    return out
+
+
 @pytest.fixture(scope="module")
 def rules() -> dict[str, list[dict[str, Any]]]:
-    """model → its alerting rules, from the plain rule files."""
+    """model → its alerting rules: its own (plain rule files) and the shared ones as they apply to it."""
     with tempfile.TemporaryDirectory(prefix="mlgitops-slo-") as tmp:
         root = Path(tmp)
         project(root)
         result = generate_files(root)
     assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
-    out = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for file in result.files:
-        if file.path.endswith(".rules.yml") and not file.path.endswith("/_slo.rules.yml"):
+        if not file.path.endswith(".rules.yml"):
+            continue
+        groups = yaml.safe_load(file.content)["groups"]
+        found = [rule for group in groups for rule in group["rules"]]
+        if file.path.endswith("/_slo.rules.yml"):
+            for model, alerts in instantiated(found).items():
+                out.setdefault(model, []).extend(alerts)
+        else:
             model = file.path.rsplit("/", 1)[1].removesuffix(".rules.yml")
-            groups = yaml.safe_load(file.content)["groups"]
-            out[model] = [rule for group in groups for rule in group["rules"] if "alert" in rule]
+            out.setdefault(model, []).extend(rule for rule in found if "alert" in rule)
     return out
 
 
@@ -156,7 +204,7 @@ def test_the_workbook_numbers_at_30_days(rules: dict[str, list[dict[str, Any]]])
         ("3d", "6h", "1"),
     ):
         for window in (long, short):
-            scope = '{model="m-99-9-30d", environment="prod", slo="availability"}'
+            scope = '{environment="prod", slo="availability"}'  # a shared rule: every model's ratio
             ratio = f"(mlgitops_sli:bad:rate{window}{scope} / mlgitops_sli:total:rate{window}{scope})"
             assert f"{ratio} > ({factor} * 0.001)" in text
 

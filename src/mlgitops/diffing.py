@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from mlgitops.ir.build import build_project
 from mlgitops.pipeline import CompileResult, ValidationResult, validate_project
 from mlgitops.resolve import ResolvedProject
 from mlgitops.targets.base import OutputFile
+from mlgitops.targets.monitoring.prometheus_shapes import ALERT_INFO
 from mlgitops.validate.specfiles import KnownModels
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -239,10 +241,13 @@ def _details(a: ir.Deployment, b: ir.Deployment) -> list[str]:
 
 
 def _alerts(files: list[OutputFile]) -> set[str]:
-    """``<file>: <alert> (<severity>)`` for every alerting rule in generated PrometheusRules.
+    """``<file>: <alert> (<severity>)`` for every alerting rule in generated PrometheusRules, and
+    ``… for <model>`` for each model a shared rule alerts for.
 
     Rules are found by their ``kind``, whatever the file is called; the severity is part of
-    the key because multi-burn-rate SLO alerts share one name across severities.
+    the key because multi-burn-rate SLO alerts share one name across severities.  A shared
+    burn-rate alert (docs/monitoring.md) serves every model whose SLO of its kind has a term in
+    the file's SLO metadata, so adding or dropping an SLO shows as that model's alerts.
     """
     found: set[str] = set()
     for output in files:
@@ -252,14 +257,39 @@ def _alerts(files: list[OutputFile]) -> set[str]:
             if not isinstance(document, dict) or document.get("kind") != "PrometheusRule":
                 continue
             spec: Any = document.get("spec") or {}
-            for group in spec.get("groups") or []:
-                for rule in (group or {}).get("rules") or []:
-                    if isinstance(rule, dict) and "alert" in rule:
-                        labels = rule.get("labels")
-                        severity = labels.get("severity") if isinstance(labels, dict) else None
-                        suffix = f" ({severity})" if severity else ""
-                        found.add(f"{output.path}: {rule['alert']}{suffix}")
+            rules = [
+                r
+                for g in spec.get("groups") or []
+                for r in (g or {}).get("rules") or []
+                if isinstance(r, dict)
+            ]
+            served = _served(rules)
+            for rule in rules:
+                if "alert" in rule:
+                    labels = rule.get("labels")
+                    severity = labels.get("severity") if isinstance(labels, dict) else None
+                    key = f"{output.path}: {rule['alert']}" + (f" ({severity})" if severity else "")
+                    kind = _SHARED_KIND.search(str(rule.get("expr", "")))
+                    if kind is None:
+                        found.add(key)
+                    else:
+                        found.update(f"{key} for {model}" for model in served.get(kind.group(1), ()))
     return found
+
+
+def _served(rules: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """SLO kind → the models the shared alerts serve, from the metadata rule's terms."""
+    served: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.get("record") == ALERT_INFO:
+            for model, kind in _INFO_TERM.findall(str(rule.get("expr", ""))):
+                served.setdefault(kind, []).append(model)
+    return served
+
+
+_SHARED_KIND = re.compile(re.escape(ALERT_INFO) + r'\{[^}]*\bslo="(\w+)"')
+# a term's innermost label_replace names the model (a DNS label), the next one the SLO kind
+_INFO_TERM = re.compile(r'\), "model", "([a-z0-9-]+)", "", ""\), "slo", "(\w+)", "", ""\)')
 
 
 # What a null left to the platform shows as in a diff.

@@ -338,9 +338,9 @@ def test_drift_fires_the_alert_and_starts_retraining(
     repo = scratch_repository(tmp_path, "https://mlflow.acme.internal")
     environment = "dev"
     args, env = drift_job(repo, environment)
-    # the model's alerts and the environment's shared SLI rules
+    # the environment's shared rules: SLIs, metadata and every alert of the model (drift included)
     rules = sorted((repo / PROJECT / "deploy" / "prometheus" / environment).glob("*.rules.yml"))
-    assert repo / PROJECT / "deploy" / "prometheus" / environment / f"{MODEL}.rules.yml" in rules
+    assert repo / PROJECT / "deploy" / "prometheus" / environment / "_slo.rules.yml" in rules
 
     reference = tmp_path / "data" / "reference" / "iris.csv"
     write_iris_csv(reference, {})

@@ -140,6 +140,14 @@ class Trusted(str):
     __slots__ = ()
 
 
+class Unexpanded(Trusted):
+    """Spec text where the consumer expands nothing (a Prometheus recording rule's ``labels``,
+    which Prometheus copies as they are, unlike an alert's): the target's escape would reach the
+    output as part of the value.  Still written as one quoted YAML scalar."""
+
+    __slots__ = ()
+
+
 def _escaped(value: Any, escape: TextEscape) -> Any:
     if isinstance(value, Trusted):
         return str(value)

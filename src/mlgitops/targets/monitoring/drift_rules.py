@@ -12,8 +12,10 @@ and, when it succeeded, ``mlgitops_drift_last_success_timestamp_seconds``, all l
   or the Pushgateway is not scraped with ``honor_labels``).
 
 Without these a broken check is silent: no score means no drift alert.  Each comes with a
-promtool unit test.  Kept apart from the SLO and drift-score rules (prometheus_rules.py);
-prometheus.py appends the group.
+promtool unit test.  The rules are the environment's shared ones (:mod:`.drift_shapes`);
+:func:`alerts` describes each as it fires for one model (``ModelDriftCheckMissing`` carries
+``absent_for``, its waiting time; an alert of a model without a runbook an empty
+``runbook_url``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.monitoring import slo
-from mlgitops.targets.monitoring.prometheus_rules import Alert, Group, alert_labels
+from mlgitops.targets.monitoring.prometheus_rules import Alert, alert_labels
 from mlgitops.targets.monitoring.promql import Matcher, Selector
 from mlgitops.targets.monitoring.schedule import longest_gap_minutes
 
@@ -48,10 +50,28 @@ def _selector(metric: str, d: ir.Deployment) -> str:
 
 
 def _annotations(model: ir.Model, summary: str, description: str) -> dict[str, str]:
-    out: dict[str, str] = {"summary": Trusted(summary), "description": Trusted(description)}
-    if model.monitoring.alerts.runbook_url is not None:
-        out["runbook_url"] = model.monitoring.alerts.runbook_url
-    return out
+    runbook = model.monitoring.alerts.runbook_url
+    return {"summary": Trusted(summary), "description": Trusted(description), "runbook_url": runbook or ""}
+
+
+FAILED_DESCRIPTION = (
+    "The check could not read or score its inputs (its log says why: a missing feature "
+    "column, an empty window, an unreadable URI) or could not start retraining."
+)
+
+
+def stale_description(schedule: str) -> str:
+    return (
+        f"Its last success is older than twice its schedule ({schedule}): drift scores are "
+        "stale and a drifting feature would not alert. Look at the CronJob's recent Jobs."
+    )
+
+
+def missing_description(limit_text: str) -> str:
+    return (
+        f"No run was recorded for {limit_text}: the CronJob does not run, cannot reach the "
+        "Pushgateway, or the Pushgateway is scraped without honor_labels."
+    )
 
 
 def alerts(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> list[Alert]:
@@ -59,6 +79,7 @@ def alerts(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> list[Alert]:
     limit_text = slo.format_duration(limit * 1000)
     where = f"{d.model} ({d.environment.name})"
     labels = alert_labels(model, d, "ticket", None)
+    missing = labels | {"absent_for": limit_text}
     by = "max by (model, environment)"
     return [
         Alert(
@@ -68,8 +89,7 @@ def alerts(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> list[Alert]:
             _annotations(
                 model,
                 f"The drift check of {where} has not succeeded for {limit_text}",
-                f"Its last success is older than twice its schedule ({drift.schedule}): drift scores are "
-                "stale and a drifting feature would not alert. Look at the CronJob's recent Jobs.",
+                stale_description(drift.schedule),
             ),
         ),
         Alert(
@@ -79,34 +99,16 @@ def alerts(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> list[Alert]:
             _annotations(
                 model,
                 f"The last drift check of {where} failed",
-                "The check could not read or score its inputs (its log says why: a missing feature "
-                "column, an empty window, an unreadable URI) or could not start retraining.",
+                FAILED_DESCRIPTION,
             ),
         ),
         Alert(
             MISSING,
             f"absent({_selector(LAST_RUN, d)})",
-            labels,
-            _annotations(
-                model,
-                f"No drift check of {where} has reported",
-                f"No run was recorded for {limit_text}: the CronJob does not run, cannot reach the "
-                "Pushgateway, or the Pushgateway is scraped without honor_labels.",
-            ),
+            missing,
+            _annotations(model, f"No drift check of {where} has reported", missing_description(limit_text)),
             for_=limit_text,
         ),
-    ]
-
-
-def groups(model: ir.Model, d: ir.Deployment) -> list[Group]:
-    drift = model.monitoring.drift
-    if drift is None:
-        return []
-    return [
-        Group(
-            f"mlgitops/{d.environment.name}/{d.model}/drift-check",
-            [a.rule() for a in alerts(model, d, drift)],
-        )
     ]
 
 

@@ -12,10 +12,12 @@
   metrics port, which KServe's ServingRuntimes announce in the pod annotation
   ``prometheus.kserve.io/port`` (8080 for KServe's Python servers, 8082
   TorchServe, 8002 Triton), falling back to the container's declared port;
-* the model's alerts (burn rate, drift) when it has SLOs or drift monitoring.
+* the model's own alerts: the latency bucket check, the burn-rate alerts of an SLO with its own
+  ``alerting`` (the others, and the drift alerts, are the environment's shared rules).
 
 :class:`PrometheusSLO` (per project): each environment's shared SLI recording rules
-and SLO metadata (:mod:`.prometheus_sli`).
+and SLO metadata (:mod:`.prometheus_sli`), its shared burn-rate alerts (:mod:`.prometheus_shapes`)
+and drift alerts (:mod:`.drift_shapes`).
 
 ``spec.prometheus.format`` picks one delivery: ``operator`` writes PrometheusRule objects
 (``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo.yaml``); ``files`` writes
@@ -37,7 +39,12 @@ from mlgitops.render.canonical import canonical_yaml
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
-from mlgitops.targets.monitoring import drift_rules, prometheus_rules, prometheus_sli, prometheus_tests
+from mlgitops.targets.monitoring import (
+    prometheus_rules,
+    prometheus_shapes,
+    prometheus_sli,
+    prometheus_tests,
+)
 from mlgitops.targets.monitoring.metricmap import MODEL_LABEL, slo_series
 
 SLO_RULES = "_slo"  # file stem of the shared rules; "_" keeps it apart from model names
@@ -107,9 +114,9 @@ class Prometheus:
                     continue
                 # one group per SLO, and the drift ones (tests/test_diff.py: outlines have the same paths)
                 series = slo_series(project.serving, d, model.monitoring.metrics)
-                groups = prometheus_rules.groups(model, d, series) + drift_rules.groups(model, d)
-                if groups:
-                    data = [{"name": g.name, "rules": g.rules} for g in groups]
+                groups = prometheus_rules.groups(model, d, series)
+                data = [{"name": g.name, "rules": g.rules} for g in groups if g.rules]
+                if data:
                     files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))
         return files
 
@@ -171,7 +178,7 @@ class PrometheusSLO:
         source = "mlgitops.yaml"
         for env in project.environments:
             slis = prometheus_sli.environment_members(project, env)
-            shared = prometheus_sli.shared_groups(env, slis)
+            shared = prometheus_sli.shared_groups(env, slis) + prometheus_shapes.groups(project, env, slis)
             if not shared:
                 continue
             data = [{"name": g.name, "rules": g.rules} for g in shared]

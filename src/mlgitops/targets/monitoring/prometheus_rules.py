@@ -1,5 +1,8 @@
-"""Prometheus rule groups for one model in one environment: multiwindow multi-burn-rate alerts
-(see :mod:`mlgitops.targets.monitoring.slo`) and the drift alert.
+"""Prometheus rule groups for one model in one environment: the multiwindow multi-burn-rate alerts
+(see :mod:`mlgitops.targets.monitoring.slo`) of SLOs with an ``alerting`` of their own (the others'
+come from the shared rules of :mod:`.prometheus_shapes`, which fire the very alerts described
+here), the latency bucket check, and a description of the drift alert as it fires (its rule is
+the environment's shared one, :mod:`.drift_shapes`).
 
 The alerts read the bad and total request rates that the environment's shared recording
 rules (:mod:`mlgitops.targets.monitoring.prometheus_sli`) keep for every model, by the
@@ -41,6 +44,7 @@ DRIFT = "ModelFeatureDrift"
 BUCKET_MISSING_FOR = "1h"
 FEATURE = "{{ $labels.feature }}"
 VALUE = "{{ $value }}"
+RETRAIN = " The drift check starts a retraining run (drift.retrain)."
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ def groups(model: ir.Model, d: ir.Deployment, series: SLOSeries) -> list[Group]:
         drift = model.monitoring.drift
         alert = drift_alert(model, d, drift)
         rules = DriftRules(alert, Decimal(repr(drift.threshold)), drift.method)
-        out.append(Group(f"mlgitops/{d.environment.name}/{d.model}/drift", [alert.rule()], drift=rules))
+        # the rule is the environment's shared one (drift_shapes.py): none of the model's own
+        out.append(Group(f"mlgitops/{d.environment.name}/{d.model}/drift", [], drift=rules))
     return out
 
 
@@ -150,12 +155,19 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
         for severity in slo.SEVERITIES
         if not spec.alerting.disable
     }
+    # the bucket check is the environment's shared rule (prometheus_shapes.py): described here
     missing = _bucket_missing(model, d, base) if spec.kind == "latency" else None
-    rules += [a.rule() for a in alerts.values()]
-    if missing is not None:
-        rules.append(missing.rule())
+    if not shared_alerts(spec.alerting):
+        rules += [a.rule() for a in alerts.values()]
     full = dataclasses.replace(base, alerts=alerts, bucket_missing=missing)
     return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
+
+
+def shared_alerts(spec: ir.SLOAlerting) -> bool:
+    """Whether the SLO's burn-rate alerts come from the environment's shared rule of their shape
+    (:mod:`.prometheus_shapes`): its ``alerting`` is the default.  Else the model's rule file
+    holds them.  Either way ``SLORules.alerts`` describes them as they fire."""
+    return spec == ir.SLOAlerting()
 
 
 def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment) -> Alert:
@@ -173,6 +185,8 @@ def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment)
     if spec.runbook_url is not None:
         annotations["runbook_url"] = spec.runbook_url
     annotations |= dict(spec.annotations)
+    if shared_alerts(spec):
+        annotations.setdefault("runbook_url", "")  # the shared rule's template prints one for every SLO
     return dataclasses.replace(
         alert, name=spec.name or alert.name, labels=labels, annotations=annotations, for_=own.for_
     )
@@ -227,18 +241,26 @@ def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
     good = histogram.with_matchers(s.le)
     unit = s.series.latency_unit
     value = slo.number(slo.threshold_in(unit, s.threshold_ms))
+    annotations = _annotations(
+        model,
+        f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
+        bucket_missing_description(histogram.metric, value, _threshold(s), unit),
+    )
+    annotations.setdefault("runbook_url", "")  # the shared rule prints one for every SLO
     return Alert(
         BUCKET_MISSING,
         f"count({total.render()})\nunless\ncount({good.render()})",
         alert_labels(model, d, "ticket", s.kind),
-        _annotations(
-            model,
-            f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
-            f"The histogram {histogram.metric} has no bucket le={value} ({_threshold(s)} in {unit}), "
-            "so the latency burn-rate alerts cannot fire. Make the threshold a bucket boundary, or point "
-            "spec.monitoring.metrics.latency at a histogram that has it.",
-        ),
+        annotations,
         BUCKET_MISSING_FOR,
+    )
+
+
+def bucket_missing_description(metric: str, le: str, threshold: str, unit: str) -> str:
+    return (
+        f"The histogram {metric} has no bucket le={le} ({threshold} in {unit}), "
+        "so the latency burn-rate alerts cannot fire. Make the threshold a bucket boundary, or point "
+        "spec.monitoring.metrics.latency at a histogram that has it."
     )
 
 
@@ -247,15 +269,18 @@ def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
         DRIFT_METRIC, (Matcher("model", "=", d.model), Matcher("environment", "=", d.environment.name))
     )
     threshold = slo.number(Decimal(repr(drift.threshold)))
-    retrain = " The drift check starts a retraining run (drift.retrain)." if drift.retrain else ""
+    retrain = RETRAIN if drift.retrain else ""
     summary = f"Feature {FEATURE} of {d.model} ({d.environment.name}) has drifted"
     description = (
         f"Its {drift.method} drift score is {VALUE}, above the threshold {threshold}: live inputs no longer "
         f"look like the reference data.{retrain}"
     )
-    annotations: dict[str, str] = {"summary": Trusted(summary), "description": Trusted(description)}
-    if model.monitoring.alerts.runbook_url is not None:
-        annotations["runbook_url"] = model.monitoring.alerts.runbook_url
+    annotations: dict[str, str] = {
+        "summary": Trusted(summary),
+        "description": Trusted(description),
+        "runbook_url": model.monitoring.alerts.runbook_url
+        or "",  # the shared rule prints one for every model
+    }
     return Alert(
         DRIFT,
         f"max by (model, environment, feature) ({selector.render()}) > {threshold}",

@@ -206,12 +206,12 @@ def sli_rules(env: ir.Environment, families: list[Family]) -> list[dict[str, Any
     by_family = [(family, _family_terms(family, env)) for family in families]
     names = list(by_family[0][1]) if by_family else []
     return [
-        _record(name, "\nor\n".join(f"# family {f.name}\n(\n{terms[name]}\n)" for f, terms in by_family), env)
+        record(name, "\nor\n".join(f"# family {f.name}\n(\n{terms[name]}\n)" for f, terms in by_family), env)
         for name in names
     ]
 
 
-def _record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
+def record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
     return {
         "record": name,
         "expr": Trusted(expr),
@@ -219,14 +219,16 @@ def _record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
     }
 
 
-def _packed(terms: Iterable[str]) -> str:
+def packed(terms: Iterable[str]) -> str:
     return "\nor\n".join(terms)
 
 
-def _term(value: str, model: str, **labels: str) -> str:
+def term(value: str, model: str, **labels: str) -> str:
+    """``vector(value)`` labelled ``model`` and ``labels``.  ``label_replace`` expands ``$`` in its
+    replacement (a group reference), so each value's ``$`` is written ``$$``."""
     text = f'label_replace(vector({value}), "model", {quote(model)}, "", "")'
     for label, label_value in labels.items():
-        text = f'label_replace({text}, "{label}", {quote(label_value)}, "", "")'
+        text = f'label_replace({text}, "{label}", {quote(label_value.replace("$", "$$"))}, "", "")'
     return text
 
 
@@ -241,25 +243,25 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
     # a family's name hashes its selectors: once per family, not per SLO and comparison
     family = {f: f.name for f in {m.family for m in slis}}
     info = [
-        _term("1", m.deployment.model, slo=m.slo.kind, family=family[m.family])
+        term("1", m.deployment.model, slo=m.slo.kind, family=family[m.family])
         for m in sorted(slis, key=lambda m: (family[m.family], m.deployment.model))
     ]
-    rules = [_record(SLI_INFO, _packed(info), env)]
+    rules = [record(SLI_INFO, packed(info), env)]
     thresholds = [
-        _term("1", m.deployment.model, le=le)
+        term("1", m.deployment.model, le=le)
         for m in slis
         if m.slo.kind == "latency" and m.slo.threshold
         for le in slo.le_spellings(slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold)))
     ]
     if thresholds:
-        rule = _record(THRESHOLD_INFO, _packed(thresholds), env)
+        rule = record(THRESHOLD_INFO, packed(thresholds), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
     objective = [slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis]
     window = [_days(slo.duration_ms(m.slo.window)) for m in slis]
-    rules.append(_record(OBJECTIVE, _by_value(env, slis, objective), env))
-    rules.append(_record(WINDOW, _by_value(env, slis, window), env))
-    rules.append(_record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
+    rules.append(record(OBJECTIVE, _by_value(env, slis, objective), env))
+    rules.append(record(WINDOW, _by_value(env, slis, window), env))
+    rules.append(record(ERROR_BUDGET, f'1 - {OBJECTIVE}{{environment="{env.name}"}}', env))
     return rules
 
 
@@ -277,7 +279,7 @@ def _by_value(env: ir.Environment, slis: list[SLIMember], values: list[str]) -> 
         names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
         selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~"{names}"}}'
         terms.append(f"sum without (family) ({selector}) * 0 + {constant}")
-    return _packed(terms)
+    return packed(terms)
 
 
 def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:
@@ -295,7 +297,7 @@ def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[s
             keep = f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
         for name in (BAD, TOTAL):
             rules.append(
-                _record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env)
+                record(f"{name}{window}", f"avg_over_time({name}{base}{scope}[{window}]){keep}", env)
             )
     return rules
 
@@ -311,7 +313,7 @@ def budget_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, A
             f"(\n  1 - ({BAD}{window}{scope} / {TOTAL}{window}{scope}) / {ERROR_BUDGET}{scope}\n)"
             f"\nand on (model, slo)\n({WINDOW}{scope} == {_days(window_ms)})"
         )
-    return [_record(BURN_RATE, burn, env), _record(BUDGET_REMAINING, "\nor\n".join(remaining), env)]
+    return [record(BURN_RATE, burn, env), record(BUDGET_REMAINING, "\nor\n".join(remaining), env)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,8 +86,10 @@ def environment_suite(
         shape = (member.slo.kind, member.slo.objective, member.slo.window, member.slo.alerting)
         if shape not in shapes:
             shapes.add(shape)
-            files[f"{d.model}.rules.yml"] = None
-            order += [g.name for g in pr.groups(model, d, member.series) if g.name not in order]
+            own = [g.name for g in pr.groups(model, d, member.series) if g.rules]
+            if own:
+                files[f"{d.model}.rules.yml"] = None
+            order += [name for name in own if name not in order]
             tests += _slo_tests(group.slo)
     drifts: set[tuple[str, float, bool, int]] = set()
     checked: list[tuple[ir.Model, ir.Deployment]] = []
@@ -107,19 +109,16 @@ def environment_suite(
             drifts.add(drift_shape)
             series = slo_series(project.serving, d, model.monitoring.metrics)
             group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
-            assert group.drift is not None
-            files[f"{d.model}.rules.yml"] = None
-            order += [g.name for g in pr.groups(model, d, series) if g.name not in order]
-            order += [g.name for g in drift_rules.groups(model, d)]
+            assert group.drift is not None  # its rules are the shared ones
             tests.append(_drift_test(group.drift))
             checked.append((model, d))
-    # Every loaded rule file with a drift check records its runs, but the one whose missing run
-    # is tested: each absence alert fires alone.
+    # The shared drift-check rules serve every drift-monitored model of the environment: all
+    # record their runs but the one whose missing run is tested, so each absence alert fires alone.
     loaded = [
         d
         for model in project.models
         for d in model.deployments
-        if d.environment.name == env.name and model.monitoring.drift and f"{d.model}.rules.yml" in files
+        if d.environment.name == env.name and model.monitoring.drift
     ]
     for model, d in checked:
         tests += drift_rules.tests(model, d, [other for other in loaded if other is not d])

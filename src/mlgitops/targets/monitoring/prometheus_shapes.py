@@ -1,0 +1,234 @@
+"""The burn-rate alerts of one environment, shared by all SLOs (docs/monitoring.md).
+
+Every SLO whose ``alerting`` is mlgitops' default fires the same alert as before (name, labels,
+annotations: what :func:`prometheus_rules._burn_alert` describes, and the promtool tests expect),
+but from a rule shared by all SLOs of one kind and severity, with one condition per window pair
+and SLO window (the burn factors scale with it).  The per-SLO values come from one metadata
+series per SLO, ``mlgitops_slo:alert:info`` (value: the error budget; labels: ``model``, ``slo``,
+``window``, the objective, threshold, budget, burn factors and runbook for its annotations), and
+the models' alert routing, ``mlgitops_slo:alert_route:info`` (one recording rule per distinct
+owner and route, whose ``labels`` carry them: Prometheus copies a recording rule's labels as they
+are, so spec text is neither a PromQL string nor a template there):
+
+* the alert's labels: the ratio series' own (``model``, ``environment``, ``namespace``, ``slo``),
+  ``owner`` and ``route`` joined from the routing series (``group_left``), ``severity`` from the
+  rule (``ticket`` for a page in an environment with ``monitoring.page: false``);
+* its annotations: templates reading the metadata series with ``query``.  Spec text (a runbook
+  URL) is printed by the template from a label value, never expanded as a template itself.
+
+An SLO with an ``alerting`` of its own keeps its own rules in the model's rule file.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from mlgitops import ir
+from mlgitops.render.engine import Trusted, Unexpanded
+from mlgitops.targets.monitoring import drift_shapes, slo
+from mlgitops.targets.monitoring.prometheus_rules import (
+    ALERTS,
+    BUCKET_MISSING,
+    BUCKET_MISSING_FOR,
+    bucket_missing_description,
+    shared_alerts,
+)
+from mlgitops.targets.monitoring.prometheus_sli import (
+    BAD,
+    TOTAL,
+    SharedGroup,
+    SLIMember,
+    packed,
+    record,
+    term,
+)
+
+ALERT_INFO = "mlgitops_slo:alert:info"
+ROUTE_INFO = "mlgitops_slo:alert_route:info"
+BUCKET_INFO = "mlgitops_slo:latency_bucket:info"
+# Labels of the routing series that the alerts carry.
+JOINED = ("owner", "route")
+
+
+def _factor_label(window: slo.BurnWindow) -> str:
+    return f"factor_{window.long}"
+
+
+def _info_labels(model: ir.Model, m: SLIMember) -> dict[str, str]:
+    window_ms = slo.duration_ms(m.slo.window)
+    labels = {"slo": m.slo.kind, "window": slo.format_duration(window_ms)}
+    if model.monitoring.alerts.runbook_url is not None:
+        labels["runbook_url"] = model.monitoring.alerts.runbook_url
+    labels["objective"] = slo.number(Decimal(repr(m.slo.objective)))
+    labels["budget_percent"] = slo.number(slo.error_budget(m.slo.objective) * 100)
+    if m.slo.kind == "latency" and m.slo.threshold:
+        labels["threshold"] = slo.format_duration(slo.duration_ms(m.slo.threshold))
+    for w in slo.BURN_WINDOWS:
+        labels[_factor_label(w)] = slo.number(slo.burn_factor(w, window_ms))
+    return labels
+
+
+def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
+    """The metadata of the SLOs with default alerting and of the drift-monitored models, their
+    routing, one alert per kind and severity (promtool refuses two rules of one alert name with
+    the same labels) and the drift alerts (:mod:`.drift_shapes`)."""
+    models = {model.name: model for model in project.models}
+    chosen = sorted(
+        (m for m in slis if shared_alerts(m.slo.alerting)), key=lambda m: (m.deployment.model, m.slo.kind)
+    )
+    drifts = [
+        (model, model.monitoring.drift)
+        for model in project.models
+        if model.monitoring.drift is not None
+        and any(d.environment.name == env.name for d in model.deployments)
+    ]
+    latency = sorted((m for m in slis if m.slo.kind == "latency"), key=lambda m: m.deployment.model)
+    if not chosen and not drifts and not latency:
+        return []
+    terms = []
+    windows: dict[str, set[int]] = {}
+    for m in chosen:
+        budget = slo.number(slo.error_budget(m.slo.objective))
+        terms.append(term(budget, m.deployment.model, **_info_labels(models[m.deployment.model], m)))
+        windows.setdefault(m.slo.kind, set()).add(slo.duration_ms(m.slo.window))
+    rules = [record(ALERT_INFO, packed(terms), env)] if terms else []
+    rules += drift_shapes.metadata(env, drifts)
+    if latency:
+        rules.append(
+            record(BUCKET_INFO, packed(_bucket_term(models[m.deployment.model], m) for m in latency), env)
+        )
+    routes: dict[tuple[str, str | None], set[str]] = {}
+    routed = [models[m.deployment.model] for m in chosen + latency] + [model for model, _ in drifts]
+    for model in routed:
+        routes.setdefault((model.owner, model.monitoring.alerts.route), set()).add(model.name)
+    rules += [
+        _route_rule(owner, route, names, env)
+        for (owner, route), names in sorted(routes.items(), key=lambda r: (r[0][0], r[0][1] or ""))
+    ]
+    for kind, kind_windows in sorted(windows.items()):
+        rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
+    route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
+    if latency:
+        rules.append(_bucket_missing(env, route))
+    rules += drift_shapes.alerts(env, drifts, route)
+    return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
+
+
+def _route_rule(owner: str, route: str | None, names: set[str], env: ir.Environment) -> dict[str, Any]:
+    """The routing series of the models with this owner and route (value 1): one rule per distinct
+    pair (a handful of teams), not per model."""
+    selected = "|".join(sorted(names))  # model names need no escaping (DNS labels)
+    names_re = f"{ALERT_INFO}|{BUCKET_INFO}|{drift_shapes.THRESHOLD}"  # every alerted model's metadata
+    metadata = f'{{__name__=~"{names_re}", environment="{env.name}", model=~"{selected}"}}'
+    rule = record(ROUTE_INFO, f"group by (model) ({metadata})", env)
+    rule["labels"]["owner"] = Unexpanded(owner)
+    if route is not None:
+        rule["labels"]["route"] = Unexpanded(route)
+    return rule
+
+
+def _bucket_term(model: ir.Model, m: SLIMember) -> str:
+    unit = m.series.latency_unit
+    threshold_ms = slo.duration_ms(m.slo.threshold) if m.slo.threshold else 0
+    labels = {
+        "slo": "latency",
+        "histogram": m.series.histogram().metric,
+        "le": slo.number(slo.threshold_in(unit, threshold_ms)),
+        "threshold": slo.format_duration(threshold_ms),
+        "unit": unit,
+    }
+    if model.monitoring.alerts.runbook_url is not None:
+        labels["runbook_url"] = model.monitoring.alerts.runbook_url
+    return term("1", model.name, **labels)
+
+
+def _bucket_missing(env: ir.Environment, route: str) -> dict[str, Any]:
+    """Every latency SLO whose histogram lacks the threshold's bucket: its family records the total
+    (the ``+Inf`` bucket) but no bad rate, which needs that bucket (:mod:`.prometheus_sli`)."""
+    sel = f'{{environment="{env.name}", slo="latency"}}'
+    missing = f"{TOTAL}5m{sel}\nunless on (model, slo)\n{BAD}5m{sel}"
+    expr = f"(\n{missing}\n)\n* on (model) group_left (owner, route)\n{route}"
+    query = f'printf "{BUCKET_INFO}{{environment=%q, model=%q}}" $labels.environment $labels.model | query'
+    lookup, done = f"{{{{ with {query} }}}}{{{{ with first . }}}}", "{{ end }}{{ end }}"
+    description = bucket_missing_description(
+        _label("histogram"), _label("le"), _label("threshold"), _label("unit")
+    )
+    summary = "The latency SLO of {{ $labels.model }} ({{ $labels.environment }}) cannot be computed"
+    return {
+        "alert": BUCKET_MISSING,
+        "expr": Trusted(expr),
+        "for": BUCKET_MISSING_FOR,
+        "labels": {"severity": "ticket"},
+        "annotations": {
+            "summary": Trusted(summary),
+            "description": Trusted(f"{lookup}{description}{done}"),
+            "runbook_url": Trusted(f"{lookup}{_label('runbook_url')}{done}"),
+        },
+    }
+
+
+def _label(name: str) -> str:
+    return f'{{{{ label "{name}" . }}}}'
+
+
+def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment) -> dict[str, Any]:
+    """One window pair's condition per SLO window: each compares with its own factors."""
+    sel = f'{{environment="{env.name}", slo="{kind}"}}'
+    pairs = [w for w in slo.BURN_WINDOWS if w.severity == severity]
+    conditions = []
+    for window_ms in windows_ms:
+        window = slo.format_duration(window_ms)
+        info = f'{ALERT_INFO}{{environment="{env.name}", slo="{kind}", window="{window}"}}'
+        for w in pairs:
+            factor = slo.number(slo.burn_factor(w, window_ms))
+            long, short = (f"({BAD}{x}{sel} / {TOTAL}{x}{sel})" for x in (w.long, w.short))
+            conditions.append(
+                # group_left () keeps the ratio's labels (a one-to-one "on" keeps only model, slo)
+                f"(\n  {long}\n  > on (model, slo) group_left () ({factor} * {info})\n"
+                f"  and on (model, slo)\n  {short}\n  > on (model, slo) ({factor} * {info})\n)"
+            )
+    # the routing series is 1: the alert's value stays the long-window ratio
+    route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
+    either = "\nor\n".join(conditions)
+    expr = f"(\n{either}\n)\n* on (model) group_left ({', '.join(JOINED)})\n{route}"
+    return {
+        "alert": ALERTS[(kind, severity)],
+        "expr": Trusted(expr),
+        "labels": {"severity": "ticket" if severity == "page" and not env.page else severity},
+        "annotations": _annotations(kind, severity),
+    }
+
+
+def _annotations(kind: str, severity: str) -> dict[str, str]:
+    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``; an
+    SLO without a runbook gets an empty ``runbook_url``."""
+    model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
+    lookup = (
+        f'{{{{ with printf "{ALERT_INFO}{{environment=%q, model=%q, slo=%q}}" '
+        "$labels.environment $labels.model $labels.slo | query }}{{ with first . }}"
+    )
+    done = "{{ end }}{{ end }}"
+    what = (
+        f"error ratio of {model} in {environment}"
+        if kind == "availability"
+        else f"share of requests to {model} in {environment} slower than {_label('threshold')}"
+    )
+    over = f"over {_label('window')}."
+    goal = (
+        f"SLO: {_label('objective')}% of requests succeed {over}"
+        if kind == "availability"
+        else f"SLO: {_label('objective')}% of requests faster than {_label('threshold')} {over}"
+    )
+    first, second = (w for w in slo.BURN_WINDOWS if w.severity == severity)
+    pace = "fast" if severity == "page" else "slowly"
+    description = (
+        f"{lookup}The {what} is above {_label(_factor_label(first))}× its error budget "
+        f"({_label('budget_percent')}% of requests) over {first.long} and {first.short}, "
+        f"or {_label(_factor_label(second))}× over {second.long} and {second.short}. {goal}{done}"
+    )
+    return {
+        "summary": Trusted(f"{model} ({environment}) is burning its {kind} error budget {pace}"),
+        "description": Trusted(description),
+        "runbook_url": Trusted(f"{lookup}{_label('runbook_url')}{done}"),
+    }
