@@ -201,7 +201,7 @@ def test_a_latency_slo_on_triton_needs_a_histogram(tmp_path: Path) -> None:
         "metrics": {"latency": 'nginx_ingress_controller_request_duration_seconds_bucket{ingress="{model}"}'},
     }
     objects, _ = _compile(_project(tmp_path / "own", "kubernetes", triton, with_histogram))
-    rules = json.dumps(objects["PrometheusRule/iris"])
+    rules = json.dumps(objects["PrometheusRule/mlgitops-slo"])  # the environment's shared SLI rules
     assert "nginx_ingress_controller_request_duration_seconds_bucket" in rules
 
 

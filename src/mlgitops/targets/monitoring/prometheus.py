@@ -107,8 +107,8 @@ class Prometheus:
         for model in project.models:
             for d in model.deployments:
                 files.append(self._monitor(project, d, model.monitoring, ctx))
-                if ctx.paths_only:  # the rule file's path alone: whether it has groups, not which
-                    if model.monitoring.slos or model.monitoring.drift is not None:
+                if ctx.paths_only:  # the rule file's path alone: whether it has rules, not which
+                    if prometheus_rules.has_own_rules(model):
                         outline = rule_file(project, ctx, d.environment, d.model, [], d.source, d.labels, d)
                         files.append(outline)
                     continue

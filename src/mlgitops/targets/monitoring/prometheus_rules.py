@@ -163,6 +163,12 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
     return Group(f"mlgitops/{d.environment.name}/{d.model}/{spec.kind}", rules, slo=full)
 
 
+def has_own_rules(model: ir.Model) -> bool:
+    """Whether :func:`groups` gives the model rules of its own (and so a rule file): an SLO whose
+    alerts are not the shared ones and not disabled."""
+    return any(not shared_alerts(s.alerting) and not s.alerting.disable for s in model.monitoring.slos)
+
+
 def shared_alerts(spec: ir.SLOAlerting) -> bool:
     """Whether the SLO's burn-rate alerts come from the environment's shared rule of their shape
     (:mod:`.prometheus_shapes`): its ``alerting`` is the default.  Else the model's rule file
