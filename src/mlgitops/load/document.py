@@ -51,12 +51,12 @@ class SourceDocument:
         return self.node_tree
 
     def without_tree(self, keep: Iterable[tuple[str | int, ...]] = ()) -> SourceDocument:
-        """The same document, its node tree dropped (composed again if a location is asked
-        for): kept for thousands of model files, node trees were most of a large compile's
-        memory, and a valid project asks for few locations. Those of the data paths in
+        """The same document, its node tree and data dropped (composed again if a location or
+        the data is asked for): kept for thousands of model files, they were most of a large
+        compile's memory, and a valid project asks for few locations. Those of the data paths in
         ``keep`` (and their keys) are worked out now and kept."""
         located = {(path, key): self.locate(path, key=key) for path in keep for key in (False, True)}
-        return SourceDocument(self.path, self.display, self.text, self.loaded, located=located)
+        return SourceDocument(self.path, self.display, self.text, None, located=located)
 
     def __reduce__(
         self,
