@@ -54,6 +54,19 @@ class ValidationResult:
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
+    def without_origins(self) -> ValidationResult:
+        """This result without where each resolved serving setting came from (about a tenth of a
+        large compile's memory): once validation has reported, only ``explain`` reads them, and
+        the IR built next takes their room."""
+        if self.resolved is None:
+            return self
+        from mlgitops.resolve import ResolvedProject
+
+        deployments = tuple(
+            replace(item, serving=replace(item.serving, origins={})) for item in self.resolved.deployments
+        )
+        return replace(self, resolved=ResolvedProject(self.resolved.validated, deployments))
+
     def without_models(self) -> ValidationResult:
         """This result without its model specs and resolved deployments (most of its memory):
         what a compile still reads once the IR is built (diagnostics, sources, the project spec)."""
@@ -225,6 +238,7 @@ def _compile_in(
         if not validation.ok or validation.resolved is None:
             return CompileResult(validation, recovered=recovered)
         progress.stage("render and write", len(validation.resolved.validated.models))
+        validation = validation.without_origins()
         prepared, problems = _prepared(validation, files.root)
         if prepared is None:
             return CompileResult(validation, extra=problems, recovered=recovered)
