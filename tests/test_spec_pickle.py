@@ -72,3 +72,16 @@ def test_pickled_synthetic_specs_come_back_as_pydantic_would_unpickle_them(tmp_p
     assert len(paths) == 14
     for path in paths:
         _assert_round_trip(_spec(path))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(ROOT / "examples")))
+def test_a_pickled_document_sends_only_its_text_and_gives_back_the_same_data_and_locations(
+    path: Path,
+) -> None:
+    doc, problems = load_document(path, path.name)
+    assert doc is not None, problems
+    back = pickle.loads(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.loaded is None and back.node_tree is None  # neither crosses the pipe
+    assert back.data == doc.data
+    assert back == doc
+    assert back.locate(("spec",), key=True) == doc.locate(("spec",), key=True)

@@ -34,7 +34,7 @@ from mlgitops.targets import registry, selected
 from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops.kustomize import kustomizations
 
-__all__ = ["Generated", "generate", "generate_staged", "templates_dir"]
+__all__ = ["Generated", "Prepared", "generate", "generate_staged", "prepare", "templates_dir"]
 
 
 F = TypeVar("F", bound=GeneratedPath)
@@ -55,6 +55,31 @@ class Generated(Generic[F]):
     # The per-model targets' files of each model, when the built-in templates rendered them
     # (what the render cache keeps for the next compile).
     by_model: Mapping[str, tuple[F, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What rendering needs of a validated project: its IR and its templates.  A compile builds
+    it first and then lets the validated and resolved specs go, most of a large compile's
+    memory (about 100 KB a model), before the render workers are forked."""
+
+    project: ir.Project
+    source: TemplateSource
+    builtin: bool  # no override templates: the render cache may be read and written
+
+
+def prepare(
+    resolved: ResolvedProject, root: Path, repo_subdir: str, project: ir.Project | None = None
+) -> tuple[Prepared | None, list[Diagnostic]]:
+    """The IR (``project`` when the caller has built it) and the templates, or why the
+    project's override templates cannot be used."""
+    spec = resolved.validated.spec.spec
+    where = resolved.validated.doc.locate(("spec", "templates"))
+    source, diagnostics = template_source(root, spec.templates, where)
+    if diagnostics:
+        return None, diagnostics
+    built = project or build_project(resolved, repo_subdir)
+    return Prepared(built, source, spec.templates is None), []
 
 
 def template_source(
@@ -89,18 +114,19 @@ def generate(
     files already worked out for these models (the other side of that ``diff``, where they
     are the same), taken as they are.
     """
-    return _generate(
-        resolved, root, repo_subdir, _whole, cache=cache, project=project, outline=outline, reuse=reuse
-    )
+    prepared, diagnostics = prepare(resolved, root, repo_subdir, project)
+    if prepared is None:
+        return Generated([], None, diagnostics)
+    return _generate(prepared, root, _whole, cache=cache, outline=outline, reuse=reuse)
 
 
 def generate_staged(
-    resolved: ResolvedProject, root: Path, repo_subdir: str, stager: Stager, *, cache: bool = False
+    prepared: Prepared, root: Path, stager: Stager, *, cache: bool = False
 ) -> Generated[PlannedFile]:
     """``generate``, each file handed to ``stager`` where it is rendered (in the render
     workers), so that only its :class:`PlannedFile` is kept: memory does not grow with the
     output."""
-    return _generate(resolved, root, repo_subdir, stager, cache=cache)
+    return _generate(prepared, root, stager, cache=cache)
 
 
 def _whole(file: OutputFile) -> OutputFile:
@@ -108,26 +134,18 @@ def _whole(file: OutputFile) -> OutputFile:
 
 
 def _generate(
-    resolved: ResolvedProject,
+    prepared: Prepared,
     root: Path,
-    repo_subdir: str,
     keep: Callable[[OutputFile], F],
     *,
     cache: bool = False,
-    project: ir.Project | None = None,
     outline: Collection[str] = (),
     reuse: Mapping[str, tuple[F, ...]] | None = None,
 ) -> Generated[F]:
-    spec = resolved.validated.spec.spec
-    where = resolved.validated.doc.locate(("spec", "templates"))
-    source, diagnostics = template_source(root, spec.templates, where)
-    if diagnostics:
-        return Generated([], None, diagnostics)
-    project = project or build_project(resolved, repo_subdir)
+    project, source, builtin = prepared.project, prepared.source, prepared.builtin
     targets = registry()
     names = selected(project)
     per_model = [n for n in names if targets[n].scope == "model"]
-    builtin = spec.templates is None
     kept: dict[str, tuple[F, ...]] = {}
     if cache and builtin:
         from mlgitops.emit import rendercache
@@ -321,8 +339,7 @@ class Written:
 
 def write_project(
     tree: ProjectTree,
-    resolved: ResolvedProject,
-    repo_subdir: str,
+    prepared: Prepared,
     input_hash: str,
     previous: Manifest | None,
     territory: Territory,
@@ -335,7 +352,7 @@ def write_project(
 
     planner = Planner(tree, previous.files if previous else {}, territory, strict=strict)
     with staging_area(tree):
-        generated = generate_staged(resolved, tree.root, repo_subdir, Stager(planner), cache=cache)
+        generated = generate_staged(prepared, tree.root, Stager(planner), cache=cache)
         paths = tuple(f.path for f in generated.files)
         if generated.diagnostics:
             return Written(paths, None, generated.diagnostics)

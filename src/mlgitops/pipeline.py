@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +58,29 @@ class ValidationResult:
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
+
+    def without_origins(self) -> ValidationResult:
+        """This result without where each resolved serving setting came from (about a tenth of a
+        large compile's memory): once validation has reported, only ``explain`` reads them, and
+        the IR built next takes their room."""
+        if self.resolved is None:
+            return self
+        from mlgitops.resolve import ResolvedProject
+
+        deployments = tuple(
+            replace(item, serving=replace(item.serving, origins={})) for item in self.resolved.deployments
+        )
+        return replace(self, resolved=ResolvedProject(self.resolved.validated, deployments))
+
+    def without_models(self) -> ValidationResult:
+        """This result without its model specs and resolved deployments (most of its memory):
+        what a compile still reads once the IR is built (diagnostics, sources, the project spec)."""
+        if self.resolved is None:
+            return self
+        from mlgitops.resolve import ResolvedProject
+
+        validated = replace(self.resolved.validated, models=())
+        return replace(self, resolved=ResolvedProject(validated, ()))
 
 
 def validate_project(
@@ -246,11 +269,15 @@ def _compile_in(
         validation = validate_project(files.project_file, today=day, progress=progress)
         if not validation.ok or validation.resolved is None:
             return CompileResult(validation, recovered=recovered)
-        resolved, territory = validation.resolved, inputs.territory
-        place = project_subdir(resolved.validated.spec.spec.repository_root, files.root)
-        progress.stage("render and write", len(resolved.validated.models))
+        progress.stage("render and write", len(validation.resolved.validated.models))
+        validation = validation.without_origins()
+        prepared, problems = _prepared(validation, files.root)
+        if prepared is None:
+            return CompileResult(validation, extra=problems, recovered=recovered)
+        # The IR holds what rendering needs: the model specs go before the render workers fork.
+        validation = validation.without_models()
         written = compiler.write_project(
-            tree, resolved, place, spec_hash or "", previous, territory, cache=use_cache, strict=strict
+            tree, prepared, spec_hash or "", previous, inputs.territory, cache=use_cache, strict=strict
         )
         if written.plan is None or has_errors(written.diagnostics):
             extra = written.diagnostics
@@ -267,6 +294,16 @@ def _compile_in(
             extra=[*written.diagnostics, *_notes(validation, written.plan.written)],
             vanished=written.plan.vanished,
         )
+
+
+def _prepared(validation: ValidationResult, root: Path) -> tuple[compiler.Prepared | None, list[Diagnostic]]:
+    """``compile.prepare`` for a valid project (a function of its own, so that no local name
+    of the caller keeps the resolved project)."""
+    from mlgitops import compile as compiler
+
+    assert validation.resolved is not None
+    place = project_subdir(validation.resolved.validated.spec.spec.repository_root, root)
+    return compiler.prepare(validation.resolved, root, place)
 
 
 def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:

@@ -11,22 +11,23 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mlgitops.diagnostics import Location
 from mlgitops.load.problems import clamp
-from mlgitops.load.yamlcore import MERGE, JsonValue, compose_valid
+from mlgitops.load.yamlcore import MERGE, Constructor, JsonValue, compose_valid
 
 
 @dataclass(frozen=True, slots=True)
 class SourceDocument:
     """One loaded YAML file: its data and the means to locate any part of it.
 
-    The node tree that maps data paths to lines and columns is kept from
-    loading, but it is not pickled: a document handed back by a worker process
-    composes it again, from its text, only if something needs a location.
+    The node tree that maps data paths to lines and columns, and the data, are kept
+    from loading, but neither is pickled: a document handed back by a worker process
+    composes them again, from its text, only if something needs them (once schema-checked
+    there, a model file's data was a third of a large compile's memory and is not read again).
     """
 
     path: Path
     display: str
     text: str
-    data: dict[str, JsonValue]
+    loaded: dict[str, JsonValue] | None = field(repr=False, compare=False)  # None: not pickled
     node_tree: Node | None = field(default=None, repr=False, compare=False)
     # Locations worked out before the tree was dropped: (data path, key) → location. Paths a
     # valid project is reported at anyway (each securityContext relaxation is a note), so
@@ -36,6 +37,13 @@ class SourceDocument:
     )
 
     @property
+    def data(self) -> dict[str, JsonValue]:
+        if self.loaded is None:
+            object.__setattr__(self, "loaded", Constructor(self.display).construct_root(self.root))
+        assert self.loaded is not None
+        return self.loaded
+
+    @property
     def root(self) -> Node:
         if self.node_tree is None:
             object.__setattr__(self, "node_tree", compose_valid(self.text))
@@ -43,17 +51,17 @@ class SourceDocument:
         return self.node_tree
 
     def without_tree(self, keep: Iterable[tuple[str | int, ...]] = ()) -> SourceDocument:
-        """The same document, its node tree dropped (composed again if a location is asked
-        for): kept for thousands of model files, node trees were most of a large compile's
-        memory, and a valid project asks for few locations. Those of the data paths in
+        """The same document, its node tree and data dropped (composed again if a location or
+        the data is asked for): kept for thousands of model files, they were most of a large
+        compile's memory, and a valid project asks for few locations. Those of the data paths in
         ``keep`` (and their keys) are worked out now and kept."""
         located = {(path, key): self.locate(path, key=key) for path in keep for key in (False, True)}
-        return SourceDocument(self.path, self.display, self.text, self.data, located=located)
+        return SourceDocument(self.path, self.display, self.text, None, located=located)
 
     def __reduce__(
         self,
-    ) -> tuple[type[SourceDocument], tuple[Path, str, str, dict[str, JsonValue], None, dict[Any, Location]]]:
-        return (SourceDocument, (self.path, self.display, self.text, self.data, None, self.located))
+    ) -> tuple[type[SourceDocument], tuple[Path, str, str, None, None, dict[Any, Location]]]:
+        return (SourceDocument, (self.path, self.display, self.text, None, None, self.located))
 
     def locate(self, data_path: Sequence[str | int], *, key: bool = False) -> Location:
         """Location of the value at ``data_path`` (or of its key when ``key``).
