@@ -39,7 +39,8 @@ from hypothesis import strategies as st
 
 from compile_helpers import EXAMPLES, ROOT, assert_not_in_git, copy_specs
 from conftest import require_tool
-from mlgitops.pipeline import CompileResult, compile_project, generate_files
+from mlgitops.pipeline import compile_project, generate_files
+from mlgitops.results import CompileResult
 
 pytestmark = pytest.mark.external
 

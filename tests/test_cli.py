@@ -404,13 +404,14 @@ def test_repository_root_run_on_the_quickstart(cli: CliRunner, monkeypatch: pyte
     """From the repository root, a problem in the quickstart is shown as examples/quickstart/…."""
     from mlgitops import pipeline
     from mlgitops.diagnostics import Location, make
+    from mlgitops.results import ValidationResult
 
     real = pipeline.validate_project
 
-    def with_a_warning(path: Path, **kwargs: object) -> pipeline.ValidationResult:
+    def with_a_warning(path: Path, **kwargs: object) -> ValidationResult:
         result = real(path)
         extra = make("MLG318", "pretend sunset", Location(MODEL_FILE, 3, 1))
-        return pipeline.ValidationResult([extra], result.sources, result.resolved, result.root)
+        return ValidationResult([extra], result.sources, result.resolved, result.root)
 
     monkeypatch.setattr("mlgitops.pipeline.validate_project", with_a_warning)
     result = cli("validate", "examples/quickstart", cwd=ROOT)

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from compile_helpers import EXAMPLE_IDS, EXAMPLES
-from mlgitops.pipeline import CompileResult, check_project, compile_project
+from mlgitops.pipeline import check_project, compile_project
+from mlgitops.results import CompileResult
 
 pytestmark = pytest.mark.golden
 

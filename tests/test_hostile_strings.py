@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from mlgitops_drift import settings as drift_settings
 
 from mlgitops.ir.build import label_value
-from mlgitops.pipeline import CompileResult, generate_files
+from mlgitops.pipeline import generate_files
+from mlgitops.results import CompileResult
 from mlgitops.targets.ci.github import escape as github_escape
 from mlgitops.targets.ci.gitlab import escape as gitlab_escape
 from mlgitops.targets.monitoring.prometheus import escape as prometheus_escape

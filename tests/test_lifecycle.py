@@ -22,7 +22,8 @@ import yaml
 
 from compile_helpers import copy_specs, edit_yaml, example
 from conftest import CliRunner
-from mlgitops.pipeline import CompileResult, compile_project, validate_project
+from mlgitops.pipeline import compile_project, validate_project
+from mlgitops.results import CompileResult
 
 PLATFORM_MODELS = ("churn-model", "fraud-detector", "support-llm")
 DEPRECATION = "mlgitops.dev/deprecated"

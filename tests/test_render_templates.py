@@ -17,8 +17,9 @@ from compile_helpers import copy_specs, edit_yaml, example, tree
 from mlgitops.compile import templates_dir
 from mlgitops.diagnostics import Diagnostic
 from mlgitops.emit.manifest import MANIFEST_PATH
-from mlgitops.pipeline import CompileResult, compile_project
+from mlgitops.pipeline import compile_project
 from mlgitops.render.engine import Engine, TemplateSource
+from mlgitops.results import CompileResult
 
 TEMPLATE = "kserve/inferenceservice.yaml.j2"
 OVERRIDE = f"overrides/{TEMPLATE}"

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from mlgitops.codes import CODES
 from mlgitops.diagnostics import Diagnostic, Location
-from mlgitops.pipeline import ValidationResult, validate_project
+from mlgitops.pipeline import validate_project
+from mlgitops.results import ValidationResult
 
 TODAY = datetime.date(2026, 1, 1)
 

@@ -30,8 +30,9 @@ from mlgitops.discover import ProjectRef, find_project, repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import SpecHistory, materialize, repository
 from mlgitops.ir.build import build_project
-from mlgitops.pipeline import CompileResult, ValidationResult, validate_project
+from mlgitops.pipeline import validate_project
 from mlgitops.resolve import ResolvedProject
+from mlgitops.results import CompileResult, ValidationResult
 from mlgitops.targets.base import OutputFile
 from mlgitops.targets.monitoring.prometheus_shapes import ALERT_INFO
 from mlgitops.validate.specfiles import KnownModels

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,61 +25,19 @@ from mlgitops.discover import (
 from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
 from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
+from mlgitops.results import CompileResult, ValidationResult
 
 if TYPE_CHECKING:
     # The validation stages (pydantic) are imported when validation runs, so that a compile
     # answered from the cache starts fast; likewise the render and emit stages, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
     from mlgitops import compile as compiler
-    from mlgitops import ir
-    from mlgitops.emit.drift import Drift
     from mlgitops.emit.safefs import ProjectTree
-    from mlgitops.resolve import ResolvedProject
     from mlgitops.targets.base import OutputFile
     from mlgitops.validate import ValidatedProject
     from mlgitops.validate.promotion import ServedBefore
     from mlgitops.validate.salvage import Distrust
     from mlgitops.validate.specfiles import KnownModels
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    """Everything ``validate`` learnt: diagnostics, the sources they point into, the resolved project."""
-
-    diagnostics: list[Diagnostic]
-    sources: Mapping[str, str] = field(default_factory=dict)
-    resolved: ResolvedProject | None = None
-    root: Path | None = None
-    # The validated project, also when it was not resolved. Kept by the result: a large project's
-    # objects take tens of milliseconds to free one by one, for nothing when the CLI exits next.
-    validated: ValidatedProject | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not has_errors(self.diagnostics)
-
-    def without_origins(self) -> ValidationResult:
-        """This result without where each resolved serving setting came from (about a tenth of a
-        large compile's memory): once validation has reported, only ``explain`` reads them, and
-        the IR built next takes their room."""
-        if self.resolved is None:
-            return self
-        from mlgitops.resolve import ResolvedProject
-
-        deployments = tuple(
-            replace(item, serving=replace(item.serving, origins={})) for item in self.resolved.deployments
-        )
-        return replace(self, resolved=ResolvedProject(self.resolved.validated, deployments))
-
-    def without_models(self) -> ValidationResult:
-        """This result without its model specs and resolved deployments (most of its memory):
-        what a compile still reads once the IR is built (diagnostics, sources, the project spec)."""
-        if self.resolved is None:
-            return self
-        from mlgitops.resolve import ResolvedProject
-
-        validated = replace(self.resolved.validated, models=())
-        return replace(self, resolved=ResolvedProject(validated, ()))
 
 
 def validate_project(
@@ -186,35 +143,6 @@ def _check_references(
     found += check_upload_schemes(validated)
     found += check_distributed_training(validated)
     found += check_ci_secret_names(validated)
-
-
-@dataclass(frozen=True)
-class CompileResult:
-    """What ``compile`` or ``check`` did: diagnostics, generated files and what changed on disk."""
-
-    validation: ValidationResult
-    files: list[OutputFile] = field(default_factory=list)  # in memory (check, generate_files)
-    paths: tuple[str, ...] = ()  # what a compile generated (streamed to disk, not kept)
-    written: tuple[str, ...] = ()
-    pruned: tuple[str, ...] = ()
-    up_to_date: bool = False
-    recovered: bool = False
-    drift: list[Drift] = field(default_factory=list)
-    extra: list[Diagnostic] = field(default_factory=list)
-    vanished: Mapping[str, int] = field(default_factory=dict)  # spec gone → its files pruned
-    project: ir.Project | None = None  # the IR, when rendering ran
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        return sort_diagnostics([*self.validation.diagnostics, *self.extra])
-
-    @property
-    def file_count(self) -> int:
-        return len(self.files) or len(self.paths)
-
-    @property
-    def ok(self) -> bool:
-        return not has_errors(self.diagnostics)
 
 
 def compile_project(

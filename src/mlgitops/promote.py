@@ -20,7 +20,8 @@ from mlgitops import textedit
 from mlgitops.diagnostics import Diagnostic, did_you_mean
 from mlgitops.discover import ProjectRef
 from mlgitops.errors import UserError
-from mlgitops.pipeline import ValidationResult, validate_project
+from mlgitops.pipeline import validate_project
+from mlgitops.results import ValidationResult
 from mlgitops.spec.model import Deployment
 from mlgitops.validate import ValidatedModel
 from mlgitops.versions import is_older

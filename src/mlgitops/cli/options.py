@@ -17,8 +17,8 @@ from mlgitops.cli.names import complete_environments
 if TYPE_CHECKING:
     from mlgitops.diagnostics import Diagnostic, Location
     from mlgitops.discover import ProjectRef
-    from mlgitops.pipeline import ValidationResult
     from mlgitops.reporters import Report
+    from mlgitops.results import ValidationResult
 
 FORMAT_HELP = (
     "Output format: text (people), json (machines), github (PR annotations) or sarif (code scanning)."
