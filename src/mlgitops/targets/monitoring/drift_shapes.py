@@ -36,10 +36,11 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_description,
 )
 from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
-from mlgitops.targets.monitoring.prometheus_sli import packed, record, term
+from mlgitops.targets.monitoring.prometheus_sli import packed, record
 
 THRESHOLD = "mlgitops_drift:threshold"
 STALE_AFTER = "mlgitops_drift:stale_after:seconds"
+THRESHOLD_FIELDS = ("model", "method", "threshold", "retrain", "schedule", "stale_after", "runbook_url")
 MODEL, ENVIRONMENT = "{{ $labels.model }}", "{{ $labels.environment }}"
 
 
@@ -50,18 +51,22 @@ def metadata(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]]) -> li
     thresholds, limits = [], []
     for model, drift in drifts:
         limit = stale_after_seconds(drift)
-        labels = {
-            "method": drift.method,
-            "threshold": slo.number(Decimal(repr(drift.threshold))),
-            "retrain": "true" if drift.retrain else "false",
-            "schedule": drift.schedule,
-            "stale_after": slo.format_duration(limit * 1000),
-        }
-        if model.monitoring.alerts.runbook_url is not None:
-            labels["runbook_url"] = model.monitoring.alerts.runbook_url
-        thresholds.append(term(labels["threshold"], model.name, **labels))
-        limits.append(term(str(limit), model.name))
-    return [record(THRESHOLD, packed(thresholds), env), record(STALE_AFTER, packed(limits), env)]
+        threshold = slo.number(Decimal(repr(drift.threshold)))
+        fields = (
+            model.name,
+            drift.method,
+            threshold,
+            "true" if drift.retrain else "false",
+            drift.schedule,  # cron: no "|"
+            slo.format_duration(limit * 1000),
+            model.monitoring.alerts.runbook_url or "",
+        )
+        thresholds.append((threshold, fields))
+        limits.append((str(limit), (model.name,)))
+    return [
+        record(THRESHOLD, packed(THRESHOLD_FIELDS, thresholds), env),
+        record(STALE_AFTER, packed(("model",), limits), env),
+    ]
 
 
 def alerts(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]], route: str) -> list[dict[str, Any]]:
