@@ -99,6 +99,8 @@ SHARED_CONDITION = re.compile(
     r"\((?P<factor>[0-9.]+) \* mlgitops_slo:alert:info"
     r'\{environment="prod", slo="(?P<slo>\w+)", window="(?P<window>\w+)"\}\)'
 )
+
+
 def instantiated(shared: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """model → the shared alerts as they apply to it: each condition of its SLO's kind and window,
     written ``ratio > (factor * budget)`` with the budget its metadata series holds (what promtool

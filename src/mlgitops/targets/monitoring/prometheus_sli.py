@@ -229,9 +229,10 @@ def union(terms: list[str]) -> str:
     """The ``or`` of ``terms`` as a balanced tree: ``or`` copies its left side and hashes its
     labels, so a chain of n terms costs n² per evaluation and a balanced one n log n."""
     if len(terms) <= 2:
-        return "\nor\n".join(terms)
+        return "\nor ".join(terms)
     middle = len(terms) // 2
-    return f"(\n{union(terms[:middle])}\n)\nor\n(\n{union(terms[middle:])}\n)"
+    # a line per term: the YAML block indents every line of the rule file
+    return f"({union(terms[:middle])})\nor ({union(terms[middle:])})"
 
 
 def packed(fields: tuple[str, ...], rows: Iterable[tuple[str, tuple[str, ...]]]) -> str:
