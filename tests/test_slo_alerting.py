@@ -117,7 +117,11 @@ def test_disable(tmp_path: Path) -> None:
     (alert_info,) = [r["expr"] for r in rules if r.get("record") == "mlgitops_slo:alert:info"]
     assert {labels["slo"] for _, labels in packed_series.series(alert_info)} == {"latency"}
     (sli_info,) = [r["expr"] for r in rules if r.get("record") == "mlgitops_slo:sli:info"]
-    recorded = {(labels["model"], labels["slo"]) for _, labels in packed_series.series(sli_info)}
+    # the family's name starts with the SLO kind, which the rule reads into "slo"
+    recorded = {
+        (labels["model"], labels["family"].split("-")[0]) for _, labels in packed_series.series(sli_info)
+    }
+    assert '"slo", "$1", "family", "(availability|latency)-.*"' in sli_info
     assert ("iris-classifier", "availability") in recorded  # still recorded
 
 

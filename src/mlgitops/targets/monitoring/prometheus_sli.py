@@ -67,6 +67,7 @@ class Family:
 
     @property
     def name(self) -> str:
+        # starts with the kind: metadata_rules reads the "slo" label from it
         digest = hashlib.sha256(repr(self).encode()).hexdigest()[:8]
         return f"{self.kind}-{self.selectors[0].metric.removesuffix('_bucket')}-{digest}"
 
@@ -272,10 +273,15 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
     # a family's name hashes its selectors: once per family, not per SLO and comparison
     family = {f: f.name for f in {m.family for m in slis}}
     info = [
-        ("1", (m.deployment.model, m.slo.kind, family[m.family]))
+        ("1", (m.deployment.model, family[m.family]))
         for m in sorted(slis, key=lambda m: (family[m.family], m.deployment.model))
     ]
-    rules = [record(SLI_INFO, packed(("model", "slo", "family"), info), env)]
+    # a family's name starts with its SLO kind (Family.name): "slo" is read from it, not packed
+    kinds = "|".join(sorted({m.slo.kind for m in slis}))
+    by_family = (
+        f'label_replace(\n{packed(("model", "family"), info)},\n"slo", "$1", "family", "({kinds})-.*")'
+    )
+    rules = [record(SLI_INFO, by_family, env)]
     thresholds = [
         ("1", (m.deployment.model, le))
         for m in slis
