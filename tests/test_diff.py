@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
+import packed_series
 from compile_helpers import GIT_ENV, as_subproject, copy_specs, edit_yaml, example, tree
 
 NEW_MODEL = """\
@@ -379,11 +380,8 @@ def committed_alerts(repo: Path, commit: str) -> set[str]:
                 served: dict[str, set[str]] = {}
                 for rule in rules:
                     if rule.get("record") == "mlgitops_slo:alert:info":
-                        for term in rule["expr"].split("\nor\n"):
-                            model = re.search(r'"model", "([^"]+)"', term)
-                            kind = re.search(r'"slo", "([^"]+)"', term)
-                            assert model and kind, term
-                            served.setdefault(kind[1], set()).add(model[1])
+                        for _, labels in packed_series.series(rule["expr"]):
+                            served.setdefault(labels["slo"], set()).add(labels["model"])
                 for rule in rules:
                     if "alert" in rule:
                         severity = rule.get("labels", {}).get("severity")

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
+import packed_series
 from mlgitops.pipeline import generate_files
 
 OBJECTIVES = ("99", "99.5", "99.9", "99.95")
@@ -98,10 +99,6 @@ SHARED_CONDITION = re.compile(
     r"\((?P<factor>[0-9.]+) \* mlgitops_slo:alert:info"
     r'\{environment="prod", slo="(?P<slo>\w+)", window="(?P<window>\w+)"\}\)'
 )
-INFO_TERM = re.compile(
-    r'vector\((?P<budget>[0-9.]+)\), "model", "(?P<model>[^"]+)", "", ""\), "slo", "(?P<slo>\w+)", "", ""\), '
-    r'"window", "(?P<window>\w+)"'
-)
 
 
 def instantiated(shared: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -110,24 +107,22 @@ def instantiated(shared: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
     evaluates; tests/test_shared_rules_equivalence.py runs them)."""
     (info,) = [r["expr"] for r in shared if r.get("record") == "mlgitops_slo:alert:info"]
     out: dict[str, list[dict[str, Any]]] = {}
-    for term in info.split("\nor\n"):
-        found = INFO_TERM.search(term)
-        assert found, term
+    for budget, labels in packed_series.series(info):
         for rule in (r for r in shared if "alert" in r):
             matches = [
                 c
                 for c in SHARED_CONDITION.finditer(rule["expr"])
-                if (c["slo"], c["window"]) == (found["slo"], found["window"])
+                if (c["slo"], c["window"]) == (labels["slo"], labels["window"])
             ]
-            conditions = [f"{c['ratio']} > ({c['factor']} * {found['budget']})" for c in matches]
+            conditions = [f"{c['ratio']} > ({c['factor']} * {budget})" for c in matches]
             for long in matches[0::2]:
                 # the annotations print the factors from the metadata: the expression's numbers
-                assert f'"factor_{long["w"]}", "{long["factor"]}"' in term, (rule["alert"], term)
+                assert labels[f"factor_{long['w']}"] == long["factor"], (rule["alert"], labels)
             if conditions:
                 text = "\nor\n".join(
                     " and ".join(conditions[i : i + 2]) for i in range(0, len(conditions), 2)
                 )
-                out.setdefault(found["model"], []).append({**rule, "expr": text})
+                out.setdefault(labels["model"], []).append({**rule, "expr": text})
     return out
 
 

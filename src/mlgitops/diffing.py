@@ -35,6 +35,7 @@ from mlgitops.resolve import ResolvedProject
 from mlgitops.results import CompileResult, ValidationResult
 from mlgitops.targets.base import OutputFile
 from mlgitops.targets.monitoring.prometheus_shapes import ALERT_INFO
+from mlgitops.targets.monitoring.prometheus_sli import PACKED
 from mlgitops.validate.specfiles import KnownModels
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -290,7 +291,9 @@ def _served(rules: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 _SHARED_KIND = re.compile(re.escape(ALERT_INFO) + r'\{[^}]*\bslo="(\w+)"')
 # a term's innermost label_replace names the model (a DNS label), the next one the SLO kind
-_INFO_TERM = re.compile(r'\), "model", "([a-z0-9-]+)", "", ""\), "slo", "(\w+)", "", ""\)')
+# a packed term (prometheus_sli.packed) of the alert metadata: its first fields are model and slo
+# (prometheus_shapes.INFO_FIELDS)
+_INFO_TERM = re.compile(rf'vector\([^)]*\), "{PACKED}", "([a-z0-9-]+)\|(\w+)\|')
 
 
 # What a null left to the platform shows as in a diff.

@@ -9,7 +9,8 @@ one per distinct waiting time, its ``for``), reading two metadata series per mod
 * ``mlgitops_drift:threshold`` (value: the drift threshold; labels ``model``, ``method``,
   ``threshold``, ``retrain``, ``schedule``, ``stale_after`` and ``runbook_url`` for the
   annotations, which read them with ``query``);
-* ``mlgitops_drift:stale_after:seconds`` (value: twice the longest gap of the schedule).
+* ``mlgitops_drift:stale_after:seconds`` (value: twice the longest gap of the schedule; one term
+  per distinct waiting time, selecting its models from the threshold series).
 
 ``namespace`` comes from the metadata (the drift checker pushes ``model`` and ``environment``),
 ``owner`` and ``route`` from the routing series of :mod:`.prometheus_shapes`.
@@ -36,10 +37,11 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_description,
 )
 from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
-from mlgitops.targets.monitoring.prometheus_sli import packed, record, term
+from mlgitops.targets.monitoring.prometheus_sli import packed, record, union
 
 THRESHOLD = "mlgitops_drift:threshold"
 STALE_AFTER = "mlgitops_drift:stale_after:seconds"
+THRESHOLD_FIELDS = ("model", "method", "threshold", "retrain", "schedule", "stale_after", "runbook_url")
 MODEL, ENVIRONMENT = "{{ $labels.model }}", "{{ $labels.environment }}"
 
 
@@ -47,21 +49,32 @@ def metadata(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]]) -> li
     """The two metadata rules of ``env``'s drift-monitored models (none without any)."""
     if not drifts:
         return []
-    thresholds, limits = [], []
+    thresholds: list[tuple[str, tuple[str, ...]]] = []
+    limits: dict[str, int] = {}
     for model, drift in drifts:
         limit = stale_after_seconds(drift)
-        labels = {
-            "method": drift.method,
-            "threshold": slo.number(Decimal(repr(drift.threshold))),
-            "retrain": "true" if drift.retrain else "false",
-            "schedule": drift.schedule,
-            "stale_after": slo.format_duration(limit * 1000),
-        }
-        if model.monitoring.alerts.runbook_url is not None:
-            labels["runbook_url"] = model.monitoring.alerts.runbook_url
-        thresholds.append(term(labels["threshold"], model.name, **labels))
-        limits.append(term(str(limit), model.name))
-    return [record(THRESHOLD, packed(thresholds), env), record(STALE_AFTER, packed(limits), env)]
+        threshold = slo.number(Decimal(repr(drift.threshold)))
+        fields = (
+            model.name,
+            drift.method,
+            threshold,
+            "true" if drift.retrain else "false",
+            drift.schedule,  # cron: no "|"
+            slo.format_duration(limit * 1000),
+            model.monitoring.alerts.runbook_url or "",
+        )
+        thresholds.append((threshold, fields))
+        limits[fields[5]] = limit
+    # the waiting time follows from the schedule (a few distinct ones): one term per waiting time
+    # reads its models from the threshold series, recorded just before in the same group
+    by_limit = [
+        f'sum by (model) ({THRESHOLD}{{environment="{env.name}", stale_after="{text}"}}) * 0 + {limit}'
+        for text, limit in sorted(limits.items(), key=lambda item: item[1])
+    ]
+    return [
+        record(THRESHOLD, packed(THRESHOLD_FIELDS, thresholds), env),
+        record(STALE_AFTER, union(by_limit), env),
+    ]
 
 
 def alerts(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]], route: str) -> list[dict[str, Any]]:

@@ -41,7 +41,6 @@ from mlgitops.targets.monitoring.prometheus_sli import (
     SLIMember,
     packed,
     record,
-    term,
 )
 
 ALERT_INFO = "mlgitops_slo:alert:info"
@@ -55,18 +54,32 @@ def _factor_label(window: slo.BurnWindow) -> str:
     return f"factor_{window.long}"
 
 
-def _info_labels(model: ir.Model, m: SLIMember) -> dict[str, str]:
+def _info_fields() -> tuple[str, ...]:
+    factors = tuple(_factor_label(w) for w in slo.BURN_WINDOWS)
+    return ("model", "slo", "window", "objective", "budget_percent", "threshold", *factors, "runbook_url")
+
+
+INFO_FIELDS = _info_fields()
+BUCKET_FIELDS = ("model", "histogram", "le", "threshold", "unit", "runbook_url")
+
+
+def _info_row(model: ir.Model, m: SLIMember) -> tuple[str, tuple[str, ...]]:
+    """The error budget and the labels (:data:`INFO_FIELDS`) of one SLO's ``mlgitops_slo:alert:info``."""
     window_ms = slo.duration_ms(m.slo.window)
-    labels = {"slo": m.slo.kind, "window": slo.format_duration(window_ms)}
-    if model.monitoring.alerts.runbook_url is not None:
-        labels["runbook_url"] = model.monitoring.alerts.runbook_url
-    labels["objective"] = slo.number(Decimal(repr(m.slo.objective)))
-    labels["budget_percent"] = slo.number(slo.error_budget(m.slo.objective) * 100)
+    threshold = ""
     if m.slo.kind == "latency" and m.slo.threshold:
-        labels["threshold"] = slo.format_duration(slo.duration_ms(m.slo.threshold))
-    for w in slo.BURN_WINDOWS:
-        labels[_factor_label(w)] = slo.number(slo.burn_factor(w, window_ms))
-    return labels
+        threshold = slo.format_duration(slo.duration_ms(m.slo.threshold))
+    fields = (
+        model.name,
+        m.slo.kind,
+        slo.format_duration(window_ms),
+        slo.number(Decimal(repr(m.slo.objective))),
+        slo.number(slo.error_budget(m.slo.objective) * 100),
+        threshold,
+        *(slo.number(slo.burn_factor(w, window_ms)) for w in slo.BURN_WINDOWS),
+        model.monitoring.alerts.runbook_url or "",
+    )
+    return slo.number(slo.error_budget(m.slo.objective)), fields
 
 
 def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> list[SharedGroup]:
@@ -86,18 +99,17 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
     latency = sorted((m for m in slis if m.slo.kind == "latency"), key=lambda m: m.deployment.model)
     if not chosen and not drifts and not latency:
         return []
-    terms = []
     windows: dict[str, set[int]] = {}
     for m in chosen:
-        budget = slo.number(slo.error_budget(m.slo.objective))
-        terms.append(term(budget, m.deployment.model, **_info_labels(models[m.deployment.model], m)))
         windows.setdefault(m.slo.kind, set()).add(slo.duration_ms(m.slo.window))
-    rules = [record(ALERT_INFO, packed(terms), env)] if terms else []
+    info = [_info_row(models[m.deployment.model], m) for m in chosen]
+    rules = [record(ALERT_INFO, packed(INFO_FIELDS, info), env)] if info else []
     rules += drift_shapes.metadata(env, drifts)
     if latency:
-        rules.append(
-            record(BUCKET_INFO, packed(_bucket_term(models[m.deployment.model], m) for m in latency), env)
-        )
+        buckets = [_bucket_row(models[m.deployment.model], m) for m in latency]
+        rule = record(BUCKET_INFO, packed(BUCKET_FIELDS, buckets), env)
+        rule["labels"]["slo"] = "latency"
+        rules.append(rule)
     routes: dict[tuple[str, str | None], set[str]] = {}
     routed = [models[m.deployment.model] for m in chosen + latency] + [model for model, _ in drifts]
     for model in routed:
@@ -128,19 +140,18 @@ def _route_rule(owner: str, route: str | None, names: set[str], env: ir.Environm
     return rule
 
 
-def _bucket_term(model: ir.Model, m: SLIMember) -> str:
+def _bucket_row(model: ir.Model, m: SLIMember) -> tuple[str, tuple[str, ...]]:
     unit = m.series.latency_unit
     threshold_ms = slo.duration_ms(m.slo.threshold) if m.slo.threshold else 0
-    labels = {
-        "slo": "latency",
-        "histogram": m.series.histogram().metric,
-        "le": slo.number(slo.threshold_in(unit, threshold_ms)),
-        "threshold": slo.format_duration(threshold_ms),
-        "unit": unit,
-    }
-    if model.monitoring.alerts.runbook_url is not None:
-        labels["runbook_url"] = model.monitoring.alerts.runbook_url
-    return term("1", model.name, **labels)
+    fields = (
+        model.name,
+        m.series.histogram().metric,
+        slo.number(slo.threshold_in(unit, threshold_ms)),
+        slo.format_duration(threshold_ms),
+        unit,
+        model.monitoring.alerts.runbook_url or "",
+    )
+    return "1", fields
 
 
 def _bucket_missing(env: ir.Environment, route: str) -> dict[str, Any]:

@@ -14,8 +14,10 @@ Instead of every SLO re-computing its ratios from raw series, each environment g
   from the 5m rates: ``avg_over_time`` of the numerator and of the denominator apart (both series
   have the same samples, so their quotient is the request-weighted ratio ``sum_over_time`` gives);
 * one group of metadata (objective, error budget, window, the SLI family and the latency
-  threshold's ``le`` spellings), each packed into one rule per environment as an ``or`` of
-  ``label_replace(vector(c), "model", …)`` terms (a rule per SLO would be thousands of rules);
+  threshold's ``le`` spellings), each one rule per environment: an ``or`` of a
+  ``label_replace(vector(c), "mlgitops_packed", "<model>|<slo>|…", "", "")`` term per SLO, unpacked
+  into its labels once around the whole union (:func:`packed`; a rule per SLO would be thousands
+  of rules, a ``label_replace`` per label and SLO megabytes);
 * one group with the current burn rate and the remaining error budget.
 
 Every recorded series carries ``model``, ``environment``, ``namespace`` and ``slo``.
@@ -65,6 +67,7 @@ class Family:
 
     @property
     def name(self) -> str:
+        # starts with the kind: metadata_rules reads the "slo" label from it
         digest = hashlib.sha256(repr(self).encode()).hexdigest()[:8]
         return f"{self.kind}-{self.selectors[0].metric.removesuffix('_bucket')}-{digest}"
 
@@ -219,17 +222,44 @@ def record(name: str, expr: str, env: ir.Environment) -> dict[str, Any]:
     }
 
 
-def packed(terms: Iterable[str]) -> str:
-    return "\nor\n".join(terms)
+PACKED = "mlgitops_packed"  # the one label a metadata term sets; unpacked once per rule
+_SEPARATOR = "|"
 
 
-def term(value: str, model: str, **labels: str) -> str:
-    """``vector(value)`` labelled ``model`` and ``labels``.  ``label_replace`` expands ``$`` in its
-    replacement (a group reference), so each value's ``$`` is written ``$$``."""
-    text = f'label_replace(vector({value}), "model", {quote(model)}, "", "")'
-    for label, label_value in labels.items():
-        text = f'label_replace({text}, "{label}", {quote(label_value.replace("$", "$$"))}, "", "")'
-    return text
+def union(terms: list[str]) -> str:
+    """The ``or`` of ``terms`` as a balanced tree: ``or`` copies its left side and hashes its
+    labels, so a chain of n terms costs n² per evaluation and a balanced one n log n."""
+    if len(terms) <= 2:
+        return "\nor ".join(terms)
+    middle = len(terms) // 2
+    # a line per term: the YAML block indents every line of the rule file
+    return f"({union(terms[:middle])})\nor ({union(terms[middle:])})"
+
+
+def packed(fields: tuple[str, ...], rows: Iterable[tuple[str, tuple[str, ...]]]) -> str:
+    """One series per row (value, one text per field), each written as ``vector(value)`` with the
+    fields joined by ``|`` into one label, :data:`PACKED`, then unpacked into a label per field by
+    one ``label_replace`` per field around the whole union (an empty field sets no label, as
+    Prometheus drops empty labels).  The last field may hold any text, ``|`` included (it is read
+    to the end); the others are names and numbers without ``|``.  ``label_replace`` expands ``$``
+    in its replacement (a group reference), so the packed text's ``$`` is written ``$$``; what a
+    group captures is copied as it is."""
+    terms = []
+    for value, texts in rows:
+        if len(texts) != len(fields) or any(_SEPARATOR in t for t in texts[:-1]):
+            raise ValueError(f"metadata fields {fields} cannot hold {texts}")
+        text = quote(_SEPARATOR.join(texts).replace("$", "$$"))
+        terms.append(f'label_replace(vector({value}), "{PACKED}", {text}, "", "")')
+    if not terms:
+        return ""
+    expr = union(terms)
+    last = len(fields) - 1
+    for index, label in enumerate(fields):
+        skip = f"(?:[^|]*[|]){{{index}}}" if index else ""
+        # (?s): the free text may hold a line break, which "." does not match otherwise
+        regex = f"{skip}((?s:.*))" if index == last else f"{skip}([^|]*)[|](?s:.*)"
+        expr = f'label_replace(\n{expr},\n"{label}", "$1", "{PACKED}", "{regex}")'
+    return f'label_replace(\n{expr},\n"{PACKED}", "", "", "")'
 
 
 def _days(window_ms: int) -> str:
@@ -243,18 +273,23 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
     # a family's name hashes its selectors: once per family, not per SLO and comparison
     family = {f: f.name for f in {m.family for m in slis}}
     info = [
-        term("1", m.deployment.model, slo=m.slo.kind, family=family[m.family])
+        ("1", (m.deployment.model, family[m.family]))
         for m in sorted(slis, key=lambda m: (family[m.family], m.deployment.model))
     ]
-    rules = [record(SLI_INFO, packed(info), env)]
+    # a family's name starts with its SLO kind (Family.name): "slo" is read from it, not packed
+    kinds = "|".join(sorted({m.slo.kind for m in slis}))
+    by_family = (
+        f'label_replace(\n{packed(("model", "family"), info)},\n"slo", "$1", "family", "({kinds})-.*")'
+    )
+    rules = [record(SLI_INFO, by_family, env)]
     thresholds = [
-        term("1", m.deployment.model, le=le)
+        ("1", (m.deployment.model, le))
         for m in slis
         if m.slo.kind == "latency" and m.slo.threshold
         for le in slo.le_spellings(slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold)))
     ]
     if thresholds:
-        rule = record(THRESHOLD_INFO, packed(thresholds), env)
+        rule = record(THRESHOLD_INFO, packed(("model", "le"), thresholds), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
     objective = [slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis]
@@ -279,7 +314,7 @@ def _by_value(env: ir.Environment, slis: list[SLIMember], values: list[str]) -> 
         names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
         selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~"{names}"}}'
         terms.append(f"sum without (family) ({selector}) * 0 + {constant}")
-    return packed(terms)
+    return union(terms)
 
 
 def long_window_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str, Any]]:

@@ -1,0 +1,34 @@
+"""Reads the packed metadata series of the shared rules (``prometheus_sli.packed``) back as the
+series Prometheus records, for tests that look at the rule text: each term's value and its
+packed label split into the fields the unpacking ``label_replace`` calls name (the last field
+takes the rest; an empty field is no label).  tests/test_packed_metadata.py checks with
+promtool that Prometheus reads them the same way."""
+
+from __future__ import annotations
+
+import re
+
+_TERM = re.compile(r'label_replace\(vector\(([^)]*)\), "mlgitops_packed", "((?:[^"\\]|\\.)*)", "", ""\)')
+_FIELD = re.compile(r'"(\w+)", "\$1", "mlgitops_packed"')
+_ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|.)")
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _unquote(text: str) -> str:
+    def one(found: re.Match[str]) -> str:
+        code = found[1]
+        return chr(int(code[1:], 16)) if code.startswith("x") else _SIMPLE.get(code, code)
+
+    return _ESCAPE.sub(one, text)
+
+
+def series(expr: str) -> list[tuple[str, dict[str, str]]]:
+    """(value, labels) of every term of one packed metadata rule's ``expr``, in order."""
+    fields = _FIELD.findall(expr)
+    assert fields, expr
+    out = []
+    for value, packed in _TERM.findall(expr):
+        texts = _unquote(packed).replace("$$", "$").split("|", len(fields) - 1)
+        assert len(texts) == len(fields), (fields, packed)
+        out.append((value, {f: t for f, t in zip(fields, texts, strict=True) if t}))
+    return out
