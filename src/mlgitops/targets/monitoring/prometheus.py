@@ -199,6 +199,17 @@ class PrometheusSLO:
         return files
 
 
+# Argo CD applies client-side by default, which copies the whole object into the
+# last-applied-configuration annotation; annotations may hold 256 KiB in all, and an
+# environment's shared rules pass that from a few hundred models on ("Too long: must have at
+# most 262144 bytes"). Server-side apply keeps no such copy. Flux applies server-side already.
+SERVER_SIDE_APPLY = {"argocd.argoproj.io/sync-options": "ServerSideApply=true"}
+
+
+def _shared_annotations(project: ir.Project) -> dict[str, str]:
+    return SERVER_SIDE_APPLY if project.gitops == "argocd" else {}
+
+
 def rule_file(
     project: ir.Project,
     ctx: RenderContext,
@@ -225,7 +236,7 @@ def rule_file(
         "name": d.name if d is not None else "mlgitops-slo",
         "namespace": env.namespace,
         "labels": dict(labels),
-        "annotations": d.object_annotations if d is not None else {},
+        "annotations": d.object_annotations if d is not None else _shared_annotations(project),
         "groups": groups,
         "as_dict": dict,
     }
