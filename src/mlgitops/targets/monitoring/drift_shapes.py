@@ -37,7 +37,7 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_description,
 )
 from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
-from mlgitops.targets.monitoring.prometheus_sli import packed, record, union
+from mlgitops.targets.monitoring.prometheus_sli import label_text, packed, record, union, with_metadata
 
 THRESHOLD = "mlgitops_drift:threshold"
 STALE_AFTER = "mlgitops_drift:stale_after:seconds"
@@ -94,8 +94,8 @@ def alerts(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]], route: 
             {
                 "summary": f"Feature {FEATURE} of {MODEL} ({ENVIRONMENT}) has drifted",
                 "description": _read(
-                    f"Its {_label('method')} drift score is {VALUE}, above the threshold "
-                    f"{_label('threshold')}: live inputs no longer look like the reference data."
+                    f"Its {label_text('method')} drift score is {VALUE}, above the threshold "
+                    f"{label_text('threshold')}: live inputs no longer look like the reference data."
                     f'{{{{ if eq (label "retrain" .) "true" }}}}{RETRAIN}{{{{ end }}}}'
                 ),
             },
@@ -106,9 +106,9 @@ def alerts(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]], route: 
             {
                 "summary": _read(
                     f"The drift check of {MODEL} ({ENVIRONMENT}) has not succeeded for "
-                    + _label("stale_after")
+                    + label_text("stale_after")
                 ),
-                "description": _read(stale_description(_label("schedule"))),
+                "description": _read(stale_description(label_text("schedule"))),
             },
         ),
         _rule(
@@ -145,7 +145,7 @@ def _rule(name: str, expr: str, annotations: dict[str, str], for_: str | None = 
     if for_ is not None:
         rule["for"] = for_
         labels["absent_for"] = for_
-    runbook = _read(_label("runbook_url"))
+    runbook = _read(label_text("runbook_url"))
     rule["labels"] = labels
     rule["annotations"] = {
         key: Trusted(value) for key, value in (annotations | {"runbook_url": runbook}).items()
@@ -153,12 +153,6 @@ def _rule(name: str, expr: str, annotations: dict[str, str], for_: str | None = 
     return rule
 
 
-def _label(name: str) -> str:
-    return f'{{{{ label "{name}" . }}}}'
-
-
 def _read(text: str) -> str:
     """``text`` with the model's drift metadata as ``.`` (its labels printed, never expanded)."""
-    query = f'printf "{THRESHOLD}{{environment=%q, model=%q}}" $labels.environment $labels.model | query'
-    lookup = f"{{{{ with {query} }}}}{{{{ with first . }}}}"
-    return f"{lookup}{text}{{{{ end }}}}{{{{ end }}}}"
+    return with_metadata(THRESHOLD, ("environment", "model"), text)

@@ -39,8 +39,10 @@ from mlgitops.targets.monitoring.prometheus_sli import (
     TOTAL,
     SharedGroup,
     SLIMember,
+    label_text,
     packed,
     record,
+    with_metadata,
 )
 
 ALERT_INFO = "mlgitops_slo:alert:info"
@@ -160,10 +162,12 @@ def _bucket_missing(env: ir.Environment, route: str) -> dict[str, Any]:
     sel = f'{{environment="{env.name}", slo="latency"}}'
     missing = f"{TOTAL}5m{sel}\nunless on (model, slo)\n{BAD}5m{sel}"
     expr = f"(\n{missing}\n)\n* on (model) group_left (owner, route)\n{route}"
-    query = f'printf "{BUCKET_INFO}{{environment=%q, model=%q}}" $labels.environment $labels.model | query'
-    lookup, done = f"{{{{ with {query} }}}}{{{{ with first . }}}}", "{{ end }}{{ end }}"
+
+    def read(text: str) -> str:
+        return with_metadata(BUCKET_INFO, ("environment", "model"), text)
+
     description = bucket_missing_description(
-        _label("histogram"), _label("le"), _label("threshold"), _label("unit")
+        label_text("histogram"), label_text("le"), label_text("threshold"), label_text("unit")
     )
     summary = "The latency SLO of {{ $labels.model }} ({{ $labels.environment }}) cannot be computed"
     return {
@@ -173,14 +177,10 @@ def _bucket_missing(env: ir.Environment, route: str) -> dict[str, Any]:
         "labels": {"severity": "ticket"},
         "annotations": {
             "summary": Trusted(summary),
-            "description": Trusted(f"{lookup}{description}{done}"),
-            "runbook_url": Trusted(f"{lookup}{_label('runbook_url')}{done}"),
+            "description": Trusted(read(description)),
+            "runbook_url": Trusted(read(label_text("runbook_url"))),
         },
     }
-
-
-def _label(name: str) -> str:
-    return f'{{{{ label "{name}" . }}}}'
 
 
 def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment) -> dict[str, Any]:
@@ -215,31 +215,30 @@ def _annotations(kind: str, severity: str) -> dict[str, str]:
     """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``; an
     SLO without a runbook gets an empty ``runbook_url``."""
     model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
-    lookup = (
-        f'{{{{ with printf "{ALERT_INFO}{{environment=%q, model=%q, slo=%q}}" '
-        "$labels.environment $labels.model $labels.slo | query }}{{ with first . }}"
-    )
-    done = "{{ end }}{{ end }}"
+
+    def read(text: str) -> str:
+        return with_metadata(ALERT_INFO, ("environment", "model", "slo"), text)
+
     what = (
         f"error ratio of {model} in {environment}"
         if kind == "availability"
-        else f"share of requests to {model} in {environment} slower than {_label('threshold')}"
+        else f"share of requests to {model} in {environment} slower than {label_text('threshold')}"
     )
-    over = f"over {_label('window')}."
+    over = f"over {label_text('window')}."
     goal = (
-        f"SLO: {_label('objective')}% of requests succeed {over}"
+        f"SLO: {label_text('objective')}% of requests succeed {over}"
         if kind == "availability"
-        else f"SLO: {_label('objective')}% of requests faster than {_label('threshold')} {over}"
+        else f"SLO: {label_text('objective')}% of requests faster than {label_text('threshold')} {over}"
     )
     first, second = (w for w in slo.BURN_WINDOWS if w.severity == severity)
     pace = "fast" if severity == "page" else "slowly"
-    description = (
-        f"{lookup}The {what} is above {_label(_factor_label(first))}× its error budget "
-        f"({_label('budget_percent')}% of requests) over {first.long} and {first.short}, "
-        f"or {_label(_factor_label(second))}× over {second.long} and {second.short}. {goal}{done}"
+    description = read(
+        f"The {what} is above {label_text(_factor_label(first))}× its error budget "
+        f"({label_text('budget_percent')}% of requests) over {first.long} and {first.short}, "
+        f"or {label_text(_factor_label(second))}× over {second.long} and {second.short}. {goal}"
     )
     return {
         "summary": Trusted(f"{model} ({environment}) is burning its {kind} error budget {pace}"),
         "description": Trusted(description),
-        "runbook_url": Trusted(f"{lookup}{_label('runbook_url')}{done}"),
+        "runbook_url": Trusted(read(label_text("runbook_url"))),
     }

@@ -262,6 +262,20 @@ def packed(fields: tuple[str, ...], rows: Iterable[tuple[str, tuple[str, ...]]])
     return f'label_replace(\n{expr},\n"{PACKED}", "", "", "")'
 
 
+def label_text(name: str) -> str:
+    """An alert template printing label ``name`` of the series :func:`with_metadata` reads."""
+    return f'{{{{ label "{name}" . }}}}'
+
+
+def with_metadata(metric: str, keys: tuple[str, ...], text: str) -> str:
+    """An alert template: ``text`` with the alert's metadata series as ``.`` (``metric`` where the
+    labels ``keys`` equal the alert's), whose labels it prints and never expands."""
+    matchers = ", ".join(f"{key}=%q" for key in keys)
+    values = " ".join(f"$labels.{key}" for key in keys)
+    query = f'printf "{metric}{{{matchers}}}" {values} | query'
+    return f"{{{{ with {query} }}}}{{{{ with first . }}}}{text}{{{{ end }}}}{{{{ end }}}}"
+
+
 def _days(window_ms: int) -> str:
     return slo.number(slo.rounded(Decimal(window_ms) / _DAY_MS))
 
