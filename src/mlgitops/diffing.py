@@ -290,7 +290,6 @@ def _served(rules: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 _SHARED_KIND = re.compile(re.escape(ALERT_INFO) + r'\{[^}]*\bslo="(\w+)"')
-# a term's innermost label_replace names the model (a DNS label), the next one the SLO kind
 # a packed term (prometheus_sli.packed) of the alert metadata: its first fields are model and slo
 # (prometheus_shapes.INFO_FIELDS)
 _INFO_TERM = re.compile(rf'vector\([^)]*\), "{PACKED}", "([a-z0-9-]+)\|(\w+)\|')
