@@ -37,6 +37,8 @@ import yaml
 
 import packed_series
 from compile_helpers import GIT_ENV, as_subproject, copy_specs, edit_yaml, example, tree
+from mlgitops import ir
+from mlgitops.pipeline import generate_files
 
 NEW_MODEL = """\
 apiVersion: mlgitops/v1
@@ -693,6 +695,42 @@ def test_slo_changes_show_the_alerts_they_add_and_remove(history: History, tmp_p
     ]
 
 
+def _reference_project() -> ir.Project:
+    compiled = generate_files(example("platform"))
+    assert compiled.ok and compiled.project is not None, compiled.diagnostics
+    return compiled.project
+
+
+def test_shared_alerts_serve_the_models_of_their_kind() -> None:
+    """A shared burn-rate alert names each model it serves, as the metadata series the committed
+    rules carry say (read with tests/packed_series.py, independently of diff)."""
+    from mlgitops.diffing import _alerts
+
+    compiled = generate_files(example("platform"))
+    assert compiled.ok and compiled.project is not None
+    shared = [f for f in compiled.files if f.path.endswith("/prometheusrule-slo.yaml")]
+    assert shared
+    expected = set()
+    for output in shared:
+        documents = list(yaml.safe_load_all(output.content))
+        rules = [r for doc in documents for g in doc["spec"]["groups"] for r in g["rules"]]
+        served: dict[str, set[str]] = {}
+        for rule in rules:
+            if rule.get("record") == "mlgitops_slo:alert:info":
+                for _, labels in packed_series.series(rule["expr"]):
+                    served.setdefault(labels["slo"], set()).add(labels["model"])
+        for rule in rules:
+            if "alert" in rule:
+                key = f"{output.path}: {rule['alert']} ({rule['labels']['severity']})"
+                kind = re.search(r'mlgitops_slo:alert:info\{[^}]*slo="(\w+)"', rule["expr"])
+                if kind:
+                    expected.update(f"{key} for {model}" for model in served.get(kind[1], ()))
+                else:
+                    expected.add(key)
+    assert any(" for " in alert for alert in expected)
+    assert _alerts(shared, compiled.project) == expected
+
+
 def test_alerts_are_found_by_kind_and_severity() -> None:
     from mlgitops.diffing import _alerts
     from mlgitops.targets.base import OutputFile
@@ -712,9 +750,10 @@ spec:
 """
     found = _alerts(
         [
-            OutputFile("deploy/prod/m/alerts.yaml", rule, "models/m.yaml"),
+            OutputFile("deploy/prod/m/alerts.yaml", rule, "models/m.yaml", "prod"),
             OutputFile("deploy/prod/m/other.yaml", "kind: ConfigMap\nPrometheusRule: no\n", "models/m.yaml"),
-        ]
+        ],
+        _reference_project(),
     )
     assert found == {
         "deploy/prod/m/alerts.yaml: MErrorBudgetBurn (page)",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import yaml
 
 from mlgitops import ir
 from mlgitops.compile import generate, same_models
-from mlgitops.discover import ProjectRef, find_project, repository_subdir
+from mlgitops.discover import PROJECT_FILE, ProjectRef, find_project, repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import SpecHistory, materialize, repository
 from mlgitops.ir.build import build_project
@@ -34,8 +33,7 @@ from mlgitops.pipeline import validate_project
 from mlgitops.resolve import ResolvedProject
 from mlgitops.results import CompileResult, ValidationResult
 from mlgitops.targets.base import OutputFile
-from mlgitops.targets.monitoring.prometheus_shapes import ALERT_INFO
-from mlgitops.targets.monitoring.prometheus_sli import PACKED
+from mlgitops.targets.monitoring.prometheus_shapes import SHARED_BURN_ALERTS, served
 from mlgitops.validate.specfiles import KnownModels
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -146,8 +144,8 @@ def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResul
     # Alerts can only come or go in files that changed: parse those alone (thousands of
     # unchanged rule files in a large project would cost more than the compile).
     changed = {change.path for change in files}
-    old_alerts = _alerts([f for f in before.files if f.path in changed])
-    new_alerts = _alerts([f for f in after.files if f.path in changed])
+    old_alerts = _alerts([f for f in before.files if f.path in changed], before.project)
+    new_alerts = _alerts([f for f in after.files if f.path in changed], after.project)
     old_models = {m.name for m in before.project.models}
     return DiffResult(
         base=base,
@@ -242,57 +240,42 @@ def _details(a: ir.Deployment, b: ir.Deployment) -> list[str]:
     return out
 
 
-def _alerts(files: list[OutputFile]) -> set[str]:
+def _alerts(files: list[OutputFile], project: ir.Project) -> set[str]:
     """``<file>: <alert> (<severity>)`` for every alerting rule in generated PrometheusRules, and
     ``… for <model>`` for each model a shared rule alerts for.
 
     Rules are found by their ``kind``, whatever the file is called; the severity is part of
     the key because multi-burn-rate SLO alerts share one name across severities.  A shared
-    burn-rate alert (docs/monitoring.md) serves every model whose SLO of its kind has a term in
-    the file's SLO metadata, so adding or dropping an SLO shows as that model's alerts.
+    burn-rate alert (an environment's project-wide rules, docs/monitoring.md) serves every model
+    whose SLO of its kind has default alerting there, which the IR tells
+    (``prometheus_shapes.served``), so adding or dropping an SLO shows as that model's alerts.
     """
     found: set[str] = set()
+    served_in: dict[str, dict[str, set[str]]] = {}  # environment → SLO kind → models
     for output in files:
         if "PrometheusRule" not in output.content:
             continue
+        shared = output.source == PROJECT_FILE and output.environment is not None
         for document in yaml.load_all(output.content, Loader=_LOADER):
             if not isinstance(document, dict) or document.get("kind") != "PrometheusRule":
                 continue
             spec: Any = document.get("spec") or {}
-            rules = [
-                r
-                for g in spec.get("groups") or []
-                for r in (g or {}).get("rules") or []
-                if isinstance(r, dict)
-            ]
-            served = _served(rules)
-            for rule in rules:
-                if "alert" in rule:
+            for group in spec.get("groups") or []:
+                for rule in (group or {}).get("rules") or []:
+                    if not isinstance(rule, dict) or "alert" not in rule:
+                        continue
                     labels = rule.get("labels")
                     severity = labels.get("severity") if isinstance(labels, dict) else None
                     key = f"{output.path}: {rule['alert']}" + (f" ({severity})" if severity else "")
-                    kind = _SHARED_KIND.search(str(rule.get("expr", "")))
-                    if kind is None:
+                    kind = SHARED_BURN_ALERTS.get(str(rule["alert"])) if shared else None
+                    if kind is None or output.environment is None:
                         found.add(key)
-                    else:
-                        found.update(f"{key} for {model}" for model in served.get(kind.group(1), ()))
+                        continue
+                    env = output.environment
+                    if env not in served_in:
+                        served_in[env] = served(project, env)
+                    found.update(f"{key} for {model}" for model in served_in[env].get(kind, ()))
     return found
-
-
-def _served(rules: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """SLO kind → the models the shared alerts serve, from the metadata rule's terms."""
-    served: dict[str, list[str]] = {}
-    for rule in rules:
-        if rule.get("record") == ALERT_INFO:
-            for model, kind in _INFO_TERM.findall(str(rule.get("expr", ""))):
-                served.setdefault(kind, []).append(model)
-    return served
-
-
-_SHARED_KIND = re.compile(re.escape(ALERT_INFO) + r'\{[^}]*\bslo="(\w+)"')
-# a packed term (prometheus_sli.packed) of the alert metadata: its first fields are model and slo
-# (prometheus_shapes.INFO_FIELDS)
-_INFO_TERM = re.compile(rf'vector\([^)]*\), "{PACKED}", "([a-z0-9-]+)\|(\w+)\|')
 
 
 # What a null left to the platform shows as in a diff.

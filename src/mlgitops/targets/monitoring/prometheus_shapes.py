@@ -52,6 +52,23 @@ BUCKET_INFO = "mlgitops_slo:latency_bucket:info"
 JOINED = ("owner", "route")
 
 
+# The shared burn-rate alerts by name → the SLO kind whose SLOs each serves.
+SHARED_BURN_ALERTS = {name: kind for (kind, _), name in ALERTS.items()}
+
+
+def served(project: ir.Project, environment: str) -> dict[str, set[str]]:
+    """SLO kind → the models whose SLOs of that kind the environment's shared burn-rate alerts
+    serve: those :func:`groups` writes an ``mlgitops_slo:alert:info`` term for.  Read from the IR
+    (``diff`` asks), so that nothing has to read the generated rules back."""
+    out: dict[str, set[str]] = {}
+    for model in project.models:
+        if any(d.environment.name == environment for d in model.deployments):
+            for spec in model.monitoring.slos:
+                if shared_alerts(spec.alerting):
+                    out.setdefault(spec.kind, set()).add(model.name)
+    return out
+
+
 def _factor_label(window: slo.BurnWindow) -> str:
     return f"factor_{window.long}"
 
