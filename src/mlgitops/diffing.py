@@ -28,7 +28,7 @@ from mlgitops.compile import generate, same_models
 from mlgitops.discover import PROJECT_FILE, ProjectRef, find_project, repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import SpecHistory, materialize, repository
-from mlgitops.ir.build import build_project
+from mlgitops.ir.build import BuiltModels, build_project
 from mlgitops.pipeline import validate_project
 from mlgitops.resolve import ResolvedProject
 from mlgitops.results import CompileResult, ValidationResult
@@ -77,7 +77,8 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
     today = datetime.date.today()
     files, _ = find_project(path)
     history = SpecHistory.at(files.root, base) if files is not None else None
-    known = KnownModels()  # the base's model files that are the head's are not loaded again
+    # the base's model files that are the head's are neither loaded nor resolved again
+    known = KnownModels()
     head = validate_project(path, today=today, history=history, known=known)
     if not head.ok or head.resolved is None or head.root is None:
         raise UserError("the project has errors; fix them before diffing", head.diagnostics)
@@ -90,8 +91,9 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
                 f"the project at {base!r} does not validate, so there is nothing to compare with",
                 earlier.diagnostics,
             )
-        after_ir = build_project(head.resolved, _place(head.resolved, repository_subdir(head.root)))
-        before_ir = build_project(earlier.resolved, _place(earlier.resolved, repo.subdir))
+        built = BuiltModels()  # the base's models that resolved the same are not built again
+        after_ir = build_project(head.resolved, _place(head.resolved, repository_subdir(head.root)), built)
+        before_ir = build_project(earlier.resolved, _place(earlier.resolved, repo.subdir), built)
         builtin = all(v.validated.spec.spec.templates is None for v in (head.resolved, earlier.resolved))
         same = same_models(before_ir, after_ir) if builtin else set()
         after, outlined = _rendered(head, after_ir, same)

@@ -102,7 +102,10 @@ def validate_project(
         groups = deployments.name_groups(validated.models)
         if keep_resolved:
             check_references()
-            slices = deployments.check_slice(validated, groups, keep=True)
+            if known is not None and not overlay:
+                slices = known.deployments.check(validated, groups)
+            else:
+                slices = deployments.check_slice(validated, groups, keep=True)
         else:
             # The workers send their diagnostics only; the parent checks the references across
             # models meanwhile, which takes about a sixth of the resolution: a smaller share.

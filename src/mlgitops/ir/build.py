@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgitops import ir
@@ -18,7 +19,7 @@ from mlgitops.spec.ci import CiSettings as CiSpec
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
-from mlgitops.spec.project import Traffic
+from mlgitops.spec.project import ProjectSpec, Traffic
 from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.workload import Volume as VolumeSpec
 from mlgitops.validate import ValidatedModel
@@ -27,9 +28,64 @@ LABEL_PREFIX = "mlgitops.dev"
 _NOT_LABEL_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Project:
+@dataclass
+class BuiltModels:
+    """The models one build made, for another in the same process (``diff``: the base revision
+    after the head).  A model's IR reads its spec, its resolved deployments, the project spec and
+    the stable versions of its experiments' variants, nothing else: where the spec and the
+    deployments are the very objects of the first build (``validate.deployments.KnownDeployments``),
+    the project spec is equal and the variants' versions are the same, it is taken as it is."""
+
+    _project: ProjectSpec | None = None
+    _models: dict[str, tuple[ModelSpec, tuple[ResolvedDeployment, ...], tuple[object, ...], ir.Model]] = (
+        field(default_factory=dict)
+    )
+
+    def start(self, project: ProjectSpec) -> None:
+        """A build of ``project`` begins: what was built under another project spec is dropped."""
+        if self._project is not project and self._project != project:
+            self._models = {}
+        self._project = project
+
+    def take(
+        self, model: ValidatedModel, items: tuple[ResolvedDeployment, ...], reads: tuple[object, ...]
+    ) -> ir.Model | None:
+        entry = self._models.get(model.name)
+        if entry is None or entry[0] is not model.spec or entry[2] != reads or len(entry[1]) != len(items):
+            return None
+        return entry[3] if all(a is b for a, b in zip(entry[1], items, strict=True)) else None
+
+    def keep(
+        self,
+        model: ValidatedModel,
+        items: tuple[ResolvedDeployment, ...],
+        reads: tuple[object, ...],
+        built: ir.Model,
+    ) -> None:
+        self._models[model.name] = (model.spec, items, reads, built)
+
+
+def _variant_reads(
+    items: tuple[ResolvedDeployment, ...], stable: dict[tuple[str, str], tuple[str, str]]
+) -> tuple[object, ...]:
+    """What a model's IR reads of other models: its experiments' variants' stable versions."""
+    return tuple(
+        stable.get((v.model, item.environment.name))
+        for item in items
+        if item.deployment.experiment is not None
+        for v in item.deployment.experiment.variants
+    )
+
+
+def build_project(
+    resolved: ResolvedProject, repo_subdir: str = "", known: BuiltModels | None = None
+) -> ir.Project:
+    """The IR; ``known``: models an earlier build made, taken where they come out the same (and
+    this build's kept in it)."""
     validated = resolved.validated
     spec = validated.spec.spec
+    if known is not None:
+        known.start(validated.spec)
     ci = ci_settings(spec.ci)
     environments = tuple(
         ir.Environment(
@@ -60,21 +116,28 @@ def build_project(resolved: ResolvedProject, repo_subdir: str = "") -> ir.Projec
         if model.spec.spec.lifecycle.stage == "retired":
             retired.append(model.name)
             continue
-        deployments = tuple(
-            _deployment(
-                item,
-                by_name[item.environment.name],
-                project_labels,
-                validated.spec.metadata.name,
-                stable,
-                declared,
+        items = resolved.for_model(model.name)
+        reads = _variant_reads(items, stable) if known is not None else ()
+        built = known.take(model, items, reads) if known is not None else None
+        if built is None:
+            deployments = tuple(
+                _deployment(
+                    item,
+                    by_name[item.environment.name],
+                    project_labels,
+                    validated.spec.metadata.name,
+                    stable,
+                    declared,
+                )
+                for item in items
             )
-            for item in resolved.for_model(model.name)
-        )
-        default_artifact = spec.defaults.serving.artifact if spec.defaults.serving else None
-        models.append(
-            _model(model, spec.registry, deployments, default_artifact, spec.environments[0].ci_secrets)
-        )
+            default_artifact = spec.defaults.serving.artifact if spec.defaults.serving else None
+            built = _model(
+                model, spec.registry, deployments, default_artifact, spec.environments[0].ci_secrets
+            )
+            if known is not None:
+                known.keep(model, items, reads, built)
+        models.append(built)
     return ir.Project(
         name=validated.spec.metadata.name,
         description=validated.spec.metadata.description,

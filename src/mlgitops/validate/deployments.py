@@ -13,11 +13,12 @@ the diagnostics are the same however the models were sliced.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 
 from mlgitops.diagnostics import Diagnostic, Location
 from mlgitops.resolve import ResolvedDeployment, ResolvedProject, check_project, model_order, resolve_models
+from mlgitops.spec import ModelSpec, ProjectSpec
 from mlgitops.validate import ValidatedModel, ValidatedProject
 from mlgitops.validate.hardening import check_hardening
 from mlgitops.validate.k8slimits import check_kubernetes_limits
@@ -53,6 +54,45 @@ def check_slice(project: ValidatedProject, groups: Sequence[NameGroup], *, keep:
     diagnostics += check_hardening(resolved)
     limits = check_kubernetes_limits(resolved)
     return [Findings(diagnostics, limits, runtimes_used(resolved), deployments if keep else ())]
+
+
+@dataclass
+class KnownDeployments:
+    """The deployments one validation resolved, for another in the same process (``diff``: the
+    base revision after the head).  A model resolves from its own spec and the project's alone
+    (what involves other models is checked project-wide, :func:`combine`), so one whose spec is
+    the very object the first validation resolved (its file's bytes were the same,
+    ``specfiles.KnownModels``) under an equal project spec resolves the same: its deployments
+    are taken as they are, and its checks, which found no error there, are not run again."""
+
+    _project: ProjectSpec | None = None
+    _models: dict[str, tuple[ModelSpec, tuple[ResolvedDeployment, ...]]] = field(default_factory=dict)
+
+    def check(self, project: ValidatedProject, groups: Sequence[NameGroup]) -> list[Findings]:
+        """``check_slice(project, groups, keep=True)``, with what is known; what it finds is kept
+        for the next when it holds no error."""
+        same_project = self._project is not None and self._project == project.spec
+        taken: list[ResolvedDeployment] = []
+        todo: list[NameGroup] = []
+        for group in groups:
+            entry = self._models.get(group[0].name) if same_project and len(group) == 1 else None
+            if entry is not None and entry[0] is group[0].spec:
+                taken += entry[1]
+            else:
+                todo.append(group)
+        found = check_slice(project, todo, keep=True) if todo else []
+        if not any(d.severity == "error" for f in found for d in (*f.diagnostics, *f.limits)):
+            self._project = project.spec
+            specs = {model.name: model.spec for group in todo for model in group}
+            by_model: dict[str, list[ResolvedDeployment]] = {}
+            for item in (item for f in found for item in f.deployments):
+                by_model.setdefault(item.model.name, []).append(item)
+            for name, items in by_model.items():
+                self._models[name] = (specs[name], tuple(items))
+        if taken:
+            piece = ResolvedProject(project, tuple(taken))
+            found.append(Findings([], [], runtimes_used(piece), tuple(taken)))
+        return found
 
 
 def combine(

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgitops.diagnostics import Diagnostic
 from mlgitops.discover import ProjectFiles
@@ -21,6 +22,9 @@ from mlgitops.spec import ModelSpec, ProjectSpec
 from mlgitops.validate.salvage import Distrust
 from mlgitops.validate.schema import validate_salvaging
 from mlgitops.validate.secrets import find_secrets
+
+if TYPE_CHECKING:
+    from mlgitops.validate.deployments import KnownDeployments
 
 # display name, text, document, spec (whole or salvaged), what salvage dropped, diagnostics
 ModelOutcome = tuple[str, str, SourceDocument | None, ModelSpec | None, Distrust | None, list[Diagnostic]]
@@ -135,6 +139,12 @@ def load_spec(
     return doc
 
 
+def _known_deployments() -> KnownDeployments:
+    from mlgitops.validate.deployments import KnownDeployments  # resolution: imported when it runs
+
+    return KnownDeployments()
+
+
 @dataclass
 class KnownModels:
     """Model files that one validation loaded and schema-checked without a single diagnostic,
@@ -142,6 +152,8 @@ class KnownModels:
     the same name and bytes comes out the same, so it is not loaded again."""
 
     _clean: dict[str, tuple[bytes, ModelOutcome]] = field(default_factory=dict)
+    # and what their specs resolve to (validate/deployments.py)
+    deployments: KnownDeployments = field(default_factory=_known_deployments)
 
     def split(
         self, files: ProjectFiles, paths: Sequence[Path]
