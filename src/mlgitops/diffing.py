@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime
 import difflib
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,12 @@ import yaml
 
 from mlgitops import ir
 from mlgitops.compile import generate, same_models
+from mlgitops.diagnostics import Diagnostic
 from mlgitops.discover import PROJECT_FILE, ProjectRef, find_project, repository_subdir
 from mlgitops.errors import UserError
 from mlgitops.gitsource import SpecHistory, materialize, repository
 from mlgitops.ir.build import BuiltModels, build_project
+from mlgitops.parallel import map_chunks_beside
 from mlgitops.pipeline import validate_project
 from mlgitops.resolve import ResolvedProject
 from mlgitops.results import CompileResult, ValidationResult
@@ -96,13 +99,15 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
         before_ir = build_project(earlier.resolved, _place(earlier.resolved, repo.subdir), built)
         builtin = all(v.validated.spec.spec.templates is None for v in (head.resolved, earlier.resolved))
         same = same_models(before_ir, after_ir) if builtin else set()
-        after, outlined = _rendered(head, after_ir, same)
+        # The two sides render at once, the base in a worker process where there is a core for
+        # it: each is mostly the project-wide targets, which one process renders alone.
+        base_side = partial(_base_files, earlier, before_ir, same)
+        (base_files,), after = map_chunks_beside(
+            base_side, (None,), partial(_rendered, head, after_ir, same), min_items=1, parent_share=0
+        )
         if not after.ok:
             raise UserError("the project has errors; fix them before diffing", after.diagnostics)
-        # the same models have the same per-model files on both sides: worked out once
-        before, _ = _rendered(
-            earlier, before_ir, same, {name: outlined[name] for name in same & outlined.keys()}
-        )
+        before = CompileResult(earlier, base_files[0], extra=base_files[1], project=before_ir)
     if not before.ok:
         raise UserError(
             f"the project at {base!r} does not validate, so there is nothing to compare with",
@@ -116,27 +121,25 @@ def _place(resolved: ResolvedProject, subdir: str) -> str:
     return "" if resolved.validated.spec.spec.repository_root == "." else subdir
 
 
-def _rendered(
-    validation: ValidationResult,
-    project: ir.Project,
-    outline: set[str],
-    reuse: Mapping[str, tuple[OutputFile, ...]] | None = None,
-) -> tuple[CompileResult, Mapping[str, tuple[OutputFile, ...]]]:
-    """``validation``'s files, those of the models in ``outline`` with paths only (or as in
-    ``reuse``), and each model's per-model files."""
+def _rendered(validation: ValidationResult, project: ir.Project, outline: set[str]) -> CompileResult:
+    """``validation``'s files, those of the models in ``outline`` with paths only (the same on
+    both sides: their content is not compared)."""
     assert validation.resolved is not None and validation.root is not None
     generated = generate(
-        validation.resolved,
-        validation.root,
-        project.repo_subdir,
-        project=project,
-        outline=outline,
-        reuse=reuse,
+        validation.resolved, validation.root, project.repo_subdir, project=project, outline=outline
     )
-    result = CompileResult(
-        validation, generated.files, extra=generated.diagnostics, project=generated.project
-    )
-    return result, generated.by_model
+    return CompileResult(validation, generated.files, extra=generated.diagnostics, project=generated.project)
+
+
+def _base_files(
+    validation: ValidationResult, project: ir.Project, outline: set[str], chunk: Sequence[None]
+) -> list[tuple[list[OutputFile], list[Diagnostic]]]:
+    """:func:`_rendered`'s files and diagnostics, for a chunk of one (``parallel.map_chunks``: in
+    a worker, only these travel back; the parent has the rest)."""
+    if not chunk:
+        return []
+    result = _rendered(validation, project, outline)
+    return [(result.files, result.extra)]
 
 
 def compare(base: str, before: CompileResult, after: CompileResult) -> DiffResult:

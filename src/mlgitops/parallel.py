@@ -30,7 +30,10 @@ class WorkerError(RuntimeError):
 
 
 def jobs() -> int:
-    """Processes to use: MLGITOPS_JOBS if set, else the cores this process may run on."""
+    """Processes to use: MLGITOPS_JOBS if set, else the cores this process may run on; one in a
+    worker, which may not start workers of its own (multiprocessing's children are daemons)."""
+    if multiprocessing.current_process().daemon:
+        return 1
     configured = os.environ.get("MLGITOPS_JOBS", "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)

@@ -96,12 +96,14 @@ BURN_WINDOWS = (
 SEVERITIES = ("page", "ticket")
 
 
+@functools.cache  # exact fractions, asked for every window of every SLO: a few distinct pairs
 def burn_factor(window: BurnWindow, slo_window_ms: int) -> Decimal:
     """The burn-rate factor of ``window`` for an SLO over ``slo_window_ms``, rounded to six decimals."""
     exact = max(Fraction(1), window.budget_share * Fraction(slo_window_ms, window.long_ms))
     return rounded(exact)
 
 
+@functools.cache  # a few distinct objectives, asked for every SLO of every environment
 def error_budget(objective: float) -> Decimal:
     """Allowed share of bad events: 99.9 → 0.001 (from the objective's decimal spelling, not its float)."""
     return (Decimal(100) - Decimal(repr(objective))) / Decimal(100)
