@@ -902,6 +902,7 @@ def test_diff_renders_only_the_models_that_differ_between_the_revisions(
         return original(project, context, names, keep, models)
 
     monkeypatch.setattr(mlgitops.compile, "_render_models", counting)
+    monkeypatch.setenv("MLGITOPS_JOBS", "1")  # both sides in this process, where they are counted
     result = diff_project(history.worktrees["canary"], "HEAD~1")
     assert sorted(rendered) == ["fraud-detector", "fraud-detector"]  # head and base, that model alone
     assert sorted(set(outlined)) == ["churn-model", "support-llm"]
