@@ -63,7 +63,8 @@ def validate_project(
     the diagnostics only): the result has no resolved project, and a large project's models
     are resolved and checked in several processes (``validate/deployments.py``).  ``known``:
     model files another validation in this process loaded cleanly (``diff``'s two revisions),
-    taken as they are where their bytes are the same, and filled with this one's.
+    taken as they are where their bytes are the same, and their resolved deployments where the
+    project spec is equal too (``validate/deployments.KnownDeployments``); filled with this one's.
     """
     from mlgitops.validate import ValidatedModel, ValidatedProject, specfiles
     from mlgitops.validate.salvage import trusted
