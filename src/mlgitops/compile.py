@@ -102,7 +102,6 @@ def generate(
     cache: bool = False,
     project: ir.Project | None = None,
     outline: Collection[str] = (),
-    reuse: Mapping[str, tuple[OutputFile, ...]] | None = None,
 ) -> Generated[OutputFile]:
     """Build the IR and run every selected target; nothing touches the disk.
 
@@ -110,14 +109,12 @@ def generate(
     compile on disk (:mod:`mlgitops.emit.rendercache`).  ``project``: the IR, when the caller
     has built it already.  ``outline``: models whose per-model files are only wanted for their
     paths (``diff`` of two revisions where they are the same, :func:`same_models`): those
-    files come with empty content, their YAML templates not rendered.  ``reuse``: per-model
-    files already worked out for these models (the other side of that ``diff``, where they
-    are the same), taken as they are.
+    files come with empty content, their YAML templates not rendered.
     """
     prepared, diagnostics = prepare(resolved, root, repo_subdir, project)
     if prepared is None:
         return Generated([], None, diagnostics)
-    return _generate(prepared, root, _whole, cache=cache, outline=outline, reuse=reuse)
+    return _generate(prepared, root, _whole, cache=cache, outline=outline)
 
 
 def generate_staged(
@@ -140,7 +137,6 @@ def _generate(
     *,
     cache: bool = False,
     outline: Collection[str] = (),
-    reuse: Mapping[str, tuple[F, ...]] | None = None,
 ) -> Generated[F]:
     project, source, builtin = prepared.project, prepared.source, prepared.builtin
     targets = registry()
@@ -153,7 +149,6 @@ def _generate(
 
         renderer = renderer_fingerprint(templates_dir())
         kept.update(rendercache.load(root, project, renderer, keep))
-    kept.update(reuse or {})
     todo = [m for m in project.models if m.name not in kept and m.name not in outline]
     sketch = [m for m in project.models if m.name not in kept and m.name in outline]
     ctx = RenderContext(source)
