@@ -40,6 +40,7 @@ from compile_helpers import (
     copy_specs,
     edit_yaml,
     example,
+    kustomization_labels,
     kustomize_build,
 )
 from conftest import require_tool
@@ -244,7 +245,8 @@ def test_spec_labels_on_the_cronjob_selection_labels_on_its_jobs(
     project_labels = _project(root)["metadata"].get("labels", {})
     for (name, env), cronjob in _cronjobs(root).items():
         where = f"{project}: {env}/{name}"
-        labels = cronjob["metadata"]["labels"]
+        # as applied: with the labels the environment's kustomization sets
+        labels = {**kustomization_labels(root / "deploy" / env), **cronjob["metadata"]["labels"]}
         spec_labels = {**project_labels, **models[name]["metadata"].get("labels", {})}
         assert spec_labels.items() <= labels.items(), where
         assert cronjob["metadata"]["annotations"]["mlgitops.dev/source"].startswith("models/"), where

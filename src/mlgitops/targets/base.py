@@ -42,6 +42,10 @@ class RenderContext:
 
     templates: TemplateSource
     _engines: dict[tuple[str, int], Engine] = field(default_factory=dict)
+    # Per environment, the labels its kustomization puts on every object it lists
+    # (``k8s.kustomized_labels``): a file of that environment leaves them out of its objects'
+    # ``metadata.labels``. Empty: every object carries them itself.
+    kustomized: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # True where only the files' paths are wanted (``compile.Outline``): a target that writes a
     # file without ``yaml_file`` may then skip its content.
     paths_only: ClassVar[bool] = False
@@ -66,7 +70,13 @@ class RenderContext:
     ) -> OutputFile:
         """Render ``templates/<target>/<template>``, parse it back and write it canonically."""
         documents = self._documents(target, template, context, escape)
+        self.leave_shared_labels(documents, environment, f"{target}/{template}")
         return OutputFile(path, HEADER.format(source=source) + canonical_yaml(documents), source, environment)
+
+    def leave_shared_labels(self, documents: list[Any], environment: str | None, template: str) -> None:
+        """Drop from the objects of a file in ``environment``'s kustomization the labels it sets."""
+        if environment is not None and environment in self.kustomized:
+            leave_to_kustomization(documents, self.kustomized[environment], template)
 
     def data(self, target: str, template: str, context: Mapping[str, Any]) -> Any:
         """Render a template that describes one YAML document and return the parsed data, for a
@@ -82,6 +92,30 @@ class RenderContext:
         self, target: str, template: str, context: Mapping[str, Any], escape: TextEscape | None
     ) -> list[Any]:
         return self.engine(target, escape).render_data(f"{target}/{template}", context)
+
+
+def leave_to_kustomization(documents: list[Any], labels: Mapping[str, str], template: str) -> None:
+    """Take ``labels`` out of each object's ``metadata.labels``: the kustomization sets them
+    (there only; pod templates and custom resources' nested labels keep theirs)."""
+    for document in documents:
+        metadata = document.get("metadata") if isinstance(document, dict) else None
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("labels"), dict):
+            continue
+        written = metadata["labels"]
+        for key, value in labels.items():
+            if key not in written:
+                continue
+            if written[key] != value:
+                # kustomize would replace it; only an override template can get here
+                raise RenderError(
+                    f"label {key}: {written[key]!r} differs from {value!r}, which the environment's "
+                    "kustomization sets on every object",
+                    template,
+                    None,
+                )
+            del written[key]
+        if not written:
+            del metadata["labels"]
 
 
 def canonical_json(data: Any) -> str:
