@@ -46,6 +46,7 @@ from compile_helpers import (
 from conftest import require_tool
 from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
+from mlgitops.targets.base import TEMPLATE_LABELS
 from mlgitops.targets.monitoring import drift as drift_target
 from mlgitops.targets.monitoring import prometheus_rules
 from mlgitops.targets.monitoring.schedule import MINUTES_PER_DAY, longest_gap_minutes
@@ -253,8 +254,12 @@ def test_spec_labels_on_the_cronjob_selection_labels_on_its_jobs(
         selection = {key: value for key, value in labels.items() if key in drift_target.SELECTION_LABELS}
         assert selection["mlgitops.dev/model"] == name and selection["mlgitops.dev/environment"] == env
         template = cronjob["spec"]["jobTemplate"]
-        assert template["metadata"] == {"labels": selection}, where
-        assert template["spec"]["template"]["metadata"] == {"labels": selection}, where
+        # as applied: the kustomization sets the labels every pod carries on the templates
+        on_templates = {key: labels[key] for key in TEMPLATE_LABELS}
+        assert {"labels": {**on_templates, **template["metadata"]["labels"]}} == {"labels": selection}, where
+        pod = template["spec"]["template"]["metadata"]
+        assert {"labels": {**on_templates, **pod["labels"]}} == {"labels": selection}, where
+        assert template["metadata"].keys() == pod.keys() == {"labels"}, where
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)

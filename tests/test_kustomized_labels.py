@@ -115,6 +115,7 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
 
     # the files hold the shared labels no more; objects applied outside keep all of theirs
     written_out = {}
+    templates = 0
     for path in sorted((root / "deploy").rglob("*.yaml")):
         relative = path.relative_to(root / "deploy")
         if relative.parts[0] in shared and relative.name != "kustomization.yaml":
@@ -126,6 +127,13 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
             assert document == outside[key], key
         elif document["kind"] != "Namespace":
             assert not _labels(document).keys() & shared[key[0]].keys(), key
+            for path in base.TEMPLATE_PATHS.get(document["kind"], ()):
+                pod = document
+                for step in path:
+                    pod = pod[step]
+                assert not _labels(pod).keys() & set(base.TEMPLATE_LABELS), (key, path)
+                templates += 1
+    assert templates or name == "quickstart"
     assert any(key[1] == "Job" for key in outside) == (name == "platform")
 
 

@@ -94,28 +94,54 @@ class RenderContext:
         return self.engine(target, escape).render_data(f"{target}/{template}", context)
 
 
+# The labels every pod mlgitops deploys carries, and where the kustomization's second
+# ``labels`` entry (its ``fields``) sets them besides ``metadata.labels``: the pod templates of
+# Deployments and CronJobs (the Job template too). Custom resources' templates keep theirs.
+TEMPLATE_LABELS = ("app.kubernetes.io/managed-by", "app.kubernetes.io/part-of", "mlgitops.dev/environment")
+TEMPLATE_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Deployment": (("spec", "template"),),
+    "CronJob": (("spec", "jobTemplate"), ("spec", "jobTemplate", "spec", "template")),
+}
+
+
 def leave_to_kustomization(documents: list[Any], labels: Mapping[str, str], template: str) -> None:
-    """Take ``labels`` out of each object's ``metadata.labels``: the kustomization sets them
-    (there only; pod templates and custom resources' nested labels keep theirs)."""
+    """Take ``labels`` out of each object's ``metadata.labels``, and ``TEMPLATE_LABELS`` out of
+    its pod templates: the kustomization sets them."""
+    on_templates = {key: labels[key] for key in TEMPLATE_LABELS if key in labels}
     for document in documents:
-        metadata = document.get("metadata") if isinstance(document, dict) else None
-        if not isinstance(metadata, dict) or not isinstance(metadata.get("labels"), dict):
+        if not isinstance(document, dict):
             continue
-        written = metadata["labels"]
-        for key, value in labels.items():
-            if key not in written:
-                continue
-            if written[key] != value:
-                # kustomize would replace it; only an override template can get here
-                raise RenderError(
-                    f"label {key}: {written[key]!r} differs from {value!r}, which the environment's "
-                    "kustomization sets on every object",
-                    template,
-                    None,
-                )
-            del written[key]
-        if not written:
-            del metadata["labels"]
+        _leave(document, labels, template, required=False)
+        for path in TEMPLATE_PATHS.get(str(document.get("kind")), ()):
+            node: Any = document
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                _leave(node, on_templates, template, required=True)
+
+
+def _leave(holder: dict[str, Any], labels: Mapping[str, str], template: str, *, required: bool) -> None:
+    """Drop ``labels`` from ``holder["metadata"]["labels"]``; kustomize would replace a label of
+    another value (and, with ``required``, add a missing one): only an override template can."""
+    metadata = holder.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("labels"), dict):
+        if required:
+            raise RenderError(f"a pod template has no labels, but needs {sorted(labels)}", template, None)
+        return
+    written = metadata["labels"]
+    for key, value in labels.items():
+        if key not in written and not required:
+            continue
+        if written.get(key) != value:
+            raise RenderError(
+                f"label {key}: {written.get(key)!r} differs from {value!r}, which the environment's "
+                "kustomization sets",
+                template,
+                None,
+            )
+        del written[key]
+    if not written:
+        del metadata["labels"]
 
 
 def canonical_json(data: Any) -> str:
