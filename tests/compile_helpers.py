@@ -221,6 +221,13 @@ def kustomize_build(kubectl: str, directory: Path) -> list[Any]:
     return [d for d in yaml.safe_load_all(run.stdout) if d is not None]
 
 
+def kustomization_labels(env_dir: Path) -> dict[str, str]:
+    """The labels an environment's ``kustomization.yaml`` sets on every object it lists (its
+    objects' own files leave them out)."""
+    kustomization = yaml.safe_load((env_dir / "kustomization.yaml").read_text(encoding="utf-8"))
+    return {key: value for entry in kustomization.get("labels", ()) for key, value in entry["pairs"].items()}
+
+
 def container_environment(env_dir: Path, namespace: str, container: Any) -> dict[str, Any]:
     """A drift-check container's settings as the checker reads them: each ``envFrom`` ConfigMap's
     data (the ConfigMaps compiled into ``env_dir``, the environment's directory; a missing one

@@ -40,11 +40,13 @@ from compile_helpers import (
     copy_specs,
     edit_yaml,
     example,
+    kustomization_labels,
     kustomize_build,
 )
 from conftest import require_tool
 from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
+from mlgitops.targets.base import TEMPLATE_LABELS
 from mlgitops.targets.monitoring import drift as drift_target
 from mlgitops.targets.monitoring import prometheus_rules
 from mlgitops.targets.monitoring.schedule import MINUTES_PER_DAY, longest_gap_minutes
@@ -244,15 +246,20 @@ def test_spec_labels_on_the_cronjob_selection_labels_on_its_jobs(
     project_labels = _project(root)["metadata"].get("labels", {})
     for (name, env), cronjob in _cronjobs(root).items():
         where = f"{project}: {env}/{name}"
-        labels = cronjob["metadata"]["labels"]
+        # as applied: with the labels the environment's kustomization sets
+        labels = {**kustomization_labels(root / "deploy" / env), **cronjob["metadata"]["labels"]}
         spec_labels = {**project_labels, **models[name]["metadata"].get("labels", {})}
         assert spec_labels.items() <= labels.items(), where
         assert cronjob["metadata"]["annotations"]["mlgitops.dev/source"].startswith("models/"), where
         selection = {key: value for key, value in labels.items() if key in drift_target.SELECTION_LABELS}
         assert selection["mlgitops.dev/model"] == name and selection["mlgitops.dev/environment"] == env
         template = cronjob["spec"]["jobTemplate"]
-        assert template["metadata"] == {"labels": selection}, where
-        assert template["spec"]["template"]["metadata"] == {"labels": selection}, where
+        # as applied: the kustomization sets the labels every pod carries on the templates
+        on_templates = {key: labels[key] for key in TEMPLATE_LABELS}
+        assert {"labels": {**on_templates, **template["metadata"]["labels"]}} == {"labels": selection}, where
+        pod = template["spec"]["template"]["metadata"]
+        assert {"labels": {**on_templates, **pod["labels"]}} == {"labels": selection}, where
+        assert template["metadata"].keys() == pod.keys() == {"labels"}, where
 
 
 @pytest.mark.parametrize("project", PROJECT_IDS)

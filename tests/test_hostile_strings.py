@@ -247,7 +247,10 @@ def substitute(
         # labels and annotations as templates): the spec's text, unescaped
         return {k: substitute(v, raw, key, k, raw) for k, v in node.items()}
     if isinstance(node, dict):
-        return {k: substitute(v, replacements, key, k, raw) for k, v in node.items()}
+        out = {k: substitute(v, replacements, key, k, raw) for k, v in node.items()}
+        if key == "metadata":
+            _owner_annotation(node, out, replacements, raw or replacements)
+        return out
     if isinstance(node, list):
         return [substitute(v, replacements, raw=raw) for v in node]
     if isinstance(node, str) and node in replacements:
@@ -263,6 +266,17 @@ def substitute(
         # The drift check's settings are "--name=value" arguments, where the kubelet reads $$ as $.
         return flag + replacements[node[len(flag) :]].replace("$", "$$")
     return node
+
+
+def _owner_annotation(
+    metadata: dict[str, Any], out: dict[str, Any], replacements: dict[str, str], raw: dict[str, str]
+) -> None:
+    """The owner as written is annotated beside its label only when the label cannot hold it (the
+    placeholder can): where the owner label is, the annotation appears for an owner that is no
+    label value."""
+    owner = (metadata.get("labels") or {}).get(OWNER_LABEL)
+    if owner in raw and label_value(raw[owner]) != raw[owner] and "annotations" in out:
+        out["annotations"] = {**out["annotations"], OWNER_LABEL: replacements[owner]}
 
 
 def ci_escape(path: str, value: str) -> str:

@@ -30,7 +30,7 @@ from mlgitops.render.engine import RenderError, TemplateSource, TextEscape
 from mlgitops.render.overrides import check_overrides
 from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
-from mlgitops.targets import registry, selected
+from mlgitops.targets import k8s, registry, selected
 from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops.kustomize import kustomizations
 
@@ -151,13 +151,14 @@ def _generate(
         kept.update(rendercache.load(root, project, renderer, keep))
     todo = [m for m in project.models if m.name not in kept and m.name not in outline]
     sketch = [m for m in project.models if m.name not in kept and m.name in outline]
-    ctx = RenderContext(source)
+    context = partial(RenderContext, source, kustomized=k8s.kustomized_labels(project))
+    ctx = context()
     project_scoped = [n for n in names if targets[n].scope == "project"]
     project_wide = partial(_render_project_wide, project, ctx, project_scoped, keep)
     # Per-model targets render in parallel chunks for large projects; project-wide ones here,
     # while the workers render their chunks.
     rendered, project_files = map_chunks_beside(
-        partial(_render_models, project, partial(RenderContext, source), per_model, keep),
+        partial(_render_models, project, context, per_model, keep),
         todo,
         project_wide,
         parent_share=PROJECT_WIDE_PARENT_SHARE,

@@ -22,7 +22,7 @@ from mlgitops.spec.model import ModelSpec
 from mlgitops.spec.project import ProjectSpec, Traffic
 from mlgitops.spec.runtimes import ServingRuntimeSpec
 from mlgitops.spec.workload import Volume as VolumeSpec
-from mlgitops.validate import ValidatedModel
+from mlgitops.validate import ValidatedModel, ValidatedProject
 
 LABEL_PREFIX = "mlgitops.dev"
 _NOT_LABEL_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -177,7 +177,26 @@ def build_project(
         ci_install=_ci_install(ci.mlgitops),
         ci_include_from=ci.include_from or "",
         runtimes=runtimes,
+        shared_labels=_shared_labels(validated, project_labels),
     )
+
+
+def _shared_labels(
+    validated: ValidatedProject, project_labels: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """``ir.Project.shared_labels``: decided from every model's labels, so that a model's own
+    value for a project label stays on its objects (and the change re-renders every model)."""
+    overridden = {
+        key
+        for model in validated.models
+        if model.spec.spec.lifecycle.stage != "retired"
+        for key, value in model.spec.metadata.labels.items()
+        if dict(project_labels).get(key, value) != value
+    }
+    shared = {key: value for key, value in project_labels if key not in overridden}
+    shared["app.kubernetes.io/managed-by"] = "mlgitops"
+    shared["app.kubernetes.io/part-of"] = validated.spec.metadata.name
+    return tuple(sorted(shared.items()))
 
 
 def _runtime(spec: ServingRuntimeSpec) -> ir.ServingRuntime:
@@ -248,6 +267,12 @@ def label_value(text: str) -> str:
     return cleaned
 
 
+def owner_annotation(owner: str) -> dict[str, str]:
+    """The owner as written, beside the ``mlgitops.dev/owner`` label, when the label could not
+    hold it whole."""
+    return {} if label_value(owner) == owner else {f"{LABEL_PREFIX}/owner": owner}
+
+
 def _deployment(
     item: ResolvedDeployment,
     env: ir.Environment,
@@ -286,7 +311,7 @@ def _deployment(
         f"{LABEL_PREFIX}/owner": label_value(spec.metadata.owner),
     }
     annotations = {
-        f"{LABEL_PREFIX}/owner": spec.metadata.owner,
+        **owner_annotation(spec.metadata.owner),
         f"{LABEL_PREFIX}/source": item.model.doc.display,
         f"{LABEL_PREFIX}/stable-version": item.deployment.version,
     }

@@ -583,6 +583,10 @@ class Project:
     ci_include_from: str = ""
     runtimes: tuple[ServingRuntime, ...] = ()  # spec.runtimes, in the order written
     description: str | None = None  # metadata.description: annotates the GitOps objects
+    # The labels each environment's kustomization puts on every object it lists (with
+    # mlgitops.dev/environment), which its objects then leave out: part-of, managed-by and the
+    # project's labels that no model gives another value (kustomize would overwrite it).
+    shared_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def routed(self) -> bool:

@@ -42,6 +42,10 @@ class RenderContext:
 
     templates: TemplateSource
     _engines: dict[tuple[str, int], Engine] = field(default_factory=dict)
+    # Per environment, the labels its kustomization puts on every object it lists
+    # (``k8s.kustomized_labels``): a file of that environment leaves them out of its objects'
+    # ``metadata.labels``. Empty: every object carries them itself.
+    kustomized: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # True where only the files' paths are wanted (``compile.Outline``): a target that writes a
     # file without ``yaml_file`` may then skip its content.
     paths_only: ClassVar[bool] = False
@@ -66,7 +70,13 @@ class RenderContext:
     ) -> OutputFile:
         """Render ``templates/<target>/<template>``, parse it back and write it canonically."""
         documents = self._documents(target, template, context, escape)
+        self.leave_shared_labels(documents, environment, f"{target}/{template}")
         return OutputFile(path, HEADER.format(source=source) + canonical_yaml(documents), source, environment)
+
+    def leave_shared_labels(self, documents: list[Any], environment: str | None, template: str) -> None:
+        """Drop from the objects of a file in ``environment``'s kustomization the labels it sets."""
+        if environment is not None and environment in self.kustomized:
+            leave_to_kustomization(documents, self.kustomized[environment], template)
 
     def data(self, target: str, template: str, context: Mapping[str, Any]) -> Any:
         """Render a template that describes one YAML document and return the parsed data, for a
@@ -82,6 +92,56 @@ class RenderContext:
         self, target: str, template: str, context: Mapping[str, Any], escape: TextEscape | None
     ) -> list[Any]:
         return self.engine(target, escape).render_data(f"{target}/{template}", context)
+
+
+# The labels every pod mlgitops deploys carries, and where the kustomization's second
+# ``labels`` entry (its ``fields``) sets them besides ``metadata.labels``: the pod templates of
+# Deployments and CronJobs (the Job template too). Custom resources' templates keep theirs.
+TEMPLATE_LABELS = ("app.kubernetes.io/managed-by", "app.kubernetes.io/part-of", "mlgitops.dev/environment")
+TEMPLATE_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Deployment": (("spec", "template"),),
+    "CronJob": (("spec", "jobTemplate"), ("spec", "jobTemplate", "spec", "template")),
+}
+
+
+def leave_to_kustomization(documents: list[Any], labels: Mapping[str, str], template: str) -> None:
+    """Take ``labels`` out of each object's ``metadata.labels``, and ``TEMPLATE_LABELS`` out of
+    its pod templates: the kustomization sets them."""
+    on_templates = {key: labels[key] for key in TEMPLATE_LABELS if key in labels}
+    for document in documents:
+        if not isinstance(document, dict):
+            continue
+        _leave(document, labels, template, required=False)
+        for path in TEMPLATE_PATHS.get(str(document.get("kind")), ()):
+            node: Any = document
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                _leave(node, on_templates, template, required=True)
+
+
+def _leave(holder: dict[str, Any], labels: Mapping[str, str], template: str, *, required: bool) -> None:
+    """Drop ``labels`` from ``holder["metadata"]["labels"]``; kustomize would replace a label of
+    another value (and, with ``required``, add a missing one): only an override template can."""
+    metadata = holder.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("labels"), dict):
+        if required:
+            raise RenderError(f"a pod template has no labels, but needs {sorted(labels)}", template, None)
+        return
+    written = metadata["labels"]
+    for key, value in labels.items():
+        if key not in written and not required:
+            continue
+        if written.get(key) != value:
+            raise RenderError(
+                f"label {key}: {written.get(key)!r} differs from {value!r}, which the environment's "
+                "kustomization sets",
+                template,
+                None,
+            )
+        del written[key]
+    if not written:
+        del metadata["labels"]
 
 
 def canonical_json(data: Any) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mlgitops import ir, platforms
-from mlgitops.ir.build import LABEL_PREFIX
+from mlgitops.ir.build import LABEL_PREFIX, owner_annotation
 
 
 def resources(r: ir.Resources | None) -> dict[str, Any]:
@@ -233,8 +233,18 @@ def workload_names(project: ir.Project, d: ir.Deployment) -> tuple[str, ...]:
     return tuple(workload_name(d.name, v) for v in versions)
 
 
+def kustomized_labels(project: ir.Project) -> dict[str, dict[str, str]]:
+    """Per environment, the labels its kustomization sets on every object: the project's shared
+    labels and the environment's name (never selectors: ``includeSelectors`` stays false)."""
+    shared = dict(project.shared_labels)
+    return {
+        env.name: dict(sorted({**shared, f"{LABEL_PREFIX}/environment": env.name}.items()))
+        for env in project.environments
+    }
+
+
 def training_annotations(model: ir.Model) -> dict[str, str]:
-    annotations = {f"{LABEL_PREFIX}/owner": model.owner, f"{LABEL_PREFIX}/source": model.source}
+    annotations = {**owner_annotation(model.owner), f"{LABEL_PREFIX}/source": model.source}
     if model.description:
         annotations[f"{LABEL_PREFIX}/description"] = model.description
     if model.stage == "deprecated":

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlgitops import ir
-from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
+from mlgitops.targets import k8s
+from mlgitops.targets.base import TEMPLATE_LABELS, TEMPLATE_PATHS, GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops import gitops_source, labels
 
 
@@ -16,6 +17,12 @@ def kustomizations(
     project: ir.Project, files: Sequence[GeneratedPath], ctx: RenderContext
 ) -> list[OutputFile]:
     out = []
+    shared = k8s.kustomized_labels(project)
+    fields = [
+        {"kind": kind, "path": "/".join((*path, "metadata", "labels"))}
+        for kind, paths in TEMPLATE_PATHS.items()
+        for path in paths
+    ]
     for env in project.environments:
         base = f"{project.output}/{env.name}"
         resources = sorted(f.path[len(base) + 1 :] for f in files if f.environment == env.name)
@@ -33,7 +40,13 @@ def kustomizations(
             ctx.yaml_file(
                 "kustomize",
                 "kustomization.yaml.j2",
-                {**context, "resources": ["namespace.yaml", *resources]},
+                {
+                    **context,
+                    "resources": ["namespace.yaml", *resources],
+                    "shared_labels": shared[env.name],
+                    "template_labels": {key: shared[env.name][key] for key in TEMPLATE_LABELS},
+                    "template_fields": fields,
+                },
                 path=f"{base}/kustomization.yaml",
                 source=gitops_source(project),
             )

@@ -244,6 +244,7 @@ def rule_file(
     documents = ctx.engine("prometheus", escape).render_data(template, context)
     if len(documents) != 1 or not isinstance(documents[0], dict):
         raise RenderError("template must produce one YAML mapping document", template, None)
+    ctx.leave_shared_labels(documents, environment, template)
     manifest = documents[0]
     header = HEADER.format(source=source)
     manifest_text = canonical_yaml([manifest])
