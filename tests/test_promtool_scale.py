@@ -58,8 +58,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 def _test_files(folder: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(folder)): p.read_text(encoding="utf-8")
-        for p in sorted(folder.rglob("_slo-test-*"))
+        str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in sorted(folder.rglob("_slo-test-*"))
     }
 
 
