@@ -177,22 +177,24 @@ def test_every_alert_and_family_is_tested(compiled: dict[str, Path], variant: st
     """Each environment's suite shows every alert of its rule files silent and firing, and checks
     what every shared SLI family records, with one model per alert shape rather than every model."""
     root = compiled[variant]
-    for suite_file in unit_test_files(root):
-        env = suite_file.parent
+    for env in sorted({f.parent for f in unit_test_files(root)}):
         alerts = set().union(*(alert_names(f) for f in env.glob("*.rules.yml")))
-        suite = yaml.safe_load(suite_file.read_text(encoding="utf-8"))
-        assert suite["rule_files"][0] == "_slo.rules.yml"
-        assert set(suite["rule_files"]) <= {f.name for f in env.glob("*.rules.yml")}
-        checks = [check for test in suite["tests"] for check in test.get("alert_rule_test", [])]
+        suites = [yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted(env.glob("*.rules.test.yml"))]
+        tests = [test for suite in suites for test in suite["tests"]]
+        for suite in suites:  # the shared rules built for the suite's model, and real per-model files
+            assert suite["rule_files"][0].endswith(".slice-rules.yml")
+            own = {f.name for f in env.glob("*.rules.yml")} - {"_slo.rules.yml"}
+            assert set(suite["rule_files"][1:]) <= own
+        checks = [check for test in tests for check in test.get("alert_rule_test", [])]
         firing = {c["alertname"] for c in checks if c["exp_alerts"]}
         silent = {c["alertname"] for c in checks if not c["exp_alerts"]}
         # an SLO's two alerts sharing one name (alerting.name) are checked through ALERTS
-        for test in suite["tests"]:
+        for test in tests:
             for check in test.get("promql_expr_test", []):
                 named = re.match(r'ALERTS\{alertname="([^"]+)"', check["expr"])
                 if named:
                     (firing if check["exp_samples"] else silent).add(named.group(1))
-        where = suite_file.relative_to(root)
+        where = env.relative_to(root)
         assert alerts <= firing, f"{where}: never shown firing: {sorted(alerts - firing)}"
         assert alerts <= silent, f"{where}: never shown silent: {sorted(alerts - silent)}"
         shared = yaml.safe_load((env / "_slo.rules.yml").read_text(encoding="utf-8"))["groups"]
@@ -204,9 +206,7 @@ def test_every_alert_and_family_is_tested(compiled: dict[str, Path], variant: st
             for family in re.findall(r"^# family (\S+)$", rule["expr"], re.MULTILINE)
         }
         assert families
-        tested = {
-            t["name"].split()[2].rstrip(":") for t in suite["tests"] if t["name"].split()[1:2] == ["family"]
-        }
+        tested = {t["name"].split()[2].rstrip(":") for t in tests if t["name"].split()[1:2] == ["family"]}
         assert families == tested, f"{where}: families without a test: {sorted(families - tested)}"
 
 
@@ -302,8 +302,12 @@ def test_template_text_in_the_spec_reaches_alerts_literally(compiled: dict[str, 
     assert all(label["owner"] == HOSTILE_OWNER for label in routing)
     # no alert writes them in its own (templated) labels
     assert not any({"owner", "route"} & set(rule.get("labels", {})) for rule in rules if "alert" in rule)
-    suite = yaml.safe_load((root / "deploy/prometheus/prod/_slo.rules.test.yml").read_text())
+    suites = [yaml.safe_load(f.read_text()) for f in unit_test_files(root) if f.parent.name == "prod"]
     expected = [
-        a["exp_labels"] for t in suite["tests"] for c in t.get("alert_rule_test", []) for a in c["exp_alerts"]
+        a["exp_labels"]
+        for suite in suites
+        for t in suite["tests"]
+        for c in t.get("alert_rule_test", [])
+        for a in c["exp_alerts"]
     ]
     assert expected and all(e["route"] == HOSTILE_ROUTE and e["owner"] == HOSTILE_OWNER for e in expected)

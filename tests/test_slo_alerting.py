@@ -150,7 +150,7 @@ def test_promtool_tests_pass_with_shaped_alerts(shaped: Path) -> None:
     for env in ("dev", "prod"):
         folder = shaped / "deploy/prometheus" / env
         run = subprocess.run(
-            [promtool, "test", "rules", "_slo.rules.test.yml"],
+            [promtool, "test", "rules", *sorted(p.name for p in folder.glob("*.rules.test.yml"))],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -191,9 +191,10 @@ def test_gauge_and_good_slis_reach_the_rules_and_their_tests_pass(
     shared = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text(encoding="utf-8")
     assert expected in shared
     promtool = require_tool("promtool")
+    folder = root / "deploy/prometheus/prod"
     run = subprocess.run(
-        [promtool, "test", "rules", "_slo.rules.test.yml"],
-        cwd=root / "deploy/prometheus/prod",
+        [promtool, "test", "rules", *sorted(p.name for p in folder.glob("*.rules.test.yml"))],
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=900,

@@ -22,8 +22,10 @@ and drift alerts (:mod:`.drift_shapes`).
 ``spec.prometheus.format`` picks one delivery: ``operator`` writes PrometheusRule objects
 (``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo.yaml``); ``files`` writes
 plain rule files (``<output>/prometheus/<env>/<model>.rules.yml`` and ``_slo.rules.yml``,
-not Kubernetes objects, in no kustomization) with one promtool unit-test file per environment
-(``_slo.rules.test.yml``, see :mod:`.prometheus_tests`).  Templates:
+not Kubernetes objects, in no kustomization) with promtool unit tests per rule family and alert
+shape: a file per model they use (``_slo-test-<model>.rules.test.yml``, see
+:mod:`.prometheus_tests`), loading the shared rules built for that model alone
+(``_slo-test-<model>.slice-rules.yml``, :mod:`.prometheus_test_sample`).  Templates:
 ``templates/prometheus/{servicemonitor,podmonitor,prometheusrule}.yaml.j2`` and
 ``rules.test.yml.j2`` (an override of ``prometheusrule.yaml.j2`` changes the plain rule files
 too: they are its ``spec.groups``).
@@ -31,6 +33,8 @@ too: they are its ``spec.groups``).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
 from mlgitops import ir
@@ -43,11 +47,17 @@ from mlgitops.targets.monitoring import (
     prometheus_rules,
     prometheus_shapes,
     prometheus_sli,
+    prometheus_test_sample,
     prometheus_tests,
 )
 from mlgitops.targets.monitoring.metricmap import MODEL_LABEL, slo_series
+from mlgitops.targets.monitoring.prometheus_sli import SharedGroup, SLIMember
 
 SLO_RULES = "_slo"  # file stem of the shared rules; "_" keeps it apart from model names
+# promtool tests: "<TESTS_STEM><model>.rules.test.yml" loads "<TESTS_STEM><model><SLICE_SUFFIX>", the
+# shared rules built for that model alone (not "*.rules.yml", which Prometheus would load).
+TESTS_STEM = f"{SLO_RULES}-test-"
+SLICE_SUFFIX = ".slice-rules.yml"
 # The relabelling that gives every scraped series metricmap.MODEL_LABEL, from the label mlgitops
 # puts on each workload's pods and Services.
 _MODEL_SOURCE = {
@@ -178,25 +188,45 @@ class PrometheusSLO:
         source = "mlgitops.yaml"
         for env in project.environments:
             slis = prometheus_sli.environment_members(project, env)
-            shared = prometheus_sli.shared_groups(env, slis) + prometheus_shapes.groups(project, env, slis)
+            shared = _shared_groups(env, project, slis)
             if not shared:
                 continue
             data = [{"name": g.name, "rules": g.rules} for g in shared]
             files.append(rule_file(project, ctx, env, SLO_RULES, data, source, project.labels, None))
             if project.prometheus.format == "files":
-                suite = prometheus_tests.environment_suite(
-                    project, env, slis, [g.name for g in shared], SLO_RULES
-                )
-                files.append(
-                    ctx.yaml_file(
-                        "prometheus",
-                        "rules.test.yml.j2",
-                        {"suite": suite},
-                        path=f"{project.output}/{PROMETHEUS_DIR}/{env.name}/{SLO_RULES}.rules.test.yml",
-                        source=source,
-                    )
-                )
+                files += _test_files(project, ctx, env, slis)
         return files
+
+
+def _test_files(
+    project: ir.Project, ctx: RenderContext, env: ir.Environment, slis: list[SLIMember]
+) -> list[OutputFile]:
+    """Per model the tests use, its promtool test file and the shared rules built for it alone by
+    the builder of the real ones (:mod:`.prometheus_test_sample`)."""
+    files = []
+    folder = f"{project.output}/{PROMETHEUS_DIR}/{env.name}"
+    for unit in prometheus_test_sample.choose(project, env, slis, functools.partial(_shared_groups, env)):
+        stem = f"{TESTS_STEM}{unit.model.name}"
+        data = [{"name": g.name, "rules": g.rules} for g in unit.groups]
+        rules = rule_file(project, ctx, env, stem, data, "mlgitops.yaml", project.labels, None)
+        files.append(dataclasses.replace(rules, path=f"{folder}/{stem}{SLICE_SUFFIX}"))
+        suite = prometheus_tests.slice_suite(project, unit, f"{stem}{SLICE_SUFFIX}")
+        files.append(
+            ctx.yaml_file(
+                "prometheus",
+                "rules.test.yml.j2",
+                {"suite": suite},
+                path=f"{folder}/{stem}.rules.test.yml",
+                source="mlgitops.yaml",
+            )
+        )
+    return files
+
+
+def _shared_groups(env: ir.Environment, project: ir.Project, slis: list[SLIMember]) -> list[SharedGroup]:
+    """The shared rules of ``env`` for ``project``'s models and their SLOs ``slis`` (all of them, or
+    the sample the promtool tests load)."""
+    return prometheus_sli.shared_groups(env, slis) + prometheus_shapes.groups(project, env, slis)
 
 
 # Argo CD applies client-side by default, which copies the whole object into the

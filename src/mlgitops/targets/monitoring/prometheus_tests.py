@@ -26,9 +26,11 @@ piecewise-constant traffic of these scenarios once a window holds no
 change of rate (the detection times checked are 80 % and 110 % of the computed one).
 
 The tests of an environment are per SLI family (the shared rules record a model's bad and
-total rates, its metadata and burn rate) and per alert shape (kind, objective, window), each
-with the first SLO of that shape, and per drift shape (method, threshold, retrain) with the
-first model: not per model.
+total rates, its metadata and burn rate) and per alert shape (kind, objective, window, alerting),
+each with the first SLO of that shape, and per drift shape (method, threshold, retrain, waiting
+time) with the first model: not per model.  Each model used has its own test file, which loads
+the shared rules built for that model alone (:mod:`.prometheus_test_sample`), so neither the
+number of tests nor their cost grows with the project's models.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from mlgitops.targets.monitoring import prometheus_rules as pr
 from mlgitops.targets.monitoring import prometheus_sli as sli
 from mlgitops.targets.monitoring.metricmap import slo_series
 from mlgitops.targets.monitoring.prometheus_sli import SLIMember
+from mlgitops.targets.monitoring.prometheus_test_sample import Slice
 from mlgitops.targets.monitoring.prometheus_test_series import (
     PER_SAMPLE,
     availability_series,
@@ -60,70 +63,42 @@ STEADY = Decimal("0.95")
 DRIFTING, STABLE = "drifting-feature", "stable-feature"
 
 
-def environment_suite(
-    project: ir.Project, env: ir.Environment, slis: list[SLIMember], shared: list[str], shared_stem: str
-) -> dict[str, Any]:
-    """The promtool tests of one environment: per SLI family, its recorded ratio; per alert shape
-    (SLO kind, objective, window), the first SLO of that shape; per drift shape, the first model."""
-    models = {m.name: m for m in project.models}
+def slice_suite(project: ir.Project, unit: Slice, rules: str) -> dict[str, Any]:
+    """The promtool tests of one model of the environment: of the SLI families and alert shapes
+    (SLO kind, objective, window, alerting) whose first SLO is one of its own, and of its drift
+    shape when it is the first of it.  They load ``rules``, the shared rules built for this model
+    alone, and the model's own rule file when it has one."""
+    model, d = unit.model, unit.deployment
     tests: list[dict[str, Any]] = []
-    files: dict[str, None] = {}
-    order = list(shared)  # promtool orders groups only as told (else at random)
-    families: set[sli.Family] = set()
-    shapes: set[tuple[str, float, str, ir.SLOAlerting]] = set()
-    for member in slis:
-        d = member.deployment
-        model = models[d.model]
+    order = [g.name for g in unit.groups]  # promtool orders groups only as told (else at random)
+    files = [rules]
+
+    def slo_group(member: SLIMember) -> pr.SLORules:
         group = next(
             g
             for g in pr.groups(model, d, member.series)
             if g.slo is not None and g.slo.kind == member.slo.kind
         )
         assert group.slo is not None
-        if member.family not in families:
-            families.add(member.family)
-            tests += _family_test(member, group.slo)
-        shape = (member.slo.kind, member.slo.objective, member.slo.window, member.slo.alerting)
-        if shape not in shapes:
-            shapes.add(shape)
-            own = [g.name for g in pr.groups(model, d, member.series) if g.rules]
-            if own:
-                files[f"{d.model}.rules.yml"] = None
-            order += [name for name in own if name not in order]
-            tests += _slo_tests(group.slo)
-    drifts: set[tuple[str, float, bool, int]] = set()
-    checked: list[tuple[ir.Model, ir.Deployment]] = []
-    for model in project.models:
-        for d in model.deployments:
-            drift = model.monitoring.drift
-            if d.environment.name != env.name or drift is None:
-                continue
-            drift_shape = (
-                drift.method,
-                drift.threshold,
-                drift.retrain,
-                drift_rules.stale_after_seconds(drift),
-            )
-            if drift_shape in drifts:
-                continue
-            drifts.add(drift_shape)
-            series = slo_series(project.serving, d, model.monitoring.metrics)
-            group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
-            assert group.drift is not None  # its rules are the shared ones
-            tests.append(_drift_test(group.drift))
-            checked.append((model, d))
-    # The shared drift-check rules serve every drift-monitored model of the environment: all
-    # record their runs but the one whose missing run is tested, so each absence alert fires alone.
-    loaded = [
-        d
-        for model in project.models
-        for d in model.deployments
-        if d.environment.name == env.name and model.monitoring.drift
-    ]
-    for model, d in checked:
-        tests += drift_rules.tests(model, d, [other for other in loaded if other is not d])
+        return group.slo
+
+    for member in unit.families:
+        tests += _family_test(member, slo_group(member))
+    for member in unit.shapes:
+        own = [g.name for g in pr.groups(model, d, member.series) if g.rules]
+        if own and len(files) == 1:
+            files.append(f"{d.model}.rules.yml")
+        order += [name for name in own if name not in order]
+        tests += _slo_tests(slo_group(member))
+    if unit.drift:
+        series = slo_series(project.serving, d, model.monitoring.metrics)
+        group = next(g for g in pr.groups(model, d, series) if g.drift is not None)
+        assert group.drift is not None  # its rules are the shared ones
+        tests.append(_drift_test(group.drift))
+        # the slice's drift-check rules watch this model alone: its missing run fires alone
+        tests += drift_rules.tests(model, d)
     return {
-        "rule_files": [f"{shared_stem}.rules.yml", *files],
+        "rule_files": files,
         "evaluation_interval": slo.format_duration(EVALUATION_MS),
         "group_eval_order": order,
         "tests": tests,
