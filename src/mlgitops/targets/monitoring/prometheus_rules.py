@@ -191,8 +191,6 @@ def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment)
     if spec.runbook_url is not None:
         annotations["runbook_url"] = spec.runbook_url
     annotations |= dict(spec.annotations)
-    if shared_alerts(spec):
-        annotations.setdefault("runbook_url", "")  # the shared rule's template prints one for every SLO
     return dataclasses.replace(
         alert, name=spec.name or alert.name, labels=labels, annotations=annotations, for_=own.for_
     )
@@ -252,7 +250,6 @@ def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
         f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
         bucket_missing_description(histogram.metric, value, _threshold(s), unit),
     )
-    annotations.setdefault("runbook_url", "")  # the shared rule prints one for every SLO
     return Alert(
         BUCKET_MISSING,
         f"count({total.render()})\nunless\ncount({good.render()})",
@@ -284,9 +281,9 @@ def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
     annotations: dict[str, str] = {
         "summary": Trusted(summary),
         "description": Trusted(description),
-        "runbook_url": model.monitoring.alerts.runbook_url
-        or "",  # the shared rule prints one for every model
     }
+    if model.monitoring.alerts.runbook_url is not None:
+        annotations["runbook_url"] = model.monitoring.alerts.runbook_url
     return Alert(
         DRIFT,
         f"max by (model, environment, feature) ({selector.render()}) > {threshold}",

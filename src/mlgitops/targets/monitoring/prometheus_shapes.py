@@ -39,6 +39,7 @@ from mlgitops.targets.monitoring.prometheus_sli import (
     TOTAL,
     SharedGroup,
     SLIMember,
+    by_runbook,
     label_text,
     packed,
     record,
@@ -116,10 +117,21 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
     routed |= {model.name: model for model, _ in drifts}
     rules.append(_route_rule([routed[name] for name in sorted(routed)], env))
     for kind, kind_windows in sorted(windows.items()):
-        rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
+        runbooks = {
+            models[m.deployment.model].monitoring.alerts.runbook_url is not None
+            for m in chosen
+            if m.slo.kind == kind
+        }
+        metadata = f'{ALERT_INFO}{{environment="{env.name}", slo="{kind}"'
+        for severity in slo.SEVERITIES:
+            rules += by_runbook(
+                _alert(kind, severity, sorted(kind_windows), env), metadata, "model, slo", runbooks
+            )
     route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
     if latency:
-        rules.append(_bucket_missing(env, route))
+        runbooks = {models[m.deployment.model].monitoring.alerts.runbook_url is not None for m in latency}
+        metadata = f'{BUCKET_INFO}{{environment="{env.name}"'
+        rules += by_runbook(_bucket_missing(env, route), metadata, "model", runbooks)
     rules += drift_shapes.alerts(env, drifts, route)
     return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
 
@@ -208,8 +220,8 @@ def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment)
 
 
 def _annotations(kind: str, severity: str) -> dict[str, str]:
-    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``; an
-    SLO without a runbook gets an empty ``runbook_url``."""
+    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``
+    (``runbook_url`` left out of the rule for SLOs without one, :func:`prometheus_sli.by_runbook`)."""
     model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
 
     def read(text: str) -> str:
