@@ -36,9 +36,15 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_after_seconds,
     stale_description,
 )
-from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
-from mlgitops.targets.monitoring.prometheus_sli import (
+from mlgitops.targets.monitoring.prometheus_rules import (
+    DRIFT,
+    DRIFT_METRIC,
+    FEATURE,
+    RETRAIN,
+    VALUE,
     by_runbook,
+)
+from mlgitops.targets.monitoring.prometheus_sli import (
     label_text,
     packed,
     record,

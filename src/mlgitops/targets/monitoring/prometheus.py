@@ -20,7 +20,8 @@ and SLO metadata (:mod:`.prometheus_sli`), its shared burn-rate alerts (:mod:`.p
 and drift alerts (:mod:`.drift_shapes`).
 
 ``spec.prometheus.format`` picks one delivery: ``operator`` writes PrometheusRule objects
-(``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo.yaml``); ``files`` writes
+(``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo-<group>.yaml``: one object per
+shared group, :func:`shared_parts`); ``files`` writes
 plain rule files (``<output>/prometheus/<env>/<model>.rules.yml`` and ``_slo.rules.yml``,
 not Kubernetes objects, in no kustomization) with one promtool unit-test file per environment
 (``_slo.rules.test.yml``, see :mod:`.prometheus_tests`).  Templates:

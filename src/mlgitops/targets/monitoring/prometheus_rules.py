@@ -295,3 +295,25 @@ def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
 def expand(text: str, feature: str = "", value: str = "") -> str:
     """What Prometheus makes of an annotation written here (for the expected alerts of the tests)."""
     return text.replace(FEATURE, feature).replace(VALUE, value)
+
+
+def by_runbook(rule: dict[str, Any], metadata: str, on: str, present: set[bool]) -> list[dict[str, Any]]:
+    """A shared alert as its models have a runbook or not (``present``): an empty ``runbook_url``
+    annotation is noise in Alertmanager and Grafana, and a template cannot leave an annotation
+    out, so where both kinds of model alert the rule is two, each kept to its models by the
+    ``metadata`` selector (without its closing brace) whose ``runbook_url`` label is set or not
+    (an empty field sets no label).  The second sets its ``severity`` in its expression, since
+    promtool reports two rules of one name and labels as duplicates."""
+    annotations = rule["annotations"]
+    without = {**rule, "annotations": {k: v for k, v in annotations.items() if k != "runbook_url"}}
+    if present != {True, False}:
+        return [rule] if True in present else [without]
+    expr = str(rule["expr"])
+    with_runbook = f'(\n{expr}\n)\nand on ({on})\n{metadata}, runbook_url!=""}}'
+    labelled = f'(\n{expr}\n)\nunless on ({on})\n{metadata}, runbook_url!=""}}'
+    labels = dict(rule["labels"])
+    labelled = f'label_replace(\n{labelled},\n"severity", "{labels.pop("severity")}", "", "")'
+    second = {**without, "expr": Trusted(labelled), "labels": labels}
+    if not labels:
+        del second["labels"]
+    return [{**rule, "expr": Trusted(with_runbook)}, second]

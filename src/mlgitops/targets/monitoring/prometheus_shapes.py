@@ -32,6 +32,7 @@ from mlgitops.targets.monitoring.prometheus_rules import (
     BUCKET_MISSING,
     BUCKET_MISSING_FOR,
     bucket_missing_description,
+    by_runbook,
     shared_alerts,
 )
 from mlgitops.targets.monitoring.prometheus_sli import (
@@ -39,7 +40,6 @@ from mlgitops.targets.monitoring.prometheus_sli import (
     TOTAL,
     SharedGroup,
     SLIMember,
-    by_runbook,
     label_text,
     packed,
     record,
@@ -221,7 +221,7 @@ def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment)
 
 def _annotations(kind: str, severity: str) -> dict[str, str]:
     """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``
-    (``runbook_url`` left out of the rule for SLOs without one, :func:`prometheus_sli.by_runbook`)."""
+    (``runbook_url`` left out of the rule for SLOs without one, :func:`prometheus_rules.by_runbook`)."""
     model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
 
     def read(text: str) -> str:
