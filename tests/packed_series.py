@@ -22,13 +22,26 @@ def _unquote(text: str) -> str:
     return _ESCAPE.sub(one, text)
 
 
+# what ends each packed union: the packed label dropped once its fields are read
+_END = '"mlgitops_packed", "", "", "")'
+
+
 def series(expr: str) -> list[tuple[str, dict[str, str]]]:
-    """(value, labels) of every term of one packed metadata rule's ``expr``, in order."""
-    fields = _FIELD.findall(expr)
-    assert fields, expr
+    """(value, labels) of every term of the packed unions in a metadata rule's ``expr`` (one, or
+    several joined, as the routing series' owner and route are), in order."""
+    unions = expr.split(_END)[:-1]
+    assert unions, expr
     out = []
-    for value, packed in _TERM.findall(expr):
-        texts = _unquote(packed).replace("$$", "$").split("|", len(fields) - 1)
-        assert len(texts) == len(fields), (fields, packed)
-        out.append((value, {f: t for f, t in zip(fields, texts, strict=True) if t}))
+    for union in unions:
+        fields = _FIELD.findall(union)
+        assert fields, union
+        for value, packed in _TERM.findall(union):
+            texts = _unquote(packed).replace("$$", "$").split("|", len(fields) - 1)
+            assert len(texts) == len(fields), (fields, packed)
+            out.append((value, {f: t for f, t in zip(fields, texts, strict=True) if t}))
     return out
+
+
+def outside(expr: str) -> str:
+    """``expr`` without its packed terms: the PromQL around the texts they carry."""
+    return _TERM.sub("", expr)

@@ -23,12 +23,14 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from mlgitops_drift import settings as drift_settings
 
+import packed_series
 from mlgitops.ir.build import label_value
 from mlgitops.pipeline import generate_files
 from mlgitops.results import CompileResult
 from mlgitops.targets.ci.github import escape as github_escape
 from mlgitops.targets.ci.gitlab import escape as gitlab_escape
 from mlgitops.targets.monitoring.prometheus import escape as prometheus_escape
+from mlgitops.targets.monitoring.prometheus_sli import PACKED
 
 # field → where it goes in the specs; "project:" fields are in mlgitops.yaml.
 FIELDS = (
@@ -215,7 +217,7 @@ def compile_in_memory(values: dict[str, str], serving: str) -> CompileResult:
 def parsed(result: CompileResult) -> dict[str, list[Any]]:
     # SETTINGS.md is Markdown: test_ci_tokens.py checks what spec text can do there.
     return {
-        output.path: decode_inputs(list(yaml.safe_load_all(output.content)))
+        output.path: decode_packed(decode_inputs(list(yaml.safe_load_all(output.content))))
         for output in result.files
         if not output.path.endswith(".md")
     }
@@ -233,6 +235,22 @@ def decode_inputs(documents: list[Any]) -> list[Any]:
             if isinstance(inputs, dict) and isinstance(inputs.get("env"), str):
                 inputs["env"] = json.loads(inputs["env"])
     return documents
+
+
+def decode_packed(node: Any) -> Any:
+    """A recording rule whose ``expr`` packs metadata (the routing series carries owner and route
+    so): its expression as the PromQL around the terms and the series the terms record
+    (tests/packed_series.py; tests/test_packed_metadata.py shows that Prometheus records those
+    exactly), so that the spec's texts are whole values again, compared like any other."""
+    if isinstance(node, dict) and "record" in node and PACKED in str(node.get("expr", "")):
+        expr = str(node["expr"])
+        terms = [{"value": value, "labels": labels} for value, labels in packed_series.series(expr)]
+        return {**node, "expr": {"around": packed_series.outside(expr), "terms": terms}}
+    if isinstance(node, dict):
+        return {k: decode_packed(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [decode_packed(v) for v in node]
+    return node
 
 
 def substitute(

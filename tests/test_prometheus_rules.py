@@ -34,6 +34,7 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
+import packed_series
 from compile_helpers import (
     ROOT,
     TARGET_SCHEMAS,
@@ -218,13 +219,15 @@ def test_one_rule_format(compiled: dict[str, Path], variant: str) -> None:
     assert not (operator / "deploy/prometheus").exists()
     for rule_file in rule_files(files):
         env, stem = rule_file.parent.name, rule_file.name.removesuffix(".rules.yml")
-        manifest = (
-            operator / "deploy" / env / "prometheusrule-slo.yaml"
+        # the shared groups are an object each (prometheus.shared_parts), in the groups' order
+        manifests = (
+            sorted((operator / "deploy" / env).glob("prometheusrule-slo-*.yaml"))
             if stem == "_slo"
-            else operator / "deploy" / env / stem / "prometheusrule.yaml"
+            else [operator / "deploy" / env / stem / "prometheusrule.yaml"]
         )
         plain = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
-        groups = yaml.safe_load(manifest.read_text(encoding="utf-8"))["spec"]["groups"]
+        objects = [yaml.safe_load(m.read_text(encoding="utf-8")) for m in manifests]
+        groups = [g for manifest in objects for g in manifest["spec"]["groups"]]
         assert groups == plain["groups"], f"{rule_file} differs from its PrometheusRule"
 
 
@@ -290,16 +293,17 @@ def test_check_jsonschema_accepts_the_rewritten_schema(compiled: dict[str, Path]
 
 def test_template_text_in_the_spec_reaches_alerts_literally(compiled: dict[str, Path]) -> None:
     """The edge variant's route and owner hold Go-template syntax.  Every alert of the model is a
-    shared one, which takes them from the routing series: a recording rule's labels, which
-    Prometheus copies without expanding, so they are written verbatim; the unit tests (which
-    passed above) expect them back verbatim on the alerts."""
+    shared one, which takes them from the routing series: packed texts that ``label_replace``
+    copies without expanding, so they are written verbatim; the unit tests (which passed above)
+    expect them back verbatim on the alerts."""
     root = compiled["quickstart-edge"]
     assert not (root / "deploy/prometheus/prod/iris-classifier.rules.yml").exists()
     text = (root / "deploy/prometheus/prod/_slo.rules.yml").read_text(encoding="utf-8")
     rules = [rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
-    routing = [rule["labels"] for rule in rules if rule.get("record") == "mlgitops_slo:alert_route:info"]
-    assert routing and all(label["route"] == HOSTILE_ROUTE for label in routing)
-    assert all(label["owner"] == HOSTILE_OWNER for label in routing)
+    (routing,) = [rule["expr"] for rule in rules if rule.get("record") == "mlgitops_slo:alert_route:info"]
+    owners, routes = (packed_series.series(part) for part in routing.split("group_left (route)"))
+    assert owners and all(labels["owner"] == HOSTILE_OWNER for _, labels in owners)
+    assert routes and all(labels["route"] == HOSTILE_ROUTE for _, labels in routes)
     # no alert writes them in its own (templated) labels
     assert not any({"owner", "route"} & set(rule.get("labels", {})) for rule in rules if "alert" in rule)
     suites = [yaml.safe_load(f.read_text()) for f in unit_test_files(root) if f.parent.name == "prod"]

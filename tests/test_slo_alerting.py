@@ -136,7 +136,7 @@ def test_api_group_and_operator_format(tmp_path: Path) -> None:
     )
     assert not (root / "deploy/prometheus").exists()
     for path in [
-        root / "deploy/prod/prometheusrule-slo.yaml",
+        *sorted(root.glob("deploy/prod/prometheusrule-slo-*.yaml")),
         root / "deploy/prod/iris-classifier/prometheusrule.yaml",
     ]:
         assert yaml.safe_load(path.read_text())["apiVersion"] == "monitoring.rhobs/v1"

@@ -20,7 +20,8 @@ and SLO metadata (:mod:`.prometheus_sli`), its shared burn-rate alerts (:mod:`.p
 and drift alerts (:mod:`.drift_shapes`).
 
 ``spec.prometheus.format`` picks one delivery: ``operator`` writes PrometheusRule objects
-(``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo.yaml``); ``files`` writes
+(``<env>/<model>/prometheusrule.yaml``, ``<env>/prometheusrule-slo-<group>.yaml``: one object per
+shared group, :func:`shared_parts`); ``files`` writes
 plain rule files (``<output>/prometheus/<env>/<model>.rules.yml`` and ``_slo.rules.yml``,
 not Kubernetes objects, in no kustomization) with promtool unit tests per rule family and alert
 shape: a file per model they use (``_slo-test-<model>.rules.test.yml``, see
@@ -192,7 +193,11 @@ class PrometheusSLO:
             if not shared:
                 continue
             data = [{"name": g.name, "rules": g.rules} for g in shared]
-            files.append(rule_file(project, ctx, env, SLO_RULES, data, source, project.labels, None))
+            if project.prometheus.format == "operator":
+                for part, groups in shared_parts(data):
+                    files.append(rule_file(project, ctx, env, part, groups, source, project.labels, None))
+            else:
+                files.append(rule_file(project, ctx, env, SLO_RULES, data, source, project.labels, None))
             if project.prometheus.format == "files":
                 files += _test_files(project, ctx, env, slis)
         return files
@@ -229,6 +234,47 @@ def _shared_groups(env: ir.Environment, project: ir.Project, slis: list[SLIMembe
     return prometheus_sli.shared_groups(env, slis) + prometheus_shapes.groups(project, env, slis)
 
 
+# etcd refuses an object over 1.5 MiB (and Argo CD keeps objects in annotations and caches); an
+# environment's shared rules pass that at about 1,500 models, so they are cut into several
+# PrometheusRule objects, each kept below this many bytes of rule text (estimated by
+# _estimated_size, which overcounts the YAML's indentation).
+OBJECT_BUDGET = 900_000
+
+
+def shared_parts(
+    groups: list[dict[str, Any]], budget: int = OBJECT_BUDGET
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The shared groups as PrometheusRule objects: one per group (its name's last part, e.g.
+    ``1-metadata``), and a group larger than ``budget`` cut between rules into ``1-metadata``,
+    ``1-metadata-2``, … (their groups named alike: each object is a rule file of its own for the
+    operator).  A rule is never cut: the largest, a packed metadata union, holds about 220 bytes
+    a model and passes the budget alone beyond about 4,000 models in one environment."""
+    parts = []
+    for group in groups:
+        stem = str(group["name"]).rsplit("/", 1)[-1]
+        chunks: list[list[dict[str, Any]]] = [[]]
+        size = 0
+        for rule in group["rules"]:
+            rule_size = _estimated_size(rule)
+            if chunks[-1] and size + rule_size > budget:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(rule)
+            size += rule_size
+        for index, rules in enumerate(chunks, start=1):
+            suffix = "" if index == 1 else f"-{index}"
+            parts.append((f"{stem}{suffix}", [{"name": f"{group['name']}{suffix}", "rules": rules}]))
+    return parts
+
+
+def _estimated_size(rule: dict[str, Any]) -> int:
+    """An upper bound of the bytes ``rule`` takes in the object: its texts, and for every line
+    the indentation the YAML block scalar adds (up to 12 spaces) and a margin for quoting."""
+    texts = [str(v) for v in rule.values() if not isinstance(v, dict)]
+    texts += [f"{k}{v}" for v in rule.values() if isinstance(v, dict) for k, v in v.items()]
+    return sum(len(t.encode()) + 16 * (t.count("\n") + 1) for t in texts) + 64
+
+
 # Argo CD applies client-side by default, which copies the whole object into the
 # last-applied-configuration annotation; annotations may hold 256 KiB in all, and an
 # environment's shared rules pass that from a few hundred models on ("Too long: must have at
@@ -257,13 +303,13 @@ def rule_file(
     elif d is not None:
         path = f"{project.output}/{env.name}/{stem}/prometheusrule.yaml"
     else:
-        path = f"{project.output}/{env.name}/prometheusrule-slo.yaml"
+        path = f"{project.output}/{env.name}/prometheusrule-slo-{stem}.yaml"
     environment = None if plain else env.name
     if ctx.paths_only:
         return OutputFile(path, "", source, environment)
     context = {
         "api_version": api_version(project),
-        "name": d.name if d is not None else "mlgitops-slo",
+        "name": d.name if d is not None else f"mlgitops-slo-{stem}",
         "namespace": env.namespace,
         "labels": dict(labels),
         "annotations": d.object_annotations if d is not None else _shared_annotations(project),

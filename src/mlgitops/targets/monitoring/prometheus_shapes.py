@@ -6,9 +6,9 @@ but from a rule shared by all SLOs of one kind and severity, with one condition 
 and SLO window (the burn factors scale with it).  The per-SLO values come from one metadata
 series per SLO, ``mlgitops_slo:alert:info`` (value: the error budget; labels: ``model``, ``slo``,
 ``window``, the objective, threshold, budget, burn factors and runbook for its annotations), and
-the models' alert routing, ``mlgitops_slo:alert_route:info`` (one recording rule per distinct
-owner and route, whose ``labels`` carry them: Prometheus copies a recording rule's labels as they
-are, so spec text is neither a PromQL string nor a template there):
+the models' alert routing, ``mlgitops_slo:alert_route:info`` (one packed rule per environment
+whatever the number of owners and routes: ``label_replace`` copies a packed text as it is, so spec
+text is neither a PromQL string nor a template there):
 
 * the alert's labels: the ratio series' own (``model``, ``environment``, ``namespace``, ``slo``),
   ``owner`` and ``route`` joined from the routing series (``group_left``), ``severity`` from the
@@ -25,13 +25,14 @@ from decimal import Decimal
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.render.engine import Trusted, Unexpanded
+from mlgitops.render.engine import Trusted
 from mlgitops.targets.monitoring import drift_shapes, slo
 from mlgitops.targets.monitoring.prometheus_rules import (
     ALERTS,
     BUCKET_MISSING,
     BUCKET_MISSING_FOR,
     bucket_missing_description,
+    by_runbook,
     shared_alerts,
 )
 from mlgitops.targets.monitoring.prometheus_sli import (
@@ -129,34 +130,41 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
         rule = record(BUCKET_INFO, packed(BUCKET_FIELDS, buckets), env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
-    routes: dict[tuple[str, str | None], set[str]] = {}
-    routed = [models[m.deployment.model] for m in chosen + latency] + [model for model, _ in drifts]
-    for model in routed:
-        routes.setdefault((model.owner, model.monitoring.alerts.route), set()).add(model.name)
-    rules += [
-        _route_rule(owner, route, names, env)
-        for (owner, route), names in sorted(routes.items(), key=lambda r: (r[0][0], r[0][1] or ""))
-    ]
+    routed = {model.name: model for model in [models[m.deployment.model] for m in chosen + latency]}
+    routed |= {model.name: model for model, _ in drifts}
+    rules.append(_route_rule([routed[name] for name in sorted(routed)], env))
     for kind, kind_windows in sorted(windows.items()):
-        rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
+        runbooks = {
+            models[m.deployment.model].monitoring.alerts.runbook_url is not None
+            for m in chosen
+            if m.slo.kind == kind
+        }
+        metadata = f'{ALERT_INFO}{{environment="{env.name}", slo="{kind}"'
+        for severity in slo.SEVERITIES:
+            rules += by_runbook(
+                _alert(kind, severity, sorted(kind_windows), env), metadata, "model, slo", runbooks
+            )
     route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
     if latency:
-        rules.append(_bucket_missing(env, route))
+        runbooks = {models[m.deployment.model].monitoring.alerts.runbook_url is not None for m in latency}
+        metadata = f'{BUCKET_INFO}{{environment="{env.name}"'
+        rules += by_runbook(_bucket_missing(env, route), metadata, "model", runbooks)
     rules += drift_shapes.alerts(env, drifts, route)
     return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
 
 
-def _route_rule(owner: str, route: str | None, names: set[str], env: ir.Environment) -> dict[str, Any]:
-    """The routing series of the models with this owner and route (value 1): one rule per distinct
-    pair (a handful of teams), not per model."""
-    selected = "|".join(sorted(names))  # model names need no escaping (DNS labels)
-    names_re = f"{ALERT_INFO}|{BUCKET_INFO}|{drift_shapes.THRESHOLD}"  # every alerted model's metadata
-    metadata = f'{{__name__=~"{names_re}", environment="{env.name}", model=~"{selected}"}}'
-    rule = record(ROUTE_INFO, f"group by (model) ({metadata})", env)
-    rule["labels"]["owner"] = Unexpanded(owner)
-    if route is not None:
-        rule["labels"]["route"] = Unexpanded(route)
-    return rule
+def _route_rule(routed: list[ir.Model], env: ir.Environment) -> dict[str, Any]:
+    """The routing series of every alerted model (value 1): one rule, however many owners and
+    routes.  Owner and route are both free text, and a packed term's last field alone may hold any
+    text (:func:`prometheus_sli.packed`), so each has its own packed union and the owner's is
+    joined with the route's on ``model``.  A model without a route has an empty field there, which
+    sets no label.  Their values are the replacement texts of ``label_replace``, copied as they are:
+    never a template, never PromQL."""
+    owners = packed(("model", "owner"), (("1", (model.name, model.owner)) for model in routed))
+    routes = packed(
+        ("model", "route"), (("1", (model.name, model.monitoring.alerts.route or "")) for model in routed)
+    )
+    return record(ROUTE_INFO, f"(\n{owners}\n)\n* on (model) group_left (route)\n(\n{routes}\n)", env)
 
 
 def _bucket_row(model: ir.Model, m: SLIMember) -> tuple[str, tuple[str, ...]]:
@@ -229,8 +237,8 @@ def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment)
 
 
 def _annotations(kind: str, severity: str) -> dict[str, str]:
-    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``; an
-    SLO without a runbook gets an empty ``runbook_url``."""
+    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``
+    (``runbook_url`` left out of the rule for SLOs without one, :func:`prometheus_rules.by_runbook`)."""
     model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
 
     def read(text: str) -> str:
