@@ -14,7 +14,8 @@ and, when it succeeded, ``mlgitops_drift_last_success_timestamp_seconds``, all l
 Without these a broken check is silent: no score means no drift alert.  Each comes with a
 promtool unit test.  The rules are the environment's shared ones (:mod:`.drift_shapes`);
 :func:`alerts` describes each as it fires for one model (``ModelDriftCheckMissing`` carries
-``absent_for``, its waiting time; an alert of a model without a runbook no ``runbook_url``).
+``absent_for``, its waiting time; an alert of a model without a runbook an empty
+``runbook_url``).
 """
 
 from __future__ import annotations
@@ -49,10 +50,8 @@ def _selector(metric: str, d: ir.Deployment) -> str:
 
 
 def _annotations(model: ir.Model, summary: str, description: str) -> dict[str, str]:
-    annotations: dict[str, str] = {"summary": Trusted(summary), "description": Trusted(description)}
-    if model.monitoring.alerts.runbook_url is not None:
-        annotations["runbook_url"] = model.monitoring.alerts.runbook_url
-    return annotations
+    runbook = model.monitoring.alerts.runbook_url
+    return {"summary": Trusted(summary), "description": Trusted(description), "runbook_url": runbook or ""}
 
 
 FAILED_DESCRIPTION = (

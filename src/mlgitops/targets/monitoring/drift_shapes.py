@@ -36,21 +36,8 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_after_seconds,
     stale_description,
 )
-from mlgitops.targets.monitoring.prometheus_rules import (
-    DRIFT,
-    DRIFT_METRIC,
-    FEATURE,
-    RETRAIN,
-    VALUE,
-    by_runbook,
-)
-from mlgitops.targets.monitoring.prometheus_sli import (
-    label_text,
-    packed,
-    record,
-    union,
-    with_metadata,
-)
+from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
+from mlgitops.targets.monitoring.prometheus_sli import label_text, packed, record, union, with_metadata
 
 THRESHOLD = "mlgitops_drift:threshold"
 STALE_AFTER = "mlgitops_drift:stale_after:seconds"
@@ -147,9 +134,7 @@ def alerts(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]], route: 
                 for_=text,
             )
         )
-    runbooks = {model.monitoring.alerts.runbook_url is not None for model, _ in drifts}
-    metadata = f'{THRESHOLD}{{environment="{env.name}"'
-    return [variant for rule in rules for variant in by_runbook(rule, metadata, "model", runbooks)]
+    return rules
 
 
 def _rule(name: str, expr: str, annotations: dict[str, str], for_: str | None = None) -> dict[str, Any]:

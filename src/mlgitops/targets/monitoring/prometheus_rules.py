@@ -191,6 +191,8 @@ def _shaped(alert: Alert, spec: ir.SLOAlerting, severity: str, d: ir.Deployment)
     if spec.runbook_url is not None:
         annotations["runbook_url"] = spec.runbook_url
     annotations |= dict(spec.annotations)
+    if shared_alerts(spec):
+        annotations.setdefault("runbook_url", "")  # the shared rule's template prints one for every SLO
     return dataclasses.replace(
         alert, name=spec.name or alert.name, labels=labels, annotations=annotations, for_=own.for_
     )
@@ -250,6 +252,7 @@ def _bucket_missing(model: ir.Model, d: ir.Deployment, s: SLORules) -> Alert:
         f"The latency SLO of {d.model} ({d.environment.name}) cannot be computed",
         bucket_missing_description(histogram.metric, value, _threshold(s), unit),
     )
+    annotations.setdefault("runbook_url", "")  # the shared rule prints one for every SLO
     return Alert(
         BUCKET_MISSING,
         f"count({total.render()})\nunless\ncount({good.render()})",
@@ -281,9 +284,9 @@ def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
     annotations: dict[str, str] = {
         "summary": Trusted(summary),
         "description": Trusted(description),
+        "runbook_url": model.monitoring.alerts.runbook_url
+        or "",  # the shared rule prints one for every model
     }
-    if model.monitoring.alerts.runbook_url is not None:
-        annotations["runbook_url"] = model.monitoring.alerts.runbook_url
     return Alert(
         DRIFT,
         f"max by (model, environment, feature) ({selector.render()}) > {threshold}",
@@ -295,25 +298,3 @@ def drift_alert(model: ir.Model, d: ir.Deployment, drift: ir.Drift) -> Alert:
 def expand(text: str, feature: str = "", value: str = "") -> str:
     """What Prometheus makes of an annotation written here (for the expected alerts of the tests)."""
     return text.replace(FEATURE, feature).replace(VALUE, value)
-
-
-def by_runbook(rule: dict[str, Any], metadata: str, on: str, present: set[bool]) -> list[dict[str, Any]]:
-    """A shared alert as its models have a runbook or not (``present``): an empty ``runbook_url``
-    annotation is noise in Alertmanager and Grafana, and a template cannot leave an annotation
-    out, so where both kinds of model alert the rule is two, each kept to its models by the
-    ``metadata`` selector (without its closing brace) whose ``runbook_url`` label is set or not
-    (an empty field sets no label).  The second sets its ``severity`` in its expression, since
-    promtool reports two rules of one name and labels as duplicates."""
-    annotations = rule["annotations"]
-    without = {**rule, "annotations": {k: v for k, v in annotations.items() if k != "runbook_url"}}
-    if present != {True, False}:
-        return [rule] if True in present else [without]
-    expr = str(rule["expr"])
-    with_runbook = f'(\n{expr}\n)\nand on ({on})\n{metadata}, runbook_url!=""}}'
-    labelled = f'(\n{expr}\n)\nunless on ({on})\n{metadata}, runbook_url!=""}}'
-    labels = dict(rule["labels"])
-    labelled = f'label_replace(\n{labelled},\n"severity", "{labels.pop("severity")}", "", "")'
-    second = {**without, "expr": Trusted(labelled), "labels": labels}
-    if not labels:
-        del second["labels"]
-    return [{**rule, "expr": Trusted(with_runbook)}, second]

@@ -32,7 +32,6 @@ from mlgitops.targets.monitoring.prometheus_rules import (
     BUCKET_MISSING,
     BUCKET_MISSING_FOR,
     bucket_missing_description,
-    by_runbook,
     shared_alerts,
 )
 from mlgitops.targets.monitoring.prometheus_sli import (
@@ -134,21 +133,10 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
     routed |= {model.name: model for model, _ in drifts}
     rules.append(_route_rule([routed[name] for name in sorted(routed)], env))
     for kind, kind_windows in sorted(windows.items()):
-        runbooks = {
-            models[m.deployment.model].monitoring.alerts.runbook_url is not None
-            for m in chosen
-            if m.slo.kind == kind
-        }
-        metadata = f'{ALERT_INFO}{{environment="{env.name}", slo="{kind}"'
-        for severity in slo.SEVERITIES:
-            rules += by_runbook(
-                _alert(kind, severity, sorted(kind_windows), env), metadata, "model, slo", runbooks
-            )
+        rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
     route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
     if latency:
-        runbooks = {models[m.deployment.model].monitoring.alerts.runbook_url is not None for m in latency}
-        metadata = f'{BUCKET_INFO}{{environment="{env.name}"'
-        rules += by_runbook(_bucket_missing(env, route), metadata, "model", runbooks)
+        rules.append(_bucket_missing(env, route))
     rules += drift_shapes.alerts(env, drifts, route)
     return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
 
@@ -237,8 +225,8 @@ def _alert(kind: str, severity: str, windows_ms: list[int], env: ir.Environment)
 
 
 def _annotations(kind: str, severity: str) -> dict[str, str]:
-    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``
-    (``runbook_url`` left out of the rule for SLOs without one, :func:`prometheus_rules.by_runbook`)."""
+    """The texts of :func:`prometheus_rules._burn_alert`, the per-SLO parts read by ``query``; an
+    SLO without a runbook gets an empty ``runbook_url``."""
     model, environment = "{{ $labels.model }}", "{{ $labels.environment }}"
 
     def read(text: str) -> str:
