@@ -85,3 +85,51 @@ def test_a_pickled_document_sends_only_its_text_and_gives_back_the_same_data_and
     assert back.data == doc.data
     assert back == doc
     assert back.locate(("spec",), key=True) == doc.locate(("spec",), key=True)
+
+
+def _spec_objects(value: object) -> list[SpecModel]:
+    if isinstance(value, SpecModel):
+        return [value, *(o for item in value.__dict__.values() for o in _spec_objects(item))]
+    if isinstance(value, dict):
+        return [o for item in value.values() for o in _spec_objects(item)]
+    if isinstance(value, list | tuple):
+        return [o for item in value for o in _spec_objects(item)]
+    return []
+
+
+def test_a_loaded_chunk_of_model_files_shares_its_fields_sets_and_keeps_what_was_written(
+    tmp_path: Path,
+) -> None:
+    """share_fields_sets (run on each chunk of model files) leaves every object's written
+    fields as pydantic found them, gives equal sets one object, keeps that through pickling,
+    and a model_copy that marks a field writes its own copy, not the shared set."""
+    from mlgitops.discover import find_project
+    from mlgitops.validate.specfiles import model_files
+
+    generated = tmp_path / "project"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "generate.py"), "30", str(generated)],
+        check=True,
+        capture_output=True,
+    )
+    files, problems = find_project(generated)
+    assert files is not None, problems
+    paths = sorted((generated / "models").rglob("*.yaml"))
+    outcomes = model_files(files, {}, paths)
+    specs = [spec for _, _, _, spec, _, _ in outcomes if spec is not None]
+    assert len(specs) == len(paths)
+    for path, spec in zip(paths, specs, strict=True):
+        assert _fields_written(spec) == _fields_written(_spec(path))  # as pydantic wrote them
+    objects = [o for spec in specs for o in _spec_objects(spec)]
+    distinct = {frozenset(o.model_fields_set) for o in objects}
+    assert len({id(o.model_fields_set) for o in objects}) == len(distinct) < len(objects) / 5
+    back = pickle.loads(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
+    objects_back = [o for _, _, _, spec, _, _ in back for o in _spec_objects(spec)]
+    assert len({id(o.model_fields_set) for o in objects_back}) == len(distinct)
+    resources = next(
+        o for o in objects if type(o).__name__ == "Resources" and "gpu" not in o.model_fields_set
+    )
+    before = set(resources.model_fields_set)
+    copied = resources.model_copy(update={"gpu": 1})
+    copied.model_fields_set.add("gpu")  # as ir/lifecycle.py marks it
+    assert resources.model_fields_set == before

@@ -51,13 +51,15 @@ class ValidationResult:
 
     def without_models(self) -> ValidationResult:
         """This result without its model specs and resolved deployments (most of its memory):
-        what a compile still reads once the IR is built (diagnostics, sources, the project spec)."""
+        what a compile still reads once the IR is built (diagnostics, sources, the project spec).
+        Both references to the models go, ``validated``'s too: it alone would keep every spec
+        alive through the render."""
         if self.resolved is None:
             return self
         from mlgitops.resolve import ResolvedProject
 
         validated = replace(self.resolved.validated, models=())
-        return replace(self, resolved=ResolvedProject(validated, ()))
+        return replace(self, resolved=ResolvedProject(validated, ()), validated=validated)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mlgitops.load.header import check_header
 from mlgitops.parallel import map_chunks
 from mlgitops.render.overrides import check_overrides
 from mlgitops.spec import ModelSpec, ProjectSpec
+from mlgitops.spec.base import share_fields_sets
 from mlgitops.validate.salvage import Distrust
 from mlgitops.validate.schema import validate_salvaging
 from mlgitops.validate.secrets import find_secrets
@@ -93,6 +94,7 @@ def model_files(
             doc = doc.without_tree(keep=_reported_when_valid(doc.data) if named else ())
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
+    share_fields_sets(spec for _, _, _, spec, _, _ in outcomes if spec is not None)
     return outcomes
 
 
