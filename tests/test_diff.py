@@ -896,10 +896,10 @@ def test_diff_renders_only_the_models_that_differ_between_the_revisions(
     outlined: list[str] = []
     original = mlgitops.compile._render_models
 
-    def counting(project: Any, context: Any, names: list[str], keep: Any, models: Any) -> Any:
+    def counting(project: Any, context: Any, names: list[str], keep: Any, digest: bool, models: Any) -> Any:
         outline = isinstance(context(), mlgitops.compile.Outline)
         (outlined if outline else rendered).extend(m.name for m in models)
-        return original(project, context, names, keep, models)
+        return original(project, context, names, keep, digest, models)
 
     monkeypatch.setattr(mlgitops.compile, "_render_models", counting)
     monkeypatch.setenv("MLGITOPS_JOBS", "1")  # both sides in this process, where they are counted

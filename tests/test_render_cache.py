@@ -31,10 +31,15 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     real = compiler._render_models
 
     def recording(
-        project: ir.Project, source: Any, targets: list[str], keep: Any, models: Sequence[ir.Model]
+        project: ir.Project,
+        source: Any,
+        targets: list[str],
+        keep: Any,
+        digest: bool,
+        models: Sequence[ir.Model],
     ) -> Any:
         names.extend(m.name for m in models)
-        return real(project, source, targets, keep, models)
+        return real(project, source, targets, keep, digest, models)
 
     monkeypatch.setattr(compiler, "_render_models", recording)
     yield names

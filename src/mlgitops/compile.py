@@ -55,6 +55,9 @@ class Generated(Generic[F]):
     # The per-model targets' files of each model, when the built-in templates rendered them
     # (what the render cache keeps for the next compile).
     by_model: Mapping[str, tuple[F, ...]] = field(default_factory=dict)
+    # The IR digests the render cache records, of the models rendered (worked out in the render
+    # workers, beside each model's files, and not after the commit by the parent alone).
+    digests: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,18 +161,19 @@ def _generate(
     # Per-model targets render in parallel chunks for large projects; project-wide ones here,
     # while the workers render their chunks.
     rendered, project_files = map_chunks_beside(
-        partial(_render_models, project, context, per_model, keep),
+        partial(_render_models, project, context, per_model, keep, builtin),
         todo,
         project_wide,
         parent_share=PROJECT_WIDE_PARENT_SHARE,
     )
     if sketch:
         rendered += map_chunks(
-            partial(_render_models, project, partial(Outline, source), per_model, keep), sketch
+            partial(_render_models, project, partial(Outline, source), per_model, keep, False), sketch
         )
     failures = [r for r in rendered if isinstance(r, RenderError)]
     by_model = dict(kept)
-    by_model.update(r for r in rendered if not isinstance(r, RenderError))
+    by_model.update((r[0], r[1]) for r in rendered if not isinstance(r, RenderError))
+    digests = {r[0]: r[2] for r in rendered if not isinstance(r, RenderError) and r[2]}
     files = [f for model in project.models for f in by_model.get(model.name, ())]
     try:
         if failures:
@@ -184,7 +188,8 @@ def _generate(
     if len(paths) != len(set(paths)):
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
         raise AssertionError(f"two targets generated the same paths: {duplicates}")
-    return Generated(sorted(files, key=lambda f: f.path), project, by_model=by_model if builtin else {})
+    kept_by_model = by_model if builtin else {}
+    return Generated(sorted(files, key=lambda f: f.path), project, by_model=kept_by_model, digests=digests)
 
 
 def same_models(before: ir.Project, after: ir.Project) -> set[str]:
@@ -222,20 +227,24 @@ def _render_models(
     context: Callable[[], RenderContext],
     names: list[str],
     keep: Callable[[OutputFile], F],
+    digest: bool,
     models: Sequence[ir.Model],
-) -> list[tuple[str, tuple[F, ...]] | RenderError]:
+) -> list[tuple[str, tuple[F, ...], str] | RenderError]:
     """Run the per-model targets for some of the models (possibly in a worker process), and
-    ``keep`` what is to be kept of each file."""
+    ``keep`` what is to be kept of each file; ``digest``: with each model's IR digest for the
+    render cache ("" without)."""
+    from mlgitops.emit.rendercache import model_digest
+
     ctx = context()
     targets = registry()
-    out: list[tuple[str, tuple[F, ...]] | RenderError] = []
+    out: list[tuple[str, tuple[F, ...], str] | RenderError] = []
     try:
         for model in models:
             subset = dataclasses.replace(project, models=(model,))
             files: list[F] = []
             for name in names:
                 files += map(keep, targets[name].render(subset, ctx))
-            out.append((model.name, tuple(files)))
+            out.append((model.name, tuple(files), model_digest(model) if digest else ""))
     except RenderError as exc:
         return [exc]  # returned, not raised: it must reach the parent with its location
     return out
@@ -320,7 +329,7 @@ def save_render_cache(
     from mlgitops.fingerprint import renderer_fingerprint
 
     renderer = renderer_fingerprint(templates_dir())
-    rendercache.save(tree, generated.project, renderer, generated.by_model, hashes)
+    rendercache.save(tree, generated.project, renderer, generated.by_model, hashes, generated.digests)
 
 
 @dataclass(frozen=True)

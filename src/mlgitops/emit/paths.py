@@ -32,11 +32,13 @@ class PathGuard:
         """The guard for the tree's project and, when attached, its repository's top level."""
         return cls(tree.root, tree.repo_subdir, tree.repo_top)
 
-    def unsafe_reason(self, relative: str) -> str | None:
-        """Why writing ``relative`` is unsafe, or None when it is fine."""
+    def unsafe_reason(self, relative: str, *, check_leaf: bool = True) -> str | None:
+        """Why writing ``relative`` is unsafe, or None when it is fine.  ``check_leaf`` false:
+        the last component is left to the caller, who stats it anyway (a compile's planner,
+        per generated file) and names a link there with :meth:`link_reason`."""
         rooted = strip_root_prefix(self._repo_subdir, relative)
         if rooted is not None and self._top is not None:
-            return self._top.unsafe_reason(rooted)
+            return self._top.unsafe_reason(rooted, check_leaf=check_leaf)
         parts = relative.split("/")
         if relative.startswith("/") or any(p in ("..", ".", "") for p in parts):
             return "the path is absolute or leaves the project"
@@ -48,6 +50,8 @@ class PathGuard:
             prefix = f"{prefix}/{part}" if prefix else part
             if prefix in self._safe_dirs:
                 continue
+            if index == last and not check_leaf:
+                break
             current = self.root / prefix
             if current.is_symlink():
                 return f"{prefix} is a symbolic link"
@@ -59,3 +63,11 @@ class PathGuard:
                         return f"{prefix} is a file, where a directory is needed"
                 self._safe_dirs.add(prefix)
         return None
+
+    def link_reason(self, relative: str) -> str:
+        """What :meth:`unsafe_reason` says of ``relative`` when its last component is a
+        symbolic link."""
+        rooted = strip_root_prefix(self._repo_subdir, relative)
+        if rooted is not None and self._top is not None:
+            return self._top.link_reason(rooted)
+        return f"{relative} is a symbolic link"

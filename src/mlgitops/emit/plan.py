@@ -73,10 +73,18 @@ class Planner:
         self._guard = PathGuard.of(tree)
 
     def decide(self, path: str, data: bytes) -> tuple[Decision, Diagnostic | None]:
-        reason = self._guard.unsafe_reason(path) or self.territory.refusal(path)
+        # The file itself is stat'ed once, below, and not by the guard too (tens of thousands of
+        # files a compile); the messages come in the guard's order all the same.
+        reason = self._guard.unsafe_reason(path, check_leaf=False)
+        if reason is None and (forbidden := self.territory.refusal(path)) is not None:
+            reason = self._guard.unsafe_reason(path) or forbidden  # rare: as the guard alone says
+        info = None
+        if reason is None:
+            info = self.tree.lstat(path)
+            if info is not None and stat.S_ISLNK(info.st_mode):
+                reason = self._guard.link_reason(path)
         if reason is not None:
             return Decision.REFUSED, make("MLG502", f"refusing to write {path}: {reason}", Location(path))
-        info = self.tree.lstat(path)
         if info is not None and not stat.S_ISREG(info.st_mode):
             problem = make(
                 "MLG501",

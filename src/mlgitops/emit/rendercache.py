@@ -37,6 +37,11 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
+def model_digest(model: ir.Model) -> str:
+    """What the cache records of a model's IR (worked out where the model is rendered)."""
+    return _digest(model)
+
+
 def settings_digest(project: ir.Project, renderer: str) -> str:
     return _digest((renderer, dataclasses.replace(project, models=(), retired=())))
 
@@ -104,14 +109,16 @@ def save(
     renderer: str,
     by_model: Mapping[str, Sequence[GeneratedPath]],
     hashes: Mapping[str, str],
+    digests: Mapping[str, str],
 ) -> None:
+    """``digests``: :func:`model_digest` of the models, where known (the others are worked out)."""
     models = {}
     for model in project.models:
         files = by_model.get(model.name)
         if files is None or any(f.path not in hashes for f in files):
             continue
         models[model.name] = {
-            "ir": _digest(model),
+            "ir": digests.get(model.name) or model_digest(model),
             "files": [[f.path, hashes[f.path], f.environment] for f in files],
         }
     document = {"settings": settings_digest(project, renderer), "models": models}
