@@ -6,7 +6,8 @@ Prometheus and Grafana templates.  Every value is written as a quoted YAML
 scalar or flow collection, so no spec value can change the structure of the
 output; a target may add its own escaping (GitHub ``${{``, GitLab ``$``,
 Prometheus ``{{``) for text the consuming tool would otherwise expand.
-The rendered text is parsed back and re-serialized canonically.
+An override template's text is parsed back and re-serialized canonically; a built-in
+template's text is canonical already and written directly (``render/direct.py``).
 """
 
 from __future__ import annotations
