@@ -168,6 +168,7 @@ TRICKY_VALUES: list[Any] = [
     ("tuple", 1),
     {"text": Trusted("${{ github.token }}")},
 ]
+ROOT_TEMPLATE = "{= value =}\n"
 TEMPLATE = """\
 kind: Test
 scalar: {= value =}
@@ -190,6 +191,10 @@ def test_values_are_spelled_as_the_parse_back_spells_them(tmp_path: Path, value:
     direct = engine.render_yaml("t/doc.yaml.j2", {"value": value})
     assert direct == _parse_back(engine, "t/doc.yaml.j2", {"value": value})
     assert yamlout.dump_documents(parse_rendered(direct)) == direct
+    if (isinstance(value, dict | list | tuple) and value) or (isinstance(value, str) and "\n" in value):
+        root = _engine(tmp_path, ROOT_TEMPLATE)  # a whole document written as one value
+        direct = root.render_yaml("t/doc.yaml.j2", {"value": value})
+        assert direct == _parse_back(root, "t/doc.yaml.j2", {"value": value})
 
 
 def test_the_target_escape_applies_on_the_direct_path(tmp_path: Path) -> None:

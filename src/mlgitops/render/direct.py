@@ -70,31 +70,43 @@ def splice(rendered: str, blocks: Blocks) -> str:
     A placeholder must end its line and follow either ``key: `` or a list's ``- `` (the only
     places where ``yamlout`` starts a nested block); anywhere else is :class:`Misplaced`.
     """
-    if OPEN not in rendered:
-        return rendered
+    # Only the placeholder lines are visited (found by ``str.find``, not a walk over every line):
+    # most of a manifest is the template's own text, already canonical.
+    pieces: list[str] = []
+    done = 0
+    while (found := rendered.find(OPEN, done)) >= 0:
+        line_start = rendered.rfind("\n", 0, found) + 1
+        line_end = rendered.find("\n", found)
+        line_end = len(rendered) if line_end < 0 else line_end
+        pieces.append(rendered[done:line_start])
+        pieces.append("\n".join(_block(rendered[line_start:line_end], blocks)))
+        done = line_end
+    pieces.append(rendered[done:])
+    return "".join(pieces)
+
+
+def _block(line: str, blocks: Blocks) -> list[str]:
+    """The lines that stand for ``line``, which holds one placeholder."""
+    start = line.find(blocks.prefix)
+    number = line[start + len(blocks.prefix) : -1]
+    if start < 0 or not line.endswith(CLOSE) or not number.isdigit() or line.count(OPEN) != 1:
+        raise Misplaced("a mapping, list or multi-line text must be a whole YAML value")
+    value = blocks.values[int(number)]
+    head = line[:start]
+    body = head.lstrip(" ")
+    while body.startswith("- "):
+        body = body[2:]
+    column = len(head) - len(body)
     lines: list[str] = []
-    for line in rendered.split("\n"):
-        if OPEN not in line:
-            lines.append(line)
-            continue
-        start = line.find(blocks.prefix)
-        number = line[start + len(blocks.prefix) : -1]
-        if start < 0 or not line.endswith(CLOSE) or not number.isdigit() or line.count(OPEN) != 1:
-            raise Misplaced("a mapping, list or multi-line text must be a whole YAML value")
-        value = blocks.values[int(number)]
-        head = line[:start]
-        body = head.lstrip(" ")
-        while body.startswith("- "):
-            body = body[2:]
-        column = len(head) - len(body)
-        if body == "":
-            # ``- value``: the item's block is written at the dash's column, then given the head
-            # (``- ``, or ``- - `` for a list in a list) in place of its own dash.
-            first = len(lines)
-            yamlout.list_item(value, column - 2, lines)
-            lines[first] = head + lines[first][column:]
-        elif body.endswith(": ") and len(body) > 2:
-            yamlout.mapping_entry(head[:-1], value, column, lines)
-        else:
-            raise Misplaced("a mapping, list or multi-line text must follow `key: ` or `- `")
-    return "\n".join(lines)
+    if head == "":
+        return yamlout.dump(value)[:-1].split("\n")  # the document itself
+    if body == "":
+        # ``- value``: the item's block is written at the dash's column, then given the head
+        # (``- ``, or ``- - `` for a list in a list) in place of its own dash.
+        yamlout.list_item(value, column - 2, lines)
+        lines[0] = head + lines[0][column:]
+    elif body.endswith(": ") and len(body) > 2:
+        yamlout.mapping_entry(head[:-1], value, column, lines)
+    else:
+        raise Misplaced("a mapping, list or multi-line text must follow `key: ` or `- `")
+    return lines
