@@ -46,11 +46,11 @@ from compile_helpers import (
 from conftest import require_tool
 from mlgitops.pipeline import validate_project
 from mlgitops.repourl import github_problem
-from mlgitops.targets.base import TEMPLATE_LABELS
 from mlgitops.targets.monitoring import drift as drift_target
 from mlgitops.targets.monitoring import prometheus_rules
 from mlgitops.targets.monitoring.schedule import MINUTES_PER_DAY, longest_gap_minutes
 from mlgitops.targets.retrain import github_dispatch_url, gitlab_trigger_url
+from mlgitops.targets.shared_labels import TEMPLATE_LABELS
 
 pytestmark = pytest.mark.external
 

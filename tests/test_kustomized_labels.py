@@ -20,7 +20,7 @@ import yaml
 from compile_helpers import compile_clean, copy_specs, edit_yaml, example, kustomize_build
 from conftest import require_tool
 from mlgitops.pipeline import generate_files
-from mlgitops.targets import base, k8s
+from mlgitops.targets import base, k8s, shared_labels
 
 pytestmark = pytest.mark.external
 
@@ -89,6 +89,7 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
 
     with monkeypatch.context() as patched:
         patched.setattr(base, "leave_to_kustomization", lambda *_: None)
+        patched.setattr(base, "leave_in_text", lambda text, *_: text)
         full = generate_files(root)
     assert full.ok and full.project is not None
     before = _objects(full.files, in_kustomization=True)
@@ -127,11 +128,11 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
             assert document == outside[key], key
         elif document["kind"] != "Namespace":
             assert not _labels(document).keys() & shared[key[0]].keys(), key
-            for path in base.TEMPLATE_PATHS.get(document["kind"], ()):
+            for path in shared_labels.TEMPLATE_PATHS.get(document["kind"], ()):
                 pod = document
                 for step in path:
                     pod = pod[step]
-                assert not _labels(pod).keys() & set(base.TEMPLATE_LABELS), (key, path)
+                assert not _labels(pod).keys() & set(shared_labels.TEMPLATE_LABELS), (key, path)
                 templates += 1
     assert templates or name == "quickstart"
     assert any(key[1] == "Job" for key in outside) == (name == "platform")

@@ -6,7 +6,8 @@ Prometheus and Grafana templates.  Every value is written as a quoted YAML
 scalar or flow collection, so no spec value can change the structure of the
 output; a target may add its own escaping (GitHub ``${{``, GitLab ``$``,
 Prometheus ``{{``) for text the consuming tool would otherwise expand.
-The rendered text is parsed back and re-serialized canonically.
+An override template's text is parsed back and re-serialized canonically; a built-in
+template's text is canonical already and written directly (``render/direct.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from mlgitops.render import yamlout
+from mlgitops.render import direct, yamlout
 
 TextEscape = Callable[[str], str]
 
@@ -125,12 +126,30 @@ def _yaml_value(escape: TextEscape | None, engine: Engine) -> Callable[[Any], st
             # which names the missing variable or attribute (or is the sandbox's SecurityError).
             str(value)
             raise jinja2.UndefinedError("undefined value")
+        blocks = engine.blocks
+        if blocks is not None:
+            return _direct(value, escape, blocks)
         table = engine.collections
         if table is not None and isinstance(value, Mapping | list | tuple):
             return yamlout.quote(table.placeholder(value, escape))
         return yamlout.flow(_escaped(value, escape) if escape else value)
 
     return finalize
+
+
+def _direct(value: Any, escape: TextEscape | None, blocks: direct.Blocks) -> str:
+    """``value`` in canonical spelling (``render/direct.py``); the same text and data the parse
+    back of :func:`yamlout.flow`'s spelling would give."""
+    kind = type(value)
+    if kind is str:
+        return direct.text(escape(value) if escape else value, blocks)
+    if value is None or kind is bool or kind is int or kind is float:
+        return yamlout.scalar(value)
+    if isinstance(value, Trusted):
+        return direct.text(str(value), blocks)
+    if isinstance(value, str):
+        return direct.text(escape(value) if escape else str(value), blocks)
+    return direct.collection(_normalized(value, escape), blocks)
 
 
 class Trusted(str):
@@ -194,6 +213,26 @@ class Engine:
         self.env.globals.update(globals_ or {})
         self._cache: dict[str, jinja2.Template] = {}
         self.collections: _Collections | None = None  # set while render_data runs
+        self.blocks: direct.Blocks | None = None  # set while render_yaml writes directly
+        # Only built-in templates are trusted to be written in canonical form (and one of them
+        # could include an overridden one), so with any override every render is parsed back.
+        self.writes_directly = not overridden
+
+    def render_yaml(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render ``name`` as canonical YAML text (what ``yamlout.dump_documents`` writes for
+        its documents): directly for built-in templates (``render/direct.py``), else parsed
+        back and written again."""
+        if not self.writes_directly:
+            return yamlout.dump_documents(self.render_data(name, context))
+        blocks = self.blocks = direct.Blocks()
+        try:
+            rendered = self.render_text(name, context)
+        finally:
+            self.blocks = None
+        try:
+            return direct.splice(rendered, blocks)
+        except direct.Misplaced as exc:
+            raise RenderError(str(exc), name, None) from None
 
     def render_data(self, name: str, context: Mapping[str, Any]) -> list[Any]:
         """Render ``name`` and parse it: the documents as data (see :class:`_Collections`)."""

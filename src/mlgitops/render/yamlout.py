@@ -101,9 +101,9 @@ def is_plain(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def _key(key: str) -> str:
+def key(name: str) -> str:
     """Keys repeat endlessly across documents (name, labels, …): their spelling is memoized."""
-    return key if is_plain(key) else quote(key)
+    return name if is_plain(name) else quote(name)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -115,7 +115,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
-def _literal_ok(text: str) -> bool:
+def literal_ok(text: str) -> bool:
     return (
         "\n" in text
         and not text.startswith((" ", "\t", "\n"))  # the first line sets the block's indentation
@@ -134,7 +134,7 @@ def _is_mapping(value: Any) -> bool:
     return kind is dict or (kind not in _SCALAR_TYPES and kind is not list and isinstance(value, Mapping))
 
 
-def _text(value: str) -> str:
+def text(value: str) -> str:
     """A one-line string's spelling (short ones memoized: namespaces, labels, images repeat in
     every file; long ones rarely do, and would only fill the cache)."""
     return _short_text(value) if len(value) <= 80 else value if is_plain(value) else quote(value)
@@ -152,35 +152,35 @@ def _node(value: Any, indent: int, lines: list[str]) -> None:
         if not value:
             lines.append(pad + "[]")
         for item in value:
-            _item(item, indent, lines)
+            list_item(item, indent, lines)
     elif kind is dict or _is_mapping(value):
         if not value:
             lines.append(pad + "{}")
         append = lines.append
-        for key, item in value.items():
-            head = pad + _key(key if type(key) is str else str(key)) + ":"
+        for name, item in value.items():
+            head = pad + key(name if type(name) is str else str(name)) + ":"
             # The commonest entries (a one-line string, an integer) written here, not in _entry:
             # a call per entry is a fifth of the emitter's time.
             item_kind = type(item)
             if item_kind is str and "\n" not in item:
-                append(head + " " + (_short_text(item) if len(item) <= 80 else _text(item)))
+                append(head + " " + (_short_text(item) if len(item) <= 80 else text(item)))
             elif item_kind is int:
                 append(f"{head} {item}")
             else:
-                _entry(head, item, indent, lines)
-    elif kind is str and _literal_ok(value):
+                mapping_entry(head, item, indent, lines)
+    elif kind is str and literal_ok(value):
         _literal(pad, value, indent + 2, lines)  # a root block scalar's content must be indented too
     else:
         lines.append(pad + scalar(value))
 
 
-def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
+def mapping_entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
     kind = type(value)
     if kind is str:
-        if "\n" in value and _literal_ok(value):
+        if "\n" in value and literal_ok(value):
             _literal(head + " ", value, indent + 2, lines)
         else:
-            lines.append(head + " " + _text(value))
+            lines.append(head + " " + text(value))
     elif kind is list or kind is tuple:
         if value:
             lines.append(head)
@@ -197,14 +197,14 @@ def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
         lines.append(f"{head} {scalar(value)}")
 
 
-def _item(value: Any, indent: int, lines: list[str]) -> None:
+def list_item(value: Any, indent: int, lines: list[str]) -> None:
     pad = " " * indent
     kind = type(value)
     if kind is str:
-        if "\n" in value and _literal_ok(value):
+        if "\n" in value and literal_ok(value):
             _literal(pad + "- ", value, indent + 2, lines)
         else:
-            lines.append(pad + "- " + _text(value))
+            lines.append(pad + "- " + text(value))
     elif (kind is list or kind is tuple or _is_mapping(value)) and value:
         start = len(lines)
         _node(value, indent + 2, lines)

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from mlgitops import ir
 from mlgitops.targets import k8s
-from mlgitops.targets.base import TEMPLATE_LABELS, TEMPLATE_PATHS, GeneratedPath, OutputFile, RenderContext
+from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops import gitops_source, labels
+from mlgitops.targets.shared_labels import TEMPLATE_LABELS, TEMPLATE_PATHS
 
 
 def kustomizations(

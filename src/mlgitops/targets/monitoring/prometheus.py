@@ -40,7 +40,7 @@ from typing import Any
 
 from mlgitops import ir
 from mlgitops.outputs import PROMETHEUS_DIR
-from mlgitops.render.canonical import canonical_yaml
+from mlgitops.render.canonical import canonical_yaml, parse_rendered
 from mlgitops.render.engine import RenderError
 from mlgitops.targets import k8s
 from mlgitops.targets.base import HEADER, OutputFile, RenderContext
@@ -317,34 +317,25 @@ def rule_file(
         "as_dict": dict,
     }
     template = "prometheus/prometheusrule.yaml.j2"
-    documents = ctx.engine("prometheus", escape).render_data(template, context)
-    if len(documents) != 1 or not isinstance(documents[0], dict):
-        raise RenderError("template must produce one YAML mapping document", template, None)
-    ctx.leave_shared_labels(documents, environment, template)
-    manifest = documents[0]
-    header = HEADER.format(source=source)
-    manifest_text = canonical_yaml([manifest])
-    text = _plain_rules(manifest, manifest_text) if plain else manifest_text
-    return OutputFile(path, header + text, source, environment)
+    manifest_text = ctx.yaml_text("prometheus", "prometheusrule.yaml.j2", context, environment, escape)
+    text = _plain_rules(manifest_text, template) if plain else manifest_text
+    return OutputFile(path, HEADER.format(source=source) + text, source, environment)
 
 
-def _plain_rules(manifest: dict[str, Any], manifest_text: str) -> str:
+def _plain_rules(manifest_text: str, template: str) -> str:
     """The plain rule file: the PrometheusRule's ``spec.groups``, one indentation level out.
 
     When ``spec`` is the manifest's last key and holds only ``groups`` (what the built-in template
-    writes), the groups are cut from the text already written instead of written again: they are
-    the bulk of the monitoring output. Anything else is written afresh.
+    writes: after the marker, every line is indented under ``groups``), the groups are cut from
+    the text already written instead of written again: they are the bulk of the monitoring
+    output. Anything else (an override template's manifest) is parsed and written afresh.
     """
-    spec = manifest.get("spec")
     marker = "\nspec:\n  groups:\n"
-    if (
-        isinstance(spec, dict)
-        and list(spec) == ["groups"]
-        and list(manifest)[-1] == "spec"
-        and marker in manifest_text
-    ):
-        body = manifest_text.split(marker, 1)[1]
-        return "groups:\n" + "".join(
-            line[2:] if line.startswith("  ") else line for line in body.splitlines(True)
-        )
-    return canonical_yaml([{"groups": manifest["spec"]["groups"]}])
+    _, found, body = manifest_text.partition(marker)
+    lines = body.splitlines(True)
+    if found and all(line.startswith("    ") or line == "\n" for line in lines):
+        return "groups:\n" + "".join(line[2:] if line.startswith("  ") else line for line in lines)
+    documents = parse_rendered(manifest_text)
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise RenderError("template must produce one YAML mapping document", template, None)
+    return canonical_yaml([{"groups": documents[0]["spec"]["groups"]}])
