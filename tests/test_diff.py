@@ -708,23 +708,33 @@ def test_shared_alerts_serve_the_models_of_their_kind() -> None:
 
     compiled = generate_files(example("platform"))
     assert compiled.ok and compiled.project is not None
-    shared = [f for f in compiled.files if f.path.endswith("/prometheusrule-slo.yaml")]
+    shared = [f for f in compiled.files if re.search(r"/prometheusrule-slo-[^/]*\.yaml$", f.path)]
     assert shared
-    expected = set()
-    for output in shared:
-        documents = list(yaml.safe_load_all(output.content))
-        rules = [r for doc in documents for g in doc["spec"]["groups"] for r in g["rules"]]
-        served: dict[str, set[str]] = {}
+    rules_of = {
+        output.path: [
+            rule
+            for doc in yaml.safe_load_all(output.content)
+            for group in doc["spec"]["groups"]
+            for rule in group["rules"]
+        ]
+        for output in shared
+    }
+    # an environment's metadata series and its alerts may sit in different objects
+    served: dict[tuple[str, str], set[str]] = {}
+    for path, rules in rules_of.items():
         for rule in rules:
             if rule.get("record") == "mlgitops_slo:alert:info":
                 for _, labels in packed_series.series(rule["expr"]):
-                    served.setdefault(labels["slo"], set()).add(labels["model"])
+                    served.setdefault((path.rsplit("/", 1)[0], labels["slo"]), set()).add(labels["model"])
+    expected = set()
+    for path, rules in rules_of.items():
         for rule in rules:
             if "alert" in rule:
-                key = f"{output.path}: {rule['alert']} ({rule['labels']['severity']})"
+                key = f"{path}: {rule['alert']} ({rule['labels']['severity']})"
                 kind = re.search(r'mlgitops_slo:alert:info\{[^}]*slo="(\w+)"', rule["expr"])
                 if kind:
-                    expected.update(f"{key} for {model}" for model in served.get(kind[1], ()))
+                    models = served.get((path.rsplit("/", 1)[0], kind[1]), ())
+                    expected.update(f"{key} for {model}" for model in models)
                 else:
                     expected.add(key)
     assert any(" for " in alert for alert in expected)
