@@ -17,6 +17,7 @@ agree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,31 +78,33 @@ def leave_in_text(text: str, labels: Mapping[str, str], template: str) -> str:
     two columns a level). A line of a ``|`` block is indented past its key, so its nearest less
     indented line is that key, never such a chain: no text inside a value is taken for labels.
     """
-    lines = text.split("\n")
-    start = 0
-    kept: list[str] = []
     on_templates = {key: labels[key] for key in TEMPLATE_LABELS if key in labels}
-    for end in [i for i, line in enumerate(lines) if line == "---"] + [len(lines)]:
-        kept += _document(lines[start:end], labels, on_templates, template)
-        if end < len(lines):
-            kept.append("---")
-        start = end + 1
-    return "\n".join(kept)
+    return "\n---\n".join(
+        _document(document, labels, on_templates, template) for document in text.split("\n---\n")
+    )
 
 
-def _document(
-    lines: list[str], labels: Mapping[str, str], on_templates: Mapping[str, str], template: str
-) -> list[str]:
-    kind = next((line[6:] for line in lines if line.startswith("kind: ")), "")
+# Found by the regex engine, not by a walk over every line: most lines of a manifest are not
+# labels, and this runs over every file of every environment.
+_LABELS_LINE = re.compile(r"^ *labels:(?: \{\})?$", re.MULTILINE)
+_KIND = re.compile(r"^kind: (.*)$", re.MULTILINE)
+
+
+def _document(text: str, labels: Mapping[str, str], on_templates: Mapping[str, str], template: str) -> str:
+    kind = _KIND.search(text)
     wanted: dict[tuple[str, ...], tuple[Mapping[str, str], bool]] = {("metadata",): (labels, False)}
-    wanted |= {(*path, "metadata"): (on_templates, True) for path in TEMPLATE_PATHS.get(kind, ())}
+    wanted |= {
+        (*path, "metadata"): (on_templates, True) for path in TEMPLATE_PATHS.get(kind[1] if kind else "", ())
+    }
     found: set[tuple[str, ...]] = set()
     dropped: set[int] = set()
-    for index, line in enumerate(lines):
-        body = line.lstrip(" ")
-        if body not in ("labels:", "labels: {}"):
-            continue
-        path = _parents(lines, index, len(line) - len(body))
+    lines = text.split("\n")
+    index = position = 0
+    for match in _LABELS_LINE.finditer(text):
+        index += text.count("\n", position, match.start())
+        position = match.start()
+        body = lines[index].lstrip(" ")
+        path = _parents(lines, index, len(lines[index]) - len(body))
         if path not in wanted:
             continue
         leave, required = wanted[path]
@@ -113,16 +116,21 @@ def _document(
     for path, (leave, required) in wanted.items():
         if required and path not in found:
             raise _no_labels(leave, template)
-    return [line for index, line in enumerate(lines) if index not in dropped]
+    if not dropped:
+        return text
+    for number in sorted(dropped, reverse=True):  # a few lines of many: cheaper than a filter
+        del lines[number]
+    return "\n".join(lines)
 
 
 def _parents(lines: list[str], index: int, indent: int) -> tuple[str, ...] | None:
     """The keys of the mappings holding line ``index`` (at ``indent``), outermost first, or
     ``None`` where a parent is not a plain ``key:`` line two columns out."""
     keys: list[str] = []
-    for line in reversed(lines[:index]):
+    for number in range(index - 1, -1, -1):
         if indent == 0:
             break
+        line = lines[number]
         body = line.lstrip(" ")
         if not body or len(line) - len(body) >= indent:
             continue
