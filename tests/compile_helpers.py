@@ -253,3 +253,23 @@ def container_environment(env_dir: Path, namespace: str, container: Any) -> dict
         name, value = arg.removeprefix("--").split("=", 1)
         given[name] = value.replace("$$", "$")
     return with_arguments(variables, given)
+
+
+def promtool_tests_failing(promtool: str, files: list[Path]) -> list[str]:
+    """``promtool test rules`` on each file (in its directory, which its rule files are relative
+    to), side by side: promtool is single-threaded. The failures' output, none when all pass."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(path: Path) -> str | None:
+        done = subprocess.run(
+            [promtool, "test", "rules", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=1800,  # an environment's suite: minutes on a loaded 2-core machine
+            check=False,
+        )
+        return None if done.returncode == 0 else f"{path}:\n{done.stdout[-4000:]}{done.stderr[-1000:]}"
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return [failure for failure in pool.map(run, files) if failure is not None]

@@ -19,13 +19,11 @@ benchmark project (``benchmarks/generate.py 12``), compiled into temporary copie
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from compile_helpers import (
     copy_specs,
     edit_yaml,
     example,
+    promtool_tests_failing,
     yaml_documents,
 )
 from conftest import require_tool
@@ -152,24 +151,11 @@ def test_promtool_accepts_every_rule_file(compiled: dict[str, Path], variant: st
 def test_promtool_unit_tests_pass(compiled: dict[str, Path], variant: str) -> None:
     promtool = require_tool("promtool")
 
-    def unit_test(path: Path) -> str | None:
-        run = subprocess.run(
-            [promtool, "test", "rules", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            timeout=1800,  # an environment's suite: minutes on a loaded 2-core machine
-            check=False,
-        )
-        return None if run.returncode == 0 else f"{path}:\n{run.stdout}{run.stderr}"
-
     root = compiled[variant]
     tests = unit_test_files(root)
     environments = {f.parent for f in rule_files(root)}
     assert {t.parent for t in tests} == environments, "an environment without its unit-test file"
-    # promtool is single-threaded and each file takes a second or two: run them side by side.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        failures = [f for f in pool.map(unit_test, tests) if f is not None]
+    failures = promtool_tests_failing(promtool, tests)
     assert not failures, "\n\n".join(failures)
 
 

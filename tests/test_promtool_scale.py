@@ -12,18 +12,16 @@ must hold every line of every real rule but the metadata rows of the untested mo
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from compile_helpers import ROOT, edit_yaml
+from compile_helpers import ROOT, edit_yaml, promtool_tests_failing
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
 
@@ -127,17 +125,5 @@ def test_promtool_passes_every_generated_test_file(projects: dict[int, Path]) ->
     files = sorted(projects[SMALL].rglob("*.rules.test.yml"))
     assert len(files) > 3 * 10
 
-    def run(path: Path) -> str | None:
-        done = subprocess.run(
-            [promtool, "test", "rules", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-        return None if done.returncode == 0 else f"{path}:\n{done.stdout[-4000:]}{done.stderr[-1000:]}"
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        failures = [f for f in pool.map(run, files) if f is not None]
+    failures = promtool_tests_failing(promtool, files)
     assert not failures, "\n\n".join(failures)
