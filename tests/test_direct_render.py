@@ -51,6 +51,7 @@ class Recorder:
         self.rendered: set[str] = set()
         self.mismatches: dict[str, tuple[str, str]] = {}
         self.labelled: set[str] = set()
+        self.annotated: set[str] = set()
 
     def wrap(self, original: Any) -> Any:
         def render_yaml(engine: Engine, name: str, context: Mapping[str, Any]) -> str:
@@ -70,11 +71,15 @@ class Recorder:
         """Wraps ``shared_labels.leave_in_text``: the text form must give what the data form
         gives on the parsed documents (the path an override template takes)."""
 
-        def leave_in_text(text: str, labels: Mapping[str, str], template: str) -> str:
-            left = original(text, labels, template)
+        def leave_in_text(
+            text: str, labels: Mapping[str, str], template: str, annotations: Mapping[str, str]
+        ) -> str:
+            left = original(text, labels, template, annotations)
             documents = parse_rendered(text)
-            shared_labels.leave_to_kustomization(documents, labels, template)
+            shared_labels.leave_to_kustomization(documents, labels, template, annotations)
             self.labelled.add(template)
+            if annotations:
+                self.annotated.add(template)
             if left != yamlout.dump_documents(documents) and template not in self.mismatches:
                 self.mismatches[template] = (left, yamlout.dump_documents(documents))
             return left
@@ -163,6 +168,15 @@ def test_every_builtin_template_writes_canonical_text(
         "prometheus/prometheusrule.yaml.j2",
         "drift/cronjob.yaml.j2",
     } <= recorder.labelled
+    # and the annotations a model directory's kustomization sets, from every kind of its files
+    assert {
+        "kserve/inferenceservice.yaml.j2",
+        "kubernetes/service.yaml.j2",
+        "gateway/httproute.yaml.j2",
+        "prometheus/podmonitor.yaml.j2",
+        "prometheus/prometheusrule.yaml.j2",
+        "drift/cronjob.yaml.j2",
+    } <= recorder.annotated
 
 
 def _engine(tmp_path: Path, template: str, **overrides: str) -> Engine:

@@ -2,8 +2,10 @@
 
 For each case, the project is rendered twice: in memory with every object carrying all of its
 labels (what compile wrote before the labels moved: ``leave_to_kustomization`` switched off),
-and compiled as usual. Then ``kubectl kustomize deploy/<env>``, what Argo CD and Flux build,
-must give every object exactly its full labels (never a value replaced by the
+and compiled as usual (the labels every object of an environment shares in its
+``kustomization.yaml``, the labels and annotations every object of a model there shares in its
+model directory's). Then ``kubectl kustomize deploy/<env>``, what Argo CD and Flux build, must
+give every object exactly its full labels and annotations (never a value replaced by a
 kustomization's), and every other field unchanged, selectors and pod templates included.
 Objects outside the kustomization (the training Job CI submits) keep their labels inline.
 """
@@ -33,6 +35,11 @@ def _overrides_project_label(data: Any) -> None:
     data["metadata"]["labels"]["platform"] = "payments"
 
 
+def _multiline_description(data: Any) -> None:
+    """A description of several lines (a ``|`` block in the files), blank line included."""
+    data["metadata"]["description"] = "Scores card transactions.\n\n  Indented: kept as written.\nLast line"
+
+
 def _kubernetes(data: Any) -> None:
     data["spec"]["serving"] = "kubernetes"
 
@@ -43,6 +50,7 @@ CASES: dict[str, tuple[str, dict[str, Callable[[Any], None]]]] = {
     "quickstart-kubernetes": ("quickstart", {"mlgitops.yaml": _kubernetes}),  # Deployment, Service, HPA
     "platform": ("platform", {}),  # routes, drift, runtimes, training
     "platform-override": ("platform", {"models/fraud-detector.yaml": _overrides_project_label}),
+    "platform-description": ("platform", {"models/fraud-detector.yaml": _multiline_description}),
     "gitlab-flux-k8s": ("gitlab-flux-k8s", {}),  # plain Kubernetes, Flux, training CronJobs
 }
 
@@ -116,6 +124,7 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
 
     # the files hold the shared labels no more; objects applied outside keep all of theirs
     written_out = {}
+    directories = {}
     templates = 0
     for path in sorted((root / "deploy").rglob("*.yaml")):
         relative = path.relative_to(root / "deploy")
@@ -123,11 +132,21 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
             for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
                 key = (relative.parts[0], document["kind"], _name(document))
                 written_out[key] = document
+                directories[key] = path.parent.relative_to(root).as_posix()
+    models = k8s.model_kustomized(full.project)
+    moved = 0
     for key, document in written_out.items():
         if key in outside:
             assert document == outside[key], key
         elif document["kind"] != "Namespace":
             assert not _labels(document).keys() & shared[key[0]].keys(), key
+            model = models.get(directories[key])
+            if model is not None:  # a model directory's file: its kustomization sets these
+                annotations = document["metadata"].get("annotations") or {}
+                assert not _labels(document).keys() & model.labels.keys(), key
+                assert not annotations.keys() & model.annotations.keys(), key
+                assert model.labels and model.annotations, key
+                moved += 1
             for path in shared_labels.TEMPLATE_PATHS.get(document["kind"], ()):
                 pod = document
                 for step in path:
@@ -135,15 +154,21 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
                 assert not _labels(pod).keys() & set(shared_labels.TEMPLATE_LABELS), (key, path)
                 templates += 1
     assert templates or name == "quickstart"
+    assert moved
     assert any(key[1] == "Job" for key in outside) == (name == "platform")
 
 
 @pytest.mark.parametrize("name", ["platform", "gitlab-flux-k8s"])
-def test_owner_annotation_only_when_the_label_cannot_hold_it(tmp_path: Path, name: str) -> None:
+def test_owner_annotation_only_when_the_label_cannot_hold_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     root = copy_specs(example(name), tmp_path / name)
     long_owner = "Risk & Fraud team (payments) <risk@acme.example>"
     model = sorted((root / "models").glob("*.yaml"))[0]
     edit_yaml(model, lambda data: data["metadata"].update(owner=long_owner))
+    # every object with all of its labels and annotations (what kustomize builds, as above)
+    monkeypatch.setattr(base, "leave_to_kustomization", lambda *_: None)
+    monkeypatch.setattr(base, "leave_in_text", lambda text, *_: text)
     result = generate_files(root)
     assert result.ok and result.project is not None
     owners = {m.name: m.owner for m in result.project.models}

@@ -82,3 +82,42 @@ def test_a_pod_template_without_the_shared_labels_is_an_error() -> None:
     text = yamlout.dump(_deployment({"app": "x"}))
     with pytest.raises(RenderError, match="managed-by"):
         leave_in_text(text, SHARED, "t")
+
+
+# A model directory's kustomization sets annotations on metadata too: multi-line values (a
+# description) are ``|`` blocks, blank lines included; pod-template annotations stay.
+ANNOTATIONS = {"mlgitops.dev/description": "line one\n\n  indented\nlast", "mlgitops.dev/source": "m.yaml"}
+
+
+def _annotated(annotations: dict[str, str]) -> dict[str, Any]:
+    deployment = _deployment(dict(POD))
+    deployment["metadata"]["annotations"] = annotations
+    deployment["spec"]["template"]["metadata"]["annotations"] = dict(ANNOTATIONS)
+    return deployment
+
+
+@pytest.mark.parametrize(
+    "annotations",
+    [
+        dict(ANNOTATIONS),
+        {**ANNOTATIONS, "a-version": "1.2.0", "z": "trailing\n\n"},
+        {"mlgitops.dev/source": "m.yaml"},  # one the object lacks: kustomize adds it, as before
+        {"other": "x\ny\n"},
+    ],
+)
+def test_annotations_text_and_data_forms_agree(annotations: dict[str, str]) -> None:
+    documents = [_annotated(annotations), CONFIG_MAP]
+    text = yamlout.dump_documents(documents)
+    data = list(yaml.safe_load_all(text))
+    leave_to_kustomization(data, SHARED, "t", ANNOTATIONS)
+    left = leave_in_text(text, SHARED, "t", ANNOTATIONS)
+    assert left == yamlout.dump_documents(data)
+    assert list(yaml.safe_load_all(left)) == data
+    assert data[0]["spec"]["template"]["metadata"]["annotations"] == ANNOTATIONS
+    assert data[0]["metadata"].get("annotations", {}).keys().isdisjoint(ANNOTATIONS)
+
+
+def test_an_annotation_of_another_value_is_an_error() -> None:
+    text = yamlout.dump(_annotated({**ANNOTATIONS, "mlgitops.dev/description": "line one\nother"}))
+    with pytest.raises(RenderError, match=r"annotation mlgitops\.dev/description"):
+        leave_in_text(text, SHARED, "t", ANNOTATIONS)

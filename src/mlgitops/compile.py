@@ -154,7 +154,12 @@ def _generate(
         kept.update(rendercache.load(root, project, renderer, keep))
     todo = [m for m in project.models if m.name not in kept and m.name not in outline]
     sketch = [m for m in project.models if m.name not in kept and m.name in outline]
-    context = partial(RenderContext, source, kustomized=k8s.kustomized_labels(project))
+    context = partial(
+        RenderContext,
+        source,
+        kustomized=k8s.kustomized_labels(project),
+        model_kustomized=k8s.model_kustomized(project),
+    )
     ctx = context()
     project_scoped = [n for n in names if targets[n].scope == "project"]
     project_wide = partial(_render_project_wide, project, ctx, project_scoped, keep)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mlgitops import ir, platforms
@@ -241,6 +242,43 @@ def kustomized_labels(project: ir.Project) -> dict[str, dict[str, str]]:
         env.name: dict(sorted({**shared, f"{LABEL_PREFIX}/environment": env.name}.items()))
         for env in project.environments
     }
+
+
+# The labels that tell a model's objects apart (the workload's instance, a drift check's; the
+# component): every other label of a deployment is on each of its objects.
+PER_OBJECT_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/component")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelKustomized:
+    """What a model directory's ``kustomization.yaml`` sets on the ``metadata`` of every object
+    it lists (and the files there leave out): the labels and annotations all of them share."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+
+
+def model_kustomized(project: ir.Project) -> dict[str, ModelKustomized]:
+    """Per model directory (``<output>/<env>/<model>``), what its kustomization sets: the
+    deployment's labels but the environment's (``kustomized_labels``) and the per-object ones,
+    and the annotations both its objects (``object_annotations``) and its training and drift
+    jobs (``training_annotations``) carry. The workload's versions stay on the workload."""
+    environment = kustomized_labels(project)
+    out = {}
+    for model in project.models:
+        jobs = training_annotations(model)
+        for d in model.deployments:
+            env = d.environment.name
+            labels = {
+                key: value
+                for key, value in d.labels
+                if key not in environment[env] and key not in PER_OBJECT_LABELS
+            }
+            annotations = {
+                key: value for key, value in d.object_annotations.items() if jobs.get(key) == value
+            }
+            out[f"{project.output}/{env}/{model.name}"] = ModelKustomized(labels, annotations)
+    return out
 
 
 def training_annotations(model: ir.Model) -> dict[str, str]:

@@ -1,6 +1,9 @@
-"""A ``kustomization.yaml`` (and Namespace) per environment, listing every manifest of it.
+"""A ``kustomization.yaml`` (and Namespace) per environment, and one per model directory of it.
 
-Runs after the other targets, because it lists what they produced.
+The environment's lists its files and its model directories; a model directory's lists the
+files there and sets what all of their objects share (``k8s.model_kustomized``). Runs after the
+other targets, because it lists what they produced: a model whose files the render cache kept
+gets its kustomization from the IR and the paths all the same.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlgitops import ir
+from mlgitops.render import yamlout
 from mlgitops.targets import k8s
 from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops import gitops_source, labels
@@ -24,9 +28,28 @@ def kustomizations(
         for kind, paths in TEMPLATE_PATHS.items()
         for path in paths
     ]
+    models = k8s.model_kustomized(project)
+    sources = {
+        f"{project.output}/{d.environment.name}/{m.name}": d.source
+        for m in project.models
+        for d in m.deployments
+    }
     for env in project.environments:
         base = f"{project.output}/{env.name}"
-        resources = sorted(f.path[len(base) + 1 :] for f in files if f.environment == env.name)
+        resources: list[str] = []
+        in_models: dict[str, list[str]] = {}
+        for f in files:
+            if f.environment != env.name:
+                continue
+            directory, _, name = f.path.rpartition("/")
+            if directory in models:
+                in_models.setdefault(directory, []).append(name)
+            else:
+                resources.append(f.path[len(base) + 1 :])
+        for directory, names in in_models.items():
+            resources.append(directory[len(base) + 1 :])
+            out.append(_model_kustomization(ctx, directory, models[directory], names, sources[directory]))
+        resources.sort()
         context = {"project": project, "env": env, "labels": labels(project, env)}
         out.append(
             ctx.yaml_file(
@@ -53,3 +76,27 @@ def kustomizations(
             )
         )
     return out
+
+
+def _model_kustomization(
+    ctx: RenderContext, directory: str, shared: k8s.ModelKustomized, names: list[str], source: str
+) -> OutputFile:
+    transformer = {
+        "apiVersion": "builtin",
+        "kind": "AnnotationsTransformer",
+        "metadata": {"name": "model-annotations"},
+        "annotations": dict(shared.annotations),
+        "fieldSpecs": [{"path": "metadata/annotations", "create": True}],
+    }
+    return ctx.yaml_file(
+        "kustomize",
+        "model-kustomization.yaml.j2",
+        {
+            "labels": dict(shared.labels),
+            # kustomize reads an inline transformer's configuration from a YAML string
+            "transformers": [yamlout.dump(transformer)] if shared.annotations else [],
+            "resources": sorted(names),
+        },
+        path=f"{directory}/kustomization.yaml",
+        source=source,
+    )

@@ -317,7 +317,9 @@ def rule_file(
         "as_dict": dict,
     }
     template = "prometheus/prometheusrule.yaml.j2"
-    manifest_text = ctx.yaml_text("prometheus", "prometheusrule.yaml.j2", context, environment, escape)
+    manifest_text = ctx.yaml_text(
+        "prometheus", "prometheusrule.yaml.j2", context, environment, escape, path=path
+    )
     text = _plain_rules(manifest_text, template) if plain else manifest_text
     return OutputFile(path, HEADER.format(source=source) + text, source, environment)
 
