@@ -173,7 +173,7 @@ def version_of(text: str) -> str:
 def effective_weights(root: Path) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for env in ("dev", "staging", "prod"):
-        objects = [d for _, d in yaml_documents(root, f"deploy/{env}/iris")]
+        objects = [d for _, d in yaml_documents(root, f"deploy/{env}/iris") if d["kind"] != "Kustomization"]
         weights: dict[str, int] = {}
         routed = list(route_weights(objects))
         total = sum(w for service, w in routed if not service.startswith("mirror "))
@@ -383,6 +383,9 @@ def step(root: Path, *promote: str) -> tuple[set[str], set[str], set[str]]:
     return after.keys() - before.keys(), before.keys() - after.keys(), changed
 
 
+MODEL_KUSTOMIZATION = "deploy/prod/iris/kustomization.yaml"
+
+
 def workload_files(target: str, version: str) -> set[str]:
     name = f"iris-{version.replace('.', '-')}"
     kinds = ("deployment", "service", "hpa") if target == "kubernetes" else ("inferenceservice",)
@@ -400,13 +403,22 @@ def test_canary_10_then_50_then_finish_prunes_exactly_the_old_workload(
         "istio": "deploy/prod/iris/virtualservice.yaml",
     }
     added, removed, changed = step(root, "--canary", "10")
-    assert (added, removed, changed) == (workload_files(target, "1.1.0"), set(), {route[router]})
+    # the model's kustomization lists its files: it changes with them
+    assert (added, removed, changed) == (
+        workload_files(target, "1.1.0"),
+        set(),
+        {route[router], MODEL_KUSTOMIZATION},
+    )
     assert effective_weights(root)["prod"] == {"1.0.0": 90, "1.1.0": 10}
     # moving the weight touches the route alone: no workload, no pod changes
     assert step(root, "--weight", "50") == (set(), set(), {route[router]})
     assert effective_weights(root)["prod"] == {"1.0.0": 50, "1.1.0": 50}
     added, removed, changed = step(root, "--finish-canary")
-    assert (added, removed, changed) == (set(), workload_files(target, "1.0.0"), {route[router]})
+    assert (added, removed, changed) == (
+        set(),
+        workload_files(target, "1.0.0"),
+        {route[router], MODEL_KUSTOMIZATION},
+    )
     assert effective_weights(root)["prod"] == {"1.1.0": 100}
 
 
