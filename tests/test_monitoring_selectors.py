@@ -113,7 +113,8 @@ def check_model_label(endpoint: dict[str, Any], role: str, labels: Mapping[str, 
     ``role`` (pod or service) that holds it, into ``mlgitops_model``, which the shared SLI rules
     read (``metricmap.MODEL_LABEL``)."""
     last = endpoint["relabelings"][-1]
-    assert last["action"] == "replace" and last["targetLabel"] == "mlgitops_model"
+    # "replace" is the operator's default action, which mlgitops leaves out
+    assert "action" not in last and last["targetLabel"] == "mlgitops_model"
     (source,) = last["sourceLabels"]
     holding = [
         k for k in labels if source == f"__meta_kubernetes_{role}_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", k)
@@ -172,7 +173,7 @@ def check_service(objects: Objects, meta: dict[str, Any], monitor: dict[str, Any
     ports = {p["name"]: p for p in service["spec"]["ports"]}
     for endpoint in monitor["spec"]["endpoints"]:
         assert endpoint["port"] in ports, f"{meta['name']}: no Service port {endpoint['port']!r}"
-        assert endpoint["path"] == "/metrics"
+        assert "path" not in endpoint  # Prometheus' default, /metrics
         target = ports[endpoint["port"]]["targetPort"]
         deployments = [
             d
@@ -240,8 +241,6 @@ def check_inference_service(
         ) in sources
         assert "port" not in endpoint
     else:
-        assert {k: endpoint[k] for k in ("port", "path")} == {
-            "port": QUEUE_PROXY_USER_METRICS,
-            "path": "/metrics",
-        }
+        assert "path" not in endpoint  # Prometheus' default, /metrics
+        assert endpoint["port"] == QUEUE_PROXY_USER_METRICS
     check_model_label(endpoint, "pod", service["spec"]["predictor"]["labels"], meta["name"])
