@@ -134,9 +134,10 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
         rules.append(rule)
     routed = {model.name: model for model in [models[m.deployment.model] for m in chosen + latency]}
     routed |= {model.name: model for model, _ in drifts}
-    # the metadata series recorded above: together they name every routed model
-    sources = [name for name, present in ((ALERT_INFO, info), (BUCKET_INFO, latency)) if present]
-    sources += [drift_shapes.THRESHOLD] if drifts else []
+    # the metadata series recorded above name every routed model; all three are read even where
+    # some are absent, so that a term's text never depends on the other models (a promtool slice's
+    # terms are the real ones, tests/test_promtool_scale.py)
+    sources = [ALERT_INFO, BUCKET_INFO, drift_shapes.THRESHOLD]
     rules.append(_route_rule([routed[name] for name in sorted(routed)], env, sources))
     for kind, kind_windows in sorted(windows.items()):
         rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
@@ -173,10 +174,7 @@ def by_value(label: str, texts: dict[str, str], sources: list[str], env: ir.Envi
     models: dict[str, list[str]] = {}
     for model, text in texts.items():
         models.setdefault(text, []).append(model)
-    if len(sources) == 1:
-        selector = f'{sources[0]}{{environment="{env.name}", model=~'
-    else:
-        selector = f'{{__name__=~"{"|".join(sources)}", environment="{env.name}", model=~'
+    selector = f'{{__name__=~"{"|".join(sources)}", environment="{env.name}", model=~'
     terms = []
     for text, names in sorted(models.items()):
         listed = quote("|".join(regex_literal(name) for name in sorted(names)))
