@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from compile_helpers import EXAMPLE_IDS, EXAMPLES, edit_yaml
-from mlgitops.pipeline import generate_files
+from compile_helpers import EXAMPLE_IDS, EXAMPLES, compile_clean, edit_yaml, kustomize_build
+from conftest import require_tool
 
 SERVING = {
     "kserve-serverless": ("kserve", "serverless"),
@@ -37,6 +36,8 @@ SERVING = {
     "kubernetes": ("kubernetes", None),
 }
 QUEUE_PROXY_USER_METRICS = "http-usermetric"  # Knative queue-proxy, containerPort 9091
+pytestmark = pytest.mark.external  # kubectl kustomize
+
 Objects = dict[str, dict[str, Any]]  # "kind/namespace/name" → object
 
 
@@ -60,15 +61,15 @@ def _compile(example: Path, serving: str, mode: str | None) -> Objects:
                 edit_yaml(model, _without_knative_scaling)
                 if serving == "kubernetes":  # only KServe renders a transformer (MLG338)
                     edit_yaml(model, _without_transformer)
-        result = generate_files(root)
-    assert result.ok, [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
-    objects: Objects = {}
-    for file in result.files:
-        if file.environment is None or not file.path.endswith(".yaml"):
-            continue
-        for document in yaml.safe_load_all(file.content):
-            metadata = document["metadata"]
-            objects[f"{document['kind']}/{metadata.get('namespace')}/{metadata['name']}"] = document
+        compile_clean(root)
+        # the objects as Argo CD and Flux apply them: each environment's kustomization built, with
+        # the labels it and the model directories' kustomizations set
+        kubectl = require_tool("kubectl")
+        objects: Objects = {}
+        for env_dir in sorted(p.parent for p in (root / "deploy").glob("*/kustomization.yaml")):
+            for document in kustomize_build(kubectl, env_dir):
+                metadata = document["metadata"]
+                objects[f"{document['kind']}/{metadata.get('namespace')}/{metadata['name']}"] = document
     return objects
 
 
@@ -113,7 +114,8 @@ def check_model_label(endpoint: dict[str, Any], role: str, labels: Mapping[str, 
     ``role`` (pod or service) that holds it, into ``mlgitops_model``, which the shared SLI rules
     read (``metricmap.MODEL_LABEL``)."""
     last = endpoint["relabelings"][-1]
-    assert last["action"] == "replace" and last["targetLabel"] == "mlgitops_model"
+    # "replace" is the operator's default action, which mlgitops leaves out
+    assert "action" not in last and last["targetLabel"] == "mlgitops_model"
     (source,) = last["sourceLabels"]
     holding = [
         k for k in labels if source == f"__meta_kubernetes_{role}_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", k)
@@ -172,7 +174,7 @@ def check_service(objects: Objects, meta: dict[str, Any], monitor: dict[str, Any
     ports = {p["name"]: p for p in service["spec"]["ports"]}
     for endpoint in monitor["spec"]["endpoints"]:
         assert endpoint["port"] in ports, f"{meta['name']}: no Service port {endpoint['port']!r}"
-        assert endpoint["path"] == "/metrics"
+        assert "path" not in endpoint  # Prometheus' default, /metrics
         target = ports[endpoint["port"]]["targetPort"]
         deployments = [
             d
@@ -240,8 +242,6 @@ def check_inference_service(
         ) in sources
         assert "port" not in endpoint
     else:
-        assert {k: endpoint[k] for k in ("port", "path")} == {
-            "port": QUEUE_PROXY_USER_METRICS,
-            "path": "/metrics",
-        }
+        assert "path" not in endpoint  # Prometheus' default, /metrics
+        assert endpoint["port"] == QUEUE_PROXY_USER_METRICS
     check_model_label(endpoint, "pod", service["spec"]["predictor"]["labels"], meta["name"])

@@ -1,6 +1,7 @@
-"""The packed metadata series (``prometheus_sli.packed``): Prometheus records exactly the labels
-and values the rows hold, whatever the free-text last field contains (``|``, ``$`` group
-references, quotes, backslashes, a line break), and an empty field sets no label."""
+"""The packed metadata series (``prometheus_sli.packed``, and the terms grouped by value of
+``prometheus_shapes.by_value``): Prometheus records exactly the labels and values the rows hold,
+whatever the free-text last field contains (``|``, ``$`` group references, quotes, backslashes, a
+line break), and an empty field sets no label."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import yaml
 
 import packed_series
 from conftest import require_tool
+from mlgitops import ir
+from mlgitops.targets.monitoring.prometheus_shapes import by_value
 from mlgitops.targets.monitoring.prometheus_sli import packed
 
 FIELDS = ("model", "slo", "threshold", "runbook_url")
@@ -71,3 +74,47 @@ def test_the_test_reader_agrees() -> None:
 def test_a_separator_outside_the_last_field_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot hold"):
         packed(FIELDS, [("1", ("a|b", "availability", "", ""))])
+
+
+def test_promtool_records_the_terms_grouped_by_value(tmp_path: Path) -> None:
+    """``prometheus_shapes.by_value`` (the routing series): a series of value 1 per model, whatever
+    series the source holds for it (here two each), labelled with its text exactly, the empty text
+    setting no label; a model the source lacks, or of another environment, records nothing."""
+    promtool = require_tool("promtool")
+    env = ir.Environment("prod", "ml-prod", None, False, 0)
+    texts = {"risk-model": HOSTILE, "pricing-model": HOSTILE, "fraud-model": "", "churn-model": "team-a"}
+    rules = {
+        "groups": [
+            {"name": "route", "rules": [{"record": "route", "expr": by_value("owner", texts, ["src"], env)}]}
+        ]
+    }
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    sources = [
+        f'src{{environment="{environment}", model="{model}", slo="{slo}"}}'
+        for environment in ("prod", "dev")
+        for model in ("risk-model", "pricing-model", "fraud-model")
+        for slo in ("availability", "latency")
+    ]
+    labels = {model: {"model": model, "owner": texts[model]} for model in texts}
+    expected = [
+        {"labels": f"route{_promql_labels({k: v for k, v in labels[model].items() if v})}", "value": 1}
+        for model in ("fraud-model", "pricing-model", "risk-model")
+    ]
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": "1x2"} for s in sources],
+                "promql_expr_test": [{"expr": "route", "eval_time": "1m", "exp_samples": expected}],
+            }
+        ],
+    }
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
+    run = subprocess.run(
+        [promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    decoded = sorted(packed_series.series(by_value("owner", texts, ["src"], env)), key=str)
+    assert decoded == sorted((("1", {k: v for k, v in labels[m].items() if v}) for m in texts), key=str)

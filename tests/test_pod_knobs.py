@@ -181,10 +181,13 @@ def test_affinity_is_checked_as_kubernetes_defines_it(tmp_path: Path) -> None:
     assert "MLG201" in _codes(root)  # an unknown field, as the API server would refuse it
 
 
+@pytest.mark.parametrize("path", ["/stats", "/metrics"])
 @pytest.mark.parametrize("target", ["kserve", "kubernetes"])
-def test_the_monitor_scrapes_the_port_and_path_written(tmp_path: Path, target: str) -> None:
+def test_the_monitor_scrapes_the_port_and_path_written(tmp_path: Path, target: str, path: str) -> None:
+    """The path written is written even where it is Prometheus' default, which mlgitops leaves
+    out when it chooses the path itself."""
     serving = {**SKLEARN, **_standard(target), "ports": [{"name": "stats", "port": 9100}]}
-    monitoring = {"scrape": {"port": "stats", "path": "/stats"}}
+    monitoring = {"scrape": {"port": "stats", "path": path}}
     objects, _ = _compile(_project(tmp_path, target, serving, monitoring))
     if target == "kserve":
         endpoints = objects["PodMonitor/iris"]["spec"]["podMetricsEndpoints"]
@@ -193,5 +196,5 @@ def test_the_monitor_scrapes_the_port_and_path_written(tmp_path: Path, target: s
         service_ports = objects["Service/iris"]["spec"]["ports"]
         assert {"name": "stats", "port": 9100, "targetPort": "stats", "protocol": "TCP"} in service_ports
     assert [{k: v for k, v in e.items() if k != "relabelings"} for e in endpoints] == [
-        {"port": "stats", "path": "/stats"}
+        {"port": "stats", "path": path}
     ]

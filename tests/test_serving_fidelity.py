@@ -174,7 +174,7 @@ def test_triton_on_kubernetes_is_scraped_on_its_metrics_port(tmp_path: Path, run
     assert {"name": "metrics", "containerPort": 8002, "protocol": "TCP"} in container["ports"]
     ports = {p["name"]: p for p in objects["Service/iris"]["spec"]["ports"]}
     assert ports["metrics"] == {"name": "metrics", "port": 8002, "targetPort": "metrics", "protocol": "TCP"}
-    assert _scraped(objects["ServiceMonitor/iris"]) == [{"port": "metrics", "path": "/metrics"}]
+    assert _scraped(objects["ServiceMonitor/iris"]) == [{"port": "metrics"}]  # path: Prometheus' /metrics
     # the project's model dashboard shows Triton's own timings: it serves with Triton
     dashboard = json.dumps(json.loads(texts["deploy/dashboards/models.json"]))
     assert "nv_inference_queue_duration_us" in dashboard and "nv_inference_request_success" in dashboard
@@ -184,7 +184,7 @@ def test_other_runtimes_keep_their_metrics_on_the_serving_port(tmp_path: Path) -
     availability = {"slos": {"availability": {"objective": 99}}}
     objects, _ = _compile(_project(tmp_path, "kubernetes", SKLEARN, availability))
     assert [p["name"] for p in objects["Service/iris"]["spec"]["ports"]] == ["http"]
-    assert _scraped(objects["ServiceMonitor/iris"]) == [{"port": "http", "path": "/metrics"}]
+    assert _scraped(objects["ServiceMonitor/iris"]) == [{"port": "http"}]
 
 
 def test_a_latency_slo_on_triton_needs_a_histogram(tmp_path: Path) -> None:
@@ -201,7 +201,8 @@ def test_a_latency_slo_on_triton_needs_a_histogram(tmp_path: Path) -> None:
         "metrics": {"latency": 'nginx_ingress_controller_request_duration_seconds_bucket{ingress="{model}"}'},
     }
     objects, _ = _compile(_project(tmp_path / "own", "kubernetes", triton, with_histogram))
-    rules = json.dumps(objects["PrometheusRule/mlgitops-slo"])  # the environment's shared SLI rules
+    # the environment's shared SLI rules (one PrometheusRule per group)
+    rules = json.dumps([o for key, o in objects.items() if key.startswith("PrometheusRule/mlgitops-slo-")])
     assert "nginx_ingress_controller_request_duration_seconds_bucket" in rules
 
 

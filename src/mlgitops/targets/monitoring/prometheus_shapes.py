@@ -36,14 +36,17 @@ from mlgitops.targets.monitoring.prometheus_rules import (
 )
 from mlgitops.targets.monitoring.prometheus_sli import (
     BAD,
+    PACKED,
     TOTAL,
     SharedGroup,
     SLIMember,
     label_text,
     packed,
     record,
+    union,
     with_metadata,
 )
+from mlgitops.targets.monitoring.promql import quote, regex_literal
 
 ALERT_INFO = "mlgitops_slo:alert:info"
 ROUTE_INFO = "mlgitops_slo:alert_route:info"
@@ -131,7 +134,11 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
         rules.append(rule)
     routed = {model.name: model for model in [models[m.deployment.model] for m in chosen + latency]}
     routed |= {model.name: model for model, _ in drifts}
-    rules.append(_route_rule([routed[name] for name in sorted(routed)], env))
+    # the metadata series recorded above name every routed model; all three are read even where
+    # some are absent, so that a term's text never depends on the other models (a promtool slice's
+    # terms are the real ones, tests/test_promtool_scale.py)
+    sources = [ALERT_INFO, BUCKET_INFO, drift_shapes.THRESHOLD]
+    rules.append(_route_rule([routed[name] for name in sorted(routed)], env, sources))
     for kind, kind_windows in sorted(windows.items()):
         rules += [_alert(kind, severity, sorted(kind_windows), env) for severity in slo.SEVERITIES]
     route = f'{ROUTE_INFO}{{environment="{env.name}"}}'
@@ -141,18 +148,41 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
     return [SharedGroup(f"mlgitops-slo/{env.name}/5-alerts", rules)]
 
 
-def _route_rule(routed: list[ir.Model], env: ir.Environment) -> dict[str, Any]:
+def _route_rule(routed: list[ir.Model], env: ir.Environment, sources: list[str]) -> dict[str, Any]:
     """The routing series of every alerted model (value 1): one rule, however many owners and
-    routes.  Owner and route are both free text, and a packed term's last field alone may hold any
-    text (:func:`prometheus_sli.packed`), so each has its own packed union and the owner's is
-    joined with the route's on ``model``.  A model without a route has an empty field there, which
-    sets no label.  Their values are the replacement texts of ``label_replace``, copied as they are:
-    never a template, never PromQL."""
-    owners = packed(("model", "owner"), (("1", (model.name, model.owner)) for model in routed))
-    routes = packed(
-        ("model", "route"), (("1", (model.name, model.monitoring.alerts.route or "")) for model in routed)
+    routes, whose terms are grouped by value (:func:`by_value`): the owners' union, one term per
+    distinct owner, joined on ``model`` with the routes' union, one term per distinct route (a
+    model without a route is in the term of the empty text, which sets no label).  Each term
+    selects its models from the metadata series ``sources``, recorded just before in the same
+    group, so a model adds only its name to each union."""
+    owners = by_value("owner", {model.name: model.owner for model in routed}, sources, env)
+    routes = {model.name: model.monitoring.alerts.route or "" for model in routed}
+    joined = (
+        f"(\n{owners}\n)\n* on (model) group_left (route)\n(\n{by_value('route', routes, sources, env)}\n)"
     )
-    return record(ROUTE_INFO, f"(\n{owners}\n)\n* on (model) group_left (route)\n(\n{routes}\n)", env)
+    return record(ROUTE_INFO, joined, env)
+
+
+def by_value(label: str, texts: dict[str, str], sources: list[str], env: ir.Environment) -> str:
+    """One series per model of ``texts`` (model → its text) with ``label`` set to its text (an
+    empty text sets none), written as one term per distinct text,
+    ``label_replace(<sources>{model=~"a|b|c"}, "mlgitops_packed", "<text>", "", "")``: one
+    ``group by`` around the union keeps a series per model, and the packed label is unpacked once
+    as :func:`prometheus_sli.packed` does.  ``label_replace`` copies the text as it is (``$``
+    written ``$$``, since it expands group references): never a template, never PromQL.  The
+    model names are quoted as a regular expression."""
+    models: dict[str, list[str]] = {}
+    for model, text in texts.items():
+        models.setdefault(text, []).append(model)
+    selector = f'{{__name__=~"{"|".join(sources)}", environment="{env.name}", model=~'
+    terms = []
+    for text, names in sorted(models.items()):
+        listed = quote("|".join(regex_literal(name) for name in sorted(names)))
+        replacement = quote(text.replace("$", "$$"))
+        terms.append(f'label_replace({selector}{listed}}}, "{PACKED}", {replacement}, "", "")')
+    grouped = f"group by (model, {PACKED}) (\n{union(terms)}\n)"
+    unpacked = f'label_replace(\n{grouped},\n"{label}", "$1", "{PACKED}", "((?s:.*))")'
+    return f'label_replace(\n{unpacked},\n"{PACKED}", "", "", "")'
 
 
 def _bucket_row(model: ir.Model, m: SLIMember) -> tuple[str, tuple[str, ...]]:

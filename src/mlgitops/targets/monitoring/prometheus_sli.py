@@ -26,7 +26,6 @@ Every recorded series carries ``model``, ``environment``, ``namespace`` and ``sl
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,7 +35,7 @@ from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.monitoring import slo
 from mlgitops.targets.monitoring.metricmap import SLOSeries, slo_series
-from mlgitops.targets.monitoring.promql import Matcher, Selector, quote
+from mlgitops.targets.monitoring.promql import Matcher, Selector, quote, regex_literal
 
 TOTAL = "mlgitops_sli:total:rate"
 BAD = "mlgitops_sli:bad:rate"
@@ -52,7 +51,6 @@ RAW_WINDOWS_MS = tuple(m * slo.MINUTE_MS for m in (5, 30, 60, 120, 360))
 BASE_WINDOW_MS = RAW_WINDOWS_MS[0]
 MODEL = "{model}"  # stands for the model's name in a family's selectors
 _DAY_MS = 86_400_000
-_REGEX_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,7 @@ def _shape(selector: Selector) -> _Shape:
     matcher = holding[0]
     before, after = matcher.value.split(MODEL)
     if matcher.op == "=":
-        before, after = _REGEX_SPECIAL.sub(r"\\\1", before), _REGEX_SPECIAL.sub(r"\\\1", after)
+        before, after = regex_literal(before), regex_literal(after)
     wide = Matcher(matcher.label, "=~", f"{before}.+{after}")
     return _Shape(selector.with_matchers(wide), matcher.label, f"{before}(?P<model>.+){after}")
 
@@ -325,8 +323,8 @@ def _by_value(env: ir.Environment, slis: list[SLIMember], values: list[str]) -> 
         groups.setdefault((m.slo.kind, value), []).append(m.deployment.model)
     terms = []
     for (kind, constant), models in sorted(groups.items()):
-        names = "|".join(sorted(set(models)))  # model names need no escaping (DNS labels)
-        selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~"{names}"}}'
+        names = quote("|".join(regex_literal(name) for name in sorted(set(models))))
+        selector = f'{SLI_INFO}{{environment="{env.name}", slo="{kind}", model=~{names}}}'
         terms.append(f"sum without (family) ({selector}) * 0 + {constant}")
     return union(terms)
 

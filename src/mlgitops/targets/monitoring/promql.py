@@ -87,6 +87,14 @@ def quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+_REGEX_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def regex_literal(text: str) -> str:
+    """An RE2 pattern matching exactly ``text`` (its special characters escaped)."""
+    return _REGEX_SPECIAL.sub(r"\\\1", text)
+
+
 def _unescape(match: re.Match[str]) -> str:
     code = match.group(1)
     if code[0] in "xuU" and len(code) > 1:
