@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from compile_helpers import MINIMAL_PROJECT
+from mlgitops.targets import base
 from test_serving_fidelity import _compile
 
 _DIGEST = "sha256:" + "a" * 64
@@ -106,8 +108,15 @@ def test_a_declared_runtime_naming_the_model_needs_no_artifact(tmp_path: Path) -
     assert "storageUri" not in objects["InferenceService/iris"]["spec"]["predictor"]["model"]
 
 
-def test_a_deployment_name_renames_the_workload_and_what_follows_it(tmp_path: Path) -> None:
+def test_a_deployment_name_renames_the_workload_and_what_follows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     serving = {"runtime": "sklearn", "artifact": "s3://models/{model}/{version}/"}
+    # Every object with all of its labels, as Argo CD and Flux apply it: the labels a model's
+    # objects share are left to its directory's kustomization no more (tests/test_kustomized_labels.py
+    # proves that kubectl kustomize builds exactly these labels from the compiled files).
+    monkeypatch.setattr(base, "leave_to_kustomization", lambda *_: None)
+    monkeypatch.setattr(base, "leave_in_text", lambda text, *_: text)
     objects, texts = _compile(_project(tmp_path / "kubernetes", "kubernetes", serving, {"name": "fleur"}))
     assert {"Deployment/fleur", "Service/fleur", "PodDisruptionBudget/fleur"} <= set(objects)
     assert "Deployment/iris" not in objects

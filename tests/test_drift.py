@@ -40,7 +40,6 @@ from compile_helpers import (
     copy_specs,
     edit_yaml,
     example,
-    kustomization_labels,
     kustomize_build,
 )
 from conftest import require_tool
@@ -50,7 +49,6 @@ from mlgitops.targets.monitoring import drift as drift_target
 from mlgitops.targets.monitoring import prometheus_rules
 from mlgitops.targets.monitoring.schedule import MINUTES_PER_DAY, longest_gap_minutes
 from mlgitops.targets.retrain import github_dispatch_url, gitlab_trigger_url
-from mlgitops.targets.shared_labels import TEMPLATE_LABELS
 
 pytestmark = pytest.mark.external
 
@@ -241,24 +239,32 @@ def test_spec_labels_on_the_cronjob_selection_labels_on_its_jobs(
 ) -> None:
     """The spec's labels and the annotations are on the CronJob object, once; the Jobs and pods it
     creates carry the labels that select them, nothing else."""
+    kubectl = require_tool("kubectl")
     root = projects[project]
     models = _models(root)
     project_labels = _project(root)["metadata"].get("labels", {})
-    for (name, env), cronjob in _cronjobs(root).items():
+    built: dict[str, dict[str, Any]] = {}  # environment → CronJob name → the CronJob as applied
+    for (name, env), written in _cronjobs(root).items():
         where = f"{project}: {env}/{name}"
-        # as applied: with the labels the environment's kustomization sets
-        labels = {**kustomization_labels(root / "deploy" / env), **cronjob["metadata"]["labels"]}
+        # as applied: the environment built with the labels and annotations its kustomization and
+        # the model directory's set
+        if env not in built:
+            built[env] = {
+                d["metadata"]["name"]: d
+                for d in kustomize_build(kubectl, root / "deploy" / env)
+                if d["kind"] == "CronJob"
+            }
+        cronjob = built[env][written["metadata"]["name"]]
+        labels = cronjob["metadata"]["labels"]
         spec_labels = {**project_labels, **models[name]["metadata"].get("labels", {})}
         assert spec_labels.items() <= labels.items(), where
         assert cronjob["metadata"]["annotations"]["mlgitops.dev/source"].startswith("models/"), where
         selection = {key: value for key, value in labels.items() if key in drift_target.SELECTION_LABELS}
         assert selection["mlgitops.dev/model"] == name and selection["mlgitops.dev/environment"] == env
         template = cronjob["spec"]["jobTemplate"]
-        # as applied: the kustomization sets the labels every pod carries on the templates
-        on_templates = {key: labels[key] for key in TEMPLATE_LABELS}
-        assert {"labels": {**on_templates, **template["metadata"]["labels"]}} == {"labels": selection}, where
+        assert {"labels": template["metadata"]["labels"]} == {"labels": selection}, where
         pod = template["spec"]["template"]["metadata"]
-        assert {"labels": {**on_templates, **pod["labels"]}} == {"labels": selection}, where
+        assert {"labels": pod["labels"]} == {"labels": selection}, where
         assert template["metadata"].keys() == pod.keys() == {"labels"}, where
 
 

@@ -8,6 +8,9 @@
 * ``deprecated``: the model's Kubernetes objects carry ``mlgitops.dev/deprecated``,
   ``mlgitops.dev/sunset`` and ``mlgitops.dev/replaced-by``; past the sunset date
   ``validate`` warns (MLG318, exit 0) and ``--strict`` fails.
+
+The deprecation tests read the objects as Argo CD and Flux apply them (``kubectl kustomize
+deploy/<env>``): the model directory's kustomization sets the model's annotations.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from compile_helpers import copy_specs, edit_yaml, example
-from conftest import CliRunner
+from compile_helpers import copy_specs, edit_yaml, example, kustomize_build
+from conftest import CliRunner, require_tool
 from mlgitops.pipeline import compile_project, validate_project
 from mlgitops.results import CompileResult
 
@@ -169,12 +172,36 @@ def documents(root: Path, path: str) -> list[dict[str, Any]]:
 
 
 def model_objects(root: Path, model: str) -> dict[str, list[dict[str, Any]]]:
-    """path → Kubernetes objects of the model's own generated YAML files."""
-    return {
-        path: documents(root, path)
-        for path in manifest(root)["files"]
-        if f"/{model}/" in path and path.endswith(".yaml") and not path.startswith("deploy/ci/")
-    }
+    """path → Kubernetes objects of the model's own generated YAML files as they are applied: those
+    its directory's kustomization lists as ``kubectl kustomize deploy/<env>`` builds them (with the
+    labels and annotations the kustomizations set), the others (the training Job CI submits) as
+    written. The kustomization itself is no object."""
+    kubectl = require_tool("kubectl")
+    built: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}  # environment → (kind, name) → object
+    out: dict[str, list[dict[str, Any]]] = {}
+    for path in manifest(root)["files"]:
+        if f"/{model}/" not in path or not path.endswith(".yaml") or path.startswith("deploy/ci/"):
+            continue
+        if path.endswith("/kustomization.yaml"):
+            continue
+        _, env, _, file_name = path.split("/")  # deploy/<env>/<model>/<file>
+        kustomization = (root / path).parent / "kustomization.yaml"
+        listed = yaml.safe_load(kustomization.read_text(encoding="utf-8"))["resources"]
+        objects = documents(root, path)
+        if file_name in listed:
+            if env not in built:
+                built[env] = applied(kubectl, root / "deploy" / env)
+            objects = [built[env][(d["kind"], d["metadata"]["name"])] for d in objects]
+        out[path] = objects
+    return out
+
+
+def applied(kubectl: str, env_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(kind, name) → each object ``kubectl kustomize`` builds from an environment's directory."""
+    built = kustomize_build(kubectl, env_dir)
+    objects = {(d["kind"], d["metadata"]["name"]): d for d in built}
+    assert len(objects) == len(built), f"{env_dir}: two objects of one kind and name"
+    return objects
 
 
 SERVING_KINDS = {"InferenceService", "Deployment"}  # the workload of each serving target
@@ -198,6 +225,7 @@ def deprecated_copy(source: str, model: str, destination: Path) -> Path:
     return root
 
 
+@pytest.mark.external  # kubectl kustomize
 @pytest.mark.parametrize(
     ("example_name", "model", "replacement"),
     [("platform", "support-llm", "fraud-detector"), ("gitlab-flux-k8s", "product-ranker", None)],
@@ -240,17 +268,22 @@ def test_deprecated_models_are_annotated(
                 assert DEPRECATION not in document["metadata"].get("annotations", {}), other
 
 
+@pytest.mark.external  # kubectl kustomize
 def test_the_platform_examples_deprecated_model_is_annotated(platform: Path) -> None:
     """churn-model is deprecated in the example itself (sunset 2027-12-31, no replacement named)."""
-    isvcs = [p for p in model_objects(platform, "churn-model") if "/inferenceservice-" in p]
+    isvcs = {
+        p: docs for p, docs in model_objects(platform, "churn-model").items() if "/inferenceservice-" in p
+    }
     assert len(isvcs) == 3
-    for path in isvcs:
-        annotations = documents(platform, path)[0]["metadata"]["annotations"]
+    for docs in isvcs.values():
+        (isvc,) = docs
+        annotations = isvc["metadata"]["annotations"]
         assert annotations[DEPRECATION] == "true"
         assert annotations[SUNSET] == "2027-12-31"
         assert REPLACED_BY not in annotations
 
 
+@pytest.mark.external  # kubectl kustomize
 def test_sunset_warnings(cli: CliRunner, tmp_path: Path) -> None:
     root = copy_specs(example("platform"), tmp_path / "platform")
     edit_yaml(
@@ -274,9 +307,10 @@ def test_sunset_warnings(cli: CliRunner, tmp_path: Path) -> None:
 
     # compile still works (a warning), and the objects say when the model goes
     assert cli("compile", root).exit_code == 0
-    annotations = documents(root, "deploy/prod/churn-model/inferenceservice-churn-model-3-1-0.yaml")[0][
-        "metadata"
-    ]["annotations"]
+    (isvc,) = model_objects(root, "churn-model")[
+        "deploy/prod/churn-model/inferenceservice-churn-model-3-1-0.yaml"
+    ]
+    annotations = isvc["metadata"]["annotations"]
     assert annotations[SUNSET] == "2020-01-31"
 
 
@@ -302,6 +336,7 @@ def test_active_and_retired_models_never_warn_about_a_sunset(tmp_path: Path) -> 
     assert "MLG318" not in {d.code for d in validate_project(root).diagnostics}
 
 
+@pytest.mark.external  # kubectl kustomize
 @pytest.mark.parametrize(
     ("source", "model"), [("platform", "fraud-detector"), ("gitlab-flux-k8s", "product-ranker")]
 )
