@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from mlgitops.diagnostics import Diagnostic, Location, did_you_mean, make
 from mlgitops.load import SourceDocument
 from mlgitops.spec.types import ENV_NAME_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, METRIC_NAME_PATTERN
+from mlgitops.validate.characters import nel_diagnostic, nel_paths
 from mlgitops.validate.numbers import non_finite_diagnostic, non_finite_paths
 from mlgitops.validate.salvage import Salvaged, salvage
 
@@ -72,12 +73,14 @@ def _validate(
     doc: SourceDocument, model: type[SpecT]
 ) -> tuple[SpecT | None, list[Diagnostic], list[tuple[str | int, ...]]]:
     non_finite = non_finite_paths(doc.data)
+    nel = nel_paths(doc)
     diagnostics = [non_finite_diagnostic(doc, path, _dotted(path)) for path in non_finite]
-    broken: list[tuple[str | int, ...]] = list(non_finite)
+    diagnostics += [nel_diagnostic(doc, path, _dotted(path)) for path in nel]
+    broken: list[tuple[str | int, ...]] = [*non_finite, *nel]
     try:
         spec = model.model_validate(doc.data)
     except ValidationError as exc:
-        seen: set[tuple[str | int, ...]] = set(non_finite)
+        seen: set[tuple[str | int, ...]] = {*non_finite, *nel}
         for error in exc.errors(include_url=False):
             kind = error["type"]
             path = data_path(doc.data, error["loc"], keep_missing=kind in ("missing", "extra_forbidden"))
