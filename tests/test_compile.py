@@ -222,8 +222,12 @@ def test_removing_a_model_prunes_its_files_but_keeps_the_users(tmp_path: Path) -
     )
     # its training workflow and training fingerprint; per environment an InferenceService (one per
     # version, routed), an HTTPRoute and a PodMonitor (its SLIs and its burn-rate alerts, its only
-    # alerts, are in the shared rules, which stay)
-    assert len(churn) == 2 + 3 * 3
+    # alerts, are in the shared rules, which stay), and its directory's kustomization (the labels
+    # and annotations its objects share)
+    assert len(churn) == 2 + 3 * 4
+    assert [p for p in churn if p.endswith("/kustomization.yaml")] == [
+        f"deploy/{env}/churn-model/kustomization.yaml" for env in ("dev", "prod", "staging")
+    ]
 
     # deleted while deployed: refused (MLG517), nothing pruned
     spec = (root / "models/churn-model.yaml").read_text(encoding="utf-8")

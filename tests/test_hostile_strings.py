@@ -8,6 +8,11 @@ Kubernetes and Argo CD use).  The parsed output must equal the output of the
 same project with harmless placeholders, with each placeholder replaced by its
 hostile string: the same files, the same documents, the same keys, and each
 string exactly, as a whole scalar, where its placeholder was.
+
+A model directory's ``kustomization.yaml`` sets the labels and annotations its objects share
+(description, owner, spec labels): its inline AnnotationsTransformer, a YAML string, is
+parsed as kustomize parses it and compared the same way. And so are the objects as Argo CD
+and Flux apply them: each environment built by ``kubectl kustomize``.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from mlgitops_drift import settings as drift_settings
 
 import packed_series
+from compile_helpers import kustomize_build
+from conftest import require_tool
 from mlgitops.ir.build import label_value
 from mlgitops.pipeline import generate_files
 from mlgitops.results import CompileResult
@@ -97,6 +105,9 @@ RENDERED = {
     },
 }
 OWNER_LABEL = "mlgitops.dev/owner"
+pytestmark = pytest.mark.external  # kubectl kustomize
+
+Parsed = dict[str, list[Any]]  # output file → its documents (applied: those built from it)
 
 
 def placeholder(field: str) -> str:
@@ -214,13 +225,40 @@ def compile_in_memory(values: dict[str, str], serving: str) -> CompileResult:
         return generate_files(root)
 
 
-def parsed(result: CompileResult) -> dict[str, list[Any]]:
+def parsed(result: CompileResult) -> Parsed:
     # SETTINGS.md is Markdown: test_ci_tokens.py checks what spec text can do there.
     return {
-        output.path: decode_packed(decode_inputs(list(yaml.safe_load_all(output.content))))
+        output.path: decode_packed(
+            decode_transformers(decode_inputs(list(yaml.safe_load_all(output.content))))
+        )
         for output in result.files
         if not output.path.endswith(".md")
     }
+
+
+def applied(result: CompileResult, kubectl: str) -> Parsed:
+    """The objects of each environment as Argo CD and Flux apply them: ``kubectl kustomize`` of
+    its directory (whose kustomizations set the labels and annotations the objects' files leave
+    out), each under the file it comes from (so that it is escaped as that file is)."""
+    out: Parsed = {}
+    with tempfile.TemporaryDirectory(prefix="mlgitops-hostile-applied-") as tmp:
+        root = Path(tmp)
+        for output in result.files:
+            (root / output.path).parent.mkdir(parents=True, exist_ok=True)
+            (root / output.path).write_text(output.content, encoding="utf-8")
+        environments = sorted(path.parent for path in root.glob("*/*/kustomization.yaml"))
+        assert len(environments) == 2, environments
+        for env_dir in environments:
+            origin = {}
+            for path in sorted(env_dir.rglob("*.yaml")):
+                for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+                    if document.get("kind") != "Kustomization":  # no metadata: not an object
+                        key = (document["kind"], document["metadata"]["name"])
+                        origin[key] = path.relative_to(root).as_posix()
+            for document in kustomize_build(kubectl, env_dir):
+                path = origin[(document["kind"], document["metadata"]["name"])]
+                out.setdefault(path, []).append(decode_packed(document))
+    return out
 
 
 def decode_inputs(documents: list[Any]) -> list[Any]:
@@ -234,6 +272,19 @@ def decode_inputs(documents: list[Any]) -> list[Any]:
             inputs = job.get("with") if isinstance(job, dict) else None
             if isinstance(inputs, dict) and isinstance(inputs.get("env"), str):
                 inputs["env"] = json.loads(inputs["env"])
+    return documents
+
+
+def decode_transformers(documents: list[Any]) -> list[Any]:
+    """A model directory's kustomization configures its AnnotationsTransformer inline, as a YAML
+    string (what kustomize reads): parsed into its documents, each annotation is a whole scalar
+    again, and a string that broke out of its place would change their structure."""
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "Kustomization":
+            document["transformers"] = [
+                list(yaml.safe_load_all(t)) if isinstance(t, str) else t
+                for t in document.get("transformers", ())
+            ]
     return documents
 
 
@@ -268,11 +319,14 @@ def substitute(
         out = {k: substitute(v, replacements, key, k, raw) for k, v in node.items()}
         if key == "metadata":
             _owner_annotation(node, out, replacements, raw or replacements)
+        if node.get("kind") == "Kustomization":
+            _kustomization_owner_annotation(node, out, replacements, raw or replacements)
         return out
     if isinstance(node, list):
         return [substitute(v, replacements, raw=raw) for v in node]
     if isinstance(node, str) and node in replacements:
-        if parent == "labels" and key == OWNER_LABEL:
+        # a kustomization's label pairs are the labels of its objects' metadata
+        if parent in ("labels", "pairs") and key == OWNER_LABEL:
             # a label carries a sanitized copy of the owner (of the spec's text, not an escaped one)
             return label_value((raw or replacements)[node])
         return replacements[node]
@@ -295,6 +349,24 @@ def _owner_annotation(
     owner = (metadata.get("labels") or {}).get(OWNER_LABEL)
     if owner in raw and label_value(raw[owner]) != raw[owner] and "annotations" in out:
         out["annotations"] = {**out["annotations"], OWNER_LABEL: replacements[owner]}
+
+
+def _kustomization_owner_annotation(
+    kustomization: dict[str, Any], out: dict[str, Any], replacements: dict[str, str], raw: dict[str, str]
+) -> None:
+    """In a model directory's kustomization, as on its objects' metadata: the owner as written is
+    among the annotations it sets (its AnnotationsTransformer's) when its owner label cannot hold it."""
+    labels = [entry.get("pairs") or {} for entry in kustomization.get("labels", ())]
+    owners = [pairs[OWNER_LABEL] for pairs in labels if OWNER_LABEL in pairs]
+    for owner in owners:
+        if owner in raw and label_value(raw[owner]) != raw[owner]:
+            for transformer in out.get("transformers", ()):
+                for document in transformer:
+                    if document.get("kind") == "AnnotationsTransformer":
+                        document["annotations"] = {
+                            **document["annotations"],
+                            OWNER_LABEL: replacements[owner],
+                        }
 
 
 def ci_escape(path: str, value: str) -> str:
@@ -328,25 +400,44 @@ def strings(node: Any) -> list[str]:
     return [node] if isinstance(node, str) else []
 
 
-def baseline(serving: str) -> dict[str, list[Any]]:
+def baseline(serving: str) -> CompileResult:
     result = compile_in_memory({f: placeholder(f) for f in FIELDS}, serving)
     assert result.ok and result.files, [f"{d.code} {d.message}" for d in result.diagnostics]
-    return parsed(result)
+    return result
 
 
-BASELINES = {serving: baseline(serving) for serving in ("kserve", "kubernetes")}
+BASELINE_RESULTS = {serving: baseline(serving) for serving in ("kserve", "kubernetes")}
+BASELINES = {serving: parsed(result) for serving, result in BASELINE_RESULTS.items()}
 
 
-def test_the_placeholders_reach_the_output_as_whole_scalars() -> None:
+@pytest.fixture(scope="module")
+def applied_baselines() -> dict[str, Parsed]:
+    kubectl = require_tool("kubectl")
+    return {serving: applied(result, kubectl) for serving, result in BASELINE_RESULTS.items()}
+
+
+def _placeholders_found(documents: Parsed) -> set[str]:
+    found = {s for docs in documents.values() for s in strings(docs)}
+    return found | {s[len(drift_flag(s)) :] for s in found if drift_flag(s)}
+
+
+def test_the_placeholders_reach_the_output_as_whole_scalars(applied_baselines: dict[str, Parsed]) -> None:
     for serving, documents in BASELINES.items():
-        found = {s for docs in documents.values() for s in strings(docs)}
-        found |= {s[len(drift_flag(s)) :] for s in found if drift_flag(s)}
+        found = _placeholders_found(documents)
         missing = {f for f in RENDERED[serving] if placeholder(f) not in found}
         assert not missing, f"{serving}: these fields no longer reach the output: {sorted(missing)}"
         whole = {placeholder(f) for f in FIELDS}
+        # the objects as applied carry every placeholder their environments' files hold
+        in_environments = {
+            path: docs for path, docs in documents.items() if re.match(r"deploy/(dev|prod)/", path)
+        }
+        expected = {s for s in _placeholders_found(in_environments) if s in whole}
+        reached = _placeholders_found(applied_baselines[serving])
+        assert {placeholder("description"), placeholder("owner")} <= expected
+        assert expected == {s for s in reached if s in whole}, f"{serving}: lost or added by kustomize"
         embedded = sorted(
             s
-            for s in found
+            for s in found | reached
             if "zzplaceholder-" in s
             and s not in whole
             and s.removeprefix(PARAM_FLAG) not in whole
@@ -433,7 +524,7 @@ VALUES = st.fixed_dictionaries(dict.fromkeys(FIELDS, HOSTILE)).filter(
 @settings(max_examples=60, deadline=None)
 @given(values=VALUES, serving=st.sampled_from(["kserve", "kubernetes"]))
 def test_hostile_strings_come_out_exactly_and_change_no_structure(
-    values: dict[str, str], serving: str
+    applied_baselines: dict[str, Parsed], values: dict[str, str], serving: str
 ) -> None:
     result = compile_in_memory(values, serving)
     if not result.ok:
@@ -455,3 +546,12 @@ def test_hostile_strings_come_out_exactly_and_change_no_structure(
             assert re.fullmatch(r"[0-9a-f]{64}", fingerprint.pop("sha256"))
             expected[path] = [{k: v for k, v in d.items() if k != "sha256"} for d in documents]
         assert actual[path] == expected[path], f"{path} differs from the placeholder output"
+    # the objects as applied: each its file's placeholder objects, with the hostile strings
+    built = applied(result, require_tool("kubectl"))
+    expected_built = {
+        path: substitute(docs, {placeholder(f): ci_escape(path, values[f]) for f in FIELDS}, raw=raw)
+        for path, docs in applied_baselines[serving].items()
+    }
+    assert sorted(built) == sorted(expected_built)
+    for path, documents in expected_built.items():
+        assert built[path] == documents, f"{path} differs, as applied, from the placeholder objects"
