@@ -529,9 +529,15 @@ def test_hostile_strings_come_out_exactly_and_change_no_structure(
     result = compile_in_memory(values, serving)
     if not result.ok:
         codes = {d.code for d in result.diagnostics if d.severity.value == "error"}
-        assert codes == {"MLG310"}, [f"{d.location}: {d.code} {d.message}" for d in result.diagnostics]
-        event("refused as a secret (MLG310)")
-        return  # looks like a secret: rightly refused
+        # kustomize turns NEL into a space, and cannot read back a text it writes for one that
+        # begins with a tab and spans lines (src/mlgitops/validate/characters.py)
+        unfaithful = any("\x85" in v or (v.startswith("\t") and "\n" in v) for v in values.values())
+        # looks like a secret, or kustomize would change or refuse it: rightly refused
+        assert codes <= {"MLG310", "MLG210"} and ("MLG210" in codes) == unfaithful, [
+            f"{d.location}: {d.code} {d.message}" for d in result.diagnostics
+        ]
+        event(f"refused ({', '.join(sorted(codes))})")
+        return
     actual = parsed(result)
     raw = {placeholder(f): values[f] for f in FIELDS}
     expected = {

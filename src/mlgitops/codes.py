@@ -67,7 +67,9 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("MLG207", "number or boolean where text is expected", _E),
         CodeInfo("MLG208", "number is not finite (NaN or infinity)", _E),
         CodeInfo("MLG209", "regular expression is not valid RE2", _E),
-        CodeInfo("MLG210", "text holds U+0085 (NEL), which kustomize changes", _E),
+        CodeInfo(
+            "MLG210", "text kustomize cannot carry exactly (NEL, or a tab that begins a multi-line text)", _E
+        ),
         # semantics
         CodeInfo("MLG301", "duplicate model name", _E),
         CodeInfo("MLG302", "name is not a DNS-1123 label", _E),

@@ -1,11 +1,18 @@
-"""Text kustomize would change: U+0085 (NEL) is refused wherever a spec holds text.
+"""Text that kustomize cannot carry exactly is refused wherever a spec holds text (MLG210).
 
-Argo CD and Flux build every environment with kustomize, whose YAML reader takes NEL for a
-line break: a description, owner, route or argument holding one reaches the cluster with a
-space in its place (``kubectl kustomize`` v5.5 shows it; tests/test_hostile_strings.py found
-it). A raw NEL in a file is a line break to our YAML reader too, so only an escape (``\\x85``,
-``\\N``, ``\\u0085``) can put one in a value; the text is searched for those first, and the
-data walked only when one is there.
+Argo CD and Flux build every environment with kustomize, and kustomize's YAML (go-yaml, in
+kubectl's kustomize v5.5) mishandles two kinds of text that are valid YAML
+(tests/test_hostile_strings.py found both):
+
+* U+0085 (NEL) is read as a line break and written back as a space, so a description, owner,
+  route or argument holding one reaches the cluster changed;
+* a text that begins with a tab and spans lines is written back in a form kustomize then
+  refuses to read ("found a tab character where an indentation space is expected"): the
+  whole environment fails to build.
+
+A raw NEL or tab in a file means something else to our YAML reader (a line break; indentation
+or a plain character), so the file's text is searched first for what can put one in a value
+(an escape, or a tab at all), and the data walked only when that is there.
 """
 
 from __future__ import annotations
@@ -17,33 +24,45 @@ from mlgitops.load import SourceDocument
 from mlgitops.validate.numbers import DataPath
 
 NEL = "\x85"
-_ESCAPES = ("\\x85", "\\N", "\\u0085", "\\U00000085")
+_SIGNS = ("\\x85", "\\N", "\\u0085", "\\U00000085", "\\t", "\\x09", "\\u0009", "\t")
 
 
-def nel_paths(doc: SourceDocument) -> list[DataPath]:
-    """The data paths of every key or text in ``doc`` holding NEL, in document order."""
-    if not any(escape in doc.text for escape in _ESCAPES):
+def unfaithful_paths(doc: SourceDocument) -> list[tuple[DataPath, str]]:
+    """The data path of every key or text in ``doc`` that kustomize would change or refuse, with
+    what is wrong with it, in document order."""
+    if not any(sign in doc.text for sign in _SIGNS):
         return []
-    found: list[DataPath] = []
+    found: list[tuple[DataPath, str]] = []
     _collect(doc.data, (), found)
     return found
 
 
-def _collect(node: Any, path: DataPath, found: list[DataPath]) -> None:
+def _problem(text: str) -> str | None:
+    if NEL in text:
+        return "holds U+0085 (NEL), which kustomize turns into a space"
+    if text.startswith("\t") and "\n" in text:
+        return "begins with a tab and spans lines, which kustomize cannot read back"
+    return None
+
+
+def _collect(node: Any, path: DataPath, found: list[tuple[DataPath, str]]) -> None:
     items = node.items() if type(node) is dict else enumerate(node)
     for step, value in items:
-        if (type(step) is str and NEL in step) or (type(value) is str and NEL in value):
-            found.append((*path, step))
+        problem = (_problem(step) if type(step) is str else None) or (
+            _problem(value) if type(value) is str else None
+        )
+        if problem is not None:
+            found.append(((*path, step), problem))
         elif type(value) is dict or type(value) is list:
             _collect(value, (*path, step), found)
 
 
-def nel_diagnostic(doc: SourceDocument, path: DataPath, where: str) -> Diagnostic:
+def unfaithful_diagnostic(doc: SourceDocument, path: DataPath, problem: str, where: str) -> Diagnostic:
     """MLG210 for the key or text at ``path`` (``where``: the path spelt for the message)."""
     return make(
         "MLG210",
-        f"{where}: the text holds U+0085 (NEL), which kustomize turns into a space",
+        f"{where}: the text {problem}",
         doc.locate(path),
-        "Argo CD and Flux build each environment with kustomize, whose YAML reader takes NEL for a "
-        "line break; write a space or \\n instead",
+        "Argo CD and Flux build each environment with kustomize, which mishandles this text; "
+        "write a space or \\n for NEL, and no tab before the first character of a multi-line text",
     )

@@ -14,7 +14,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from mlgitops.diagnostics import Diagnostic, Location, did_you_mean, make
 from mlgitops.load import SourceDocument
 from mlgitops.spec.types import ENV_NAME_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, METRIC_NAME_PATTERN
-from mlgitops.validate.characters import nel_diagnostic, nel_paths
+from mlgitops.validate.characters import unfaithful_diagnostic, unfaithful_paths
 from mlgitops.validate.numbers import non_finite_diagnostic, non_finite_paths
 from mlgitops.validate.salvage import Salvaged, salvage
 
@@ -73,14 +73,15 @@ def _validate(
     doc: SourceDocument, model: type[SpecT]
 ) -> tuple[SpecT | None, list[Diagnostic], list[tuple[str | int, ...]]]:
     non_finite = non_finite_paths(doc.data)
-    nel = nel_paths(doc)
+    unfaithful = unfaithful_paths(doc)
+    changed = [path for path, _ in unfaithful]
     diagnostics = [non_finite_diagnostic(doc, path, _dotted(path)) for path in non_finite]
-    diagnostics += [nel_diagnostic(doc, path, _dotted(path)) for path in nel]
-    broken: list[tuple[str | int, ...]] = [*non_finite, *nel]
+    diagnostics += [unfaithful_diagnostic(doc, path, problem, _dotted(path)) for path, problem in unfaithful]
+    broken: list[tuple[str | int, ...]] = [*non_finite, *changed]
     try:
         spec = model.model_validate(doc.data)
     except ValidationError as exc:
-        seen: set[tuple[str | int, ...]] = {*non_finite, *nel}
+        seen: set[tuple[str | int, ...]] = {*non_finite, *changed}
         for error in exc.errors(include_url=False):
             kind = error["type"]
             path = data_path(doc.data, error["loc"], keep_missing=kind in ("missing", "extra_forbidden"))
