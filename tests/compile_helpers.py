@@ -212,13 +212,28 @@ def compile_clean(root: Path) -> Path:
     return root
 
 
+class GoYamlLoader(yaml.SafeLoader):
+    """Reads kustomize's output as Go's YAML does: kustomize writes a string of digits too long
+    for an int64 plain (``0777…`` ten thousand digits long), which go-yaml reads back as the
+    string it is, and PyYAML alone as an int."""
+
+
+def _go_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    value = loader.construct_yaml_int(node)
+    return value if -(2**63) <= value < 2**63 else node.value
+
+
+GoYamlLoader.add_constructor("tag:yaml.org,2002:int", _go_int)
+
+
 def kustomize_build(kubectl: str, directory: Path) -> list[Any]:
-    """The documents ``kubectl kustomize`` builds from ``directory``; fails if it cannot."""
+    """The documents ``kubectl kustomize`` builds from ``directory``, read as Go's YAML reads
+    them (:class:`GoYamlLoader`); fails if it cannot."""
     run = subprocess.run(
         [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
     )
     assert run.returncode == 0, f"kubectl kustomize {directory} failed:\n{run.stderr}"
-    return [d for d in yaml.safe_load_all(run.stdout) if d is not None]
+    return [d for d in yaml.load_all(run.stdout, Loader=GoYamlLoader) if d is not None]
 
 
 def kustomization_labels(env_dir: Path) -> dict[str, str]:
