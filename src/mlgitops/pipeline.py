@@ -83,7 +83,7 @@ def validate_project(
     progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
     for display, text, doc, spec, distrust, problems in specfiles.load_models(
-        files, overlay, model_paths, known
+        files, overlay, model_paths, known, share=keep_resolved
     ):
         sources[display] = text
         diagnostics += problems

@@ -53,26 +53,39 @@ def project_spec(
 
 
 def load_models(
-    files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path], known: KnownModels | None
+    files: ProjectFiles,
+    overlay: Mapping[Path, bytes],
+    paths: Sequence[Path],
+    known: KnownModels | None,
+    *,
+    share: bool = True,
 ) -> list[ModelOutcome]:
     """Each model file's outcome, in the order of ``paths``: those ``known`` holds as they are,
-    the others from :func:`model_files` (in worker processes for large projects)."""
+    the others from :func:`model_files` (in worker processes for large projects). ``share``:
+    as :func:`model_files`."""
     if known is None or overlay:
         known = KnownModels()  # nothing to take, and nothing to keep for anyone
     reused, todo = known.split(files, paths)
     # A worker pickles what it found (its spec objects above all) for about a quarter of the
     # time it took to find it: the parent, which does not, takes a larger chunk.
     loaded = dict(
-        zip(todo, map_chunks(partial(model_files, files, overlay), todo, parent_share=1.25), strict=True)
+        zip(
+            todo,
+            map_chunks(partial(model_files, files, overlay, share=share), todo, parent_share=1.25),
+            strict=True,
+        )
     )
     known.remember(loaded)
     return [reused[path] if path in reused else loaded[path] for path in paths]
 
 
 def model_files(
-    files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path]
+    files: ProjectFiles, overlay: Mapping[Path, bytes], paths: Sequence[Path], *, share: bool = True
 ) -> list[ModelOutcome]:
-    """Load and schema-check model files (runs in worker processes for large projects)."""
+    """Load and schema-check model files (runs in worker processes for large projects).
+    ``share``: equal fields sets of the spec objects become one (``share_fields_sets``), for a
+    caller that keeps the specs (compile); ``validate`` drops them, and would pay its time for
+    nothing."""
     outcomes: list[ModelOutcome] = []
     for path in paths:
         sources: dict[str, str] = {}
@@ -94,7 +107,8 @@ def model_files(
             doc = doc.without_tree(keep=_reported_when_valid(doc.data) if named else ())
         display = files.display(path)
         outcomes.append((display, sources[display], doc, spec, distrust, diagnostics))
-    share_fields_sets(spec for _, _, _, spec, _, _ in outcomes if spec is not None)
+    if share:
+        share_fields_sets(spec for _, _, _, spec, _, _ in outcomes if spec is not None)
     return outcomes
 
 
