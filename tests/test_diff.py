@@ -958,9 +958,9 @@ def test_the_base_loads_only_the_model_files_the_change_touched(
     loaded: list[list[str]] = []
     original = specfiles.model_files
 
-    def counting(files: Any, overlay: Any, paths: Any) -> Any:
+    def counting(files: Any, overlay: Any, paths: Any, *, share: bool = True) -> Any:
         loaded.append(sorted(p.name for p in paths))
-        return original(files, overlay, paths)
+        return original(files, overlay, paths, share=share)
 
     monkeypatch.setattr(specfiles, "model_files", counting)
     before = diff_project(history.worktrees["canary"], "HEAD~1")
