@@ -22,13 +22,15 @@ def kustomizations(
     project: ir.Project, files: Sequence[GeneratedPath], ctx: RenderContext
 ) -> list[OutputFile]:
     out = []
-    shared = k8s.kustomized_labels(project)
+    # what compile worked out for the render context (k8s.kustomized_labels, model_kustomized),
+    # which left it out of the files these kustomizations list
+    shared = ctx.kustomized
     fields = [
         {"kind": kind, "path": "/".join((*path, "metadata", "labels"))}
         for kind, paths in TEMPLATE_PATHS.items()
         for path in paths
     ]
-    models = k8s.model_kustomized(project)
+    models = ctx.model_kustomized
     sources = {
         f"{project.output}/{d.environment.name}/{m.name}": d.source
         for m in project.models
