@@ -945,6 +945,15 @@ def test_an_outline_gives_every_model_the_paths_its_rendering_has(name: str, tmp
     if name == "synthetic":  # SLOs with their own alerting: the only per-model rule files
         assert any(path.endswith(("prometheusrule.yaml", ".rules.yml")) for path in per_model)
     assert {f.content for f in outlined.files if f.path in per_model and f.path.endswith(".yaml")} == {""}
+    # the model directories' kustomizations too: they list those files and depend on the model alone
+    directories = {f.path.rpartition("/")[0] for f in rendered.files if f.path in per_model and f.environment}
+    model_kustomizations = {f"{d}/kustomization.yaml" for d in directories}
+    assert model_kustomizations
+    assert {f.content for f in outlined.files if f.path in model_kustomizations} == {""}
+    assert all(f.content for f in rendered.files if f.path in model_kustomizations)
+    kustomizations = {f.path for f in outlined.files if f.path.endswith("kustomization.yaml")}
+    environments = kustomizations - model_kustomizations
+    assert all(f.content for f in outlined.files if f.path in environments)  # these list the models
 
 
 def test_the_base_loads_only_the_model_files_the_change_touched(

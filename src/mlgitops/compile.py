@@ -186,7 +186,7 @@ def _generate(
         if isinstance(project_files, RenderError):
             raise project_files
         files += project_files
-        files += map(keep, kustomizations(project, files, ctx))
+        files += map(keep, kustomizations(project, files, ctx, outline))
     except RenderError as exc:
         return Generated([], project, [_template_diagnostic(exc, source, root)])
     paths = [f.path for f in files]

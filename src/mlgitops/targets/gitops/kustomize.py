@@ -3,12 +3,13 @@
 The environment's lists its files and its model directories; a model directory's lists the
 files there and sets what all of their objects share (``k8s.model_kustomized``). Runs after the
 other targets, because it lists what they produced: a model whose files the render cache kept
-gets its kustomization from the IR and the paths all the same.
+gets its kustomization from the IR and the paths all the same; a model the same on both sides
+of a ``diff`` gets an outline (its path, no content), as its other files do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from mlgitops import ir
 from mlgitops.render import yamlout
@@ -19,8 +20,10 @@ from mlgitops.targets.shared_labels import TEMPLATE_LABELS, TEMPLATE_PATHS
 
 
 def kustomizations(
-    project: ir.Project, files: Sequence[GeneratedPath], ctx: RenderContext
+    project: ir.Project, files: Sequence[GeneratedPath], ctx: RenderContext, outline: Collection[str] = ()
 ) -> list[OutputFile]:
+    """The kustomizations of every environment and model directory; ``outline``: models whose
+    kustomizations are only wanted for their paths (``compile.Outline``: empty content)."""
     out = []
     # what compile worked out for the render context (k8s.kustomized_labels, model_kustomized),
     # which left it out of the files these kustomizations list
@@ -50,6 +53,9 @@ def kustomizations(
                 resources.append(f.path[len(base) + 1 :])
         for directory, names in in_models.items():
             resources.append(directory[len(base) + 1 :])
+            if directory.rpartition("/")[2] in outline:
+                out.append(OutputFile(f"{directory}/kustomization.yaml", "", sources[directory]))
+                continue
             out.append(_model_kustomization(ctx, directory, models[directory], names, sources[directory]))
         resources.sort()
         context = {"project": project, "env": env, "labels": labels(project, env)}
