@@ -17,7 +17,8 @@ model's whole spec, the environment and its namespace, and five templates
 (``benchmarks/kapitan/``: InferenceService, ServiceMonitor, PrometheusRule, a GitHub
 workflow, an Argo CD Application) rendered for each.  Then, alternately, R times each
 (default 3, after one untimed warm-up run of both): ``kapitan compile`` and
-``mlgitops compile --no-cache`` of the generated project, each into a fresh copy.  Prints
+``mlgitops compile --no-cache`` of the generated project, each into a fresh copy and after an
+``os.sync()`` (neither is timed writing back the other's files).  Prints
 the medians and their ratio.  Kapitan renders less per target than mlgitops (five short
 templates, no validation, no ownership manifest), so the ratio flatters Kapitan.
 """
@@ -108,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(scratch / "kapitan", copy)
             project = scratch / f"project-{run}"
             shutil.copytree(scratch / "specs", project)
+            # Each starts with the disk idle: neither pays for writing back the other's output.
             os.sync()
             kapitan = timed([args.kapitan, "compile"], cwd=copy, quiet=True)  # a line per target on stderr
+            os.sync()
             compiled = timed([mlgitops, "compile", "--no-cache", str(project)])
             if run:
                 theirs.append(kapitan)
