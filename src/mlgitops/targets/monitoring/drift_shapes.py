@@ -37,7 +37,7 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_description,
 )
 from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
-from mlgitops.targets.monitoring.prometheus_sli import label_text, packed, record, union, with_metadata
+from mlgitops.targets.monitoring.prometheus_sli import label_text, packed_parts, record, union, with_metadata
 
 THRESHOLD = "mlgitops_drift:threshold"
 STALE_AFTER = "mlgitops_drift:stale_after:seconds"
@@ -72,7 +72,7 @@ def metadata(env: ir.Environment, drifts: list[tuple[ir.Model, ir.Drift]]) -> li
         for text, limit in sorted(limits.items(), key=lambda item: item[1])
     ]
     return [
-        record(THRESHOLD, packed(THRESHOLD_FIELDS, thresholds), env),
+        *(record(THRESHOLD, part, env) for part in packed_parts(THRESHOLD_FIELDS, thresholds)),
         record(STALE_AFTER, union(by_limit), env),
     ]
 

@@ -41,7 +41,7 @@ from mlgitops.targets.monitoring.prometheus_sli import (
     SharedGroup,
     SLIMember,
     label_text,
-    packed,
+    packed_parts,
     record,
     union,
     with_metadata,
@@ -125,13 +125,14 @@ def groups(project: ir.Project, env: ir.Environment, slis: list[SLIMember]) -> l
     for m in chosen:
         windows.setdefault(m.slo.kind, set()).add(slo.duration_ms(m.slo.window))
     info = [_info_row(models[m.deployment.model], m) for m in chosen]
-    rules = [record(ALERT_INFO, packed(INFO_FIELDS, info), env)] if info else []
+    rules = [record(ALERT_INFO, part, env) for part in packed_parts(INFO_FIELDS, info)]
     rules += drift_shapes.metadata(env, drifts)
     if latency:
         buckets = [_bucket_row(models[m.deployment.model], m) for m in latency]
-        rule = record(BUCKET_INFO, packed(BUCKET_FIELDS, buckets), env)
-        rule["labels"]["slo"] = "latency"
-        rules.append(rule)
+        for part in packed_parts(BUCKET_FIELDS, buckets):
+            rule = record(BUCKET_INFO, part, env)
+            rule["labels"]["slo"] = "latency"
+            rules.append(rule)
     routed = {model.name: model for model in [models[m.deployment.model] for m in chosen + latency]}
     routed |= {model.name: model for model, _ in drifts}
     # the metadata series recorded above name every routed model; all three are read even where

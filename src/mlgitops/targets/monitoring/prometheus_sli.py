@@ -242,14 +242,44 @@ def packed(fields: tuple[str, ...], rows: Iterable[tuple[str, tuple[str, ...]]])
     to the end); the others are names and numbers without ``|``.  ``label_replace`` expands ``$``
     in its replacement (a group reference), so the packed text's ``$`` is written ``$$``; what a
     group captures is copied as it is."""
+    terms = _packed_terms(fields, rows)
+    return _unpacked(fields, terms) if terms else ""
+
+
+# The most bytes of terms one packed rule holds (:func:`packed_parts`): about 1,100 SLOs. One
+# rule is never cut between PrometheusRule objects (``prometheus.shared_parts``, 900 kB each),
+# and the API server takes no object over about 1.5 MiB; so a large environment's metadata is
+# several rules of one name, each recording the series of its rows (their labels differ).
+PACKED_RULE_BUDGET = 250_000
+
+
+def packed_parts(
+    fields: tuple[str, ...], rows: Iterable[tuple[str, tuple[str, ...]]], budget: int = PACKED_RULE_BUDGET
+) -> list[str]:
+    """:func:`packed`, cut between rows into expressions of at most ``budget`` bytes of terms
+    each (one, holding all rows, below it; none without rows), in the order of ``rows``."""
+    parts: list[list[str]] = []
+    size = budget
+    for term in _packed_terms(fields, rows):
+        if size + len(term) > budget:
+            parts.append([])
+            size = 0
+        parts[-1].append(term)
+        size += len(term)
+    return [_unpacked(fields, terms) for terms in parts]
+
+
+def _packed_terms(fields: tuple[str, ...], rows: Iterable[tuple[str, tuple[str, ...]]]) -> list[str]:
     terms = []
     for value, texts in rows:
         if len(texts) != len(fields) or any(_SEPARATOR in t for t in texts[:-1]):
             raise ValueError(f"metadata fields {fields} cannot hold {texts}")
         text = quote(_SEPARATOR.join(texts).replace("$", "$$"))
         terms.append(f'label_replace(vector({value}), "{PACKED}", {text}, "", "")')
-    if not terms:
-        return ""
+    return terms
+
+
+def _unpacked(fields: tuple[str, ...], terms: list[str]) -> str:
     expr = union(terms)
     last = len(fields) - 1
     for index, label in enumerate(fields):
@@ -290,18 +320,18 @@ def metadata_rules(env: ir.Environment, slis: list[SLIMember]) -> list[dict[str,
     ]
     # a family's name starts with its SLO kind (Family.name): "slo" is read from it, not packed
     kinds = "|".join(sorted({m.slo.kind for m in slis}))
-    by_family = (
-        f'label_replace(\n{packed(("model", "family"), info)},\n"slo", "$1", "family", "({kinds})-.*")'
-    )
-    rules = [record(SLI_INFO, by_family, env)]
+    rules = [
+        record(SLI_INFO, f'label_replace(\n{part},\n"slo", "$1", "family", "({kinds})-.*")', env)
+        for part in packed_parts(("model", "family"), info)
+    ]
     thresholds = [
         ("1", (m.deployment.model, le))
         for m in slis
         if m.slo.kind == "latency" and m.slo.threshold
         for le in slo.le_spellings(slo.threshold_in(m.series.latency_unit, slo.duration_ms(m.slo.threshold)))
     ]
-    if thresholds:
-        rule = record(THRESHOLD_INFO, packed(("model", "le"), thresholds), env)
+    for part in packed_parts(("model", "le"), thresholds):
+        rule = record(THRESHOLD_INFO, part, env)
         rule["labels"]["slo"] = "latency"
         rules.append(rule)
     objective = [slo.number(Decimal(repr(m.slo.objective)) / 100) for m in slis]
