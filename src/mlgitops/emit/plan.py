@@ -42,6 +42,9 @@ class Plan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Spec files whose generated files are all being pruned (the model is gone): spec → count.
     vanished: dict[str, int] = field(default_factory=dict)
+    # The writes where the planner found nothing: the commit phase need not look for a file
+    # to back up there (it moves them in with a rename that never replaces anything).
+    created: frozenset[str] = frozenset()
 
     @property
     def changed(self) -> bool:
@@ -55,7 +58,8 @@ class Plan:
 
 
 class Decision(enum.Enum):
-    WRITE = "write"
+    CREATE = "create"  # to write, where nothing is
+    WRITE = "write"  # to write over the file there
     UNCHANGED = "unchanged"
     REFUSED = "refused"
 
@@ -94,7 +98,7 @@ class Planner:
             )
             return Decision.REFUSED, problem
         if info is None:
-            return Decision.WRITE, None
+            return Decision.CREATE, None
         current = read_output(self.tree, path)  # None: there, but unreadable or larger than any output
         # Above the project, only a file carrying this project's header is ours, whatever the
         # manifest says: the user's own .gitlab-ci.yml, another project's workflow.
@@ -131,6 +135,8 @@ class Decided(Protocol):
     @property
     def staged(self) -> str | None: ...
     @property
+    def created(self) -> bool: ...
+    @property
     def header_source(self) -> str: ...
     @property
     def problems(self) -> tuple[Diagnostic, ...]: ...
@@ -146,6 +152,7 @@ def plan(
     """Gather the decisions on the generated files, and find what to prune."""
     recorded = previous.files if previous else {}
     writes = {f.path: f.staged for f in decided if f.staged is not None}
+    created = frozenset(f.path for f in decided if f.created)
     diagnostics = [problem for f in decided for problem in f.problems]
     generated = {f.path for f in decided}
     still = {f.header_source for f in decided}
@@ -154,7 +161,7 @@ def plan(
     manifest_bytes: bytes | None = manifest.to_bytes()
     if read_output(tree, MANIFEST_PATH) == manifest_bytes:
         manifest_bytes = None
-    return Plan(tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished)
+    return Plan(tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished, created)
 
 
 def _hand_edit(path: str, strict: bool) -> Diagnostic:
