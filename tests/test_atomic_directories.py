@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from compile_helpers import copy_specs, describe_difference, example, run_module, tree
+from compile_helpers import as_subproject, copy_specs, describe_difference, example, run_module, tree
 from mlgitops.emit import noreplace, transaction
 from mlgitops.emit.safefs import ProjectTree
-from mlgitops.emit.staging import STAGING_DIR
+from mlgitops.emit.staging import ROOT_STAGING_DIR, STAGING_DIR
 from mlgitops.pipeline import check_project, compile_project, recover_interrupted
 
 JOURNAL = transaction.JOURNAL_PATH
@@ -65,6 +66,30 @@ def test_a_first_compile_moves_each_new_top_directory_in_one_rename(
     assert sorted((target, whole) for _, target, whole in renames) == [(".github", True), ("deploy", True)]
     assert all(source == f"{STAGING_DIR}/{target}" for source, target, _ in renames)
     assert check_project(quickstart).drift == []
+
+
+def test_ci_files_above_the_project_move_in_whole_and_roll_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project below its repository root: ``.github/`` at the root is moved in whole through
+    the repository's descriptor, from the staging area's ``new-root/``; a kill after it is undone."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, capture_output=True)
+    project = as_subproject(copy_specs(example("quickstart"), repo / "teams" / "fraud"))
+    run = run_module(["compile", str(project)], env={"MLGITOPS_TEST_CRASH_AFTER_MOVES": "1"})
+    assert run.returncode == 137, run.stdout + run.stderr
+    # Killed after the first counted move, which put every workflow in place at once.
+    assert len(list((repo / ".github/workflows").iterdir())) > 1 and not (project / "deploy").exists()
+    assert recover_interrupted(project) is True
+    assert not any((repo / ".github/workflows").iterdir()) and not (project / "deploy").exists()
+    renames = counted_renames(monkeypatch)
+    result = compile_project(project)
+    assert result.ok, [d.message for d in result.diagnostics]
+    whole = sorted((source, target) for source, target, is_whole in renames if is_whole)
+    assert whole == [(f"{STAGING_DIR}/deploy", "deploy")], whole  # .github/workflows was left, empty
+    above = [source for source, target, _ in renames if target.startswith("../../.github/workflows/")]
+    assert above and all(source.startswith(f"{ROOT_STAGING_DIR}/.github/workflows/") for source in above)
+    assert check_project(project).drift == []
 
 
 def test_a_new_model_moves_in_as_one_directory_per_environment(
