@@ -227,3 +227,26 @@ def test_the_no_replace_rename_refuses_an_empty_directory_and_a_file(
             os.close(fd)
         assert (base / "file").read_bytes() == b"old" and list((base / "empty").iterdir()) == []
         assert (base / "moved/file").read_bytes() == b"new" and not (base / "staged").exists()
+
+
+def test_a_directory_with_a_file_that_appears_after_planning_is_never_overwritten(
+    quickstart: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``deploy/`` was missing when the files were decided (so none of its files was looked for);
+    it appears before the commit with a file at a generated path: the directory rename is refused,
+    the single move onto that file too, and the rollback leaves the newcomer as it was."""
+    before = output_tree(quickstart)
+    theirs = b"not ours\n"
+    target = "deploy/dev/namespace.yaml"
+
+    def appear(root: Path, moved: str, whole: bool) -> None:
+        if whole and moved == "deploy":
+            (root / "deploy/dev").mkdir(parents=True)
+            (root / target).write_bytes(theirs)
+
+    counted_renames(monkeypatch, appear)
+    result = compile_project(quickstart)
+    assert [d.code for d in result.diagnostics if d.severity.name == "ERROR"] == ["MLG516"]
+    after = output_tree(quickstart)
+    assert after.pop(target) == theirs
+    assert after == before, describe_difference(before, after)

@@ -27,6 +27,7 @@ from mlgitops.emit.territory import (
     path_syntax_problem,
     prune_refusal,
 )
+from mlgitops.emit.writer import highest_missing
 from mlgitops.repoplace import root_prefix
 from mlgitops.targets.base import OutputFile
 
@@ -75,6 +76,11 @@ class Planner:
     ) -> None:
         self.tree, self.recorded, self.territory, self.strict = tree, recorded, territory, strict
         self._guard = PathGuard.of(tree)
+        # Directories found missing (the highest of each), and what is known of their parents: a
+        # first compile then looks for none of its files (each lookup a failed open), only for
+        # its directories.  One that appears later cannot hurt: CREATE moves never replace.
+        self._missing: set[str] = set()
+        self._exists: dict[str, bool] = {}
 
     def decide(self, path: str, data: bytes) -> tuple[Decision, Diagnostic | None]:
         # The file itself is stat'ed once, below, and not by the guard too (tens of thousands of
@@ -83,8 +89,12 @@ class Planner:
         if reason is None and (forbidden := self.territory.refusal(path)) is not None:
             reason = self._guard.unsafe_reason(path) or forbidden  # rare: as the guard alone says
         info = None
-        if reason is None:
+        if reason is None and not self._under_missing(path):
             info = self.tree.lstat(path)
+            if info is None:
+                missing = highest_missing(self.tree, path.rpartition("/")[0], self._exists)
+                if missing is not None:
+                    self._missing.add(missing)
             if info is not None and stat.S_ISLNK(info.st_mode):
                 reason = self._guard.link_reason(path)
         if reason is not None:
@@ -125,6 +135,14 @@ class Planner:
         if current is None or sha256(current) != self.recorded[path]:
             return Decision.WRITE, _hand_edit(path, self.strict)
         return Decision.WRITE, None
+
+    def _under_missing(self, path: str) -> bool:
+        directory = path
+        while self._missing and "/" in directory:
+            directory = directory.rpartition("/")[0]
+            if directory in self._missing:
+                return True
+        return False
 
 
 class Decided(Protocol):

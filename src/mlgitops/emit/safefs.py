@@ -276,9 +276,8 @@ class ProjectTree:
             os.replace(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
 
     def rename_new(self, source: str, target: str, *, whole: bool = False) -> None:
-        """Move ``source`` to ``target``, where nothing may be: FileExistsError, and nothing
-        moved, when something is (:mod:`mlgitops.emit.noreplace`).  ``whole``: ``source`` is a
-        directory, whose descriptors (now of the moved directory) are no longer its own."""
+        """Move ``source`` to ``target``, where nothing may be (else FileExistsError: noreplace.py);
+        ``whole``: a directory, whose cached descriptors now are of the moved one: dropped."""
         with (
             self.parent(source) as (source_fd, source_name),
             self.parent(target) as (target_fd, target_name),

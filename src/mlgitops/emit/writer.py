@@ -89,7 +89,7 @@ def new_directories(tree: ProjectTree, relatives: list[str]) -> tuple[dict[str, 
     for relative in relatives:
         directory = posixpath.dirname(relative)
         if directory not in covering:
-            covering[directory] = _highest_missing(tree, directory, exists)
+            covering[directory] = highest_missing(tree, directory, exists)
         missing = covering[directory]
         if missing is None:
             singles.append(relative)
@@ -98,7 +98,9 @@ def new_directories(tree: ProjectTree, relatives: list[str]) -> tuple[dict[str, 
     return whole, singles
 
 
-def _highest_missing(tree: ProjectTree, directory: str, exists: dict[str, bool]) -> str | None:
+def highest_missing(tree: ProjectTree, directory: str, exists: dict[str, bool]) -> str | None:
+    """The highest directory of ``directory`` (itself included) that the tree lacks, or None;
+    ``exists`` remembers what was looked at."""
     parts = directory.split("/") if directory else []
     start = 0
     while start < len(parts) and parts[start] == "..":
