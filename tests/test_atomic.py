@@ -358,11 +358,23 @@ def test_two_compiles_never_run_at_once(tmp_path: Path) -> None:
     compile_ok(root)  # and the lock is free again afterwards
 
 
+def generated_project(root: Path, models: int) -> Path:
+    subprocess.run([sys.executable, str(GENERATOR), str(models), str(root)], check=True, capture_output=True)
+    return root
+
+
 @pytest.fixture
 def twelve_models(tmp_path: Path) -> Path:
-    """A generated project whose first compile creates a few hundred files: the threaded writer."""
-    root = tmp_path / "twelve"
-    subprocess.run([sys.executable, str(GENERATOR), "12", str(root)], check=True, capture_output=True)
+    """A generated project whose compile creates a few hundred files in directories that are
+    there already, empty (as deleting the generated files of a checkout leaves them), so that
+    the files go in one by one: the threaded writer."""
+    root = generated_project(tmp_path / "twelve", 12)
+    specs = set(tree(root))
+    compile_ok(root)
+    for path in set(tree(root)) - specs:
+        (root / path).unlink()
+    shutil.rmtree(root / ".mlgitops")
+    assert (root / "deploy").is_dir() and set(tree(root)) == specs
     return root
 
 
@@ -383,15 +395,15 @@ def test_a_crash_while_threads_create_files_is_rolled_back(twelve_models: Path) 
 def slow_counted_writes(
     monkeypatch: pytest.MonkeyPatch, before_write: Callable[[int], None]
 ) -> Callable[[], int]:
-    """Make every new file's move into place in the commit phase (``ProjectTree.rename`` from
-    the staging area) call ``before_write(n)`` (n counts calls from 1, across threads) and take a
+    """Make every new file's move into place in the commit phase (``ProjectTree.rename_new``
+    from the staging area) call ``before_write(n)`` (n counts calls from 1, across threads) and take a
     millisecond, so writers are busy when something goes wrong; returns how many calls there
     have been so far."""
-    real_rename = ProjectTree.rename
+    real_rename = ProjectTree.rename_new
     calls = 0
     lock = threading.Lock()
 
-    def rename(self: ProjectTree, source: str, target: str, *, create_parent: bool = False) -> None:
+    def rename(self: ProjectTree, source: str, target: str, *, whole: bool = False) -> None:
         if source.startswith(STAGING_DIR + "/"):
             nonlocal calls
             with lock:
@@ -399,9 +411,9 @@ def slow_counted_writes(
                 now = calls
             before_write(now)
             time.sleep(0.001)
-        real_rename(self, source, target, create_parent=create_parent)
+        real_rename(self, source, target, whole=whole)
 
-    monkeypatch.setattr(ProjectTree, "rename", rename)
+    monkeypatch.setattr(ProjectTree, "rename_new", rename)
     return lambda: calls
 
 

@@ -27,6 +27,7 @@ from mlgitops.emit.territory import (
     path_syntax_problem,
     prune_refusal,
 )
+from mlgitops.emit.writer import highest_missing
 from mlgitops.repoplace import root_prefix
 from mlgitops.targets.base import OutputFile
 
@@ -42,6 +43,9 @@ class Plan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Spec files whose generated files are all being pruned (the model is gone): spec → count.
     vanished: dict[str, int] = field(default_factory=dict)
+    # The writes where the planner found nothing: the commit phase need not look for a file
+    # to back up there (it moves them in with a rename that never replaces anything).
+    created: frozenset[str] = frozenset()
 
     @property
     def changed(self) -> bool:
@@ -55,7 +59,8 @@ class Plan:
 
 
 class Decision(enum.Enum):
-    WRITE = "write"
+    CREATE = "create"  # to write, where nothing is
+    WRITE = "write"  # to write over the file there
     UNCHANGED = "unchanged"
     REFUSED = "refused"
 
@@ -71,6 +76,11 @@ class Planner:
     ) -> None:
         self.tree, self.recorded, self.territory, self.strict = tree, recorded, territory, strict
         self._guard = PathGuard.of(tree)
+        # Directories found missing (the highest of each), and what is known of their parents: a
+        # first compile then looks for none of its files (each lookup a failed open), only for
+        # its directories.  One that appears later cannot hurt: CREATE moves never replace.
+        self._missing: set[str] = set()
+        self._exists: dict[str, bool] = {}
 
     def decide(self, path: str, data: bytes) -> tuple[Decision, Diagnostic | None]:
         # The file itself is stat'ed once, below, and not by the guard too (tens of thousands of
@@ -79,8 +89,12 @@ class Planner:
         if reason is None and (forbidden := self.territory.refusal(path)) is not None:
             reason = self._guard.unsafe_reason(path) or forbidden  # rare: as the guard alone says
         info = None
-        if reason is None:
+        if reason is None and not self._under_missing(path):
             info = self.tree.lstat(path)
+            if info is None:
+                missing = highest_missing(self.tree, path.rpartition("/")[0], self._exists)
+                if missing is not None:
+                    self._missing.add(missing)
             if info is not None and stat.S_ISLNK(info.st_mode):
                 reason = self._guard.link_reason(path)
         if reason is not None:
@@ -94,7 +108,7 @@ class Planner:
             )
             return Decision.REFUSED, problem
         if info is None:
-            return Decision.WRITE, None
+            return Decision.CREATE, None
         current = read_output(self.tree, path)  # None: there, but unreadable or larger than any output
         # Above the project, only a file carrying this project's header is ours, whatever the
         # manifest says: the user's own .gitlab-ci.yml, another project's workflow.
@@ -122,6 +136,14 @@ class Planner:
             return Decision.WRITE, _hand_edit(path, self.strict)
         return Decision.WRITE, None
 
+    def _under_missing(self, path: str) -> bool:
+        directory = path
+        while self._missing and "/" in directory:
+            directory = directory.rpartition("/")[0]
+            if directory in self._missing:
+                return True
+        return False
+
 
 class Decided(Protocol):
     """A generated file once decided (:class:`mlgitops.emit.staging.PlannedFile`)."""
@@ -130,6 +152,8 @@ class Decided(Protocol):
     def path(self) -> str: ...
     @property
     def staged(self) -> str | None: ...
+    @property
+    def created(self) -> bool: ...
     @property
     def header_source(self) -> str: ...
     @property
@@ -146,6 +170,7 @@ def plan(
     """Gather the decisions on the generated files, and find what to prune."""
     recorded = previous.files if previous else {}
     writes = {f.path: f.staged for f in decided if f.staged is not None}
+    created = frozenset(f.path for f in decided if f.created)
     diagnostics = [problem for f in decided for problem in f.problems]
     generated = {f.path for f in decided}
     still = {f.header_source for f in decided}
@@ -154,7 +179,7 @@ def plan(
     manifest_bytes: bytes | None = manifest.to_bytes()
     if read_output(tree, MANIFEST_PATH) == manifest_bytes:
         manifest_bytes = None
-    return Plan(tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished)
+    return Plan(tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished, created)
 
 
 def _hand_edit(path: str, strict: bool) -> Diagnostic:

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mlgitops.boundedread import ReadRefused, Unreadable, describe_mode, read_bounded
+from mlgitops.emit.noreplace import rename_no_replace
 from mlgitops.repoplace import root_prefix
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -273,6 +274,17 @@ class ProjectTree:
             self.parent(target, create=create_parent) as (target_fd, target_name),
         ):
             os.replace(source_name, target_name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+
+    def rename_new(self, source: str, target: str, *, whole: bool = False) -> None:
+        """Move ``source`` to ``target``, where nothing may be (else FileExistsError: noreplace.py);
+        ``whole``: a directory, whose cached descriptors now are of the moved one: dropped."""
+        with (
+            self.parent(source) as (source_fd, source_name),
+            self.parent(target) as (target_fd, target_name),
+        ):
+            rename_no_replace(source_name, source_fd, target_name, target_fd)
+        if whole:
+            self._forget(source)
 
     def link(self, source: str, target: str) -> None:
         """Hard-link the entry ``source`` (not a link's target) as ``target``."""

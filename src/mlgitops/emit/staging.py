@@ -3,7 +3,11 @@
 A compile does not hold its generated files until the end: each file is decided as soon
 as it is rendered (:class:`~mlgitops.emit.plan.Planner`: unchanged, refused, or to be
 written) and, if it is to be written, its bytes go straight to the transaction's staging
-area ``.mlgitops/txn/new/``; only a :class:`PlannedFile` (path, hash, decision) is kept.
+area, at the same relative path under ``.mlgitops/txn/new/`` (a CI file above the project,
+``../``… from it, under ``.mlgitops/txn/new-root/`` at its path from the repository root);
+only a :class:`PlannedFile` (path, hash, decision) is kept.  The staging area mirrors the
+output tree so that the commit can move a whole new directory (a new model's, or all of
+``deploy/`` in a first compile) into place in one rename.
 This runs in whichever process rendered the file, so the render workers write in
 parallel and send back only these records.  Nothing in the project changes while staging:
 the transaction (:mod:`mlgitops.emit.transaction`) moves the staged files into place
@@ -14,8 +18,6 @@ finding no journal).
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,9 +27,11 @@ from mlgitops.emit.manifest import sha256
 from mlgitops.emit.plan import Decision, Planner, header_source
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import JOURNAL_PATH, TXN_DIR
+from mlgitops.repoplace import strip_root_prefix
 from mlgitops.targets.base import OutputFile
 
 STAGING_DIR = f"{TXN_DIR}/new"
+ROOT_STAGING_DIR = f"{TXN_DIR}/new-root"  # files above the project, by their path from the root
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,7 @@ class PlannedFile:
     header_source: str  # the spec its header names ("" if none): which specs still generate files
     staged: str | None  # where its content waits under STAGING_DIR; None: nothing to write
     problems: tuple[Diagnostic, ...] = ()
+    created: bool = False  # to be written where the planner found nothing
 
 
 @contextmanager
@@ -57,20 +62,21 @@ def staging_area(tree: ProjectTree) -> Iterator[None]:
 
 class Stager:
     """Turns a rendered file into a :class:`PlannedFile`, staging its bytes if they are to be
-    written.  Used from forked render workers: staged names carry the process id, so
-    workers never collide."""
+    written.  Used from forked render workers: each output path is rendered once, so
+    workers never write the same staged file, and a staged directory another worker has
+    just made is used as it is (``ProjectTree`` tolerates the race)."""
 
     def __init__(self, planner: Planner) -> None:
         self._planner = planner
         self._tree = planner.tree
-        self._numbers = itertools.count()
+        self._repo_subdir = planner.territory.repo_subdir
 
     def __call__(self, file: OutputFile) -> PlannedFile:
         data = file.content.encode()
         decision, problem = self._planner.decide(file.path, data)
         staged = None
-        if decision is Decision.WRITE:
-            staged = f"{STAGING_DIR}/{os.getpid()}-{next(self._numbers)}"
+        if decision is Decision.WRITE or decision is Decision.CREATE:
+            staged = staged_path(file.path, self._repo_subdir)
             self._tree.write_new(staged, data)
         problems = (problem,) if problem is not None else ()
         return PlannedFile(
@@ -80,4 +86,11 @@ class Stager:
             header_source(data, self._planner.territory.repo_subdir),
             staged,
             problems,
+            decision is Decision.CREATE,
         )
+
+
+def staged_path(relative: str, repo_subdir: str) -> str:
+    """Where the new content of the output path ``relative`` waits during a compile."""
+    rooted = strip_root_prefix(repo_subdir, relative)
+    return f"{STAGING_DIR}/{relative}" if rooted is None else f"{ROOT_STAGING_DIR}/{rooted}"

@@ -7,9 +7,11 @@
    here changes nothing.
 2. ``.mlgitops/txn/journal.json`` is written atomically: from now on the
    transaction can be undone.
-3. Staged files are moved into place with ``renameat`` (atomic per file; those
-   that did not exist by a few threads, one directory each), pruned files are
-   removed; the manifest goes last.
+3. Staged files are moved into place (:mod:`mlgitops.emit.writer`): a new
+   directory whole, with one rename that never replaces anything; other new files
+   one by one (by a few threads, one directory each), with a rename that never
+   replaces a file; files that existed with ``renameat`` over them (atomic per
+   file).  Pruned files are removed; the manifest goes last.
 4. The journal is deleted: this is the commit point.
 
 If the process dies in step 3, the next compile finds the journal and restores the
@@ -60,24 +62,26 @@ def apply(plan: Plan, tree: ProjectTree) -> None:
         writes.append(MANIFEST_PATH)  # the manifest last
     # Files that exist are backed up first. Backups are kept flat, numbered by position in the
     # journal: mirroring the output tree would cost a directory creation per output directory.
+    # Where the planner found no file, none is looked for: the move there never replaces one.
     existed: list[str] = []
     tree.make_directories(f"{TXN_DIR}/old")
     for index, relative in enumerate([*writes, *plan.deletes]):
+        if relative in plan.created:
+            continue
         info = tree.lstat(relative)
         if info is not None and stat.S_ISREG(info.st_mode):
             existed.append(relative)
             _link_or_copy(tree, relative, f"{TXN_DIR}/old/{index}")
-    journal = {"version": 2, "writes": writes, "deletes": list(plan.deletes), "existed": sorted(existed)}
-    body = json.dumps(journal, indent=1).encode()
-    tree.write_atomic(JOURNAL_PATH, state.seal(tree, JOURNAL_PATH, body), sync=True)
+    _write_journal(tree, writes, list(plan.deletes), existed)
     # From here the journal can undo everything: replaced files come back from their
     # backups, and files that did not exist (moved in, or not yet) are removed.
     crash_after = int(os.environ.get(_CRASH_AFTER_ENV, "-1"))
     replaced = set(existed)
     progress = Progress(crash_after)
+    appeared: set[str] = set()  # files someone else put where nothing was: never undone
     try:
         fresh = [relative for relative in plan.writes if relative not in replaced]
-        move_new_files(tree, fresh, plan.writes, progress)
+        move_new_files(tree, fresh, plan.writes, progress, appeared)
         for relative in writes:
             if relative in replaced and relative in plan.writes:
                 tree.rename(plan.writes[relative], relative)
@@ -89,10 +93,20 @@ def apply(plan: Plan, tree: ProjectTree) -> None:
             tree.unlink(relative)
             tree.remove_empty_parents(relative, plan.territory.root_of(relative))
     except BaseException:  # disk full, Ctrl-C: put the tree back at once
-        _undo(tree, plan.territory, writes, list(plan.deletes), replaced)
+        try:
+            if appeared:  # listed as existing without a backup, undo (now or after a kill) keeps them
+                _write_journal(tree, writes, list(plan.deletes), [*existed, *appeared])
+        finally:
+            _undo(tree, plan.territory, writes, list(plan.deletes), replaced | appeared)
         raise
     tree.unlink(JOURNAL_PATH)
     tree.remove_tree(TXN_DIR)
+
+
+def _write_journal(tree: ProjectTree, writes: list[str], deletes: list[str], existed: list[str]) -> None:
+    journal = {"version": 2, "writes": writes, "deletes": deletes, "existed": sorted(existed)}
+    body = json.dumps(journal, indent=1).encode()
+    tree.write_atomic(JOURNAL_PATH, state.seal(tree, JOURNAL_PATH, body), sync=True)
 
 
 def recover(tree: ProjectTree, territory: Territory) -> bool:
