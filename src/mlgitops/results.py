@@ -31,6 +31,10 @@ class ValidationResult:
     # The validated project, also when it was not resolved. Kept by the result: a large project's
     # objects take tens of milliseconds to free one by one, for nothing when the CLI exits next.
     validated: ValidatedProject | None = None
+    # The IR of the models (every one not retired, by name), when a compile had validation build
+    # it where each slice was resolved (``pipeline.validate_project(build=True)``): ``resolved``
+    # then holds no deployments.
+    built: tuple[ir.Model, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,8 +54,9 @@ class ValidationResult:
         return replace(self, resolved=ResolvedProject(self.resolved.validated, deployments))
 
     def without_models(self) -> ValidationResult:
-        """This result without its model specs and resolved deployments (most of its memory):
-        what a compile still reads once the IR is built (diagnostics, sources, the project spec).
+        """This result without its model specs, resolved deployments and models' IR (most of its
+        memory): what a compile still reads once the IR is built (diagnostics, sources, the project
+        spec; ``compile.Prepared`` holds the IR).
         Both references to the models go, ``validated``'s too: it alone would keep every spec
         alive through the render."""
         if self.resolved is None:
@@ -59,7 +64,7 @@ class ValidationResult:
         from mlgitops.resolve import ResolvedProject
 
         validated = replace(self.resolved.validated, models=())
-        return replace(self, resolved=ResolvedProject(validated, ()), validated=validated)
+        return replace(self, resolved=ResolvedProject(validated, ()), validated=validated, built=None)
 
 
 @dataclass(frozen=True)
