@@ -28,10 +28,10 @@ from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
 from mlgitops.results import CompileResult, ValidationResult
 
-# The parent's slice of the models to resolve and build, as a multiple of a worker's: a worker's
-# IR costs it a third of the building to pickle, the parent a tenth to take in, and the parent checks
-# the references across models too.
-RESOLVE_AND_BUILD_PARENT_SHARE = 1.0
+# The parent's slice of the models to resolve and build, as a multiple of a worker's: besides its
+# slice, the parent checks the references across models and takes in the worker's IR (a sixth of
+# the work together), and a worker pickles its IR (a quarter of its slice's work).
+RESOLVE_AND_BUILD_PARENT_SHARE = 0.85
 
 if TYPE_CHECKING:
     # The validation stages (pydantic) are imported when validation runs, so that a compile

@@ -40,19 +40,6 @@ class ValidationResult:
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
-    def without_origins(self) -> ValidationResult:
-        """This result without where each resolved serving setting came from (about a tenth of a
-        large compile's memory): once validation has reported, only ``explain`` reads them, and
-        the IR built next takes their room."""
-        if self.resolved is None:
-            return self
-        from mlgitops.resolve import ResolvedProject
-
-        deployments = tuple(
-            replace(item, serving=replace(item.serving, origins={})) for item in self.resolved.deployments
-        )
-        return replace(self, resolved=ResolvedProject(self.resolved.validated, deployments))
-
     def without_models(self) -> ValidationResult:
         """This result without its model specs, resolved deployments and models' IR (most of its
         memory): what a compile still reads once the IR is built (diagnostics, sources, the project
