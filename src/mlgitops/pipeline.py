@@ -358,7 +358,7 @@ def check_project(
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.state import StateError, cannot_write
 
-    validation = validate_project(path, today=today, progress=progress)
+    validation = validate_project(path, today=today, progress=progress, build=True)
     generated = _generate(validation, progress=progress)
     if not validation.ok or generated is None or generated.diagnostics:
         return CompileResult(validation, extra=generated.diagnostics if generated else [])
@@ -422,4 +422,9 @@ def _generate(
     progress.stage("render", len(validation.resolved.validated.models))
     declared = validation.resolved.validated.spec.spec.repository_root
     subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
-    return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
+    project = None
+    if validation.built is not None:  # validation built the models' IR (check)
+        from mlgitops.ir.build import assemble_project
+
+        project = assemble_project(validation.resolved.validated, validation.built, subdir)
+    return compiler.generate(validation.resolved, validation.root, subdir, cache=cache, project=project)
