@@ -28,9 +28,8 @@ from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
 from mlgitops.results import CompileResult, ValidationResult
 
-# The parent's slice of the models to resolve and build, as a multiple of a worker's: besides its
-# slice, the parent checks the references across models and takes in the worker's IR (a sixth of
-# the work together), and a worker pickles its IR (a quarter of its slice's work).
+# The parent's share of the models to resolve and build, against a worker's: it checks the references
+# and takes in the worker's IR too (a sixth of the work), a worker pickles its IR (a quarter).
 RESOLVE_AND_BUILD_PARENT_SHARE = 0.85
 
 if TYPE_CHECKING:
@@ -107,13 +106,14 @@ def validate_project(
     resolved = validated = None
     parts: list[tuple[ir.Model, ...] | None] = []  # each slice's IR, when built
     if project is not None and project_doc is not None:
-        # Imported here, after the workers loading the files have started without it.
+        # Imported here, after the workers loading the files have started without them.
         from mlgitops.validate import deployments
+        from mlgitops.validate.references import check_references as references_of
 
         validated = ValidatedProject(files, project_doc, project, tuple(models))
         progress.stage("check references, resolve, policies", len(models))
         references: list[Diagnostic] = []
-        check_references = partial(_check_references, validated, today, history, references)
+        check_references = partial(references_of, validated, today, history, references)
         build_ir = build and keep_resolved and known is None and not has_errors(diagnostics)
         slices, parts = _resolve_slices(
             validated, check_references, keep=keep_resolved, build=build_ir, known=None if overlay else known
@@ -152,8 +152,7 @@ def _resolve_slices(
     if build:
         from mlgitops.ir.build import stable_versions
 
-        # Each worker sends back its slice's diagnostics and IR, not the merged settings (which
-        # cost more to pickle than to work out); the parent checks the references meanwhile.
+        # A worker sends back diagnostics and IR, not the merged settings (costlier to pickle).
         built = map_chunks(
             partial(_resolve_and_build, validated, stable_versions(validated)),
             groups,
@@ -192,25 +191,6 @@ def _resolve_and_build(
         resolved = ResolvedProject(validated, found.deployments).by_model
         models = build_models(validated, (model for group in groups for model in group), resolved, stable)
     return [(dataclasses.replace(found, deployments=()), models)]
-
-
-def _check_references(
-    validated: ValidatedProject,
-    today: datetime.date | None,
-    history: ServedBefore | None,
-    found: list[Diagnostic],
-) -> None:
-    """What the model specs say of each other and of the project (appended to ``found``)."""
-    from mlgitops.validate import semantic
-    from mlgitops.validate.ci_stores import check_ci_secret_names, check_upload_schemes
-    from mlgitops.validate.distributed import check_distributed_training
-    from mlgitops.validate.retrain_loops import check_retrain_loops
-
-    found += semantic.check_project(validated, today or datetime.date.today(), history)
-    found += check_retrain_loops(validated)
-    found += check_upload_schemes(validated)
-    found += check_distributed_training(validated)
-    found += check_ci_secret_names(validated)
 
 
 def compile_project(
