@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
+
 from mlgitops.pipeline import validate_project
 from mlgitops.spec import ModelSpec
 
@@ -26,8 +28,11 @@ def _reachable_model_specs(root: object) -> int:
     return found
 
 
-def test_a_result_without_models_reaches_no_model_spec() -> None:
-    result = validate_project(ROOT / "examples" / "quickstart")
+@pytest.mark.parametrize("build", [False, True], ids=["resolved", "built"])
+def test_a_result_without_models_reaches_no_model_spec(build: bool) -> None:
+    result = validate_project(ROOT / "examples" / "quickstart", build=build)
     assert result.ok and result.resolved is not None
+    assert (result.built is not None) == build
     assert _reachable_model_specs(result) == len(result.resolved.validated.models) > 0
-    assert _reachable_model_specs(result.without_origins().without_models()) == 0
+    assert _reachable_model_specs(result.without_models()) == 0
+    assert result.without_models().built is None  # the IR is Prepared's to hold

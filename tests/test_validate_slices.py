@@ -1,7 +1,8 @@
 """``validate`` resolves and checks a large project's models in slices, in several processes
 (``validate/deployments.py``); the commands that keep the resolved project take every model in
-one slice. Both must report exactly the same. Every invalid case and example is validated both
-ways, the slicing forced down to a model name per slice and spread over worker processes."""
+one slice; a compile resolves in slices too and builds each slice's IR where it was resolved.
+All must report exactly the same. Every invalid case and example is validated each way, the
+slicing forced down to a model name per slice and spread over worker processes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops import parallel, pipeline
+from mlgitops.ir.build import build_project
 from mlgitops.pipeline import validate_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,22 @@ def test_sliced_validation_reports_what_the_whole_does(project: Path) -> None:
     assert sliced.diagnostics == whole.diagnostics
     assert sliced.resolved is None
     assert sliced.validated is not None or whole.resolved is None
+
+
+@pytest.mark.usefixtures("sliced")
+@pytest.mark.parametrize("project", CASES + EXAMPLES, ids=lambda path: path.name)
+def test_building_the_ir_in_slices_reports_and_builds_what_the_whole_does(project: Path) -> None:
+    """A compile's validation: the same report, and, for a valid project, the IR built in one
+    piece from the resolved project (for an invalid one, whatever a slice built is dropped)."""
+    whole = validate_project(project, today=TODAY)
+    built = validate_project(project, today=TODAY, build=True)
+    assert built.diagnostics == whole.diagnostics
+    if whole.ok:
+        assert whole.resolved is not None and built.resolved is not None
+        assert built.built == build_project(whole.resolved).models
+        assert built.resolved.deployments == ()  # built into the IR instead of sent back
+    else:
+        assert built.built is None
 
 
 @pytest.mark.usefixtures("sliced")

@@ -87,11 +87,7 @@ def write_cache(tree: ProjectTree, key: str, paths: Iterable[str]) -> None:
     stat is unchanged is taken to be unchanged, so an unchanged compile reads no file."""
     from mlgitops.emit.state import write_local
 
-    stats = {}
-    for path in sorted(paths):
-        info = tree.lstat(path)
-        if info is not None:
-            stats[path] = [info.st_size, info.st_mtime_ns]
+    stats = {path: [info.st_size, info.st_mtime_ns] for path, info in tree.lstat_sorted(sorted(paths))}
     write_local(tree, CACHE_PATH, (json.dumps({"key": key, "stats": stats}) + "\n").encode())
 
 

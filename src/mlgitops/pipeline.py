@@ -8,8 +8,9 @@ decides how far to go and collects everything into a result.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,14 +28,21 @@ from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
 from mlgitops.results import CompileResult, ValidationResult
 
+# The parent's share of the models to resolve and build, against a worker's: it checks the references
+# and takes in the worker's IR too (a sixth of the work), a worker pickles its IR (a quarter).
+RESOLVE_AND_BUILD_PARENT_SHARE = 0.85
+
 if TYPE_CHECKING:
     # The validation stages (pydantic) are imported when validation runs, so that a compile
     # answered from the cache starts fast; likewise the render and emit stages, so that
     # `validate` (run on every pre-commit) does not pay for Jinja and the targets.
     from mlgitops import compile as compiler
+    from mlgitops import ir
     from mlgitops.emit.safefs import ProjectTree
+    from mlgitops.ir.build import Stable
     from mlgitops.targets.base import OutputFile
     from mlgitops.validate import ValidatedProject
+    from mlgitops.validate.deployments import Findings, NameGroup
     from mlgitops.validate.promotion import ServedBefore
     from mlgitops.validate.salvage import Distrust
     from mlgitops.validate.specfiles import KnownModels
@@ -50,6 +58,7 @@ def validate_project(
     history: ServedBefore | None = None,
     keep_resolved: bool = True,
     known: KnownModels | None = None,
+    build: bool = False,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -65,6 +74,9 @@ def validate_project(
     model files another validation in this process loaded cleanly (``diff``'s two revisions),
     taken as they are where their bytes are the same, and their resolved deployments where the
     project spec is equal too (``validate/deployments.KnownDeployments``); filled with this one's.
+    ``build`` (compile): the IR of a project that loaded cleanly is built too, each slice of its
+    models where it was resolved, a large project's in several processes (``_resolve_and_build``),
+    and kept in the result (``built``) instead of the resolved deployments.
     """
     from mlgitops.validate import ValidatedModel, ValidatedProject, specfiles
     from mlgitops.validate.salvage import trusted
@@ -92,61 +104,93 @@ def validate_project(
         if distrust is not None:
             distrusted[display] = distrust
     resolved = validated = None
+    parts: list[tuple[ir.Model, ...] | None] = []  # each slice's IR, when built
     if project is not None and project_doc is not None:
-        # Imported here, after the workers loading the files have started without it.
+        # Imported here, after the workers loading the files have started without them.
         from mlgitops.validate import deployments
+        from mlgitops.validate.references import check_references as references_of
 
         validated = ValidatedProject(files, project_doc, project, tuple(models))
         progress.stage("check references, resolve, policies", len(models))
         references: list[Diagnostic] = []
-        check_references = partial(_check_references, validated, today, history, references)
-        groups = deployments.name_groups(validated.models)
-        if keep_resolved:
-            check_references()
-            if known is not None and not overlay:
-                slices = known.deployments.check(validated, groups)
-            else:
-                slices = deployments.check_slice(validated, groups, keep=True)
-        else:
-            # The workers send their diagnostics only; the parent checks the references across
-            # models meanwhile, which takes about a sixth of the resolution: a smaller share.
-            slices = map_chunks(
-                partial(deployments.check_slice, validated, keep=False),
-                groups,
-                parent_share=0.75,
-                meanwhile=check_references,
-            )
+        check_references = partial(references_of, validated, today, history, references)
+        build_ir = build and keep_resolved and known is None and not has_errors(diagnostics)
+        slices, parts = _resolve_slices(
+            validated, check_references, keep=keep_resolved, build=build_ir, known=None if overlay else known
+        )
         diagnostics += trusted(references, distrusted, merged=False)
         whole, merged = deployments.combine(validated, slices)
         diagnostics += trusted(merged, distrusted, merged=True)
         resolved = whole if keep_resolved else None
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
+    built = None
+    if parts and all(part is not None for part in parts) and not has_errors(diagnostics):
+        built = tuple(model for part in parts for model in part or ())
     if only is not None:
         from mlgitops.selection import select_files
 
         include = project_doc.locate(("spec", "include")) if project_doc else Location(PROJECT_FILE)
         model_files = {files.display(p) for p in model_paths}
         diagnostics = select_files(diagnostics, files, model_files, only, include)
-    return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root, validated)
+    return ValidationResult(sort_diagnostics(diagnostics), sources, resolved, files.root, validated, built)
 
 
-def _check_references(
+def _resolve_slices(
     validated: ValidatedProject,
-    today: datetime.date | None,
-    history: ServedBefore | None,
-    found: list[Diagnostic],
-) -> None:
-    """What the model specs say of each other and of the project (appended to ``found``)."""
-    from mlgitops.validate import semantic
-    from mlgitops.validate.ci_stores import check_ci_secret_names, check_upload_schemes
-    from mlgitops.validate.distributed import check_distributed_training
-    from mlgitops.validate.retrain_loops import check_retrain_loops
+    check_references: Callable[[], None],
+    *,
+    keep: bool,
+    build: bool,
+    known: KnownModels | None,
+) -> tuple[list[Findings], list[tuple[ir.Model, ...] | None]]:
+    """The models resolved and checked in slices (``check_references`` called meanwhile), and
+    with ``build`` each slice's IR; ``keep``: the slices keep the resolved deployments (unless
+    they are built into the IR)."""
+    from mlgitops.validate import deployments
 
-    found += semantic.check_project(validated, today or datetime.date.today(), history)
-    found += check_retrain_loops(validated)
-    found += check_upload_schemes(validated)
-    found += check_distributed_training(validated)
-    found += check_ci_secret_names(validated)
+    groups = deployments.name_groups(validated.models)
+    if build:
+        from mlgitops.ir.build import stable_versions
+
+        # A worker sends back diagnostics and IR, not the merged settings (costlier to pickle).
+        built = map_chunks(
+            partial(_resolve_and_build, validated, stable_versions(validated)),
+            groups,
+            parent_share=RESOLVE_AND_BUILD_PARENT_SHARE,
+            meanwhile=check_references,
+        )
+        return [found for found, _ in built], [models for _, models in built]
+    if keep:
+        check_references()
+        if known is not None:
+            return known.deployments.check(validated, groups), []
+        return deployments.check_slice(validated, groups, keep=True), []
+    # The workers send their diagnostics only; the parent checks the references across
+    # models meanwhile, which takes about a sixth of the resolution: a smaller share.
+    slices = map_chunks(
+        partial(deployments.check_slice, validated, keep=False),
+        groups,
+        parent_share=0.75,
+        meanwhile=check_references,
+    )
+    return slices, []
+
+
+def _resolve_and_build(
+    validated: ValidatedProject, stable: Stable, groups: Sequence[NameGroup]
+) -> list[tuple[Findings, tuple[ir.Model, ...] | None]]:
+    """A compile's resolution of a slice of the models (a list of one, as ``map_chunks`` wants it):
+    what it found, and the slice's IR unless it found an error (None then: the compile stops)."""
+    from mlgitops.ir.build import build_models
+    from mlgitops.resolve import ResolvedProject
+    from mlgitops.validate import deployments
+
+    [found] = deployments.check_slice(validated, groups, keep=True)
+    models = None
+    if not has_errors([*found.diagnostics, *found.limits]):
+        resolved = ResolvedProject(validated, found.deployments).by_model
+        models = build_models(validated, (model for group in groups for model in group), resolved, stable)
+    return [(dataclasses.replace(found, deployments=()), models)]
 
 
 def compile_project(
@@ -198,11 +242,10 @@ def _compile_in(
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         from mlgitops import compile as compiler  # validation and rendering: not needed above
 
-        validation = validate_project(files.project_file, today=day, progress=progress)
+        validation = validate_project(files.project_file, today=day, progress=progress, build=True)
         if not validation.ok or validation.resolved is None:
             return CompileResult(validation, recovered=recovered)
         progress.stage("render and write", len(validation.resolved.validated.models))
-        validation = validation.without_origins()
         prepared, problems = _prepared(validation, files.root)
         if prepared is None:
             return CompileResult(validation, extra=problems, recovered=recovered)
@@ -229,13 +272,16 @@ def _compile_in(
 
 
 def _prepared(validation: ValidationResult, root: Path) -> tuple[compiler.Prepared | None, list[Diagnostic]]:
-    """``compile.prepare`` for a valid project (a function of its own, so that no local name
-    of the caller keeps the resolved project)."""
+    """``compile.prepare`` for a valid project whose models' IR validation built (a function of
+    its own, so that no local name of the caller keeps the specs)."""
     from mlgitops import compile as compiler
+    from mlgitops.ir.build import assemble_project
 
-    assert validation.resolved is not None
-    place = project_subdir(validation.resolved.validated.spec.spec.repository_root, root)
-    return compiler.prepare(validation.resolved, root, place)
+    assert validation.resolved is not None and validation.built is not None
+    validated = validation.resolved.validated
+    place = project_subdir(validated.spec.spec.repository_root, root)
+    project = assemble_project(validated, validation.built, place)
+    return compiler.prepare(validation.resolved, root, place, project)
 
 
 def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:
@@ -292,7 +338,7 @@ def check_project(
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.state import StateError, cannot_write
 
-    validation = validate_project(path, today=today, progress=progress)
+    validation = validate_project(path, today=today, progress=progress, build=True)
     generated = _generate(validation, progress=progress)
     if not validation.ok or generated is None or generated.diagnostics:
         return CompileResult(validation, extra=generated.diagnostics if generated else [])
@@ -356,4 +402,9 @@ def _generate(
     progress.stage("render", len(validation.resolved.validated.models))
     declared = validation.resolved.validated.spec.spec.repository_root
     subdir = project_subdir(declared, validation.root) if repo_subdir is None else repo_subdir
-    return compiler.generate(validation.resolved, validation.root, subdir, cache=cache)
+    project = None
+    if validation.built is not None:  # validation built the models' IR (check)
+        from mlgitops.ir.build import assemble_project
+
+        project = assemble_project(validation.resolved.validated, validation.built, subdir)
+    return compiler.generate(validation.resolved, validation.root, subdir, cache=cache, project=project)

@@ -31,27 +31,19 @@ class ValidationResult:
     # The validated project, also when it was not resolved. Kept by the result: a large project's
     # objects take tens of milliseconds to free one by one, for nothing when the CLI exits next.
     validated: ValidatedProject | None = None
+    # The IR of the models (every one not retired, by name), when a compile had validation build
+    # it where each slice was resolved (``pipeline.validate_project(build=True)``): ``resolved``
+    # then holds no deployments.
+    built: tuple[ir.Model, ...] | None = None
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
-    def without_origins(self) -> ValidationResult:
-        """This result without where each resolved serving setting came from (about a tenth of a
-        large compile's memory): once validation has reported, only ``explain`` reads them, and
-        the IR built next takes their room."""
-        if self.resolved is None:
-            return self
-        from mlgitops.resolve import ResolvedProject
-
-        deployments = tuple(
-            replace(item, serving=replace(item.serving, origins={})) for item in self.resolved.deployments
-        )
-        return replace(self, resolved=ResolvedProject(self.resolved.validated, deployments))
-
     def without_models(self) -> ValidationResult:
-        """This result without its model specs and resolved deployments (most of its memory):
-        what a compile still reads once the IR is built (diagnostics, sources, the project spec).
+        """This result without its model specs, resolved deployments and models' IR (most of its
+        memory): what a compile still reads once the IR is built (diagnostics, sources, the project
+        spec; ``compile.Prepared`` holds the IR).
         Both references to the models go, ``validated``'s too: it alone would keep every spec
         alive through the render."""
         if self.resolved is None:
@@ -59,7 +51,7 @@ class ValidationResult:
         from mlgitops.resolve import ResolvedProject
 
         validated = replace(self.resolved.validated, models=())
-        return replace(self, resolved=ResolvedProject(validated, ()), validated=validated)
+        return replace(self, resolved=ResolvedProject(validated, ()), validated=validated, built=None)
 
 
 @dataclass(frozen=True)

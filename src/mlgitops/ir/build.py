@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlgitops import ir
-from mlgitops.ir.convert import resources_from_tree
+from mlgitops.ir import settings
 from mlgitops.ir.lifecycle import evaluation, monitoring, registry, training
 from mlgitops.ir.serving import canary_settings, fill_artifact, serving_settings
-from mlgitops.resolve import ResolvedDeployment, ResolvedProject
-from mlgitops.spec.ci import CiSettings as CiSpec
+from mlgitops.resolve import ResolvedDeployment, ResolvedProject, model_order
 from mlgitops.spec.ci import ci_settings
-from mlgitops.spec.ci_install import MlgitopsInstall
 from mlgitops.spec.model import ModelSpec
-from mlgitops.spec.project import ProjectSpec, Traffic
-from mlgitops.spec.runtimes import ServingRuntimeSpec
+from mlgitops.spec.project import ProjectSpec
 from mlgitops.validate import ValidatedModel, ValidatedProject
 
 LABEL_PREFIX = "mlgitops.dev"
 _NOT_LABEL_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
+Stable = Mapping[tuple[str, str], tuple[str, str]]  # (model, environment) → (version, workload name)
 
 
 @dataclass
@@ -62,9 +60,7 @@ class BuiltModels:
         self._models[model.name] = (model.spec, items, reads, built)
 
 
-def _variant_reads(
-    items: tuple[ResolvedDeployment, ...], stable: dict[tuple[str, str], tuple[str, str]]
-) -> tuple[object, ...]:
+def _variant_reads(items: tuple[ResolvedDeployment, ...], stable: Stable) -> tuple[object, ...]:
     """What a model's IR reads of other models: its experiments' variants' stable versions."""
     return tuple(
         stable.get((v.model, item.environment.name))
@@ -80,40 +76,48 @@ def build_project(
     """The IR; ``known``: models an earlier build made, taken where they come out the same (and
     this build's kept in it)."""
     validated = resolved.validated
-    spec = validated.spec.spec
     if known is not None:
         known.start(validated.spec)
-    ci = ci_settings(spec.ci)
-    environments = tuple(
-        ir.Environment(
-            env.name,
-            env.namespace,
-            env.cluster,
-            env.approval == "required",
-            order,
-            env.monitoring.page,
-            revision=env.gitops.revision,
-            manual_sync=env.gitops.sync_policy == "manual",
-            depends_on=tuple(env.gitops.depends_on),
-        )
-        for order, env in enumerate(spec.environments)
-    )
-    by_name = {env.name: env for env in environments}
-    runtimes = tuple(_runtime(r) for r in spec.runtimes)
-    declared = {r.name: r for r in runtimes}
-    project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
-    # (model, environment) → its stable version and workload name: an experiment's variants are other models'
-    stable = {
-        (item.model.name, item.environment.name): (item.deployment.version, item.deployment.name or "")
-        for item in resolved.deployments
+    stable = stable_versions(validated)
+    models = build_models(validated, validated.models, resolved.by_model, stable, known)
+    assert models is not None  # a valid project's experiments name deployed variants
+    return assemble_project(validated, models, repo_subdir)
+
+
+def stable_versions(validated: ValidatedProject) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each model's stable version and workload name in each environment it is deployed in: an
+    experiment's variants are other models (read from the specs, as resolution takes them)."""
+    return {
+        (model.name, env.name): (deployment.version, deployment.name or "")
+        for model in sorted(validated.models, key=model_order)
+        if model.spec.spec.lifecycle.stage != "retired"
+        for env in validated.spec.spec.environments
+        if (deployment := model.spec.spec.deployments.get(env.name)) is not None
     }
-    models = []
-    retired = []
-    for model in sorted(validated.models, key=lambda m: m.name):
+
+
+def build_models(
+    validated: ValidatedProject,
+    models: Iterable[ValidatedModel],
+    resolved: Mapping[str, tuple[ResolvedDeployment, ...]],
+    stable: Stable,
+    known: BuiltModels | None = None,
+) -> tuple[ir.Model, ...] | None:
+    """The IR of ``models`` (some or all of the project's, the retired left out) by name, from
+    their ``resolved`` deployments; None when an experiment names a variant not deployed in its
+    environment (validate refuses it, MLG345: a compile's workers build before they know)."""
+    spec = validated.spec.spec
+    environments = _environments(validated.spec)
+    by_name = {env.name: env for env in environments}
+    declared = {r.name: r for r in map(settings.runtime, spec.runtimes)}
+    project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
+    built_models: list[ir.Model] = []
+    for model in sorted(models, key=lambda m: m.name):
         if model.spec.spec.lifecycle.stage == "retired":
-            retired.append(model.name)
             continue
-        items = resolved.for_model(model.name)
+        items = resolved.get(model.name, ())
+        if not _variants_deployed(items, stable):
+            return None
         reads = _variant_reads(items, stable) if known is not None else ()
         built = known.take(model, items, reads) if known is not None else None
         if built is None:
@@ -134,7 +138,44 @@ def build_project(
             )
             if known is not None:
                 known.keep(model, items, reads, built)
-        models.append(built)
+        built_models.append(built)
+    return tuple(built_models)
+
+
+def _variants_deployed(items: Iterable[ResolvedDeployment], stable: Stable) -> bool:
+    return all(
+        (variant.model, item.environment.name) in stable
+        for item in items
+        if item.deployment.experiment is not None
+        for variant in item.deployment.experiment.variants
+    )
+
+
+def _environments(project: ProjectSpec) -> tuple[ir.Environment, ...]:
+    return tuple(
+        ir.Environment(
+            env.name,
+            env.namespace,
+            env.cluster,
+            env.approval == "required",
+            order,
+            env.monitoring.page,
+            revision=env.gitops.revision,
+            manual_sync=env.gitops.sync_policy == "manual",
+            depends_on=tuple(env.gitops.depends_on),
+        )
+        for order, env in enumerate(project.spec.environments)
+    )
+
+
+def assemble_project(
+    validated: ValidatedProject, models: tuple[ir.Model, ...], repo_subdir: str
+) -> ir.Project:
+    """The project's IR around the IR of its ``models`` (every one not retired, by name)."""
+    spec = validated.spec.spec
+    ci = ci_settings(spec.ci)
+    project_labels = tuple(sorted(validated.spec.metadata.labels.items()))
+    retired = sorted(m.name for m in validated.models if m.spec.spec.lifecycle.stage == "retired")
     return ir.Project(
         name=validated.spec.metadata.name,
         description=validated.spec.metadata.description,
@@ -144,7 +185,7 @@ def build_project(
         gitops=spec.gitops,
         serving=spec.serving,
         registry_kind=spec.registry.kind,
-        environments=environments,
+        environments=_environments(validated.spec),
         output=spec.output.path.rstrip("/"),  # an absolute path stays absolute: emit refuses it
         repo_subdir=repo_subdir,
         labels=project_labels,
@@ -164,16 +205,16 @@ def build_project(
             tuple(spec.flux.depends_on),
         ),
         grafana=ir.types.GrafanaSettings(spec.grafana.per_model_dashboards),
-        models=tuple(models),
+        models=models,
         retired=tuple(retired),
         include=tuple(spec.include),
         templates=(spec.templates or "").strip("/"),
-        traffic=_traffic(spec.traffic),
+        traffic=settings.traffic(spec.traffic),
         prometheus=ir.types.PrometheusSettings(spec.prometheus.format, spec.prometheus.api_group),
-        ci_settings=_ci_settings(ci),
-        ci_install=_ci_install(ci.mlgitops),
+        ci_settings=settings.ci_settings(ci),
+        ci_install=settings.ci_install(ci.mlgitops),
         ci_include_from=ci.include_from or "",
-        runtimes=runtimes,
+        runtimes=tuple(map(settings.runtime, spec.runtimes)),
         shared_labels=_shared_labels(validated, project_labels),
     )
 
@@ -196,68 +237,6 @@ def _shared_labels(
     return tuple(sorted(shared.items()))
 
 
-def _runtime(spec: ServingRuntimeSpec) -> ir.ServingRuntime:
-    return ir.ServingRuntime(
-        name=spec.name,
-        kind=spec.kind,
-        image=spec.image,
-        args=tuple(spec.args or ()),
-        port=spec.port,
-        protocol_versions=tuple(spec.protocol_versions or ()),
-        model_formats=tuple(
-            ir.ModelFormat(f.name, f.version, f.auto_select, f.priority)
-            for f in spec.supported_model_formats or ()
-        ),
-        annotations=tuple(sorted((spec.annotations or {}).items())),
-        resources=resources_from_tree(spec.resources.model_dump(by_alias=True, exclude_none=True))
-        if spec.resources
-        else None,
-    )
-
-
-def _traffic(traffic: Traffic | None) -> ir.Traffic | None:
-    if traffic is None:
-        return None
-    gateway = traffic.gateway
-    return ir.Traffic(
-        traffic.router, gateway.name if gateway else None, gateway.namespace if gateway else None
-    )
-
-
-def _ci_settings(spec: CiSpec) -> ir.types.CiSettings:
-    cloud = spec.cloud
-    aws = cloud.aws if cloud else None
-    gcp = cloud.gcp if cloud else None
-    azure = cloud.azure if cloud else None
-    token = spec.github.token if spec.github else None
-    return ir.types.CiSettings(
-        aws=ir.types.AwsLogin(aws.role_arn, aws.region) if aws else None,
-        gcp=ir.types.GcpLogin(gcp.workload_identity_provider, gcp.service_account) if gcp else None,
-        azure=(
-            ir.types.AzureLogin(
-                azure.client_id_var,
-                azure.tenant_id_var,
-                azure.subscription_id_var,
-                azure.storage_account_var or "AZURE_STORAGE_ACCOUNT",
-            )
-            if azure
-            else None
-        ),
-        github_app=(token.app.id_var, token.app.key_secret) if token and token.app else None,
-        github_token_secret=token.secret if token else None,
-        gitlab_token_var=spec.gitlab.token_var if spec.gitlab else "MLGITOPS_GITLAB_TOKEN",
-        tests=tuple(ir.types.CiTest(t.name, t.image, tuple(t.command), tuple(t.paths)) for t in spec.tests),
-    )
-
-
-def _ci_install(install: MlgitopsInstall | None) -> ir.types.CiInstall | None:
-    if install is None:
-        return None
-    return ir.types.CiInstall(
-        install.requirements or "", install.git or "", install.commit or "", install.image or ""
-    )
-
-
 def label_value(text: str) -> str:
     """``text`` made into a valid label value (the raw text goes into an annotation)."""
     cleaned = _NOT_LABEL_CHAR.sub("-", text)[:63].strip("-_.")
@@ -275,7 +254,7 @@ def _deployment(
     env: ir.Environment,
     project_labels: tuple[tuple[str, str], ...],
     project: str,
-    stable: dict[tuple[str, str], tuple[str, str]],
+    stable: Stable,
     declared: Mapping[str, ir.ServingRuntime],
 ) -> ir.Deployment:
     spec: ModelSpec = item.model.spec
@@ -342,9 +321,7 @@ def _deployment(
     )
 
 
-def _experiment(
-    item: ResolvedDeployment, stable: dict[tuple[str, str], tuple[str, str]]
-) -> ir.Experiment | None:
+def _experiment(item: ResolvedDeployment, stable: Stable) -> ir.Experiment | None:
     """The variants by their stable versions here (validate made sure each is deployed here)."""
     written = item.deployment.experiment
     if written is None:
