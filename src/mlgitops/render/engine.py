@@ -218,19 +218,21 @@ class Engine:
         # could include an overridden one), so with any override every render is parsed back.
         self.writes_directly = not overridden
 
-    def render_yaml(self, name: str, context: Mapping[str, Any]) -> str:
-        """Render ``name`` as canonical YAML text (what ``yamlout.dump_documents`` writes for
-        its documents): directly for built-in templates (``render/direct.py``), else parsed
-        back and written again."""
+    def render_yaml(self, name: str, context: Mapping[str, Any], leave: direct.Leave | None = None) -> str:
+        """Render a built-in template ``name`` as canonical YAML text (what
+        ``yamlout.dump_documents`` writes for its documents) directly (``render/direct.py``),
+        less what ``leave`` leaves out; an engine that does not write directly parses back
+        (``render_data``), and its caller applies the same rule to the documents."""
         if not self.writes_directly:
+            assert leave is None, "only a direct render leaves entries out as it writes"
             return yamlout.dump_documents(self.render_data(name, context))
-        blocks = self.blocks = direct.Blocks()
+        blocks = self.blocks = direct.Blocks(empty_too=leave is not None)
         try:
             rendered = self.render_text(name, context)
         finally:
             self.blocks = None
         try:
-            return direct.splice(rendered, blocks)
+            return direct.splice(rendered, blocks, leave)
         except direct.Misplaced as exc:
             raise RenderError(str(exc), name, None) from None
 
