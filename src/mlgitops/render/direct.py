@@ -165,7 +165,11 @@ def _block(
     value = blocks.values[int(number)]
     head = line[:start]
     body = head.lstrip(" ")
-    if leave is not None and documents is not None and not body.startswith("- "):
+    if (
+        leave is not None
+        and documents is not None
+        and (head == "" or (len(head) - len(body), body[:-2]) in leave.starts)
+    ):
         value = _left(rendered, line_start, head, body, value, leave, documents)
         if value is DROP:
             return []
@@ -190,7 +194,7 @@ def _block(
 def _left(
     rendered: str, line_start: int, head: str, body: str, value: Any, leave: Leave, documents: _Documents
 ) -> Any:
-    """``value`` as ``leave`` leaves it, where it may hold what ``leave`` leaves out."""
+    """``value`` as ``leave`` leaves it (a whole document, or an entry of one of ``leave.starts``)."""
     document = documents.number(line_start)
     if head == "":  # a whole document: its kind is its own
         if type(value) is dict:
@@ -198,13 +202,12 @@ def _left(
             return leave.value(document, documents.kinds[document], (), value)
         return value
     column = len(head) - len(body)
-    key = body[:-2]
-    if not body.endswith(": ") or (column, key) not in leave.starts:
+    if not body.endswith(": ") or body.startswith("- "):
         return value
     parents = _parents(rendered, line_start, column)
     if parents is None:
         return value
-    return leave.value(document, documents.kinds[document], (*parents, key), value)
+    return leave.value(document, documents.kinds[document], (*parents, body[:-2]), value)
 
 
 def _parents(rendered: str, line_start: int, indent: int) -> tuple[str, ...] | None:

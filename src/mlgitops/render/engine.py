@@ -149,7 +149,27 @@ def _direct(value: Any, escape: TextEscape | None, blocks: direct.Blocks) -> str
         return direct.text(str(value), blocks)
     if isinstance(value, str):
         return direct.text(escape(value) if escape else str(value), blocks)
+    if escape is None and _plain(value):
+        return direct.collection(value, blocks)  # already what _normalized would give: no copy
     return direct.collection(_normalized(value, escape), blocks)
+
+
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only dicts with text keys, lists, tuples and exact scalars, which
+    ``yamlout`` writes as :func:`_normalized`'s copy would be written (checking is cheaper than
+    copying; the value is only read from then on)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(item) in _PLAIN_SCALARS or _plain(item) for item in value)
+    return False
 
 
 class Trusted(str):

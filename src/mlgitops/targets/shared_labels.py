@@ -77,6 +77,17 @@ def _leave(
         del metadata[field]
 
 
+# (the path of a mapping, what to leave out of it, whether it must be there)
+_Place = tuple[tuple[str, ...], Mapping[str, str], bool]
+# (column, key) of each mapping entry that can hold a mapping LeftOut edits, for any kind
+_STARTS = frozenset(
+    (2 * depth, key)
+    for path in [("metadata", "labels"), ("metadata", "annotations")]
+    + [(*path, "metadata", "labels") for paths in TEMPLATE_PATHS.values() for path in paths]
+    for depth, key in enumerate(path)
+)
+
+
 class LeftOut:
     """:func:`leave_to_kustomization` as a built-in template is written (``render/direct.py``'s
     ``Leave``): the labels and annotations are left out of each block value that holds an
@@ -88,6 +99,7 @@ class LeftOut:
     def __init__(
         self, labels: Mapping[str, str], template: str, annotations: Mapping[str, str] = NONE
     ) -> None:
+        self.starts = _STARTS
         self.labels = labels
         self.annotations = annotations
         self.template = template
@@ -101,10 +113,6 @@ class LeftOut:
         }
         self.on_metadata = on_metadata
         self.found: set[tuple[int, tuple[str, ...]]] = set()
-
-    @property
-    def starts(self) -> frozenset[tuple[int, str]]:
-        return _STARTS
 
     def value(self, document: int, kind: str, path: tuple[str, ...], value: Any) -> Any:
         for full, leave, required in self.places.get(kind, self.on_metadata):
@@ -147,17 +155,6 @@ class LeftOut:
         self.found.add(place)
         left = {key: value for key, value in node.items() if key not in leave}
         return left if left else direct.DROP
-
-
-# (the path of a mapping, what to leave out of it, whether it must be there)
-_Place = tuple[tuple[str, ...], Mapping[str, str], bool]
-# (column, key) of each mapping entry that can hold a mapping LeftOut edits, for any kind
-_STARTS = frozenset(
-    (2 * depth, key)
-    for path in [("metadata", "labels"), ("metadata", "annotations")]
-    + [(*path, "metadata", "labels") for paths in TEMPLATE_PATHS.values() for path in paths]
-    for depth, key in enumerate(path)
-)
 
 
 def _no_labels(labels: Mapping[str, str], template: str) -> RenderError:
