@@ -24,7 +24,6 @@ mapping as it is spliced, so what is left out is never written (and never scanne
 from __future__ import annotations
 
 import bisect
-import re
 import secrets
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -98,7 +97,6 @@ def collection(value: Any, blocks: Blocks) -> str:
     return blocks.placeholder(value)
 
 
-_KIND = re.compile(r"^kind: (.*)$", re.MULTILINE)
 _SEPARATOR = "\n---\n"
 
 
@@ -112,11 +110,24 @@ class _Documents:
         ends = [start - len(_SEPARATOR) for start in self.starts[1:]] + [len(rendered)]
         self.kinds: dict[int, str] = {}
         for number, (start, end) in enumerate(zip(self.starts, ends, strict=True)):
-            kind = _KIND.search(rendered, start, end)
-            self.kinds[number] = kind[1] if kind else ""
+            self.kinds[number] = _kind(rendered, start, end)
 
     def number(self, position: int) -> int:
         return bisect.bisect_right(self.starts, position) - 1
+
+
+def _kind(rendered: str, start: int, end: int) -> str:
+    """What the first ``kind:`` line between ``start`` and ``end`` names (found by ``str.find``:
+    it is near the top), or nothing."""
+    if rendered.startswith("kind: ", start):
+        line = start
+    else:
+        found = rendered.find("\nkind: ", start, end)
+        if found < 0:
+            return ""
+        line = found + 1
+    line_end = rendered.find("\n", line, end)
+    return rendered[line + len("kind: ") : end if line_end < 0 else line_end]
 
 
 def splice(rendered: str, blocks: Blocks, leave: Leave | None = None) -> str:
