@@ -121,6 +121,9 @@ def _normalized(value: Any, escape: TextEscape | None) -> Any:
 
 def _yaml_value(escape: TextEscape | None, engine: Engine) -> Callable[[Any], str]:
     def finalize(value: Any) -> str:
+        blocks = engine.blocks
+        if blocks is not None and type(value) is str:  # most values: one text, written directly
+            return direct.text(escape(value) if escape else value, blocks)
         if isinstance(value, jinja2.Undefined):
             # finalize gets the Undefined itself; str() makes StrictUndefined raise its own error,
             # which names the missing variable or attribute (or is the sandbox's SecurityError).
