@@ -116,7 +116,7 @@ def test_a_deployment_name_renames_the_workload_and_what_follows_it(
     # objects share are left to its directory's kustomization no more (tests/test_kustomized_labels.py
     # proves that kubectl kustomize builds exactly these labels from the compiled files).
     monkeypatch.setattr(base, "leave_to_kustomization", lambda *_: None)
-    monkeypatch.setattr(base, "leave_in_text", lambda text, *_: text)
+    monkeypatch.setattr(base, "LeftOut", lambda *_: None)
     objects, texts = _compile(_project(tmp_path / "kubernetes", "kubernetes", serving, {"name": "fleur"}))
     assert {"Deployment/fleur", "Service/fleur", "PodDisruptionBudget/fleur"} <= set(objects)
     assert "Deployment/iris" not in objects

@@ -31,7 +31,7 @@ from mlgitops.pipeline import check_project
 from mlgitops.render import yamlout
 from mlgitops.render.canonical import parse_rendered
 from mlgitops.render.engine import Engine, RenderError, TemplateSource, Trusted
-from mlgitops.targets import base, shared_labels
+from mlgitops.targets import shared_labels
 
 REFERENCE = sorted(path.parent for path in (ROOT / "examples" / "reference").glob("*/mlgitops.yaml"))
 BENCHMARK_MODELS = 30  # every feature of generate.py appears once N >= 9
@@ -45,7 +45,9 @@ def _parse_back(engine: Engine, name: str, context: Mapping[str, Any]) -> str:
 
 
 class Recorder:
-    """Wraps ``Engine.render_yaml``: each direct render is compared with the parse-back path."""
+    """Wraps ``Engine.render_yaml``: each direct render is compared with the parse-back path
+    (with the labels a kustomization sets written, then left out of the parsed documents by
+    ``shared_labels.leave_to_kustomization``, the path an override template takes)."""
 
     def __init__(self) -> None:
         self.rendered: set[str] = set()
@@ -54,37 +56,25 @@ class Recorder:
         self.annotated: set[str] = set()
 
     def wrap(self, original: Any) -> Any:
-        def render_yaml(engine: Engine, name: str, context: Mapping[str, Any]) -> str:
-            text = original(engine, name, context)
+        def render_yaml(engine: Engine, name: str, context: Mapping[str, Any], leave: Any = None) -> str:
+            text = original(engine, name, context, leave)
             assert engine.writes_directly, f"{name}: a project without overrides is parsed back"
             self.rendered.add(name)
             canonical = yamlout.dump_documents(parse_rendered(text))
-            slow = _parse_back(engine, name, context)
+            documents = engine.render_data(name, context)
+            if leave is not None:
+                assert isinstance(leave, shared_labels.LeftOut)
+                shared_labels.leave_to_kustomization(documents, leave.labels, name, leave.annotations)
+                self.labelled.add(name)
+                if leave.annotations:
+                    self.annotated.add(name)
+            slow = yamlout.dump_documents(documents)
             for expected in (canonical, slow):
                 if text != expected and name not in self.mismatches:
                     self.mismatches[name] = (text, expected)
             return text
 
         return render_yaml
-
-    def wrap_labels(self, original: Any) -> Any:
-        """Wraps ``shared_labels.leave_in_text``: the text form must give what the data form
-        gives on the parsed documents (the path an override template takes)."""
-
-        def leave_in_text(
-            text: str, labels: Mapping[str, str], template: str, annotations: Mapping[str, str]
-        ) -> str:
-            left = original(text, labels, template, annotations)
-            documents = parse_rendered(text)
-            shared_labels.leave_to_kustomization(documents, labels, template, annotations)
-            self.labelled.add(template)
-            if annotations:
-                self.annotated.add(template)
-            if left != yamlout.dump_documents(documents) and template not in self.mismatches:
-                self.mismatches[template] = (left, yamlout.dump_documents(documents))
-            return left
-
-        return leave_in_text
 
 
 def _included(templates: Path) -> set[str]:
@@ -128,7 +118,6 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     record = Recorder()
     monkeypatch.setenv("MLGITOPS_JOBS", "1")  # every render in this process, where the wrapper records
     monkeypatch.setattr(Engine, "render_yaml", record.wrap(Engine.render_yaml))
-    monkeypatch.setattr(base, "leave_in_text", record.wrap_labels(shared_labels.leave_in_text))
     yield record
 
 

@@ -97,7 +97,7 @@ def test_every_object_keeps_its_labels(tmp_path: Path, monkeypatch: pytest.Monke
 
     with monkeypatch.context() as patched:
         patched.setattr(base, "leave_to_kustomization", lambda *_: None)
-        patched.setattr(base, "leave_in_text", lambda text, *_: text)
+        patched.setattr(base, "LeftOut", lambda *_: None)
         full = generate_files(root)
     assert full.ok and full.project is not None
     before = _objects(full.files, in_kustomization=True)
@@ -168,7 +168,7 @@ def test_owner_annotation_only_when_the_label_cannot_hold_it(
     edit_yaml(model, lambda data: data["metadata"].update(owner=long_owner))
     # every object with all of its labels and annotations (what kustomize builds, as above)
     monkeypatch.setattr(base, "leave_to_kustomization", lambda *_: None)
-    monkeypatch.setattr(base, "leave_in_text", lambda text, *_: text)
+    monkeypatch.setattr(base, "LeftOut", lambda *_: None)
     result = generate_files(root)
     assert result.ok and result.project is not None
     owners = {m.name: m.owner for m in result.project.models}

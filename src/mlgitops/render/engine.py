@@ -121,6 +121,9 @@ def _normalized(value: Any, escape: TextEscape | None) -> Any:
 
 def _yaml_value(escape: TextEscape | None, engine: Engine) -> Callable[[Any], str]:
     def finalize(value: Any) -> str:
+        blocks = engine.blocks
+        if blocks is not None and type(value) is str:  # most values: one text, written directly
+            return direct.text(escape(value) if escape else value, blocks)
         if isinstance(value, jinja2.Undefined):
             # finalize gets the Undefined itself; str() makes StrictUndefined raise its own error,
             # which names the missing variable or attribute (or is the sandbox's SecurityError).
@@ -149,7 +152,27 @@ def _direct(value: Any, escape: TextEscape | None, blocks: direct.Blocks) -> str
         return direct.text(str(value), blocks)
     if isinstance(value, str):
         return direct.text(escape(value) if escape else str(value), blocks)
+    if escape is None and _plain(value):
+        return direct.collection(value, blocks)  # already what _normalized would give: no copy
     return direct.collection(_normalized(value, escape), blocks)
+
+
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only dicts with text keys, lists, tuples and exact scalars, which
+    ``yamlout`` writes as :func:`_normalized`'s copy would be written (checking is cheaper than
+    copying; the value is only read from then on)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(item) in _PLAIN_SCALARS or _plain(item) for item in value)
+    return False
 
 
 class Trusted(str):
@@ -211,26 +234,28 @@ class Engine:
             keep_trailing_newline=True,
         )
         self.env.globals.update(globals_ or {})
-        self._cache: dict[str, jinja2.Template] = {}
+        self._cache: dict[str, tuple[jinja2.Template, dict[str, Any]]] = {}
         self.collections: _Collections | None = None  # set while render_data runs
         self.blocks: direct.Blocks | None = None  # set while render_yaml writes directly
         # Only built-in templates are trusted to be written in canonical form (and one of them
         # could include an overridden one), so with any override every render is parsed back.
         self.writes_directly = not overridden
 
-    def render_yaml(self, name: str, context: Mapping[str, Any]) -> str:
-        """Render ``name`` as canonical YAML text (what ``yamlout.dump_documents`` writes for
-        its documents): directly for built-in templates (``render/direct.py``), else parsed
-        back and written again."""
+    def render_yaml(self, name: str, context: Mapping[str, Any], leave: direct.Leave | None = None) -> str:
+        """Render a built-in template ``name`` as canonical YAML text (what
+        ``yamlout.dump_documents`` writes for its documents) directly (``render/direct.py``),
+        less what ``leave`` leaves out; an engine that does not write directly parses back
+        (``render_data``), and its caller applies the same rule to the documents."""
         if not self.writes_directly:
+            assert leave is None, "only a direct render leaves entries out as it writes"
             return yamlout.dump_documents(self.render_data(name, context))
-        blocks = self.blocks = direct.Blocks()
+        blocks = self.blocks = direct.Blocks(empty_too=leave is not None)
         try:
             rendered = self.render_text(name, context)
         finally:
             self.blocks = None
         try:
-            return direct.splice(rendered, blocks)
+            return direct.splice(rendered, blocks, leave)
         except direct.Misplaced as exc:
             raise RenderError(str(exc), name, None) from None
 
@@ -253,10 +278,21 @@ class Engine:
 
     def render_text(self, name: str, context: Mapping[str, Any]) -> str:
         try:
-            template = self._cache.get(name)
-            if template is None:
-                template = self._cache[name] = self.env.get_template(name)
-            return template.render(context)
+            cached = self._cache.get(name)
+            if cached is None:
+                template = self.env.get_template(name)
+                cached = self._cache[name] = (template, dict(template.globals))
+            template, globals_ = cached
+            # What Template.render does, less its copy of the globals from their ChainMap (a
+            # Python-level walk of some thirty names on each of ~17,000 renders): they are
+            # flattened once per template.
+            state = self.env.context_class(
+                self.env, {**globals_, **context}, template.name, template.blocks, globals=globals_
+            )
+            try:
+                return self.env.concat(template.root_render_func(state))
+            except Exception:
+                self.env.handle_exception()
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(
                 f"template syntax error: {exc.message}", exc.filename or name, exc.lineno

@@ -146,32 +146,66 @@ def _short_text(value: str) -> str:
 
 
 def _node(value: Any, indent: int, lines: list[str]) -> None:
-    pad = " " * indent
     kind = type(value)
     if kind is list or kind is tuple:
         if not value:
-            lines.append(pad + "[]")
-        for item in value:
-            list_item(item, indent, lines)
+            lines.append(" " * indent + "[]")
+        _sequence(value, indent, lines, " " * indent)
     elif kind is dict or _is_mapping(value):
         if not value:
-            lines.append(pad + "{}")
-        append = lines.append
-        for name, item in value.items():
-            head = pad + key(name if type(name) is str else str(name)) + ":"
-            # The commonest entries (a one-line string, an integer) written here, not in _entry:
-            # a call per entry is a fifth of the emitter's time.
-            item_kind = type(item)
-            if item_kind is str and "\n" not in item:
-                append(head + " " + (_short_text(item) if len(item) <= 80 else text(item)))
-            elif item_kind is int:
-                append(f"{head} {item}")
-            else:
-                mapping_entry(head, item, indent, lines)
+            lines.append(" " * indent + "{}")
+        _mapping(value, indent, lines, " " * indent)
     elif kind is str and literal_ok(value):
-        _literal(pad, value, indent + 2, lines)  # a root block scalar's content must be indented too
+        _literal(" " * indent, value, indent + 2, lines)  # a root block scalar's content must be indented too
     else:
-        lines.append(pad + scalar(value))
+        lines.append(" " * indent + scalar(value))
+
+
+def _mapping(value: Any, indent: int, lines: list[str], first: str) -> None:
+    """The entries of a mapping at ``indent``, the first one after ``first`` (its indentation,
+    or a list item's ``- `` at the same column)."""
+    pad = " " * indent
+    append = lines.append
+    inner = indent + 2
+    for name, item in value.items():
+        head = first + key(name if type(name) is str else str(name)) + ":"
+        first = pad
+        # The commonest entries written here, not in mapping_entry: a call per entry is a fifth
+        # of the emitter's time.
+        item_kind = type(item)
+        if item_kind is str and "\n" not in item:
+            append(head + " " + (_short_text(item) if len(item) <= 80 else text(item)))
+        elif item_kind is int:
+            append(f"{head} {item}")
+        elif item_kind is dict and item:
+            append(head)
+            _mapping(item, inner, lines, " " * inner)
+        elif (item_kind is list or item_kind is tuple) and item:
+            append(head)
+            _sequence(item, inner, lines, " " * inner)
+        else:
+            mapping_entry(head, item, indent, lines)
+
+
+def _sequence(value: Any, indent: int, lines: list[str], first: str) -> None:
+    """The items of a list at ``indent``, the first one's dash after ``first`` (its indentation,
+    or an outer item's ``- ``)."""
+    pad = " " * indent
+    append = lines.append
+    for item in value:
+        dash = first + "- "
+        first = pad
+        item_kind = type(item)
+        if item_kind is str and "\n" not in item:
+            append(dash + (_short_text(item) if len(item) <= 80 else text(item)))
+        elif item_kind is dict and item:
+            _mapping(item, indent + 2, lines, dash)
+        elif (item_kind is list or item_kind is tuple) and item:
+            _sequence(item, indent + 2, lines, dash)
+        else:
+            start = len(lines)
+            list_item(item, indent, lines)
+            lines[start] = dash + lines[start][indent + 2 :]
 
 
 def mapping_entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
@@ -184,13 +218,13 @@ def mapping_entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
     elif kind is list or kind is tuple:
         if value:
             lines.append(head)
-            _node(value, indent + 2, lines)
+            _sequence(value, indent + 2, lines, " " * (indent + 2))
         else:
             lines.append(head + " []")
     elif kind is dict or _is_mapping(value):
         if value:
             lines.append(head)
-            _node(value, indent + 2, lines)
+            _mapping(value, indent + 2, lines, " " * (indent + 2))
         else:
             lines.append(head + " {}")
     else:
@@ -205,10 +239,10 @@ def list_item(value: Any, indent: int, lines: list[str]) -> None:
             _literal(pad + "- ", value, indent + 2, lines)
         else:
             lines.append(pad + "- " + text(value))
-    elif (kind is list or kind is tuple or _is_mapping(value)) and value:
-        start = len(lines)
-        _node(value, indent + 2, lines)
-        lines[start] = pad + "- " + lines[start][indent + 2 :]
+    elif (kind is list or kind is tuple) and value:
+        _sequence(value, indent + 2, lines, pad + "- ")
+    elif _is_mapping(value) and value:
+        _mapping(value, indent + 2, lines, pad + "- ")
     elif kind is list or kind is tuple or _is_mapping(value):
         lines.append(pad + "- " + flow(value))
     else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from mlgitops.render import yamlout
 from mlgitops.render.engine import Engine, RenderError, TemplateSource, TextEscape
-from mlgitops.targets.shared_labels import leave_in_text, leave_to_kustomization
+from mlgitops.targets.shared_labels import LeftOut, leave_to_kustomization
 
 if TYPE_CHECKING:
     from mlgitops.targets.k8s import ModelKustomized
@@ -92,8 +92,8 @@ class RenderContext:
     ) -> str:
         """The canonical YAML of ``templates/<target>/<template>`` for the file at ``path``,
         without what the kustomizations of ``environment`` and of the file's model directory set
-        (``shared_labels``): a built-in template's text as written (``render/direct.py``), an
-        override's parsed back."""
+        (``shared_labels``): a built-in template's text as written (``render/direct.py``, those
+        labels never written), an override's parsed back (and the labels taken out of its documents)."""
         engine = self.engine(target, escape)
         name = f"{target}/{template}"
         labels = self.kustomized.get(environment) if environment is not None else None
@@ -103,8 +103,7 @@ class RenderContext:
             labels = {**labels, **model.labels}
             annotations = model.annotations
         if engine.writes_directly:
-            text = engine.render_yaml(name, context)
-            return leave_in_text(text, labels, name, annotations) if labels else text
+            return engine.render_yaml(name, context, LeftOut(labels, name, annotations) if labels else None)
         documents = engine.render_data(name, context)
         if labels:
             leave_to_kustomization(documents, labels, name, annotations)

@@ -8,21 +8,20 @@ value (and add a missing one to a pod template), so both are render errors here:
 override template can write one.
 
 Two forms of the same rule: :func:`leave_to_kustomization` on parsed documents (an override
-template's output, which is parsed back anyway), and :func:`leave_in_text` on the canonical
-text a built-in template writes directly (``render/direct.py``), where parsing it back only to
-drop a few lines would cost what the direct path saves. ``tests/test_kustomized_labels.py``
-checks both against ``kubectl kustomize``; ``tests/test_direct_render.py`` checks that they
-agree.
+template's output, which is parsed back anyway), and :class:`LeftOut` as a built-in template is
+written directly (``render/direct.py``), where the entries are taken out of the mappings before
+they are written instead of written and then scanned away. ``tests/test_kustomized_labels.py``
+checks both against ``kubectl kustomize``; ``tests/test_direct_render.py`` and
+``tests/test_shared_labels.py`` check that they agree.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from mlgitops.render import yamlout
+from mlgitops.render import direct
 from mlgitops.render.engine import RenderError
 
 NONE: Mapping[str, str] = MappingProxyType({})
@@ -78,150 +77,84 @@ def _leave(
         del metadata[field]
 
 
-def leave_in_text(
-    text: str, labels: Mapping[str, str], template: str, annotations: Mapping[str, str] = NONE
-) -> str:
-    """:func:`leave_to_kustomization` on canonical YAML text (``yamlout``'s: block style, two
-    spaces a level, ``---`` between documents).
+# (the path of a mapping, what to leave out of it, whether it must be there)
+_Place = tuple[tuple[str, ...], Mapping[str, str], bool]
+# (column, key) of each mapping entry that can hold a mapping LeftOut edits, for any kind
+_STARTS = frozenset(
+    (2 * depth, key)
+    for path in [("metadata", "labels"), ("metadata", "annotations")]
+    + [(*path, "metadata", "labels") for paths in TEMPLATE_PATHS.values() for path in paths]
+    for depth, key in enumerate(path)
+)
 
-    A ``labels:`` (``annotations:``) line is an object's (or a pod template's) when the nearest
-    less indented lines above it are exactly ``metadata:`` at column 0 (or the template path's
-    keys, two columns a level). A line of a ``|`` block is indented past its key, so its nearest
-    less indented line is that key, never such a chain: no text inside a value is taken for
-    labels.
+
+class LeftOut:
+    """:func:`leave_to_kustomization` as a built-in template is written (``render/direct.py``'s
+    ``Leave``): the labels and annotations are left out of each block value that holds an
+    object's or a pod template's ``metadata`` mapping as it is spliced, so they are never
+    written. Built-in templates write every ``labels``/``annotations`` mapping as a value
+    (``{= labels =}``), never as their own text (``tests/test_shared_labels.py`` checks).
     """
-    on_templates = {key: labels[key] for key in TEMPLATE_LABELS if key in labels}
-    return "\n---\n".join(
-        _document(document, labels, on_templates, annotations, template) for document in text.split("\n---\n")
-    )
 
+    def __init__(
+        self, labels: Mapping[str, str], template: str, annotations: Mapping[str, str] = NONE
+    ) -> None:
+        self.starts = _STARTS
+        self.labels = labels
+        self.annotations = annotations
+        self.template = template
+        on_templates = {key: labels[key] for key in TEMPLATE_LABELS if key in labels}
+        on_metadata: list[_Place] = [(("metadata", "labels"), labels, False)]
+        if annotations:
+            on_metadata.append((("metadata", "annotations"), annotations, False))
+        self.places: dict[str, list[_Place]] = {
+            kind: [*on_metadata, *(((*path, "metadata", "labels"), on_templates, True) for path in paths)]
+            for kind, paths in TEMPLATE_PATHS.items()
+        }
+        self.on_metadata = on_metadata
+        self.found: set[tuple[int, tuple[str, ...]]] = set()
 
-# Found by the regex engine, not by a walk over every line: most lines of a manifest are
-# neither, and this runs over every file of every environment.
-_BLOCK_LINE = re.compile(r"^ *(?:labels|annotations):(?: \{\})?$", re.MULTILINE)
-_KIND = re.compile(r"^kind: (.*)$", re.MULTILINE)
+    def value(self, document: int, kind: str, path: tuple[str, ...], value: Any) -> Any:
+        for full, leave, required in self.places.get(kind, self.on_metadata):
+            if full[: len(path)] == path:
+                value = self._left(value, full[len(path) :], leave, required, (document, full))
+        return value
 
+    def finish(self, kinds: Mapping[int, str]) -> None:
+        for document, kind in kinds.items():
+            for full, leave, required in self.places.get(kind, ()):
+                if required and (document, full) not in self.found:
+                    raise _no_labels(leave, self.template)
 
-def _document(
-    text: str,
-    labels: Mapping[str, str],
-    on_templates: Mapping[str, str],
-    annotations: Mapping[str, str],
-    template: str,
-) -> str:
-    kind = _KIND.search(text)
-    # (the keys above the block, its field) → what to leave out of it, and whether it must be there
-    wanted: dict[tuple[tuple[str, ...], str], tuple[Mapping[str, str], bool]] = {
-        (("metadata",), "labels"): (labels, False)
-    }
-    if annotations:
-        wanted[(("metadata",), "annotations")] = (annotations, False)
-    templates = TEMPLATE_PATHS.get(kind[1] if kind else "", ())
-    wanted |= {((*path, "metadata"), "labels"): (on_templates, True) for path in templates}
-    found: set[tuple[tuple[str, ...], str]] = set()
-    dropped: set[int] = set()
-    lines = text.split("\n")
-    index = position = 0
-    for match in _BLOCK_LINE.finditer(text):
-        index += text.count("\n", position, match.start())
-        position = match.start()
-        line = lines[index]
-        body = line.lstrip(" ")
-        place = (_parents(lines, index, len(line) - len(body)), _BLOCKS[body])
-        if place not in wanted:
-            continue
-        leave, required = wanted[place]
-        if body.endswith("{}"):  # an empty mapping: the data form drops it too
-            dropped.add(index)
-            continue
-        found.add(place)
-        dropped |= _entries(lines, index, leave, required, template, place[1])
-    for place, (leave, required) in wanted.items():
-        if required and place not in found:
-            raise _no_labels(leave, template)
-    if not dropped:
-        return text
-    for number in sorted(dropped, reverse=True):  # a few lines of many: cheaper than a filter
-        del lines[number]
-    return "\n".join(lines)
-
-
-_BLOCKS = {
-    "labels:": "labels",
-    "labels: {}": "labels",
-    "annotations:": "annotations",
-    "annotations: {}": "annotations",
-}
-
-
-def _parents(lines: list[str], index: int, indent: int) -> tuple[str, ...] | None:
-    """The keys of the mappings holding line ``index`` (at ``indent``), outermost first, or
-    ``None`` where a parent is not a plain ``key:`` line two columns out."""
-    keys: list[str] = []
-    for number in range(index - 1, -1, -1):
-        if indent == 0:
-            break
-        line = lines[number]
-        body = line.lstrip(" ")
-        if not body or len(line) - len(body) >= indent:
-            continue
-        if len(line) - len(body) != indent - 2 or not body.endswith(":") or body.startswith("- "):
-            return None
-        keys.append(body[:-1])
-        indent -= 2
-    return tuple(reversed(keys)) if indent == 0 else None
-
-
-def _entries(
-    lines: list[str], index: int, leave: Mapping[str, str], required: bool, template: str, field: str
-) -> set[int]:
-    """The line numbers to drop of the ``labels:`` (``annotations:``) block at line ``index``:
-    the entries of ``leave`` (each must have its value; a multi-line one spans the lines of its
-    ``|`` block), and the block's line itself when nothing else is left."""
-    pad = " " * (len(lines[index]) - len(lines[index].lstrip(" ")) + 2)  # the entries' indentation
-    spelled = {f"{pad}{yamlout.key(key)}": (key, value) for key, value in leave.items()}
-    dropped: set[int] = set()
-    seen: set[str] = set()
-    end = index + 1
-    while end < len(lines) and lines[end].startswith(pad) and lines[end][len(pad) : len(pad) + 1].strip():
-        start = end
-        end = _entry_end(lines, start, pad)
-        written_key, _, written_value = lines[start].partition(": ")
-        if written_key in spelled:
-            key, value = spelled[written_key]
-            if "\n" in value:
-                expected: list[str] = []
-                yamlout.mapping_entry(written_key + ":", value, len(pad), expected)
-                end = max(end, start + len(expected))
-                matches = lines[start:end] == expected
+    def _left(
+        self,
+        node: Any,
+        rest: tuple[str, ...],
+        leave: Mapping[str, str],
+        required: bool,
+        place: tuple[int, tuple[str, ...]],
+    ) -> Any:
+        """``node`` without ``leave`` in the mapping ``rest`` below it (a copy: the value may be
+        the IR's own); :data:`direct.DROP` for that mapping itself, left empty."""
+        if type(node) is not dict:
+            return node
+        if rest:
+            if rest[0] not in node:
+                return node
+            child = self._left(node[rest[0]], rest[1:], leave, required, place)
+            copy = dict(node)
+            if child is direct.DROP:
+                del copy[rest[0]]
             else:
-                matches = end == start + 1 and written_value == yamlout.text(value)
-            if not matches:
-                raise _differs(
-                    key, "\n".join(lines[start:end])[len(written_key) + 2 :], value, template, field
-                )
-            dropped.update(range(start, end))
-            seen.add(key)
-    missing = [key for key in leave if key not in seen]
-    if required and missing:
-        raise _differs(missing[0], None, leave[missing[0]], template, field)
-    if len(dropped) == end - index - 1:
-        dropped.add(index)
-    return dropped
-
-
-def _entry_end(lines: list[str], start: int, pad: str) -> int:
-    """The line after the mapping entry at ``start``: past the lines of its block scalar, if it
-    has one (more indented than ``pad``, and the blank lines between them)."""
-    end = start + 1
-    while True:
-        probe = end
-        while probe < len(lines) and lines[probe] == "":
-            probe += 1
-        if probe < len(lines) and lines[probe].startswith(pad + " "):
-            end = probe + 1
-        else:
-            return end
+                copy[rest[0]] = child
+            return copy
+        field = place[1][-1]
+        for key, value in leave.items():
+            if (key in node or required) and node.get(key) != value:
+                raise _differs(key, node.get(key), value, self.template, field)
+        self.found.add(place)
+        left = {key: value for key, value in node.items() if key not in leave}
+        return left if left else direct.DROP
 
 
 def _no_labels(labels: Mapping[str, str], template: str) -> RenderError:
