@@ -122,9 +122,11 @@ class Prometheus:
                         outline = rule_file(project, ctx, d.environment, d.model, [], d.source, d.labels, d)
                         files.append(outline)
                     continue
-                # one group per SLO, and the drift ones (tests/test_diff.py: outlines have the same paths)
+                # a group per SLO with alerts of its own (tests/test_diff.py: outlines have the same paths)
+                if not prometheus_rules.has_own_rules(model):
+                    continue
                 series = slo_series(project.serving, d, model.monitoring.metrics)
-                groups = prometheus_rules.groups(model, d, series)
+                groups = prometheus_rules.own_groups(model, d, series)
                 data = [{"name": g.name, "rules": g.rules} for g in groups if g.rules]
                 if data:
                     files.append(rule_file(project, ctx, d.environment, d.model, data, d.source, d.labels, d))

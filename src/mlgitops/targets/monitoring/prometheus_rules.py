@@ -117,6 +117,13 @@ def groups(model: ir.Model, d: ir.Deployment, series: SLOSeries) -> list[Group]:
     return out
 
 
+def own_groups(model: ir.Model, d: ir.Deployment, series: SLOSeries) -> list[Group]:
+    """The groups of :func:`groups` that hold rules (the model's rule file), built alone: an SLO
+    whose alerts are the shared ones (most of them) has nothing of its own to write, and
+    describing its alerts is most of the per-model monitoring work."""
+    return [_slo_group(model, d, s, series) for s in model.monitoring.slos if _own_alerts(s)]
+
+
 def alert_labels(model: ir.Model, d: ir.Deployment, severity: str, kind: str | None) -> dict[str, str]:
     labels = {"severity": severity}
     if kind is not None:
@@ -166,7 +173,11 @@ def _slo_group(model: ir.Model, d: ir.Deployment, spec: ir.SLO, series: SLOSerie
 def has_own_rules(model: ir.Model) -> bool:
     """Whether :func:`groups` gives the model rules of its own (and so a rule file): an SLO whose
     alerts are not the shared ones and not disabled."""
-    return any(not shared_alerts(s.alerting) and not s.alerting.disable for s in model.monitoring.slos)
+    return any(_own_alerts(s) for s in model.monitoring.slos)
+
+
+def _own_alerts(spec: ir.SLO) -> bool:
+    return not shared_alerts(spec.alerting) and not spec.alerting.disable
 
 
 def shared_alerts(spec: ir.SLOAlerting) -> bool:
