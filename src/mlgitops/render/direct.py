@@ -142,12 +142,13 @@ def splice(rendered: str, blocks: Blocks, leave: Leave | None = None) -> str:
     # most of a manifest is the template's own text, already canonical.
     pieces: list[str] = []
     done = 0
-    while (found := rendered.find(OPEN, done)) >= 0:
-        line_start = rendered.rfind("\n", 0, found) + 1
-        line_end = rendered.find("\n", found)
+    find, rfind = rendered.find, rendered.rfind
+    while (found := find(OPEN, done)) >= 0:
+        line_start = rfind("\n", 0, found) + 1
+        line_end = find("\n", found)
         line_end = len(rendered) if line_end < 0 else line_end
         pieces.append(rendered[done:line_start])
-        lines = _block(rendered, line_start, line_end, blocks, leave, documents)
+        lines = _block(rendered, found, line_start, line_end, blocks, leave, documents)
         if lines:
             pieces.append("\n".join(lines))
             done = line_end
@@ -161,20 +162,27 @@ def splice(rendered: str, blocks: Blocks, leave: Leave | None = None) -> str:
 
 def _block(
     rendered: str,
+    found: int,
     line_start: int,
     line_end: int,
     blocks: Blocks,
     leave: Leave | None,
     documents: _Documents | None,
 ) -> list[str]:
-    """The lines that stand for the line from ``line_start``, which holds one placeholder."""
-    line = rendered[line_start:line_end]
-    start = line.find(blocks.prefix)
-    number = line[start + len(blocks.prefix) : -1]
-    if start < 0 or not line.endswith(CLOSE) or not number.isdigit() or line.count(OPEN) != 1:
+    """The lines that stand for the line from ``line_start``, whose first ``OPEN`` is at ``found``
+    (:func:`splice` goes on past the line's end, so none is before it on the line)."""
+    # The line must end with the placeholder: the prefix, digits, CLOSE (so no other OPEN).
+    number_start = found + len(blocks.prefix)
+    number = rendered[number_start : line_end - 1]
+    if (
+        rendered[line_end - 1 : line_end] != CLOSE
+        or not rendered.startswith(blocks.prefix, found)
+        or not number.isdigit()
+        or not number.isascii()
+    ):
         raise Misplaced("a mapping, list or multi-line text must be a whole YAML value")
     value = blocks.values[int(number)]
-    head = line[:start]
+    head = rendered[line_start:found]
     body = head.lstrip(" ")
     if (
         leave is not None
@@ -184,12 +192,15 @@ def _block(
         value = _left(rendered, line_start, head, body, value, leave, documents)
         if value is DROP:
             return []
+    if head == "":
+        return yamlout.dump(value)[:-1].split("\n")  # the document itself
+    lines: list[str] = []
+    if body[-2:] == ": " and len(body) > 2 and body[:2] != "- ":
+        yamlout.mapping_entry(head[:-1], value, len(head) - len(body), lines)
+        return lines
     while body.startswith("- "):
         body = body[2:]
     column = len(head) - len(body)
-    lines: list[str] = []
-    if head == "":
-        return yamlout.dump(value)[:-1].split("\n")  # the document itself
     if body == "":
         # ``- value``: the item's block is written at the dash's column, then given the head
         # (``- ``, or ``- - `` for a list in a list) in place of its own dash.
@@ -227,8 +238,12 @@ def _parents(rendered: str, line_start: int, indent: int) -> tuple[str, ...] | N
     another document's line)."""
     keys: list[str] = []
     end = line_start - 1
+    pad = " " * indent
     while indent > 0 and end >= 0:
         start = rendered.rfind("\n", 0, end) + 1
+        if rendered.startswith(pad, start, end):
+            end = start - 1  # a line further in (most of those walked past): no slice needed
+            continue
         line = rendered[start:end]
         end = start - 1
         body = line.lstrip(" ")
@@ -238,4 +253,5 @@ def _parents(rendered: str, line_start: int, indent: int) -> tuple[str, ...] | N
             return None
         keys.append(body[:-1])
         indent -= 2
+        pad = pad[2:]
     return tuple(reversed(keys)) if indent == 0 else None
