@@ -158,33 +158,21 @@ def _direct(value: Any, escape: TextEscape | None, blocks: direct.Blocks) -> str
 
 
 _PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
-_PLAIN_NODES = _PLAIN_SCALARS | {dict, list, tuple}
-_TEXT_ONLY = frozenset({str})
 
 
 def _plain(value: Any) -> bool:
     """Whether ``value`` holds only dicts with text keys, lists, tuples and exact scalars, which
     ``yamlout`` writes as :func:`_normalized`'s copy would be written (checking is cheaper than
-    copying; the value is only read from then on).  The types of a node's keys and items are
-    gathered by ``map`` (a loop in C): most values are flat (labels, selectors), so a node's own
-    check is usually the whole walk."""
+    copying; the value is only read from then on)."""
     kind = type(value)
     if kind is dict:
-        if not value:
-            return True
-        if {*map(type, value)} != _TEXT_ONLY:
-            return False
-        items: Any = value.values()
-    elif kind is list or kind is tuple:
-        items = value
-    else:
-        return False
-    kinds = {*map(type, items)}
-    if kinds <= _PLAIN_SCALARS:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not _plain(item)):
+                return False
         return True
-    if not kinds <= _PLAIN_NODES:
-        return False
-    return all(_plain(item) for item in items if type(item) not in _PLAIN_SCALARS)
+    if kind is list or kind is tuple:
+        return all(type(item) in _PLAIN_SCALARS or _plain(item) for item in value)
+    return False
 
 
 class Trusted(str):
