@@ -10,11 +10,10 @@ other files do; the environments' run last, in the parent, as they list every mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from mlgitops import ir
 from mlgitops.render import yamlout
-from mlgitops.targets import k8s
 from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
 from mlgitops.targets.gitops import gitops_source, labels
 from mlgitops.targets.shared_labels import TEMPLATE_LABELS, TEMPLATE_PATHS
@@ -86,35 +85,42 @@ def model_kustomizations(
         if directory in ctx.model_kustomized:
             names.setdefault(directory, []).append(name)
     sources = {d.environment.name: d.source for d in model.deployments}
+    # the model's annotations are most often the same in every environment: written once
+    transformers: dict[tuple[tuple[str, str], ...], list[str]] = {}
     out = []
     for directory, listed in names.items():
         environment = directory.rpartition("/")[0].rpartition("/")[2]  # <output>/<env>/<model>
         shared = ctx.model_kustomized[directory]
-        out.append(_model_kustomization(ctx, directory, shared, listed, sources[environment]))
+        path = f"{directory}/kustomization.yaml"
+        if ctx.paths_only:
+            out.append(OutputFile(path, "", sources[environment]))
+            continue
+        annotations = tuple(shared.annotations.items())
+        if annotations not in transformers:
+            transformers[annotations] = _transformers(shared.annotations)
+        context = {
+            "labels": dict(shared.labels),
+            "transformers": transformers[annotations],
+            "resources": sorted(listed),
+        }
+        out.append(
+            ctx.yaml_file(
+                "kustomize", "model-kustomization.yaml.j2", context, path=path, source=sources[environment]
+            )
+        )
     return out
 
 
-def _model_kustomization(
-    ctx: RenderContext, directory: str, shared: k8s.ModelKustomized, names: list[str], source: str
-) -> OutputFile:
-    if ctx.paths_only:
-        return OutputFile(f"{directory}/kustomization.yaml", "", source)
+def _transformers(annotations: Mapping[str, str]) -> list[str]:
+    """The AnnotationsTransformer that sets ``annotations`` on every object's metadata (none
+    without any): kustomize reads an inline transformer's configuration from a YAML string."""
+    if not annotations:
+        return []
     transformer = {
         "apiVersion": "builtin",
         "kind": "AnnotationsTransformer",
         "metadata": {"name": "model-annotations"},
-        "annotations": dict(shared.annotations),
+        "annotations": dict(annotations),
         "fieldSpecs": [{"path": "metadata/annotations", "create": True}],
     }
-    return ctx.yaml_file(
-        "kustomize",
-        "model-kustomization.yaml.j2",
-        {
-            "labels": dict(shared.labels),
-            # kustomize reads an inline transformer's configuration from a YAML string
-            "transformers": [yamlout.dump(transformer)] if shared.annotations else [],
-            "resources": sorted(names),
-        },
-        path=f"{directory}/kustomization.yaml",
-        source=source,
-    )
+    return [yamlout.dump(transformer)]
