@@ -195,6 +195,10 @@ def _generate(
         files += map(keep, kustomizations(project, files, ctx))
     except RenderError as exc:
         return Generated([], project, [_template_diagnostic(exc, source, root)])
+    # a model directory's kustomization lists only that model's files (``_render_models``)
+    stray = [f.path for f in project_files if f.environment and f.path.rpartition("/")[0] in directories]
+    if stray:
+        raise AssertionError(f"project-wide targets generated files in model directories: {stray}")
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)):
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
