@@ -32,7 +32,7 @@ from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
 from mlgitops.targets import k8s, registry, selected
 from mlgitops.targets.base import GeneratedPath, OutputFile, RenderContext
-from mlgitops.targets.gitops.kustomize import kustomizations
+from mlgitops.targets.gitops.kustomize import kustomizations, model_kustomizations
 
 __all__ = ["Generated", "Prepared", "generate", "generate_staged", "prepare", "templates_dir"]
 
@@ -154,11 +154,9 @@ def _generate(
         kept.update(rendercache.load(root, project, renderer, keep))
     todo = [m for m in project.models if m.name not in kept and m.name not in outline]
     sketch = [m for m in project.models if m.name not in kept and m.name in outline]
+    directories = k8s.model_kustomized(project)
     context = partial(
-        RenderContext,
-        source,
-        kustomized=k8s.kustomized_labels(project),
-        model_kustomized=k8s.model_kustomized(project),
+        RenderContext, source, kustomized=k8s.kustomized_labels(project), model_kustomized=directories
     )
     ctx = context()
     project_scoped = [n for n in names if targets[n].scope == "project"]
@@ -173,7 +171,15 @@ def _generate(
     )
     if sketch:
         rendered += map_chunks(
-            partial(_render_models, project, partial(Outline, source), per_model, keep, False), sketch
+            partial(
+                _render_models,
+                project,
+                partial(Outline, source, model_kustomized=directories),
+                per_model,
+                keep,
+                False,
+            ),
+            sketch,
         )
     failures = [r for r in rendered if isinstance(r, RenderError)]
     by_model = dict(kept)
@@ -186,9 +192,13 @@ def _generate(
         if isinstance(project_files, RenderError):
             raise project_files
         files += project_files
-        files += map(keep, kustomizations(project, files, ctx, outline))
+        files += map(keep, kustomizations(project, files, ctx))
     except RenderError as exc:
         return Generated([], project, [_template_diagnostic(exc, source, root)])
+    # a model directory's kustomization lists only that model's files (``_render_models``)
+    stray = [f.path for f in project_files if f.environment and f.path.rpartition("/")[0] in directories]
+    if stray:
+        raise AssertionError(f"project-wide targets generated files in model directories: {stray}")
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)):
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
@@ -235,9 +245,9 @@ def _render_models(
     digest: bool,
     models: Sequence[ir.Model],
 ) -> list[tuple[str, tuple[F, ...], str] | RenderError]:
-    """Run the per-model targets for some of the models (possibly in a worker process), and
-    ``keep`` what is to be kept of each file; ``digest``: with each model's IR digest for the
-    render cache ("" without)."""
+    """Run the per-model targets for some of the models (possibly in a worker process), then
+    the kustomizations of each model's directories, which list those files, and ``keep`` what is
+    to be kept of each file; ``digest``: with each model's IR digest for the render cache ("" without)."""
     from mlgitops.emit.rendercache import model_digest
 
     ctx = context()
@@ -246,9 +256,11 @@ def _render_models(
     try:
         for model in models:
             subset = dataclasses.replace(project, models=(model,))
-            files: list[F] = []
+            rendered: list[OutputFile] = []
             for name in names:
-                files += map(keep, targets[name].render(subset, ctx))
+                rendered += targets[name].render(subset, ctx)
+            rendered += model_kustomizations(model, rendered, ctx)
+            files = [keep(f) for f in rendered]
             out.append((model.name, tuple(files), model_digest(model) if digest else ""))
     except RenderError as exc:
         return [exc]  # returned, not raised: it must reach the parent with its location
