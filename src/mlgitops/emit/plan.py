@@ -95,6 +95,7 @@ class Planner:
                 missing = highest_missing(self.tree, path.rpartition("/")[0], self._exists)
                 if missing is not None:
                     self._missing.add(missing)
+                    self._guard.absent(missing)
             if info is not None and stat.S_ISLNK(info.st_mode):
                 reason = self._guard.link_reason(path)
         if reason is not None:
