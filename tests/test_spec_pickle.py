@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest
@@ -133,3 +134,47 @@ def test_a_loaded_chunk_of_model_files_shares_its_fields_sets_and_keeps_what_was
     copied = resources.model_copy(update={"gpu": 1})
     copied.model_fields_set.add("gpu")  # as ir/lifecycle.py marks it
     assert resources.model_fields_set == before
+
+
+class _Leaf(SpecModel):
+    name: str | None = None
+
+
+class _Holder(SpecModel):
+    label: str
+    names: list[str]
+    optional: _Leaf | None
+    mixed: dict[str, str | _Leaf]
+    listed: list[_Leaf]
+    loose: Any
+
+
+def test_share_fields_sets_reaches_spec_objects_behind_every_kind_of_field_type() -> None:
+    """Only fields whose type cannot hold a spec object are skipped: the nested objects behind
+    an optional, a union inside a mapping, a list and an ``Any`` all get the shared set."""
+    from mlgitops.spec.base import share_fields_sets
+
+    def holder() -> _Holder:
+        return _Holder.model_validate(
+            {
+                "label": "x",
+                "names": ["a"],
+                "optional": {"name": "o"},
+                "mixed": {"a": "b", "c": {"name": "m"}},
+                "listed": [{"name": "l"}],
+                "loose": _Leaf(name="y"),
+            }
+        )
+
+    first, second = holder(), holder()
+    share_fields_sets([first, second])
+    pairs = [
+        (first.optional, second.optional),
+        (first.mixed["c"], second.mixed["c"]),
+        (first.listed[0], second.listed[0]),
+        (first.loose, second.loose),
+        (first, second),
+    ]
+    for one, other in pairs:
+        assert isinstance(one, SpecModel) and isinstance(other, SpecModel)
+        assert one.model_fields_set is other.model_fields_set

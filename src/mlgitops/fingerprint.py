@@ -15,7 +15,7 @@ import datetime
 import hashlib
 import json
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +82,20 @@ def read_cache(tree: ProjectTree) -> tuple[str, dict[str, list[int]]] | None:
     return key, stats
 
 
-def write_cache(tree: ProjectTree, key: str, paths: Iterable[str]) -> None:
+def write_cache(
+    tree: ProjectTree, key: str, paths: Collection[str], known: Mapping[str, tuple[int, int]] | None = None
+) -> None:
     """Record the key and each owned file's size and mtime: like git's index, a file whose
-    stat is unchanged is taken to be unchanged, so an unchanged compile reads no file."""
+    stat is unchanged is taken to be unchanged, so an unchanged compile reads no file.
+    ``known``: the size and mtime of files just written (staged and renamed into place), which
+    are not stat'ed again: a first compile's tens of thousands of files."""
     from mlgitops.emit.state import write_local
 
-    stats = {path: [info.st_size, info.st_mtime_ns] for path, info in tree.lstat_sorted(sorted(paths))}
+    known = known or {}
+    stats = {path: list(known[path]) for path in paths if path in known}
+    unknown = sorted(path for path in paths if path not in known)
+    stats.update((path, [info.st_size, info.st_mtime_ns]) for path, info in tree.lstat_sorted(unknown))
+    stats = dict(sorted(stats.items()))
     write_local(tree, CACHE_PATH, (json.dumps({"key": key, "stats": stats}) + "\n").encode())
 
 

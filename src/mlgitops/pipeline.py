@@ -259,7 +259,7 @@ def _compile_in(
             return CompileResult(validation, paths=written.paths, extra=extra, recovered=recovered)
         if key is not None:  # the files are committed: a cache is an optimisation, no failure an error
             with contextlib.suppress(OSError):
-                fingerprint.write_cache(tree, key, written.paths)
+                fingerprint.write_cache(tree, key, written.paths, written.plan.stats)
         return CompileResult(
             validation,
             paths=written.paths,

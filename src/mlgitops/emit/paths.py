@@ -24,6 +24,8 @@ class PathGuard:
         self.root = root
         self.real_root = root.resolve()
         self._safe_dirs: set[str] = set()
+        # Directories the caller found missing (:meth:`absent`): nothing below one is looked at.
+        self._absent: set[str] = set()
         self._repo_subdir = repo_subdir
         self._top = PathGuard(repo_top) if repo_subdir and repo_top is not None else None
 
@@ -44,10 +46,17 @@ class PathGuard:
             return "the path is absolute or leaves the project"
         if "\\" in relative or "\x00" in relative:
             return "the path holds a backslash or NUL"
+        directory = relative.rpartition("/")[0]
+        if not check_leaf and directory in self._safe_dirs:
+            return None  # its directories were all found safe (added top-down), the leaf is not asked
         prefix = ""
         last = len(parts) - 1
         for index, part in enumerate(parts):
             prefix = f"{prefix}/{part}" if prefix else part
+            if prefix in self._absent:  # (found safe too, when it was found missing)
+                if index < last:  # nothing below it: no link, file or way out to find
+                    self._safe_dirs.add(directory)
+                return None
             if prefix in self._safe_dirs:
                 continue
             if index == last and not check_leaf:
@@ -63,6 +72,19 @@ class PathGuard:
                         return f"{prefix} is a file, where a directory is needed"
                 self._safe_dirs.add(prefix)
         return None
+
+    def absent(self, directory: str) -> None:
+        """Take ``directory``, which the caller found missing, as missing from now on: what
+        lies below it is not looked at, like a directory found safe (a first compile's
+        planner, whose whole output directory is missing, stats none of its tens of
+        thousands of paths).  One that appears later is met by the descriptor-relative
+        writes of :mod:`mlgitops.emit.safefs`, which follow no link and replace nothing
+        when they create."""
+        rooted = strip_root_prefix(self._repo_subdir, directory)
+        if rooted is not None and self._top is not None:
+            self._top.absent(rooted)
+        elif rooted is None:
+            self._absent.add(directory)
 
     def link_reason(self, relative: str) -> str:
         """What :meth:`unsafe_reason` says of ``relative`` when its last component is a

@@ -46,6 +46,8 @@ class Plan:
     # The writes where the planner found nothing: the commit phase need not look for a file
     # to back up there (it moves them in with a rename that never replaces anything).
     created: frozenset[str] = frozenset()
+    # The size and modification time (ns) of each staged write, which the commit's renames keep.
+    stats: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -95,6 +97,7 @@ class Planner:
                 missing = highest_missing(self.tree, path.rpartition("/")[0], self._exists)
                 if missing is not None:
                     self._missing.add(missing)
+                    self._guard.absent(missing)
             if info is not None and stat.S_ISLNK(info.st_mode):
                 reason = self._guard.link_reason(path)
         if reason is not None:
@@ -158,6 +161,8 @@ class Decided(Protocol):
     def header_source(self) -> str: ...
     @property
     def problems(self) -> tuple[Diagnostic, ...]: ...
+    @property
+    def stat(self) -> tuple[int, int] | None: ...
 
 
 def plan(
@@ -171,6 +176,7 @@ def plan(
     recorded = previous.files if previous else {}
     writes = {f.path: f.staged for f in decided if f.staged is not None}
     created = frozenset(f.path for f in decided if f.created)
+    stats = {f.path: f.stat for f in decided if f.staged is not None and f.stat is not None}
     diagnostics = [problem for f in decided for problem in f.problems]
     generated = {f.path for f in decided}
     still = {f.header_source for f in decided}
@@ -179,7 +185,9 @@ def plan(
     manifest_bytes: bytes | None = manifest.to_bytes()
     if read_output(tree, MANIFEST_PATH) == manifest_bytes:
         manifest_bytes = None
-    return Plan(tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished, created)
+    return Plan(
+        tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished, created, stats
+    )
 
 
 def _hand_edit(path: str, strict: bool) -> Diagnostic:

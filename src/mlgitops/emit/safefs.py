@@ -253,8 +253,9 @@ class ProjectTree:
             except ReadRefused as exc:
                 raise UnsafePathError(errno.EINVAL, exc.reason, relative) from None
 
-    def write_new(self, relative: str, data: bytes) -> None:
-        """Create ``relative`` (which must not exist) and write ``data``."""
+    def write_new(self, relative: str, data: bytes) -> tuple[int, int]:
+        """Create ``relative`` (which must not exist) and write ``data``; the new file's size and
+        modification time (ns), which a rename of it keeps."""
         directory, _, name = relative.rpartition("/")
         _check_name(name, relative)
         fd = self._lease(directory, True)
@@ -264,8 +265,10 @@ class ProjectTree:
             self._release(fd)
         try:
             _write_all(handle, data)
+            written = os.fstat(handle)
         finally:
             os.close(handle)
+        return written.st_size, written.st_mtime_ns
 
     def write_atomic(self, relative: str, data: bytes, *, sync: bool = False) -> None:
         """Replace ``relative`` with ``data`` all at once (a temporary file renamed over it)."""

@@ -45,6 +45,9 @@ class PlannedFile:
     staged: str | None  # where its content waits under STAGING_DIR; None: nothing to write
     problems: tuple[Diagnostic, ...] = ()
     created: bool = False  # to be written where the planner found nothing
+    # The staged file's size and modification time (ns): the commit renames it into place, which
+    # keeps both, so the up-to-date cache (fingerprint.write_cache) need not stat it again.
+    stat: tuple[int, int] | None = None
 
 
 @contextmanager
@@ -74,10 +77,10 @@ class Stager:
     def __call__(self, file: OutputFile) -> PlannedFile:
         data = file.content.encode()
         decision, problem = self._planner.decide(file.path, data)
-        staged = None
+        staged = written = None
         if decision is Decision.WRITE or decision is Decision.CREATE:
             staged = staged_path(file.path, self._repo_subdir)
-            self._tree.write_new(staged, data)
+            written = self._tree.write_new(staged, data)
         problems = (problem,) if problem is not None else ()
         return PlannedFile(
             file.path,
@@ -87,6 +90,7 @@ class Stager:
             staged,
             problems,
             decision is Decision.CREATE,
+            written,
         )
 
 

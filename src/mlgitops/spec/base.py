@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -66,6 +66,9 @@ def share_fields_sets(specs: Iterable[SpecModel]) -> None:
     model files as it is loaded, in the worker: a pickled chunk keeps the sharing, since
     pickle writes an object met twice once."""
     canonical: dict[frozenset[str], set[str]] = {}
+    # Per class, the fields whose type may hold spec objects: most hold strings or numbers,
+    # and looking at each of their values cost more than the sharing itself.
+    nested: dict[type[SpecModel], tuple[str, ...]] = {}
     pending: list[object] = list(specs)
     while pending:
         value = pending.pop()
@@ -74,8 +77,33 @@ def share_fields_sets(specs: Iterable[SpecModel]) -> None:
             shared = canonical.setdefault(frozenset(written), written)
             if shared is not written:
                 _SET_FIELDS_SET(value, shared)
-            pending.extend(value.__dict__.values())
+            cls = type(value)
+            names = nested.get(cls)
+            if names is None:
+                names = nested[cls] = tuple(
+                    name for name, field in cls.model_fields.items() if _may_hold_specs(field.annotation)
+                )
+            values = value.__dict__
+            pending.extend(values[name] for name in names)
         elif isinstance(value, (list, tuple)):
             pending.extend(value)
         elif isinstance(value, dict):
             pending.extend(value.values())
+
+
+_SCALARS = (str, int, float, bool, bytes, type(None))
+
+
+def _may_hold_specs(annotation: object) -> bool:
+    """Whether a value of this field type can be or contain a spec object (True when unsure)."""
+    if isinstance(annotation, type) and get_origin(annotation) is None:
+        return not issubclass(annotation, _SCALARS)
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return _may_hold_specs(get_args(annotation)[0])
+    arguments = get_args(annotation)
+    if not arguments:
+        return True  # Any, a type variable, a bare list: anything may be inside
+    return any(_may_hold_specs(argument) for argument in arguments if argument is not Ellipsis)
