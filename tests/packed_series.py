@@ -1,4 +1,4 @@
-"""Reads the packed metadata series of the shared rules (``prometheus_sli.packed``) back as the
+"""Reads the packed metadata series of the shared rules (``packing.packed``) back as the
 series Prometheus records, for tests that look at the rule text: each term's value and its
 packed label split into the fields the unpacking ``label_replace`` calls name (the last field
 takes the rest; an empty field is no label).  A term grouped by value

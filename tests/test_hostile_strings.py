@@ -37,8 +37,8 @@ from mlgitops.pipeline import generate_files
 from mlgitops.results import CompileResult
 from mlgitops.targets.ci.github import escape as github_escape
 from mlgitops.targets.ci.gitlab import escape as gitlab_escape
+from mlgitops.targets.monitoring.packing import PACKED
 from mlgitops.targets.monitoring.prometheus import escape as prometheus_escape
-from mlgitops.targets.monitoring.prometheus_sli import PACKED
 
 # field → where it goes in the specs; "project:" fields are in mlgitops.yaml.
 FIELDS = (

@@ -1,4 +1,4 @@
-"""The packed metadata series (``prometheus_sli.packed``, and the terms grouped by value of
+"""The packed metadata series (``packing.packed``, and the terms grouped by value of
 ``prometheus_shapes.by_value``): Prometheus records exactly the labels and values the rows hold,
 whatever the free-text last field contains (``|``, ``$`` group references, quotes, backslashes, a
 line break), and an empty field sets no label."""
@@ -15,8 +15,8 @@ import yaml
 import packed_series
 from conftest import require_tool
 from mlgitops import ir
+from mlgitops.targets.monitoring.packing import packed, packed_parts
 from mlgitops.targets.monitoring.prometheus_shapes import by_value
-from mlgitops.targets.monitoring.prometheus_sli import packed, packed_parts
 
 FIELDS = ("model", "slo", "threshold", "runbook_url")
 HOSTILE = 'https://x.example/a|b?$1&${model}$$"\\\n{{ .Value }}|'

@@ -36,8 +36,9 @@ from mlgitops.targets.monitoring.drift_rules import (
     stale_after_seconds,
     stale_description,
 )
+from mlgitops.targets.monitoring.packing import packed_parts, union
 from mlgitops.targets.monitoring.prometheus_rules import DRIFT, DRIFT_METRIC, FEATURE, RETRAIN, VALUE
-from mlgitops.targets.monitoring.prometheus_sli import label_text, packed_parts, record, union, with_metadata
+from mlgitops.targets.monitoring.prometheus_sli import label_text, record, with_metadata
 
 THRESHOLD = "mlgitops_drift:threshold"
 STALE_AFTER = "mlgitops_drift:stale_after:seconds"

@@ -249,7 +249,7 @@ def shared_parts(
     ``1-metadata``), and a group larger than ``budget`` cut between rules into ``1-metadata``,
     ``1-metadata-2``, … (their groups named alike: each object is a rule file of its own for the
     operator).  A rule is never cut: a packed metadata union, about 220 bytes an SLO, is several
-    rules of at most ``prometheus_sli.PACKED_RULE_BUDGET`` bytes each past about 1,100 SLOs."""
+    rules of at most ``packing.PACKED_RULE_BUDGET`` bytes each past about 1,100 SLOs."""
     parts = []
     for group in groups:
         stem = str(group["name"]).rsplit("/", 1)[-1]

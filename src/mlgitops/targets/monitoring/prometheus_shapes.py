@@ -27,6 +27,7 @@ from typing import Any
 from mlgitops import ir
 from mlgitops.render.engine import Trusted
 from mlgitops.targets.monitoring import drift_shapes, slo
+from mlgitops.targets.monitoring.packing import PACKED, packed_parts, union
 from mlgitops.targets.monitoring.prometheus_rules import (
     ALERTS,
     BUCKET_MISSING,
@@ -36,14 +37,11 @@ from mlgitops.targets.monitoring.prometheus_rules import (
 )
 from mlgitops.targets.monitoring.prometheus_sli import (
     BAD,
-    PACKED,
     TOTAL,
     SharedGroup,
     SLIMember,
     label_text,
-    packed_parts,
     record,
-    union,
     with_metadata,
 )
 from mlgitops.targets.monitoring.promql import quote, regex_literal
@@ -169,7 +167,7 @@ def by_value(label: str, texts: dict[str, str], sources: list[str], env: ir.Envi
     empty text sets none), written as one term per distinct text,
     ``label_replace(<sources>{model=~"a|b|c"}, "mlgitops_packed", "<text>", "", "")``: one
     ``group by`` around the union keeps a series per model, and the packed label is unpacked once
-    as :func:`prometheus_sli.packed` does.  ``label_replace`` copies the text as it is (``$``
+    as :func:`packing.packed` does.  ``label_replace`` copies the text as it is (``$``
     written ``$$``, since it expands group references): never a template, never PromQL.  The
     model names are quoted as a regular expression."""
     models: dict[str, list[str]] = {}
