@@ -42,37 +42,24 @@ def expected_series() -> list[dict[str, str]]:
 
 
 def test_promtool_records_the_packed_rows(tmp_path: Path) -> None:
-    promtool = require_tool("promtool")
-    rules = {"groups": [{"name": "meta", "rules": [{"record": "meta", "expr": packed(FIELDS, ROWS)}]}]}
-    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
-    test = {
-        "rule_files": ["rules.yml"],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [],
-                "promql_expr_test": [{"expr": "meta", "eval_time": "1m", "exp_samples": expected_series()}],
-            }
-        ],
-    }
-    (tmp_path / "test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
-    run = subprocess.run(
-        [promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    _assert_records_the_rows(tmp_path, [packed(FIELDS, ROWS)])
 
 
 def test_promtool_records_the_rows_of_a_packed_union_cut_into_several_rules(tmp_path: Path) -> None:
     """A large environment's metadata is several rules of one name (``packed_parts``: the API
     server takes no object over about 1.5 MiB, and one rule is never cut between objects): between
     them they record every row, as the one rule does."""
-    promtool = require_tool("promtool")
     parts = packed_parts(FIELDS, ROWS, budget=1)
     assert len(parts) == len(ROWS)
     assert packed_parts(FIELDS, ROWS) == [packed(FIELDS, ROWS)]
     assert packed_parts(FIELDS, []) == []
-    rules = {"groups": [{"name": "meta", "rules": [{"record": "meta", "expr": part} for part in parts]}]}
+    _assert_records_the_rows(tmp_path, parts)
+
+
+def _assert_records_the_rows(tmp_path: Path, expressions: list[str]) -> None:
+    """promtool accepts a group of one rule ``meta`` per expression, and records ``ROWS`` from them."""
+    promtool = require_tool("promtool")
+    rules = {"groups": [{"name": "meta", "rules": [{"record": "meta", "expr": e} for e in expressions]}]}
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     test = {
         "rule_files": ["rules.yml"],
@@ -86,14 +73,9 @@ def test_promtool_records_the_rows_of_a_packed_union_cut_into_several_rules(tmp_
         ],
     }
     (tmp_path / "test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
-    run = subprocess.run(
-        [promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    check = subprocess.run(
-        [promtool, "check", "rules", "rules.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
+    for command in (["check", "rules", "rules.yml"], ["test", "rules", "test.yml"]):
+        run = subprocess.run([promtool, *command], cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_the_test_reader_agrees() -> None:
