@@ -66,15 +66,22 @@ def _leave(
         if required:
             raise _no_labels(labels, template)
         return
-    written = metadata[field]
-    for key, value in labels.items():
-        if key not in written and not required:
-            continue
-        if written.get(key) != value:
-            raise _differs(key, written.get(key), value, template, field)
-        del written[key]
-    if not written:
+    left = _without(metadata[field], labels, template, required=required, field=field)
+    if left:
+        metadata[field] = left
+    else:
         del metadata[field]
+
+
+def _without(
+    written: Mapping[str, Any], leave: Mapping[str, str], template: str, *, required: bool, field: str
+) -> dict[str, Any]:
+    """``written`` less the entries of ``leave``, each of which must have its value where it is
+    written (and, with ``required``, be written): kustomize would replace another value."""
+    for key, value in leave.items():
+        if (key in written or required) and written.get(key) != value:
+            raise _differs(key, written.get(key), value, template, field)
+    return {key: value for key, value in written.items() if key not in leave}
 
 
 # (the path of a mapping, what to leave out of it, whether it must be there)
@@ -148,12 +155,8 @@ class LeftOut:
             else:
                 copy[rest[0]] = child
             return copy
-        field = place[1][-1]
-        for key, value in leave.items():
-            if (key in node or required) and node.get(key) != value:
-                raise _differs(key, node.get(key), value, self.template, field)
+        left = _without(node, leave, self.template, required=required, field=place[1][-1])
         self.found.add(place)
-        left = {key: value for key, value in node.items() if key not in leave}
         return left if left else direct.DROP
 
 
