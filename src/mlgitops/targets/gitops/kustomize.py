@@ -78,22 +78,24 @@ def model_kustomizations(
     per-model targets' files of that model alone): rendered beside them, in the render worker,
     and kept with them by the render cache; an outline's (``compile.Outline``) is its path."""
     names: dict[str, list[str]] = {}
+    environments: dict[str, str] = {}
     for f in files:
         if f.environment is None:
             continue
         directory, _, name = f.path.rpartition("/")
         if directory in ctx.model_kustomized:
             names.setdefault(directory, []).append(name)
+            environments[directory] = f.environment
     sources = {d.environment.name: d.source for d in model.deployments}
     # the model's annotations are most often the same in every environment: written once
     transformers: dict[tuple[tuple[str, str], ...], list[str]] = {}
     out = []
     for directory, listed in names.items():
-        environment = directory.rpartition("/")[0].rpartition("/")[2]  # <output>/<env>/<model>
+        source = sources[environments[directory]]
         shared = ctx.model_kustomized[directory]
         path = f"{directory}/kustomization.yaml"
         if ctx.paths_only:
-            out.append(OutputFile(path, "", sources[environment]))
+            out.append(OutputFile(path, "", source))
             continue
         annotations = tuple(shared.annotations.items())
         if annotations not in transformers:
@@ -104,9 +106,7 @@ def model_kustomizations(
             "resources": sorted(listed),
         }
         out.append(
-            ctx.yaml_file(
-                "kustomize", "model-kustomization.yaml.j2", context, path=path, source=sources[environment]
-            )
+            ctx.yaml_file("kustomize", "model-kustomization.yaml.j2", context, path=path, source=source)
         )
     return out
 
