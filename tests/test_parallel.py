@@ -6,10 +6,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
-from mlgitops.parallel import WorkerError, map_chunks, map_chunks_beside
+from mlgitops.parallel import Relay, WorkerError, map_chunks, map_chunks_beside
 
 
 def pids_and_items(items: Sequence[int]) -> list[tuple[int, int]]:
@@ -70,3 +71,88 @@ def test_a_failure_beside_stops_the_workers(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValueError, match="beside failed"):
         map_chunks_beside(pids_and_items, list(range(20)), beside, min_items=10)
     assert multiprocessing.active_children() == []
+
+
+def _first(items: Sequence[int]) -> tuple[tuple[int, list[int]], list[int]]:
+    return (os.getpid(), list(items)), [item * 10 for item in items]
+
+
+def _second(rest: list[int]) -> tuple[int, list[int]]:
+    return os.getpid(), rest
+
+
+def test_a_relay_keeps_each_chunk_in_one_process_from_the_first_step_to_the_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLGITOPS_JOBS", "3")
+    with Relay(_first, _second, list(range(30)), min_items=10, parent_share=0.5) as relay:
+        heads = relay.start()
+        rests = relay.proceed()
+        seconds, aside = relay.finish(lambda: "beside")
+    assert aside == "beside"
+    assert [item for _pid, items in heads for item in items] == list(range(30))
+    assert heads[0] == (os.getpid(), list(range(6)))  # half of a worker's 12
+    assert len({pid for pid, _items in heads}) == 3
+    assert [item for rest in rests for item in rest] == [item * 10 for item in range(30)]
+    assert [pid for pid, _rest in seconds] == [pid for pid, _items in heads]  # the same process
+    assert [rest for _pid, rest in seconds] == rests
+    assert multiprocessing.active_children() == []
+
+
+def test_without_proceeding_no_second_step_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MLGITOPS_JOBS", "2")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def second(rest: list[int]) -> tuple[int, list[int]]:
+        (marks / str(os.getpid())).write_text("second step")
+        return os.getpid(), rest
+
+    with Relay(_first, second, list(range(20)), min_items=10) as relay:
+        heads = relay.start()
+    assert len({pid for pid, _items in heads}) == 2
+    assert multiprocessing.active_children() == []
+    assert list(marks.iterdir()) == []
+
+
+@pytest.mark.parametrize("step", ["first", "second"])
+def test_a_failing_relay_worker_is_an_error_in_the_parent(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    monkeypatch.setenv("MLGITOPS_JOBS", "2")
+
+    def first(items: Sequence[int]) -> tuple[int, list[int]]:
+        if step == "first" and items[0] != 0:
+            raise ValueError("broken first step")
+        return items[0], list(items)
+
+    def second(rest: list[int]) -> list[int]:
+        if rest[0] != 0:
+            raise ValueError("broken second step")
+        return rest
+
+    with (
+        pytest.raises(WorkerError, match=f"broken {step} step"),
+        Relay(first, second, list(range(20)), min_items=10) as relay,
+    ):
+        relay.start()
+        relay.proceed()
+        relay.finish(lambda: None)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_relay_without_workers_runs_its_steps_in_the_same_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLGITOPS_JOBS", "1")
+    order: list[str] = []
+
+    def first(items: Sequence[int]) -> tuple[int, list[int]]:
+        order.append("first")
+        return len(items), list(items)
+
+    def second(rest: list[int]) -> int:
+        order.append("second")
+        return sum(rest)
+
+    with Relay(first, second, list(range(20)), min_items=10) as relay:
+        assert relay.start(lambda: order.append("beside first")) == [20]
+        assert relay.proceed() == [list(range(20))]
+        assert relay.finish(lambda: order.append("beside second"))[0] == [190]
+    assert order == ["beside first", "first", "beside second", "second"]

@@ -22,7 +22,7 @@ from mlgitops.emit.drift import Drift
 from mlgitops.emit.manifest import MANIFEST_DIR, Manifest
 from mlgitops.emit.plan import Plan, Planner, plan
 from mlgitops.emit.safefs import ProjectTree
-from mlgitops.emit.staging import PlannedFile, Stager, staging_area
+from mlgitops.emit.staging import PlannedFile, Stager
 from mlgitops.emit.territory import Territory
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks, map_chunks_beside
@@ -38,6 +38,12 @@ __all__ = ["Generated", "Prepared", "generate", "generate_staged", "prepare", "t
 
 
 F = TypeVar("F", bound=GeneratedPath)
+
+# A model's name, its per-model files, and its IR digest for the render cache ("" without).
+RenderedModel = tuple[str, tuple[F, ...], str]
+# The models' rendered files (every model's, in order) and ``beside()``, as the workers that built
+# them rendered them (``relayed.RelayedRender.finish``).
+Relayed = Callable[[Callable[[], Any]], tuple[list[RenderedModel[F] | RenderError], Any]]
 
 # The parent's chunk of models, as a multiple of a worker's: it renders the project-wide targets
 # too (about a ninth of the render's work at 1,000 models, now that the models render faster),
@@ -122,12 +128,38 @@ def generate(
 
 
 def generate_staged(
-    prepared: Prepared, root: Path, stager: Stager, *, cache: bool = False
+    prepared: Prepared,
+    root: Path,
+    stager: Stager,
+    *,
+    cache: bool = False,
+    relayed: Relayed[PlannedFile] | None = None,
 ) -> Generated[PlannedFile]:
     """``generate``, each file handed to ``stager`` where it is rendered (in the render
     workers), so that only its :class:`PlannedFile` is kept: memory does not grow with the
-    output."""
-    return _generate(prepared, root, stager, cache=cache)
+    output. ``relayed``: the models were rendered where they were built (``relayed.py``)."""
+    return _generate(prepared, root, stager, cache=cache, relayed=relayed)
+
+
+def slice_renderer(stager: Stager) -> Callable[[ir.Project], list[RenderedModel[PlannedFile] | RenderError]]:
+    """What a compile's worker renders of the slice of models it built (``relayed.py``): every
+    per-model file of the models of ``project`` (which holds just them), with the built-in
+    templates, through ``stager``, and each model's IR digest for the render cache."""
+    return partial(_render_slice, TemplateSource(templates_dir()), stager)
+
+
+def _render_slice(
+    source: TemplateSource, keep: Callable[[OutputFile], F], project: ir.Project
+) -> list[RenderedModel[F] | RenderError]:
+    targets = registry()
+    per_model = [n for n in selected(project) if targets[n].scope == "model"]
+    context = partial(
+        RenderContext,
+        source,
+        kustomized=k8s.kustomized_labels(project),
+        model_kustomized=k8s.model_kustomized(project),
+    )
+    return _render_models(project, context, per_model, keep, True, project.models)
 
 
 def _whole(file: OutputFile) -> OutputFile:
@@ -141,6 +173,7 @@ def _generate(
     *,
     cache: bool = False,
     outline: Collection[str] = (),
+    relayed: Relayed[F] | None = None,
 ) -> Generated[F]:
     project, source, builtin = prepared.project, prepared.source, prepared.builtin
     targets = registry()
@@ -164,12 +197,16 @@ def _generate(
     project_wide = partial(_render_project_wide, project, ctx, project_scoped, keep)
     # Per-model targets render in parallel chunks for large projects; project-wide ones here,
     # while the workers render their chunks.
-    rendered, project_files = map_chunks_beside(
-        partial(_render_models, project, context, per_model, keep, builtin),
-        todo,
-        project_wide,
-        parent_share=PROJECT_WIDE_PARENT_SHARE,
-    )
+    if relayed is not None:  # the workers that built the models render them (nothing kept)
+        assert builtin and not kept and not outline
+        rendered, project_files = relayed(project_wide)
+    else:
+        rendered, project_files = map_chunks_beside(
+            partial(_render_models, project, context, per_model, keep, builtin),
+            todo,
+            project_wide,
+            parent_share=PROJECT_WIDE_PARENT_SHARE,
+        )
     if sketch:
         rendered += map_chunks(
             partial(
@@ -245,7 +282,7 @@ def _render_models(
     keep: Callable[[OutputFile], F],
     digest: bool,
     models: Sequence[ir.Model],
-) -> list[tuple[str, tuple[F, ...], str] | RenderError]:
+) -> list[RenderedModel[F] | RenderError]:
     """Run the per-model targets for some of the models (possibly in a worker process), then
     the kustomizations of each model's directories, which list those files, and ``keep`` what is
     to be kept of each file; ``digest``: with each model's IR digest for the render cache ("" without)."""
@@ -253,7 +290,7 @@ def _render_models(
 
     ctx = context()
     targets = registry()
-    out: list[tuple[str, tuple[F, ...], str] | RenderError] = []
+    out: list[RenderedModel[F] | RenderError] = []
     try:
         for model in models:
             subset = dataclasses.replace(project, models=(model,))
@@ -368,14 +405,16 @@ def write_project(
     territory: Territory,
     *,
     cache: bool,
-    strict: bool,
+    planner: Planner,
+    staging: contextlib.AbstractContextManager[object],
+    relayed: Relayed[PlannedFile] | None = None,
 ) -> Written:
-    """Render, staging each file as it is rendered, then apply one transaction."""
+    """Render, staging each file as it is rendered (in ``staging``: ``staging_area``, or the
+    one entered already for ``relayed``), then apply one transaction."""
     from mlgitops.emit import transaction
 
-    planner = Planner(tree, previous.files if previous else {}, territory, strict=strict)
-    with staging_area(tree):
-        generated = generate_staged(prepared, tree.root, Stager(planner), cache=cache)
+    with staging:
+        generated = generate_staged(prepared, tree.root, Stager(planner), cache=cache, relayed=relayed)
         paths = tuple(f.path for f in generated.files)
         if generated.diagnostics:
             return Written(paths, None, generated.diagnostics)

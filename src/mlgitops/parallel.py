@@ -11,12 +11,13 @@ Small inputs, one-core machines, platforms without ``fork`` and
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -133,3 +134,133 @@ def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], sender: C
             sender.close()
     except BrokenPipeError:
         pass  # the parent is gone (killed): nothing left to report to
+
+
+H = TypeVar("H")  # what a relay's first step tells the parent first (it decides from it)
+K = TypeVar("K")  # the rest of the first step's result
+S = TypeVar("S")  # the second step's result
+
+
+class Relay(Generic[T, H, K, S]):
+    """Two steps over the chunks of ``items``, each chunk in one process from the first step to
+    the second, so that the second starts without a fork of its own and without waiting for
+    the results of the first to travel (a compile: resolve and build a slice of the models,
+    then render it, in the same worker).
+
+    ``first(chunk)`` gives a pair: what the parent needs to decide whether to go on (small: sent
+    first) and the rest, which goes to the parent too and stays with the chunk's process for
+    ``second(rest)``. The workers wait for the parent's decision (:meth:`proceed`) in between:
+    nothing of the second step happens unless the parent says so. Used as a context manager:
+    leaving it ends the workers, wherever they are. Without workers (small inputs, one core,
+    no ``fork``), everything runs in the parent, in the same order."""
+
+    def __init__(
+        self,
+        first: Callable[[Sequence[T]], tuple[H, K]],
+        second: Callable[[K], S],
+        items: Sequence[T],
+        min_items: int = MIN_ITEMS,
+        *,
+        parent_share: float = 1.0,
+    ) -> None:
+        self._first: Callable[[Sequence[T]], tuple[H, K]] | None = first
+        self._second = second
+        count = jobs()
+        if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
+            self._own: Sequence[T] = items
+            self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+        else:
+            first_size = round(len(items) * parent_share / (parent_share + count - 1))
+            size = -(-(len(items) - first_size) // (count - 1))
+            self._own = items[:first_size]
+            context = multiprocessing.get_context("fork")
+            self._children = []
+            for start in range(first_size, len(items), size):
+                ours, theirs = context.Pipe(duplex=True)
+                # The child closes its copies of the parent's ends (this one's and the earlier
+                # children's), or no child would see the parent close its end and stop.
+                others = [connection for _child, connection in self._children] + [ours]
+                child = context.Process(
+                    target=_relay_child,
+                    args=(first, second, items[start : start + size], theirs, others),
+                    daemon=True,
+                )
+                child.start()
+                theirs.close()
+                self._children.append((child, ours))
+        self._rest: K | None = None
+        self._proceeded = False
+
+    def __enter__(self) -> Relay[T, H, K, S]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for child, connection in self._children:
+            connection.close()  # a worker still waiting for the decision ends
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
+                child.join()  # gone before the caller cleans up what it may have been writing
+
+    def start(self, beside: Callable[[], object] | None = None) -> list[H]:
+        """The first step's decisive part of each chunk, in order (``beside()`` done first, in
+        the parent, while the workers work)."""
+        if beside is not None:
+            beside()
+        assert self._first is not None, "a relay starts once"
+        head, self._rest = self._first(self._own)
+        self._first, self._own = None, ()  # nor does the parent keep what it was given (a compile's specs)
+        return [head, *(_received(child, connection) for child, connection in self._children)]
+
+    def proceed(self) -> list[K]:
+        """Let the workers go on to the second step; the rest of each chunk's first step."""
+        self._proceeded = True
+        for _child, connection in self._children:
+            with contextlib.suppress(BrokenPipeError):  # one that died: reported just below
+                connection.send(True)
+        assert self._rest is not None
+        return [self._rest, *(_received(child, connection) for child, connection in self._children)]
+
+    def finish(self, beside: Callable[[], B]) -> tuple[list[S], B]:
+        """Each chunk's second step, in order, and ``beside()``, done in the parent first."""
+        assert self._proceeded and self._rest is not None
+        aside = beside()
+        results = [self._second(self._rest)]
+        results += (_received(child, connection) for child, connection in self._children)
+        return results, aside
+
+
+def _received(child: multiprocessing.process.BaseProcess, connection: Connection) -> Any:
+    try:
+        ok, payload = connection.recv()
+    except EOFError:
+        raise WorkerError(f"a worker process died (exit code {child.exitcode})") from None
+    if not ok:
+        raise WorkerError(payload)
+    return payload
+
+
+def _relay_child(
+    first: Callable[[Sequence[T]], tuple[H, K]],
+    second: Callable[[K], S],
+    chunk: Sequence[T],
+    connection: Connection,
+    parents: list[Connection],
+) -> None:
+    for parent in parents:
+        parent.close()
+    try:
+        try:
+            head, rest = first(chunk)
+            connection.send((True, head))
+            connection.send((True, rest))
+            if connection.recv():
+                connection.send((True, second(rest)))
+        except EOFError:
+            pass  # the parent decided against the second step
+        except BaseException:
+            connection.send((False, traceback.format_exc()))
+        finally:
+            connection.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent is gone (killed) or stopped listening: nothing left to report to

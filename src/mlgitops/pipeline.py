@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, merge_environments, sort_diagnostics
 from mlgitops.discover import (
@@ -32,6 +32,9 @@ from mlgitops.results import CompileResult, ValidationResult
 # and takes in the worker's IR too (a sixth of the work), a worker pickles its IR (a quarter).
 RESOLVE_AND_BUILD_PARENT_SHARE = 0.85
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 if TYPE_CHECKING:
     # The validation stages (pydantic) are imported when validation runs, so that a compile
     # answered from the cache starts fast; likewise the render and emit stages, so that
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from mlgitops import ir
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.ir.build import Stable
+    from mlgitops.relayed import RelayedRender
     from mlgitops.targets.base import OutputFile
     from mlgitops.validate import ValidatedProject
     from mlgitops.validate.deployments import Findings, NameGroup
@@ -59,6 +63,7 @@ def validate_project(
     keep_resolved: bool = True,
     known: KnownModels | None = None,
     build: bool = False,
+    relayed: RelayedRender[Any] | None = None,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -76,7 +81,8 @@ def validate_project(
     project spec is equal too (``validate/deployments.KnownDeployments``); filled with this one's.
     ``build`` (compile): the IR of a project that loaded cleanly is built too, each slice of its
     models where it was resolved, a large project's in several processes (``_resolve_and_build``),
-    and kept in the result (``built``) instead of the resolved deployments.
+    and kept in the result (``built``) instead of the resolved deployments. ``relayed`` (with
+    ``build``): the processes that build the IR go on to render it (:class:`RelayedRender`).
     """
     from mlgitops.validate import ValidatedModel, ValidatedProject, specfiles
     from mlgitops.validate.salvage import trusted
@@ -115,14 +121,22 @@ def validate_project(
         references: list[Diagnostic] = []
         check_references = partial(references_of, validated, today, history, references)
         build_ir = build and keep_resolved and known is None and not has_errors(diagnostics)
+        relay = relayed if build_ir and validated.spec.spec.templates is None else None
         slices, parts = _resolve_slices(
-            validated, check_references, keep=keep_resolved, build=build_ir, known=None if overlay else known
+            validated,
+            check_references,
+            keep=keep_resolved,
+            build=build_ir,
+            known=None if overlay else known,
+            relayed=relay,
         )
         diagnostics += trusted(references, distrusted, merged=False)
         whole, merged = deployments.combine(validated, slices)
         diagnostics += trusted(merged, distrusted, merged=True)
         resolved = whole if keep_resolved else None
     diagnostics = merge_environments(diagnostics)  # the same problem in several environments: once
+    if relayed is not None and relayed.started and not has_errors(diagnostics):
+        parts = relayed.proceed()  # the workers go on to render while their IR comes in
     built = None
     if parts and all(part is not None for part in parts) and not has_errors(diagnostics):
         built = tuple(model for part in parts for model in part or ())
@@ -142,10 +156,12 @@ def _resolve_slices(
     keep: bool,
     build: bool,
     known: KnownModels | None,
+    relayed: RelayedRender[Any] | None = None,
 ) -> tuple[list[Findings], list[tuple[ir.Model, ...] | None]]:
     """The models resolved and checked in slices (``check_references`` called meanwhile), and
     with ``build`` each slice's IR; ``keep``: the slices keep the resolved deployments (unless
-    they are built into the IR)."""
+    they are built into the IR). ``relayed``: the slices' processes stay to render them, and
+    their IR comes later (:meth:`RelayedRender.proceed`)."""
     from mlgitops.validate import deployments
 
     groups = deployments.name_groups(validated.models)
@@ -153,8 +169,11 @@ def _resolve_slices(
         from mlgitops.ir.build import stable_versions
 
         # A worker sends back diagnostics and IR, not the merged settings (costlier to pickle).
+        resolve = partial(_resolve_and_build, validated, stable_versions(validated))
+        if relayed is not None:
+            return relayed.start(validated, resolve, groups, check_references), []
         built = map_chunks(
-            partial(_resolve_and_build, validated, stable_versions(validated)),
+            partial(_as_list, resolve),
             groups,
             parent_share=RESOLVE_AND_BUILD_PARENT_SHARE,
             meanwhile=check_references,
@@ -176,11 +195,16 @@ def _resolve_slices(
     return slices, []
 
 
+def _as_list(work: Callable[[Sequence[T]], R], items: Sequence[T]) -> list[R]:
+    """``work(items)`` as ``map_chunks`` wants it: a list of one."""
+    return [work(items)]
+
+
 def _resolve_and_build(
     validated: ValidatedProject, stable: Stable, groups: Sequence[NameGroup]
-) -> list[tuple[Findings, tuple[ir.Model, ...] | None]]:
-    """A compile's resolution of a slice of the models (a list of one, as ``map_chunks`` wants it):
-    what it found, and the slice's IR unless it found an error (None then: the compile stops)."""
+) -> tuple[Findings, tuple[ir.Model, ...] | None]:
+    """A compile's resolution of a slice of the models: what it found, and the slice's IR
+    unless it found an error (None then: the compile stops)."""
     from mlgitops.ir.build import build_models
     from mlgitops.resolve import ResolvedProject
     from mlgitops.validate import deployments
@@ -190,7 +214,7 @@ def _resolve_and_build(
     if not has_errors([*found.diagnostics, *found.limits]):
         resolved = ResolvedProject(validated, found.deployments).by_model
         models = build_models(validated, (model for group in groups for model in group), resolved, stable)
-    return [(dataclasses.replace(found, deployments=()), models)]
+    return dataclasses.replace(found, deployments=()), models
 
 
 def compile_project(
@@ -241,19 +265,47 @@ def _compile_in(
         if use_cache and key is not None and fingerprint.is_up_to_date(tree, previous, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
         from mlgitops import compile as compiler  # validation and rendering: not needed above
+        from mlgitops.emit.plan import Planner
+        from mlgitops.emit.rendercache import CACHE_PATH
+        from mlgitops.emit.staging import Stager, staging_area
+        from mlgitops.relayed import RelayedRender
 
-        validation = validate_project(files.project_file, today=day, progress=progress, build=True)
-        if not validation.ok or validation.resolved is None:
-            return CompileResult(validation, recovered=recovered)
-        progress.stage("render and write", len(validation.resolved.validated.models))
-        prepared, problems = _prepared(validation, files.root)
-        if prepared is None:
-            return CompileResult(validation, extra=problems, recovered=recovered)
-        # The IR holds what rendering needs: the model specs go before the render workers fork.
-        validation = validation.without_models()
-        written = compiler.write_project(
-            tree, prepared, spec_hash or "", previous, inputs.territory, cache=use_cache, strict=strict
-        )
+        planner = Planner(tree, previous.files if previous else {}, inputs.territory, strict=strict)
+        # With no render cache to read, the workers that build the models' IR render it too.
+        relay = not use_cache or tree.lstat(CACHE_PATH) is None
+        staging = contextlib.ExitStack()  # the staging area, once the project is valid
+        with (
+            staging,
+            RelayedRender(
+                compiler.slice_renderer(Stager(planner)), partial(staging.enter_context, staging_area(tree))
+            ) as relayed,
+        ):
+            validation = validate_project(
+                files.project_file,
+                today=day,
+                progress=progress,
+                build=True,
+                relayed=relayed if relay else None,
+            )
+            if not validation.ok or validation.resolved is None:
+                return CompileResult(validation, recovered=recovered)
+            progress.stage("render and write", len(validation.resolved.validated.models))
+            prepared, problems = _prepared(validation, files.root)
+            if prepared is None:
+                return CompileResult(validation, extra=problems, recovered=recovered)
+            # The IR holds what rendering needs: the model specs go before the render workers fork.
+            validation = validation.without_models()
+            written = compiler.write_project(
+                tree,
+                prepared,
+                spec_hash or "",
+                previous,
+                inputs.territory,
+                cache=use_cache,
+                planner=planner,
+                staging=staging if relayed.proceeded else staging_area(tree),
+                relayed=relayed.finish if relayed.proceeded else None,
+            )
         if written.plan is None or has_errors(written.diagnostics):
             extra = written.diagnostics
             return CompileResult(validation, paths=written.paths, extra=extra, recovered=recovered)
