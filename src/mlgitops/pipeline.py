@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,7 +23,7 @@ from mlgitops.discover import (
     find_project,
     project_subdir,
 )
-from mlgitops.inputs import CompileInputs, find_model_files, read_inputs
+from mlgitops.inputs import find_model_files
 from mlgitops.parallel import map_chunks
 from mlgitops.progress import SILENT, Observer
 from mlgitops.results import CompileResult, ValidationResult
@@ -254,10 +254,10 @@ def _compile_in(
     progress: Observer,
 ) -> CompileResult:
     from mlgitops import fingerprint
-    from mlgitops.emit import state
+    from mlgitops.emit import state, transaction
     from mlgitops.resources import templates_dir
 
-    with _prepared_state(tree, files) as (inputs, recovered):
+    with transaction.session(tree, files) as (inputs, recovered):
         previous = state.read_manifest(tree)
         spec_hash = inputs.input_hash
         subdir = inputs.territory.repo_subdir
@@ -312,13 +312,15 @@ def _compile_in(
         if key is not None:  # the files are committed: a cache is an optimisation, no failure an error
             with contextlib.suppress(OSError):
                 fingerprint.write_cache(tree, key, written.paths, written.plan.stats)
+        from mlgitops.validate.ci_stores import first_write_notes
+
         return CompileResult(
             validation,
             paths=written.paths,
             written=written.plan.written,
             pruned=written.plan.deletes,
             recovered=recovered,
-            extra=[*written.diagnostics, *_notes(validation, written.plan.written)],
+            extra=[*written.diagnostics, *first_write_notes(validation.resolved, written.plan.written)],
             vanished=written.plan.vanished,
         )
 
@@ -336,47 +338,18 @@ def _prepared(validation: ValidationResult, root: Path) -> tuple[compiler.Prepar
     return compiler.prepare(validation.resolved, root, place, project)
 
 
-def _notes(validation: ValidationResult, written: Iterable[str]) -> list[Diagnostic]:
-    """What a compile says once, when it first writes the file the note is about."""
-    from mlgitops.validate.ci_stores import default_token_note, unpinned_install_warning
-
-    if validation.resolved is None:
-        return []
-    written = list(written)
-    project = validation.resolved.validated
-    notes = (default_token_note(project, written), unpinned_install_warning(project, written))
-    return [note for note in notes if note is not None]
-
-
 def recover_interrupted(path: ProjectRef) -> bool:
     """Roll back an interrupted compile of the project at ``path`` now (compile does it first
     anyway); True when there was one.  StateError when its journal cannot be trusted."""
+    from mlgitops.emit import transaction
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.state import StateError
 
     files, problems = find_project(path)
     if files is None:
         raise StateError(problems)
-    with ProjectTree(files.root) as tree, _prepared_state(tree, files) as (_inputs, recovered):
+    with ProjectTree(files.root) as tree, transaction.session(tree, files) as (_inputs, recovered):
         return recovered
-
-
-@contextlib.contextmanager
-def _prepared_state(tree: ProjectTree, files: ProjectFiles) -> Iterator[tuple[CompileInputs, bool]]:
-    """``.mlgitops/`` checked and locked, an interrupted compile rolled back: what a compile's
-    inputs are, and whether there was one to roll back. StateError when the state is unusable."""
-    from mlgitops.emit import state, transaction
-    from mlgitops.emit.state import StateError
-
-    problems = state.state_problems(tree)
-    if problems:
-        raise StateError(problems)
-    with state.project_lock(tree):
-        state.ensure_gitignore(tree)
-        inputs = read_inputs(files)
-        # CI files of a project below the repository root live above it: reach them.
-        tree.attach_repository(inputs.territory.repo_subdir)
-        yield inputs, transaction.recover(tree, inputs.territory)
 
 
 def check_project(

@@ -29,6 +29,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mlgitops.diagnostics import Location, make
@@ -41,7 +43,9 @@ from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
 from mlgitops.emit.writer import Progress, move_new_files
 
 if TYPE_CHECKING:  # the plan module loads the renderers, which a compile with nothing to do skips
+    from mlgitops.discover import ProjectFiles
     from mlgitops.emit.plan import Plan
+    from mlgitops.inputs import CompileInputs
 
 TXN_DIR, JOURNAL_PATH = state.TXN_DIR, state.JOURNAL_PATH
 JOURNAL = JOURNAL_PATH.rpartition("/")[2]
@@ -107,6 +111,23 @@ def _write_journal(tree: ProjectTree, writes: list[str], deletes: list[str], exi
     journal = {"version": 2, "writes": writes, "deletes": deletes, "existed": sorted(existed)}
     body = json.dumps(journal, indent=1).encode()
     tree.write_atomic(JOURNAL_PATH, state.seal(tree, JOURNAL_PATH, body), sync=True)
+
+
+@contextmanager
+def session(tree: ProjectTree, files: ProjectFiles) -> Iterator[tuple[CompileInputs, bool]]:
+    """``.mlgitops/`` checked and locked, an interrupted compile rolled back: what a compile's
+    inputs are, and whether there was one to roll back. StateError when the state is unusable."""
+    from mlgitops.inputs import read_inputs
+
+    problems = state.state_problems(tree)
+    if problems:
+        raise StateError(problems)
+    with state.project_lock(tree):
+        state.ensure_gitignore(tree)
+        inputs = read_inputs(files)
+        # CI files of a project below the repository root live above it: reach them.
+        tree.attach_repository(inputs.territory.repo_subdir)
+        yield inputs, recover(tree, inputs.territory)
 
 
 def recover(tree: ProjectTree, territory: Territory) -> bool:

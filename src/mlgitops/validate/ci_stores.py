@@ -9,12 +9,16 @@ model itself and is not checked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from mlgitops.diagnostics import Diagnostic, Location, make
 from mlgitops.platforms import CI_UPLOAD_SCHEMES, store_scheme
 from mlgitops.spec.ci import ci_settings
 from mlgitops.spec.project import ArtifactRegistry
 from mlgitops.validate import ValidatedModel, ValidatedProject
+
+if TYPE_CHECKING:
+    from mlgitops.resolve import ResolvedProject
 
 
 def check_upload_schemes(project: ValidatedProject) -> Iterator[Diagnostic]:
@@ -147,3 +151,13 @@ def check_ci_secret_names(project: ValidatedProject) -> Iterator[Diagnostic]:
                     "name it in a training env value ({fromCiSecret: " + name + "}) or in the "
                     "registry's credentials, or remove it",
                 )
+
+
+def first_write_notes(resolved: ResolvedProject | None, written: Iterable[str]) -> list[Diagnostic]:
+    """What a compile says once, when it first writes the file the note is about."""
+    if resolved is None:
+        return []
+    written = list(written)
+    project = resolved.validated
+    notes = (default_token_note(project, written), unpinned_install_warning(project, written))
+    return [note for note in notes if note is not None]
