@@ -25,6 +25,7 @@ from mlgitops.emit.manifest import sha256
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import read_sealed, write_local
 from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
+from mlgitops.ir import digest
 from mlgitops.targets.base import GeneratedPath, OutputFile
 
 F = TypeVar("F")
@@ -39,7 +40,7 @@ def _digest(value: Any) -> str:
 
 def model_digest(model: ir.Model) -> str:
     """What the cache records of a model's IR (worked out where the model is rendered)."""
-    return _digest(model)
+    return digest.model_digest(model)
 
 
 def settings_digest(project: ir.Project, renderer: str) -> str:
@@ -71,7 +72,7 @@ def load(
             territory = Territory.of(project.output, repo_subdir=project.repo_subdir)
             for model in project.models:
                 entry = entries.get(model.name)
-                if not isinstance(entry, dict) or entry.get("ir") != _digest(model):
+                if not isinstance(entry, dict) or entry.get("ir") != model_digest(model):
                     continue
                 files = _files(tree, territory, model, entry.get("files"), keep)
                 if files is not None:
