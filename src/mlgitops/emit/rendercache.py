@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,16 +114,27 @@ def save(
     digests: Mapping[str, str],
 ) -> None:
     """``digests``: :func:`model_digest` of the models, where known (the others are worked out)."""
-    models = {}
+    # Written as text, the JSON json.dumps would give (but for the order of the models): a
+    # document of lists and dicts for 17,000 files, dumped, took half as long again.
+    entries = []
     for model in project.models:
         files = by_model.get(model.name)
-        if files is None or any(f.path not in hashes for f in files):
+        if files is None:
             continue
-        models[model.name] = {
-            "ir": digests.get(model.name) or model_digest(model),
-            "files": [[f.path, hashes[f.path], f.environment] for f in files],
-        }
-    document = {"settings": settings_digest(project, renderer), "models": models}
+        try:
+            listed = ", ".join(
+                [f"[{_string(f.path)}, {_string(hashes[f.path])}, {_string(f.environment)}]" for f in files]
+            )
+        except KeyError:  # a file not written: the model is rendered again next time
+            continue
+        digest = digests.get(model.name) or model_digest(model)
+        entries.append(f'{_string(model.name)}: {{"files": [{listed}], "ir": {_string(digest)}}}')
+    settings = settings_digest(project, renderer)
+    document = f'{{"models": {{{", ".join(entries)}}}, "settings": {_string(settings)}}}\n'
     # Written aside and moved into place (best effort): ``check`` writes it without the compile
     # lock, and a reader must see one whole file, never two writers' text interleaved.
-    write_local(tree, CACHE_PATH, (json.dumps(document, sort_keys=True) + "\n").encode())
+    write_local(tree, CACHE_PATH, document.encode())
+
+
+def _string(text: str | None) -> str:
+    return "null" if text is None else encode_basestring_ascii(text)
