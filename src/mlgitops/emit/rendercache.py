@@ -17,7 +17,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from json.encoder import encode_basestring_ascii
+from json.encoder import encode_basestring_ascii as encode_string
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -116,25 +116,26 @@ def save(
     """``digests``: :func:`model_digest` of the models, where known (the others are worked out)."""
     # Written as text, the JSON json.dumps would give (but for the order of the models): a
     # document of lists and dicts for 17,000 files, dumped, took half as long again.
+    environments = {e.name: encode_string(e.name) for e in project.environments} | {None: "null"}
     entries = []
     for model in project.models:
         files = by_model.get(model.name)
         if files is None:
             continue
         try:
+            # the SHA-256s are the hex digits mlgitops wrote, which need no escaping
             listed = ", ".join(
-                [f"[{_string(f.path)}, {_string(hashes[f.path])}, {_string(f.environment)}]" for f in files]
+                [
+                    f'[{encode_string(f.path)}, "{hashes[f.path]}", {environments[f.environment]}]'
+                    for f in files
+                ]
             )
-        except KeyError:  # a file not written: the model is rendered again next time
+        except KeyError:  # a file not written (or of no environment known): rendered again next time
             continue
         digest = digests.get(model.name) or model_digest(model)
-        entries.append(f'{_string(model.name)}: {{"files": [{listed}], "ir": {_string(digest)}}}')
+        entries.append(f'{encode_string(model.name)}: {{"files": [{listed}], "ir": "{digest}"}}')
     settings = settings_digest(project, renderer)
-    document = f'{{"models": {{{", ".join(entries)}}}, "settings": {_string(settings)}}}\n'
+    document = f'{{"models": {{{", ".join(entries)}}}, "settings": "{settings}"}}\n'
     # Written aside and moved into place (best effort): ``check`` writes it without the compile
     # lock, and a reader must see one whole file, never two writers' text interleaved.
     write_local(tree, CACHE_PATH, document.encode())
-
-
-def _string(text: str | None) -> str:
-    return "null" if text is None else encode_basestring_ascii(text)
