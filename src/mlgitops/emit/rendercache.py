@@ -117,7 +117,7 @@ def save(
     # Written as text, the JSON json.dumps would give (but for the order of the models): a
     # document of lists and dicts for 17,000 files, dumped, took half as long again.
     environments = {e.name: encode_string(e.name) for e in project.environments} | {None: "null"}
-    entries = []
+    entries: list[bytes] = []  # each model's, with separators
     for model in project.models:
         files = by_model.get(model.name)
         if files is None:
@@ -133,9 +133,12 @@ def save(
         except KeyError:  # a file not written (or of no environment known): rendered again next time
             continue
         digest = digests.get(model.name) or model_digest(model)
-        entries.append(f'{encode_string(model.name)}: {{"files": [{listed}], "ir": "{digest}"}}')
-    settings = settings_digest(project, renderer)
-    document = f'{{"models": {{{", ".join(entries)}}}, "settings": "{settings}"}}\n'
+        if entries:
+            entries.append(b", ")
+        entries.append(f'{encode_string(model.name)}: {{"files": [{listed}], "ir": "{digest}"}}'.encode())
+    settings = f'}}, "settings": "{settings_digest(project, renderer)}"}}\n'.encode()
+    # ASCII bytes, joined once: megabytes, each further copy of which adds to a compile's peak memory
+    document = b"".join([b'{"models": {', *entries, settings])
     # Written aside and moved into place (best effort): ``check`` writes it without the compile
     # lock, and a reader must see one whole file, never two writers' text interleaved.
-    write_local(tree, CACHE_PATH, document.encode())
+    write_local(tree, CACHE_PATH, document)
