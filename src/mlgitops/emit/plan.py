@@ -12,6 +12,7 @@ import enum
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from mlgitops.boundedread import describe_mode
@@ -53,7 +54,7 @@ class Plan:
     def changed(self) -> bool:
         return bool(self.writes or self.deletes or self.manifest_bytes is not None)
 
-    @property
+    @cached_property  # asked for twice by a compile's result, 17,000 paths sorted each time
     def written(self) -> tuple[str, ...]:
         """Every path the plan writes, the manifest included, sorted."""
         manifest = [MANIFEST_PATH] if self.manifest_bytes is not None else []
@@ -174,10 +175,20 @@ def plan(
 ) -> Plan:
     """Gather the decisions on the generated files, and find what to prune."""
     recorded = previous.files if previous else {}
-    writes = {f.path: f.staged for f in decided if f.staged is not None}
-    created = frozenset(f.path for f in decided if f.created)
-    stats = {f.path: f.stat for f in decided if f.staged is not None and f.stat is not None}
-    diagnostics = [problem for f in decided for problem in f.problems]
+    writes: dict[str, str] = {}
+    created: list[str] = []
+    stats: dict[str, tuple[int, int]] = {}
+    diagnostics: list[Diagnostic] = []
+    # one pass over the 17,000 files of a large project, not one for each of these
+    for f in decided:
+        if f.staged is not None:
+            writes[f.path] = f.staged
+            if f.stat is not None:
+                stats[f.path] = f.stat
+        if f.created:
+            created.append(f.path)
+        if f.problems:
+            diagnostics += f.problems
     generated = {f.path for f in decided}
     still = {f.header_source for f in decided}
     guard = PathGuard.of(tree)
@@ -185,9 +196,8 @@ def plan(
     manifest_bytes: bytes | None = manifest.to_bytes()
     if read_output(tree, MANIFEST_PATH) == manifest_bytes:
         manifest_bytes = None
-    return Plan(
-        tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished, created, stats
-    )
+    new = frozenset(created)
+    return Plan(tree, writes, deletes, manifest, territory, manifest_bytes, diagnostics, vanished, new, stats)
 
 
 def _hand_edit(path: str, strict: bool) -> Diagnostic:

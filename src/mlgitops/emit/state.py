@@ -179,8 +179,11 @@ def _seal_of(tree: ProjectTree, relative: str, body: bytes) -> bytes | None:
     key = _machine_key()
     if key is None:
         return None
-    message = b"\0".join([os.fsencode(tree.root), relative.encode(), body])
-    return hmac.new(key, message, hashlib.sha256).hexdigest().encode()
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    # the message is root NUL relative NUL body, fed in parts: a cache's body is megabytes
+    for part in (os.fsencode(tree.root), b"\0", relative.encode(), b"\0", body):
+        mac.update(part)
+    return mac.hexdigest().encode()
 
 
 def _machine_key() -> bytes | None:

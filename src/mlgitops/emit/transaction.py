@@ -109,7 +109,7 @@ def apply(plan: Plan, tree: ProjectTree) -> None:
 
 def _write_journal(tree: ProjectTree, writes: list[str], deletes: list[str], existed: list[str]) -> None:
     journal = {"version": 2, "writes": writes, "deletes": deletes, "existed": sorted(existed)}
-    body = json.dumps(journal, indent=1).encode()
+    body = json.dumps(journal).encode()  # not indented: json's C encoder writes it
     tree.write_atomic(JOURNAL_PATH, state.seal(tree, JOURNAL_PATH, body), sync=True)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import posixpath
 import signal
 import threading
 from collections.abc import Iterator, Mapping
@@ -87,7 +86,7 @@ def new_directories(tree: ProjectTree, relatives: list[str]) -> tuple[dict[str, 
     whole: dict[str, list[str]] = {}
     singles: list[str] = []
     for relative in relatives:
-        directory = posixpath.dirname(relative)
+        directory = relative.rpartition("/")[0]  # posixpath.dirname of a normal path, at a third of the cost
         if directory not in covering:
             covering[directory] = highest_missing(tree, directory, exists)
         missing = covering[directory]
@@ -130,7 +129,7 @@ def _move_single_files(
 ) -> None:
     by_directory: dict[str, list[str]] = {}
     for relative in relatives:
-        by_directory.setdefault(posixpath.dirname(relative), []).append(relative)
+        by_directory.setdefault(relative.rpartition("/")[0], []).append(relative)
     stop = threading.Event()
 
     def write_directory(directory: str) -> None:
