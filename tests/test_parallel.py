@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,8 @@ def _first(items: Sequence[int]) -> tuple[tuple[int, list[int]], list[int]]:
     return (os.getpid(), list(items)), [item * 10 for item in items]
 
 
-def _second(rest: list[int]) -> tuple[int, list[int]]:
-    return os.getpid(), rest
+def _second(rest: list[int]) -> tuple[int, Callable[[int], tuple[int, int]]]:
+    return len(rest), lambda number: (os.getpid(), rest[number])
 
 
 def test_a_relay_keeps_each_chunk_in_one_process_from_the_first_step_to_the_second(
@@ -94,8 +95,37 @@ def test_a_relay_keeps_each_chunk_in_one_process_from_the_first_step_to_the_seco
     assert heads[0] == (os.getpid(), list(range(6)))  # half of a worker's 12
     assert len({pid for pid, _items in heads}) == 3
     assert [item for rest in rests for item in rest] == [item * 10 for item in range(30)]
-    assert [pid for pid, _rest in seconds] == [pid for pid, _items in heads]  # the same process
-    assert [rest for _pid, rest in seconds] == rests
+    assert [[item for _pid, item in chunk] for chunk in seconds] == rests
+    for (pid, _items), chunk in zip(heads, seconds, strict=True):
+        assert chunk[0][0] == pid  # each chunk's second step starts in the process of its first
+    assert multiprocessing.active_children() == []
+
+
+def test_the_parent_takes_over_the_later_half_of_what_a_slow_worker_has_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent's own chunk is quick, each worker item slow: the parent, asked nothing, takes
+    over the end of the worker's items, which come back in order all the same."""
+    monkeypatch.setenv("MLGITOPS_JOBS", "2")
+
+    def second(rest: list[int]) -> tuple[int, Callable[[int], tuple[int, int]]]:
+        def step(number: int) -> tuple[int, int]:
+            if os.getpid() != parent:
+                time.sleep(0.05)
+            return os.getpid(), rest[number]
+
+        return len(rest), step
+
+    parent = os.getpid()
+    with Relay(_first, second, list(range(40)), min_items=10, parent_share=0.25) as relay:
+        relay.start()
+        rests = relay.proceed()
+        seconds, _ = relay.finish(lambda: None)
+    worker = seconds[1]
+    assert [item for _pid, item in worker] == rests[1]  # every item once, in order
+    by_parent = [item for pid, item in worker if pid == parent]
+    assert by_parent and worker[-len(by_parent) :] == [(parent, item) for item in by_parent]
+    assert len(by_parent) <= (len(worker) + 1) // 2  # at most the later half of what was left
     assert multiprocessing.active_children() == []
 
 
@@ -104,9 +134,9 @@ def test_without_proceeding_no_second_step_runs(monkeypatch: pytest.MonkeyPatch,
     marks = tmp_path / "marks"
     marks.mkdir()
 
-    def second(rest: list[int]) -> tuple[int, list[int]]:
+    def second(rest: list[int]) -> tuple[int, Callable[[int], int]]:
         (marks / str(os.getpid())).write_text("second step")
-        return os.getpid(), rest
+        return len(rest), rest.__getitem__
 
     with Relay(_first, second, list(range(20)), min_items=10) as relay:
         heads = relay.start()
@@ -124,10 +154,10 @@ def test_a_failing_relay_worker_is_an_error_in_the_parent(monkeypatch: pytest.Mo
             raise ValueError("broken first step")
         return items[0], list(items)
 
-    def second(rest: list[int]) -> list[int]:
+    def second(rest: list[int]) -> tuple[int, Callable[[int], int]]:
         if rest[0] != 0:
             raise ValueError("broken second step")
-        return rest
+        return len(rest), rest.__getitem__
 
     with (
         pytest.raises(WorkerError, match=f"broken {step} step"),
@@ -147,12 +177,15 @@ def test_a_relay_without_workers_runs_its_steps_in_the_same_order(monkeypatch: p
         order.append("first")
         return len(items), list(items)
 
-    def second(rest: list[int]) -> int:
-        order.append("second")
-        return sum(rest)
+    def second(rest: list[int]) -> tuple[int, Callable[[int], int]]:
+        def step(number: int) -> int:
+            order.append("second")
+            return rest[number]
 
-    with Relay(first, second, list(range(20)), min_items=10) as relay:
-        assert relay.start(lambda: order.append("beside first")) == [20]
-        assert relay.proceed() == [list(range(20))]
-        assert relay.finish(lambda: order.append("beside second"))[0] == [190]
-    assert order == ["beside first", "first", "beside second", "second"]
+        return len(rest), step
+
+    with Relay(first, second, list(range(3)), min_items=1) as relay:
+        assert relay.start(lambda: order.append("beside first")) == [3]
+        assert relay.proceed() == [[0, 1, 2]]
+        assert relay.finish(lambda: order.append("beside second"))[0] == [[0, 1, 2]]
+    assert order == ["beside first", "first", "beside second", "second", "second", "second"]

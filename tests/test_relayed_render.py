@@ -48,14 +48,20 @@ def renderers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     marks.mkdir()
     real = compiler.slice_renderer
 
-    def marking(stager: compiler.Stager) -> Callable[[ir.Project], list[object]]:
+    def marking(stager: compiler.Stager) -> Callable[[ir.Project], Callable[[ir.Model], object]]:
         render = real(stager)
 
-        def rendered(project: ir.Project) -> list[object]:
-            (marks / str(os.getpid())).write_text(" ".join(m.name for m in project.models))
-            return list(render(project))
+        def for_slice(project: ir.Project) -> Callable[[ir.Model], object]:
+            one = render(project)
 
-        return rendered
+            def rendered(model: ir.Model) -> object:
+                with (marks / str(os.getpid())).open("a") as mark:
+                    mark.write(f"{model.name}\n")
+                return one(model)
+
+            return rendered
+
+        return for_slice
 
     monkeypatch.setattr(compiler, "slice_renderer", marking)
     return marks

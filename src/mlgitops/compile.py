@@ -26,7 +26,7 @@ from mlgitops.emit.staging import PlannedFile, Stager
 from mlgitops.emit.territory import Territory
 from mlgitops.ir.build import build_project
 from mlgitops.parallel import map_chunks, map_chunks_beside
-from mlgitops.render.engine import RenderError, TemplateSource, TextEscape
+from mlgitops.render.engine import Engine, RenderError, TemplateSource, TextEscape
 from mlgitops.render.overrides import check_overrides
 from mlgitops.resolve import ResolvedProject
 from mlgitops.resources import templates_dir
@@ -141,25 +141,33 @@ def generate_staged(
     return _generate(prepared, root, stager, cache=cache, relayed=relayed)
 
 
-def slice_renderer(stager: Stager) -> Callable[[ir.Project], list[RenderedModel[PlannedFile] | RenderError]]:
-    """What a compile's worker renders of the slice of models it built (``relayed.py``): every
-    per-model file of the models of ``project`` (which holds just them), with the built-in
-    templates, through ``stager``, and each model's IR digest for the render cache."""
-    return partial(_render_slice, TemplateSource(templates_dir()), stager)
+def slice_renderer(
+    stager: Stager,
+) -> Callable[[ir.Project], Callable[[ir.Model], RenderedModel[PlannedFile] | RenderError]]:
+    """What a compile's worker renders of the slice of models it built (``relayed.py``): given
+    the project's IR holding them, a function rendering every per-model file of one of them, with
+    the built-in templates, through ``stager``, and its IR digest for the render cache."""
+    # One set of engines (their compiled templates) for every slice a process renders: the
+    # parent renders its own, then takes over the end of a worker's.
+    return partial(_model_renderer, TemplateSource(templates_dir()), stager, {})
 
 
-def _render_slice(
-    source: TemplateSource, keep: Callable[[OutputFile], F], project: ir.Project
-) -> list[RenderedModel[F] | RenderError]:
+def _model_renderer(
+    source: TemplateSource,
+    keep: Callable[[OutputFile], F],
+    engines: dict[tuple[str, int], Engine],
+    project: ir.Project,
+) -> Callable[[ir.Model], RenderedModel[F] | RenderError]:
     targets = registry()
     per_model = [n for n in selected(project) if targets[n].scope == "model"]
-    context = partial(
-        RenderContext,
+    context = RenderContext(
         source,
+        engines,
         kustomized=k8s.kustomized_labels(project),
         model_kustomized=k8s.model_kustomized(project),
     )
-    return _render_models(project, context, per_model, keep, True, project.models)
+    render = partial(_render_models, project, lambda: context, per_model, keep, True)
+    return lambda model: render((model,))[0]
 
 
 def _whole(file: OutputFile) -> OutputFile:

@@ -138,7 +138,10 @@ def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], sender: C
 
 H = TypeVar("H")  # what a relay's first step tells the parent first (it decides from it)
 K = TypeVar("K")  # the rest of the first step's result
-S = TypeVar("S")  # the second step's result
+S = TypeVar("S")  # the second step's result for one item
+
+# How many items a chunk's second step has, and the step for the i-th.
+Worklist = tuple[int, Callable[[int], S]]
 
 
 class Relay(Generic[T, H, K, S]):
@@ -148,16 +151,23 @@ class Relay(Generic[T, H, K, S]):
     then render it, in the same worker).
 
     ``first(chunk)`` gives a pair: what the parent needs to decide whether to go on (small: sent
-    first) and the rest, which goes to the parent too and stays with the chunk's process for
-    ``second(rest)``. The workers wait for the parent's decision (:meth:`proceed`) in between:
-    nothing of the second step happens unless the parent says so. Used as a context manager:
-    leaving it ends the workers, wherever they are. Without workers (small inputs, one core,
-    no ``fork``), everything runs in the parent, in the same order."""
+    first) and the rest, which goes to the parent too and stays with the chunk's process for the
+    second step. The workers wait for the parent's decision (:meth:`proceed`) in between:
+    nothing of the second step happens unless the parent says so. ``second(rest)`` gives the
+    second step item by item: how many items, and a function doing the i-th.
+
+    The second step balances itself: the parent, done with its own chunk, asks each worker in
+    turn for a share of what it has not started, and the worker hands over the later half (it
+    looks between items); the parent does those items itself, with ``second`` over the worker's
+    rest, which it has received. A fixed split of the chunks cannot do this: how fast each process
+    goes varies from run to run. Used as a context manager: leaving it ends the workers,
+    wherever they are. Without workers (small inputs, one core, no ``fork``), everything runs in
+    the parent, in the same order."""
 
     def __init__(
         self,
         first: Callable[[Sequence[T]], tuple[H, K]],
-        second: Callable[[K], S],
+        second: Callable[[K], Worklist[S]],
         items: Sequence[T],
         min_items: int = MIN_ITEMS,
         *,
@@ -189,6 +199,7 @@ class Relay(Generic[T, H, K, S]):
                 theirs.close()
                 self._children.append((child, ours))
         self._rest: K | None = None
+        self._rests: list[K] = []  # the workers' (for the items the parent takes over)
         self._proceeded = False
 
     def __enter__(self) -> Relay[T, H, K, S]:
@@ -219,14 +230,26 @@ class Relay(Generic[T, H, K, S]):
             with contextlib.suppress(BrokenPipeError):  # one that died: reported just below
                 connection.send(True)
         assert self._rest is not None
-        return [self._rest, *(_received(child, connection) for child, connection in self._children)]
+        self._rests = [_received(child, connection) for child, connection in self._children]
+        return [self._rest, *self._rests]
 
-    def finish(self, beside: Callable[[], B]) -> tuple[list[S], B]:
-        """Each chunk's second step, in order, and ``beside()``, done in the parent first."""
+    def finish(self, beside: Callable[[], B]) -> tuple[list[list[S]], B]:
+        """Each chunk's second step (a result per item), in order, and ``beside()``, done in the
+        parent first."""
         assert self._proceeded and self._rest is not None
         aside = beside()
-        results = [self._second(self._rest)]
-        results += (_received(child, connection) for child, connection in self._children)
+        count, step = self._second(self._rest)
+        results = [[step(number) for number in range(count)]]
+        for (child, connection), rest in zip(self._children, self._rests, strict=True):
+            with contextlib.suppress(BrokenPipeError):  # one that died or finished: see below
+                connection.send(True)  # a share of what is left, please
+            kind, payload = _received(child, connection)
+            if kind == "split":  # the items from ``payload`` on are the parent's
+                count, step = self._second(rest)
+                taken = [step(number) for number in range(payload, count)]
+                kind, payload = _received(child, connection)
+                payload += taken
+            results.append(payload)
         return results, aside
 
 
@@ -242,7 +265,7 @@ def _received(child: multiprocessing.process.BaseProcess, connection: Connection
 
 def _relay_child(
     first: Callable[[Sequence[T]], tuple[H, K]],
-    second: Callable[[K], S],
+    second: Callable[[K], Worklist[S]],
     chunk: Sequence[T],
     connection: Connection,
     parents: list[Connection],
@@ -255,7 +278,7 @@ def _relay_child(
             connection.send((True, head))
             connection.send((True, rest))
             if connection.recv():
-                connection.send((True, second(rest)))
+                connection.send((True, ("done", _second_step(second(rest), connection))))
         except EOFError:
             pass  # the parent decided against the second step
         except BaseException:
@@ -264,3 +287,18 @@ def _relay_child(
             connection.close()
     except (BrokenPipeError, ConnectionResetError):
         pass  # the parent is gone (killed) or stopped listening: nothing left to report to
+
+
+def _second_step(worklist: Worklist[S], connection: Connection) -> list[S]:
+    """A worker's second step, item by item; asked for a share (between items), it keeps the
+    first half of what is left and tells the parent where the other half starts."""
+    count, step = worklist
+    results: list[S] = []
+    end = count
+    while len(results) < end:
+        if end == count and connection.poll():
+            connection.recv()
+            end = len(results) + (end - len(results) + 1) // 2
+            connection.send((True, ("split", end)))
+        results.append(step(len(results)))
+    return results

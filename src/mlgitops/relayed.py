@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mlgitops.discover import project_subdir
-from mlgitops.parallel import Relay
+from mlgitops.parallel import Relay, Worklist
 
 if TYPE_CHECKING:
     from mlgitops import ir
@@ -38,14 +38,16 @@ Built = tuple["Findings", "tuple[ir.Model, ...] | None"]
 
 
 class RelayedRender(Generic[Rendered]):
-    """Set up before validation (the workers fork there) with ``render``: one slice's models
-    rendered and staged (``compile.slice_renderer``), given the project's IR holding just
-    them; ``go``: called once the project is known valid, before any worker renders (it sets
-    up the staging area). A context manager: leaving it ends the workers."""
+    """Set up before validation (the workers fork there) with ``render``: given the project's IR
+    holding a slice's models, what renders and stages one of them (``compile.slice_renderer``);
+    ``go``: called once the project is known valid, before any worker renders (it sets up the
+    staging area). A context manager: leaving it ends the workers."""
 
-    def __init__(self, render: Callable[[ir.Project], list[Rendered]], go: Callable[[], object]) -> None:
+    def __init__(
+        self, render: Callable[[ir.Project], Callable[[ir.Model], Rendered]], go: Callable[[], object]
+    ) -> None:
         self._render, self._go = render, go
-        self._relay: Relay[NameGroup, Findings, tuple[ir.Model, ...] | None, list[Rendered]] | None = None
+        self._relay: Relay[NameGroup, Findings, tuple[ir.Model, ...] | None, Rendered] | None = None
         self.proceeded = False
 
     def __enter__(self) -> RelayedRender[Rendered]:
@@ -83,17 +85,26 @@ class RelayedRender(Generic[Rendered]):
         return self._relay.proceed()
 
     def finish(self, beside: Callable[[], Any]) -> tuple[list[Rendered], Any]:
-        """Every slice's rendered models, in order, and ``beside()`` (the project-wide targets),
-        done in the parent before its own slice."""
+        """Every model rendered, in order, and ``beside()`` (the project-wide targets), done in
+        the parent before its own slice (and before it takes over the rest of the workers')."""
         assert self._relay is not None and self.proceeded
         results, aside = self._relay.finish(beside)
         return [rendered for chunk in results for rendered in chunk], aside
 
 
 def _slice_render(
-    settings: ir.Project, render: Callable[[ir.Project], list[Rendered]]
-) -> Callable[[tuple[ir.Model, ...] | None], list[Rendered]]:
-    def rendered(models: tuple[ir.Model, ...] | None) -> list[Rendered]:
-        return [] if models is None else render(dataclasses.replace(settings, models=models))
+    settings: ir.Project, render: Callable[[ir.Project], Callable[[ir.Model], Rendered]]
+) -> Callable[[tuple[ir.Model, ...] | None], Worklist[Rendered]]:
+    """A slice's models, one at a time (``render`` given the project's IR holding just them)."""
 
-    return rendered
+    def worklist(models: tuple[ir.Model, ...] | None) -> Worklist[Rendered]:
+        if not models:
+            return 0, _nothing
+        one = render(dataclasses.replace(settings, models=models))
+        return len(models), lambda number: one(models[number])
+
+    return worklist
+
+
+def _nothing(number: int) -> Any:
+    raise IndexError(number)
