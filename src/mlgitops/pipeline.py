@@ -293,7 +293,8 @@ def _compile_in(
             prepared, problems = _prepared(validation, files.root)
             if prepared is None:
                 return CompileResult(validation, extra=problems, recovered=recovered)
-            # The IR holds what rendering needs: the model specs go before the render workers fork.
+            # The IR holds what rendering needs: the model specs go (before the render workers fork,
+            # unless the workers that built the IR render it).
             validation = validation.without_models()
             written = compiler.write_project(
                 tree,
