@@ -18,8 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from mlgitops import __version__, ir
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, make
-from mlgitops.emit.drift import Drift
-from mlgitops.emit.manifest import MANIFEST_DIR, Manifest
+from mlgitops.emit.manifest import Manifest, vanished_models
 from mlgitops.emit.plan import Plan, Planner, plan
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.staging import PlannedFile, Stager
@@ -354,34 +353,6 @@ def emit_plan(
     return plan(tree, files, manifest, previous, territory)
 
 
-def vanished_models(previous: Manifest | None, project: ir.Project) -> list[Diagnostic]:
-    """A model whose workloads the last compile wrote but whose spec is gone (its file deleted or
-    renamed away): compiling would silently tear down what it serves.  Retiring it first
-    (``lifecycle.stage: retired``) is the deliberate way, and the manifest remembers that."""
-    if previous is None:
-        return []
-    known = {m.name for m in project.models} | set(project.retired) | set(previous.retired)
-    environments = {e.name for e in project.environments}
-    deployed: dict[str, set[str]] = {}
-    prefix = f"{project.output}/"
-    for path in previous.files:
-        parts = path[len(prefix) :].split("/") if path.startswith(prefix) else []
-        if len(parts) >= 3 and parts[0] in environments and parts[1] not in known:
-            deployed.setdefault(parts[1], set()).add(parts[0])
-    order = {e.name: e.order for e in project.environments}
-    return [
-        make(
-            "MLG517",
-            f"model {model!r} is deployed in {', '.join(sorted(envs, key=order.__getitem__))} "
-            "(the last compile's manifest) but its spec is gone",
-            Location(f"{MANIFEST_DIR}/manifest.json"),
-            "retire it first: restore its file, set lifecycle.stage: retired and remove its "
-            "deployments, compile, and only then delete the file",
-        )
-        for model, envs in sorted(deployed.items())
-    ]
-
-
 def save_render_cache(
     tree: ProjectTree, generated: Generated[OutputFile] | Generated[PlannedFile], hashes: Mapping[str, str]
 ) -> None:
@@ -437,47 +408,3 @@ def write_project(
     with contextlib.suppress(OSError):  # the files are committed: the cache is only an optimisation
         save_render_cache(tree, generated, emit.manifest.files)
     return Written(paths, emit, emit.diagnostics)
-
-
-def check_tree(
-    tree: ProjectTree,
-    resolved: ResolvedProject,
-    sources: Mapping[str, str],
-    generated: Generated[OutputFile],
-    files_at: Callable[[str], list[OutputFile] | None],
-    repo_subdir: str,
-) -> tuple[list[Drift], list[Diagnostic]]:
-    """``check``: how the tree differs from ``generated``, and what in ``.mlgitops/`` is wrong.
-
-    ``files_at(subdir)``: the project's files were it at another place in its repository
-    (to tell a moved project from drift)."""
-    from mlgitops.emit import state
-    from mlgitops.emit.drift import explain_move, find_drift
-    from mlgitops.emit.manifest import MANIFEST_DIR
-    from mlgitops.emit.plan import file_hashes
-
-    extra = state.state_problems(tree)
-    if extra:
-        return [], extra
-    if tree.lstat(state.JOURNAL_PATH) is not None:
-        extra.append(
-            make(
-                "MLG505",
-                "a compile was interrupted; its changes are still on disk",
-                Location(MANIFEST_DIR),
-                "run 'mlgitops compile' to restore and finish",
-            )
-        )
-    hashes = file_hashes(generated.files)
-    # Validation has read the specs: the territory comes from them, not from reading them again.
-    spec = resolved.validated.spec.spec
-    territory = Territory.of(
-        spec.output.path, sources, [spec.templates] if spec.templates else [], repo_subdir=repo_subdir
-    )
-    tree.attach_repository(repo_subdir)
-    previous = state.read_manifest(tree)
-    drift = find_drift(tree, generated.files, hashes, previous, territory)
-    drift = explain_move(tree, drift, files_at, repo_subdir, previous, territory)
-    if state.has_gitignore(tree):  # a project compile set up: its .gitignore keeps the cache out of git
-        save_render_cache(tree, generated, hashes)
-    return drift, extra

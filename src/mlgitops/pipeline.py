@@ -382,14 +382,12 @@ def check_project(
 def _check_in(
     tree: ProjectTree, validation: ValidationResult, generated: compiler.Generated[OutputFile]
 ) -> CompileResult:
-    from mlgitops import compile as compiler
+    from mlgitops.checking import check_tree
 
     assert validation.root is not None and validation.resolved is not None
     files_at = partial(_files_at, validation)
     subdir = project_subdir(validation.resolved.validated.spec.spec.repository_root, validation.root)
-    drift, extra = compiler.check_tree(
-        tree, validation.resolved, validation.sources, generated, files_at, subdir
-    )
+    drift, extra = check_tree(tree, validation.resolved, validation.sources, generated, files_at, subdir)
     return CompileResult(validation, generated.files, drift=drift, extra=extra)
 
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mlgitops.diagnostics import Diagnostic, Location, make
+
+if TYPE_CHECKING:
+    from mlgitops import ir
 
 MANIFEST_DIR = ".mlgitops"
 MANIFEST_PATH = f"{MANIFEST_DIR}/manifest.json"
@@ -62,3 +68,31 @@ class Manifest:
         if not isinstance(generator, str) or not isinstance(input_hash, str):
             raise ValueError("lacks the 'generator' or 'inputHash' string")
         return cls(generator, input_hash, files, retired)
+
+
+def vanished_models(previous: Manifest | None, project: ir.Project) -> list[Diagnostic]:
+    """A model whose workloads the last compile wrote but whose spec is gone (its file deleted or
+    renamed away): compiling would silently tear down what it serves.  Retiring it first
+    (``lifecycle.stage: retired``) is the deliberate way, and the manifest remembers that."""
+    if previous is None:
+        return []
+    known = {m.name for m in project.models} | set(project.retired) | set(previous.retired)
+    environments = {e.name for e in project.environments}
+    deployed: dict[str, set[str]] = {}
+    prefix = f"{project.output}/"
+    for path in previous.files:
+        parts = path[len(prefix) :].split("/") if path.startswith(prefix) else []
+        if len(parts) >= 3 and parts[0] in environments and parts[1] not in known:
+            deployed.setdefault(parts[1], set()).add(parts[0])
+    order = {e.name: e.order for e in project.environments}
+    return [
+        make(
+            "MLG517",
+            f"model {model!r} is deployed in {', '.join(sorted(envs, key=order.__getitem__))} "
+            "(the last compile's manifest) but its spec is gone",
+            Location(f"{MANIFEST_DIR}/manifest.json"),
+            "retire it first: restore its file, set lifecycle.stage: retired and remove its "
+            "deployments, compile, and only then delete the file",
+        )
+        for model, envs in sorted(deployed.items())
+    ]
