@@ -26,6 +26,26 @@ def test_chunks_come_back_in_input_order_from_several_processes(monkeypatch: pyt
     assert results[0][0] == os.getpid()  # the parent takes the first chunk
 
 
+@pytest.mark.parametrize("batch", [1, 4, 7, 100])
+def test_batched_chunks_come_back_whole_and_in_input_order(
+    monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Each worker sends its results a batch at a time and the parent takes them in between
+    batches of its own: every item once, in input order, each batch from one process."""
+    monkeypatch.setenv("MLGITOPS_JOBS", "3")
+    calls: list[int] = []
+
+    def work(items: Sequence[int]) -> list[tuple[int, int, int]]:
+        calls.append(len(items))  # the parent's own calls only: a worker's list is its own copy
+        return [(os.getpid(), len(items), item) for item in items]
+
+    results = map_chunks(work, list(range(53)), min_items=10, batch=batch)
+    assert [item for _pid, _size, item in results] == list(range(53))
+    assert len({pid for pid, _size, _item in results}) == 3
+    assert sum(calls) == 18 and all(size <= batch for size in calls)  # the parent's chunk, 18 of 53
+    assert max(size for _pid, size, _item in results) == min(batch, 18)  # the workers': 18 and 17
+
+
 def test_the_parent_does_the_work_beside_while_workers_take_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLGITOPS_JOBS", "2")
     results, aside = map_chunks_beside(

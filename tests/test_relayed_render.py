@@ -21,6 +21,7 @@ from compile_helpers import EXAMPLES, ROOT, copy_specs, edit_yaml, generated, tr
 from mlgitops import compile as compiler
 from mlgitops import ir, parallel, relayed
 from mlgitops.pipeline import compile_project, generate_files
+from mlgitops.validate import specfiles
 
 TODAY = datetime.date(2026, 1, 1)
 STATE = (".mlgitops/.gitignore", ".mlgitops/lock")  # what every compile sets up first
@@ -44,6 +45,8 @@ def renderers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     returned directory."""
     monkeypatch.setenv("MLGITOPS_JOBS", "3")
     monkeypatch.setattr(relayed, "Relay", partial(parallel.Relay, min_items=1))
+    monkeypatch.setattr(specfiles, "map_chunks", partial(parallel.map_chunks, min_items=1))
+    monkeypatch.setattr(specfiles, "LOAD_BATCH", 2)
     marks = tmp_path / "renderers"
     marks.mkdir()
     real = compiler.slice_renderer

@@ -16,6 +16,7 @@ import pytest
 from mlgitops import parallel, pipeline
 from mlgitops.ir.build import build_project
 from mlgitops.pipeline import validate_project
+from mlgitops.validate import specfiles
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "cases" / "invalid"
@@ -29,6 +30,9 @@ def sliced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every model file and every name group of models in worker processes, a few to each."""
     monkeypatch.setenv("MLGITOPS_JOBS", "3")
     monkeypatch.setattr(pipeline, "map_chunks", partial(parallel.map_chunks, min_items=1))
+    # the model files loaded in workers too, each sending its results back two files at a time
+    monkeypatch.setattr(specfiles, "map_chunks", partial(parallel.map_chunks, min_items=1))
+    monkeypatch.setattr(specfiles, "LOAD_BATCH", 2)
 
 
 @pytest.mark.usefixtures("sliced")

@@ -61,15 +61,19 @@ def map_chunks(
     *,
     parent_share: float = 1.0,
     meanwhile: Callable[[], object] | None = None,
+    batch: int = 0,
 ) -> list[R]:
     """``work(items)``, computed in contiguous chunks across processes.
 
     ``parent_share``: the parent's chunk as a multiple of a child's, above 1 when a child's
     results cost it much to pickle (the parent takes its own results as they are), below 1
     when the parent has other work: ``meanwhile``, called in the parent once the children
-    have started (or first, when everything runs in-process)."""
+    have started (or first, when everything runs in-process). ``batch``: each child sends its
+    results ``batch`` items at a time, and the parent, which works through its own chunk as
+    many at a time, takes in between what has come: taking in a child's results (unpickling
+    them) then overlaps with the work, and what is left for the end is one batch's."""
     beside = _nothing if meanwhile is None else meanwhile
-    return map_chunks_beside(work, items, beside, min_items, parent_share=parent_share)[0]
+    return map_chunks_beside(work, items, beside, min_items, parent_share=parent_share, batch=batch)[0]
 
 
 def map_chunks_beside(
@@ -79,6 +83,7 @@ def map_chunks_beside(
     min_items: int = MIN_ITEMS,
     *,
     parent_share: float = 1.0,
+    batch: int = 0,
 ) -> tuple[list[R], B]:
     """``map_chunks``, and ``beside()``: work that does not depend on ``items``, which the
     parent does while the children work on their chunks (first, before its own chunk; below 1,
@@ -93,23 +98,43 @@ def map_chunks_beside(
     chunks = [items[:first], *(items[i : i + size] for i in range(first, len(items), size))]
     context = multiprocessing.get_context("fork")
     children = []
+    step = batch or max(map(len, chunks))
     for chunk in chunks[1:]:
         receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_child, args=(work, chunk, sender), daemon=True)
+        if batch:
+            _widen(sender)
+        child = context.Process(target=_child, args=(work, chunk, step, sender), daemon=True)
         child.start()
         sender.close()
         children.append((child, receiver))
+    # What each child has sent so far, and how many messages it sends in all.
+    received: list[list[R]] = [[] for _ in children]
+    expected = [-(-len(chunk) // step) for chunk in chunks[1:]]
+    messages = [0 for _ in children]
+
+    def take(number: int) -> None:
+        child, receiver = children[number]
+        try:
+            ok, payload = receiver.recv()
+        except EOFError:
+            raise WorkerError(f"a worker process died (exit code {child.exitcode})") from None
+        if not ok:
+            raise WorkerError(payload)
+        received[number].extend(payload)
+        messages[number] += 1
+
     try:
         aside = beside()
-        results = work(chunks[0])  # the parent takes the first chunk itself
-        for child, receiver in children:
-            try:
-                ok, payload = receiver.recv()
-            except EOFError:
-                raise WorkerError(f"a worker process died (exit code {child.exitcode})") from None
-            if not ok:
-                raise WorkerError(payload)
-            results.extend(payload)
+        results: list[R] = []
+        for start in range(0, len(chunks[0]), step):  # the parent takes the first chunk itself
+            results += work(chunks[0][start : start + step])
+            for number, (_process, receiver) in enumerate(children):
+                while messages[number] < expected[number] and receiver.poll():
+                    take(number)
+        for number in range(len(children)):
+            while messages[number] < expected[number]:
+                take(number)
+            results.extend(received[number])
     finally:
         for child, receiver in children:
             receiver.close()
@@ -124,10 +149,25 @@ def _nothing() -> None:
     return None
 
 
-def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], sender: Connection) -> None:
+# A pipe's buffer for batched results (Linux's largest by default): a child writes several
+# batches without waiting for the parent, which takes them in only between batches of its own.
+PIPE_BYTES = 1 << 20
+
+
+def _widen(sender: Connection) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or a lower limit: the child waits for the parent now and then
+
+
+def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], step: int, sender: Connection) -> None:
     try:
         try:
-            sender.send((True, work(chunk)))
+            for start in range(0, len(chunk), step):
+                sender.send((True, work(chunk[start : start + step])))
         except BaseException:
             sender.send((False, traceback.format_exc()))
         finally:
