@@ -61,6 +61,17 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+def generated_project(destination: Path, models: int) -> Path:
+    """The benchmark project (``benchmarks/generate.py``: every feature) with ``models`` models."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/generate.py"), str(models), str(destination)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return destination
+
+
 def minimal_project(root: Path, model: str | bytes) -> Path:
     """A project of MINIMAL_PROJECT and one model file, ``models/iris.yaml``, holding ``model``."""
     (root / "models").mkdir(parents=True)

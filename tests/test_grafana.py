@@ -21,7 +21,6 @@ import copy
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from compile_helpers import (
     copy_specs,
     edit_yaml,
     example,
+    generated_project,
 )
 from conftest import require_tool
 from mlgitops.pipeline import compile_project
@@ -82,21 +82,11 @@ VARIABLES = {
 }
 
 
-def _generate(destination: Path) -> Path:
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks/generate.py"), "12", str(destination)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return destination
-
-
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("grafana")
     out = {p.name: compile_clean(copy_specs(p, base / p.name)) for p in EXAMPLES}
-    out[BENCHMARK] = compile_clean(_generate(base / BENCHMARK))
+    out[BENCHMARK] = compile_clean(generated_project(base / BENCHMARK, 12))
     return out
 
 

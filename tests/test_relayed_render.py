@@ -9,15 +9,13 @@ from __future__ import annotations
 import datetime
 import multiprocessing
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from compile_helpers import EXAMPLES, ROOT, copy_specs, edit_yaml, generated, tree
+from compile_helpers import EXAMPLES, copy_specs, edit_yaml, generated, generated_project, tree
 from mlgitops import compile as compiler
 from mlgitops import ir, parallel, relayed
 from mlgitops.pipeline import compile_project, generate_files
@@ -29,14 +27,7 @@ STATE = (".mlgitops/.gitignore", ".mlgitops/lock")  # what every compile sets up
 
 @pytest.fixture(scope="module")
 def benchmark(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    bench = tmp_path_factory.mktemp("relayed") / "benchmark"
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks/generate.py"), "24", str(bench)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return bench
+    return generated_project(tmp_path_factory.mktemp("relayed") / "benchmark", 24)
 
 
 @pytest.fixture

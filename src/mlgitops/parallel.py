@@ -113,14 +113,7 @@ def map_chunks_beside(
     messages = [0 for _ in children]
 
     def take(number: int) -> None:
-        child, receiver = children[number]
-        try:
-            ok, payload = receiver.recv()
-        except EOFError:
-            raise WorkerError(f"a worker process died (exit code {child.exitcode})") from None
-        if not ok:
-            raise WorkerError(payload)
-        received[number].extend(payload)
+        received[number].extend(_received(*children[number]))
         messages[number] += 1
 
     try:
