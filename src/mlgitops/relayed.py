@@ -6,7 +6,9 @@ for the parent to take in every worker's IR and set up the render (a fifth of a 
 1,000 models, with a core idle), and the IR go to the parent and back.  Here the worker that
 built a slice renders it too (:class:`~mlgitops.parallel.Relay`): it sends its diagnostics,
 then its IR (the project-wide targets need every model's), and renders its slice as soon as
-the parent, knowing the whole project valid, has set up the staging area and said so.
+the parent, knowing the whole project valid, has set up the staging area and said so. The
+parent renders the project-wide targets and its own slice, then the later half of what a worker
+has not started yet, from the IR it received (``parallel.Relay``: the render balances itself).
 
 Only with the built-in templates and no render cache to read (a first compile,
 ``--no-cache``): otherwise the models are rendered as before (``compile._generate``).
