@@ -89,13 +89,10 @@ def map_chunks_beside(
     parent does while the children work on their chunks (first, before its own chunk; below 1,
     ``parent_share`` leaves the parent room for it). Without children, ``beside()`` runs first
     too, so what it does happens in the same order either way."""
-    count = jobs()
-    if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
+    chunks = _chunks(items, min_items, parent_share)
+    if len(chunks) == 1:
         aside = beside()
         return work(items), aside
-    first = round(len(items) * parent_share / (parent_share + count - 1))
-    size = -(-(len(items) - first) // (count - 1))
-    chunks = [items[:first], *(items[i : i + size] for i in range(first, len(items), size))]
     context = multiprocessing.get_context("fork")
     children = []
     step = batch or max(map(len, chunks))
@@ -129,13 +126,30 @@ def map_chunks_beside(
                 take(number)
             results.extend(received[number])
     finally:
-        for child, receiver in children:
-            receiver.close()
-            child.join(timeout=5)
-            if child.is_alive():
-                child.kill()
-                child.join()  # gone before the caller cleans up what it may have been writing
+        _end(children)
     return results, aside
+
+
+def _chunks(items: Sequence[T], min_items: int, parent_share: float) -> list[Sequence[T]]:
+    """``items`` in contiguous chunks, the parent's first (``parent_share`` of a child's), one a
+    process; just one, all of them, where everything runs in-process."""
+    count = jobs()
+    if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
+        return [items]
+    first = round(len(items) * parent_share / (parent_share + count - 1))
+    size = -(-(len(items) - first) // (count - 1))
+    return [items[:first], *(items[i : i + size] for i in range(first, len(items), size))]
+
+
+def _end(children: Sequence[tuple[multiprocessing.process.BaseProcess, Connection]]) -> None:
+    """Close the connections to ``children`` (one still waiting for the parent then stops) and
+    see each gone, killed if need be, before the caller cleans up what it may have been writing."""
+    for child, connection in children:
+        connection.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def _nothing() -> None:
@@ -208,43 +222,31 @@ class Relay(Generic[T, H, K, S]):
     ) -> None:
         self._first: Callable[[Sequence[T]], tuple[H, K]] | None = first
         self._second = second
-        count = jobs()
-        if count < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
-            self._own: Sequence[T] = items
-            self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-        else:
-            first_size = round(len(items) * parent_share / (parent_share + count - 1))
-            size = -(-(len(items) - first_size) // (count - 1))
-            self._own = items[:first_size]
+        own, *workers = _chunks(items, min_items, parent_share)
+        self._own: Sequence[T] = own
+        self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+        if workers:
             context = multiprocessing.get_context("fork")
-            self._children = []
-            for start in range(first_size, len(items), size):
+            for chunk in workers:
                 ours, theirs = context.Pipe(duplex=True)
                 # The child closes its copies of the parent's ends (this one's and the earlier
                 # children's), or no child would see the parent close its end and stop.
                 others = [connection for _child, connection in self._children] + [ours]
                 child = context.Process(
-                    target=_relay_child,
-                    args=(first, second, items[start : start + size], theirs, others),
-                    daemon=True,
+                    target=_relay_child, args=(first, second, chunk, theirs, others), daemon=True
                 )
                 child.start()
                 theirs.close()
                 self._children.append((child, ours))
         self._rest: K | None = None
         self._rests: list[K] = []  # the workers' (for the items the parent takes over)
-        self._proceeded = False
+        self.proceeded = False
 
     def __enter__(self) -> Relay[T, H, K, S]:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for child, connection in self._children:
-            connection.close()  # a worker still waiting for the decision ends
-            child.join(timeout=5)
-            if child.is_alive():
-                child.kill()
-                child.join()  # gone before the caller cleans up what it may have been writing
+        _end(self._children)  # a worker still waiting for the decision ends
 
     def start(self, beside: Callable[[], object] | None = None) -> list[H]:
         """The first step's decisive part of each chunk, in order (``beside()`` done first, in
@@ -258,7 +260,7 @@ class Relay(Generic[T, H, K, S]):
 
     def proceed(self) -> list[K]:
         """Let the workers go on to the second step; the rest of each chunk's first step."""
-        self._proceeded = True
+        self.proceeded = True
         for _child, connection in self._children:
             with contextlib.suppress(BrokenPipeError):  # one that died: reported just below
                 connection.send(True)
@@ -269,7 +271,7 @@ class Relay(Generic[T, H, K, S]):
     def finish(self, beside: Callable[[], B]) -> tuple[list[list[S]], B]:
         """Each chunk's second step (a result per item), in order, and ``beside()``, done in the
         parent first."""
-        assert self._proceeded and self._rest is not None
+        assert self.proceeded and self._rest is not None
         aside = beside()
         count, step = self._second(self._rest)
         results = [[step(number) for number in range(count)]]

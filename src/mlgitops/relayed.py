@@ -50,7 +50,6 @@ class RelayedRender(Generic[Rendered]):
     ) -> None:
         self._render, self._go = render, go
         self._relay: Relay[NameGroup, Findings, tuple[ir.Model, ...] | None, Rendered] | None = None
-        self.proceeded = False
 
     def __enter__(self) -> RelayedRender[Rendered]:
         return self
@@ -62,6 +61,11 @@ class RelayedRender(Generic[Rendered]):
     @property
     def started(self) -> bool:
         return self._relay is not None
+
+    @property
+    def proceeded(self) -> bool:
+        """Whether the workers went on to render (:meth:`proceed`)."""
+        return self._relay is not None and self._relay.proceeded
 
     def start(
         self,
@@ -83,7 +87,6 @@ class RelayedRender(Generic[Rendered]):
         """The project is valid: let the workers render; each slice's IR."""
         assert self._relay is not None
         self._go()
-        self.proceeded = True
         return self._relay.proceed()
 
     def finish(self, beside: Callable[[], Any]) -> tuple[list[Rendered], Any]:
