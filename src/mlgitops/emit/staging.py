@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from operator import attrgetter
+from dataclasses import dataclass
 
 from mlgitops.diagnostics import Diagnostic
 from mlgitops.emit.manifest import sha256
 from mlgitops.emit.plan import Decision, Planner, header_source
 from mlgitops.emit.safefs import ProjectTree
 from mlgitops.emit.state import JOURNAL_PATH, TXN_DIR
+from mlgitops.pickling import pickled_by_constructor
 from mlgitops.repoplace import strip_root_prefix
 from mlgitops.targets.base import OutputFile
 
@@ -35,6 +35,7 @@ STAGING_DIR = f"{TXN_DIR}/new"
 ROOT_STAGING_DIR = f"{TXN_DIR}/new-root"  # files above the project, by their path from the root
 
 
+@pickled_by_constructor  # a render worker sends back thousands
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
     """What a compile keeps of a generated file once it is decided (and staged)."""
@@ -49,14 +50,6 @@ class PlannedFile:
     # The staged file's size and modification time (ns): the commit renames it into place, which
     # keeps both, so the up-to-date cache (fingerprint.write_cache) need not stat it again.
     stat: tuple[int, int] | None = None
-
-    def __reduce__(self) -> tuple[type[PlannedFile], tuple[object, ...]]:
-        # A constructor call: a frozen, slotted dataclass's own __getstate__/__setstate__ go field
-        # by field in Python, twice as slow, and a render worker sends back thousands of these.
-        return PlannedFile, _planned_fields(self)
-
-
-_planned_fields = attrgetter(*(f.name for f in fields(PlannedFile)))
 
 
 @contextmanager

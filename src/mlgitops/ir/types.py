@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field, fields, is_dataclass
-from operator import attrgetter
-from typing import Any
+from dataclasses import dataclass, field, is_dataclass
 
 from mlgitops.outputs import DEFAULT_APPLICATION_NAME
+from mlgitops.pickling import pickled_by_constructor
 
 _VERSION_ANNOTATIONS = frozenset(
     {"mlgitops.dev/stable-version", "mlgitops.dev/canary-version", "mlgitops.dev/canary-traffic"}
@@ -599,19 +598,8 @@ class Project:
         return tuple(d for m in self.models for d in m.deployments)
 
 
-def _pickled_by_constructor(cls: type) -> None:
-    """Pickle ``cls`` as a call of its constructor with its fields' values. A frozen, slotted
-    dataclass's own ``__getstate__``/``__setstate__`` go field by field in Python, four times
-    slower: a compile's workers send back the IR of the models they built (``pipeline.py``)."""
-    values = attrgetter(*(f.name for f in fields(cls)))
-    single = len(fields(cls)) == 1  # attrgetter of one name gives the value, not a tuple
-
-    def reduce(self: object) -> tuple[Any, ...]:
-        return (cls, (values(self),) if single else values(self))
-
-    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
-
-
+# Every IR type pickles as a call of its constructor: a compile's workers send back the IR of the
+# models they built (pipeline.py, relayed.py).
 for _type in list(globals().values()):
     if isinstance(_type, type) and is_dataclass(_type) and _type.__module__ == __name__:
-        _pickled_by_constructor(_type)
+        pickled_by_constructor(_type)
