@@ -157,8 +157,7 @@ def _model_renderer(
     engines: dict[tuple[str, int], Engine],
     project: ir.Project,
 ) -> Callable[[ir.Model], RenderedModel[F] | RenderError]:
-    targets = registry()
-    per_model = [n for n in selected(project) if targets[n].scope == "model"]
+    per_model = _scoped(project, "model")
     context = RenderContext(
         source,
         engines,
@@ -167,6 +166,13 @@ def _model_renderer(
     )
     render = partial(_render_models, project, lambda: context, per_model, keep, True)
     return lambda model: render((model,))[0]
+
+
+def _scoped(project: ir.Project, scope: str) -> list[str]:
+    """The names of the targets that run for ``project`` whose scope is ``scope`` ("model": a
+    file set per model; "project"), in their fixed order."""
+    targets = registry()
+    return [name for name in selected(project) if targets[name].scope == scope]
 
 
 def _whole(file: OutputFile) -> OutputFile:
@@ -183,9 +189,7 @@ def _generate(
     relayed: Relayed[F] | None = None,
 ) -> Generated[F]:
     project, source, builtin = prepared.project, prepared.source, prepared.builtin
-    targets = registry()
-    names = selected(project)
-    per_model = [n for n in names if targets[n].scope == "model"]
+    per_model = _scoped(project, "model")
     kept: dict[str, tuple[F, ...]] = {}
     if cache and builtin:
         from mlgitops.emit import rendercache
@@ -200,8 +204,7 @@ def _generate(
         RenderContext, source, kustomized=k8s.kustomized_labels(project), model_kustomized=directories
     )
     ctx = context()
-    project_scoped = [n for n in names if targets[n].scope == "project"]
-    project_wide = partial(_render_project_wide, project, ctx, project_scoped, keep)
+    project_wide = partial(_render_project_wide, project, ctx, _scoped(project, "project"), keep)
     # Per-model targets render in parallel chunks for large projects; project-wide ones here,
     # while the workers render their chunks.
     if relayed is not None:  # the workers that built the models render them (nothing kept)
