@@ -121,7 +121,7 @@ def validate_project(
         references: list[Diagnostic] = []
         check_references = partial(references_of, validated, today, history, references)
         build_ir = build and keep_resolved and known is None and not has_errors(diagnostics)
-        relay = relayed if build_ir and validated.spec.spec.templates is None else None
+        relay = relayed if build_ir and relayed is not None and relayed.takes(validated) else None
         slices, parts = _resolve_slices(
             validated,
             check_references,

@@ -58,6 +58,12 @@ class RelayedRender(Generic[Rendered]):
         if self._relay is not None:
             self._relay.__exit__(*exc)
 
+    @staticmethod
+    def takes(validated: ValidatedProject) -> bool:
+        """Whether the workers may render ``validated``: only with the built-in templates, which
+        need no check of their own (``compile.prepare`` checks override templates first)."""
+        return validated.spec.spec.templates is None
+
     @property
     def started(self) -> bool:
         return self._relay is not None
