@@ -146,10 +146,21 @@ def _cleared(serving: Merged, *under: str) -> Callable[..., bool]:
     """Whether an explicit ``null`` removed the value at ``under`` + path (exactly, or a
     mapping between the two)."""
 
+    # The nulls below ``under``, by their path from there: most deployments have none, and this
+    # is asked of every resource, probe and security setting of every deployment.
+    depth = len(under)
+    below = {path[depth:] for path in serving.nulls if len(path) > depth and path[:depth] == under}
+    if not below:
+        return _never_cleared
+
     def cleared(*path: str) -> bool:
-        return any((*under, *path[:size]) in serving.nulls for size in range(1, len(path) + 1))
+        return any(path[:size] in below for size in range(1, len(path) + 1))
 
     return cleared
+
+
+def _never_cleared(*path: str) -> bool:
+    return False
 
 
 def _autoscaling(values: Mapping[str, Any] | None) -> ir.Autoscaling | None:

@@ -241,6 +241,7 @@ class Engine:
         self._cache: dict[str, tuple[jinja2.Template, dict[str, Any]]] = {}
         self.collections: _Collections | None = None  # set while render_data runs
         self.blocks: direct.Blocks | None = None  # set while render_yaml writes directly
+        self._nonces = direct.Nonces()
         # Only built-in templates are trusted to be written in canonical form (and one of them
         # could include an overridden one), so with any override every render is parsed back.
         self.writes_directly = not overridden
@@ -253,7 +254,7 @@ class Engine:
         if not self.writes_directly:
             assert leave is None, "only a direct render leaves entries out as it writes"
             return yamlout.dump_documents(self.render_data(name, context))
-        blocks = self.blocks = direct.Blocks(empty_too=leave is not None)
+        blocks = self.blocks = direct.Blocks(self._nonces.next(), empty_too=leave is not None)
         try:
             rendered = self.render_text(name, context)
         finally:

@@ -27,6 +27,10 @@ class SpecModel(BaseModel):
         serialize_by_alias=True,
         use_attribute_docstrings=False,
         hide_input_in_errors=True,
+        # Each class's validator is built when first used, not as the class is defined: a class
+        # built eagerly compiles its nested classes' schemas into its own, again for each level,
+        # and every compile imports these classes before it can start loading the specs.
+        defer_build=True,
     )
 
     def __reduce__(self) -> tuple[Any, ...]:
