@@ -64,6 +64,7 @@ def validate_project(
     known: KnownModels | None = None,
     build: bool = False,
     relayed: RelayedRender[Any] | None = None,
+    while_loading: Callable[[], object] | None = None,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
     or where to search upward from).
@@ -83,6 +84,7 @@ def validate_project(
     models where it was resolved, a large project's in several processes (``_resolve_and_build``),
     and kept in the result (``built``) instead of the resolved deployments. ``relayed`` (with
     ``build``): the processes that build the IR go on to render it (:class:`RelayedRender`).
+    ``while_loading``: done in this process while the workers load the model files.
     """
     from mlgitops.validate import ValidatedModel, ValidatedProject, specfiles
     from mlgitops.validate.salvage import trusted
@@ -101,7 +103,7 @@ def validate_project(
     progress.stage("load and check the schema", len(model_paths) + 1)
     models: list[ValidatedModel] = []
     for display, text, doc, spec, distrust, problems in specfiles.load_models(
-        files, overlay, model_paths, known, share=keep_resolved
+        files, overlay, model_paths, known, share=keep_resolved, meanwhile=while_loading
     ):
         sources[display] = text
         diagnostics += problems
@@ -264,31 +266,28 @@ def _compile_in(
         key = fingerprint.cache_key(spec_hash, templates_dir(), day, subdir) if spec_hash else None
         if use_cache and key is not None and fingerprint.is_up_to_date(tree, previous, key):
             return CompileResult(ValidationResult([], root=files.root), up_to_date=True, recovered=recovered)
-        from mlgitops import compile as compiler  # validation and rendering: not needed above
-        from mlgitops.emit.plan import Planner
-        from mlgitops.emit.rendercache import CACHE_PATH
-        from mlgitops.emit.staging import Stager, staging_area
-        from mlgitops.relayed import RelayedRender
+        from mlgitops.emit.state import RENDER_CACHE_PATH
+        from mlgitops.relayed import RelayedRender, RenderStack
 
-        planner = Planner(tree, previous.files if previous else {}, inputs.territory, strict=strict)
+        # Rendering's modules are imported while the model files load (``relayed.py``).
+        stack = RenderStack(tree, previous.files if previous else {}, inputs.territory, strict=strict)
         # With no render cache to read, the workers that build the models' IR render it too.
-        relay = not use_cache or tree.lstat(CACHE_PATH) is None
+        relay = not use_cache or tree.lstat(RENDER_CACHE_PATH) is None
         staging = contextlib.ExitStack()  # the staging area, once the project is valid
-        with (
-            staging,
-            RelayedRender(
-                compiler.slice_renderer(Stager(planner)), partial(staging.enter_context, staging_area(tree))
-            ) as relayed,
-        ):
+        with staging, RelayedRender(stack.render_slice, partial(stack.stage_into, staging)) as relayed:
             validation = validate_project(
                 files.project_file,
                 today=day,
                 progress=progress,
                 build=True,
                 relayed=relayed if relay else None,
+                while_loading=stack.load,
             )
             if not validation.ok or validation.resolved is None:
                 return CompileResult(validation, recovered=recovered)
+            from mlgitops import compile as compiler  # imported while loading (``stack.load``)
+            from mlgitops.emit.staging import staging_area
+
             progress.stage("render and write", len(validation.resolved.validated.models))
             prepared, problems = _prepared(validation, files.root)
             if prepared is None:
@@ -303,7 +302,7 @@ def _compile_in(
                 previous,
                 inputs.territory,
                 cache=use_cache,
-                planner=planner,
+                planner=stack.planner,
                 staging=staging if relayed.proceeded else staging_area(tree),
                 relayed=relayed.finish if relayed.proceeded else None,
             )

@@ -24,14 +24,14 @@ from typing import Any, TypeVar
 from mlgitops import ir
 from mlgitops.emit.manifest import sha256
 from mlgitops.emit.safefs import ProjectTree
-from mlgitops.emit.state import read_sealed, write_local
+from mlgitops.emit.state import RENDER_CACHE_PATH, read_sealed, write_local
 from mlgitops.emit.territory import MAX_OUTPUT_BYTES, Territory
 from mlgitops.ir import digest
 from mlgitops.targets.base import GeneratedPath, OutputFile
 
 F = TypeVar("F")
 
-CACHE_PATH = ".mlgitops/render-cache.json"
+CACHE_PATH = RENDER_CACHE_PATH
 
 
 def _digest(value: Any) -> str:

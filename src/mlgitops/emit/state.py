@@ -33,6 +33,7 @@ GITIGNORE = f"{STATE_DIR}/.gitignore"
 LOCK = f"{STATE_DIR}/lock"
 TXN_DIR = f"{STATE_DIR}/txn"  # the transaction's scratch space (emit/transaction.py)
 JOURNAL_PATH = f"{TXN_DIR}/journal.json"
+RENDER_CACHE_PATH = f"{STATE_DIR}/render-cache.json"  # emit/rendercache.py
 # What .mlgitops/.gitignore keeps out of git (``*.tmp``: a state file being replaced).
 SCRATCH_FILES = ("*.tmp", "cache.json", "lock", "render-cache.json", "txn/")
 _COMMITTED = frozenset({GITIGNORE, MANIFEST_PATH})
@@ -40,7 +41,7 @@ _ENTRY_KINDS = {
     GITIGNORE: stat.S_IFREG,
     MANIFEST_PATH: stat.S_IFREG,
     f"{STATE_DIR}/cache.json": stat.S_IFREG,
-    f"{STATE_DIR}/render-cache.json": stat.S_IFREG,
+    RENDER_CACHE_PATH: stat.S_IFREG,
     LOCK: stat.S_IFREG,
     TXN_DIR: stat.S_IFDIR,
 }

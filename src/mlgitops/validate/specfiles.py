@@ -5,7 +5,7 @@ file whose schema failed still takes part through what ``salvage.py`` keeps of i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 # The parent's chunk of the model files, as a multiple of a worker's (see load_models); a little
 # over 1: the worker starts later (fork) and pickles a little slower than the parent unpickles.
 LOAD_PARENT_SHARE = 1.05
+# The same with work of the parent's own beside the files (a compile imports the render stack,
+# about a tenth of the parent's turn at 1,000 models: measured so that both end together).
+LOAD_PARENT_SHARE_BESIDE = 0.85
 
 # Model files a worker sends back at a time (about 10 KB each pickled): the parent takes them in
 # between files of its own, so that what is left to take in when both are done is one batch, not
@@ -68,10 +71,12 @@ def load_models(
     known: KnownModels | None,
     *,
     share: bool = True,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[ModelOutcome]:
     """Each model file's outcome, in the order of ``paths``: those ``known`` holds as they are,
     the others from :func:`model_files` (in worker processes for large projects). ``share``:
-    as :func:`model_files`."""
+    as :func:`model_files`. ``meanwhile``: done in this process while the workers load their
+    files (before, without workers)."""
     if known is None or overlay:
         known = KnownModels()  # nothing to take, and nothing to keep for anyone
     reused, todo = known.split(files, paths)
@@ -84,8 +89,9 @@ def load_models(
             map_chunks(
                 partial(model_files, files, overlay, share=share),
                 todo,
-                parent_share=LOAD_PARENT_SHARE,
+                parent_share=LOAD_PARENT_SHARE if meanwhile is None else LOAD_PARENT_SHARE_BESIDE,
                 batch=LOAD_BATCH,
+                meanwhile=meanwhile,
             ),
             strict=True,
         )
