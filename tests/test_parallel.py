@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgitops.parallel import Relay, WorkerError, map_chunks, map_chunks_beside
+from mlgitops import parallel
+from mlgitops.parallel import Relay, WorkerError, Worklist, map_chunks, map_chunks_beside
 
 
 def pids_and_items(items: Sequence[int]) -> list[tuple[int, int]]:
@@ -98,8 +99,12 @@ def _first(items: Sequence[int]) -> tuple[tuple[int, list[int]], list[int]]:
     return (os.getpid(), list(items)), [item * 10 for item in items]
 
 
-def _second(rest: list[int]) -> tuple[int, Callable[[int], tuple[int, int]]]:
-    return len(rest), lambda number: (os.getpid(), rest[number])
+def _second(rest: list[int]) -> Worklist[tuple[int, int], tuple[int, int]]:
+    return Worklist(len(rest), lambda number: (os.getpid(), rest[number]), _as_it_is)
+
+
+def _as_it_is(draft: tuple[int, int]) -> tuple[int, int]:
+    return draft
 
 
 def test_a_relay_keeps_each_chunk_in_one_process_from_the_first_step_to_the_second(
@@ -128,13 +133,13 @@ def test_the_parent_takes_over_the_later_half_of_what_a_slow_worker_has_left(
     over the end of the worker's items, which come back in order all the same."""
     monkeypatch.setenv("MLGITOPS_JOBS", "2")
 
-    def second(rest: list[int]) -> tuple[int, Callable[[int], tuple[int, int]]]:
+    def second(rest: list[int]) -> Worklist[tuple[int, int], tuple[int, int]]:
         def step(number: int) -> tuple[int, int]:
             if os.getpid() != parent:
                 time.sleep(0.05)
             return os.getpid(), rest[number]
 
-        return len(rest), step
+        return Worklist(len(rest), step, _as_it_is)
 
     parent = os.getpid()
     with Relay(_first, second, list(range(40)), min_items=10, parent_share=0.25) as relay:
@@ -149,20 +154,103 @@ def test_the_parent_takes_over_the_later_half_of_what_a_slow_worker_has_left(
     assert multiprocessing.active_children() == []
 
 
-def test_without_proceeding_no_second_step_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _marking(marks: Path) -> Callable[[list[int]], Worklist[int, int]]:
+    """A second step whose drafts and acts each leave a line in a file of their process."""
+
+    def mark(what: str, number: int) -> int:
+        with (marks / str(os.getpid())).open("a") as file:
+            file.write(f"{what} {number}\n")
+        return number
+
+    def second(rest: list[int]) -> Worklist[int, int]:
+        return Worklist(len(rest), lambda number: mark("draft", rest[number]), lambda item: mark("act", item))
+
+    return second
+
+
+def _marks(marks: Path) -> dict[int, list[str]]:
+    return {int(file.name): file.read_text().splitlines() for file in marks.iterdir()}
+
+
+def test_without_proceeding_nothing_of_the_second_step_acts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each process drafts some of its items while it waits for the other (at most
+    DRAFTS_AHEAD), none acts on any."""
+    monkeypatch.setenv("MLGITOPS_JOBS", "2")
+    monkeypatch.setattr(parallel, "DRAFTS_AHEAD", 3)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def first(items: Sequence[int]) -> tuple[tuple[int, list[int]], list[int]]:
+        time.sleep(0.3 if items[0] != 0 else 0)  # the parent waits for the worker's first step
+        return _first(items)
+
+    with Relay(first, _marking(marks), list(range(20)), min_items=10) as relay:
+        heads = relay.start()
+        time.sleep(0.3)  # the worker waits for the parent's decision
+    assert len({pid for pid, _items in heads}) == 2
+    assert multiprocessing.active_children() == []
+    drafted = _marks(marks)
+    assert drafted == {pid: [f"draft {item * 10}" for item in items[:3]] for pid, items in heads}
+
+
+def test_drafts_are_acted_on_once_the_parent_goes_on_each_item_once_in_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("MLGITOPS_JOBS", "2")
     marks = tmp_path / "marks"
     marks.mkdir()
 
-    def second(rest: list[int]) -> tuple[int, Callable[[int], int]]:
-        (marks / str(os.getpid())).write_text("second step")
-        return len(rest), rest.__getitem__
+    def first(items: Sequence[int]) -> tuple[tuple[int, list[int]], list[int]]:
+        time.sleep(0.3 if items[0] != 0 else 0)
+        return _first(items)
 
-    with Relay(_first, second, list(range(20)), min_items=10) as relay:
+    with Relay(first, _marking(marks), list(range(20)), min_items=10) as relay:
         heads = relay.start()
-    assert len({pid for pid, _items in heads}) == 2
-    assert multiprocessing.active_children() == []
-    assert list(marks.iterdir()) == []
+        time.sleep(0.3)
+        rests = relay.proceed()
+        seconds, _ = relay.finish(lambda: None)
+    assert seconds == rests
+    for lines in _marks(marks).values():
+        ahead = lines.index(next(line for line in lines if line.startswith("act")))
+        items = [line.split()[1] for line in lines]
+        assert ahead > 0  # each process drafted while it waited
+        assert all(line.startswith("draft") for line in lines[:ahead])
+        assert all(line.startswith("act") for line in lines[ahead : 2 * ahead])
+        assert items[:ahead] == items[ahead : 2 * ahead]  # then acted on those, in order
+        later = lines[2 * ahead :]  # then drafted and acted on each of the others in turn
+        assert [line.split()[0] for line in later] == ["draft", "act"] * (len(later) // 2)
+        assert items[2 * ahead :: 2] == items[2 * ahead + 1 :: 2]
+    acted = [int(line.split()[1]) for lines in _marks(marks).values() for line in lines if "act" in line]
+    assert sorted(acted) == [item * 10 for _pid, items in heads for item in items]
+
+
+def test_the_parent_acts_on_its_own_items_while_a_workers_rest_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its rest is slow to send: the parent has done its own items by the time it has it, and
+    the project-wide work beside comes after them."""
+    monkeypatch.setenv("MLGITOPS_JOBS", "2")
+    order: list[str] = []
+
+    def first(items: Sequence[int]) -> tuple[int, list[int] | _SlowToSend]:
+        return items[0], list(items) if items[0] == 0 else _SlowToSend(list(items))
+
+    def second(rest: list[int] | _SlowToSend) -> Worklist[int, int]:
+        items = rest.items if isinstance(rest, _SlowToSend) else rest
+
+        def act(item: int) -> int:
+            order.append(f"act {item}")
+            return item
+
+        return Worklist(len(items), items.__getitem__, act)
+
+    with Relay(first, second, list(range(20)), min_items=10) as relay:
+        relay.start()
+        relay.proceed()
+        order.append("rest received")
+        relay.finish(lambda: order.append("beside"))
+    own = [f"act {item}" for item in range(10)]  # the parent's half, all acted on before the rest came
+    assert order[:12] == [*own, "rest received", "beside"]  # (then maybe the end of the worker's)
 
 
 @pytest.mark.parametrize("step", ["first", "second"])
@@ -174,10 +262,10 @@ def test_a_failing_relay_worker_is_an_error_in_the_parent(monkeypatch: pytest.Mo
             raise ValueError("broken first step")
         return items[0], list(items)
 
-    def second(rest: list[int]) -> tuple[int, Callable[[int], int]]:
+    def second(rest: list[int]) -> Worklist[int, int]:
         if rest[0] != 0:
             raise ValueError("broken second step")
-        return len(rest), rest.__getitem__
+        return Worklist(len(rest), rest.__getitem__, _as_it_is_number)
 
     with (
         pytest.raises(WorkerError, match=f"broken {step} step"),
@@ -197,15 +285,30 @@ def test_a_relay_without_workers_runs_its_steps_in_the_same_order(monkeypatch: p
         order.append("first")
         return len(items), list(items)
 
-    def second(rest: list[int]) -> tuple[int, Callable[[int], int]]:
+    def second(rest: list[int]) -> Worklist[int, int]:
         def step(number: int) -> int:
             order.append("second")
             return rest[number]
 
-        return len(rest), step
+        return Worklist(len(rest), step, _as_it_is_number)
 
     with Relay(first, second, list(range(3)), min_items=1) as relay:
         assert relay.start(lambda: order.append("beside first")) == [3]
         assert relay.proceed() == [[0, 1, 2]]
         assert relay.finish(lambda: order.append("beside second"))[0] == [[0, 1, 2]]
     assert order == ["beside first", "first", "beside second", "second", "second", "second"]
+
+
+def _as_it_is_number(draft: int) -> int:
+    return draft
+
+
+class _SlowToSend:
+    """A worker's rest that takes a while to pickle."""
+
+    def __init__(self, items: list[int]) -> None:
+        self.items = items
+
+    def __reduce__(self) -> tuple[type[_SlowToSend], tuple[list[int]]]:
+        time.sleep(0.5)
+        return (_SlowToSend, (self.items,))

@@ -22,6 +22,7 @@ from mlgitops.pipeline import compile_project, generate_files
 from mlgitops.validate import specfiles
 
 TODAY = datetime.date(2026, 1, 1)
+Drafted = compiler.RenderedModel[compiler.OutputFile] | compiler.RenderError
 STATE = (".mlgitops/.gitignore", ".mlgitops/lock")  # what every compile sets up first
 
 
@@ -42,18 +43,18 @@ def renderers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     marks.mkdir()
     real = compiler.slice_renderer
 
-    def marking(stager: compiler.Stager) -> Callable[[ir.Project], Callable[[ir.Model], object]]:
+    def marking(stager: compiler.Stager) -> Callable[[ir.Project], compiler.SliceRender]:
         render = real(stager)
 
-        def for_slice(project: ir.Project) -> Callable[[ir.Model], object]:
+        def for_slice(project: ir.Project) -> compiler.SliceRender:
             one = render(project)
 
-            def rendered(model: ir.Model) -> object:
+            def drafted(model: ir.Model) -> Drafted:
                 with (marks / str(os.getpid())).open("a") as mark:
                     mark.write(f"{model.name}\n")
-                return one(model)
+                return one.draft(model)
 
-            return rendered
+            return compiler.SliceRender(drafted, one.stage)
 
         return for_slice
 

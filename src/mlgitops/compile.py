@@ -140,23 +140,27 @@ def generate_staged(
     return _generate(prepared, root, stager, cache=cache, relayed=relayed)
 
 
-def slice_renderer(
-    stager: Stager,
-) -> Callable[[ir.Project], Callable[[ir.Model], RenderedModel[PlannedFile] | RenderError]]:
-    """What a compile's worker renders of the slice of models it built (``relayed.py``): given
-    the project's IR holding them, a function rendering every per-model file of one of them, with
-    the built-in templates, through ``stager``, and its IR digest for the render cache."""
+@dataclass(frozen=True)
+class SliceRender:
+    """How a compile's worker renders a model of the slice it built (``relayed.py``): ``draft``
+    renders every per-model file of it in memory, with the built-in templates, and gives its IR
+    digest for the render cache; ``stage`` then hands the files to the stager (only once the
+    project is known valid: a process drafts while it waits for that)."""
+
+    draft: Callable[[ir.Model], RenderedModel[OutputFile] | RenderError]
+    stage: Callable[[RenderedModel[OutputFile] | RenderError], RenderedModel[PlannedFile] | RenderError]
+
+
+def slice_renderer(stager: Stager) -> Callable[[ir.Project], SliceRender]:
+    """Given the project's IR holding a slice of the models, how to render one of them."""
     # One set of engines (their compiled templates) for every slice a process renders: the
     # parent renders its own, then takes over the end of a worker's.
     return partial(_model_renderer, TemplateSource(templates_dir()), stager, {})
 
 
 def _model_renderer(
-    source: TemplateSource,
-    keep: Callable[[OutputFile], F],
-    engines: dict[tuple[str, int], Engine],
-    project: ir.Project,
-) -> Callable[[ir.Model], RenderedModel[F] | RenderError]:
+    source: TemplateSource, stager: Stager, engines: dict[tuple[str, int], Engine], project: ir.Project
+) -> SliceRender:
     per_model = _scoped(project, "model")
     context = RenderContext(
         source,
@@ -164,8 +168,17 @@ def _model_renderer(
         kustomized=k8s.kustomized_labels(project),
         model_kustomized=k8s.model_kustomized(project),
     )
-    render = partial(_render_models, project, lambda: context, per_model, keep, True)
-    return lambda model: render((model,))[0]
+    render = partial(_render_models, project, lambda: context, per_model, _whole, True)
+    return SliceRender(lambda model: render((model,))[0], partial(_staged, stager))
+
+
+def _staged(
+    stager: Stager, rendered: RenderedModel[OutputFile] | RenderError
+) -> RenderedModel[PlannedFile] | RenderError:
+    if isinstance(rendered, RenderError):
+        return rendered
+    name, files, digest = rendered
+    return name, tuple(map(stager, files)), digest
 
 
 def _scoped(project: ir.Project, scope: str) -> list[str]:

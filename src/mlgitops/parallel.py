@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
@@ -186,9 +187,26 @@ def _child(work: Callable[[Sequence[T]], list[R]], chunk: Sequence[T], step: int
 H = TypeVar("H")  # what a relay's first step tells the parent first (it decides from it)
 K = TypeVar("K")  # the rest of the first step's result
 S = TypeVar("S")  # the second step's result for one item
+D = TypeVar("D")  # an item of the second step done but not yet acted on (a draft)
 
-# How many items a chunk's second step has, and the step for the i-th.
-Worklist = tuple[int, Callable[[int], S]]
+# The items of its second step a process drafts at most while it waits (each is held until the
+# parent's go: with a compile, a model's files in memory; about a tenth of a second of work).
+DRAFTS_AHEAD = 40
+
+
+@dataclass(frozen=True)
+class Worklist(Generic[D, S]):
+    """A chunk's second step: ``count`` items, the i-th done by ``act(draft(i))``. ``draft``
+    changes nothing outside the process (a compile renders a model's files in memory), so a
+    process may draft items while it waits for the parent's go; ``act`` (which stages the
+    files) only ever runs after it."""
+
+    count: int
+    draft: Callable[[int], D]
+    act: Callable[[D], S]
+
+    def step(self, number: int) -> S:
+        return self.act(self.draft(number))
 
 
 class Relay(Generic[T, H, K, S]):
@@ -198,10 +216,12 @@ class Relay(Generic[T, H, K, S]):
     then render it, in the same worker).
 
     ``first(chunk)`` gives a pair: what the parent needs to decide whether to go on (small: sent
-    first) and the rest, which goes to the parent too and stays with the chunk's process for the
-    second step. The workers wait for the parent's decision (:meth:`proceed`) in between:
-    nothing of the second step happens unless the parent says so. ``second(rest)`` gives the
-    second step item by item: how many items, and a function doing the i-th.
+    first) and the rest, which stays with the chunk's process for the second step and goes to
+    the parent once it decided to go on (:meth:`proceed`). ``second(rest)`` gives the second step
+    item by item (:class:`Worklist`). Nothing of it acts unless the parent says so: while a
+    process waits (a worker for the decision, the parent for the workers' first steps and then
+    their rests), it drafts items of its own second step, up to :data:`DRAFTS_AHEAD`, and once
+    the parent went on, the parent acts on its own items while it waits for the rests.
 
     The second step balances itself: the parent, done with its own chunk, asks each worker in
     turn for a share of what it has not started, and the worker hands over the later half (it
@@ -214,7 +234,7 @@ class Relay(Generic[T, H, K, S]):
     def __init__(
         self,
         first: Callable[[Sequence[T]], tuple[H, K]],
-        second: Callable[[K], Worklist[S]],
+        second: Callable[[K], Worklist[Any, S]],
         items: Sequence[T],
         min_items: int = MIN_ITEMS,
         *,
@@ -240,6 +260,9 @@ class Relay(Generic[T, H, K, S]):
                 self._children.append((child, ours))
         self._rest: K | None = None
         self._rests: list[K] = []  # the workers' (for the items the parent takes over)
+        self._work: Worklist[Any, S] | None = None  # the parent's own second step
+        self._drafts: list[Any] = []  # its first items, drafted while it waited
+        self._done: list[S] = []  # its first items, acted on
         self.proceeded = False
 
     def __enter__(self) -> Relay[T, H, K, S]:
@@ -256,7 +279,13 @@ class Relay(Generic[T, H, K, S]):
         assert self._first is not None, "a relay starts once"
         head, self._rest = self._first(self._own)
         self._first, self._own = None, ()  # nor does the parent keep what it was given (a compile's specs)
-        return [head, *(_received(child, connection) for child, connection in self._children)]
+        heads = [head]
+        if self._children:
+            self._work = self._second(self._rest)
+        for child, connection in self._children:
+            self._draft_until(connection)
+            heads.append(_received(child, connection))
+        return heads
 
     def proceed(self) -> list[K]:
         """Let the workers go on to the second step; the rest of each chunk's first step."""
@@ -265,27 +294,47 @@ class Relay(Generic[T, H, K, S]):
             with contextlib.suppress(BrokenPipeError):  # one that died: reported just below
                 connection.send(True)
         assert self._rest is not None
-        self._rests = [_received(child, connection) for child, connection in self._children]
+        for child, connection in self._children:
+            self._act_until(connection)
+            self._rests.append(_received(child, connection))
         return [self._rest, *self._rests]
 
     def finish(self, beside: Callable[[], B]) -> tuple[list[list[S]], B]:
         """Each chunk's second step (a result per item), in order, and ``beside()``, done in the
-        parent first."""
+        parent first (after what the parent did of its own while it waited)."""
         assert self.proceeded and self._rest is not None
         aside = beside()
-        count, step = self._second(self._rest)
-        results = [[step(number) for number in range(count)]]
+        work = self._work or self._second(self._rest)
+        self._done += [work.act(draft) for draft in self._drafts[len(self._done) :]]
+        results = [self._done + [work.step(number) for number in range(len(self._done), work.count)]]
         for (child, connection), rest in zip(self._children, self._rests, strict=True):
             with contextlib.suppress(BrokenPipeError):  # one that died or finished: see below
                 connection.send(True)  # a share of what is left, please
             kind, payload = _received(child, connection)
             if kind == "split":  # the items from ``payload`` on are the parent's
-                count, step = self._second(rest)
-                taken = [step(number) for number in range(payload, count)]
+                theirs = self._second(rest)
+                taken = [theirs.step(number) for number in range(payload, theirs.count)]
                 kind, payload = _received(child, connection)
                 payload += taken
             results.append(payload)
         return results, aside
+
+    def _draft_until(self, connection: Connection) -> None:
+        """Draft the parent's own items until ``connection`` has something to say."""
+        work = self._work
+        assert work is not None
+        while len(self._drafts) < min(work.count, DRAFTS_AHEAD) and not connection.poll():
+            self._drafts.append(work.draft(len(self._drafts)))
+
+    def _act_until(self, connection: Connection) -> None:
+        """Act on the parent's own items, drafted or not, until ``connection`` has something to say."""
+        work = self._work
+        assert work is not None
+        while len(self._done) < work.count and not connection.poll():
+            number = len(self._done)
+            self._done.append(
+                work.act(self._drafts[number]) if number < len(self._drafts) else work.step(number)
+            )
 
 
 def _received(child: multiprocessing.process.BaseProcess, connection: Connection) -> Any:
@@ -300,7 +349,7 @@ def _received(child: multiprocessing.process.BaseProcess, connection: Connection
 
 def _relay_child(
     first: Callable[[Sequence[T]], tuple[H, K]],
-    second: Callable[[K], Worklist[S]],
+    second: Callable[[K], Worklist[Any, S]],
     chunk: Sequence[T],
     connection: Connection,
     parents: list[Connection],
@@ -311,9 +360,13 @@ def _relay_child(
         try:
             head, rest = first(chunk)
             connection.send((True, head))
-            connection.send((True, rest))
+            work = second(rest)
+            drafts: list[Any] = []
+            while len(drafts) < min(work.count, DRAFTS_AHEAD) and not connection.poll():
+                drafts.append(work.draft(len(drafts)))
             if connection.recv():
-                connection.send((True, ("done", _second_step(second(rest), connection))))
+                connection.send((True, rest))
+                connection.send((True, ("done", _second_step(work, drafts, connection))))
         except EOFError:
             pass  # the parent decided against the second step
         except BaseException:
@@ -324,16 +377,16 @@ def _relay_child(
         pass  # the parent is gone (killed) or stopped listening: nothing left to report to
 
 
-def _second_step(worklist: Worklist[S], connection: Connection) -> list[S]:
-    """A worker's second step, item by item; asked for a share (between items), it keeps the
-    first half of what is left and tells the parent where the other half starts."""
-    count, step = worklist
-    results: list[S] = []
-    end = count
+def _second_step(work: Worklist[D, S], drafts: list[D], connection: Connection) -> list[S]:
+    """A worker's second step, item by item, its ``drafts`` first; asked for a share (between
+    items), it keeps the first half of what is left and tells the parent where the other half
+    starts."""
+    results = [work.act(draft) for draft in drafts]
+    end = work.count
     while len(results) < end:
-        if end == count and connection.poll():
+        if end == work.count and connection.poll():
             connection.recv()
             end = len(results) + (end - len(results) + 1) // 2
             connection.send((True, ("split", end)))
-        results.append(step(len(results)))
+        results.append(work.step(len(results)))
     return results

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from mlgitops.diagnostics import Diagnostic, Location, has_errors, merge_environments, sort_diagnostics
 from mlgitops.discover import (
@@ -63,7 +63,7 @@ def validate_project(
     keep_resolved: bool = True,
     known: KnownModels | None = None,
     build: bool = False,
-    relayed: RelayedRender[Any] | None = None,
+    relayed: RelayedRender | None = None,
     while_loading: Callable[[], object] | None = None,
 ) -> ValidationResult:
     """Load, validate and resolve the project at ``path`` (a directory or its mlgitops.yaml,
@@ -158,7 +158,7 @@ def _resolve_slices(
     keep: bool,
     build: bool,
     known: KnownModels | None,
-    relayed: RelayedRender[Any] | None = None,
+    relayed: RelayedRender | None = None,
 ) -> tuple[list[Findings], list[tuple[ir.Model, ...] | None]]:
     """The models resolved and checked in slices (``check_references`` called meanwhile), and
     with ``build`` each slice's IR; ``keep``: the slices keep the resolved deployments (unless

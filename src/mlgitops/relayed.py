@@ -5,10 +5,11 @@ renders them in forked workers again. Forking twice made each worker wait, betwe
 for the parent to take in every worker's IR and set up the render (a fifth of a second at
 1,000 models, with a core idle), and the IR go to the parent and back.  Here the worker that
 built a slice renders it too (:class:`~mlgitops.parallel.Relay`): it sends its diagnostics,
-then its IR (the project-wide targets need every model's), and renders its slice as soon as
-the parent, knowing the whole project valid, has set up the staging area and said so. The
-parent renders the project-wide targets and its own slice, then the later half of what a worker
-has not started yet, from the IR it received (``parallel.Relay``: the render balances itself).
+renders its first models in memory while the parent decides, and once the parent, knowing the
+whole project valid, has set up the staging area and said so, sends its IR (the project-wide
+targets need every model's) and stages its files. The parent renders the project-wide targets
+and its own slice (the first models of it while it waits for the workers), then the later half
+of what a worker has not started yet, from the IR it received (the render balances itself).
 
 Only with the built-in templates and no render cache to read (a first compile,
 ``--no-cache``): otherwise the models are rendered as before (``compile._generate``).
@@ -25,26 +26,25 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from mlgitops.discover import project_subdir
 from mlgitops.parallel import Relay, Worklist
 
 if TYPE_CHECKING:
     from mlgitops import ir
-    from mlgitops.compile import RenderedModel
+    from mlgitops.compile import RenderedModel, SliceRender
     from mlgitops.emit.plan import Planner
     from mlgitops.emit.safefs import ProjectTree
     from mlgitops.emit.staging import PlannedFile
     from mlgitops.emit.territory import Territory
     from mlgitops.render.engine import RenderError
+    from mlgitops.targets.base import OutputFile
 
-    # What renders and stages one model of a slice (``compile.slice_renderer``).
-    StagingRender = Callable[[ir.Model], RenderedModel[PlannedFile] | RenderError]
+    Drafted = RenderedModel[OutputFile] | RenderError  # a model's files, rendered in memory
+    Staged = RenderedModel[PlannedFile] | RenderError  # the same, staged
     from mlgitops.validate import ValidatedProject
     from mlgitops.validate.deployments import Findings, NameGroup
-
-Rendered = TypeVar("Rendered")
 
 # The parent's slice, as a multiple of a worker's: besides resolving and rendering its own, it
 # checks the references across models, takes in the workers' IR, renders the project-wide
@@ -54,19 +54,17 @@ PARENT_SHARE = 0.65
 Built = tuple["Findings", "tuple[ir.Model, ...] | None"]
 
 
-class RelayedRender(Generic[Rendered]):
+class RelayedRender:
     """Set up before validation (the workers fork there) with ``render``: given the project's IR
-    holding a slice's models, what renders and stages one of them (``compile.slice_renderer``);
-    ``go``: called once the project is known valid, before any worker renders (it sets up the
-    staging area). A context manager: leaving it ends the workers."""
+    holding a slice's models, how to render and stage one of them (``compile.slice_renderer``);
+    ``go``: called once the project is known valid, before any process stages a file (it sets up
+    the staging area). A context manager: leaving it ends the workers."""
 
-    def __init__(
-        self, render: Callable[[ir.Project], Callable[[ir.Model], Rendered]], go: Callable[[], object]
-    ) -> None:
+    def __init__(self, render: Callable[[ir.Project], SliceRender], go: Callable[[], object]) -> None:
         self._render, self._go = render, go
-        self._relay: Relay[NameGroup, Findings, tuple[ir.Model, ...] | None, Rendered] | None = None
+        self._relay: Relay[NameGroup, Findings, tuple[ir.Model, ...] | None, Staged] | None = None
 
-    def __enter__(self) -> RelayedRender[Rendered]:
+    def __enter__(self) -> RelayedRender:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -110,7 +108,7 @@ class RelayedRender(Generic[Rendered]):
         self._go()
         return self._relay.proceed()
 
-    def finish(self, beside: Callable[[], Any]) -> tuple[list[Rendered], Any]:
+    def finish(self, beside: Callable[[], Any]) -> tuple[list[Staged], Any]:
         """Every model rendered, in order, and ``beside()`` (the project-wide targets), done in
         the parent before its own slice (and before it takes over the rest of the workers')."""
         assert self._relay is not None and self.proceeded
@@ -119,21 +117,21 @@ class RelayedRender(Generic[Rendered]):
 
 
 def _slice_render(
-    settings: ir.Project, render: Callable[[ir.Project], Callable[[ir.Model], Rendered]]
-) -> Callable[[tuple[ir.Model, ...] | None], Worklist[Rendered]]:
+    settings: ir.Project, render: Callable[[ir.Project], SliceRender]
+) -> Callable[[tuple[ir.Model, ...] | None], Worklist[Drafted, Staged]]:
     """A slice's models, one at a time (``render`` given the project's IR holding just them)."""
 
-    def worklist(models: tuple[ir.Model, ...] | None) -> Worklist[Rendered]:
+    def worklist(models: tuple[ir.Model, ...] | None) -> Worklist[Drafted, Staged]:
         if not models:
-            return 0, _nothing
+            return Worklist(0, _nothing, _nothing)
         one = render(dataclasses.replace(settings, models=models))
-        return len(models), lambda number: one(models[number])
+        return Worklist(len(models), lambda number: one.draft(models[number]), one.stage)
 
     return worklist
 
 
-def _nothing(number: int) -> Any:
-    raise IndexError(number)
+def _nothing(item: object) -> Any:
+    raise IndexError(item)
 
 
 class RenderStack:
@@ -156,13 +154,13 @@ class RenderStack:
         return Planner(self._tree, self._recorded, self._territory, strict=self._strict)
 
     @cached_property
-    def _renderer(self) -> Callable[[ir.Project], StagingRender]:
+    def _renderer(self) -> Callable[[ir.Project], SliceRender]:
         from mlgitops.compile import slice_renderer
         from mlgitops.emit.staging import Stager
 
         return slice_renderer(Stager(self.planner))
 
-    def render_slice(self, project: ir.Project) -> StagingRender:
+    def render_slice(self, project: ir.Project) -> SliceRender:
         """``compile.slice_renderer``'s: one set of engines for every slice this process renders."""
         return self._renderer(project)
 
