@@ -320,11 +320,8 @@ class Relay(Generic[T, H, K, S]):
         return results, aside
 
     def _draft_until(self, connection: Connection) -> None:
-        """Draft the parent's own items until ``connection`` has something to say."""
-        work = self._work
-        assert work is not None
-        while len(self._drafts) < min(work.count, DRAFTS_AHEAD) and not connection.poll():
-            self._drafts.append(work.draft(len(self._drafts)))
+        assert self._work is not None
+        _draft_until(self._work, self._drafts, connection)
 
     def _act_until(self, connection: Connection) -> None:
         """Act on the parent's own items, drafted or not, until ``connection`` has something to say."""
@@ -362,8 +359,7 @@ def _relay_child(
             connection.send((True, head))
             work = second(rest)
             drafts: list[Any] = []
-            while len(drafts) < min(work.count, DRAFTS_AHEAD) and not connection.poll():
-                drafts.append(work.draft(len(drafts)))
+            _draft_until(work, drafts, connection)
             if connection.recv():
                 connection.send((True, rest))
                 connection.send((True, ("done", _second_step(work, drafts, connection))))
@@ -375,6 +371,13 @@ def _relay_child(
             connection.close()
     except (BrokenPipeError, ConnectionResetError):
         pass  # the parent is gone (killed) or stopped listening: nothing left to report to
+
+
+def _draft_until(work: Worklist[D, S], drafts: list[D], connection: Connection) -> None:
+    """Draft the next items of ``work`` (up to :data:`DRAFTS_AHEAD` in all) until ``connection``
+    has something to say (the parent's go, or a worker's message to the parent)."""
+    while len(drafts) < min(work.count, DRAFTS_AHEAD) and not connection.poll():
+        drafts.append(work.draft(len(drafts)))
 
 
 def _second_step(work: Worklist[D, S], drafts: list[D], connection: Connection) -> list[S]:

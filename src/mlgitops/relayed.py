@@ -17,7 +17,7 @@ Only with the built-in templates and no render cache to read (a first compile,
 
 What renders and stages (:class:`RenderStack`: ``compile.py``, Jinja, the targets, the planner)
 is imported while the model files load, in the parent's turn once the load workers have forked:
-neither they nor the start of a compile wait for it (a fifth of a second at 1,000 models).
+neither they nor the start of a compile wait for it (about 0.06 s, once the specs are imported).
 """
 
 from __future__ import annotations

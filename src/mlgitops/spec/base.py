@@ -27,9 +27,10 @@ class SpecModel(BaseModel):
         serialize_by_alias=True,
         use_attribute_docstrings=False,
         hide_input_in_errors=True,
-        # Each class's validator is built when first used, not as the class is defined: a class
-        # built eagerly compiles its nested classes' schemas into its own, again for each level,
-        # and every compile imports these classes before it can start loading the specs.
+        # Each class's validator is built when first used, not as the class is defined: only the
+        # few classes validated directly (a model file, the project file) need one, and building
+        # every nested class's too was about a fifth of importing the specs, which every command
+        # does before it can start loading them.
         defer_build=True,
     )
 

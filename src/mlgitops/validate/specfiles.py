@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 # over 1: the worker starts later (fork) and pickles a little slower than the parent unpickles.
 LOAD_PARENT_SHARE = 1.05
 # The same with work of the parent's own beside the files (a compile imports the render stack,
-# about a tenth of the parent's turn at 1,000 models: measured so that both end together).
+# about a tenth of the parent's turn at 1,000 models). Measured: the parent took in the worker's
+# last batch 0.02 s after the worker ended, against 0.09 s at LOAD_PARENT_SHARE.
 LOAD_PARENT_SHARE_BESIDE = 0.85
 
 # Model files a worker sends back at a time (about 10 KB each pickled): the parent takes them in
