@@ -103,14 +103,16 @@ class RelayedRender:
         return self._relay.start(meanwhile)
 
     def proceed(self) -> list[tuple[ir.Model, ...] | None]:
-        """The project is valid: let the workers render; each slice's IR."""
+        """The project is valid: let every process stage what it renders (the parent its own
+        models while the workers' IR comes); each slice's IR."""
         assert self._relay is not None
         self._go()
         return self._relay.proceed()
 
     def finish(self, beside: Callable[[], Any]) -> tuple[list[Staged], Any]:
         """Every model rendered, in order, and ``beside()`` (the project-wide targets), done in
-        the parent before its own slice (and before it takes over the rest of the workers')."""
+        the parent before the rest of its own slice (and before it takes over the rest of the
+        workers')."""
         assert self._relay is not None and self.proceeded
         results, aside = self._relay.finish(beside)
         return [rendered for chunk in results for rendered in chunk], aside
