@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -198,6 +199,10 @@ TRICKY_VALUES: list[Any] = [
     [["nested", ["deeper", {"k": ["v"]}]]],
     ("tuple", 1),
     {"text": Trusted("${{ github.token }}")},
+    # written as they are, not copied first: what the copy would have made of them
+    {"text": Trusted("line one\nline two\n"), "items": [Trusted("a\nb"), Trusted("plain")]},
+    {1: "int key", False: "bool key", 2.5: ("tuple", ("in", "tuple"))},
+    {"view": MappingProxyType({"k": ["v", MappingProxyType({})]}), "empty": MappingProxyType({})},
 ]
 ROOT_TEMPLATE = "{= value =}\n"
 TEMPLATE = """\

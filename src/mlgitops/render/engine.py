@@ -148,35 +148,15 @@ def _direct(value: Any, escape: TextEscape | None, blocks: direct.Blocks) -> str
         return direct.text(escape(value) if escape else value, blocks)
     if value is None or kind is bool or kind is int or kind is float:
         return yamlout.scalar(value)
-    if escape is None and (kind is dict or kind is list or kind is tuple) and _plain(value):
-        return direct.collection(value, blocks)  # already what _normalized would give: no copy
+    if escape is None and (kind is dict or kind is list or kind is tuple):
+        # Written as it is: yamlout writes it as it would _normalized's copy (text keys, lists
+        # for tuples, a text of a str subclass as text), so neither a copy nor a check first.
+        return direct.collection(value, blocks)
     if isinstance(value, Trusted):
         return direct.text(str(value), blocks)
     if isinstance(value, str):
         return direct.text(escape(value) if escape else str(value), blocks)
     return direct.collection(_normalized(value, escape), blocks)
-
-
-_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain(value: Any) -> bool:
-    """Whether ``value`` holds only dicts with text keys, lists, tuples and exact scalars, which
-    ``yamlout`` writes as :func:`_normalized`'s copy would be written (checking is cheaper than
-    copying; the value is only read from then on)."""
-    kind = type(value)
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or (type(item) not in _PLAIN_SCALARS and not _plain(item)):
-                return False
-        return True
-    if kind is list or kind is tuple:
-        # a loop, not all() over a generator (a third slower): lists are checked ~100,000 times a compile
-        for item in value:  # noqa: SIM110 - see above
-            if type(item) not in _PLAIN_SCALARS and not _plain(item):
-                return False
-        return True
-    return False
 
 
 class Trusted(str):

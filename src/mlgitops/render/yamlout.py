@@ -155,7 +155,7 @@ def _node(value: Any, indent: int, lines: list[str]) -> None:
         if not value:
             lines.append(" " * indent + "{}")
         _mapping(value, indent, lines, " " * indent)
-    elif kind is str and literal_ok(value):
+    elif isinstance(value, str) and literal_ok(value):
         _literal(" " * indent, value, indent + 2, lines)  # a root block scalar's content must be indented too
     else:
         lines.append(" " * indent + scalar(value))
@@ -210,7 +210,7 @@ def _sequence(value: Any, indent: int, lines: list[str], first: str) -> None:
 
 def mapping_entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
     kind = type(value)
-    if kind is str:
+    if kind is str or isinstance(value, str):  # a str subclass (engine.Trusted) as its text
         if "\n" in value and literal_ok(value):
             _literal(head + " ", value, indent + 2, lines)
         else:
@@ -234,7 +234,7 @@ def mapping_entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
 def list_item(value: Any, indent: int, lines: list[str]) -> None:
     pad = " " * indent
     kind = type(value)
-    if kind is str:
+    if kind is str or isinstance(value, str):
         if "\n" in value and literal_ok(value):
             _literal(pad + "- ", value, indent + 2, lines)
         else:
