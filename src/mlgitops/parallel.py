@@ -295,7 +295,7 @@ class Relay(Generic[T, H, K, S]):
                 connection.send(True)
         assert self._rest is not None
         for child, connection in self._children:
-            self._act_until(connection)
+            self._act_own(connection)
             self._rests.append(_received(child, connection))
         return [self._rest, *self._rests]
 
@@ -304,9 +304,10 @@ class Relay(Generic[T, H, K, S]):
         parent first (after what the parent did of its own while it waited)."""
         assert self.proceeded and self._rest is not None
         aside = beside()
-        work = self._work or self._second(self._rest)
-        self._done += [work.act(draft) for draft in self._drafts[len(self._done) :]]
-        results = [self._done + [work.step(number) for number in range(len(self._done), work.count)]]
+        if self._work is None:  # no workers: nothing was done while waiting
+            self._work = self._second(self._rest)
+        self._act_own()
+        results = [self._done]
         for (child, connection), rest in zip(self._children, self._rests, strict=True):
             with contextlib.suppress(BrokenPipeError):  # one that died or finished: see below
                 connection.send(True)  # a share of what is left, please
@@ -323,11 +324,12 @@ class Relay(Generic[T, H, K, S]):
         assert self._work is not None
         _draft_until(self._work, self._drafts, connection)
 
-    def _act_until(self, connection: Connection) -> None:
-        """Act on the parent's own items, drafted or not, until ``connection`` has something to say."""
+    def _act_own(self, until: Connection | None = None) -> None:
+        """Act on the parent's own items, drafted or not: all of them, or until ``until`` has
+        something to say."""
         work = self._work
         assert work is not None
-        while len(self._done) < work.count and not connection.poll():
+        while len(self._done) < work.count and (until is None or not until.poll()):
             number = len(self._done)
             self._done.append(
                 work.act(self._drafts[number]) if number < len(self._drafts) else work.step(number)
