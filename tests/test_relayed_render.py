@@ -22,7 +22,6 @@ from mlgitops.pipeline import compile_project, generate_files
 from mlgitops.validate import specfiles
 
 TODAY = datetime.date(2026, 1, 1)
-Drafted = compiler.RenderedModel[compiler.OutputFile] | compiler.RenderError
 STATE = (".mlgitops/.gitignore", ".mlgitops/lock")  # what every compile sets up first
 
 
@@ -49,7 +48,7 @@ def renderers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         def for_slice(project: ir.Project) -> compiler.SliceRender:
             one = render(project)
 
-            def drafted(model: ir.Model) -> Drafted:
+            def drafted(model: ir.Model) -> compiler.DraftedModel:
                 with (marks / str(os.getpid())).open("a") as mark:
                     mark.write(f"{model.name}\n")
                 return one.draft(model)

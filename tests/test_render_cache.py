@@ -18,7 +18,7 @@ import pytest
 from compile_helpers import SCRATCH, copy_specs, edit_yaml, example, tree
 from mlgitops import compile as compiler
 from mlgitops import ir
-from mlgitops.emit import rendercache
+from mlgitops.emit.state import RENDER_CACHE_PATH
 from mlgitops.pipeline import check_project, compile_project
 
 MODELS = {"churn-model", "fraud-detector", "support-llm"}
@@ -62,7 +62,7 @@ def platform(tmp_path: Path, rendered: list[str]) -> Path:
     root = copy_specs(example("platform"), tmp_path / "platform")
     assert compile_project(root).ok
     assert set(rendered) == MODELS
-    assert (root / rendercache.CACHE_PATH).is_file()
+    assert (root / RENDER_CACHE_PATH).is_file()
     rendered.clear()
     return root
 
@@ -119,7 +119,7 @@ def test_another_renderer_renders_every_model(
 
 @pytest.mark.parametrize("damage", ["not json", '{"settings": 1}', json.dumps({"models": []})])
 def test_a_damaged_cache_is_ignored(platform: Path, rendered: list[str], tmp_path: Path, damage: str) -> None:
-    (platform / rendercache.CACHE_PATH).write_text(damage, encoding="utf-8")
+    (platform / RENDER_CACHE_PATH).write_text(damage, encoding="utf-8")
     bump_dev_version(platform, "fraud-detector")
     assert compile_project(platform).ok
     assert set(rendered) == MODELS
@@ -141,9 +141,9 @@ def test_check_leaves_the_cache_for_the_next_command(
     platform: Path, rendered: list[str], tmp_path: Path
 ) -> None:
     """CI runs check, then diff: the check's rendering is kept, so the diff renders what changed."""
-    (platform / rendercache.CACHE_PATH).unlink()
+    (platform / RENDER_CACHE_PATH).unlink()
     assert check_project(platform).drift == []
-    assert (platform / rendercache.CACHE_PATH).is_file()
+    assert (platform / RENDER_CACHE_PATH).is_file()
     rendered.clear()
     bump_dev_version(platform, "support-llm")
     assert compile_project(platform).ok

@@ -40,6 +40,9 @@ F = TypeVar("F", bound=GeneratedPath)
 
 # A model's name, its per-model files, and its IR digest for the render cache ("" without).
 RenderedModel = tuple[str, tuple[F, ...], str]
+# A model of a compile's slice (``SliceRender``), its files rendered in memory, then staged.
+DraftedModel = RenderedModel[OutputFile] | RenderError
+StagedModel = RenderedModel[PlannedFile] | RenderError
 # The models' rendered files (every model's, in order) and ``beside()``, as the workers that built
 # them rendered them (``relayed.RelayedRender.finish``).
 Relayed = Callable[[Callable[[], Any]], tuple[list[RenderedModel[F] | RenderError], Any]]
@@ -147,8 +150,8 @@ class SliceRender:
     digest for the render cache; ``stage`` then hands the files to the stager (only once the
     project is known valid: a process drafts while it waits for that)."""
 
-    draft: Callable[[ir.Model], RenderedModel[OutputFile] | RenderError]
-    stage: Callable[[RenderedModel[OutputFile] | RenderError], RenderedModel[PlannedFile] | RenderError]
+    draft: Callable[[ir.Model], DraftedModel]
+    stage: Callable[[DraftedModel], StagedModel]
 
 
 def slice_renderer(stager: Stager) -> Callable[[ir.Project], SliceRender]:
@@ -172,9 +175,7 @@ def _model_renderer(
     return SliceRender(lambda model: render((model,))[0], partial(_staged, stager))
 
 
-def _staged(
-    stager: Stager, rendered: RenderedModel[OutputFile] | RenderError
-) -> RenderedModel[PlannedFile] | RenderError:
+def _staged(stager: Stager, rendered: DraftedModel) -> StagedModel:
     if isinstance(rendered, RenderError):
         return rendered
     name, files, digest = rendered

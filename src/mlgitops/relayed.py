@@ -33,16 +33,12 @@ from mlgitops.parallel import Relay, Worklist
 
 if TYPE_CHECKING:
     from mlgitops import ir
-    from mlgitops.compile import RenderedModel, SliceRender
+    from mlgitops.compile import DraftedModel as Drafted
+    from mlgitops.compile import SliceRender
+    from mlgitops.compile import StagedModel as Staged
     from mlgitops.emit.plan import Planner
     from mlgitops.emit.safefs import ProjectTree
-    from mlgitops.emit.staging import PlannedFile
     from mlgitops.emit.territory import Territory
-    from mlgitops.render.engine import RenderError
-    from mlgitops.targets.base import OutputFile
-
-    Drafted = RenderedModel[OutputFile] | RenderError  # a model's files, rendered in memory
-    Staged = RenderedModel[PlannedFile] | RenderError  # the same, staged
     from mlgitops.validate import ValidatedProject
     from mlgitops.validate.deployments import Findings, NameGroup
 

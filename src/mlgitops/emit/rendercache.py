@@ -31,8 +31,6 @@ from mlgitops.targets.base import GeneratedPath, OutputFile
 
 F = TypeVar("F")
 
-CACHE_PATH = RENDER_CACHE_PATH
-
 
 def _digest(value: Any) -> str:
     # The IR is frozen dataclasses, tuples and scalars: its repr is complete and stable.
@@ -61,7 +59,7 @@ def load(
     except OSError:  # the repository root above cannot be reached safely: render everything
         return {}
     with opened as tree:
-        data = read_sealed(tree, CACHE_PATH)
+        data = read_sealed(tree, RENDER_CACHE_PATH)
         if data is None:
             return {}
         try:
@@ -141,4 +139,4 @@ def save(
     document = b"".join([b'{"models": {', *entries, settings])
     # Written aside and moved into place (best effort): ``check`` writes it without the compile
     # lock, and a reader must see one whole file, never two writers' text interleaved.
-    write_local(tree, CACHE_PATH, document)
+    write_local(tree, RENDER_CACHE_PATH, document)
