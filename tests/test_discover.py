@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlgitops.diagnostics import Location
 from mlgitops.discover import ProjectFiles, find_models, find_project
@@ -122,3 +124,48 @@ def test_the_project_file_must_be_a_regular_file(tmp_path: Path) -> None:
     assert [(d.code, d.message) for d in problems] == [
         ("MLG008", f"{tmp_path.as_posix()}/mlgitops.yaml is a FIFO, not a regular file")
     ]
+
+
+_NAMES = st.sampled_from(["a", "b", "ab", "a.yaml", "..", ".", "models", "x y", "é"])
+
+
+@given(
+    root=st.lists(_NAMES, min_size=0, max_size=3),
+    path=st.lists(_NAMES, min_size=0, max_size=4),
+    below=st.booleans(),
+)
+def test_display_is_the_path_relative_to_the_root(root: list[str], path: list[str], below: bool) -> None:
+    """``display`` cuts the root's text off a path below it; for every path it says what
+    ``relative_to`` says (or the whole path where that refuses): prefixes of names ("/a" and
+    "/ab"), the root itself, "." and ".." (which Path keeps as names), the filesystem root."""
+    base = Path("/", *root)
+    target = base.joinpath(*path) if below else Path("/", *path)
+    files = ProjectFiles(base, base / "mlgitops.yaml")
+    try:
+        expected = target.relative_to(base).as_posix()
+    except ValueError:
+        expected = target.as_posix()
+    assert files.display(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("root", "path", "shown"),
+    [
+        ("/", "/a/b", "a/b"),
+        ("//p", "//p/a", "a"),
+        ("/p", "//p/a", "//p/a"),
+        ("/p", "/p", "."),
+        ("/p", "/pq/a", "/pq/a"),
+    ],
+)
+def test_display_at_the_edges(root: str, path: str, shown: str) -> None:
+    """The filesystem root, POSIX's two leading slashes, the root itself, a sibling sharing a prefix."""
+    files = ProjectFiles(Path(root), Path(root) / "mlgitops.yaml")
+    assert files.display(Path(path)) == shown == _relative_to(Path(path), Path(root))
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
