@@ -884,6 +884,47 @@ def test_a_project_in_a_subdirectory(tmp_path: Path) -> None:
     )
 
 
+def test_a_project_with_errors_and_a_base_without_the_project(history: History, tmp_path: Path) -> None:
+    """The base is read from git while the head validates: the head's errors still come first."""
+    root = tmp_path / "wt"
+    git(history.repo, "worktree", "add", "--quiet", "--detach", str(root), history.commits["new-model"])
+    spec = root / "models" / "price-model.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("runtime: lightgbm", "runtime: lightgbmx"))
+    result = mlgitops("diff", root, "--base", history.commits["before-project"])
+    assert result.code == 1
+    assert result.stderr.startswith("error: the project has errors; fix them before diffing\n")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_base_is_read_in_a_niced_worker(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """With a second core, git's objects are read in a worker (at a lower priority, so that it
+    takes the core the head's validation leaves idle); with one, in this process, whose priority
+    stays what it was."""
+    from mlgitops import diffing
+
+    seen = tmp_path / "materialized"
+    original = diffing.materialize
+
+    def recorded(repo: Any, ref: str, destination: Path) -> None:
+        seen.write_text(f"{os.getpid()} {os.nice(0)}", encoding="utf-8")
+        original(repo, ref, destination)
+
+    monkeypatch.setattr(diffing, "materialize", recorded)
+    monkeypatch.setenv("MLGITOPS_JOBS", jobs)
+    before = os.nice(0)
+    document = diff_json(history.worktrees["new-model"], history.commits["base"])
+    assert document["deployments"]  # the diff itself is what it always is (tests above)
+    pid, niceness = map(int, seen.read_text(encoding="utf-8").split())
+    assert os.nice(0) == before
+    if jobs == "1":
+        assert (pid, niceness) == (os.getpid(), before)
+    else:
+        assert pid != os.getpid()
+        assert niceness == min(before + 10, 19)
+
+
 def test_git_is_required(history: History, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(history.repo / "no-such-dir"))
     result = mlgitops("diff", history.repo, "--base", "HEAD")
