@@ -30,7 +30,7 @@ from mlgitops.compile import generate, same_models
 from mlgitops.diagnostics import Diagnostic
 from mlgitops.discover import PROJECT_FILE, ProjectRef, find_project, repository_subdir
 from mlgitops.errors import UserError
-from mlgitops.gitsource import SpecHistory, materialize, repository
+from mlgitops.gitsource import Repository, SpecHistory, materialize, repository
 from mlgitops.ir.build import BuiltModels, build_project
 from mlgitops.parallel import map_chunks_beside
 from mlgitops.pipeline import validate_project
@@ -85,12 +85,13 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
     known = KnownModels()
     with tempfile.TemporaryDirectory(prefix="mlgitops-base-") as scratch:
         validate_head = partial(validate_project, path, today=today, history=history, known=known)
+        found: Repository | UserError | OSError | None = None
         if files is None:
-            head, problem = validate_head(), None
+            head = validate_head()  # no project: its validation says why
         else:
             # The base's files come out of git in a worker while this process validates the
             # head (a few git runs and a thousand small writes, a fifth of a second).
-            (problem,), head = map_chunks_beside(
+            (found,), head = map_chunks_beside(
                 partial(_materialized, files.root, base, Path(scratch), os.getpid()),
                 (None,),
                 validate_head,
@@ -99,9 +100,10 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
             )
         if not head.ok or head.resolved is None or head.root is None:
             raise UserError("the project has errors; fix them before diffing", head.diagnostics)
-        repo = repository(head.root)
-        if problem is not None:
-            raise problem
+        if isinstance(found, UserError | OSError):
+            raise found
+        assert found is not None  # a valid head was found, so its base was read
+        repo = found
         earlier = validate_project(Path(scratch), today=today, known=known)
         if not earlier.ok or earlier.resolved is None:
             raise UserError(
@@ -132,17 +134,19 @@ def diff_project(path: ProjectRef, base: str) -> DiffResult:
 
 def _materialized(
     root: Path, base: str, scratch: Path, parent: int, _chunk: Sequence[None]
-) -> list[UserError | OSError | None]:
-    """The project's files at ``base`` written under ``scratch`` (``map_chunks``'s form), or
-    what stopped that. A worker (not ``parent``, when everything runs in-process) is niced: it
-    takes the core the head's validation leaves idle while it resolves, not one its loading needs."""
+) -> list[Repository | UserError | OSError]:
+    """The project's files at ``base`` written under ``scratch`` (``map_chunks``'s form): the
+    repository read, or what stopped that. A worker (not ``parent``, when everything runs
+    in-process) is niced: it takes the core the head's validation leaves idle while it
+    resolves, not one its loading needs."""
     if os.getpid() != parent and hasattr(os, "nice"):
         os.nice(10)
     try:
-        materialize(repository(root), base, scratch)
+        repo = repository(root)
+        materialize(repo, base, scratch)
     except (UserError, OSError) as exc:  # the parent raises it, as if it had been its own
         return [exc]
-    return [None]
+    return [repo]
 
 
 def _place(resolved: ResolvedProject, subdir: str) -> str:
