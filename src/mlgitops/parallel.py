@@ -281,10 +281,10 @@ class Relay(Generic[T, H, K, S]):
         self._first, self._own = None, ()  # nor does the parent keep what it was given (a compile's specs)
         heads = [head]
         if self._children:
-            self._work = self._second(self._rest)
-        for child, connection in self._children:
-            self._draft_until(connection)
-            heads.append(_received(child, connection))
+            work = self._work = self._second(self._rest)
+            for child, connection in self._children:
+                _draft_until(work, self._drafts, connection)
+                heads.append(_received(child, connection))
         return heads
 
     def proceed(self) -> list[K]:
@@ -319,10 +319,6 @@ class Relay(Generic[T, H, K, S]):
                 payload += taken
             results.append(payload)
         return results, aside
-
-    def _draft_until(self, connection: Connection) -> None:
-        assert self._work is not None
-        _draft_until(self._work, self._drafts, connection)
 
     def _act_own(self, until: Connection | None = None) -> None:
         """Act on the parent's own items, drafted or not: all of them, or until ``until`` has
